@@ -1,0 +1,127 @@
+//! Element types. The engine is generic over `Element`; an array holds one of its instances.
+
+use super::storage::Buffer;
+
+/// The element type of an array. The discriminants are the C API's `ad_dtype` values, which
+/// follow MXNet's dtype codes (float32 0, float64 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    F32 = 0,
+    F64 = 1,
+}
+
+impl DType {
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+        }
+    }
+
+    pub fn from_code(code: u32) -> Option<DType> {
+        match code {
+            0 => Some(DType::F32),
+            1 => Some(DType::F64),
+            _ => None,
+        }
+    }
+
+    pub fn size_of(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F64 => 8,
+        }
+    }
+}
+
+/// A float type an array can hold: f32 or f64. Kernels are written once, generic over it.
+pub trait Element:
+    ndarray::NdFloat + num_traits::FromPrimitive + super::print::PrintFloat + Default + Send + Sync + 'static
+{
+    const DTYPE: DType;
+    /// Wraps a vector of this type into the dtype-tagged buffer.
+    fn wrap(v: Vec<Self>) -> Buffer;
+    /// `v` rounded to this type (how a scalar argument meets an array, as in MXNet).
+    fn of(v: f64) -> Self;
+    fn as_f64(self) -> f64;
+    /// The elements of `b` if it holds this type.
+    fn slice_of(b: &Buffer) -> Option<&Vec<Self>>;
+    fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<Self>>;
+    /// C ← A·B (β = 0) for row/column-strided A (m×k) and B (k×n), C contiguous (m×n).
+    ///
+    /// # Safety
+    /// The pointers and strides must describe valid, non-overlapping matrices of these sizes.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize, k: usize, n: usize,
+        a: *const Self, rsa: isize, csa: isize,
+        b: *const Self, rsb: isize, csb: isize,
+        c: *mut Self,
+    );
+}
+
+impl Element for f32 {
+    const DTYPE: DType = DType::F32;
+    fn wrap(v: Vec<f32>) -> Buffer {
+        Buffer::F32(v)
+    }
+    fn of(v: f64) -> f32 {
+        v as f32
+    }
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+    fn slice_of(b: &Buffer) -> Option<&Vec<f32>> {
+        match b {
+            Buffer::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<f32>> {
+        match b {
+            Buffer::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    unsafe fn gemm(
+        m: usize, k: usize, n: usize,
+        a: *const f32, rsa: isize, csa: isize,
+        b: *const f32, rsb: isize, csb: isize,
+        c: *mut f32,
+    ) {
+        matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1);
+    }
+}
+
+impl Element for f64 {
+    const DTYPE: DType = DType::F64;
+    fn wrap(v: Vec<f64>) -> Buffer {
+        Buffer::F64(v)
+    }
+    fn of(v: f64) -> f64 {
+        v
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+    fn slice_of(b: &Buffer) -> Option<&Vec<f64>> {
+        match b {
+            Buffer::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<f64>> {
+        match b {
+            Buffer::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    unsafe fn gemm(
+        m: usize, k: usize, n: usize,
+        a: *const f64, rsa: isize, csa: isize,
+        b: *const f64, rsb: isize, csb: isize,
+        c: *mut f64,
+    ) {
+        matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1);
+    }
+}

@@ -1,0 +1,241 @@
+//! N-dimensional arrays: a row-major view (offset + shape) on shared storage, plus the array's
+//! autograd identity. Cloning an `NdArray` is cheap and shares both.
+
+pub mod dtype;
+pub mod print;
+pub mod random;
+pub mod shape;
+pub mod storage;
+
+use std::sync::{Arc, RwLockReadGuard};
+
+pub use dtype::{DType, Element};
+pub use shape::fmt_shape;
+use shape::checked_size;
+use storage::{try_vec, with_slice, Buffer, Storage};
+
+use crate::autograd::Edge;
+use crate::error::{bail, Result};
+
+#[derive(Clone)]
+pub struct NdArray {
+    pub(crate) storage: Arc<Storage>,
+    /// First element of this array in the storage (a leading-axis slice shares storage).
+    pub(crate) offset: usize,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) dtype: DType,
+    /// How this array takes part in autograd: `None` for a constant, else the node that
+    /// produced it or the variable it is.
+    pub(crate) entry: Option<Edge>,
+}
+
+impl std::fmt::Debug for NdArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NdArray{}{}", self.repr(), if self.entry.is_some() { " (in graph)" } else { "" })
+    }
+}
+
+impl NdArray {
+    /// A new array owning `buf`, which must hold exactly the shape's element count.
+    pub(crate) fn from_buffer(buf: Buffer, shape: Vec<usize>) -> NdArray {
+        debug_assert_eq!(buf.len(), shape.iter().product::<usize>());
+        NdArray { dtype: buf.dtype(), storage: Storage::new(buf), offset: 0, shape, entry: None }
+    }
+
+    /// An array with a copy of `data` in `shape` (the lengths must agree).
+    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<NdArray> {
+        let n = checked_size(shape)?;
+        if data.len() != n {
+            bail!(Shape, "{} values given for shape {}, which holds {}", data.len(), fmt_shape(shape), n);
+        }
+        let mut v = try_vec(n)?;
+        v.extend_from_slice(data);
+        Ok(NdArray::from_buffer(T::wrap(v), shape.to_vec()))
+    }
+
+    pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<NdArray> {
+        let n = checked_size(shape)?;
+        Ok(NdArray::from_buffer(Buffer::filled(dtype, n, value)?, shape.to_vec()))
+    }
+
+    pub fn zeros(shape: &[usize], dtype: DType) -> Result<NdArray> {
+        NdArray::full(shape, 0.0, dtype)
+    }
+
+    pub fn ones(shape: &[usize], dtype: DType) -> Result<NdArray> {
+        NdArray::full(shape, 1.0, dtype)
+    }
+
+    /// `start, start + step, ...` up to but excluding `stop`, as NumPy's arange.
+    pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<NdArray> {
+        if step == 0.0 || !step.is_finite() || !start.is_finite() || !stop.is_finite() {
+            bail!(InvalidArgument, "arange needs finite start, stop and a non-zero step; got start {}, stop {}, step {}", start, stop, step);
+        }
+        let count = ((stop - start) / step).ceil();
+        let n = if count > 0.0 { count as usize } else { 0 };
+        checked_size(&[n])?;
+        let values = (0..n).map(|i| start + i as f64 * step);
+        Ok(match dtype {
+            DType::F32 => {
+                let mut v = try_vec(n)?;
+                v.extend(values.map(|x| x as f32));
+                NdArray::from_buffer(Buffer::F32(v), vec![n])
+            }
+            DType::F64 => {
+                let mut v = try_vec(n)?;
+                v.extend(values);
+                NdArray::from_buffer(Buffer::F64(v), vec![n])
+            }
+        })
+    }
+
+    /// Draws from N(loc, scale²) with the process-wide seeded generator.
+    pub fn random_normal(loc: f64, scale: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        if !(scale >= 0.0) || !loc.is_finite() || !scale.is_finite() {
+            bail!(InvalidArgument, "random normal needs a finite loc and a finite scale >= 0; got loc {}, scale {}", loc, scale);
+        }
+        NdArray::random_with(shape, dtype, |rng| loc + scale * rng.next_normal())
+    }
+
+    /// Draws from U[low, high) with the process-wide seeded generator.
+    pub fn random_uniform(low: f64, high: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        if !(low <= high) || !low.is_finite() || !high.is_finite() {
+            bail!(InvalidArgument, "random uniform needs finite low <= high; got low {}, high {}", low, high);
+        }
+        NdArray::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())
+    }
+
+    fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<NdArray> {
+        let n = checked_size(shape)?;
+        let mut v: Vec<f64> = try_vec(n)?;
+        random::with_rng(|rng| v.extend((0..n).map(|_| draw(rng))));
+        let buf = match dtype {
+            DType::F32 => {
+                let mut w = try_vec(n)?;
+                w.extend(v.iter().map(|&x| x as f32));
+                Buffer::F32(w)
+            }
+            DType::F64 => Buffer::F64(v),
+        };
+        Ok(NdArray::from_buffer(buf, shape.to_vec()))
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    pub fn size(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The element range of this array within its storage.
+    pub(crate) fn range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.size()
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.storage.read()
+    }
+
+    /// The elements converted to f64, in row-major order.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        let guard = self.read();
+        with_slice!(&*guard, self.range(), |v: &[T]| v.iter().map(|x| x.as_f64()).collect())
+    }
+
+    /// The elements as `T` (converted when the array holds the other dtype).
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        let guard = self.read();
+        if let Some(all) = T::slice_of(&guard) {
+            return all[self.range()].to_vec();
+        }
+        with_slice!(&*guard, self.range(), |v: &[U]| v.iter().map(|x| T::of(x.as_f64())).collect())
+    }
+
+    /// The one element of a size-1 array.
+    pub fn asscalar(&self) -> Result<f64> {
+        if self.size() != 1 {
+            bail!(Shape, "asscalar needs an array of exactly one element; this one has shape {}", fmt_shape(&self.shape));
+        }
+        Ok(self.to_f64_vec()[0])
+    }
+
+    /// The same data with no autograd history: gradients do not flow through the result.
+    pub fn detach(&self) -> NdArray {
+        NdArray { entry: None, ..self.clone() }
+    }
+
+    /// A fresh buffer holding this array's elements (no autograd entry).
+    pub(crate) fn clone_buffer(&self) -> Result<Buffer> {
+        let guard = self.read();
+        with_slice!(&*guard, self.range(), |v: &[T]| {
+            let mut out = try_vec(v.len())?;
+            out.extend_from_slice(v);
+            Ok(T::wrap(out))
+        })
+    }
+
+    /// Overwrites this array's elements with `src`'s (same shape and dtype). Used for gradient
+    /// buffers, which handles may share.
+    pub(crate) fn assign(&self, src: &NdArray) -> Result<()> {
+        self.update_with(src, Update::Assign)
+    }
+
+    /// Adds `src`'s elements into this array's (same shape and dtype).
+    pub(crate) fn add_assign(&self, src: &NdArray) -> Result<()> {
+        self.update_with(src, Update::Add)
+    }
+
+    fn update_with(&self, src: &NdArray, op: Update) -> Result<()> {
+        if src.shape != self.shape || src.dtype != self.dtype {
+            bail!(Shape, "cannot write an array of shape {} {} into one of shape {} {}",
+                fmt_shape(&src.shape), src.dtype.name(), fmt_shape(&self.shape), self.dtype.name());
+        }
+        // Read the source before taking the write lock: they may share storage.
+        let src_buf = src.clone_buffer()?;
+        let range = self.range();
+        let mut guard = self.storage.write();
+        match (&mut *guard, &src_buf) {
+            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[range], s, op),
+            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[range], s, op),
+            _ => unreachable!("dtypes checked above"),
+        }
+        Ok(())
+    }
+
+    /// MXNet's `repr`: a blank line, NumPy's text of the values, and the shape/context footer.
+    pub fn repr(&self) -> String {
+        let text = {
+            let guard = self.read();
+            with_slice!(&*guard, self.range(), |v: &[T]| print::format_array(v, &self.shape))
+        };
+        let dims: Vec<String> = self.shape.iter().map(|d| d.to_string()).collect();
+        format!("\n{}\n<NDArray {} @cpu(0)>", text, dims.join("x"))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Update {
+    Assign,
+    Add,
+}
+
+fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
+    match op {
+        Update::Assign => dst.copy_from_slice(src),
+        Update::Add => dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s),
+    }
+}
+
+/// Builds an output array from a freshly computed vector.
+pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: Vec<usize>) -> NdArray {
+    NdArray::from_buffer(T::wrap(v), shape)
+}

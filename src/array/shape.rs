@@ -1,0 +1,116 @@
+//! Shape arithmetic: element counts, axes, broadcasting, and how shapes read in messages.
+
+use crate::error::{bail, Result};
+
+/// Element count of `shape`, or an `Alloc` error when it overflows `usize`.
+pub fn checked_size(shape: &[usize]) -> Result<usize> {
+    let mut n: usize = 1;
+    for &d in shape {
+        match n.checked_mul(d) {
+            Some(m) => n = m,
+            None => bail!(Alloc, "the element count of shape {} overflows", fmt_shape(shape)),
+        }
+    }
+    // Elements are at most 8 bytes; the byte count must fit an isize for any allocation.
+    if n > (isize::MAX as usize) / 8 {
+        bail!(Alloc, "shape {} has {} elements, more than can be allocated", fmt_shape(shape), n);
+    }
+    Ok(n)
+}
+
+/// A shape as Python prints a tuple: `(4, 1)`, `(5,)`, `()`.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [d] => format!("({},)", d),
+        _ => {
+            let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            format!("({})", dims.join(", "))
+        }
+    }
+}
+
+/// A possibly negative axis (`-1` is the last) as an index below `ndim`.
+pub fn normalize_axis(axis: i64, ndim: usize) -> Result<usize> {
+    let n = ndim as i64;
+    if axis < -n || axis >= n {
+        bail!(Shape, "axis {} is out of range for an array of {} dimensions", axis, ndim);
+    }
+    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+}
+
+/// Sorted, distinct axes from a list that may hold negative axes; an empty list means all.
+pub fn normalize_axes(axes: &[i64], ndim: usize) -> Result<Vec<usize>> {
+    if axes.is_empty() {
+        return Ok((0..ndim).collect());
+    }
+    let mut out = Vec::with_capacity(axes.len());
+    for &a in axes {
+        let ax = normalize_axis(a, ndim)?;
+        if out.contains(&ax) {
+            bail!(Shape, "axis {} is given twice in {:?}", a, axes);
+        }
+        out.push(ax);
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// NumPy's broadcast of two shapes: align on the right, each pair equal or one of them 1.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => bail!(
+                Shape,
+                "operands could not be broadcast together with shapes {} {}",
+                fmt_shape(a),
+                fmt_shape(b)
+            ),
+        };
+    }
+    Ok(out)
+}
+
+/// Resolves a requested shape with at most one `-1` against `size` elements.
+pub fn infer_reshape(from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
+    let size: usize = from.iter().product();
+    let mut unknown = None;
+    let mut known: usize = 1;
+    let mut out = Vec::with_capacity(to.len());
+    for (i, &d) in to.iter().enumerate() {
+        if d == -1 {
+            if unknown.is_some() {
+                bail!(Shape, "cannot reshape array of shape {}: more than one -1 in {:?}", fmt_shape(from), to);
+            }
+            unknown = Some(i);
+            out.push(0);
+        } else if d < 0 {
+            bail!(Shape, "cannot reshape array of shape {} into {:?}: negative dimension {}", fmt_shape(from), to, d);
+        } else {
+            known = match known.checked_mul(d as usize) {
+                Some(k) => k,
+                None => bail!(Shape, "cannot reshape array of shape {} into {:?}: size overflows", fmt_shape(from), to),
+            };
+            out.push(d as usize);
+        }
+    }
+    match unknown {
+        Some(i) if known != 0 && size % known == 0 => out[i] = size / known,
+        None if known == size => {}
+        _ => bail!(
+            Shape,
+            "cannot reshape array of size {} (shape {}) into shape {:?}",
+            size,
+            fmt_shape(from),
+            to
+        ),
+    }
+    Ok(out)
+}

@@ -1,0 +1,111 @@
+//! Shared, mutable element storage. Several arrays (a reshape, a detached copy, a handle on a
+//! gradient buffer) may view one storage; in-place writes through any of them are seen by all.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::dtype::DType;
+use crate::error::{bail, Result};
+
+/// Elements of one dtype, row-major.
+#[derive(Clone, Debug)]
+pub enum Buffer {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Buffer {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Buffer::F32(_) => DType::F32,
+            Buffer::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Buffer::F32(v) => v.len(),
+            Buffer::F64(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `n` copies of `value`, failing cleanly when the allocation cannot be made.
+    pub fn filled(dtype: DType, n: usize, value: f64) -> Result<Buffer> {
+        Ok(match dtype {
+            DType::F32 => Buffer::F32(filled_vec(n, value as f32)?),
+            DType::F64 => Buffer::F64(filled_vec(n, value)?),
+        })
+    }
+}
+
+/// An empty vector with room for `n` elements, or an `Alloc` error instead of an abort.
+pub fn try_vec<T>(n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        bail!(Alloc, "cannot allocate {} elements ({} bytes)", n, n.saturating_mul(std::mem::size_of::<T>()));
+    }
+    Ok(v)
+}
+
+pub fn filled_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
+    let mut v = try_vec(n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// A buffer behind a lock, plus a version counter bumped by every in-place write.
+#[derive(Debug)]
+pub struct Storage {
+    buf: RwLock<Buffer>,
+    version: AtomicU64,
+}
+
+impl Storage {
+    pub fn new(buf: Buffer) -> Arc<Storage> {
+        Arc::new(Storage { buf: RwLock::new(buf), version: AtomicU64::new(0) })
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        // A panic while a guard was held (caught at the C boundary) poisons the lock; the data
+        // is still a valid buffer, so carry on with it.
+        self.buf.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+        self.version.fetch_add(1, Ordering::Relaxed);
+        self.buf.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.read().dtype()
+    }
+}
+
+/// Borrow a buffer's elements as `&[T]` for the matching `T`, running `$body` once per dtype.
+macro_rules! with_slice {
+    ($buf:expr, $range:expr, |$v:ident: &[$t:ident]| $body:expr) => {
+        match $buf {
+            $crate::array::storage::Buffer::F32(all) => {
+                #[allow(unused)]
+                type $t = f32;
+                let $v: &[f32] = &all[$range];
+                $body
+            }
+            $crate::array::storage::Buffer::F64(all) => {
+                #[allow(unused)]
+                type $t = f64;
+                let $v: &[f64] = &all[$range];
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_slice;

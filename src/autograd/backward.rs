@@ -1,0 +1,285 @@
+//! The backward pass: seed the heads, order the nodes reachable from them topologically, run
+//! each node's vector-Jacobian product once its gradient is complete, and deliver the results
+//! to variables (`backward`) or to the caller (`grad`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::state::FlagsGuard;
+use super::{Edge, GradReq, Node, Variable, Vjp};
+use crate::array::{fmt_shape, NdArray};
+use crate::error::{bail, Result};
+use crate::ops;
+
+type Key = usize;
+
+fn node_key(n: &Arc<Node>) -> Key {
+    Arc::as_ptr(n) as Key
+}
+
+fn var_key(v: &Arc<Variable>) -> Key {
+    Arc::as_ptr(v) as Key
+}
+
+/// Which variables the pass differentiates.
+enum Targets<'a> {
+    /// Every reachable variable whose grad_req is not null (`backward`).
+    Attached,
+    /// Exactly these (`grad`).
+    Given(&'a HashSet<Key>),
+}
+
+impl Targets<'_> {
+    fn wants(&self, v: &Arc<Variable>) -> bool {
+        match self {
+            Targets::Attached => v.req != GradReq::Null,
+            Targets::Given(set) => set.contains(&var_key(v)),
+        }
+    }
+}
+
+/// What a pass computed.
+struct Pass {
+    /// Every variable reached from the heads, with its summed gradient if any flowed to it.
+    vars: Vec<(Arc<Variable>, Option<NdArray>)>,
+    /// Gradients of intermediates marked with `retain_grad`.
+    retained: Vec<(Arc<Node>, NdArray)>,
+}
+
+/// Computes the gradients of `heads` (seeded with `head_grads`, ones where `None`) and writes
+/// them into the attached gradient buffers of the variables they depend on, by each one's
+/// grad_req. A non-scalar head counts as its sum. Unless `retain_graph`, the graph's saved
+/// values are released afterwards.
+pub fn backward(heads: &[NdArray], head_grads: &[Option<NdArray>], retain_graph: bool, train_mode: bool) -> Result<()> {
+    let pass = run(heads, head_grads, &Targets::Attached, retain_graph, false, train_mode)?;
+    for (var, g) in pass.vars {
+        let g = match g {
+            Some(g) => g,
+            None if var.req == GradReq::Write => NdArray::zeros(&var.grad.shape, var.grad.dtype)?,
+            None => continue,
+        };
+        match var.req {
+            GradReq::Write => var.grad.assign(&g)?,
+            GradReq::Add => var.grad.add_assign(&g)?,
+            GradReq::Null => {}
+        }
+    }
+    for (node, g) in pass.retained {
+        if let Some(buf) = node.retained().as_ref() {
+            buf.assign(&g)?;
+        }
+    }
+    Ok(())
+}
+
+/// The gradients of `heads` with respect to `variables`, returned as new arrays; attached
+/// gradient buffers are left alone. With `create_graph` the computation is itself recorded, so
+/// the results can be differentiated again.
+pub fn grad(
+    heads: &[NdArray],
+    variables: &[NdArray],
+    head_grads: &[Option<NdArray>],
+    retain_graph: bool,
+    create_graph: bool,
+    train_mode: bool,
+) -> Result<Vec<NdArray>> {
+    let mut wanted = Vec::with_capacity(variables.len());
+    for (i, v) in variables.iter().enumerate() {
+        match &v.entry {
+            Some(Edge::Var(var)) if var.req != GradReq::Null => wanted.push(var.clone()),
+            _ => bail!(
+                Autograd,
+                "cannot differentiate with respect to variable {} (shape {}): it has no attached gradient; call attach_grad on it before recording",
+                i,
+                fmt_shape(&v.shape)
+            ),
+        }
+    }
+    let set: HashSet<Key> = wanted.iter().map(var_key).collect();
+    let pass = run(heads, head_grads, &Targets::Given(&set), retain_graph, create_graph, train_mode)?;
+    let found: HashMap<Key, NdArray> =
+        pass.vars.into_iter().filter_map(|(v, g)| g.map(|g| (var_key(&v), g))).collect();
+    wanted
+        .iter()
+        .map(|v| match found.get(&var_key(v)) {
+            Some(g) => Ok(g.clone()),
+            None => NdArray::zeros(&v.grad.shape, v.grad.dtype),
+        })
+        .collect()
+}
+
+/// Adds `g` into `slot`, recording the addition when the pass creates a graph.
+fn accumulate(slot: &mut Option<NdArray>, g: NdArray) -> Result<()> {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(prev) => ops::add(&prev, &g)?,
+    });
+    Ok(())
+}
+
+fn run(
+    heads: &[NdArray],
+    head_grads: &[Option<NdArray>],
+    targets: &Targets<'_>,
+    retain_graph: bool,
+    create_graph: bool,
+    train_mode: bool,
+) -> Result<Pass> {
+    if heads.is_empty() {
+        bail!(InvalidArgument, "backward needs at least one head");
+    }
+    if !head_grads.is_empty() && head_grads.len() != heads.len() {
+        bail!(InvalidArgument, "{} head gradients given for {} heads", head_grads.len(), heads.len());
+    }
+    let _flags = FlagsGuard::set(create_graph, train_mode);
+
+    // Seed: a head's gradient goes to the node that made it, or to the variable it is (and
+    // on through that variable's own history).
+    let mut node_grads: HashMap<Key, Option<NdArray>> = HashMap::new();
+    let mut var_grads: HashMap<Key, (Arc<Variable>, Option<NdArray>)> = HashMap::new();
+    let mut starts: Vec<Arc<Node>> = Vec::new();
+    for (i, head) in heads.iter().enumerate() {
+        let seed = match head_grads.get(i).and_then(|g| g.as_ref()) {
+            Some(g) => {
+                if g.shape != head.shape || g.dtype != head.dtype {
+                    bail!(
+                        Shape,
+                        "head gradient {} has shape {} {}, but its head has shape {} {}",
+                        i,
+                        fmt_shape(&g.shape),
+                        g.dtype.name(),
+                        fmt_shape(&head.shape),
+                        head.dtype.name()
+                    );
+                }
+                g.clone()
+            }
+            None => NdArray::ones(&head.shape, head.dtype)?,
+        };
+        let node = match &head.entry {
+            None => bail!(
+                Autograd,
+                "head {} (shape {}) has no recorded history: compute it inside a record scope from an array that has attach_grad",
+                i,
+                fmt_shape(&head.shape)
+            ),
+            Some(Edge::Node(n)) => Some(n.clone()),
+            Some(Edge::Var(v)) => {
+                let entry = var_grads.entry(var_key(v)).or_insert_with(|| (v.clone(), None));
+                accumulate(&mut entry.1, seed.clone())?;
+                v.history.clone()
+            }
+        };
+        if let Some(n) = node {
+            accumulate(node_grads.entry(node_key(&n)).or_default(), seed)?;
+            starts.push(n);
+        }
+    }
+
+    let order = topological_order(&starts);
+
+    // Which nodes lead to something being differentiated; the others are skipped.
+    let mut reaches: HashSet<Key> = HashSet::new();
+    for node in &order {
+        let retained = matches!(targets, Targets::Attached) && node.retained().is_some();
+        let leads = retained
+            || node.inputs.iter().flatten().any(|e| match e {
+                Edge::Var(v) => targets.wants(v),
+                Edge::Node(m) => reaches.contains(&node_key(m)),
+            });
+        if leads {
+            reaches.insert(node_key(node));
+        }
+        for e in node.inputs.iter().flatten() {
+            if let Edge::Var(v) = e {
+                var_grads.entry(var_key(v)).or_insert_with(|| (v.clone(), None));
+            }
+        }
+    }
+    if reaches.is_empty() && !var_grads.values().any(|(v, _)| targets.wants(v)) {
+        bail!(Autograd, "there are no inputs in the computation graph that require gradients: attach_grad an input before recording");
+    }
+    for node in &order {
+        if reaches.contains(&node_key(node)) && node.saved().is_none() {
+            bail!(
+                Autograd,
+                "the graph through `{}` (output shape {}) was released by an earlier backward; pass retain_graph to the first backward to differentiate twice",
+                node.op,
+                fmt_shape(&node.out_shape)
+            );
+        }
+    }
+
+    let mut retained = Vec::new();
+    for node in order.iter().rev() {
+        let key = node_key(node);
+        if !reaches.contains(&key) {
+            continue;
+        }
+        let Some(g) = node_grads.remove(&key).flatten() else { continue };
+        if matches!(targets, Targets::Attached) && node.retained().is_some() {
+            retained.push((node.clone(), g.clone()));
+        }
+        let needs: Vec<bool> = node
+            .inputs
+            .iter()
+            .map(|e| match e {
+                Some(Edge::Var(v)) => targets.wants(v),
+                Some(Edge::Node(m)) => reaches.contains(&node_key(m)),
+                None => false,
+            })
+            .collect();
+        if !needs.iter().any(|&n| n) {
+            continue;
+        }
+        let input_grads = {
+            let saved = node.saved();
+            let saved = saved.as_ref().expect("checked before the pass");
+            (saved.vjp)(&Vjp { grad: &g, node, saved, needs: &needs })?
+        };
+        for (i, gi) in input_grads.into_iter().enumerate() {
+            let (Some(gi), true) = (gi, needs[i]) else { continue };
+            debug_assert_eq!(gi.shape, node.input_shapes[i], "vjp of {} gave a wrong shape", node.op);
+            match &node.inputs[i] {
+                Some(Edge::Var(v)) => accumulate(&mut var_grads.get_mut(&var_key(v)).expect("registered above").1, gi)?,
+                Some(Edge::Node(m)) => accumulate(node_grads.entry(node_key(m)).or_default(), gi)?,
+                None => {}
+            }
+        }
+    }
+
+    if !retain_graph {
+        for node in &order {
+            node.saved().take();
+        }
+    }
+    Ok(Pass { vars: var_grads.into_values().collect(), retained })
+}
+
+/// The nodes reachable from `starts` through node edges, each after all of its inputs
+/// (iterative: recorded loops can make chains far deeper than the stack).
+fn topological_order(starts: &[Arc<Node>]) -> Vec<Arc<Node>> {
+    let mut order = Vec::new();
+    let mut visited: HashSet<Key> = HashSet::new();
+    let mut stack: Vec<(Arc<Node>, usize)> = Vec::new();
+    for start in starts {
+        if visited.insert(node_key(start)) {
+            stack.push((start.clone(), 0));
+        }
+        while let Some((node, next)) = stack.pop() {
+            let child = node.inputs[next..].iter().enumerate().find_map(|(j, e)| match e {
+                Some(Edge::Node(m)) if !visited.contains(&node_key(m)) => Some((next + j, m.clone())),
+                _ => None,
+            });
+            match child {
+                Some((j, m)) => {
+                    visited.insert(node_key(&m));
+                    stack.push((node, j + 1));
+                    stack.push((m, 0));
+                }
+                None => order.push(node),
+            }
+        }
+    }
+    order
+}

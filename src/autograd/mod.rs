@@ -1,0 +1,226 @@
+//! The tape. Each recorded op becomes a `Node` holding edges to its inputs and the values its
+//! vector-Jacobian product needs; an array's `entry` names the node that produced it, or the
+//! `Variable` it was marked as. `backward` walks the nodes from the heads in reverse
+//! topological order.
+
+mod backward;
+pub mod state;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use backward::{backward, grad};
+pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
+
+use crate::array::{fmt_shape, DType, NdArray};
+use crate::error::{bail, Result};
+
+/// How backward treats a variable's gradient buffer; the values are MXNet's `OpReqType` codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradReq {
+    /// Not differentiated.
+    Null = 0,
+    /// Each backward overwrites the buffer.
+    Write = 1,
+    /// Each backward adds into the buffer.
+    Add = 3,
+}
+
+impl GradReq {
+    pub fn from_code(code: u32) -> Option<GradReq> {
+        match code {
+            0 => Some(GradReq::Null),
+            1 => Some(GradReq::Write),
+            3 => Some(GradReq::Add),
+            _ => None,
+        }
+    }
+}
+
+/// An array marked by `attach_grad`: a leaf for everything recorded after the marking.
+pub struct Variable {
+    pub(crate) grad: NdArray,
+    pub(crate) req: GradReq,
+    /// The history the array had when it was marked, still used by its own `backward`.
+    pub(crate) history: Option<Arc<Node>>,
+}
+
+/// Where an array sits in the graph.
+#[derive(Clone)]
+pub enum Edge {
+    Node(Arc<Node>),
+    Var(Arc<Variable>),
+}
+
+/// A vector-Jacobian product: from the output's gradient, each input's gradient (`None` where
+/// the input needs none). Written with the array ops, so that with `create_graph` it records.
+pub type VjpFn = dyn Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync;
+
+/// What a vector-Jacobian product gets to work with.
+pub struct Vjp<'a> {
+    /// The gradient with respect to the op's output.
+    pub grad: &'a NdArray,
+    node: &'a Arc<Node>,
+    saved: &'a Saved,
+    needs: &'a [bool],
+}
+
+impl Vjp<'_> {
+    /// Input `i` as it was recorded (saved only by ops that declared `Save::INPUTS`).
+    pub fn input(&self, i: usize) -> &NdArray {
+        &self.saved.inputs[i]
+    }
+
+    /// The op's output, with its place in the graph (saved only with `Save::OUTPUT`).
+    pub fn output(&self) -> NdArray {
+        let out = self.saved.output.as_ref().expect("the op saved its output");
+        NdArray { entry: Some(Edge::Node(self.node.clone())), ..out.clone() }
+    }
+
+    pub fn input_shape(&self, i: usize) -> &[usize] {
+        &self.node.input_shapes[i]
+    }
+
+    /// Whether input `i`'s gradient is wanted (it leads to a variable being differentiated).
+    pub fn needs(&self, i: usize) -> bool {
+        self.needs[i]
+    }
+}
+
+/// Which values a node keeps for its vector-Jacobian product.
+#[derive(Clone, Copy)]
+pub struct Save {
+    pub inputs: bool,
+    pub output: bool,
+}
+
+impl Save {
+    pub const NOTHING: Save = Save { inputs: false, output: false };
+    pub const INPUTS: Save = Save { inputs: true, output: false };
+    pub const OUTPUT: Save = Save { inputs: false, output: true };
+    pub const BOTH: Save = Save { inputs: true, output: true };
+}
+
+/// What backward releases when the graph is not retained.
+pub(crate) struct Saved {
+    vjp: Box<VjpFn>,
+    inputs: Vec<NdArray>,
+    /// Kept without its entry: the entry would point back at this node.
+    output: Option<NdArray>,
+}
+
+pub struct Node {
+    pub(crate) op: &'static str,
+    pub(crate) inputs: Vec<Option<Edge>>,
+    pub(crate) input_shapes: Vec<Vec<usize>>,
+    pub(crate) out_shape: Vec<usize>,
+    pub(crate) out_dtype: DType,
+    saved: Mutex<Option<Saved>>,
+    /// The gradient buffer of an output marked with `retain_grad`.
+    retained: Mutex<Option<NdArray>>,
+}
+
+impl Node {
+    pub(crate) fn saved(&self) -> MutexGuard<'_, Option<Saved>> {
+        self.saved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn retained(&self) -> MutexGuard<'_, Option<NdArray>> {
+        self.retained.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Whether an op on `inputs` is recorded: recording is on and some input is in the graph.
+pub fn should_record(inputs: &[&NdArray]) -> bool {
+    is_recording() && inputs.iter().any(|a| a.entry.is_some())
+}
+
+/// Attaches `out` to the graph as the result of `op` on `inputs`, when `should_record` says so;
+/// otherwise returns it unchanged.
+pub fn record<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    if !should_record(inputs) {
+        return out;
+    }
+    let saved = Saved {
+        vjp: Box::new(vjp),
+        inputs: if save.inputs { inputs.iter().map(|a| (*a).clone()).collect() } else { Vec::new() },
+        output: if save.output { Some(out.detach()) } else { None },
+    };
+    let node = Node {
+        op,
+        inputs: inputs.iter().map(|a| a.entry.clone()).collect(),
+        input_shapes: inputs.iter().map(|a| a.shape.clone()).collect(),
+        out_shape: out.shape.clone(),
+        out_dtype: out.dtype,
+        saved: Mutex::new(Some(saved)),
+        retained: Mutex::new(None),
+    };
+    NdArray { entry: Some(Edge::Node(Arc::new(node))), ..out }
+}
+
+/// Marks `array` as a variable with a zero gradient buffer of its shape. Arrays recorded from
+/// it later stop there; its own history (if any) still serves its own `backward`.
+pub fn attach_grad(array: &mut NdArray, req: GradReq) -> Result<()> {
+    let grad = NdArray::zeros(&array.shape, array.dtype)?;
+    attach_grad_with(array, grad, req)
+}
+
+/// `attach_grad` with a caller-provided gradient buffer (MXNet's `mark_variables`).
+pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Result<()> {
+    if grad.shape != array.shape || grad.dtype != array.dtype {
+        bail!(
+            Shape,
+            "the gradient buffer ({} {}) does not match the array ({} {})",
+            fmt_shape(&grad.shape),
+            grad.dtype.name(),
+            fmt_shape(&array.shape),
+            array.dtype.name()
+        );
+    }
+    let history = match &array.entry {
+        Some(Edge::Node(n)) => Some(n.clone()),
+        Some(Edge::Var(v)) => v.history.clone(),
+        None => None,
+    };
+    array.entry = Some(Edge::Var(Arc::new(Variable { grad: grad.detach(), req, history })));
+    Ok(())
+}
+
+/// Asks backward to fill a gradient for this intermediate while the gradient keeps flowing
+/// through it to the leaves (PyTorch's `retain_grad`). A variable already has one: no-op.
+pub fn retain_grad(array: &NdArray) -> Result<()> {
+    match &array.entry {
+        Some(Edge::Var(_)) => Ok(()),
+        Some(Edge::Node(n)) => {
+            let mut slot = n.retained();
+            if slot.is_none() {
+                *slot = Some(NdArray::zeros(&n.out_shape, n.out_dtype)?);
+            }
+            Ok(())
+        }
+        None => bail!(
+            Autograd,
+            "retain_grad needs an array with recorded history; this one (shape {}) has none",
+            fmt_shape(&array.shape)
+        ),
+    }
+}
+
+/// The array's gradient buffer, sharing its storage, or `None` if it has none.
+pub fn grad_of(array: &NdArray) -> Option<NdArray> {
+    match &array.entry {
+        Some(Edge::Var(v)) => Some(v.grad.clone()),
+        Some(Edge::Node(n)) => n.retained().clone(),
+        None => None,
+    }
+}
+
+/// The gradient request of a variable, or `None` for an array that is not one.
+pub fn grad_req_of(array: &NdArray) -> Option<GradReq> {
+    match &array.entry {
+        Some(Edge::Var(v)) => Some(v.req),
+        _ => None,
+    }
+}

@@ -1,0 +1,347 @@
+//! Forward kernels: the loops over elements, generic over the element type and free of any
+//! autograd concern. Each returns a fresh output array.
+
+use ndarray::{ArrayViewMutD, Axis, IxDyn, Zip};
+
+use crate::array::shape::{broadcast_shapes, checked_size};
+use crate::array::storage::{filled_vec, try_vec, with_slice};
+use crate::array::{from_vec, fmt_shape, Element, NdArray};
+use crate::error::{bail, Result};
+
+/// Element-wise comparisons; they give 1 where true and 0 where false, in the input dtype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    pub fn from_code(code: u32) -> Option<Cmp> {
+        Some(match code {
+            0 => Cmp::Eq,
+            1 => Cmp::Ne,
+            2 => Cmp::Lt,
+            3 => Cmp::Le,
+            4 => Cmp::Gt,
+            5 => Cmp::Ge,
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    fn test<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+        }
+    }
+}
+
+/// One-input element-wise functions. `S` variants take a scalar, applied in the array's dtype.
+#[derive(Clone, Copy, Debug)]
+pub enum Map {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Sign,
+    Square,
+    Relu,
+    Sigmoid,
+    Tanh,
+    AddS(f64),
+    /// `s - x`
+    RSubS(f64),
+    MulS(f64),
+    /// `x / s`
+    DivS(f64),
+    /// `s / x`
+    RDivS(f64),
+    /// `x ** s`
+    PowS(f64),
+    /// `s ** x`
+    RPowS(f64),
+    MaxS(f64),
+    MinS(f64),
+    CmpS(Cmp, f64),
+}
+
+/// NaN-propagating maximum and minimum, as NumPy's.
+#[inline]
+fn max_nan<T: Element>(a: T, b: T) -> T {
+    if a > b || a.is_nan() { a } else { b }
+}
+
+#[inline]
+fn min_nan<T: Element>(a: T, b: T) -> T {
+    if a < b || a.is_nan() { a } else { b }
+}
+
+#[inline]
+fn indicator<T: Element>(b: bool) -> T {
+    if b { T::one() } else { T::zero() }
+}
+
+fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
+    let mut out = try_vec(v.len())?;
+    macro_rules! each {
+        (|$x:ident| $e:expr) => {
+            out.extend(v.iter().map(|&$x| $e))
+        };
+    }
+    match op {
+        Map::Neg => each!(|x| -x),
+        Map::Exp => each!(|x| x.exp()),
+        Map::Log => each!(|x| x.ln()),
+        Map::Sqrt => each!(|x| x.sqrt()),
+        Map::Abs => each!(|x| x.abs()),
+        Map::Sign => each!(|x| if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { x }),
+        Map::Square => each!(|x| x * x),
+        Map::Relu => each!(|x| if x > T::zero() || x.is_nan() { x } else { T::zero() }),
+        Map::Sigmoid => each!(|x| T::one() / (T::one() + (-x).exp())),
+        Map::Tanh => each!(|x| x.tanh()),
+        Map::AddS(s) => {
+            let s = T::of(s);
+            each!(|x| x + s)
+        }
+        Map::RSubS(s) => {
+            let s = T::of(s);
+            each!(|x| s - x)
+        }
+        Map::MulS(s) => {
+            let s = T::of(s);
+            each!(|x| x * s)
+        }
+        Map::DivS(s) => {
+            let s = T::of(s);
+            each!(|x| x / s)
+        }
+        Map::RDivS(s) => {
+            let s = T::of(s);
+            each!(|x| s / x)
+        }
+        // x*x is exact where powf need not be; the tutorial's gradients compare exactly.
+        Map::PowS(s) if s == 2.0 => each!(|x| x * x),
+        Map::PowS(s) if s == 1.0 => each!(|x| x),
+        Map::PowS(s) => {
+            let s = T::of(s);
+            each!(|x| x.powf(s))
+        }
+        Map::RPowS(s) => {
+            let s = T::of(s);
+            each!(|x| s.powf(x))
+        }
+        Map::MaxS(s) => {
+            let s = T::of(s);
+            each!(|x| max_nan(x, s))
+        }
+        Map::MinS(s) => {
+            let s = T::of(s);
+            each!(|x| min_nan(x, s))
+        }
+        Map::CmpS(c, s) => {
+            let s = T::of(s);
+            each!(|x| indicator::<T>(c.test(x, s)))
+        }
+    }
+    Ok(out)
+}
+
+pub fn map(a: &NdArray, op: Map) -> Result<NdArray> {
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, a.shape.clone())))
+}
+
+/// Two-input element-wise functions, with NumPy broadcasting.
+#[derive(Clone, Copy, Debug)]
+pub enum Zip2 {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Max,
+    Min,
+    Cmp(Cmp),
+}
+
+#[inline]
+fn zip_fn<T: Element>(op: Zip2) -> impl Fn(T, T) -> T {
+    move |x, y| match op {
+        Zip2::Add => x + y,
+        Zip2::Sub => x - y,
+        Zip2::Mul => x * y,
+        Zip2::Div => x / y,
+        Zip2::Pow => x.powf(y),
+        Zip2::Max => max_nan(x, y),
+        Zip2::Min => min_nan(x, y),
+        Zip2::Cmp(c) => indicator(c.test(x, y)),
+    }
+}
+
+fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2) -> Result<Vec<T>> {
+    let n = checked_size(out_shape)?;
+    let ga = a.read();
+    let gb = b.read();
+    let (Some(va), Some(vb)) = (T::slice_of(&ga), T::slice_of(&gb)) else {
+        unreachable!("operand dtypes are checked by the caller")
+    };
+    let (va, vb) = (&va[a.range()], &vb[b.range()]);
+    // Dispatch on the op once, outside the loop, so each loop body is one operation.
+    macro_rules! run {
+        ($f:expr) => {{
+            let f = $f;
+            if a.shape == b.shape {
+                let mut out = try_vec(n)?;
+                out.extend(va.iter().zip(vb).map(|(&x, &y)| f(x, y)));
+                out
+            } else if b.size() == 1 {
+                let y = vb[0];
+                let mut out = try_vec(n)?;
+                out.extend(va.iter().map(|&x| f(x, y)));
+                out
+            } else if a.size() == 1 {
+                let x = va[0];
+                let mut out = try_vec(n)?;
+                out.extend(vb.iter().map(|&y| f(x, y)));
+                out
+            } else {
+                let shape = IxDyn(out_shape);
+                let av = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), va).expect("shape matches");
+                let bv = ndarray::ArrayViewD::from_shape(IxDyn(&b.shape), vb).expect("shape matches");
+                let (av, bv) = (av.broadcast(shape.clone()).expect("shapes broadcast"), bv.broadcast(shape.clone()).expect("shapes broadcast"));
+                let mut out = filled_vec(n, T::zero())?;
+                let ov = ArrayViewMutD::from_shape(shape, &mut out).expect("shape matches");
+                Zip::from(ov).and(&av).and(&bv).for_each(|o, &x, &y| *o = f(x, y));
+                out
+            }
+        }};
+    }
+    Ok(match op {
+        Zip2::Add => run!(|x: T, y: T| x + y),
+        Zip2::Sub => run!(|x: T, y: T| x - y),
+        Zip2::Mul => run!(|x: T, y: T| x * y),
+        Zip2::Div => run!(|x: T, y: T| x / y),
+        other => run!(zip_fn::<T>(other)),
+    })
+}
+
+pub fn zip(a: &NdArray, b: &NdArray, op: Zip2) -> Result<NdArray> {
+    if a.dtype != b.dtype {
+        bail!(DType, "operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
+    }
+    let shape = broadcast_shapes(&a.shape, &b.shape)?;
+    let buf = match a.dtype {
+        crate::array::DType::F32 => f32::wrap(zip_typed::<f32>(a, b, &shape, op)?),
+        crate::array::DType::F64 => f64::wrap(zip_typed::<f64>(a, b, &shape, op)?),
+    };
+    Ok(NdArray::from_buffer(buf, shape))
+}
+
+/// Sum over the given (sorted, distinct) axes; the result keeps them as length-1 axes.
+pub fn sum_keepdims(a: &NdArray, axes: &[usize]) -> Result<NdArray> {
+    let mut keep = a.shape.clone();
+    for &ax in axes {
+        keep[ax] = 1;
+    }
+    checked_size(&keep)?;
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| {
+        if axes.len() == a.ndim() {
+            let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
+            let s: T = view.sum();
+            return Ok(from_vec(vec![s], keep));
+        }
+        let mut view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches").to_owned();
+        for &ax in axes.iter().rev() {
+            view = view.sum_axis(Axis(ax)).insert_axis(Axis(ax));
+        }
+        let mut out = try_vec(view.len())?;
+        out.extend(view.iter().copied());
+        Ok(from_vec(out, keep))
+    })
+}
+
+/// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.
+pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
+    let n = checked_size(shape)?;
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| {
+        let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
+        let Some(b) = view.broadcast(IxDyn(shape)) else {
+            bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
+        };
+        let mut out = try_vec(n)?;
+        out.extend(b.iter().copied());
+        Ok(from_vec(out, shape.to_vec()))
+    })
+}
+
+/// The axes of `a` permuted by `perm` (a validated permutation), copied to row-major order.
+pub fn permute(a: &NdArray, perm: &[usize]) -> Result<NdArray> {
+    let shape: Vec<usize> = perm.iter().map(|&p| a.shape[p]).collect();
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| {
+        let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
+        let mut out = try_vec(v.len())?;
+        out.extend(view.permuted_axes(IxDyn(perm)).iter().copied());
+        Ok(from_vec(out, shape))
+    })
+}
+
+/// C = op(A)·op(B) for 2-d `a` and `b`, with op a transpose where the flag says so. The
+/// transpose is a swap of strides: no operand is copied.
+pub fn matmul(a: &NdArray, b: &NdArray, ta: bool, tb: bool) -> Result<NdArray> {
+    if a.dtype != b.dtype {
+        bail!(DType, "dot operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
+    }
+    let (ar, ac) = (a.shape[0], a.shape[1]);
+    let (br, bc) = (b.shape[0], b.shape[1]);
+    let (m, k, rsa, csa) = if ta { (ac, ar, 1, ac as isize) } else { (ar, ac, ac as isize, 1) };
+    let (k2, n, rsb, csb) = if tb { (bc, br, 1, bc as isize) } else { (br, bc, bc as isize, 1) };
+    if k != k2 {
+        bail!(
+            Shape,
+            "dot: shapes {}{} and {}{} are not aligned: {} != {}",
+            fmt_shape(&a.shape),
+            if ta { " (transposed)" } else { "" },
+            fmt_shape(&b.shape),
+            if tb { " (transposed)" } else { "" },
+            k,
+            k2
+        );
+    }
+    let len = checked_size(&[m, n])?;
+    fn run<T: Element>(a: &NdArray, b: &NdArray, dims: (usize, usize, usize), strides: [isize; 4], len: usize) -> Result<Vec<T>> {
+        let (m, k, n) = dims;
+        let mut out = filled_vec(len, T::zero())?;
+        if len == 0 || k == 0 {
+            return Ok(out);
+        }
+        let ga = a.read();
+        let gb = b.read();
+        let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
+        let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
+        // SAFETY: va is ar×ac and vb is br×bc row-major; the strides describe op(A) (m×k) and
+        // op(B) (k×n) inside them, and `out` is a distinct m×n buffer.
+        unsafe {
+            T::gemm(m, k, n, va.as_ptr(), strides[0], strides[1], vb.as_ptr(), strides[2], strides[3], out.as_mut_ptr());
+        }
+        Ok(out)
+    }
+    let dims = (m, k, n);
+    let strides = [rsa, csa, rsb, csb];
+    Ok(match a.dtype {
+        crate::array::DType::F32 => from_vec(run::<f32>(a, b, dims, strides, len)?, vec![m, n]),
+        crate::array::DType::F64 => from_vec(run::<f64>(a, b, dims, strides, len)?, vec![m, n]),
+    })
+}

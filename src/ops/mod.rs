@@ -1,0 +1,19 @@
+//! The differentiable array ops. Each op computes its forward value with a kernel and
+//! records, beside it, its vector-Jacobian product written with these same ops.
+
+mod binary;
+pub mod kernel;
+mod linalg;
+mod reduce;
+mod shape;
+mod unary;
+
+pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
+pub use kernel::Cmp;
+pub use linalg::dot;
+pub use reduce::{broadcast_to, mean, norm, sum, sum_to};
+pub use shape::{copy, reshape, reshape_to, transpose};
+pub use unary::{
+    abs, add_scalar, div_scalar, exp, log, maximum_scalar, minimum_scalar, mul_scalar, neg, pow_scalar, rdiv_scalar,
+    relu, rpow_scalar, rsub_scalar, sigmoid, sign, sqrt, square, sub_scalar, tanh,
+};

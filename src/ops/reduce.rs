@@ -1,0 +1,87 @@
+//! Reductions (sum, mean, L2 norm) and broadcasting, which are each other's gradients.
+//! As in MXNet's `nd`, a reduction over every axis without keepdims gives shape (1,).
+
+use super::kernel;
+use super::{div, div_scalar, mul, reshape_to, sqrt, square};
+use crate::array::shape::normalize_axes;
+use crate::array::{fmt_shape, NdArray};
+use crate::autograd::{record, Save};
+use crate::error::{bail, Result};
+
+/// The shapes of a reduction of `shape` over `axes`: with the axes kept as 1, and as returned.
+fn reduced_shapes(shape: &[usize], axes: &[usize], keepdims: bool) -> (Vec<usize>, Vec<usize>) {
+    let kept: Vec<usize> = shape.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
+    let out = if keepdims {
+        kept.clone()
+    } else {
+        let rest: Vec<usize> = shape.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect();
+        if rest.is_empty() { vec![1] } else { rest }
+    };
+    (kept, out)
+}
+
+/// Sum over `axes` (every axis when empty; negative axes count from the end).
+pub fn sum(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    let axes = normalize_axes(axes, a.ndim())?;
+    let (kept, out_shape) = reduced_shapes(&a.shape, &axes, keepdims);
+    let out = reshape_to(&kernel::sum_keepdims(&a.detach(), &axes)?, &out_shape)?;
+    Ok(record("sum", &[a], out, Save::NOTHING, move |v| {
+        Ok(vec![Some(broadcast_to(&reshape_to(v.grad, &kept)?, v.input_shape(0))?)])
+    }))
+}
+
+/// Mean over `axes` (every axis when empty).
+pub fn mean(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    let normalized = normalize_axes(axes, a.ndim())?;
+    let count: usize = normalized.iter().map(|&ax| a.shape[ax]).product();
+    div_scalar(&sum(a, axes, keepdims)?, count as f64)
+}
+
+/// L2 norm over `axes` (every axis when empty). Its gradient `x / norm` is taken as 0 where
+/// the norm is 0 (the subgradient), where a plain quotient would give NaN.
+pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    let normalized = normalize_axes(axes, a.ndim())?;
+    let (kept, _) = reduced_shapes(&a.shape, &normalized, keepdims);
+    let out = sqrt(&sum(&square(&a.detach())?, axes, keepdims)?)?;
+    Ok(record("norm", &[a], out, Save::BOTH, move |v| {
+        let x = v.input(0);
+        let g = broadcast_to(&reshape_to(v.grad, &kept)?, &x.shape)?;
+        let n = broadcast_to(&reshape_to(&v.output(), &kept)?, &x.shape)?;
+        // Where the norm is 0, x is 0 too, so any positive divisor gives the 0 subgradient.
+        let safe = super::maximum_scalar(&n, f64::MIN_POSITIVE)?;
+        Ok(vec![Some(mul(&g, &div(x, &safe)?)?)])
+    }))
+}
+
+/// `a` repeated along its length-1 and missing leading axes to `shape` (NumPy's rules).
+pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
+    if a.shape == shape {
+        return Ok(a.clone());
+    }
+    let out = kernel::broadcast_to(a, shape)?;
+    Ok(record("broadcast_to", &[a], out, Save::NOTHING, |v| Ok(vec![Some(sum_to(v.grad, v.input_shape(0))?)])))
+}
+
+/// Sums `g` over the axes along which an array of `shape` was broadcast to `g`'s shape: the
+/// gradient of a broadcast, reduced back to its operand.
+pub fn sum_to(g: &NdArray, shape: &[usize]) -> Result<NdArray> {
+    if g.shape == shape {
+        return Ok(g.clone());
+    }
+    let lead = match g.ndim().checked_sub(shape.len()) {
+        Some(l) => l,
+        None => bail!(Shape, "cannot reduce shape {} to the larger shape {}", fmt_shape(&g.shape), fmt_shape(shape)),
+    };
+    let mut axes: Vec<i64> = (0..lead as i64).collect();
+    for (i, &d) in shape.iter().enumerate() {
+        if d == 1 && g.shape[lead + i] != 1 {
+            axes.push((lead + i) as i64);
+        } else if d != g.shape[lead + i] {
+            bail!(Shape, "cannot reduce shape {} to shape {}", fmt_shape(&g.shape), fmt_shape(shape));
+        }
+    }
+    if axes.is_empty() {
+        return reshape_to(g, shape);
+    }
+    reshape_to(&sum(g, &axes, true)?, shape)
+}

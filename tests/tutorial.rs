@@ -1,0 +1,59 @@
+//! The seed tutorial through the Rust API: the semantics the C and Python layers rely on.
+
+use ad::autograd::{self, GradReq, ScopeKind};
+use ad::ops;
+use ad::{DType, NdArray};
+
+fn record<R>(f: impl FnOnce() -> R) -> R {
+    autograd::scope_begin(ScopeKind::Record, true);
+    let r = f();
+    autograd::scope_end(ScopeKind::Record).unwrap();
+    r
+}
+
+fn grad(x: &NdArray) -> Vec<f64> {
+    autograd::grad_of(x).expect("x has a gradient").to_f64_vec()
+}
+
+#[test]
+fn tutorial_cells() {
+    // 1.1–1.5
+    let mut x = ops::reshape(&NdArray::arange(0.0, 4.0, 1.0, DType::F32).unwrap(), &[4, 1]).unwrap();
+    autograd::attach_grad(&mut x, GradReq::Write).unwrap();
+    assert_eq!(grad(&x), vec![0.0; 4]);
+    let y = record(|| ops::mul_scalar(&ops::dot(&ops::transpose(&x, &[]).unwrap(), &x, false, false).unwrap(), 2.0).unwrap());
+    assert_eq!(y.shape(), &[1, 1]);
+    assert_eq!(y.to_f64_vec(), vec![28.0]);
+    autograd::backward(&[y], &[], false, true).unwrap();
+    assert_eq!(grad(&x), vec![0.0, 4.0, 8.0, 12.0]);
+
+    // 1.6: a non-scalar head counts as its sum.
+    let y = record(|| ops::mul(&ops::mul_scalar(&x, 2.0).unwrap(), &x).unwrap());
+    autograd::backward(&[y], &[], false, true).unwrap();
+    assert_eq!(grad(&x), vec![0.0, 4.0, 8.0, 12.0]);
+
+    // 1.7
+    assert!(!autograd::is_training());
+    record(|| assert!(autograd::is_training()));
+
+    // 1.11: attach_grad on a recorded result; MXNet 1.9.1 drops the second backward.
+    let mut y = record(|| ops::mul_scalar(&x, 3.0).unwrap());
+    autograd::attach_grad(&mut y, GradReq::Write).unwrap();
+    let z = record(|| ops::mul(&y, &x).unwrap());
+    autograd::backward(&[z], &[], false, true).unwrap();
+    assert_eq!(grad(&y), vec![0.0, 1.0, 2.0, 3.0]);
+    let seven = NdArray::full(&[4, 1], 7.0, DType::F32).unwrap();
+    autograd::backward(&[y], &[Some(seven)], false, true).unwrap();
+    assert_eq!(grad(&x), vec![21.0; 4]);
+}
+
+#[test]
+fn second_derivative_of_cube() {
+    let mut x = NdArray::from_slice(&[1.0f64, 2.0, -3.0], &[3]).unwrap();
+    autograd::attach_grad(&mut x, GradReq::Write).unwrap();
+    let y = record(|| ops::pow_scalar(&x, 3.0).unwrap());
+    let dx = autograd::grad(&[y], &[x.clone()], &[], true, true, true).unwrap();
+    assert_eq!(dx[0].to_f64_vec(), vec![3.0, 12.0, 27.0]);
+    autograd::backward(&[dx[0].clone()], &[], false, true).unwrap();
+    assert_eq!(grad(&x), vec![6.0, 12.0, -18.0]);
+}
