@@ -57,3 +57,19 @@ fn second_derivative_of_cube() {
     autograd::backward(&[dx[0].clone()], &[], false, true).unwrap();
     assert_eq!(grad(&x), vec![6.0, 12.0, -18.0]);
 }
+
+#[test]
+fn long_recorded_chain_backward_and_drop() {
+    let mut x = NdArray::ones(&[1], DType::F32).unwrap();
+    autograd::attach_grad(&mut x, GradReq::Write).unwrap();
+    let y = record(|| {
+        let mut y = x.clone();
+        for _ in 0..200_000 {
+            y = ops::add_scalar(&y, 1.0).unwrap();
+        }
+        y
+    });
+    autograd::backward(&[y.clone()], &[], true, true).unwrap();
+    assert_eq!(grad(&x), vec![1.0]);
+    drop(y);
+}

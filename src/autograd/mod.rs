@@ -224,3 +224,37 @@ pub fn grad_req_of(array: &NdArray) -> Option<GradReq> {
         _ => None,
     }
 }
+
+/// Dismantles a node's graph iteratively: a loop recorded 100,000 times makes a chain that
+/// the default recursive drop would follow one stack frame per node.
+impl Drop for Node {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.take_edges(&mut stack);
+        while let Some(edge) = stack.pop() {
+            match edge {
+                Edge::Node(n) => {
+                    if let Ok(mut node) = Arc::try_unwrap(n) {
+                        node.take_edges(&mut stack);
+                    }
+                }
+                Edge::Var(v) => {
+                    if let Ok(var) = Arc::try_unwrap(v) {
+                        stack.extend(var.history.map(Edge::Node));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Moves every edge this node holds (inputs and saved arrays' entries) onto `stack`.
+    fn take_edges(&mut self, stack: &mut Vec<Edge>) {
+        stack.extend(self.inputs.drain(..).flatten());
+        let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(saved) = saved {
+            stack.extend(saved.inputs.into_iter().filter_map(|a| a.entry));
+        }
+    }
+}
