@@ -8,6 +8,7 @@
 pub mod array;
 pub mod autograd;
 pub mod error;
+pub mod ffi;
 pub mod ops;
 
 pub use array::{DType, NdArray};

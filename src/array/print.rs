@@ -1,8 +1,561 @@
-//! Placeholder printer (replaced by the numpy-exact one).
-pub trait PrintFloat: Copy + PartialOrd + std::fmt::Display {}
-impl PrintFloat for f32 {}
-impl PrintFloat for f64 {}
+//! Text rendering of float arrays, byte for byte as numpy prints them.
+//!
+//! MXNet 1.9.1 prints an NDArray as `str(arr.asnumpy())` and pins numpy < 1.24,
+//! so this mirrors `numpy/core/arrayprint.py` of those versions with the
+//! default print options: precision 8, floatmode 'maxprec', threshold 1000,
+//! edgeitems 3, linewidth 75, sign '-', suppress False, legacy off.
+//!
+//! Digits come from Rust's float formatting, checked against numpy's Dragon4
+//! (`dragon4.c`): `{:e}` gives how many digits the shortest round-trip form of
+//! a value needs in its own type, and `{:.N}` / `{:.Ne}` round the exact
+//! binary value half to even, which is what Dragon4 does at whatever digit it
+//! stops: the shortest unique one, the precision cutoff, or past uniqueness
+//! to honour `min_digits`.
+
+use std::fmt::{Display, LowerExp};
+use std::ops::Div;
+use std::str::FromStr;
+
+/// numpy's `precision`: at most this many digits after the decimal point.
+const PRECISION: usize = 8;
+/// numpy's `threshold`: arrays with more elements are summarised with `...`.
+const THRESHOLD: usize = 1000;
+/// numpy's `edgeitems`: items kept at each end of a summarised axis.
+const EDGE_ITEMS: usize = 3;
+/// numpy's `linewidth`.
+const LINE_WIDTH: usize = 75;
+
+/// A float element type the printer understands (implemented for f32 and f64).
+///
+/// `LowerExp` must give the type's own shortest round-trip digits (and
+/// `FromStr` parse them back), and division must happen in the type itself:
+/// numpy's max/min ratio test is computed in the array's dtype. The method
+/// names avoid `num_traits::Float`'s (`abs`, `to_f64`), which element types
+/// also implement, so generic code bound by both stays unambiguous.
+pub trait PrintFloat:
+    Copy + PartialOrd + Div<Output = Self> + Display + LowerExp + FromStr
+{
+    /// The exact value widened to f64 (used for classification and comparisons).
+    fn widened(self) -> f64;
+    /// The absolute value in the element type.
+    fn magnitude(self) -> Self;
+}
+
+impl PrintFloat for f32 {
+    fn widened(self) -> f64 {
+        f64::from(self)
+    }
+    fn magnitude(self) -> Self {
+        f32::abs(self)
+    }
+}
+
+impl PrintFloat for f64 {
+    fn widened(self) -> f64 {
+        self
+    }
+    fn magnitude(self) -> Self {
+        f64::abs(self)
+    }
+}
+
+/// The text numpy's `str(arr)` gives for a C-contiguous row-major array with
+/// this shape (without MXNet's `<NDArray ...>` wrapper).
+///
+/// # Panics
+/// If `data.len()` is not the product of `shape`.
 pub fn format_array<T: PrintFloat>(data: &[T], shape: &[usize]) -> String {
-    let _ = shape;
-    format!("{:?}", data.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+    let size: usize = shape.iter().product();
+    assert_eq!(
+        data.len(),
+        size,
+        "data length does not match shape {shape:?}"
+    );
+    // numpy's str of a 0-d array is the str of its scalar, not array formatting.
+    if shape.is_empty() {
+        return scalar_str(data[0]);
+    }
+    // array2string treats any array with a zero dimension as "[]".
+    if size == 0 {
+        return "[]".to_string();
+    }
+    let mut strides = vec![1; shape.len()];
+    for axis in (0..shape.len() - 1).rev() {
+        strides[axis] = strides[axis + 1] * shape[axis + 1];
+    }
+    let mut printer = Printer {
+        data,
+        shape,
+        strides,
+        summarise: size > THRESHOLD,
+        format: FloatFormat::default(),
+    };
+    // Like `_leading_trailing`, only the elements that will be shown decide the format.
+    let mut shown = Vec::new();
+    printer.collect_shown(0, 0, &mut shown);
+    printer.format = FloatFormat::new(&shown);
+    printer.render(0, 0, " ", LINE_WIDTH)
+}
+
+/// A finite value's magnitude as decimal digits: the first digit has weight
+/// `10^exp`; `digits` has no leading or trailing zeros and is empty for zero.
+struct Decimal {
+    digits: Vec<u8>,
+    exp: i32,
+}
+
+impl Decimal {
+    /// Shortest round-trip digits of `|v|`, with no cutoff. Of two equally
+    /// short candidates Dragon4 takes the closer, and on a tie the even digit
+    /// (float32 3842807.25 -> 3842807.2), where Rust's `{:e}` may take the other.
+    /// The exact value rounded half-even to that length is that choice,
+    /// unless it falls outside the round-trip interval (possible just above
+    /// a power of two, where the interval is lopsided); then Rust's is right.
+    fn shortest<T: PrintFloat>(v: T) -> Self {
+        let magnitude = v.magnitude();
+        let rust = Self::parse(&format!("{magnitude:e}"));
+        let rounded = format!("{:.*e}", rust.digits.len().saturating_sub(1), magnitude);
+        if rounded.parse::<T>().is_ok_and(|back| back == magnitude) {
+            Self::parse(&rounded)
+        } else {
+            rust
+        }
+    }
+
+    /// Dragon4 'unique' positional digits as the array printer asks for them:
+    /// at most `PRECISION` fractional digits, and (as it passes min_digits=0)
+    /// never stopping before the units digit, so float32 73112192 prints its
+    /// exact integer digits rather than the shortest 73112190.
+    fn positional<T: PrintFloat>(v: T) -> Self {
+        let shortest = Self::shortest(v);
+        let ends_before_units = shortest.digits.len() < (shortest.exp + 1).max(0) as usize;
+        if shortest.frac_len() <= PRECISION && !ends_before_units {
+            return shortest;
+        }
+        Self::parse(&format!(
+            "{:.*}",
+            shortest.frac_len().min(PRECISION),
+            v.magnitude()
+        ))
+    }
+
+    /// Dragon4 'unique' scientific digits with at most `PRECISION` digits after the first.
+    fn scientific<T: PrintFloat>(v: T) -> Self {
+        let shortest = Self::shortest(v);
+        if shortest.digits.len() <= PRECISION + 1 {
+            return shortest;
+        }
+        Self::rounded_scientific(v, PRECISION)
+    }
+
+    /// The exact value rounded to `frac_digits` digits after the first.
+    fn rounded_scientific<T: PrintFloat>(v: T, frac_digits: usize) -> Self {
+        Self::parse(&format!("{:.*e}", frac_digits, v.magnitude()))
+    }
+
+    /// Parses Rust's rendering of a non-negative finite value ("0.0019", "1.5e-7").
+    fn parse(text: &str) -> Self {
+        let (mantissa, exp10) = match text.split_once('e') {
+            Some((m, e)) => (m, e.parse::<i32>().expect("float exponent")),
+            None => (text, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+        let leading_zeros = all.iter().take_while(|&&b| b == b'0').count();
+        let mut digits = all[leading_zeros..].to_vec();
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        let exp = exp10 + int.len() as i32 - 1 - leading_zeros as i32;
+        Decimal { digits, exp }
+    }
+
+    /// Number of digits after the decimal point in positional notation.
+    fn frac_len(&self) -> usize {
+        (self.digits.len() as i32 - 1 - self.exp).max(0) as usize
+    }
+
+    /// Positional integer and fractional digit strings, e.g. ("12", "05").
+    fn split_positional(&self) -> (String, String) {
+        if self.digits.is_empty() {
+            return ("0".to_string(), String::new());
+        }
+        if self.exp < 0 {
+            let zeros = "0".repeat((-self.exp - 1) as usize);
+            return ("0".to_string(), zeros + &ascii(&self.digits));
+        }
+        let int_len = self.exp as usize + 1;
+        if int_len >= self.digits.len() {
+            let zeros = "0".repeat(int_len - self.digits.len());
+            (ascii(&self.digits) + &zeros, String::new())
+        } else {
+            let (int, frac) = self.digits.split_at(int_len);
+            (ascii(int), ascii(frac))
+        }
+    }
+
+    /// Scientific mantissa digits after the point, and the exponent (zero is 0e0).
+    fn split_scientific(&self) -> (String, i32) {
+        match self.digits.split_first() {
+            Some((_, rest)) => (ascii(rest), self.exp),
+            None => (String::new(), 0),
+        }
+    }
+
+    /// The leading mantissa digit in scientific notation.
+    fn first_digit(&self) -> char {
+        self.digits.first().map_or('0', |&d| char::from(d))
+    }
+}
+
+fn ascii(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("ascii digits")
+}
+
+fn sign_of<T: PrintFloat>(v: T) -> &'static str {
+    if v.widened().is_sign_negative() {
+        "-"
+    } else {
+        ""
+    }
+}
+
+/// numpy's exponent text: sign and at least `min_digits` digits (`e+05`).
+fn exponent_str(exp: i32, min_digits: usize) -> String {
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("e{sign}{:0>min_digits$}", exp.unsigned_abs())
+}
+
+fn non_finite_str(x: f64) -> Option<&'static str> {
+    match x {
+        _ if x.is_nan() => Some("nan"),
+        f64::INFINITY => Some("inf"),
+        f64::NEG_INFINITY => Some("-inf"),
+        _ => None,
+    }
+}
+
+/// `str()` of a numpy float scalar: shortest digits with no precision cap,
+/// positional ("5.0") for 0 and 1e-4 <= |x| < 1e16, else scientific ("1e-05").
+fn scalar_str<T: PrintFloat>(v: T) -> String {
+    let x = v.widened();
+    if let Some(text) = non_finite_str(x) {
+        return text.to_string();
+    }
+    let decimal = Decimal::shortest(v);
+    // numpy compares the float32 value against double literals, so these
+    // bounds are tested in f64 (float32(1e-4) is below 1e-4 and goes scientific).
+    if x == 0.0 || (1e-4..1e16).contains(&x.abs()) {
+        let (int, frac) = decimal.split_positional();
+        let frac = if frac.is_empty() {
+            "0".to_string()
+        } else {
+            frac
+        };
+        format!("{}{int}.{frac}", sign_of(v))
+    } else {
+        let (frac, exp) = decimal.split_scientific();
+        let point = if frac.is_empty() { "" } else { "." };
+        let first = decimal.first_digit();
+        format!("{}{first}{point}{frac}{}", sign_of(v), exponent_str(exp, 2))
+    }
+}
+
+/// Mirrors numpy's `FloatingFormat` after `fillFormat`: one layout shared by
+/// every element so that columns line up.
+#[derive(Default)]
+struct FloatFormat {
+    scientific: bool,
+    /// Width of the sign plus integer part (mantissa's leading digit in scientific).
+    pad_left: usize,
+    /// Width after the decimal point (in scientific: digits, 'e', sign, exponent).
+    pad_right: usize,
+    /// Scientific only: mantissa digits after the point, zero-padded.
+    precision: usize,
+    /// Scientific only: exponent digits, zero-padded.
+    exp_digits: usize,
+}
+
+impl FloatFormat {
+    fn new<T: PrintFloat>(values: &[T]) -> Self {
+        let finite: Vec<T> = values
+            .iter()
+            .copied()
+            .filter(|v| v.widened().is_finite())
+            .collect();
+        let mut format = FloatFormat {
+            scientific: needs_scientific(&finite),
+            ..Self::default()
+        };
+        for &v in &finite {
+            if format.scientific {
+                let (frac, exp) = Decimal::scientific(v).split_scientific();
+                format.pad_left = format.pad_left.max(sign_of(v).len() + 1);
+                format.precision = format.precision.max(frac.len());
+                format.exp_digits = format
+                    .exp_digits
+                    .max(exp.unsigned_abs().to_string().len().max(2));
+            } else {
+                let (int, frac) = Decimal::positional(v).split_positional();
+                format.pad_left = format.pad_left.max(sign_of(v).len() + int.len());
+                format.pad_right = format.pad_right.max(frac.len());
+            }
+        }
+        if format.scientific {
+            // As in numpy, pad_right leaves out the '.': digits, 'e', sign, exponent.
+            format.pad_right = format.precision + 2 + format.exp_digits;
+        }
+        // nan/inf are right-aligned in the element width, widening it if needed.
+        if finite.len() != values.len() {
+            let neg_inf = values.iter().any(|v| v.widened() == f64::NEG_INFINITY);
+            let widest = if neg_inf { "-inf".len() } else { "nan".len() };
+            format.pad_left = format
+                .pad_left
+                .max(widest.saturating_sub(format.pad_right + 1));
+        }
+        format
+    }
+
+    fn format<T: PrintFloat>(&self, v: T) -> String {
+        let x = v.widened();
+        let (pad_left, pad_right) = (self.pad_left, self.pad_right);
+        if let Some(text) = non_finite_str(x) {
+            return format!("{text:>width$}", width = pad_left + pad_right + 1);
+        }
+        if self.scientific {
+            // numpy passes min_digits = precision here, so values with fewer unique
+            // digits get more real digits (float32 0.7 -> 6.9999999e-01), not zeros.
+            let decimal = Decimal::rounded_scientific(v, self.precision);
+            let (frac, exp) = decimal.split_scientific();
+            let int = format!("{}{}", sign_of(v), decimal.first_digit());
+            let exp = exponent_str(exp, self.exp_digits);
+            format!(
+                "{int:>pad_left$}.{frac:0<prec$}{exp}",
+                prec = self.precision
+            )
+        } else {
+            let (int, frac) = Decimal::positional(v).split_positional();
+            let int = format!("{}{int}", sign_of(v));
+            format!("{int:>pad_left$}.{frac:<pad_right$}")
+        }
+    }
+}
+
+/// `fillFormat`'s choice: scientific when the finite non-zero magnitudes span
+/// too much (>= 1e8, < 1e-4, or max/min > 1e3 with the division in the dtype).
+fn needs_scientific<T: PrintFloat>(finite: &[T]) -> bool {
+    let mut magnitudes = finite
+        .iter()
+        .map(|v| v.magnitude())
+        .filter(|v| v.widened() != 0.0);
+    let Some(first) = magnitudes.next() else {
+        return false;
+    };
+    let (min, max) = magnitudes.fold((first, first), |(min, max), v| {
+        (if v < min { v } else { min }, if v > max { v } else { max })
+    });
+    max.widened() >= 1e8 || min.widened() < 1e-4 || (max / min).widened() > 1e3
+}
+
+/// Indices shown along an axis of length `len`; `None` marks the `...`.
+fn shown_indices(len: usize, summarise: bool) -> Vec<Option<usize>> {
+    if summarise && len > 2 * EDGE_ITEMS {
+        let leading = (0..EDGE_ITEMS).map(Some);
+        let trailing = (len - EDGE_ITEMS..len).map(Some);
+        leading
+            .chain(std::iter::once(None))
+            .chain(trailing)
+            .collect()
+    } else {
+        (0..len).map(Some).collect()
+    }
+}
+
+/// numpy's `_formatArray` over a row-major buffer.
+struct Printer<'a, T> {
+    data: &'a [T],
+    shape: &'a [usize],
+    strides: Vec<usize>,
+    summarise: bool,
+    format: FloatFormat,
+}
+
+impl<T: PrintFloat> Printer<'_, T> {
+    fn collect_shown(&self, axis: usize, offset: usize, out: &mut Vec<T>) {
+        if axis == self.shape.len() {
+            out.push(self.data[offset]);
+            return;
+        }
+        for i in shown_indices(self.shape[axis], self.summarise)
+            .into_iter()
+            .flatten()
+        {
+            self.collect_shown(axis + 1, offset + i * self.strides[axis], out);
+        }
+    }
+
+    /// `recurser`: the sub-array at `offset` spanning axes `axis..`, whose
+    /// continuation lines start with `indent` and must fit in `width` columns.
+    fn render(&self, axis: usize, offset: usize, indent: &str, width: usize) -> String {
+        if axis == self.shape.len() {
+            return self.format.format(self.data[offset]);
+        }
+        // Nested rows align one column right of this '[' and lose a column to its ']'.
+        let next_indent = format!("{indent} ");
+        let words: Vec<String> = shown_indices(self.shape[axis], self.summarise)
+            .into_iter()
+            .map(|item| match item {
+                Some(i) => self.render(
+                    axis + 1,
+                    offset + i * self.strides[axis],
+                    &next_indent,
+                    width.saturating_sub(1),
+                ),
+                None => "...".to_string(),
+            })
+            .collect();
+        let axes_left = self.shape.len() - axis;
+        let body = if axes_left == 1 {
+            wrap_words(&words, indent, width.saturating_sub(1))
+        } else {
+            // Sub-arrays go on their own lines, separated by axes_left - 2 blank lines.
+            let separator = "\n".repeat(axes_left - 1);
+            words
+                .iter()
+                .map(|w| format!("{indent}{w}"))
+                .collect::<Vec<_>>()
+                .join(&separator)
+        };
+        format!("[{}]", &body[indent.len()..])
+    }
+}
+
+/// The last axis: space-separated words, wrapped as `_extendLine` does when a
+/// word would pass `width` (never wrapping a line that holds only the indent).
+fn wrap_words(words: &[String], indent: &str, width: usize) -> String {
+    let mut text = String::new();
+    let mut line = indent.to_string();
+    for (k, word) in words.iter().enumerate() {
+        if k > 0 {
+            line.push(' ');
+        }
+        if line.len() + word.len() > width && line.len() > indent.len() {
+            text.push_str(line.trim_end());
+            text.push('\n');
+            line = indent.to_string();
+        }
+        line.push_str(word);
+    }
+    text + &line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tutorial_column() {
+        let data = [0.0f32, 4.0, 8.0, 12.0];
+        assert_eq!(
+            format_array(&data, &[4, 1]),
+            "[[ 0.]\n [ 4.]\n [ 8.]\n [12.]]"
+        );
+    }
+
+    #[test]
+    fn pads_fraction_with_spaces() {
+        assert_eq!(format_array(&[0.5f32, 1.0], &[2]), "[0.5 1. ]");
+    }
+
+    #[test]
+    fn small_values_go_scientific() {
+        assert_eq!(format_array(&[1e-5f64, 1.0], &[2]), "[1.e-05 1.e+00]");
+    }
+
+    #[test]
+    fn zero_d_and_empty() {
+        assert_eq!(format_array(&[5.0f32], &[]), "5.0");
+        assert_eq!(format_array::<f64>(&[], &[2, 0]), "[]");
+    }
+
+    /// One case of `tests/fixtures/print_cases.txt` (see gen_print_cases.py).
+    struct Case<'a> {
+        header: &'a str,
+        dtype: &'a str,
+        shape: Vec<usize>,
+        bits: Vec<u64>,
+        expected: String,
+    }
+
+    fn parse_cases(text: &str) -> Vec<Case<'_>> {
+        let mut lines = text.lines();
+        let mut cases = Vec::new();
+        while let Some(header) = lines.next() {
+            let fields: Vec<&str> = header.split(' ').collect();
+            assert!(
+                fields.len() == 4 && fields[0] == "case",
+                "bad header {header:?}"
+            );
+            let shape = fields[3]
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap());
+            let values = lines.next().expect("values line");
+            let bits = values
+                .split_whitespace()
+                .map(|h| u64::from_str_radix(h, 16).unwrap());
+            let expected: Vec<&str> = lines.by_ref().take_while(|&l| l != "~~~").collect();
+            cases.push(Case {
+                header,
+                dtype: fields[2],
+                shape: shape.collect(),
+                bits: bits.collect(),
+                expected: expected.join("\n"),
+            });
+        }
+        cases
+    }
+
+    fn render(case: &Case) -> String {
+        match case.dtype {
+            "f32" => {
+                let data: Vec<f32> = case
+                    .bits
+                    .iter()
+                    .map(|&b| f32::from_bits(b as u32))
+                    .collect();
+                format_array(&data, &case.shape)
+            }
+            "f64" => {
+                let data: Vec<f64> = case.bits.iter().map(|&b| f64::from_bits(b)).collect();
+                format_array(&data, &case.shape)
+            }
+            other => panic!("unknown dtype {other}"),
+        }
+    }
+
+    #[test]
+    fn matches_numpy_fixture() {
+        let cases = parse_cases(include_str!("../../tests/fixtures/print_cases.txt"));
+        assert!(cases.len() > 150, "only {} fixture cases", cases.len());
+        let failures: Vec<String> = cases
+            .iter()
+            .filter_map(|case| {
+                let actual = render(case);
+                (actual != case.expected).then(|| {
+                    format!(
+                        "{}\n--- expected\n{}\n--- actual\n{}\n",
+                        case.header, case.expected, actual
+                    )
+                })
+            })
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases differ:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
 }

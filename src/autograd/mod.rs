@@ -88,16 +88,16 @@ impl Vjp<'_> {
 
 /// Which values a node keeps for its vector-Jacobian product.
 #[derive(Clone, Copy)]
-pub struct Save {
-    pub inputs: bool,
-    pub output: bool,
+pub(crate) struct Save {
+    inputs: bool,
+    output: bool,
 }
 
 impl Save {
-    pub const NOTHING: Save = Save { inputs: false, output: false };
-    pub const INPUTS: Save = Save { inputs: true, output: false };
-    pub const OUTPUT: Save = Save { inputs: false, output: true };
-    pub const BOTH: Save = Save { inputs: true, output: true };
+    pub(crate) const NOTHING: Save = Save { inputs: false, output: false };
+    pub(crate) const INPUTS: Save = Save { inputs: true, output: false };
+    pub(crate) const OUTPUT: Save = Save { inputs: false, output: true };
+    pub(crate) const BOTH: Save = Save { inputs: true, output: true };
 }
 
 /// What backward releases when the graph is not retained.
@@ -136,7 +136,7 @@ pub fn should_record(inputs: &[&NdArray]) -> bool {
 
 /// Attaches `out` to the graph as the result of `op` on `inputs`, when `should_record` says so;
 /// otherwise returns it unchanged.
-pub fn record<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, vjp: F) -> NdArray
+pub(crate) fn record<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, vjp: F) -> NdArray
 where
     F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {

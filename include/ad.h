@@ -1,0 +1,427 @@
+/*
+ * ad: reverse-mode automatic differentiation over n-dimensional arrays.
+ *
+ * Conventions:
+ * - Every fallible function returns ad_status; AD_OK is 0. On failure, ad_last_error()
+ *   returns this thread's message, naming the argument and shapes at fault.
+ * - Results go to out-parameters, written only on success.
+ * - An ad_array* is an opaque handle. Every handle a function returns through `out` is the
+ *   caller's and is freed with ad_array_free exactly once; freeing or using a freed handle is
+ *   detected and reported with AD_ERR_INVALID_HANDLE. Input handles are borrowed for the
+ *   call only. Freeing a handle never breaks a recorded graph that still needs its data.
+ * - Recording and training state is per thread, as in MXNet.
+ *
+ * This file is generated from the Rust sources by cbindgen; do not edit it by hand.
+ */
+
+#ifndef AD_H
+#define AD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// The result of every fallible function. `AD_OK` is 0; on any other value
+// `ad_last_error()` says what was wrong.
+typedef enum {
+  AD_OK = 0,
+  // A required pointer argument was NULL.
+  AD_ERR_NULL_ARGUMENT = 1,
+  // A handle was already freed, or was never made by this library.
+  AD_ERR_INVALID_HANDLE = 2,
+  // A shape does not fit the operation (mismatched operands, bad reshape, bad axis).
+  AD_ERR_SHAPE = 3,
+  // The operands' dtypes differ, or a dtype code is unknown.
+  AD_ERR_DTYPE = 4,
+  // An argument's value is out of its domain.
+  AD_ERR_INVALID_ARGUMENT = 5,
+  // An index is out of range.
+  AD_ERR_INDEX = 6,
+  // The autograd state does not allow the call (no recorded history, a released graph,
+  // unbalanced scopes).
+  AD_ERR_AUTOGRAD = 7,
+  // Memory could not be allocated, or an element count overflows.
+  AD_ERR_ALLOC = 8,
+  // The caller's buffer is too small for the result.
+  AD_ERR_BUFFER_TOO_SMALL = 9,
+  // A bug inside the library was caught at the boundary; the process can continue.
+  AD_ERR_PANIC = 10,
+} ad_status;
+
+// Element types, as MXNet numbers them. Functions take these as `uint32_t`.
+typedef enum {
+  AD_FLOAT32 = 0,
+  AD_FLOAT64 = 1,
+} ad_dtype;
+
+// How backward writes a variable's gradient. Functions take these as `uint32_t`.
+typedef enum {
+  // The variable is not differentiated.
+  AD_GRAD_NULL = 0,
+  // Each backward overwrites the gradient (the default).
+  AD_GRAD_WRITE = 1,
+  // Each backward adds into the gradient.
+  AD_GRAD_ADD = 3,
+} ad_grad_req;
+
+// Comparison operators for `ad_compare` and `ad_compare_scalar`, taken as `uint32_t`.
+typedef enum {
+  AD_CMP_EQ = 0,
+  AD_CMP_NE = 1,
+  AD_CMP_LT = 2,
+  AD_CMP_LE = 3,
+  AD_CMP_GT = 4,
+  AD_CMP_GE = 5,
+} ad_cmp;
+
+// An array, as C sees it: an opaque handle made by the library and freed with
+// `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
+typedef struct ad_array ad_array;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed.
+const char *ad_version(void);
+
+// This thread's message for its most recent failed call, or "" if none failed yet.
+// A successful call leaves it unchanged. The pointer stays valid until the next failing call
+// on this thread; the library owns it.
+const char *ad_last_error(void);
+
+// The name of a status code (`"AD_ERR_SHAPE"`), or `"AD_UNKNOWN_STATUS"`. Static; never freed.
+const char *ad_status_name(uint32_t status);
+
+// Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
+// which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
+// only when the shape has no elements. On success `*out` is a new handle the caller frees
+// with `ad_array_free`; `data` is only read during the call.
+ad_status ad_array_create(const void *data,
+                          const size_t *shape,
+                          size_t ndim,
+                          uint32_t dtype,
+                          ad_array **out);
+
+// Creates an array of `shape` filled with `value` (rounded to `dtype`). The caller frees
+// `*out` with `ad_array_free`.
+ad_status ad_array_full(const size_t *shape,
+                        size_t ndim,
+                        double value,
+                        uint32_t dtype,
+                        ad_array **out);
+
+// Creates an array of zeros. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_zeros(const size_t *shape, size_t ndim, uint32_t dtype, ad_array **out);
+
+// Creates an array of ones. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_ones(const size_t *shape, size_t ndim, uint32_t dtype, ad_array **out);
+
+// Creates the 1-d array `start, start + step, ...` up to but excluding `stop` (NumPy's
+// arange; `ad_array_arange(0, 4, 1, AD_FLOAT32, &x)` is MXNet's `nd.arange(4)`). `step`
+// must be non-zero. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_arange(double start, double stop, double step, uint32_t dtype, ad_array **out);
+
+// Reseeds the process-wide random generator: the same seed gives the same draws.
+ad_status ad_random_seed(uint64_t seed);
+
+// Creates an array of draws from the normal distribution N(`loc`, `scale`²), `scale` >= 0.
+// The caller frees `*out` with `ad_array_free`.
+ad_status ad_random_normal(double loc,
+                           double scale,
+                           const size_t *shape,
+                           size_t ndim,
+                           uint32_t dtype,
+                           ad_array **out);
+
+// Creates an array of draws from the uniform distribution on [`low`, `high`).
+// The caller frees `*out` with `ad_array_free`.
+ad_status ad_random_uniform(double low,
+                            double high,
+                            const size_t *shape,
+                            size_t ndim,
+                            uint32_t dtype,
+                            ad_array **out);
+
+// Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did
+// not make, returns `AD_ERR_INVALID_HANDLE` and changes nothing. The data lives on while a
+// recorded graph or another handle (a reshape, a gradient) still uses it.
+ad_status ad_array_free(ad_array *array);
+
+// Writes the number of dimensions of `array` to `*out`.
+ad_status ad_array_ndim(const ad_array *array, size_t *out);
+
+// Writes the number of elements of `array` to `*out`.
+ad_status ad_array_size(const ad_array *array, size_t *out);
+
+// Writes the dtype of `array` (an `ad_dtype` value) to `*out`.
+ad_status ad_array_dtype(const ad_array *array, uint32_t *out);
+
+// Copies the shape of `array` into `shape`, which has room for `capacity` sizes; fails with
+// `AD_ERR_BUFFER_TOO_SMALL` when `capacity` is below the array's ndim (`ad_array_ndim`).
+ad_status ad_array_shape(const ad_array *array, size_t *shape, size_t capacity);
+
+// Copies the elements of `array`, row-major, into `buffer`: `count` values of `dtype`
+// (converted from the array's dtype if they differ). `count` must equal the array's size.
+ad_status ad_array_read(const ad_array *array, uint32_t dtype, void *buffer, size_t count);
+
+// Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
+// `AD_ERR_SHAPE`.
+ad_status ad_array_asscalar(const ad_array *array, double *out);
+
+// Writes MXNet's text for `array` (what Python's `print(x)` shows: a blank line, the values
+// as NumPy prints them, and a `<NDArray 4x1 @cpu(0)>` footer) into `buffer` with a
+// terminating NUL. `*length` (if `length` is not NULL) receives the text's length without
+// the NUL — also when the call fails for a short buffer, so that a caller can pass
+// `buffer = NULL, capacity = 0` to learn the size. Fails with `AD_ERR_BUFFER_TOO_SMALL` when
+// `capacity` is below length + 1, writing nothing into `buffer`.
+ad_status ad_array_to_string(const ad_array *array, char *buffer, size_t capacity, size_t *length);
+
+// `array` with a new shape of `ndim` sizes, sharing its data; one size may be -1 and is
+// inferred. Recorded when recording. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_reshape(const ad_array *array,
+                           const int64_t *shape,
+                           size_t ndim,
+                           ad_array **out);
+
+// `array` with its axes permuted: `axes` (`naxes` entries, negative counting from the end)
+// gives the new order; `naxes` = 0 reverses them (MXNet's `.T`). Recorded when recording.
+// The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_transpose(const ad_array *array,
+                             const int64_t *axes,
+                             size_t naxes,
+                             ad_array **out);
+
+// `array` repeated along its length-1 and missing leading axes to `shape` (NumPy's
+// broadcasting). Recorded when recording. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_broadcast_to(const ad_array *array,
+                                const size_t *shape,
+                                size_t ndim,
+                                ad_array **out);
+
+// A copy of `array` in new memory; gradients flow through it. The caller frees `*out`.
+ad_status ad_array_copy(const ad_array *array, ad_array **out);
+
+// `array`'s data (shared, not copied) without its autograd history: gradients do not flow
+// through the result. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_detach(const ad_array *array, ad_array **out);
+
+// Opens a record scope on this thread (MXNet's `autograd.record(train_mode)`): ops whose
+// inputs are in the graph are recorded, and training mode is `train_mode`. Scopes nest;
+// close each with `ad_record_end`.
+ad_status ad_record_begin(bool train_mode);
+
+// Closes the innermost scope, which must be a record scope, restoring the flags it found.
+// `AD_ERR_AUTOGRAD` when no record scope is innermost.
+ad_status ad_record_end(void);
+
+// Opens a pause scope (MXNet's `autograd.pause(train_mode)`): nothing is recorded, and
+// training mode is `train_mode`. Close it with `ad_pause_end`.
+ad_status ad_pause_begin(bool train_mode);
+
+// Closes the innermost scope, which must be a pause scope.
+ad_status ad_pause_end(void);
+
+// Opens a scope in training mode, recording unchanged (MXNet's `autograd.train_mode()`).
+ad_status ad_train_mode_begin(void);
+
+// Closes the innermost scope, which must be a train-mode scope.
+ad_status ad_train_mode_end(void);
+
+// Opens a scope in prediction mode, recording unchanged (MXNet's `autograd.predict_mode()`).
+ad_status ad_predict_mode_begin(void);
+
+// Closes the innermost scope, which must be a predict-mode scope.
+ad_status ad_predict_mode_end(void);
+
+// Whether this thread is recording.
+bool ad_is_recording(void);
+
+// Whether this thread is in training mode (false outside any scope, true inside
+// `ad_record_begin(true)`, false inside `ad_record_begin(false)`).
+bool ad_is_training(void);
+
+// Sets this thread's recording flag outside the scope discipline; the previous value goes to
+// `*previous` unless it is NULL.
+ad_status ad_set_recording(bool recording, bool *previous);
+
+// Sets this thread's training flag; the previous value goes to `*previous` unless NULL.
+ad_status ad_set_training(bool training, bool *previous);
+
+// Marks `array` as a variable with a new zero gradient of its shape (MXNet's
+// `attach_grad`); `grad_req` is an `ad_grad_req`. If `array` was computed in a record scope
+// it becomes a leaf for what is recorded after this call, while `ad_backward` on `array`
+// itself still follows its history. Changes `array` in place; no new handle.
+ad_status ad_array_attach_grad(ad_array *array, uint32_t grad_req);
+
+// `ad_array_attach_grad` with the caller's `gradient` array as the gradient buffer (MXNet's
+// `mark_variables`): backward writes into `gradient`'s data, which must have `array`'s
+// shape and dtype. Both handles stay the caller's.
+ad_status ad_array_attach_grad_with(ad_array *array, const ad_array *gradient, uint32_t grad_req);
+
+// Asks backward to fill a gradient for the recorded intermediate `array` while gradients
+// keep flowing through it to the variables; read it with `ad_array_grad`. A no-op on a
+// variable. `AD_ERR_AUTOGRAD` for an array with no recorded history.
+ad_status ad_array_retain_grad(ad_array *array);
+
+// Writes to `*out` a new handle on `array`'s gradient, sharing its data (later backward
+// calls update what it shows), or NULL when `array` has no gradient (no `attach_grad` or
+// `retain_grad`). The caller frees a non-NULL `*out` with `ad_array_free`.
+ad_status ad_array_grad(const ad_array *array, ad_array **out);
+
+// Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a
+// non-scalar head counts as its sum), into the gradients of the variables it depends on,
+// each by its grad_req. Unless `retain_graph`, the graph's saved values are released and a
+// second backward through it fails with `AD_ERR_AUTOGRAD`. Runs in training mode.
+ad_status ad_backward(const ad_array *head, const ad_array *head_grad, bool retain_graph);
+
+// `ad_backward` for `n` heads at once (their gradients are summed). `head_grads` is NULL
+// (all ones) or `n` entries, each a handle or NULL (ones). `train_mode` is the training
+// flag while the backward pass runs.
+ad_status ad_backward_ex(const ad_array *const *heads,
+                         const ad_array *const *head_grads,
+                         size_t n,
+                         bool retain_graph,
+                         bool train_mode);
+
+// The gradients of the `n_heads` heads with respect to the `n_variables` variables (each
+// marked with `attach_grad`), returned as new arrays in `out_grads[0..n_variables]`,
+// without touching any variable's own gradient (MXNet's `autograd.grad`). With
+// `create_graph` the results are recorded, so they can be differentiated again (second
+// derivatives). The caller frees each `out_grads[i]` with `ad_array_free`.
+ad_status ad_grad(const ad_array *const *heads,
+                  const ad_array *const *head_grads,
+                  size_t n_heads,
+                  const ad_array *const *variables,
+                  size_t n_variables,
+                  bool retain_graph,
+                  bool create_graph,
+                  bool train_mode,
+                  ad_array **out_grads);
+
+// `a + b`, element-wise with NumPy broadcasting.
+ad_status ad_add(const ad_array *a, const ad_array *b, ad_array **out);
+
+// `a - b`, element-wise with NumPy broadcasting.
+ad_status ad_sub(const ad_array *a, const ad_array *b, ad_array **out);
+
+// `a * b`, element-wise with NumPy broadcasting.
+ad_status ad_mul(const ad_array *a, const ad_array *b, ad_array **out);
+
+// `a / b`, element-wise with NumPy broadcasting.
+ad_status ad_div(const ad_array *a, const ad_array *b, ad_array **out);
+
+// `a ** b`, element-wise with NumPy broadcasting.
+ad_status ad_pow(const ad_array *a, const ad_array *b, ad_array **out);
+
+// Element-wise maximum with NumPy broadcasting; NaN propagates; on ties the gradient goes to `a`.
+ad_status ad_maximum(const ad_array *a, const ad_array *b, ad_array **out);
+
+// Element-wise minimum with NumPy broadcasting; NaN propagates; on ties the gradient goes to `a`.
+ad_status ad_minimum(const ad_array *a, const ad_array *b, ad_array **out);
+
+// `a + s`.
+ad_status ad_add_scalar(const ad_array *a, double s, ad_array **out);
+
+// `a - s`.
+ad_status ad_sub_scalar(const ad_array *a, double s, ad_array **out);
+
+// `s - a`.
+ad_status ad_rsub_scalar(const ad_array *a, double s, ad_array **out);
+
+// `a * s` (and `s * a`).
+ad_status ad_mul_scalar(const ad_array *a, double s, ad_array **out);
+
+// `a / s`.
+ad_status ad_div_scalar(const ad_array *a, double s, ad_array **out);
+
+// `s / a`.
+ad_status ad_rdiv_scalar(const ad_array *a, double s, ad_array **out);
+
+// `a ** s`.
+ad_status ad_pow_scalar(const ad_array *a, double s, ad_array **out);
+
+// `s ** a`.
+ad_status ad_rpow_scalar(const ad_array *a, double s, ad_array **out);
+
+// Element-wise `max(a, s)`.
+ad_status ad_maximum_scalar(const ad_array *a, double s, ad_array **out);
+
+// Element-wise `min(a, s)`.
+ad_status ad_minimum_scalar(const ad_array *a, double s, ad_array **out);
+
+// `-a`.
+ad_status ad_neg(const ad_array *a, ad_array **out);
+
+// `e ** a`.
+ad_status ad_exp(const ad_array *a, ad_array **out);
+
+// Natural logarithm.
+ad_status ad_log(const ad_array *a, ad_array **out);
+
+// Square root.
+ad_status ad_sqrt(const ad_array *a, ad_array **out);
+
+// Absolute value (gradient: the sign, 0 at 0).
+ad_status ad_abs(const ad_array *a, ad_array **out);
+
+// `a * a`.
+ad_status ad_square(const ad_array *a, ad_array **out);
+
+// `max(a, 0)` (gradient 0 at 0).
+ad_status ad_relu(const ad_array *a, ad_array **out);
+
+// `1 / (1 + e ** -a)`.
+ad_status ad_sigmoid(const ad_array *a, ad_array **out);
+
+// Hyperbolic tangent.
+ad_status ad_tanh(const ad_array *a, ad_array **out);
+
+// 1 where `a <op> b` holds and 0 elsewhere (`op` an `ad_cmp` value), in the operands' dtype,
+// with NumPy broadcasting. Never recorded: no gradient flows through a comparison.
+ad_status ad_compare(const ad_array *a, const ad_array *b, uint32_t op, ad_array **out);
+
+// 1 where `a <op> s` holds and 0 elsewhere (`op` an `ad_cmp` value), in `a`'s dtype.
+// For `s <op> a`, swap the operator (`s < a` is `a > s`). Never recorded.
+ad_status ad_compare_scalar(const ad_array *a, double s, uint32_t op, ad_array **out);
+
+// MXNet's `nd.dot`: the matrix product of 1-d and 2-d arrays, `a` transposed when
+// `transpose_a` and `b` when `transpose_b` (without copying either). A 1-d `a` is a row
+// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,).
+ad_status ad_dot(const ad_array *a,
+                 const ad_array *b,
+                 bool transpose_a,
+                 bool transpose_b,
+                 ad_array **out);
+
+// Sum over the `naxes` axes in `axes` (negative counting from the end); `naxes` = 0 sums
+// over all. Without `keepdims` the axes are removed, and a sum over all axes has shape (1,)
+// as in MXNet.
+ad_status ad_sum(const ad_array *a,
+                 const int64_t *axes,
+                 size_t naxes,
+                 bool keepdims,
+                 ad_array **out);
+
+// Mean over the given axes (all when `naxes` = 0); shapes as `ad_sum`.
+ad_status ad_mean(const ad_array *a,
+                  const int64_t *axes,
+                  size_t naxes,
+                  bool keepdims,
+                  ad_array **out);
+
+// L2 norm over the given axes (all when `naxes` = 0); shapes as `ad_sum`. Its gradient
+// `a / norm` is taken as 0 where the norm is 0.
+ad_status ad_norm(const ad_array *a,
+                  const int64_t *axes,
+                  size_t naxes,
+                  bool keepdims,
+                  ad_array **out);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* AD_H */

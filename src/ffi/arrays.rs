@@ -1,0 +1,318 @@
+//! Making, reading, printing, reshaping and freeing arrays.
+
+use std::ffi::c_void;
+
+use super::handles::{self, ad_array};
+use super::{
+    ad_status, boundary, dtype_arg, null_arg, out_arg, shape_arg, shape_text, slice_arg, write_out, FfiError,
+    FfiResult,
+};
+use crate::array::{random, DType, NdArray};
+use crate::ops;
+
+/// Stores `array` as a new handle in `*out` (checked non-NULL by the caller).
+pub(crate) unsafe fn put(out: *mut *mut ad_array, array: NdArray) -> FfiResult<()> {
+    let h = handles::insert(array)?;
+    write_out(out, h);
+    Ok(())
+}
+
+/// Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
+/// which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
+/// only when the shape has no elements. On success `*out` is a new handle the caller frees
+/// with `ad_array_free`; `data` is only read during the call.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_create(
+    data: *const c_void,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    boundary("ad_array_create", || {
+        let out = out_arg(out, "out")?;
+        let shape = shape_arg(shape, ndim, "shape")?;
+        let n: usize = shape.iter().product();
+        let array = match dtype_arg(dtype, "dtype")? {
+            DType::F32 => NdArray::from_slice(slice_arg(data.cast::<f32>(), n, "data")?, &shape)?,
+            DType::F64 => NdArray::from_slice(slice_arg(data.cast::<f64>(), n, "data")?, &shape)?,
+        };
+        put(out, array)
+    })
+}
+
+/// Creates an array of `shape` filled with `value` (rounded to `dtype`). The caller frees
+/// `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_full(
+    shape: *const usize,
+    ndim: usize,
+    value: f64,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    boundary("ad_array_full", || {
+        let out = out_arg(out, "out")?;
+        let shape = shape_arg(shape, ndim, "shape")?;
+        put(out, NdArray::full(&shape, value, dtype_arg(dtype, "dtype")?)?)
+    })
+}
+
+/// Creates an array of zeros. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_zeros(shape: *const usize, ndim: usize, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_zeros", || {
+        let out = out_arg(out, "out")?;
+        let shape = shape_arg(shape, ndim, "shape")?;
+        put(out, NdArray::zeros(&shape, dtype_arg(dtype, "dtype")?)?)
+    })
+}
+
+/// Creates an array of ones. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_ones(shape: *const usize, ndim: usize, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_ones", || {
+        let out = out_arg(out, "out")?;
+        let shape = shape_arg(shape, ndim, "shape")?;
+        put(out, NdArray::ones(&shape, dtype_arg(dtype, "dtype")?)?)
+    })
+}
+
+/// Creates the 1-d array `start, start + step, ...` up to but excluding `stop` (NumPy's
+/// arange; `ad_array_arange(0, 4, 1, AD_FLOAT32, &x)` is MXNet's `nd.arange(4)`). `step`
+/// must be non-zero. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_arange(start: f64, stop: f64, step: f64, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_arange", || {
+        let out = out_arg(out, "out")?;
+        put(out, NdArray::arange(start, stop, step, dtype_arg(dtype, "dtype")?)?)
+    })
+}
+
+/// Reseeds the process-wide random generator: the same seed gives the same draws.
+#[no_mangle]
+pub extern "C" fn ad_random_seed(seed: u64) -> ad_status {
+    boundary("ad_random_seed", || {
+        random::seed(seed);
+        Ok(())
+    })
+}
+
+/// Creates an array of draws from the normal distribution N(`loc`, `scale`²), `scale` >= 0.
+/// The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_normal(
+    loc: f64,
+    scale: f64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    boundary("ad_random_normal", || {
+        let out = out_arg(out, "out")?;
+        let shape = shape_arg(shape, ndim, "shape")?;
+        put(out, NdArray::random_normal(loc, scale, &shape, dtype_arg(dtype, "dtype")?)?)
+    })
+}
+
+/// Creates an array of draws from the uniform distribution on [`low`, `high`).
+/// The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_uniform(
+    low: f64,
+    high: f64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    boundary("ad_random_uniform", || {
+        let out = out_arg(out, "out")?;
+        let shape = shape_arg(shape, ndim, "shape")?;
+        put(out, NdArray::random_uniform(low, high, &shape, dtype_arg(dtype, "dtype")?)?)
+    })
+}
+
+/// Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did
+/// not make, returns `AD_ERR_INVALID_HANDLE` and changes nothing. The data lives on while a
+/// recorded graph or another handle (a reshape, a gradient) still uses it.
+#[no_mangle]
+pub extern "C" fn ad_array_free(array: *mut ad_array) -> ad_status {
+    boundary("ad_array_free", || handles::remove(array, "array"))
+}
+
+/// Writes the number of dimensions of `array` to `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_ndim(array: *const ad_array, out: *mut usize) -> ad_status {
+    boundary("ad_array_ndim", || {
+        let out = out_arg(out, "out")?;
+        write_out(out, handles::get(array, "array")?.ndim());
+        Ok(())
+    })
+}
+
+/// Writes the number of elements of `array` to `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_size(array: *const ad_array, out: *mut usize) -> ad_status {
+    boundary("ad_array_size", || {
+        let out = out_arg(out, "out")?;
+        write_out(out, handles::get(array, "array")?.size());
+        Ok(())
+    })
+}
+
+/// Writes the dtype of `array` (an `ad_dtype` value) to `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_dtype(array: *const ad_array, out: *mut u32) -> ad_status {
+    boundary("ad_array_dtype", || {
+        let out = out_arg(out, "out")?;
+        write_out(out, handles::get(array, "array")?.dtype() as u32);
+        Ok(())
+    })
+}
+
+/// Copies the shape of `array` into `shape`, which has room for `capacity` sizes; fails with
+/// `AD_ERR_BUFFER_TOO_SMALL` when `capacity` is below the array's ndim (`ad_array_ndim`).
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_shape(array: *const ad_array, shape: *mut usize, capacity: usize) -> ad_status {
+    boundary("ad_array_shape", || {
+        let a = handles::get(array, "array")?;
+        if capacity < a.ndim() {
+            return Err(FfiError::new(
+                ad_status::AD_ERR_BUFFER_TOO_SMALL,
+                format!("argument `capacity` is {}, but the shape {} has {} dimensions", capacity, shape_text(a.shape()), a.ndim()),
+            ));
+        }
+        if a.ndim() > 0 {
+            let shape = out_arg(shape, "shape")?;
+            std::ptr::copy_nonoverlapping(a.shape().as_ptr(), shape, a.ndim());
+        }
+        Ok(())
+    })
+}
+
+/// Copies the elements of `array`, row-major, into `buffer`: `count` values of `dtype`
+/// (converted from the array's dtype if they differ). `count` must equal the array's size.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffer: *mut c_void, count: usize) -> ad_status {
+    boundary("ad_array_read", || {
+        let a = handles::get(array, "array")?;
+        let dtype = dtype_arg(dtype, "dtype")?;
+        if count != a.size() {
+            return Err(FfiError::new(
+                ad_status::AD_ERR_SHAPE,
+                format!("argument `count` is {}, but the array of shape {} has {} elements", count, shape_text(a.shape()), a.size()),
+            ));
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        if buffer.is_null() {
+            return Err(null_arg("buffer"));
+        }
+        match dtype {
+            DType::F32 => std::slice::from_raw_parts_mut(buffer.cast::<f32>(), count).copy_from_slice(&a.to_vec::<f32>()),
+            DType::F64 => std::slice::from_raw_parts_mut(buffer.cast::<f64>(), count).copy_from_slice(&a.to_vec::<f64>()),
+        }
+        Ok(())
+    })
+}
+
+/// Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
+/// `AD_ERR_SHAPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_asscalar(array: *const ad_array, out: *mut f64) -> ad_status {
+    boundary("ad_array_asscalar", || {
+        let out = out_arg(out, "out")?;
+        write_out(out, handles::get(array, "array")?.asscalar()?);
+        Ok(())
+    })
+}
+
+/// Writes MXNet's text for `array` (what Python's `print(x)` shows: a blank line, the values
+/// as NumPy prints them, and a `<NDArray 4x1 @cpu(0)>` footer) into `buffer` with a
+/// terminating NUL. `*length` (if `length` is not NULL) receives the text's length without
+/// the NUL — also when the call fails for a short buffer, so that a caller can pass
+/// `buffer = NULL, capacity = 0` to learn the size. Fails with `AD_ERR_BUFFER_TOO_SMALL` when
+/// `capacity` is below length + 1, writing nothing into `buffer`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_to_string(
+    array: *const ad_array,
+    buffer: *mut std::ffi::c_char,
+    capacity: usize,
+    length: *mut usize,
+) -> ad_status {
+    boundary("ad_array_to_string", || {
+        let text = handles::get(array, "array")?.repr();
+        if !length.is_null() {
+            write_out(length, text.len());
+        }
+        if buffer.is_null() && capacity == 0 {
+            return Ok(());
+        }
+        if capacity < text.len() + 1 {
+            return Err(FfiError::new(
+                ad_status::AD_ERR_BUFFER_TOO_SMALL,
+                format!("argument `capacity` is {}, but the text needs {} bytes with its NUL", capacity, text.len() + 1),
+            ));
+        }
+        let buffer = out_arg(buffer, "buffer")?;
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buffer.cast::<u8>(), text.len());
+        write_out(buffer.add(text.len()), 0);
+        Ok(())
+    })
+}
+
+/// `array` with a new shape of `ndim` sizes, sharing its data; one size may be -1 and is
+/// inferred. Recorded when recording. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_reshape(array: *const ad_array, shape: *const i64, ndim: usize, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_reshape", || {
+        let out = out_arg(out, "out")?;
+        let a = handles::get(array, "array")?;
+        put(out, ops::reshape(&a, slice_arg(shape, ndim, "shape")?)?)
+    })
+}
+
+/// `array` with its axes permuted: `axes` (`naxes` entries, negative counting from the end)
+/// gives the new order; `naxes` = 0 reverses them (MXNet's `.T`). Recorded when recording.
+/// The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_transpose(array: *const ad_array, axes: *const i64, naxes: usize, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_transpose", || {
+        let out = out_arg(out, "out")?;
+        let a = handles::get(array, "array")?;
+        put(out, ops::transpose(&a, slice_arg(axes, naxes, "axes")?)?)
+    })
+}
+
+/// `array` repeated along its length-1 and missing leading axes to `shape` (NumPy's
+/// broadcasting). Recorded when recording. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_broadcast_to(array: *const ad_array, shape: *const usize, ndim: usize, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_broadcast_to", || {
+        let out = out_arg(out, "out")?;
+        let a = handles::get(array, "array")?;
+        put(out, ops::broadcast_to(&a, &shape_arg(shape, ndim, "shape")?)?)
+    })
+}
+
+/// A copy of `array` in new memory; gradients flow through it. The caller frees `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_copy(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_copy", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::copy(&handles::get(array, "array")?)?)
+    })
+}
+
+/// `array`'s data (shared, not copied) without its autograd history: gradients do not flow
+/// through the result. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_detach(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_detach", || {
+        let out = out_arg(out, "out")?;
+        put(out, handles::get(array, "array")?.detach())
+    })
+}

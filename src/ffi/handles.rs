@@ -1,0 +1,128 @@
+//! The handle table. An `ad_array *` given to C encodes (slot index + 1, generation); the
+//! slot holds the array while the handle lives. Freeing bumps the slot's generation, so a
+//! stale handle is recognised and reported, never dereferenced.
+
+use std::sync::Mutex;
+
+use super::{ad_status, null_arg, FfiError, FfiResult};
+use crate::array::NdArray;
+
+/// An array, as C sees it: an opaque handle made by the library and freed with
+/// `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
+pub struct ad_array {
+    _private: [u8; 0],
+}
+
+struct Slot {
+    generation: u32,
+    array: Option<NdArray>,
+}
+
+struct Table {
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+}
+
+static TABLE: Mutex<Table> = Mutex::new(Table { slots: Vec::new(), free: Vec::new() });
+
+/// Index bits in the low half of the handle value, generation bits in the high half.
+const INDEX_BITS: u32 = usize::BITS / 2;
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+
+fn table() -> std::sync::MutexGuard<'static, Table> {
+    TABLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn encode(index: usize, generation: u32) -> *mut ad_array {
+    let gen_bits = (generation as usize) & (usize::MAX >> INDEX_BITS);
+    ((gen_bits << INDEX_BITS) | (index + 1)) as *mut ad_array
+}
+
+fn decode(h: *const ad_array) -> (usize, u32) {
+    let v = h as usize;
+    ((v & INDEX_MASK).wrapping_sub(1), (v >> INDEX_BITS) as u32)
+}
+
+fn invalid(name: &str, h: *const ad_array) -> FfiError {
+    FfiError::new(
+        ad_status::AD_ERR_INVALID_HANDLE,
+        format!("argument `{}` ({:p}) is not a live array handle: it was freed, or never made by this library", name, h),
+    )
+}
+
+impl Table {
+    fn slot(&mut self, h: *const ad_array) -> Option<&mut Slot> {
+        let (index, generation) = decode(h);
+        let gen_mask = (usize::MAX >> INDEX_BITS) as u32;
+        self.slots
+            .get_mut(index)
+            .filter(|s| s.array.is_some() && (s.generation & gen_mask) == generation)
+    }
+}
+
+/// Stores `array` and returns its new handle.
+pub(crate) fn insert(array: NdArray) -> FfiResult<*mut ad_array> {
+    let mut t = table();
+    let index = match t.free.pop() {
+        Some(i) => i,
+        None => {
+            if t.slots.len() >= INDEX_MASK - 1 {
+                return Err(FfiError::new(ad_status::AD_ERR_ALLOC, "too many live array handles"));
+            }
+            t.slots.push(Slot { generation: 0, array: None });
+            t.slots.len() - 1
+        }
+    };
+    let slot = &mut t.slots[index];
+    slot.array = Some(array);
+    Ok(encode(index, slot.generation))
+}
+
+/// The array behind handle `h` (a cheap clone sharing its data and graph entry).
+pub(crate) fn get(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
+    if h.is_null() {
+        return Err(null_arg(name));
+    }
+    let mut t = table();
+    match t.slot(h) {
+        Some(slot) => Ok(slot.array.clone().expect("live slot")),
+        None => Err(invalid(name, h)),
+    }
+}
+
+/// Runs `f` on the array behind `h` in place (for `attach_grad`, which changes its entry).
+pub(crate) fn update<R>(h: *mut ad_array, name: &str, f: impl FnOnce(&mut NdArray) -> FfiResult<R>) -> FfiResult<R> {
+    if h.is_null() {
+        return Err(null_arg(name));
+    }
+    // Work on a copy outside the lock: `f` may allocate, record, or fail.
+    let mut array = get(h, name)?;
+    let r = f(&mut array)?;
+    let mut t = table();
+    match t.slot(h) {
+        Some(slot) => {
+            slot.array = Some(array);
+            Ok(r)
+        }
+        None => Err(invalid(name, h)),
+    }
+}
+
+/// Frees handle `h`. NULL is a no-op; a stale handle is an error.
+pub(crate) fn remove(h: *mut ad_array, name: &str) -> FfiResult<()> {
+    if h.is_null() {
+        return Ok(());
+    }
+    let array = {
+        let mut t = table();
+        let (index, _) = decode(h);
+        let Some(slot) = t.slot(h) else { return Err(invalid(name, h)) };
+        let array = slot.array.take();
+        slot.generation = slot.generation.wrapping_add(1);
+        t.free.push(index);
+        array
+    };
+    // Dropped outside the lock: releasing a large graph takes time.
+    drop(array);
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! The C ABI. The only module with `extern "C"` and raw pointers: every exported function
+//! runs inside `boundary` (no panic crosses into C), turns its pointer arguments into values
+//! through `handle` and the `read_*` helpers, and writes results only on success.
+//!
+//! Handles are not pointers to memory: an `ad_array *` encodes a slot of the handle table and
+//! that slot's generation. A freed handle's generation no longer matches, so using or freeing
+//! it again is reported (`AD_ERR_INVALID_HANDLE`) instead of touching freed memory.
+
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)] // the C header documents each function's contract
+
+mod arrays;
+mod autograd;
+mod handles;
+mod ops;
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::array::shape::fmt_shape;
+use crate::array::DType;
+use crate::error::{Error, ErrorKind};
+
+pub use handles::ad_array;
+
+/// The result of every fallible function. `AD_OK` is 0; on any other value
+/// `ad_last_error()` says what was wrong.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ad_status {
+    AD_OK = 0,
+    /// A required pointer argument was NULL.
+    AD_ERR_NULL_ARGUMENT = 1,
+    /// A handle was already freed, or was never made by this library.
+    AD_ERR_INVALID_HANDLE = 2,
+    /// A shape does not fit the operation (mismatched operands, bad reshape, bad axis).
+    AD_ERR_SHAPE = 3,
+    /// The operands' dtypes differ, or a dtype code is unknown.
+    AD_ERR_DTYPE = 4,
+    /// An argument's value is out of its domain.
+    AD_ERR_INVALID_ARGUMENT = 5,
+    /// An index is out of range.
+    AD_ERR_INDEX = 6,
+    /// The autograd state does not allow the call (no recorded history, a released graph,
+    /// unbalanced scopes).
+    AD_ERR_AUTOGRAD = 7,
+    /// Memory could not be allocated, or an element count overflows.
+    AD_ERR_ALLOC = 8,
+    /// The caller's buffer is too small for the result.
+    AD_ERR_BUFFER_TOO_SMALL = 9,
+    /// A bug inside the library was caught at the boundary; the process can continue.
+    AD_ERR_PANIC = 10,
+}
+
+/// Element types, as MXNet numbers them. Functions take these as `uint32_t`.
+#[repr(C)]
+pub enum ad_dtype {
+    AD_FLOAT32 = 0,
+    AD_FLOAT64 = 1,
+}
+
+/// How backward writes a variable's gradient. Functions take these as `uint32_t`.
+#[repr(C)]
+pub enum ad_grad_req {
+    /// The variable is not differentiated.
+    AD_GRAD_NULL = 0,
+    /// Each backward overwrites the gradient (the default).
+    AD_GRAD_WRITE = 1,
+    /// Each backward adds into the gradient.
+    AD_GRAD_ADD = 3,
+}
+
+/// Comparison operators for `ad_compare` and `ad_compare_scalar`, taken as `uint32_t`.
+#[repr(C)]
+pub enum ad_cmp {
+    AD_CMP_EQ = 0,
+    AD_CMP_NE = 1,
+    AD_CMP_LT = 2,
+    AD_CMP_LE = 3,
+    AD_CMP_GT = 4,
+    AD_CMP_GE = 5,
+}
+
+/// An error on its way to C: a status and the message for `ad_last_error`.
+pub(crate) struct FfiError {
+    status: ad_status,
+    message: String,
+}
+
+impl FfiError {
+    pub(crate) fn new(status: ad_status, message: impl Into<String>) -> FfiError {
+        FfiError { status, message: message.into() }
+    }
+}
+
+impl From<Error> for FfiError {
+    fn from(e: Error) -> FfiError {
+        let status = match e.kind {
+            ErrorKind::Shape => ad_status::AD_ERR_SHAPE,
+            ErrorKind::DType => ad_status::AD_ERR_DTYPE,
+            ErrorKind::InvalidArgument => ad_status::AD_ERR_INVALID_ARGUMENT,
+            ErrorKind::Index => ad_status::AD_ERR_INDEX,
+            ErrorKind::Autograd => ad_status::AD_ERR_AUTOGRAD,
+            ErrorKind::Alloc => ad_status::AD_ERR_ALLOC,
+        };
+        FfiError { status, message: e.message }
+    }
+}
+
+pub(crate) type FfiResult<T> = Result<T, FfiError>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: String) {
+    // Interior NULs cannot appear in a C string; they never come from our messages, but a
+    // message must never be lost to one.
+    let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+}
+
+/// Runs an exported function's body: catches panics, and turns an error into its status and
+/// this thread's last-error message, prefixed with the function's name.
+pub(crate) fn boundary(name: &str, body: impl FnOnce() -> FfiResult<()>) -> ad_status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => ad_status::AD_OK,
+        Ok(Err(e)) => {
+            set_last_error(format!("{}: {}", name, e.message));
+            e.status
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            set_last_error(format!("{}: internal error (please report): {}", name, what));
+            ad_status::AD_ERR_PANIC
+        }
+    }
+}
+
+pub(crate) fn null_arg(name: &str) -> FfiError {
+    FfiError::new(ad_status::AD_ERR_NULL_ARGUMENT, format!("argument `{}` is NULL", name))
+}
+
+pub(crate) fn dtype_arg(code: u32, name: &str) -> FfiResult<DType> {
+    DType::from_code(code).ok_or_else(|| {
+        FfiError::new(
+            ad_status::AD_ERR_DTYPE,
+            format!("argument `{}`: {} is not a dtype (AD_FLOAT32 = 0, AD_FLOAT64 = 1)", name, code),
+        )
+    })
+}
+
+/// A `(pointer, length)` pair from C as a slice; NULL is allowed only for length 0.
+///
+/// # Safety
+/// A non-NULL `ptr` must point at `len` readable values of `T` for the call's duration.
+pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::new(
+            ad_status::AD_ERR_NULL_ARGUMENT,
+            format!("argument `{}` is NULL but its length is {}", name, len),
+        ));
+    }
+    Ok(std::slice::from_raw_parts(ptr, len))
+}
+
+/// A shape argument (`const size_t *shape, size_t ndim`).
+pub(crate) unsafe fn shape_arg(ptr: *const usize, ndim: usize, name: &str) -> FfiResult<Vec<usize>> {
+    let shape = slice_arg(ptr, ndim, name)?.to_vec();
+    crate::array::shape::checked_size(&shape).map_err(|e| {
+        FfiError::new(ad_status::AD_ERR_ALLOC, format!("argument `{}`: {}", name, e.message))
+    })?;
+    Ok(shape)
+}
+
+/// Writes `value` through an out-pointer that the caller checked for NULL earlier.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
+    out.write(value)
+}
+
+/// Checks an out-pointer up front, so that no result is computed (or handle made) for nothing.
+pub(crate) fn out_arg<T>(out: *mut T, name: &str) -> FfiResult<*mut T> {
+    if out.is_null() {
+        Err(null_arg(name))
+    } else {
+        Ok(out)
+    }
+}
+
+/// Describes a shape in messages (re-exported for the submodules).
+pub(crate) fn shape_text(shape: &[usize]) -> String {
+    fmt_shape(shape)
+}
+
+/// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed.
+#[no_mangle]
+pub extern "C" fn ad_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// This thread's message for its most recent failed call, or "" if none failed yet.
+/// A successful call leaves it unchanged. The pointer stays valid until the next failing call
+/// on this thread; the library owns it.
+#[no_mangle]
+pub extern "C" fn ad_last_error() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// The name of a status code (`"AD_ERR_SHAPE"`), or `"AD_UNKNOWN_STATUS"`. Static; never freed.
+#[no_mangle]
+pub extern "C" fn ad_status_name(status: u32) -> *const c_char {
+    let name: &'static str = match status {
+        0 => "AD_OK\0",
+        1 => "AD_ERR_NULL_ARGUMENT\0",
+        2 => "AD_ERR_INVALID_HANDLE\0",
+        3 => "AD_ERR_SHAPE\0",
+        4 => "AD_ERR_DTYPE\0",
+        5 => "AD_ERR_INVALID_ARGUMENT\0",
+        6 => "AD_ERR_INDEX\0",
+        7 => "AD_ERR_AUTOGRAD\0",
+        8 => "AD_ERR_ALLOC\0",
+        9 => "AD_ERR_BUFFER_TOO_SMALL\0",
+        10 => "AD_ERR_PANIC\0",
+        _ => "AD_UNKNOWN_STATUS\0",
+    };
+    name.as_ptr().cast()
+}
