@@ -80,6 +80,16 @@ typedef enum {
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
 
+// How one axis is indexed, for `ad_array_slice` and `ad_array_write_slice`: positions
+// `start, start + step, ...` before `stop` — a slice normalised as Python's
+// `slice.indices(len)` gives it (for a negative step `stop` may be -1) — or, when `step` is
+// 0, the single position `start` (negative counts from the end), which drops the axis.
+typedef struct {
+  int64_t start;
+  int64_t stop;
+  int64_t step;
+} ad_index;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -207,6 +217,27 @@ ad_status ad_array_copy(const ad_array *array, ad_array **out);
 // `array`'s data (shared, not copied) without its autograd history: gradients do not flow
 // through the result. The caller frees `*out` with `ad_array_free`.
 ad_status ad_array_detach(const ad_array *array, ad_array **out);
+
+// The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
+// taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
+// A position out of range is `AD_ERR_INDEX`. Recorded when recording. Indexing only the
+// first axis gives a view that shares `array`'s data (writes through either are seen by
+// both); other indexing copies. The caller frees `*out` with `ad_array_free`.
+ad_status ad_array_slice(const ad_array *array, const ad_index *index, size_t n, ad_array **out);
+
+// Writes `src` into the elements of `array` that `index` selects (`n` entries, as in
+// `ad_array_slice`; `n` = 0 writes the whole array): `x[index] = src` in place. `src` is
+// broadcast to the selected shape and converted to `array`'s dtype. Everything sharing
+// `array`'s data sees the change. Inside a record scope, writing into an array that is in
+// the graph is `AD_ERR_AUTOGRAD`. Both handles stay the caller's.
+ad_status ad_array_write_slice(ad_array *array,
+                               const ad_index *index,
+                               size_t n,
+                               const ad_array *src);
+
+// `array`'s elements converted to `dtype`; gradients flow back converted. The caller frees
+// `*out` with `ad_array_free`.
+ad_status ad_array_astype(const ad_array *array, uint32_t dtype, ad_array **out);
 
 // Opens a record scope on this thread (MXNet's `autograd.record(train_mode)`): ops whose
 // inputs are in the graph are recorded, and training mode is `train_mode`. Scopes nest;
@@ -419,6 +450,21 @@ ad_status ad_norm(const ad_array *a,
                   size_t naxes,
                   bool keepdims,
                   ad_array **out);
+
+// Maximum over the given axes (all when `naxes` = 0); shapes as `ad_sum`. NaN propagates;
+// the gradient goes to every element equal to the maximum. A zero-size axis is `AD_ERR_SHAPE`.
+ad_status ad_max(const ad_array *a,
+                 const int64_t *axes,
+                 size_t naxes,
+                 bool keepdims,
+                 ad_array **out);
+
+// Minimum over the given axes (all when `naxes` = 0); as `ad_max`.
+ad_status ad_min(const ad_array *a,
+                 const int64_t *axes,
+                 size_t naxes,
+                 bool keepdims,
+                 ad_array **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -196,7 +196,10 @@ fn run(
             }
         }
     }
-    if reaches.is_empty() && !var_grads.values().any(|(v, _)| targets.wants(v)) {
+    // Only `backward` needs something to differentiate; `grad` returns zeros for variables
+    // the heads do not depend on, as MXNet's does, even when that is all of them.
+    let attached = matches!(targets, Targets::Attached);
+    if attached && reaches.is_empty() && !var_grads.values().any(|(v, _)| targets.wants(v)) {
         bail!(Autograd, "there are no inputs in the computation graph that require gradients: attach_grad an input before recording");
     }
     for node in &order {

@@ -316,3 +316,64 @@ pub unsafe extern "C" fn ad_array_detach(array: *const ad_array, out: *mut *mut 
         put(out, handles::get(array, "array")?.detach())
     })
 }
+
+/// How one axis is indexed, for `ad_array_slice` and `ad_array_write_slice`: positions
+/// `start, start + step, ...` before `stop` — a slice normalised as Python's
+/// `slice.indices(len)` gives it (for a negative step `stop` may be -1) — or, when `step` is
+/// 0, the single position `start` (negative counts from the end), which drops the axis.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ad_index {
+    pub start: i64,
+    pub stop: i64,
+    pub step: i64,
+}
+
+unsafe fn index_arg(index: *const ad_index, n: usize) -> FfiResult<Vec<ops::AxisIndex>> {
+    Ok(slice_arg(index, n, "index")?
+        .iter()
+        .map(|i| match i.step {
+            0 => ops::AxisIndex::At(i.start),
+            step => ops::AxisIndex::Range { start: i.start, stop: i.stop, step },
+        })
+        .collect())
+}
+
+/// The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
+/// taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
+/// A position out of range is `AD_ERR_INDEX`. Recorded when recording. Indexing only the
+/// first axis gives a view that shares `array`'s data (writes through either are seen by
+/// both); other indexing copies. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_slice(array: *const ad_array, index: *const ad_index, n: usize, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_slice", || {
+        let out = out_arg(out, "out")?;
+        let a = handles::get(array, "array")?;
+        put(out, ops::slice(&a, &index_arg(index, n)?)?)
+    })
+}
+
+/// Writes `src` into the elements of `array` that `index` selects (`n` entries, as in
+/// `ad_array_slice`; `n` = 0 writes the whole array): `x[index] = src` in place. `src` is
+/// broadcast to the selected shape and converted to `array`'s dtype. Everything sharing
+/// `array`'s data sees the change. Inside a record scope, writing into an array that is in
+/// the graph is `AD_ERR_AUTOGRAD`. Both handles stay the caller's.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_write_slice(array: *mut ad_array, index: *const ad_index, n: usize, src: *const ad_array) -> ad_status {
+    boundary("ad_array_write_slice", || {
+        let dst = handles::get(array, "array")?;
+        let src = handles::get(src, "src")?;
+        Ok(ops::write_slice(&dst, &index_arg(index, n)?, &src)?)
+    })
+}
+
+/// `array`'s elements converted to `dtype`; gradients flow back converted. The caller frees
+/// `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_astype(array: *const ad_array, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_array_astype", || {
+        let out = out_arg(out, "out")?;
+        let dtype = dtype_arg(dtype, "dtype")?;
+        put(out, ops::astype(&handles::get(array, "array")?, dtype)?)
+    })
+}

@@ -267,3 +267,16 @@ pub unsafe extern "C" fn ad_mean(a: *const ad_array, axes: *const i64, naxes: us
 pub unsafe extern "C" fn ad_norm(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
     reduce("ad_norm", a, axes, naxes, keepdims, out, ops::norm)
 }
+
+/// Maximum over the given axes (all when `naxes` = 0); shapes as `ad_sum`. NaN propagates;
+/// the gradient goes to every element equal to the maximum. A zero-size axis is `AD_ERR_SHAPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_max(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduce("ad_max", a, axes, naxes, keepdims, out, ops::max)
+}
+
+/// Minimum over the given axes (all when `naxes` = 0); as `ad_max`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_min(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduce("ad_min", a, axes, naxes, keepdims, out, ops::min)
+}

@@ -247,26 +247,60 @@ pub fn zip(a: &NdArray, b: &NdArray, op: Zip2) -> Result<NdArray> {
     Ok(NdArray::from_buffer(buf, shape))
 }
 
-/// Sum over the given (sorted, distinct) axes; the result keeps them as length-1 axes.
-pub fn sum_keepdims(a: &NdArray, axes: &[usize]) -> Result<NdArray> {
+/// How `reduce_keepdims` combines elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fold {
+    Sum,
+    /// NaN-propagating, as NumPy's.
+    Max,
+    Min,
+}
+
+fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
+    match fold {
+        Fold::Sum => values.fold(T::zero(), |acc, x| acc + x),
+        Fold::Max => values.reduce(max_nan).unwrap_or(T::neg_infinity()),
+        Fold::Min => values.reduce(min_nan).unwrap_or(T::infinity()),
+    }
+}
+
+/// Folds over the given (sorted, distinct) axes; the result keeps them as length-1 axes.
+pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArray> {
     let mut keep = a.shape.clone();
     for &ax in axes {
         keep[ax] = 1;
     }
-    checked_size(&keep)?;
+    if fold != Fold::Sum && axes.iter().any(|&ax| a.shape[ax] == 0) {
+        bail!(Shape, "cannot take the {:?} over a zero-size axis of shape {}", fold, fmt_shape(&a.shape));
+    }
+    let n = checked_size(&keep)?;
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
+        let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
         if axes.len() == a.ndim() {
-            let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
-            let s: T = view.sum();
-            return Ok(from_vec(vec![s], keep));
+            // ndarray's contiguous sum accumulates in several lanes: faster and more accurate.
+            let total = if fold == Fold::Sum { view.sum() } else { fold_iter(v.iter().copied(), fold) };
+            return Ok(from_vec(vec![total], keep));
         }
-        let mut view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches").to_owned();
-        for &ax in axes.iter().rev() {
-            view = view.sum_axis(Axis(ax)).insert_axis(Axis(ax));
+        if fold == Fold::Sum {
+            // Adding whole sub-arrays keeps the inner loops contiguous (a bias gradient sums
+            // the rows of a matrix).
+            let mut acc = view.to_owned();
+            for &ax in axes.iter().rev() {
+                acc = acc.sum_axis(Axis(ax)).insert_axis(Axis(ax));
+            }
+            let mut out = try_vec(n)?;
+            out.extend(acc.iter().copied());
+            return Ok(from_vec(out, keep));
         }
-        let mut out = try_vec(view.len())?;
-        out.extend(view.iter().copied());
+        // Kept axes first, reduced axes last: each run of `group` elements is one output.
+        let order: Vec<usize> = (0..a.ndim()).filter(|ax| !axes.contains(ax)).chain(axes.iter().copied()).collect();
+        let group: usize = axes.iter().map(|&ax| a.shape[ax]).product();
+        let mut values = view.permuted_axes(IxDyn(&order)).into_iter().copied();
+        let mut out = try_vec(n)?;
+        for _ in 0..n {
+            out.push(fold_iter((&mut values).take(group), fold));
+        }
         Ok(from_vec(out, keep))
     })
 }

@@ -2,6 +2,7 @@
 //! records, beside it, its vector-Jacobian product written with these same ops.
 
 mod binary;
+mod index;
 pub mod kernel;
 mod linalg;
 mod reduce;
@@ -11,7 +12,8 @@ mod unary;
 pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
 pub use kernel::Cmp;
 pub use linalg::dot;
-pub use reduce::{broadcast_to, mean, norm, sum, sum_to};
+pub use index::{astype, slice, write_slice, AxisIndex};
+pub use reduce::{broadcast_to, max, mean, min, norm, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
 pub use unary::{
     abs, add_scalar, div_scalar, exp, log, maximum_scalar, minimum_scalar, mul_scalar, neg, pow_scalar, rdiv_scalar,

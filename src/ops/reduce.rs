@@ -1,7 +1,7 @@
 //! Reductions (sum, mean, L2 norm) and broadcasting, which are each other's gradients.
 //! As in MXNet's `nd`, a reduction over every axis without keepdims gives shape (1,).
 
-use super::kernel;
+use super::kernel::{self, Cmp, Fold};
 use super::{div, div_scalar, mul, reshape_to, sqrt, square};
 use crate::array::shape::normalize_axes;
 use crate::array::{fmt_shape, NdArray};
@@ -24,7 +24,7 @@ fn reduced_shapes(shape: &[usize], axes: &[usize], keepdims: bool) -> (Vec<usize
 pub fn sum(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
     let axes = normalize_axes(axes, a.ndim())?;
     let (kept, out_shape) = reduced_shapes(&a.shape, &axes, keepdims);
-    let out = reshape_to(&kernel::sum_keepdims(&a.detach(), &axes)?, &out_shape)?;
+    let out = reshape_to(&kernel::reduce_keepdims(&a.detach(), &axes, Fold::Sum)?, &out_shape)?;
     Ok(record("sum", &[a], out, Save::NOTHING, move |v| {
         Ok(vec![Some(broadcast_to(&reshape_to(v.grad, &kept)?, v.input_shape(0))?)])
     }))
@@ -50,6 +50,29 @@ pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
         // Where the norm is 0, x is 0 too, so any positive divisor gives the 0 subgradient.
         let safe = super::maximum_scalar(&n, f64::MIN_POSITIVE)?;
         Ok(vec![Some(mul(&g, &div(x, &safe)?)?)])
+    }))
+}
+
+/// Maximum over `axes` (every axis when empty), NaN-propagating. The gradient goes to every
+/// element equal to the maximum.
+pub fn max(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    extremum(a, axes, keepdims, Fold::Max)
+}
+
+/// Minimum over `axes` (every axis when empty); gradient as `max`.
+pub fn min(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    extremum(a, axes, keepdims, Fold::Min)
+}
+
+fn extremum(a: &NdArray, axes: &[i64], keepdims: bool, fold: Fold) -> Result<NdArray> {
+    let normalized = normalize_axes(axes, a.ndim())?;
+    let (kept, out_shape) = reduced_shapes(&a.shape, &normalized, keepdims);
+    let out = reshape_to(&kernel::reduce_keepdims(&a.detach(), &normalized, fold)?, &out_shape)?;
+    Ok(record(if fold == Fold::Max { "max" } else { "min" }, &[a], out, Save::BOTH, move |v| {
+        let x = v.input(0);
+        let g = broadcast_to(&reshape_to(v.grad, &kept)?, &x.shape)?;
+        let hit = super::compare(x, &reshape_to(&v.output().detach(), &kept)?, Cmp::Eq)?;
+        Ok(vec![Some(mul(&g, &hit)?)])
     }))
 }
 

@@ -1,0 +1,129 @@
+"""MXNet's `autograd` namespace. Recording and training flags are per thread; scopes nest
+and restore what they found on exit, also when the body raises."""
+import ctypes
+
+from ._lib import check, lib
+from .ndarray import NDArray, _GRAD_REQ
+
+__all__ = [
+    "record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
+    "set_recording", "set_training", "backward", "grad", "mark_variables",
+]
+
+
+class _Scope:
+    """A `with` scope over a begin/end pair of the C API."""
+
+    def __init__(self, begin, end, *args):
+        self._begin, self._end, self._args = begin, end, args
+
+    def __enter__(self):
+        check(self._begin(*self._args))
+        return self
+
+    def __exit__(self, *exc):
+        check(self._end())
+        return False
+
+
+def record(train_mode=True):
+    """Records operations on arrays with gradients for `backward`; training mode is
+    `train_mode` inside."""
+    return _Scope(lib.ad_record_begin, lib.ad_record_end, bool(train_mode))
+
+
+def pause(train_mode=False):
+    """Stops recording inside a record scope; training mode is `train_mode` inside."""
+    return _Scope(lib.ad_pause_begin, lib.ad_pause_end, bool(train_mode))
+
+
+def train_mode():
+    """Training mode inside, recording unchanged."""
+    return _Scope(lib.ad_train_mode_begin, lib.ad_train_mode_end)
+
+
+def predict_mode():
+    """Prediction mode inside, recording unchanged."""
+    return _Scope(lib.ad_predict_mode_begin, lib.ad_predict_mode_end)
+
+
+def is_recording():
+    return bool(lib.ad_is_recording())
+
+
+def is_training():
+    return bool(lib.ad_is_training())
+
+
+def set_recording(is_recording):
+    """Sets the recording flag; returns the previous value."""
+    prev = ctypes.c_bool()
+    check(lib.ad_set_recording(bool(is_recording), ctypes.byref(prev)))
+    return prev.value
+
+
+def set_training(train_mode):
+    """Sets the training flag; returns the previous value."""
+    prev = ctypes.c_bool()
+    check(lib.ad_set_training(bool(train_mode), ctypes.byref(prev)))
+    return prev.value
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _handles(arrays, name):
+    for i, a in enumerate(arrays):
+        if not isinstance(a, NDArray):
+            raise TypeError("%s[%d] must be an NDArray; got %s" % (name, i, type(a).__name__))
+    return (ctypes.c_void_p * max(len(arrays), 1))(*[a.handle.value for a in arrays])
+
+
+def _head_grads(head_grads, n):
+    """NULL for all ones, else one entry per head: a handle, or NULL (ones) for None."""
+    if head_grads is None:
+        return None
+    head_grads = _as_list(head_grads)
+    if len(head_grads) != n:
+        raise ValueError("%d head gradients given for %d heads" % (len(head_grads), n))
+    for i, g in enumerate(head_grads):
+        if g is not None and not isinstance(g, NDArray):
+            raise TypeError("head_grads[%d] must be an NDArray or None; got %s" % (i, type(g).__name__))
+    return (ctypes.c_void_p * n)(*[None if g is None else g.handle.value for g in head_grads])
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
+    """Computes the gradients of `heads` (summed; a non-scalar head counts as its sum),
+    seeded with `head_grads`, into the `.grad` of every variable they depend on."""
+    heads = _as_list(heads)
+    check(lib.ad_backward_ex(_handles(heads, "heads"), _head_grads(head_grads, len(heads)),
+                             len(heads), bool(retain_graph), bool(train_mode)))
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
+    """The gradients of `heads` with respect to `variables`, as new arrays (`.grad` is left
+    alone); with `create_graph` they are recorded and can be differentiated again. Returns a
+    list, or one array when `variables` is one array."""
+    single = isinstance(variables, NDArray)
+    heads, variables = _as_list(heads), _as_list(variables)
+    if retain_graph is None:
+        retain_graph = create_graph
+    out = (ctypes.c_void_p * max(len(variables), 1))()
+    check(lib.ad_grad(_handles(heads, "heads"), _head_grads(head_grads, len(heads)), len(heads),
+                      _handles(variables, "variables"), len(variables),
+                      bool(retain_graph), bool(create_graph), bool(train_mode), out))
+    grads = [NDArray(ctypes.c_void_p(out[i])) for i in range(len(variables))]
+    return grads[0] if single else grads
+
+
+def mark_variables(variables, gradients, grad_reqs="write"):
+    """Marks `variables` with the caller's `gradients` as their gradient buffers."""
+    variables, gradients = _as_list(variables), _as_list(gradients)
+    if len(variables) != len(gradients):
+        raise ValueError("%d variables but %d gradients" % (len(variables), len(gradients)))
+    reqs = [grad_reqs] * len(variables) if isinstance(grad_reqs, str) else list(grad_reqs)
+    for v, g, req in zip(variables, gradients, reqs):
+        if req not in _GRAD_REQ:
+            raise ValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (req,))
+        check(lib.ad_array_attach_grad_with(v.handle, g.handle, _GRAD_REQ[req]))

@@ -1,0 +1,37 @@
+"""Devices. ad computes on the CPU; `ctx=` keywords accept only `cpu()` (or None), as MXNet
+scripts pass them."""
+
+
+class Context:
+    def __init__(self, device_type="cpu", device_id=0):
+        self.device_type = device_type
+        self.device_id = device_id
+
+    def __repr__(self):
+        return "%s(%d)" % (self.device_type, self.device_id)
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, Context) and (self.device_type, self.device_id) == (other.device_type, other.device_id)
+
+    def __hash__(self):
+        return hash((self.device_type, self.device_id))
+
+
+def cpu(device_id=0):
+    return Context("cpu", device_id)
+
+
+def gpu(device_id=0):
+    """A GPU context, for scripts that name one; creating arrays on it raises ValueError."""
+    return Context("gpu", device_id)
+
+
+def check_ctx(ctx):
+    if ctx is None:
+        return
+    if isinstance(ctx, str):
+        ctx = Context(*ctx.replace(")", "").split("(")) if "(" in ctx else Context(ctx)
+    if not isinstance(ctx, Context) or ctx.device_type != "cpu":
+        raise ValueError("ad computes on the CPU only; got context %r (use ad.cpu())" % (ctx,))

@@ -1,0 +1,54 @@
+"""Exceptions. Every failure raises ADError carrying the library's message; where MXNet (or
+Python) would raise a built-in type, the exception is also an instance of it: a bad shape
+or value is a ValueError, an index out of range an IndexError, an autograd state error a
+RuntimeError (as MXNet's MXNetError), a failed allocation a MemoryError."""
+
+# ad_status values (include/ad.h)
+AD_ERR_NULL_ARGUMENT = 1
+AD_ERR_INVALID_HANDLE = 2
+AD_ERR_SHAPE = 3
+AD_ERR_DTYPE = 4
+AD_ERR_INVALID_ARGUMENT = 5
+AD_ERR_INDEX = 6
+AD_ERR_AUTOGRAD = 7
+AD_ERR_ALLOC = 8
+AD_ERR_BUFFER_TOO_SMALL = 9
+AD_ERR_PANIC = 10
+
+
+class ADError(Exception):
+    """An error reported by the ad library; `status` is its ad_status code."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class ADValueError(ADError, ValueError):
+    """A shape, dtype or argument value the operation cannot take."""
+
+
+class ADIndexError(ADError, IndexError):
+    """An index out of range."""
+
+
+class ADRuntimeError(ADError, RuntimeError):
+    """The autograd state does not allow the call."""
+
+
+class ADMemoryError(ADError, MemoryError):
+    """Memory could not be allocated, or an element count overflows."""
+
+
+_CLASSES = {
+    AD_ERR_SHAPE: ADValueError,
+    AD_ERR_DTYPE: ADValueError,
+    AD_ERR_INVALID_ARGUMENT: ADValueError,
+    AD_ERR_INDEX: ADIndexError,
+    AD_ERR_AUTOGRAD: ADRuntimeError,
+    AD_ERR_ALLOC: ADMemoryError,
+}
+
+
+def raise_for_status(status, message):
+    raise _CLASSES.get(status, ADError)(message, status)

@@ -1,0 +1,154 @@
+"""MXNet's `nd` namespace: array creation and the array functions."""
+import ctypes
+
+import numpy as np
+
+from .. import _lib
+from .._lib import lib, sizes
+from ..context import check_ctx
+from ..ndarray import NDArray, _call_new, _is_scalar, array, dtype_code
+from . import random
+
+__all__ = [
+    "NDArray", "array", "arange", "zeros", "ones", "full", "zeros_like", "ones_like", "empty",
+    "dot", "exp", "log", "sqrt", "abs", "square", "relu", "sigmoid", "tanh", "negative",
+    "maximum", "minimum", "sum", "mean", "max", "min", "norm", "transpose", "reshape",
+    "broadcast_to", "waitall", "random", "add", "subtract", "multiply", "divide", "power",
+]
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+
+
+def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None):
+    """`start, start + step, ...` up to `stop` (or `0, 1, ...` up to `start` alone), each value
+    repeated `repeat` times; float32 unless `dtype` says otherwise."""
+    check_ctx(ctx)
+    if stop is None:
+        start, stop = 0, start
+    out = _call_new(lib.ad_array_arange, float(start), float(stop), float(step), dtype_code(dtype))
+    if repeat != 1:
+        n = out.shape[0]
+        out = out.reshape(n, 1).broadcast_to((n, int(repeat))).reshape(-1)
+    return out
+
+
+def full(shape, val, ctx=None, dtype=None):
+    check_ctx(ctx)
+    shape = _shape(shape)
+    return _call_new(lib.ad_array_full, sizes(shape), len(shape), float(val), dtype_code(dtype))
+
+
+def zeros(shape, ctx=None, dtype=None, **kwargs):
+    check_ctx(ctx)
+    shape = _shape(shape)
+    return _call_new(lib.ad_array_zeros, sizes(shape), len(shape), dtype_code(dtype))
+
+
+def ones(shape, ctx=None, dtype=None, **kwargs):
+    check_ctx(ctx)
+    shape = _shape(shape)
+    return _call_new(lib.ad_array_ones, sizes(shape), len(shape), dtype_code(dtype))
+
+
+empty = zeros
+
+
+def zeros_like(x, dtype=None):
+    return zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
+
+
+def ones_like(x, dtype=None):
+    return ones(x.shape, dtype=x.dtype if dtype is None else dtype)
+
+
+def _unary(fn):
+    def op(data, out=None):
+        result = _call_new(fn, data.handle)
+        return _into(out, result)
+    return op
+
+
+def _into(out, result):
+    """MXNet's `out=` keyword: write the result into `out` in place and return it."""
+    if out is None:
+        return result
+    out[:] = result
+    return out
+
+
+exp = _unary(lib.ad_exp)
+log = _unary(lib.ad_log)
+sqrt = _unary(lib.ad_sqrt)
+abs = _unary(lib.ad_abs)
+square = _unary(lib.ad_square)
+relu = _unary(lib.ad_relu)
+sigmoid = _unary(lib.ad_sigmoid)
+tanh = _unary(lib.ad_tanh)
+negative = _unary(lib.ad_neg)
+
+
+def _binary(fn, scalar_fn, rscalar_fn):
+    def op(lhs, rhs, out=None):
+        if isinstance(lhs, NDArray) and isinstance(rhs, NDArray):
+            result = _call_new(fn, lhs.handle, rhs.handle)
+        elif isinstance(lhs, NDArray) and _is_scalar(rhs):
+            result = _call_new(scalar_fn, lhs.handle, float(rhs))
+        elif _is_scalar(lhs) and isinstance(rhs, NDArray):
+            result = _call_new(rscalar_fn, rhs.handle, float(lhs))
+        elif _is_scalar(lhs) and _is_scalar(rhs):
+            return op(array([lhs]), rhs, out)
+        else:
+            raise TypeError("operands must be NDArrays or numbers; got %s and %s" % (type(lhs).__name__, type(rhs).__name__))
+        return _into(out, result)
+    return op
+
+
+add = _binary(lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar)
+subtract = _binary(lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar)
+multiply = _binary(lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar)
+divide = _binary(lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar)
+power = _binary(lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar)
+maximum = _binary(lib.ad_maximum, lib.ad_maximum_scalar, lib.ad_maximum_scalar)
+minimum = _binary(lib.ad_minimum, lib.ad_minimum_scalar, lib.ad_minimum_scalar)
+
+
+def dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
+    return _into(out, _call_new(lib.ad_dot, lhs.handle, rhs.handle, bool(transpose_a), bool(transpose_b)))
+
+
+def sum(data, axis=None, keepdims=False, out=None):
+    return _into(out, data.sum(axis, keepdims))
+
+
+def mean(data, axis=None, keepdims=False, out=None):
+    return _into(out, data.mean(axis, keepdims))
+
+
+def max(data, axis=None, keepdims=False, out=None):
+    return _into(out, data.max(axis, keepdims))
+
+
+def min(data, axis=None, keepdims=False, out=None):
+    return _into(out, data.min(axis, keepdims))
+
+
+def norm(data, ord=2, axis=None, keepdims=False, out=None):
+    return _into(out, data.norm(ord, axis, keepdims))
+
+
+def transpose(data, axes=None, out=None):
+    return _into(out, data.transpose(axes))
+
+
+def reshape(data, shape, out=None):
+    return _into(out, data.reshape(shape))
+
+
+def broadcast_to(data, shape, out=None):
+    return _into(out, data.broadcast_to(shape))
+
+
+def waitall():
+    """Kept for MXNet scripts: ad computes synchronously, so there is nothing to wait for."""

@@ -1,0 +1,406 @@
+"""NDArray: a handle on an array of the ad library, with MXNet's `nd.NDArray` behaviour."""
+import ctypes
+import numbers
+
+import numpy as np
+
+from . import _lib
+from ._lib import check, int64s, lib, sizes
+from .context import cpu
+
+FLOAT32, FLOAT64 = 0, 1
+_DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
+_CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64}
+_GRAD_REQ = {"null": 0, "write": 1, "add": 3}
+_CMP = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
+# The comparison `s <op> x` for a scalar s is `x <swapped op> s`.
+_SWAPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def dtype_code(dtype):
+    """The library's code for a dtype given as numpy dtype, type or name; float32 for None."""
+    if dtype is None:
+        return FLOAT32
+    try:
+        return _DTYPE_CODE[np.dtype(dtype)]
+    except (KeyError, TypeError):
+        raise ValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
+
+
+def _call_new(fn, *args):
+    """Calls a C function whose last argument is an `ad_array **out`; wraps the result."""
+    out = ctypes.c_void_p()
+    check(fn(*args, ctypes.byref(out)))
+    return NDArray(out)
+
+
+def _is_scalar(x):
+    return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+class NDArray:
+    """An n-dimensional array. Arithmetic broadcasts like NumPy; inside `autograd.record()`
+    operations on arrays with `attach_grad` are recorded for `backward`."""
+
+    __slots__ = ("_handle", "_shape", "__weakref__")
+    # Take precedence over numpy in mixed expressions (np.float32(2) * x).
+    __array_priority__ = 1000.0
+
+    def __init__(self, handle):
+        self._handle = handle
+        self._shape = None
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle is not None and handle.value and lib is not None:
+            lib.ad_array_free(handle)
+            self._handle = None
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def handle(self):
+        return self._handle
+
+    @property
+    def shape(self):
+        if self._shape is None:
+            n = ctypes.c_size_t()
+            check(lib.ad_array_ndim(self._handle, ctypes.byref(n)))
+            dims = (ctypes.c_size_t * max(n.value, 1))()
+            check(lib.ad_array_shape(self._handle, dims, n.value))
+            self._shape = tuple(dims[i] for i in range(n.value))
+        return self._shape
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def dtype(self):
+        code = ctypes.c_uint32()
+        check(lib.ad_array_dtype(self._handle, ctypes.byref(code)))
+        return _CODE_TYPE[code.value]
+
+    @property
+    def context(self):
+        return cpu()
+
+    ctx = context
+
+    @property
+    def stype(self):
+        return "default"
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    @property
+    def grad(self):
+        out = ctypes.c_void_p()
+        check(lib.ad_array_grad(self._handle, ctypes.byref(out)))
+        return NDArray(out) if out.value else None
+
+    # ---------------------------------------------------------------- data
+    def asnumpy(self):
+        a = np.empty(self.shape, dtype=self.dtype)
+        check(lib.ad_array_read(self._handle, dtype_code(a.dtype), a.ctypes.data_as(ctypes.c_void_p), a.size))
+        return a
+
+    def __array__(self, dtype=None):
+        a = self.asnumpy()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def asscalar(self):
+        value = ctypes.c_double()
+        check(lib.ad_array_asscalar(self._handle, ctypes.byref(value)))
+        return self.dtype(value.value)
+
+    def __float__(self):
+        return float(self.asscalar())
+
+    def __int__(self):
+        return int(self.asscalar())
+
+    def __bool__(self):
+        size = self.size
+        if size == 0:
+            return False
+        if size == 1:
+            return bool(self.asscalar())
+        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous.")
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d NDArray")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self):
+        n = ctypes.c_size_t()
+        check(lib.ad_array_to_string(self._handle, None, 0, ctypes.byref(n)))
+        buf = ctypes.create_string_buffer(n.value + 1)
+        check(lib.ad_array_to_string(self._handle, buf, n.value + 1, None))
+        return buf.value.decode()
+
+    __str__ = __repr__
+
+    def __hash__(self):
+        return id(self)
+
+    # ---------------------------------------------------------------- shape
+    def reshape(self, *shape, **kwargs):
+        if "shape" in kwargs:
+            shape = kwargs.pop("shape")
+        if kwargs:
+            raise TypeError("reshape got unexpected keyword arguments %s" % sorted(kwargs))
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        shape = [int(d) for d in shape]
+        return _call_new(lib.ad_array_reshape, self._handle, int64s(shape), len(shape))
+
+    def transpose(self, *axes, **kwargs):
+        if "axes" in kwargs:
+            axes = kwargs.pop("axes")
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0] or ()
+        axes = [int(a) for a in axes]
+        return _call_new(lib.ad_array_transpose, self._handle, int64s(axes), len(axes))
+
+    def broadcast_to(self, shape):
+        shape = tuple(int(d) for d in shape)
+        return _call_new(lib.ad_array_broadcast_to, self._handle, sizes(shape), len(shape))
+
+    def flatten(self):
+        return self.reshape(-1) if self.ndim <= 1 else self.reshape(self.shape[0], -1)
+
+    def astype(self, dtype, copy=True):
+        code = dtype_code(dtype)
+        if code == dtype_code(self.dtype):
+            return self.copy() if copy else self
+        return _call_new(lib.ad_array_astype, self._handle, code)
+
+    def copy(self):
+        return _call_new(lib.ad_array_copy, self._handle)
+
+    def copyto(self, other):
+        if isinstance(other, NDArray):
+            other[:] = self
+            return other
+        return self.copy()
+
+    def as_in_context(self, ctx):
+        from .context import check_ctx
+        check_ctx(ctx)
+        return self
+
+    def detach(self):
+        return _call_new(lib.ad_array_detach, self._handle)
+
+    # ---------------------------------------------------------------- reductions
+    def _reduce(self, fn, axis, keepdims):
+        if axis is None:
+            axes = ()
+        elif isinstance(axis, (tuple, list)):
+            axes = tuple(int(a) for a in axis)
+            if not axes:  # NumPy: reducing over no axis changes nothing
+                return self.copy()
+        else:
+            axes = (int(axis),)
+        return _call_new(fn, self._handle, int64s(axes), len(axes), bool(keepdims))
+
+    def sum(self, axis=None, keepdims=False, **kwargs):
+        return self._reduce(lib.ad_sum, kwargs.get("axes", axis), keepdims)
+
+    def mean(self, axis=None, keepdims=False, **kwargs):
+        return self._reduce(lib.ad_mean, kwargs.get("axes", axis), keepdims)
+
+    def max(self, axis=None, keepdims=False, **kwargs):
+        return self._reduce(lib.ad_max, kwargs.get("axes", axis), keepdims)
+
+    def min(self, axis=None, keepdims=False, **kwargs):
+        return self._reduce(lib.ad_min, kwargs.get("axes", axis), keepdims)
+
+    def norm(self, ord=2, axis=None, keepdims=False):
+        if ord != 2:
+            raise ValueError("norm supports ord=2 only; got ord=%r" % (ord,))
+        return self._reduce(lib.ad_norm, axis, keepdims)
+
+    # ---------------------------------------------------------------- autograd
+    def attach_grad(self, grad_req="write", stype=None):
+        if grad_req not in _GRAD_REQ:
+            raise ValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
+        check(lib.ad_array_attach_grad(self._handle, _GRAD_REQ[grad_req]))
+
+    def retain_grad(self):
+        """Fill this intermediate's `.grad` in backward while gradients flow on through it."""
+        check(lib.ad_array_retain_grad(self._handle))
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        from .autograd import backward
+        backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+    # ---------------------------------------------------------------- indexing
+    def _index(self, key):
+        """The ad_index entries for a basic index, and the shape its result has."""
+        if not isinstance(key, tuple):
+            key = (key,)
+        if any(k is Ellipsis for k in key):
+            i = key.index(Ellipsis)
+            fill = self.ndim - (len(key) - 1)
+            key = key[:i] + (slice(None),) * fill + key[i + 1:]
+        if len(key) > self.ndim:
+            raise IndexError("too many indices (%d) for an array of shape %s" % (len(key), self.shape))
+        entries = []
+        for axis, k in enumerate(key):
+            if isinstance(k, slice):
+                start, stop, step = k.indices(self.shape[axis])
+                entries.append(_lib.Index(start, stop, step))
+            elif isinstance(k, (numbers.Integral, np.integer)):
+                entries.append(_lib.Index(int(k), 0, 0))
+            elif isinstance(k, NDArray) and k.size == 1:
+                entries.append(_lib.Index(int(k.asscalar()), 0, 0))
+            else:
+                raise TypeError("ad supports basic indexing (integers, slices, ...); got %r" % (k,))
+        return (_lib.Index * max(len(entries), 1))(*entries), len(entries)
+
+    def __getitem__(self, key):
+        index, n = self._index(key)
+        out = _call_new(lib.ad_array_slice, self._handle, index, n)
+        if out.ndim == 0:
+            # MXNet's nd has no 0-d results: an element comes back with shape (1,).
+            out = out.reshape(1)
+        return out
+
+    def __setitem__(self, key, value):
+        index, n = self._index(key)
+        if not isinstance(value, NDArray):
+            value = array(value, dtype=self.dtype)
+        check(lib.ad_array_write_slice(self._handle, index, n, value._handle))
+
+    # ---------------------------------------------------------------- arithmetic
+    def _binary(self, other, fn, scalar_fn):
+        if isinstance(other, NDArray):
+            return _call_new(fn, self._handle, other._handle)
+        if _is_scalar(other):
+            return _call_new(scalar_fn, self._handle, float(other))
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return _call_new(fn, self._handle, array(other, dtype=self.dtype)._handle)
+        return NotImplemented
+
+    def _rscalar(self, other, scalar_fn):
+        if _is_scalar(other):
+            return _call_new(scalar_fn, self._handle, float(other))
+        return NotImplemented
+
+    def __add__(self, o):
+        return self._binary(o, lib.ad_add, lib.ad_add_scalar)
+
+    def __radd__(self, o):
+        return self._rscalar(o, lib.ad_add_scalar)
+
+    def __sub__(self, o):
+        return self._binary(o, lib.ad_sub, lib.ad_sub_scalar)
+
+    def __rsub__(self, o):
+        return self._rscalar(o, lib.ad_rsub_scalar)
+
+    def __mul__(self, o):
+        return self._binary(o, lib.ad_mul, lib.ad_mul_scalar)
+
+    def __rmul__(self, o):
+        return self._rscalar(o, lib.ad_mul_scalar)
+
+    def __truediv__(self, o):
+        return self._binary(o, lib.ad_div, lib.ad_div_scalar)
+
+    def __rtruediv__(self, o):
+        return self._rscalar(o, lib.ad_rdiv_scalar)
+
+    __div__, __rdiv__ = __truediv__, __rtruediv__
+
+    def __pow__(self, o):
+        return self._binary(o, lib.ad_pow, lib.ad_pow_scalar)
+
+    def __rpow__(self, o):
+        return self._rscalar(o, lib.ad_rpow_scalar)
+
+    def __neg__(self):
+        return _call_new(lib.ad_neg, self._handle)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _call_new(lib.ad_abs, self._handle)
+
+    def _compare(self, other, op):
+        if isinstance(other, NDArray):
+            return _call_new(lib.ad_compare, self._handle, other._handle, _CMP[op])
+        if _is_scalar(other):
+            return _call_new(lib.ad_compare_scalar, self._handle, float(other), _CMP[op])
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return self._compare(array(other, dtype=self.dtype), op)
+        return NotImplemented
+
+    def __eq__(self, o):
+        return self._compare(o, "==")
+
+    def __ne__(self, o):
+        return self._compare(o, "!=")
+
+    def __lt__(self, o):
+        return self._compare(o, "<")
+
+    def __le__(self, o):
+        return self._compare(o, "<=")
+
+    def __gt__(self, o):
+        return self._compare(o, ">")
+
+    def __ge__(self, o):
+        return self._compare(o, ">=")
+
+    # In place, as in MXNet: the array's own data changes (`w -= lr * w.grad`).
+    def _inplace(self, result):
+        if result is NotImplemented:
+            return result
+        check(lib.ad_array_write_slice(self._handle, None, 0, result._handle))
+        return self
+
+    def __iadd__(self, o):
+        return self._inplace(self.__add__(o))
+
+    def __isub__(self, o):
+        return self._inplace(self.__sub__(o))
+
+    def __imul__(self, o):
+        return self._inplace(self.__mul__(o))
+
+    def __itruediv__(self, o):
+        return self._inplace(self.__truediv__(o))
+
+    __idiv__ = __itruediv__
+
+
+def array(source, ctx=None, dtype=None):
+    """An array with a copy of `source` (nested lists, a numpy array, or an NDArray).
+    As in MXNet the dtype is float32 unless `dtype` says otherwise, even for float64 or
+    integer input; an NDArray keeps its own dtype."""
+    from .context import check_ctx
+    check_ctx(ctx)
+    if isinstance(source, NDArray):
+        return source.astype(source.dtype if dtype is None else dtype)
+    code = dtype_code(dtype)
+    a = np.ascontiguousarray(source, dtype=_CODE_TYPE[code])
+    return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)

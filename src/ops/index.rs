@@ -1,0 +1,216 @@
+//! Basic indexing: reading a strided region (`x[1:3]`, `x[:, 2]`, `x[::-1]`), differentiable,
+//! and writing into one in place (`x[1:3] = v`). A read along the leading axis alone is a view
+//! on the same storage, as in MXNet; other reads copy.
+
+use crate::array::shape::checked_size;
+use crate::array::storage::{try_vec, with_slice, Buffer};
+use crate::array::{fmt_shape, DType, Element, NdArray};
+use crate::autograd::{is_recording, record, Save};
+use crate::error::{bail, Result};
+
+use super::kernel;
+
+/// How one axis is indexed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AxisIndex {
+    /// Positions `start, start + step, ...` before `stop` (Python's normalised slice, as
+    /// `slice.indices(len)` gives it: for a negative step, `stop` may be -1).
+    Range { start: i64, stop: i64, step: i64 },
+    /// One position (negative counts from the end); the axis is dropped from the result.
+    At(i64),
+}
+
+/// An index resolved against a shape: per axis the first position, the count and the step.
+struct Region {
+    first: Vec<usize>,
+    count: Vec<usize>,
+    step: Vec<isize>,
+    /// The result's shape: the counts without the dropped axes.
+    out_shape: Vec<usize>,
+}
+
+fn resolve(shape: &[usize], index: &[AxisIndex]) -> Result<Region> {
+    if index.len() > shape.len() {
+        bail!(Index, "too many indices ({}) for an array of shape {}", index.len(), fmt_shape(shape));
+    }
+    let mut r = Region { first: vec![0; shape.len()], count: shape.to_vec(), step: vec![1; shape.len()], out_shape: Vec::new() };
+    for (axis, &dim) in shape.iter().enumerate() {
+        let dim_i = dim as i64;
+        match index.get(axis) {
+            None => r.out_shape.push(dim),
+            Some(&AxisIndex::At(i)) => {
+                let j = if i < 0 { i + dim_i } else { i };
+                if !(0..dim_i).contains(&j) {
+                    bail!(Index, "index {} is out of bounds for axis {} with size {}", i, axis, dim);
+                }
+                r.first[axis] = j as usize;
+                r.count[axis] = 1;
+            }
+            Some(&AxisIndex::Range { start, stop, step }) => {
+                if step == 0 {
+                    bail!(InvalidArgument, "slice step cannot be zero (axis {})", axis);
+                }
+                let span = if step > 0 { stop - start } else { start - stop };
+                let count = if span > 0 { (span + step.abs() - 1) / step.abs() } else { 0 };
+                let last = start + (count - 1) * step;
+                if count > 0 && !((0..dim_i).contains(&start) && (0..dim_i).contains(&last)) {
+                    bail!(Index, "slice {}:{}:{} is out of bounds for axis {} with size {}", start, stop, step, axis, dim);
+                }
+                r.first[axis] = if count > 0 { start as usize } else { 0 };
+                r.count[axis] = count as usize;
+                r.step[axis] = step as isize;
+                r.out_shape.push(count as usize);
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Calls `f` with the storage offset (relative to the array's first element) of each element
+/// of the region, in row-major order of the region.
+fn walk(shape: &[usize], r: &Region, mut f: impl FnMut(usize)) {
+    if r.count.iter().any(|&c| c == 0) {
+        return;
+    }
+    let n = shape.len();
+    let mut strides = vec![1isize; n];
+    for k in (0..n.saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1] as isize;
+    }
+    let base: isize = (0..n).map(|k| r.first[k] as isize * strides[k]).sum();
+    let jump: Vec<isize> = (0..n).map(|k| r.step[k] * strides[k]).collect();
+    let mut pos = vec![0usize; n];
+    let mut offset = base;
+    loop {
+        f(offset as usize);
+        // Odometer: advance the last axis, carrying into earlier ones.
+        let mut k = n;
+        loop {
+            if k == 0 {
+                return;
+            }
+            k -= 1;
+            pos[k] += 1;
+            offset += jump[k];
+            if pos[k] < r.count[k] {
+                break;
+            }
+            offset -= jump[k] * r.count[k] as isize;
+            pos[k] = 0;
+        }
+    }
+}
+
+/// The first row, when the region is one contiguous run of leading-axis rows (then a view on
+/// the same storage suffices).
+fn leading_rows(index: &[AxisIndex], r: &Region) -> Option<usize> {
+    match index {
+        [AxisIndex::At(_)] | [AxisIndex::Range { step: 1, .. }] => Some(r.first[0]),
+        _ => None,
+    }
+}
+
+/// The elements of `a` that `index` selects (axes past the index's length are taken whole).
+pub fn slice(a: &NdArray, index: &[AxisIndex]) -> Result<NdArray> {
+    let r = resolve(&a.shape, index)?;
+    let out = match leading_rows(index, &r) {
+        Some(first) => {
+            let inner: usize = a.shape[1..].iter().product();
+            NdArray { offset: a.offset + first * inner, shape: r.out_shape.clone(), entry: None, ..a.clone() }
+        }
+        None => gather(a, &r)?,
+    };
+    let index = index.to_vec();
+    Ok(record("slice", &[a], out, Save::NOTHING, move |v| {
+        Ok(vec![Some(slice_grad(v.grad, v.input_shape(0), &index)?)])
+    }))
+}
+
+fn gather(a: &NdArray, r: &Region) -> Result<NdArray> {
+    let n = checked_size(&r.out_shape)?;
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| {
+        let mut out = try_vec(n)?;
+        walk(&a.shape, r, |off| out.push(v[off]));
+        Ok(crate::array::from_vec(out, r.out_shape.clone()))
+    })
+}
+
+/// The gradient of `slice`: `g` placed into zeros of `shape` at the region. Differentiable
+/// too (its own gradient is the slice), so second derivatives pass through indexing.
+fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArray> {
+    let r = resolve(shape, index)?;
+    let out = NdArray::zeros(shape, g.dtype)?;
+    scatter(&out, &r, &g.detach())?;
+    let index = index.to_vec();
+    Ok(record("slice_grad", &[g], out, Save::NOTHING, move |v| Ok(vec![Some(slice(v.grad, &index)?)])))
+}
+
+/// Writes `src` (of the region's result shape, same dtype) into `dst`'s region.
+fn scatter(dst: &NdArray, r: &Region, src: &NdArray) -> Result<()> {
+    let values = src.clone_buffer()?; // read before locking: `src` may share `dst`'s storage
+    let range = dst.range();
+    let mut guard = dst.storage.write();
+    match (&mut *guard, &values) {
+        (Buffer::F32(d), Buffer::F32(s)) => scatter_typed(&mut d[range], &dst.shape, r, s),
+        (Buffer::F64(d), Buffer::F64(s)) => scatter_typed(&mut d[range], &dst.shape, r, s),
+        _ => unreachable!("the caller converts src to dst's dtype"),
+    }
+    Ok(())
+}
+
+fn scatter_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, src: &[T]) {
+    let mut values = src.iter();
+    walk(shape, r, |off| dst[off] = *values.next().expect("src has the region's size"));
+}
+
+/// `dst[index] = src` in place: `src` is broadcast to the indexed shape and converted to
+/// `dst`'s dtype. Everything that shares `dst`'s storage sees the change. Not allowed inside a
+/// record scope on an array that is in the graph (its recorded uses would silently change).
+pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<()> {
+    if is_recording() && dst.entry.is_some() {
+        bail!(
+            Autograd,
+            "cannot write in place into an array (shape {}) that is part of the recorded graph inside a record scope; write outside the scope or compute a new array",
+            fmt_shape(&dst.shape)
+        );
+    }
+    if is_recording() && src.entry.is_some() {
+        // The write would drop the value's history: gradients could not flow through it.
+        bail!(
+            Autograd,
+            "cannot write a recorded value (shape {}) in place inside a record scope: gradients would not flow through the write; compute a new array instead",
+            fmt_shape(&src.shape)
+        );
+    }
+    let r = resolve(&dst.shape, index)?;
+    let src = astype(&src.detach(), dst.dtype)?;
+    let src = if src.shape == r.out_shape {
+        src
+    } else {
+        match kernel::broadcast_to(&src, &r.out_shape) {
+            Ok(b) => b,
+            Err(_) => bail!(
+                Shape,
+                "could not broadcast a value of shape {} into the indexed shape {}",
+                fmt_shape(&src.shape),
+                fmt_shape(&r.out_shape)
+            ),
+        }
+    };
+    scatter(dst, &r, &src)
+}
+
+/// `a`'s elements converted to `dtype`; the gradient is converted back.
+pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
+    if a.dtype == dtype {
+        return Ok(a.clone());
+    }
+    let buf = match dtype {
+        DType::F32 => Buffer::F32(a.to_vec::<f32>()),
+        DType::F64 => Buffer::F64(a.to_vec::<f64>()),
+    };
+    let out = NdArray::from_buffer(buf, a.shape.clone());
+    let from = a.dtype;
+    Ok(record("astype", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(astype(v.grad, from)?)])))
+}
