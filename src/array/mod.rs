@@ -102,7 +102,16 @@ impl NdArray {
         if !(low <= high) || !low.is_finite() || !high.is_finite() {
             bail!(InvalidArgument, "random uniform needs finite low <= high; got low {}, high {}", low, high);
         }
-        NdArray::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())
+        let a = NdArray::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())?;
+        if low < high {
+            // Rounding (to f32, or of the f64 sum) can land on `high`; keep the interval open.
+            let mut guard = a.storage.write();
+            match &mut *guard {
+                Buffer::F32(v) => v.iter_mut().filter(|x| **x >= high as f32).for_each(|x| *x = (high as f32).next_down()),
+                Buffer::F64(v) => v.iter_mut().filter(|x| **x >= high).for_each(|x| *x = high.next_down()),
+            }
+        }
+        Ok(a)
     }
 
     fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<NdArray> {

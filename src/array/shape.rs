@@ -30,6 +30,14 @@ pub fn fmt_shape(shape: &[usize]) -> String {
     }
 }
 
+/// Signed dimensions (a requested shape with -1) as a Python tuple.
+fn fmt_dims(dims: &[i64]) -> String {
+    match dims {
+        [d] => format!("({},)", d),
+        _ => format!("({})", dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    }
+}
+
 /// A possibly negative axis (`-1` is the last) as an index below `ndim`.
 pub fn normalize_axis(axis: i64, ndim: usize) -> Result<usize> {
     let n = ndim as i64;
@@ -80,6 +88,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
 
 /// Resolves a requested shape with at most one `-1` against `size` elements.
 pub fn infer_reshape(from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
+    let requested = fmt_dims(to);
     let size: usize = from.iter().product();
     let mut unknown = None;
     let mut known: usize = 1;
@@ -87,16 +96,16 @@ pub fn infer_reshape(from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
     for (i, &d) in to.iter().enumerate() {
         if d == -1 {
             if unknown.is_some() {
-                bail!(Shape, "cannot reshape array of shape {}: more than one -1 in {:?}", fmt_shape(from), to);
+                bail!(Shape, "cannot reshape array of shape {}: more than one -1 in {}", fmt_shape(from), requested);
             }
             unknown = Some(i);
             out.push(0);
         } else if d < 0 {
-            bail!(Shape, "cannot reshape array of shape {} into {:?}: negative dimension {}", fmt_shape(from), to, d);
+            bail!(Shape, "cannot reshape array of shape {} into {}: negative dimension {}", fmt_shape(from), requested, d);
         } else {
             known = match known.checked_mul(d as usize) {
                 Some(k) => k,
-                None => bail!(Shape, "cannot reshape array of shape {} into {:?}: size overflows", fmt_shape(from), to),
+                None => bail!(Shape, "cannot reshape array of shape {} into {}: size overflows", fmt_shape(from), requested),
             };
             out.push(d as usize);
         }
@@ -106,10 +115,10 @@ pub fn infer_reshape(from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
         None if known == size => {}
         _ => bail!(
             Shape,
-            "cannot reshape array of size {} (shape {}) into shape {:?}",
+            "cannot reshape array of size {} (shape {}) into shape {}",
             size,
             fmt_shape(from),
-            to
+            requested
         ),
     }
     Ok(out)

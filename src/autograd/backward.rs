@@ -102,7 +102,9 @@ pub fn grad(
     wanted
         .iter()
         .map(|v| match found.get(&var_key(v)) {
-            Some(g) => Ok(g.clone()),
+            // A fresh buffer: pass-through vjps (add, copy, reshape) hand on the caller's head
+            // gradient itself, and can give two variables the same array.
+            Some(g) => Ok(NdArray { entry: g.entry.clone(), ..NdArray::from_buffer(g.clone_buffer()?, g.shape.clone()) }),
             None => NdArray::zeros(&v.grad.shape, v.grad.dtype),
         })
         .collect()

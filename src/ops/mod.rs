@@ -5,6 +5,8 @@ mod binary;
 mod index;
 pub mod kernel;
 mod linalg;
+mod nn;
+pub mod optim;
 mod reduce;
 mod shape;
 mod unary;
@@ -12,6 +14,10 @@ mod unary;
 pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
 pub use kernel::Cmp;
 pub use linalg::dot;
+pub use nn::{
+    argextreme, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
+    softmax_cross_entropy, stack, where_,
+};
 pub use index::{astype, slice, write_slice, AxisIndex};
 pub use reduce::{broadcast_to, max, mean, min, norm, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};

@@ -1,0 +1,130 @@
+//! Optimizer updates, fused and in place, with MXNet's update rules and its order of
+//! floating-point operations (so results match `nd.sgd_update` and friends bit for bit):
+//!
+//! - sgd:      w = (1 - lr·wd)·w - lr·clip(rescale·g)
+//! - sgd_mom:  m = momentum·m - lr·wd·w - lr·clip(rescale·g);  w = w + m
+//! - adam:     g' = clip(rescale·g + wd·w); m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+//!             w = w - lr_t·m / (sqrt(v) + eps), lr_t = lr (t = 0, as nd.adam_update) or
+//!             lr·sqrt(1-β2ᵗ)/(1-β1ᵗ) (t ≥ 1: the bias correction MXNet's Adam optimizer applies)
+//!
+//! `clip_gradient` < 0 means no clipping.
+
+use std::sync::Arc;
+
+use crate::array::{fmt_shape, Element, NdArray};
+use crate::autograd::is_recording;
+use crate::error::{bail, Result};
+
+/// Hyper-parameters shared by the updates.
+#[derive(Clone, Copy, Debug)]
+pub struct Hyper {
+    pub lr: f64,
+    pub wd: f64,
+    pub rescale_grad: f64,
+    pub clip_gradient: f64,
+}
+
+/// Checks that the state arrays match the weight and can be written, and that no two written
+/// arrays share storage (each takes its own write lock).
+fn check(op: &str, weight: &NdArray, grad: &NdArray, states: &[&NdArray]) -> Result<()> {
+    for (i, a) in std::iter::once(grad).chain(states.iter().copied()).enumerate() {
+        if a.shape != weight.shape || a.dtype != weight.dtype {
+            bail!(Shape, "{}: argument {} has shape {} {}, but the weight has {} {}", op, i + 1,
+                fmt_shape(&a.shape), a.dtype.name(), fmt_shape(&weight.shape), weight.dtype.name());
+        }
+    }
+    let written: Vec<&NdArray> = std::iter::once(weight).chain(states.iter().copied()).collect();
+    for (i, a) in written.iter().enumerate() {
+        if is_recording() && a.entry.is_some() {
+            bail!(Autograd, "{}: cannot update an array that is part of the recorded graph inside a record scope", op);
+        }
+        if written[..i].iter().any(|b| Arc::ptr_eq(&a.storage, &b.storage)) {
+            bail!(InvalidArgument, "{}: the weight and state arrays must not share memory", op);
+        }
+    }
+    Ok(())
+}
+
+#[inline]
+fn clip<T: Element>(x: T, bound: T) -> T {
+    if bound < T::zero() { x } else if x > bound { bound } else if x < -bound { -bound } else { x }
+}
+
+/// Runs `f` over the elements of the weight (written), the gradient (read) and the states
+/// (written), all of type T.
+fn update<T: Element>(weight: &NdArray, grad: &NdArray, states: &[&NdArray], mut f: impl FnMut(&mut T, T, &mut [&mut T])) {
+    let g: Vec<T> = grad.to_vec(); // a copy: the gradient may share the weight's storage
+    let mut wg = weight.storage.write();
+    let mut sg: Vec<_> = states.iter().map(|s| s.storage.write()).collect();
+    let w = &mut T::slice_of_mut(&mut wg).expect("dtype checked")[weight.range()];
+    let mut ss: Vec<&mut [T]> = sg
+        .iter_mut()
+        .zip(states)
+        .map(|(guard, s)| &mut T::slice_of_mut(guard).expect("dtype checked")[s.range()])
+        .collect();
+    for i in 0..w.len() {
+        let mut refs: Vec<&mut T> = Vec::with_capacity(ss.len());
+        for s in ss.iter_mut() {
+            // SAFETY-free reborrow of one element per state slice for this step.
+            refs.push(&mut s[i]);
+        }
+        f(&mut w[i], g[i], &mut refs);
+    }
+}
+
+fn dispatch(weight: &NdArray, body_f32: impl FnOnce(), body_f64: impl FnOnce()) {
+    match weight.dtype {
+        crate::array::DType::F32 => body_f32(),
+        crate::array::DType::F64 => body_f64(),
+    }
+}
+
+pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
+    check("sgd_update", weight, grad, &[])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: Hyper) {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        update::<T>(weight, grad, &[], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound));
+    }
+    dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h));
+    Ok(())
+}
+
+pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) -> Result<()> {
+    check("sgd_mom_update", weight, grad, &[mom])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) {
+        let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
+        update::<T>(weight, grad, &[mom], |w, g, s| {
+            let m = &mut *s[0];
+            *m = mu * *m - lr * wd * *w - lr * clip(rescale * g, bound);
+            *w += *m;
+        });
+    }
+    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, beta1: f64, beta2: f64, eps: f64, t: u64, h: Hyper) -> Result<()> {
+    check("adam_update", weight, grad, &[mean, var])?;
+    if !(0.0..1.0).contains(&beta1) || !(0.0..1.0).contains(&beta2) {
+        bail!(InvalidArgument, "adam_update: beta1 and beta2 must be in [0, 1); got {} and {}", beta1, beta2);
+    }
+    let lr = if t == 0 { h.lr } else { h.lr * (1.0 - beta2.powf(t as f64)).sqrt() / (1.0 - beta1.powf(t as f64)) };
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, b1: f64, b2: f64, eps: f64, lr: f64, h: Hyper) {
+        let (lr, wd, rescale, bound) = (T::of(lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (b1, b2, eps) = (T::of(b1), T::of(b2), T::of(eps));
+        update::<T>(weight, grad, &[mean, var], |w, g, s| {
+            let g = clip(g * rescale + *w * wd, bound);
+            *s[0] = b1 * *s[0] + (T::one() - b1) * g;
+            *s[1] = b2 * *s[1] + (T::one() - b2) * g * g;
+            *w -= lr * *s[0] / (s[1].sqrt() + eps);
+        });
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
+        || run::<f64>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
+    );
+    Ok(())
+}
