@@ -72,8 +72,10 @@ impl NdArray {
             bail!(InvalidArgument, "arange needs finite start, stop and a non-zero step; got start {}, stop {}, step {}", start, stop, step);
         }
         let count = ((stop - start) / step).ceil();
+        if count > (isize::MAX as usize / 8) as f64 {
+            bail!(Alloc, "arange({}, {}, {}) would have {:e} elements, more than can be allocated", start, stop, step, count);
+        }
         let n = if count > 0.0 { count as usize } else { 0 };
-        checked_size(&[n])?;
         let values = (0..n).map(|i| start + i as f64 * step);
         Ok(match dtype {
             DType::F32 => {

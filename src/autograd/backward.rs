@@ -89,9 +89,14 @@ pub fn grad(
             Some(Edge::Var(var)) if var.req != GradReq::Null => wanted.push(var.clone()),
             _ => bail!(
                 Autograd,
-                "cannot differentiate with respect to variable {} (shape {}): it has no attached gradient; call attach_grad on it before recording",
+                "cannot differentiate with respect to variable {} (shape {}): {}",
                 i,
-                fmt_shape(&v.shape)
+                fmt_shape(&v.shape),
+                if matches!(v.entry, Some(Edge::Var(_))) {
+                    "its grad_req is null"
+                } else {
+                    "it has no attached gradient; call attach_grad on it before recording"
+                }
             ),
         }
     }
@@ -143,7 +148,10 @@ fn run(
     for (i, head) in heads.iter().enumerate() {
         let seed = match head_grads.get(i).and_then(|g| g.as_ref()) {
             Some(g) => {
-                if g.shape != head.shape || g.dtype != head.dtype {
+                if g.dtype != head.dtype {
+                    bail!(DType, "head gradient {} has dtype {}, but its head has dtype {}", i, g.dtype.name(), head.dtype.name());
+                }
+                if g.shape != head.shape {
                     bail!(
                         Shape,
                         "head gradient {} has shape {} {}, but its head has shape {} {}",
@@ -202,7 +210,7 @@ fn run(
     // the heads do not depend on, as MXNet's does, even when that is all of them.
     let attached = matches!(targets, Targets::Attached);
     if attached && reaches.is_empty() && !var_grads.values().any(|(v, _)| targets.wants(v)) {
-        bail!(Autograd, "there are no inputs in the computation graph that require gradients: attach_grad an input before recording");
+        bail!(Autograd, "there are no inputs in the computation graph that require gradients: no variable reached from the heads has a grad_req other than null (attach_grad an input before recording)");
     }
     for node in &order {
         if reaches.contains(&node_key(node)) && node.saved().is_none() {

@@ -12,7 +12,7 @@ pub use backward::{backward, grad};
 pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
 
 use crate::array::{fmt_shape, DType, NdArray};
-use crate::error::{bail, Result};
+use crate::error::{bail, Error, ErrorKind, Result};
 
 /// How backward treats a variable's gradient buffer; the values are MXNet's `OpReqType` codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,14 +170,14 @@ pub fn attach_grad(array: &mut NdArray, req: GradReq) -> Result<()> {
 /// `attach_grad` with a caller-provided gradient buffer (MXNet's `mark_variables`).
 pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Result<()> {
     if grad.shape != array.shape || grad.dtype != array.dtype {
-        bail!(
-            Shape,
+        let kind = if grad.dtype != array.dtype { ErrorKind::DType } else { ErrorKind::Shape };
+        return Err(Error::new(kind, format!(
             "the gradient buffer ({} {}) does not match the array ({} {})",
             fmt_shape(&grad.shape),
             grad.dtype.name(),
             fmt_shape(&array.shape),
             array.dtype.name()
-        );
+        )));
     }
     let history = match &array.entry {
         Some(Edge::Node(n)) => Some(n.clone()),

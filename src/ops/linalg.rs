@@ -13,6 +13,21 @@ pub fn dot(a: &NdArray, b: &NdArray, transpose_a: bool, transpose_b: bool) -> Re
     if !(1..=2).contains(&a.ndim()) || !(1..=2).contains(&b.ndim()) {
         bail!(Shape, "dot takes 1-d and 2-d arrays; got shapes {} and {}", fmt_shape(&a.shape), fmt_shape(&b.shape));
     }
+    // Check alignment on the caller's shapes, before 1-d operands become matrices.
+    let k_a = if a.ndim() == 1 { a.shape[0] } else if transpose_a { a.shape[0] } else { a.shape[1] };
+    let k_b = if b.ndim() == 1 || !transpose_b { b.shape[0] } else { b.shape[1] };
+    if k_a != k_b {
+        bail!(
+            Shape,
+            "dot: shapes {}{} and {}{} are not aligned: {} != {}",
+            fmt_shape(&a.shape),
+            if transpose_a && a.ndim() == 2 { " (transposed)" } else { "" },
+            fmt_shape(&b.shape),
+            if transpose_b && b.ndim() == 2 { " (transposed)" } else { "" },
+            k_a,
+            k_b
+        );
+    }
     let a2 = if a.ndim() == 1 { reshape_to(a, &[1, a.shape[0]])? } else { a.clone() };
     let b2 = if b.ndim() == 1 { reshape_to(b, &[b.shape[0], 1])? } else { b.clone() };
     let (ta, tb) = (transpose_a && a.ndim() == 2, transpose_b && b.ndim() == 2);

@@ -3,7 +3,7 @@
 use crate::array::shape::{checked_size, infer_reshape, normalize_axis};
 use crate::array::{fmt_shape, NdArray};
 use crate::autograd::{record, Save};
-use crate::error::{bail, Result};
+use crate::error::{bail, Error, Result};
 
 use super::kernel;
 
@@ -35,7 +35,11 @@ pub fn transpose(a: &NdArray, axes: &[i64]) -> Result<NdArray> {
         if axes.len() != n {
             bail!(Shape, "transpose: axes {:?} do not match an array of {} dimensions (shape {})", axes, n, fmt_shape(&a.shape));
         }
-        let perm = axes.iter().map(|&ax| normalize_axis(ax, n)).collect::<Result<Vec<_>>>()?;
+        let perm = axes
+            .iter()
+            .map(|&ax| normalize_axis(ax, n))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| Error::new(e.kind, format!("transpose of shape {}: {}", fmt_shape(&a.shape), e.message)))?;
         let mut seen = vec![false; n];
         for &p in &perm {
             if std::mem::replace(&mut seen[p], true) {
