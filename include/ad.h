@@ -332,6 +332,132 @@ ad_status ad_grad(const ad_array *const *heads,
                   bool train_mode,
                   ad_array **out_grads);
 
+// Softmax along `axis` (negative counts from the end), computed stably from `a - max(a)`.
+ad_status ad_softmax(const ad_array *a, int64_t axis, ad_array **out);
+
+// Log-softmax along `axis`, stable for large logits.
+ad_status ad_log_softmax(const ad_array *a, int64_t axis, ad_array **out);
+
+// Softmax cross-entropy of `logits` (N, C) against `labels` (N,) holding class indices in
+// 0..C: the mean over rows of `-log softmax(logits)[label]`, or the sum when `sum` is true.
+// Shape (1,). A label out of range or not a whole number is `AD_ERR_INDEX`.
+ad_status ad_softmax_cross_entropy(const ad_array *logits,
+                                   const ad_array *labels,
+                                   bool sum,
+                                   ad_array **out);
+
+// MXNet's `pick`: the elements of `a` at the positions `index` holds along `axis`; `index`
+// has `a`'s shape without that axis (or with it as 1). A position out of range is
+// `AD_ERR_INDEX` (MXNet clips it silently). The result keeps `axis` as 1 with `keepdims`.
+ad_status ad_pick(const ad_array *a,
+                  const ad_array *index,
+                  int64_t axis,
+                  bool keepdims,
+                  ad_array **out);
+
+// One-hot rows of length `depth` for the class indices in `indices`: shape
+// `indices.shape + (depth,)`, `on_value` at the index and `off_value` elsewhere (a row of
+// `off_value` for an index outside 0..depth, as MXNet). Not differentiable.
+ad_status ad_one_hot(const ad_array *indices,
+                     size_t depth,
+                     double on_value,
+                     double off_value,
+                     uint32_t dtype,
+                     ad_array **out);
+
+// Positions of the maxima along `*axis`, or over the flattened array (shape (1,)) when
+// `axis` is NULL, as floats of `a`'s dtype; the first occurrence wins. Not differentiable.
+ad_status ad_argmax(const ad_array *a, const int64_t *axis, bool keepdims, ad_array **out);
+
+// Positions of the minima; as `ad_argmax`.
+ad_status ad_argmin(const ad_array *a, const int64_t *axis, bool keepdims, ad_array **out);
+
+// `a` limited to [`a_min`, `a_max`]; the gradient passes where `a_min <= a <= a_max`.
+ad_status ad_clip(const ad_array *a, double a_min, double a_max, ad_array **out);
+
+// Elements of `a` where `condition` is non-zero and of `b` elsewhere, the three broadcast
+// together. Gradients flow to `a` and `b`, not to `condition`.
+ad_status ad_where(const ad_array *condition, const ad_array *a, const ad_array *b, ad_array **out);
+
+// `a` as a matrix: its first axis kept and the rest flattened.
+ad_status ad_flatten(const ad_array *a, ad_array **out);
+
+// MXNet's FullyConnected: `x · weightᵀ + bias`, `weight` (num_hidden, k), `bias`
+// (num_hidden,) or NULL. With `flatten`, `x` is first flattened to (N, k); otherwise the
+// product is over its last axis. The transpose is a stride swap, not a copy.
+ad_status ad_fully_connected(const ad_array *x,
+                             const ad_array *weight,
+                             const ad_array *bias,
+                             bool flatten,
+                             ad_array **out);
+
+// The `n` arrays joined along `axis`; their shapes must agree on every other axis.
+ad_status ad_concat(const ad_array *const *arrays, size_t n, int64_t axis, ad_array **out);
+
+// The `n` arrays, all of one shape, stacked along a new axis `axis`.
+ad_status ad_stack(const ad_array *const *arrays, size_t n, int64_t axis, ad_array **out);
+
+// Dropout: in training mode (see `ad_is_training`) each element is zeroed with probability
+// `p` and the others scaled by 1/(1-p), drawn from the seeded generator; in prediction mode
+// the result is `a` itself. `p` must be in [0, 1).
+ad_status ad_dropout(const ad_array *a, double p, ad_array **out);
+
+// Batch normalisation of `x` over every axis but `axis` (MXNet's BatchNorm). In training
+// mode without `use_global_stats` it uses the batch mean and biased variance and updates
+// `running_mean` and `running_var` in place (`r = r·momentum + batch·(1 - momentum)`); in
+// prediction mode it uses them. With `fix_gamma` the scale is 1 and `gamma` is unused.
+// `gamma`, `beta` and the running statistics have shape (x.shape[axis],).
+ad_status ad_batch_norm(const ad_array *x,
+                        const ad_array *gamma,
+                        const ad_array *beta,
+                        ad_array *running_mean,
+                        ad_array *running_var,
+                        double momentum,
+                        double eps,
+                        int64_t axis,
+                        bool fix_gamma,
+                        bool use_global_stats,
+                        ad_array **out);
+
+// MXNet's `sgd_update`, in place: `weight = (1 - lr·wd)·weight - lr·clip(rescale_grad·grad)`
+// (`clip_gradient` < 0: no clipping). Not allowed inside a record scope on an array in the
+// graph.
+ad_status ad_sgd_update(ad_array *weight,
+                        const ad_array *grad,
+                        double lr,
+                        double wd,
+                        double rescale_grad,
+                        double clip_gradient);
+
+// MXNet's `sgd_mom_update`, in place: `mom = momentum·mom - lr·wd·weight -
+// lr·clip(rescale_grad·grad)`, then `weight += mom`.
+ad_status ad_sgd_mom_update(ad_array *weight,
+                            const ad_array *grad,
+                            ad_array *mom,
+                            double lr,
+                            double momentum,
+                            double wd,
+                            double rescale_grad,
+                            double clip_gradient);
+
+// MXNet's `adam_update`, in place: `g = clip(rescale_grad·grad + wd·weight)`,
+// `mean = β1·mean + (1-β1)·g`, `var = β2·var + (1-β2)·g²`,
+// `weight -= lr_t·mean / (sqrt(var) + epsilon)`. With `t` = 0, `lr_t = lr` (exactly
+// `nd.adam_update`); with step count `t` ≥ 1, `lr_t = lr·sqrt(1-β2ᵗ)/(1-β1ᵗ)`, the bias
+// correction of MXNet's Adam optimizer.
+ad_status ad_adam_update(ad_array *weight,
+                         const ad_array *grad,
+                         ad_array *mean,
+                         ad_array *var,
+                         double lr,
+                         double beta1,
+                         double beta2,
+                         double epsilon,
+                         double wd,
+                         double rescale_grad,
+                         double clip_gradient,
+                         uint64_t t);
+
 // `a + b`, element-wise with NumPy broadcasting.
 ad_status ad_add(const ad_array *a, const ad_array *b, ad_array **out);
 

@@ -704,3 +704,158 @@ fn second_derivative_of_a_composition() {
         ops::add(&ops::mul(&ops::sigmoid(&ops::mul(a, b)?)?, &ops::tanh(a)?)?, &ops::exp(b)?)
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Indexing, max/min, casts
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn max_and_min_gradient_without_ties() {
+    let mut r = Rng::new(80);
+    // Distinct values: the gradient goes to the one extreme element of each reduced group.
+    let input = r.staggered(&[2, 3, 4], 0.0);
+    let distinct = Input { vals: input.vals.iter().enumerate().map(|(i, v)| v + 1e-3 * i as f64).collect(), ..input };
+    check_reduction("max", ops::max, distinct.clone());
+    check_reduction("min", ops::min, distinct);
+}
+
+#[test]
+fn slice_gradient_for_ranges_steps_and_positions() {
+    use ops::AxisIndex::{At, Range};
+    let mut r = Rng::new(81);
+    let x = r.uniform(&[4, 3, 5], -2.0, 2.0);
+    let cases: Vec<Vec<ops::AxisIndex>> = vec![
+        vec![Range { start: 1, stop: 3, step: 1 }],
+        vec![At(2)],
+        vec![At(-1), Range { start: 0, stop: 3, step: 2 }],
+        vec![Range { start: 0, stop: 4, step: 1 }, At(1), Range { start: 4, stop: -1, step: -2 }],
+        vec![Range { start: 3, stop: -1, step: -1 }],
+    ];
+    for index in cases {
+        check_grad(&format!("slice {index:?}"), &[x.clone()], |a| ops::slice(&a[0], &index));
+        check_second(&format!("slice {index:?} squared"), &[x.clone()], |a| ops::square(&ops::slice(&a[0], &index)?));
+    }
+}
+
+#[test]
+fn astype_gradient() {
+    let mut r = Rng::new(82);
+    check_grad("astype float64 → float64", &[r.uniform(&[2, 3], -1.0, 1.0)], |x| ops::astype(&x[0], DType::F64));
+    check_grad("astype float64 → float32 → float64", &[r.uniform(&[2, 3], -1.0, 1.0)], |x| {
+        // Rounding to float32 is not differentiable by differences at this step size, so
+        // difference a product that the cast only multiplies by a constant.
+        ops::mul(&x[0], &ops::astype(&ops::astype(&NdArray::full(&[2, 3], 0.5, DType::F64)?, DType::F32)?, DType::F64)?)
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neural-network ops
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn softmax_and_log_softmax_gradients_over_each_axis() {
+    let mut r = Rng::new(90);
+    let x = r.uniform(&[3, 4], -2.0, 2.0);
+    for axis in [0, 1, -1] {
+        check_grad(&format!("softmax axis {axis}"), &[x.clone()], |a| ops::softmax(&a[0], axis));
+        check_grad(&format!("log_softmax axis {axis}"), &[x.clone()], |a| ops::log_softmax(&a[0], axis));
+        check_second(&format!("softmax axis {axis}"), &[x.clone()], |a| ops::softmax(&a[0], axis));
+        check_second(&format!("log_softmax axis {axis}"), &[x.clone()], |a| ops::log_softmax(&a[0], axis));
+    }
+}
+
+fn labels(values: &[f64]) -> NdArray {
+    NdArray::from_slice(values, &[values.len()]).unwrap()
+}
+
+#[test]
+fn pick_and_softmax_cross_entropy_gradients() {
+    let mut r = Rng::new(91);
+    let x = r.uniform(&[4, 3], -2.0, 2.0);
+    let idx = labels(&[2.0, 0.0, 1.0, 2.0]);
+    check_grad("pick axis 1", &[x.clone()], |a| ops::pick(&a[0], &idx, 1, false));
+    check_grad("pick axis 1 keepdims", &[x.clone()], |a| ops::pick(&a[0], &idx, -1, true));
+    let idx0 = labels(&[3.0, 0.0, 1.0]);
+    check_grad("pick axis 0", &[x.clone()], |a| ops::pick(&a[0], &idx0, 0, false));
+    for sum in [false, true] {
+        check_grad(&format!("softmax_cross_entropy sum={sum}"), &[x.clone()], |a| ops::softmax_cross_entropy(&a[0], &idx, sum));
+        check_second(&format!("softmax_cross_entropy sum={sum}"), &[x.clone()], |a| ops::softmax_cross_entropy(&a[0], &idx, sum));
+    }
+}
+
+#[test]
+fn clip_and_where_gradients() {
+    let mut r = Rng::new(92);
+    // Away from the bounds ±0.5, where clip's gradient jumps.
+    let x = Input { vals: r.signed(&[2, 5], 0.1, 1.0).vals.iter().map(|v| if (v.abs() - 0.5).abs() < 0.05 { v * 1.3 } else { *v }).collect(), shape: vec![2, 5] };
+    check_grad("clip", &[x], |a| ops::clip(&a[0], -0.5, 0.5));
+    let cond = NdArray::from_slice(&[1.0, 0.0, 1.0], &[3]).unwrap();
+    check_grad("where with broadcasting", &[r.uniform(&[2, 3], -1.0, 1.0), r.uniform(&[2, 1], -1.0, 1.0)], |a| {
+        ops::where_(&cond, &a[0], &a[1])
+    });
+}
+
+#[test]
+fn fully_connected_gradient_with_and_without_flatten() {
+    let mut r = Rng::new(93);
+    let (x, w, b) = (r.uniform(&[2, 3, 2], -1.0, 1.0), r.uniform(&[4, 6], -1.0, 1.0), r.uniform(&[4], -1.0, 1.0));
+    check_grad("fully_connected flatten", &[x.clone(), w, b.clone()], |a| ops::fully_connected(&a[0], &a[1], Some(&a[2]), true));
+    let w2 = r.uniform(&[4, 2], -1.0, 1.0);
+    check_grad("fully_connected over the last axis", &[x, w2, b], |a| ops::fully_connected(&a[0], &a[1], Some(&a[2]), false));
+    check_second("fully_connected, no bias, squared", &[r.uniform(&[3, 2], -1.0, 1.0), r.uniform(&[2, 2], -1.0, 1.0)], |a| {
+        ops::square(&ops::fully_connected(&a[0], &a[1], None, true)?)
+    });
+}
+
+#[test]
+fn concat_and_stack_gradients() {
+    let mut r = Rng::new(94);
+    let (a, b) = (r.uniform(&[2, 3], -1.0, 1.0), r.uniform(&[2, 1], -1.0, 1.0));
+    check_grad("concat axis 1", &[a.clone(), b], |x| ops::concat(&[x[0].clone(), x[1].clone()], 1));
+    let c = r.uniform(&[1, 3], -1.0, 1.0);
+    check_grad("concat axis 0", &[a.clone(), c], |x| ops::concat(&[x[0].clone(), x[1].clone()], 0));
+    let d = r.uniform(&[2, 3], -1.0, 1.0);
+    for axis in [0, 1, 2, -1] {
+        check_grad(&format!("stack axis {axis}"), &[a.clone(), d.clone()], |x| ops::stack(&[x[0].clone(), x[1].clone()], axis));
+    }
+}
+
+/// Runs `f` in training or prediction mode (whatever the enclosing record scope set).
+fn in_mode<R>(training: bool, f: impl FnOnce() -> R) -> R {
+    let kind = if training { ScopeKind::TrainMode } else { ScopeKind::PredictMode };
+    autograd::scope_begin(kind, training);
+    let r = f();
+    autograd::scope_end(kind).unwrap();
+    r
+}
+
+#[test]
+fn dropout_gradient_is_its_mask_in_training_and_identity_in_prediction() {
+    let mut r = Rng::new(95);
+    let x = r.uniform(&[4, 5], -1.0, 1.0);
+    for training in [true, false] {
+        check_grad(&format!("dropout training={training}"), &[x.clone()], |a| {
+            in_mode(training, || {
+                // Reseeding before each evaluation draws the same mask every time.
+                ad::array::random::seed(7);
+                ops::dropout(&a[0], 0.4)
+            })
+        });
+    }
+}
+
+#[test]
+fn batch_norm_gradient_in_both_modes() {
+    let mut r = Rng::new(96);
+    let x = r.uniform(&[4, 3, 2], -1.0, 1.0);
+    let (gamma, beta) = (r.uniform(&[3], 0.5, 1.5), r.uniform(&[3], -0.5, 0.5));
+    for training in [true, false] {
+        for fix_gamma in [false, true] {
+            check_grad(&format!("batch_norm training={training} fix_gamma={fix_gamma}"), &[x.clone(), gamma.clone(), beta.clone()], |a| {
+                let rm = NdArray::full(&[3], 0.1, DType::F64)?;
+                let rv = NdArray::full(&[3], 0.8, DType::F64)?;
+                in_mode(training, || ops::batch_norm(&a[0], &a[1], &a[2], &rm, &rv, 0.9, 1e-5, 1, fix_gamma, false))
+            });
+        }
+    }
+}

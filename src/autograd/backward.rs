@@ -212,13 +212,26 @@ fn run(
     if attached && reaches.is_empty() && !var_grads.values().any(|(v, _)| targets.wants(v)) {
         bail!(Autograd, "there are no inputs in the computation graph that require gradients: no variable reached from the heads has a grad_req other than null (attach_grad an input before recording)");
     }
-    for node in &order {
-        if reaches.contains(&node_key(node)) && node.saved().is_none() {
+    // Refuse before any gradient is written: a released graph, or a saved value changed in
+    // place (a version counter, which MXNet lacks) that would give a wrong gradient.
+    for node in order.iter().filter(|n| reaches.contains(&node_key(n))) {
+        let saved = node.saved();
+        let Some(saved) = saved.as_ref() else {
             bail!(
                 Autograd,
                 "the graph through `{}` (output shape {}) was released by an earlier backward; pass retain_graph to the first backward to differentiate twice",
                 node.op,
                 fmt_shape(&node.out_shape)
+            );
+        };
+        if let Some((array, then, now)) = saved.modified() {
+            bail!(
+                Autograd,
+                "an array of shape {} that `{}` saved for backward was modified in place after it was recorded (version {} then, {} now): its gradient would be wrong; compute into a new array instead",
+                fmt_shape(&array.shape),
+                node.op,
+                then,
+                now
             );
         }
     }

@@ -106,6 +106,23 @@ pub(crate) struct Saved {
     inputs: Vec<NdArray>,
     /// Kept without its entry: the entry would point back at this node.
     output: Option<NdArray>,
+    /// The storage versions of `inputs` then `output` when recorded: an in-place write since
+    /// then would make the vector-Jacobian product silently wrong.
+    versions: Vec<u64>,
+}
+
+impl Saved {
+    fn arrays(&self) -> impl Iterator<Item = &NdArray> {
+        self.inputs.iter().chain(self.output.iter())
+    }
+
+    /// The first saved array written in place since it was recorded, with its versions.
+    pub(crate) fn modified(&self) -> Option<(&NdArray, u64, u64)> {
+        self.arrays().zip(&self.versions).find_map(|(a, &v)| {
+            let now = a.storage.version();
+            (now != v).then_some((a, v, now))
+        })
+    }
 }
 
 pub struct Node {
@@ -143,11 +160,13 @@ where
     if !should_record(inputs) {
         return out;
     }
-    let saved = Saved {
+    let mut saved = Saved {
         vjp: Box::new(vjp),
         inputs: if save.inputs { inputs.iter().map(|a| (*a).clone()).collect() } else { Vec::new() },
         output: if save.output { Some(out.detach()) } else { None },
+        versions: Vec::new(),
     };
+    saved.versions = saved.arrays().map(|a| a.storage.version()).collect();
     let node = Node {
         op,
         inputs: inputs.iter().map(|a| a.entry.clone()).collect(),

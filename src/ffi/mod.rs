@@ -12,6 +12,7 @@
 mod arrays;
 mod autograd;
 mod handles;
+mod nn;
 mod ops;
 
 use std::cell::RefCell;

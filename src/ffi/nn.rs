@@ -1,0 +1,258 @@
+//! Neural-network ops and optimizer updates. As everywhere, each op's result is a new handle
+//! in `*out` that the caller frees with `ad_array_free`; inputs are borrowed for the call.
+
+use super::arrays::put;
+use super::handles::{self, ad_array};
+use super::{ad_status, boundary, dtype_arg, out_arg, slice_arg, FfiError};
+use crate::ops::{self, optim};
+
+/// Softmax along `axis` (negative counts from the end), computed stably from `a - max(a)`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_softmax(a: *const ad_array, axis: i64, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_softmax", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::softmax(&handles::get(a, "a")?, axis)?)
+    })
+}
+
+/// Log-softmax along `axis`, stable for large logits.
+#[no_mangle]
+pub unsafe extern "C" fn ad_log_softmax(a: *const ad_array, axis: i64, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_log_softmax", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::log_softmax(&handles::get(a, "a")?, axis)?)
+    })
+}
+
+/// Softmax cross-entropy of `logits` (N, C) against `labels` (N,) holding class indices in
+/// 0..C: the mean over rows of `-log softmax(logits)[label]`, or the sum when `sum` is true.
+/// Shape (1,). A label out of range or not a whole number is `AD_ERR_INDEX`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_softmax_cross_entropy(logits: *const ad_array, labels: *const ad_array, sum: bool, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_softmax_cross_entropy", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::softmax_cross_entropy(&handles::get(logits, "logits")?, &handles::get(labels, "labels")?, sum)?)
+    })
+}
+
+/// MXNet's `pick`: the elements of `a` at the positions `index` holds along `axis`; `index`
+/// has `a`'s shape without that axis (or with it as 1). A position out of range is
+/// `AD_ERR_INDEX` (MXNet clips it silently). The result keeps `axis` as 1 with `keepdims`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_pick(a: *const ad_array, index: *const ad_array, axis: i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_pick", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::pick(&handles::get(a, "a")?, &handles::get(index, "index")?, axis, keepdims)?)
+    })
+}
+
+/// One-hot rows of length `depth` for the class indices in `indices`: shape
+/// `indices.shape + (depth,)`, `on_value` at the index and `off_value` elsewhere (a row of
+/// `off_value` for an index outside 0..depth, as MXNet). Not differentiable.
+#[no_mangle]
+pub unsafe extern "C" fn ad_one_hot(indices: *const ad_array, depth: usize, on_value: f64, off_value: f64, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_one_hot", || {
+        let out = out_arg(out, "out")?;
+        let dtype = dtype_arg(dtype, "dtype")?;
+        put(out, ops::one_hot(&handles::get(indices, "indices")?, depth, on_value, off_value, dtype)?)
+    })
+}
+
+unsafe fn argextreme(name: &str, a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array, largest: bool) -> ad_status {
+    boundary(name, || {
+        let out = out_arg(out, "out")?;
+        let axis = if axis.is_null() { None } else { Some(*axis) };
+        put(out, ops::argextreme(&handles::get(a, "a")?, axis, keepdims, largest)?)
+    })
+}
+
+/// Positions of the maxima along `*axis`, or over the flattened array (shape (1,)) when
+/// `axis` is NULL, as floats of `a`'s dtype; the first occurrence wins. Not differentiable.
+#[no_mangle]
+pub unsafe extern "C" fn ad_argmax(a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    argextreme("ad_argmax", a, axis, keepdims, out, true)
+}
+
+/// Positions of the minima; as `ad_argmax`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_argmin(a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    argextreme("ad_argmin", a, axis, keepdims, out, false)
+}
+
+/// `a` limited to [`a_min`, `a_max`]; the gradient passes where `a_min <= a <= a_max`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_clip(a: *const ad_array, a_min: f64, a_max: f64, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_clip", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::clip(&handles::get(a, "a")?, a_min, a_max)?)
+    })
+}
+
+/// Elements of `a` where `condition` is non-zero and of `b` elsewhere, the three broadcast
+/// together. Gradients flow to `a` and `b`, not to `condition`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_where(condition: *const ad_array, a: *const ad_array, b: *const ad_array, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_where", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::where_(&handles::get(condition, "condition")?, &handles::get(a, "a")?, &handles::get(b, "b")?)?)
+    })
+}
+
+/// `a` as a matrix: its first axis kept and the rest flattened.
+#[no_mangle]
+pub unsafe extern "C" fn ad_flatten(a: *const ad_array, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_flatten", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::flatten(&handles::get(a, "a")?)?)
+    })
+}
+
+/// MXNet's FullyConnected: `x · weightᵀ + bias`, `weight` (num_hidden, k), `bias`
+/// (num_hidden,) or NULL. With `flatten`, `x` is first flattened to (N, k); otherwise the
+/// product is over its last axis. The transpose is a stride swap, not a copy.
+#[no_mangle]
+pub unsafe extern "C" fn ad_fully_connected(x: *const ad_array, weight: *const ad_array, bias: *const ad_array, flatten: bool, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_fully_connected", || {
+        let out = out_arg(out, "out")?;
+        let bias = if bias.is_null() { None } else { Some(handles::get(bias, "bias")?) };
+        put(out, ops::fully_connected(&handles::get(x, "x")?, &handles::get(weight, "weight")?, bias.as_ref(), flatten)?)
+    })
+}
+
+unsafe fn array_list(arrays: *const *const ad_array, n: usize) -> Result<Vec<crate::NdArray>, FfiError> {
+    slice_arg(arrays, n, "arrays")?
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| handles::get(h, &format!("arrays[{}]", i)))
+        .collect()
+}
+
+/// The `n` arrays joined along `axis`; their shapes must agree on every other axis.
+#[no_mangle]
+pub unsafe extern "C" fn ad_concat(arrays: *const *const ad_array, n: usize, axis: i64, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_concat", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::concat(&array_list(arrays, n)?, axis)?)
+    })
+}
+
+/// The `n` arrays, all of one shape, stacked along a new axis `axis`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_stack(arrays: *const *const ad_array, n: usize, axis: i64, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_stack", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::stack(&array_list(arrays, n)?, axis)?)
+    })
+}
+
+/// Dropout: in training mode (see `ad_is_training`) each element is zeroed with probability
+/// `p` and the others scaled by 1/(1-p), drawn from the seeded generator; in prediction mode
+/// the result is `a` itself. `p` must be in [0, 1).
+#[no_mangle]
+pub unsafe extern "C" fn ad_dropout(a: *const ad_array, p: f64, out: *mut *mut ad_array) -> ad_status {
+    boundary("ad_dropout", || {
+        let out = out_arg(out, "out")?;
+        put(out, ops::dropout(&handles::get(a, "a")?, p)?)
+    })
+}
+
+/// Batch normalisation of `x` over every axis but `axis` (MXNet's BatchNorm). In training
+/// mode without `use_global_stats` it uses the batch mean and biased variance and updates
+/// `running_mean` and `running_var` in place (`r = r·momentum + batch·(1 - momentum)`); in
+/// prediction mode it uses them. With `fix_gamma` the scale is 1 and `gamma` is unused.
+/// `gamma`, `beta` and the running statistics have shape (x.shape[axis],).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn ad_batch_norm(
+    x: *const ad_array,
+    gamma: *const ad_array,
+    beta: *const ad_array,
+    running_mean: *mut ad_array,
+    running_var: *mut ad_array,
+    momentum: f64,
+    eps: f64,
+    axis: i64,
+    fix_gamma: bool,
+    use_global_stats: bool,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    boundary("ad_batch_norm", || {
+        let out = out_arg(out, "out")?;
+        let y = ops::batch_norm(
+            &handles::get(x, "x")?,
+            &handles::get(gamma, "gamma")?,
+            &handles::get(beta, "beta")?,
+            &handles::get(running_mean, "running_mean")?,
+            &handles::get(running_var, "running_var")?,
+            momentum,
+            eps,
+            axis,
+            fix_gamma,
+            use_global_stats,
+        )?;
+        put(out, y)
+    })
+}
+
+fn hyper(lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> optim::Hyper {
+    optim::Hyper { lr, wd, rescale_grad, clip_gradient }
+}
+
+/// MXNet's `sgd_update`, in place: `weight = (1 - lr·wd)·weight - lr·clip(rescale_grad·grad)`
+/// (`clip_gradient` < 0: no clipping). Not allowed inside a record scope on an array in the
+/// graph.
+#[no_mangle]
+pub extern "C" fn ad_sgd_update(weight: *mut ad_array, grad: *const ad_array, lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> ad_status {
+    boundary("ad_sgd_update", || {
+        let (w, g) = (handles::get(weight, "weight")?, handles::get(grad, "grad")?);
+        Ok(optim::sgd_update(&w, &g, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `sgd_mom_update`, in place: `mom = momentum·mom - lr·wd·weight -
+/// lr·clip(rescale_grad·grad)`, then `weight += mom`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_sgd_mom_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    mom: *mut ad_array,
+    lr: f64,
+    momentum: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+) -> ad_status {
+    boundary("ad_sgd_mom_update", || {
+        let (w, g, m) = (handles::get(weight, "weight")?, handles::get(grad, "grad")?, handles::get(mom, "mom")?);
+        Ok(optim::sgd_mom_update(&w, &g, &m, momentum, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `adam_update`, in place: `g = clip(rescale_grad·grad + wd·weight)`,
+/// `mean = β1·mean + (1-β1)·g`, `var = β2·var + (1-β2)·g²`,
+/// `weight -= lr_t·mean / (sqrt(var) + epsilon)`. With `t` = 0, `lr_t = lr` (exactly
+/// `nd.adam_update`); with step count `t` ≥ 1, `lr_t = lr·sqrt(1-β2ᵗ)/(1-β1ᵗ)`, the bias
+/// correction of MXNet's Adam optimizer.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_adam_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    mean: *mut ad_array,
+    var: *mut ad_array,
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+    t: u64,
+) -> ad_status {
+    boundary("ad_adam_update", || {
+        let (w, g) = (handles::get(weight, "weight")?, handles::get(grad, "grad")?);
+        let (m, v) = (handles::get(mean, "mean")?, handles::get(var, "var")?);
+        Ok(optim::adam_update(&w, &g, &m, &v, beta1, beta2, epsilon, t, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
