@@ -105,6 +105,30 @@ fn example_tutorial_prints_mxnet_output() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
 }
 
+/// The spiral MLP trained from C for a few hundred epochs: the loss falls and the training
+/// accuracy passes 97%.
+#[test]
+fn example_mlp_trains_on_spirals() {
+    let program = build("example_mlp", &["examples/mlp.c"], false);
+    let output = Command::new(&program).arg("300").output().expect("the example runs");
+    assert_success("examples/mlp.c", &output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let losses: Vec<f64> = text
+        .lines()
+        .filter_map(|l| l.split("loss ").nth(1))
+        .map(|rest| rest.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert!(losses.len() >= 2 && losses.last() < losses.first(), "the loss did not fall:\n{}", text);
+    let accuracy: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("final training accuracy "))
+        .expect("a final accuracy line")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(accuracy >= 0.97, "training accuracy {} is below 0.97:\n{}", accuracy, text);
+}
+
 #[test]
 fn header_compiles_and_links_as_cpp() {
     let program = build("header_cpp", &["tests/c/header.cpp"], true);
@@ -120,15 +144,12 @@ fn c_programs_are_clean_under_valgrind() {
         check.map(|o| o.status.success()).unwrap_or(false),
         "valgrind is not installed: the README's test command installs it (apt-get install valgrind)"
     );
-    let mut programs: Vec<(String, PathBuf)> = C_TESTS
-        .iter()
-        .map(|s| {
-            let name = Path::new(s).file_stem().unwrap().to_str().unwrap();
-            (s.to_string(), build(&format!("valgrind_{}", name), &[s], false))
-        })
-        .collect();
-    programs.push(("examples/tutorial.c".into(), build("valgrind_example_tutorial", &["examples/tutorial.c"], false)));
-    for (source, program) in programs {
+    // (source, arguments): the MLP trains for a few epochs only, memcheck is slow.
+    let runs: Vec<(&str, &[&str])> =
+        C_TESTS.iter().map(|s| (*s, &[][..])).chain([("examples/tutorial.c", &[][..]), ("examples/mlp.c", &["3"][..])]).collect();
+    for (source, args) in runs {
+        let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
+        let program = build(&format!("valgrind_{}", name), &[source], false);
         let output = Command::new("valgrind")
             .args([
                 "--tool=memcheck",
@@ -138,6 +159,7 @@ fn c_programs_are_clean_under_valgrind() {
                 "--show-leak-kinds=definite",
             ])
             .arg(&program)
+            .args(args)
             .output()
             .expect("valgrind runs");
         assert_success(&format!("{} under valgrind", source), &output);
