@@ -220,14 +220,16 @@ ad_status ad_array_detach(const ad_array *array, ad_array **out);
 
 // The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
 // taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
-// A position out of range is `AD_ERR_INDEX`. Recorded when recording. Indexing only the
-// first axis gives a view that shares `array`'s data (writes through either are seen by
-// both); other indexing copies. The caller frees `*out` with `ad_array_free`.
+// A position out of range is `AD_ERR_INDEX`. Recorded when recording. One position, or a
+// step-1 range, on the first axis alone gives a view that shares `array`'s data (writes
+// through either are seen by both, as in MXNet); any other index copies. The caller frees
+// `*out` with `ad_array_free`.
 ad_status ad_array_slice(const ad_array *array, const ad_index *index, size_t n, ad_array **out);
 
 // Writes `src` into the elements of `array` that `index` selects (`n` entries, as in
 // `ad_array_slice`; `n` = 0 writes the whole array): `x[index] = src` in place. `src` is
-// broadcast to the selected shape and converted to `array`'s dtype. Everything sharing
+// broadcast to the selected shape (leading length-1 axes beyond it are dropped, so a (1,)
+// value fills one element) and converted to `array`'s dtype. Everything sharing
 // `array`'s data sees the change. Inside a record scope, writing into an array that is in
 // the graph is `AD_ERR_AUTOGRAD`. Both handles stay the caller's.
 ad_status ad_array_write_slice(ad_array *array,

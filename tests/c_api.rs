@@ -73,7 +73,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c"];
+const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c"];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -94,6 +94,11 @@ fn c_ops_forward_values() {
 #[test]
 fn c_error_paths() {
     c_test("tests/c/errors.c");
+}
+
+#[test]
+fn c_nn_ops() {
+    c_test("tests/c/nn.c");
 }
 
 #[test]

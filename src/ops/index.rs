@@ -184,7 +184,12 @@ pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<
         );
     }
     let r = resolve(&dst.shape, index)?;
-    let src = astype(&src.detach(), dst.dtype)?;
+    let mut src = astype(&src.detach(), dst.dtype)?;
+    // As NumPy: leading length-1 axes of the value may exceed the target's (x[1] = [5]).
+    while src.ndim() > r.out_shape.len() && src.shape[0] == 1 {
+        let rest = src.shape[1..].to_vec();
+        src = super::reshape_to(&src, &rest)?;
+    }
     let src = if src.shape == r.out_shape {
         src
     } else {

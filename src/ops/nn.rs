@@ -225,29 +225,34 @@ pub fn fully_connected(x: &NdArray, weight: &NdArray, bias: Option<&NdArray>, fl
         bail!(Shape, "fully_connected: weight must be 2-d (num_hidden, k); got {}", fmt_shape(&weight.shape));
     }
     let (hidden, k) = (weight.shape[0], weight.shape[1]);
-    let x2 = if flatten_input { flatten(x)? } else { reshape(x, &[-1, k as i64])? };
-    if x2.shape[1] != k {
+    let features = if flatten_input { x.shape[1.min(x.ndim())..].iter().product() } else { x.shape.last().copied().unwrap_or(1) };
+    if x.ndim() == 0 || features != k {
         bail!(
             Shape,
-            "fully_connected: input {} gives {} features per row, but weight {} expects {}",
+            "fully_connected: input {} has {} features{}, but weight {} expects {}",
             fmt_shape(&x.shape),
-            x2.shape[1],
+            features,
+            if flatten_input { " per row once flattened" } else { " on its last axis" },
             fmt_shape(&weight.shape),
             k
         );
     }
-    let mut y = dot(&x2, weight, false, true)?;
     if let Some(b) = bias {
         if b.shape != [hidden] {
-            bail!(Shape, "fully_connected: bias must have shape ({},); got {}", hidden, fmt_shape(&b.shape));
+            bail!(Shape, "fully_connected: bias must have shape ({},) for weight {}; got {}", hidden, fmt_shape(&weight.shape), fmt_shape(&b.shape));
         }
+    }
+    let x2 = if flatten_input { flatten(x)? } else { reshape(x, &[-1, k as i64])? };
+    let mut y = dot(&x2, weight, false, true)?;
+    if let Some(b) = bias {
         y = add(&y, b)?;
     }
-    if flatten_input || x.ndim() <= 2 {
+    if flatten_input || x.ndim() == 2 {
         return Ok(y);
     }
+    // Over the last axis: the input's shape with that axis replaced by num_hidden.
     let mut shape = x.shape.clone();
-    *shape.last_mut().expect("ndim > 2") = hidden;
+    *shape.last_mut().expect("ndim >= 1") = hidden;
     reshape_to(&y, &shape)
 }
 
@@ -257,7 +262,10 @@ pub fn concat(arrays: &[NdArray], axis: i64) -> Result<NdArray> {
     let ax = normalize_axis(axis, first.ndim())?;
     for (i, a) in arrays.iter().enumerate() {
         let same_rest = a.ndim() == first.ndim() && (0..a.ndim()).all(|d| d == ax || a.shape[d] == first.shape[d]);
-        if !same_rest || a.dtype != first.dtype {
+        if a.dtype != first.dtype {
+            bail!(DType, "concat: array {} is {}, but array 0 is {}", i, a.dtype.name(), first.dtype.name());
+        }
+        if !same_rest {
             bail!(
                 Shape,
                 "concat along axis {}: array {} has shape {} {}, which does not match {} {}",
@@ -359,7 +367,10 @@ pub fn batch_norm(
     let ax = normalize_axis(axis, x.ndim())?;
     let c = x.shape[ax];
     for (name, p) in [("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)] {
-        if p.shape != [c] || p.dtype != x.dtype {
+        if p.dtype != x.dtype {
+            bail!(DType, "batch_norm: {} is {}, but the input is {}", name, p.dtype.name(), x.dtype.name());
+        }
+        if p.shape != [c] {
             bail!(Shape, "batch_norm: {} must have shape ({},) and dtype {} for input {} on axis {}; got {} {}",
                 name, c, x.dtype.name(), fmt_shape(&x.shape), axis, fmt_shape(&p.shape), p.dtype.name());
         }

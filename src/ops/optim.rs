@@ -28,7 +28,10 @@ pub struct Hyper {
 /// arrays share storage (each takes its own write lock).
 fn check(op: &str, weight: &NdArray, grad: &NdArray, states: &[&NdArray]) -> Result<()> {
     for (i, a) in std::iter::once(grad).chain(states.iter().copied()).enumerate() {
-        if a.shape != weight.shape || a.dtype != weight.dtype {
+        if a.dtype != weight.dtype {
+            bail!(DType, "{}: argument {} is {}, but the weight is {}", op, i + 1, a.dtype.name(), weight.dtype.name());
+        }
+        if a.shape != weight.shape {
             bail!(Shape, "{}: argument {} has shape {} {}, but the weight has {} {}", op, i + 1,
                 fmt_shape(&a.shape), a.dtype.name(), fmt_shape(&weight.shape), weight.dtype.name());
         }
