@@ -10,7 +10,7 @@ pub mod storage;
 use std::sync::{Arc, RwLockReadGuard};
 
 pub use dtype::{DType, Element};
-pub use shape::fmt_shape;
+pub use shape::{fmt_shape, Shape};
 use shape::checked_size;
 use storage::{try_vec, with_slice, Buffer, Storage};
 
@@ -22,7 +22,7 @@ pub struct NdArray {
     pub(crate) storage: Arc<Storage>,
     /// First element of this array in the storage (a leading-axis slice shares storage).
     pub(crate) offset: usize,
-    pub(crate) shape: Vec<usize>,
+    pub(crate) shape: Shape,
     pub(crate) dtype: DType,
     /// How this array takes part in autograd: `None` for a constant, else the node that
     /// produced it or the variable it is.
@@ -37,7 +37,8 @@ impl std::fmt::Debug for NdArray {
 
 impl NdArray {
     /// A new array owning `buf`, which must hold exactly the shape's element count.
-    pub(crate) fn from_buffer(buf: Buffer, shape: Vec<usize>) -> NdArray {
+    pub(crate) fn from_buffer(buf: Buffer, shape: impl Into<Shape>) -> NdArray {
+        let shape = shape.into();
         debug_assert_eq!(buf.len(), shape.iter().product::<usize>());
         NdArray { dtype: buf.dtype(), storage: Storage::new(buf), offset: 0, shape, entry: None }
     }
@@ -247,6 +248,6 @@ fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
 }
 
 /// Builds an output array from a freshly computed vector.
-pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: Vec<usize>) -> NdArray {
+pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> NdArray {
     NdArray::from_buffer(T::wrap(v), shape)
 }

@@ -2,6 +2,10 @@
 
 use crate::error::{bail, Result};
 
+/// An array's dimensions, inline up to four: every op makes shapes, and most arrays have
+/// few dimensions, so this keeps shapes off the heap.
+pub type Shape = smallvec::SmallVec<[usize; 4]>;
+
 /// Element count of `shape`, or an `Alloc` error when it overflows `usize`.
 pub fn checked_size(shape: &[usize]) -> Result<usize> {
     let mut n: usize = 1;

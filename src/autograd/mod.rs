@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use backward::{backward, grad};
 pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
 
-use crate::array::{fmt_shape, DType, NdArray};
+use smallvec::SmallVec;
+
+use crate::array::{fmt_shape, DType, NdArray, Shape};
 use crate::error::{bail, Error, ErrorKind, Result};
 
 /// How backward treats a variable's gradient buffer; the values are MXNet's `OpReqType` codes.
@@ -103,12 +105,12 @@ impl Save {
 /// What backward releases when the graph is not retained.
 pub(crate) struct Saved {
     vjp: Box<VjpFn>,
-    inputs: Vec<NdArray>,
+    inputs: SmallVec<[NdArray; 2]>,
     /// Kept without its entry: the entry would point back at this node.
     output: Option<NdArray>,
     /// The storage versions of `inputs` then `output` when recorded: an in-place write since
     /// then would make the vector-Jacobian product silently wrong.
-    versions: Vec<u64>,
+    versions: SmallVec<[u64; 3]>,
 }
 
 impl Saved {
@@ -127,9 +129,9 @@ impl Saved {
 
 pub struct Node {
     pub(crate) op: &'static str,
-    pub(crate) inputs: Vec<Option<Edge>>,
-    pub(crate) input_shapes: Vec<Vec<usize>>,
-    pub(crate) out_shape: Vec<usize>,
+    pub(crate) inputs: SmallVec<[Option<Edge>; 2]>,
+    pub(crate) input_shapes: SmallVec<[Shape; 2]>,
+    pub(crate) out_shape: Shape,
     pub(crate) out_dtype: DType,
     saved: Mutex<Option<Saved>>,
     /// The gradient buffer of an output marked with `retain_grad`.
@@ -162,9 +164,9 @@ where
     }
     let mut saved = Saved {
         vjp: Box::new(vjp),
-        inputs: if save.inputs { inputs.iter().map(|a| (*a).clone()).collect() } else { Vec::new() },
+        inputs: if save.inputs { inputs.iter().map(|a| (*a).clone()).collect() } else { SmallVec::new() },
         output: if save.output { Some(out.detach()) } else { None },
-        versions: Vec::new(),
+        versions: SmallVec::new(),
     };
     saved.versions = saved.arrays().map(|a| a.storage.version()).collect();
     let node = Node {

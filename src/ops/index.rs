@@ -116,7 +116,7 @@ pub fn slice(a: &NdArray, index: &[AxisIndex]) -> Result<NdArray> {
     let out = match leading_rows(index, &r) {
         Some(first) => {
             let inner: usize = a.shape[1..].iter().product();
-            NdArray { offset: a.offset + first * inner, shape: r.out_shape.clone(), entry: None, ..a.clone() }
+            NdArray { offset: a.offset + first * inner, shape: r.out_shape.as_slice().into(), entry: None, ..a.clone() }
         }
         None => gather(a, &r)?,
     };
@@ -190,7 +190,7 @@ pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<
         let rest = src.shape[1..].to_vec();
         src = super::reshape_to(&src, &rest)?;
     }
-    let src = if src.shape == r.out_shape {
+    let src = if src.shape[..] == r.out_shape[..] {
         src
     } else {
         match kernel::broadcast_to(&src, &r.out_shape) {

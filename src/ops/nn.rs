@@ -107,7 +107,7 @@ fn pick_grad(g: &NdArray, index: &NdArray, shape: &[usize], ax: usize) -> Result
 /// Softmax cross-entropy of `logits` (N, C) against integer class `labels` (N,): the mean
 /// (or, with `sum`, the sum) over rows of `-log softmax(logits)[label]`. Shape (1,).
 pub fn softmax_cross_entropy(logits: &NdArray, labels: &NdArray, sum_reduction: bool) -> Result<NdArray> {
-    if logits.ndim() != 2 || labels.shape != [logits.shape[0]] {
+    if logits.ndim() != 2 || labels.shape[..] != [logits.shape[0]] {
         bail!(
             Shape,
             "softmax_cross_entropy takes logits (N, C) and labels (N,); got {} and {}",
@@ -164,12 +164,12 @@ pub fn argextreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool)
     let shape = match axis {
         None => vec![1],
         Some(_) if keepdims => {
-            let mut s = x.shape.clone();
+            let mut s = x.shape.to_vec();
             s[ax] = 1;
             s
         }
         Some(_) => {
-            let mut s = x.shape.clone();
+            let mut s = x.shape.to_vec();
             s.remove(ax);
             if s.is_empty() { vec![1] } else { s }
         }
@@ -238,7 +238,7 @@ pub fn fully_connected(x: &NdArray, weight: &NdArray, bias: Option<&NdArray>, fl
         );
     }
     if let Some(b) = bias {
-        if b.shape != [hidden] {
+        if b.shape[..] != [hidden] {
             bail!(Shape, "fully_connected: bias must have shape ({},) for weight {}; got {}", hidden, fmt_shape(&weight.shape), fmt_shape(&b.shape));
         }
     }
@@ -370,7 +370,7 @@ pub fn batch_norm(
         if p.dtype != x.dtype {
             bail!(DType, "batch_norm: {} is {}, but the input is {}", name, p.dtype.name(), x.dtype.name());
         }
-        if p.shape != [c] {
+        if p.shape[..] != [c] {
             bail!(Shape, "batch_norm: {} must have shape ({},) and dtype {} for input {} on axis {}; got {} {}",
                 name, c, x.dtype.name(), fmt_shape(&x.shape), axis, fmt_shape(&p.shape), p.dtype.name());
         }

@@ -78,7 +78,7 @@ fn extremum(a: &NdArray, axes: &[i64], keepdims: bool, fold: Fold) -> Result<NdA
 
 /// `a` repeated along its length-1 and missing leading axes to `shape` (NumPy's rules).
 pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
-    if a.shape == shape {
+    if a.shape[..] == *shape {
         return Ok(a.clone());
     }
     let out = kernel::broadcast_to(a, shape)?;
@@ -88,7 +88,7 @@ pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
 /// Sums `g` over the axes along which an array of `shape` was broadcast to `g`'s shape: the
 /// gradient of a broadcast, reduced back to its operand.
 pub fn sum_to(g: &NdArray, shape: &[usize]) -> Result<NdArray> {
-    if g.shape == shape {
+    if g.shape[..] == *shape {
         return Ok(g.clone());
     }
     let lead = match g.ndim().checked_sub(shape.len()) {

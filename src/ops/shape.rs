@@ -18,10 +18,10 @@ pub fn reshape_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
     if checked_size(shape)? != a.size() {
         bail!(Shape, "cannot reshape array of size {} (shape {}) into shape {}", a.size(), fmt_shape(&a.shape), fmt_shape(shape));
     }
-    if a.shape == shape {
+    if a.shape[..] == *shape {
         return Ok(a.clone());
     }
-    let out = NdArray { shape: shape.to_vec(), entry: None, ..a.clone() };
+    let out = NdArray { shape: shape.into(), entry: None, ..a.clone() };
     Ok(record("reshape", &[a], out, Save::NOTHING, |v| Ok(vec![Some(reshape_to(v.grad, v.input_shape(0))?)])))
 }
 

@@ -5,9 +5,10 @@ Python exception carrying the library's message.
 """
 import ctypes
 import glob
+import operator
 import os
 
-from .errors import raise_for_status
+from .errors import ADIndexError, ADValueError, raise_for_status
 
 _here = os.path.dirname(os.path.abspath(__file__))
 
@@ -111,11 +112,32 @@ def check(status):
         raise_for_status(status, lib.ad_last_error().decode("utf-8", "replace"))
 
 
-def sizes(values):
-    """A C array of size_t from a sequence of ints."""
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
+_I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def sizes(values, name="shape"):
+    """A C array of size_t from a sequence of ints (ctypes would silently wrap a negative or
+    too large value, so those are refused here)."""
+    values = [operator.index(v) for v in values]
+    for v in values:
+        if not 0 <= v <= _SIZE_MAX:
+            raise ADValueError("argument `%s`: %s has a size %d that is negative or too large" % (name, tuple(values), v))
     return (ctypes.c_size_t * len(values))(*values)
 
 
-def int64s(values):
-    """A C array of int64 from a sequence of ints."""
+def int64s(values, name="shape"):
+    """A C array of int64 from a sequence of ints, refusing values that do not fit."""
+    values = [operator.index(v) for v in values]
+    for v in values:
+        if not _I64_MIN <= v <= _I64_MAX:
+            raise ADValueError("argument `%s`: %s has a value %d that does not fit in 64 bits" % (name, tuple(values), v))
     return (ctypes.c_int64 * len(values))(*values)
+
+
+def index(start, stop, step):
+    """One ad_index entry, refusing positions that do not fit in 64 bits."""
+    for v in (start, stop, step):
+        if not _I64_MIN <= v <= _I64_MAX:
+            raise ADIndexError("index %d is out of bounds (it does not fit in 64 bits)" % v)
+    return Index(start, stop, step)

@@ -3,6 +3,7 @@ and restore what they found on exit, also when the body raises."""
 import ctypes
 
 from ._lib import check, lib
+from .errors import ADValueError
 from .ndarray import NDArray, _GRAD_REQ
 
 __all__ = [
@@ -86,7 +87,7 @@ def _head_grads(head_grads, n):
         return None
     head_grads = _as_list(head_grads)
     if len(head_grads) != n:
-        raise ValueError("%d head gradients given for %d heads" % (len(head_grads), n))
+        raise ADValueError("%d head gradients given for %d heads" % (len(head_grads), n))
     for i, g in enumerate(head_grads):
         if g is not None and not isinstance(g, NDArray):
             raise TypeError("head_grads[%d] must be an NDArray or None; got %s" % (i, type(g).__name__))
@@ -104,8 +105,9 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
     """The gradients of `heads` with respect to `variables`, as new arrays (`.grad` is left
     alone); with `create_graph` they are recorded and can be differentiated again. Returns a
-    list, or one array when `variables` is one array."""
-    single = isinstance(variables, NDArray)
+    list, one array per variable, also when `variables` is a single array: MXNet 1.9.1's
+    `autograd.grad` does so (its docstring promises a single array, but its code returns the
+    list), and scripts written against it index the result with `[0]`."""
     heads, variables = _as_list(heads), _as_list(variables)
     if retain_graph is None:
         retain_graph = create_graph
@@ -113,17 +115,16 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     check(lib.ad_grad(_handles(heads, "heads"), _head_grads(head_grads, len(heads)), len(heads),
                       _handles(variables, "variables"), len(variables),
                       bool(retain_graph), bool(create_graph), bool(train_mode), out))
-    grads = [NDArray(ctypes.c_void_p(out[i])) for i in range(len(variables))]
-    return grads[0] if single else grads
+    return [NDArray(ctypes.c_void_p(out[i])) for i in range(len(variables))]
 
 
 def mark_variables(variables, gradients, grad_reqs="write"):
     """Marks `variables` with the caller's `gradients` as their gradient buffers."""
     variables, gradients = _as_list(variables), _as_list(gradients)
     if len(variables) != len(gradients):
-        raise ValueError("%d variables but %d gradients" % (len(variables), len(gradients)))
+        raise ADValueError("%d variables but %d gradients" % (len(variables), len(gradients)))
     reqs = [grad_reqs] * len(variables) if isinstance(grad_reqs, str) else list(grad_reqs)
     for v, g, req in zip(variables, gradients, reqs):
         if req not in _GRAD_REQ:
-            raise ValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (req,))
+            raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (req,))
         check(lib.ad_array_attach_grad_with(v.handle, g.handle, _GRAD_REQ[req]))

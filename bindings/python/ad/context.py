@@ -1,5 +1,6 @@
 """Devices. ad computes on the CPU; `ctx=` keywords accept only `cpu()` (or None), as MXNet
 scripts pass them."""
+from .errors import ADValueError
 
 
 class Context:
@@ -34,4 +35,4 @@ def check_ctx(ctx):
     if isinstance(ctx, str):
         ctx = Context(*ctx.replace(")", "").split("(")) if "(" in ctx else Context(ctx)
     if not isinstance(ctx, Context) or ctx.device_type != "cpu":
-        raise ValueError("ad computes on the CPU only; got context %r (use ad.cpu())" % (ctx,))
+        raise ADValueError("ad computes on the CPU only; got context %r (use ad.cpu())" % (ctx,))

@@ -7,6 +7,7 @@ import numpy as np
 from . import _lib
 from ._lib import check, int64s, lib, sizes
 from .context import cpu
+from .errors import ADIndexError, ADValueError
 
 FLOAT32, FLOAT64 = 0, 1
 _DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
@@ -24,7 +25,7 @@ def dtype_code(dtype):
     try:
         return _DTYPE_CODE[np.dtype(dtype)]
     except (KeyError, TypeError):
-        raise ValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
+        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
 
 
 def _call_new(fn, *args):
@@ -135,7 +136,7 @@ class NDArray:
             return False
         if size == 1:
             return bool(self.asscalar())
-        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous.")
+        raise ADValueError("The truth value of an NDArray with multiple elements is ambiguous.")
 
     def __len__(self):
         if not self.shape:
@@ -164,9 +165,10 @@ class NDArray:
             shape = kwargs.pop("shape")
         if kwargs:
             raise TypeError("reshape got unexpected keyword arguments %s" % sorted(kwargs))
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        if isinstance(shape, numbers.Integral):
+            shape = (shape,)
+        elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        shape = [int(d) for d in shape]
         return _call_new(lib.ad_array_reshape, self._handle, int64s(shape), len(shape))
 
     def transpose(self, *axes, **kwargs):
@@ -174,11 +176,10 @@ class NDArray:
             axes = kwargs.pop("axes")
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0] or ()
-        axes = [int(a) for a in axes]
-        return _call_new(lib.ad_array_transpose, self._handle, int64s(axes), len(axes))
+        return _call_new(lib.ad_array_transpose, self._handle, int64s(axes, "axes"), len(axes))
 
     def broadcast_to(self, shape):
-        shape = tuple(int(d) for d in shape)
+        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
         return _call_new(lib.ad_array_broadcast_to, self._handle, sizes(shape), len(shape))
 
     def flatten(self):
@@ -212,12 +213,10 @@ class NDArray:
         if axis is None:
             axes = ()
         elif isinstance(axis, (tuple, list)):
-            axes = tuple(int(a) for a in axis)
-            if not axes:  # NumPy: reducing over no axis changes nothing
-                return self.copy()
+            axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
         else:
-            axes = (int(axis),)
-        return _call_new(fn, self._handle, int64s(axes), len(axes), bool(keepdims))
+            axes = (axis,)
+        return _call_new(fn, self._handle, int64s(axes, "axis"), len(axes), bool(keepdims))
 
     def sum(self, axis=None, keepdims=False, **kwargs):
         return self._reduce(lib.ad_sum, kwargs.get("axes", axis), keepdims)
@@ -233,13 +232,13 @@ class NDArray:
 
     def norm(self, ord=2, axis=None, keepdims=False):
         if ord != 2:
-            raise ValueError("norm supports ord=2 only; got ord=%r" % (ord,))
+            raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
         return self._reduce(lib.ad_norm, axis, keepdims)
 
     # ---------------------------------------------------------------- autograd
     def attach_grad(self, grad_req="write", stype=None):
         if grad_req not in _GRAD_REQ:
-            raise ValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
+            raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
         check(lib.ad_array_attach_grad(self._handle, _GRAD_REQ[grad_req]))
 
     def retain_grad(self):
@@ -260,18 +259,23 @@ class NDArray:
             fill = self.ndim - (len(key) - 1)
             key = key[:i] + (slice(None),) * fill + key[i + 1:]
         if len(key) > self.ndim:
-            raise IndexError("too many indices (%d) for an array of shape %s" % (len(key), self.shape))
+            raise ADIndexError("too many indices (%d) for an array of shape %s" % (len(key), self.shape))
         entries = []
         for axis, k in enumerate(key):
             if isinstance(k, slice):
                 start, stop, step = k.indices(self.shape[axis])
-                entries.append(_lib.Index(start, stop, step))
+                entries.append(_lib.index(start, stop, step))
             elif isinstance(k, (numbers.Integral, np.integer)):
-                entries.append(_lib.Index(int(k), 0, 0))
+                entries.append(_lib.index(int(k), 0, 0))
             elif isinstance(k, NDArray) and k.size == 1:
-                entries.append(_lib.Index(int(k.asscalar()), 0, 0))
+                entries.append(_lib.index(int(k.asscalar()), 0, 0))
             else:
                 raise TypeError("ad supports basic indexing (integers, slices, ...); got %r" % (k,))
+        # Trailing whole axes are what the library takes anyway; leaving them out keeps
+        # `x[1:3, :]` and `x[1, ...]` the views that `x[1:3]` and `x[1]` are (as in MXNet).
+        while entries and entries[-1].step == 1 and entries[-1].start == 0 and \
+                entries[-1].stop == self.shape[len(entries) - 1]:
+            entries.pop()
         return (_lib.Index * max(len(entries), 1))(*entries), len(entries)
 
     def __getitem__(self, key):
@@ -295,7 +299,7 @@ class NDArray:
         if _is_scalar(other):
             return _call_new(scalar_fn, self._handle, float(other))
         if isinstance(other, (np.ndarray, list, tuple)):
-            return _call_new(fn, self._handle, array(other, dtype=self.dtype)._handle)
+            return self._binary(array(other, dtype=self.dtype), fn, scalar_fn)
         return NotImplemented
 
     def _rscalar(self, other, scalar_fn):
@@ -396,11 +400,12 @@ class NDArray:
 def array(source, ctx=None, dtype=None):
     """An array with a copy of `source` (nested lists, a numpy array, or an NDArray).
     As in MXNet the dtype is float32 unless `dtype` says otherwise, even for float64 or
-    integer input; an NDArray keeps its own dtype."""
+    integer input; an NDArray keeps its own dtype. A Python or NumPy scalar gives a 0-d array
+    (shape `()`), as in MXNet."""
     from .context import check_ctx
     check_ctx(ctx)
     if isinstance(source, NDArray):
         return source.astype(source.dtype if dtype is None else dtype)
     code = dtype_code(dtype)
-    a = np.ascontiguousarray(source, dtype=_CODE_TYPE[code])
+    a = np.array(source, dtype=_CODE_TYPE[code], order="C")
     return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)

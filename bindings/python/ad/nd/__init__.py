@@ -1,9 +1,8 @@
 """MXNet's `nd` namespace: array creation and the array functions."""
-import ctypes
+import operator
 
 import numpy as np
 
-from .. import _lib
 from .._lib import lib, sizes
 from ..context import check_ctx
 from ..ndarray import NDArray, _call_new, _is_scalar, array, dtype_code
@@ -18,7 +17,7 @@ __all__ = [
 
 
 def _shape(shape):
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    return (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
 def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None):
@@ -63,9 +62,15 @@ def ones_like(x, dtype=None):
     return ones(x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
+def _array_arg(x, name):
+    if not isinstance(x, NDArray):
+        raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
+    return x.handle
+
+
 def _unary(fn):
     def op(data, out=None):
-        result = _call_new(fn, data.handle)
+        result = _call_new(fn, _array_arg(data, "data"))
         return _into(out, result)
     return op
 
@@ -89,7 +94,7 @@ tanh = _unary(lib.ad_tanh)
 negative = _unary(lib.ad_neg)
 
 
-def _binary(fn, scalar_fn, rscalar_fn):
+def _binary(fn, scalar_fn, rscalar_fn, python_fn):
     def op(lhs, rhs, out=None):
         if isinstance(lhs, NDArray) and isinstance(rhs, NDArray):
             result = _call_new(fn, lhs.handle, rhs.handle)
@@ -98,24 +103,25 @@ def _binary(fn, scalar_fn, rscalar_fn):
         elif _is_scalar(lhs) and isinstance(rhs, NDArray):
             result = _call_new(rscalar_fn, rhs.handle, float(lhs))
         elif _is_scalar(lhs) and _is_scalar(rhs):
-            return op(array([lhs]), rhs, out)
+            return python_fn(lhs, rhs)  # as MXNet: two numbers give a number
         else:
             raise TypeError("operands must be NDArrays or numbers; got %s and %s" % (type(lhs).__name__, type(rhs).__name__))
         return _into(out, result)
     return op
 
 
-add = _binary(lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar)
-subtract = _binary(lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar)
-multiply = _binary(lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar)
-divide = _binary(lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar)
-power = _binary(lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar)
-maximum = _binary(lib.ad_maximum, lib.ad_maximum_scalar, lib.ad_maximum_scalar)
-minimum = _binary(lib.ad_minimum, lib.ad_minimum_scalar, lib.ad_minimum_scalar)
+add = _binary(lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar, operator.add)
+subtract = _binary(lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar, operator.sub)
+multiply = _binary(lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar, operator.mul)
+divide = _binary(lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar, operator.truediv)
+power = _binary(lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar, operator.pow)
+maximum = _binary(lib.ad_maximum, lib.ad_maximum_scalar, lib.ad_maximum_scalar, lambda a, b: a if a > b else b)
+minimum = _binary(lib.ad_minimum, lib.ad_minimum_scalar, lib.ad_minimum_scalar, lambda a, b: a if a < b else b)
 
 
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
-    return _into(out, _call_new(lib.ad_dot, lhs.handle, rhs.handle, bool(transpose_a), bool(transpose_b)))
+    return _into(out, _call_new(lib.ad_dot, _array_arg(lhs, "lhs"), _array_arg(rhs, "rhs"),
+                                bool(transpose_a), bool(transpose_b)))
 
 
 def sum(data, axis=None, keepdims=False, out=None):

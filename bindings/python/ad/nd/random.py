@@ -1,4 +1,6 @@
 """Random arrays from the library's seedable generator (the same seed, the same numbers)."""
+import numbers
+
 from .._lib import check, lib, sizes
 from ..context import check_ctx
 from ..ndarray import _call_new, dtype_code
@@ -7,7 +9,7 @@ from ..ndarray import _call_new, dtype_code
 def _shape(shape):
     if shape is None:
         return (1,)
-    return (int(shape),) if isinstance(shape, int) else tuple(int(d) for d in shape)
+    return (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
 
 
 def seed(seed_state, ctx="all"):
