@@ -73,3 +73,20 @@ fn long_recorded_chain_backward_and_drop() {
     assert_eq!(grad(&x), vec![1.0]);
     drop(y);
 }
+
+#[test]
+fn long_chain_saving_its_inputs_drops_without_backward() {
+    // Each mul node holds its input twice (edge and saved input): dropping must still be
+    // iterative.
+    let mut x = NdArray::ones(&[1], DType::F32).unwrap();
+    autograd::attach_grad(&mut x, GradReq::Write).unwrap();
+    let c = NdArray::ones(&[1], DType::F32).unwrap();
+    let y = record(|| {
+        let mut y = ops::mul(&x, &c).unwrap();
+        for _ in 0..200_000 {
+            y = ops::mul(&y, &y).unwrap();
+        }
+        y
+    });
+    drop(y);
+}

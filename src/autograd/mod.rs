@@ -250,6 +250,33 @@ pub fn grad_req_of(array: &NdArray) -> Option<GradReq> {
 /// the default recursive drop would follow one stack frame per node.
 impl Drop for Node {
     fn drop(&mut self) {
+        // Most nodes free nothing else when dropped (their inputs are shared or leaves):
+        // then the ordinary drop is shallow, and the stack below is not worth allocating.
+        // An edge is freed with this node when every strong reference to it is held here.
+        let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner());
+        let held: SmallVec<[&Edge; 4]> = self
+            .inputs
+            .iter()
+            .flatten()
+            .chain(saved.iter().flat_map(|s| s.inputs.iter()).filter_map(|a| a.entry.as_ref()))
+            .collect();
+        let same = |a: &Edge, b: &Edge| match (a, b) {
+            (Edge::Node(x), Edge::Node(y)) => Arc::ptr_eq(x, y),
+            (Edge::Var(x), Edge::Var(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        };
+        let freed_here = |e: &Edge| {
+            let here = held.iter().filter(|h| same(h, e)).count();
+            match e {
+                Edge::Node(n) => Arc::strong_count(n) <= here,
+                Edge::Var(v) => Arc::strong_count(v) <= here && v.history.is_some(),
+            }
+        };
+        let deep = held.iter().any(|e| freed_here(e));
+        drop(held);
+        if !deep {
+            return;
+        }
         let mut stack = Vec::new();
         self.take_edges(&mut stack);
         while let Some(edge) = stack.pop() {
