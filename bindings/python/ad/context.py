@@ -32,7 +32,8 @@ def gpu(device_id=0):
 def check_ctx(ctx):
     if ctx is None:
         return
-    if isinstance(ctx, str):
-        ctx = Context(*ctx.replace(")", "").split("(")) if "(" in ctx else Context(ctx)
+    if isinstance(ctx, str):   # "cpu", "cpu(0)", "gpu(1)"
+        name, _, device_id = ctx.replace(")", "").partition("(")
+        ctx = Context(name, int(device_id) if device_id.strip().isdigit() else 0)
     if not isinstance(ctx, Context) or ctx.device_type != "cpu":
         raise ADValueError("ad computes on the CPU only; got context %r (use ad.cpu())" % (ctx,))

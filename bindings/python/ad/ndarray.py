@@ -251,7 +251,7 @@ class NDArray:
 
     # ---------------------------------------------------------------- indexing
     def _index(self, key):
-        """The ad_index entries for a basic index, and the shape its result has."""
+        """The ad_index entries for a basic index (a C array) and their count."""
         if not isinstance(key, tuple):
             key = (key,)
         if any(k is Ellipsis for k in key):
@@ -271,9 +271,13 @@ class NDArray:
                 entries.append(_lib.index(int(k.asscalar()), 0, 0))
             else:
                 raise TypeError("ad supports basic indexing (integers, slices, ...); got %r" % (k,))
-        # Trailing whole axes are what the library takes anyway; leaving them out keeps
-        # `x[1:3, :]` and `x[1, ...]` the views that `x[1:3]` and `x[1]` are (as in MXNet).
-        while entries and entries[-1].step == 1 and entries[-1].start == 0 and \
+        # The library makes a view for indexing along the first axis alone, and takes trailing
+        # axes whole: dropping trailing whole-axis slices keeps `x[1:3, :]`, `x[1, ...]` and
+        # `x[:, :]` views, as `x[1:3]`, `x[1]` and `x[:]` are (as in MXNet); `x[...]` and
+        # `x[()]` become `x[:]`.
+        if not entries and self.ndim:
+            entries.append(_lib.index(0, self.shape[0], 1))
+        while len(entries) > 1 and entries[-1].step == 1 and entries[-1].start == 0 and \
                 entries[-1].stop == self.shape[len(entries) - 1]:
             entries.pop()
         return (_lib.Index * max(len(entries), 1))(*entries), len(entries)

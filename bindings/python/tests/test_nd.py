@@ -519,6 +519,19 @@ def test_first_axis_slice_is_a_view():
     np_equal(x, [0, 1, 102, 103, 4, 5])
 
 
+@pytest.mark.parametrize("key, changed", [
+    (1, 3), (slice(1, 3), 6), ((slice(1, 3), slice(None)), 6), ((1, Ellipsis), 3), (Ellipsis, 12),
+    (slice(None), 12), ((slice(None), slice(None)), 12), ((), 12), (-1, 3),
+    # copies, as in MXNet
+    ((slice(None), 1), 0), ((Ellipsis, 0), 0), (slice(None, None, -1), 0), (slice(None, None, 2), 0),
+])
+def test_which_indexing_results_are_views(key, changed):
+    x = nd.arange(12).reshape(4, 3)
+    v = x[key]
+    v[:] = 99
+    assert int((x.asnumpy() == 99).sum()) == changed
+
+
 @pytest.mark.parametrize("key", [6, -7, (0, 3), (2, 0), (slice(None), 5), (0, -4)])
 def test_getitem_out_of_range(key):
     x = nd.arange(6) if not isinstance(key, tuple) else m23()
@@ -745,6 +758,10 @@ def test_ctx_keyword():
         assert isinstance(info.value, ad.ADError)
         with pytest.raises(ValueError):
             make(ad.gpu(1))
+    assert nd.zeros(2, ctx="cpu(0)").shape == (2,)
+    assert nd.zeros(2, ctx="cpu").shape == (2,)
+    with pytest.raises(ValueError, match=r"gpu\(1\)"):
+        nd.zeros(2, ctx="gpu(1)")
     assert nd.ones(2).as_in_context(ad.cpu()).shape == (2,)
     with pytest.raises(ValueError):
         nd.ones(2).as_in_context(ad.gpu())
