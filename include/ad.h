@@ -220,10 +220,11 @@ ad_status ad_array_detach(const ad_array *array, ad_array **out);
 
 // The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
 // taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
-// A position out of range is `AD_ERR_INDEX`. Recorded when recording. One position, or a
-// step-1 range, on the first axis alone gives a view that shares `array`'s data (writes
-// through either are seen by both, as in MXNet); any other index copies. The caller frees
-// `*out` with `ad_array_free`.
+// A position out of range is `AD_ERR_INDEX`. Recorded when recording. A selection that is
+// contiguous in memory (single positions on leading axes, then at most one step-1 range,
+// then whole axes: `x[1]`, `x[1:3]`, `x[2, 0:2]`) is a view that shares `array`'s data
+// (writes through either are seen by both, as in MXNet); any other selection copies. The
+// caller frees `*out` with `ad_array_free`.
 ad_status ad_array_slice(const ad_array *array, const ad_index *index, size_t n, ad_array **out);
 
 // Writes `src` into the elements of `array` that `index` selects (`n` entries, as in
@@ -301,7 +302,7 @@ ad_status ad_array_retain_grad(ad_array *array);
 
 // Writes to `*out` a new handle on `array`'s gradient, sharing its data (later backward
 // calls update what it shows), or NULL when `array` has no gradient (no `attach_grad` or
-// `retain_grad`). The caller frees a non-NULL `*out` with `ad_array_free`.
+// `retain_grad`, or grad_req null). The caller frees a non-NULL `*out` with `ad_array_free`.
 ad_status ad_array_grad(const ad_array *array, ad_array **out);
 
 // Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a

@@ -77,18 +77,17 @@ impl NdArray {
             bail!(Alloc, "arange({}, {}, {}) would have {:e} elements, more than can be allocated", start, stop, step, count);
         }
         let n = if count > 0.0 { count as usize } else { 0 };
-        let values = (0..n).map(|i| start + i as f64 * step);
+        // start + i·step in the array's dtype, as MXNet computes it (so float32 values match
+        // MXNet's bit for bit, 0.90000004 included).
+        fn fill<T: Element>(n: usize, start: f64, step: f64) -> Result<Vec<T>> {
+            let (start, step) = (T::of(start), T::of(step));
+            let mut v = try_vec(n)?;
+            v.extend((0..n).map(|i| start + T::of(i as f64) * step));
+            Ok(v)
+        }
         Ok(match dtype {
-            DType::F32 => {
-                let mut v = try_vec(n)?;
-                v.extend(values.map(|x| x as f32));
-                NdArray::from_buffer(Buffer::F32(v), vec![n])
-            }
-            DType::F64 => {
-                let mut v = try_vec(n)?;
-                v.extend(values);
-                NdArray::from_buffer(Buffer::F64(v), vec![n])
-            }
+            DType::F32 => NdArray::from_buffer(Buffer::F32(fill(n, start, step)?), [n].as_slice()),
+            DType::F64 => NdArray::from_buffer(Buffer::F64(fill(n, start, step)?), [n].as_slice()),
         })
     }
 

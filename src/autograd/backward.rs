@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::state::FlagsGuard;
-use super::{Edge, GradReq, Node, Variable, Vjp};
+use super::{Edge, GradReq, Node, Save, Variable, Vjp};
 use crate::array::{fmt_shape, NdArray};
 use crate::error::{bail, Result};
 use crate::ops;
@@ -104,13 +104,24 @@ pub fn grad(
     let pass = run(heads, head_grads, &Targets::Given(&set), retain_graph, create_graph, train_mode)?;
     let found: HashMap<Key, NdArray> =
         pass.vars.into_iter().filter_map(|(v, g)| g.map(|g| (var_key(&v), g))).collect();
+    let _flags = FlagsGuard::set(create_graph, train_mode);
     wanted
         .iter()
-        .map(|v| match found.get(&var_key(v)) {
-            // A fresh buffer: pass-through vjps (add, copy, reshape) hand on the caller's head
-            // gradient itself, and can give two variables the same array.
-            Some(g) => Ok(NdArray { entry: g.entry.clone(), ..NdArray::from_buffer(g.clone_buffer()?, g.shape.clone()) }),
-            None => NdArray::zeros(&v.grad.shape, v.grad.dtype),
+        .zip(variables)
+        .map(|(v, array)| {
+            let g = match found.get(&var_key(v)) {
+                // A fresh buffer: pass-through vjps (add, copy, reshape) hand on the caller's
+                // head gradient itself, and can give two variables the same array.
+                Some(g) => NdArray { entry: g.entry.clone(), ..NdArray::from_buffer(g.clone_buffer()?, g.shape.clone()) },
+                None => NdArray::zeros(&v.grad.shape, v.grad.dtype)?,
+            };
+            // With create_graph every result is in the graph, also a gradient that does not
+            // vary with the variables (relu's, say): differentiating it again gives zeros.
+            Ok(if create_graph && g.entry.is_none() {
+                super::record("constant_gradient", &[array], g, Save::NOTHING, |_| Ok(vec![None]))
+            } else {
+                g
+            })
         })
         .collect()
 }

@@ -232,6 +232,7 @@ pub fn retain_grad(array: &NdArray) -> Result<()> {
 /// The array's gradient buffer, sharing its storage, or `None` if it has none.
 pub fn grad_of(array: &NdArray) -> Option<NdArray> {
     match &array.entry {
+        Some(Edge::Var(v)) if v.req == GradReq::Null => None,
         Some(Edge::Var(v)) => Some(v.grad.clone()),
         Some(Edge::Node(n)) => n.retained().clone(),
         None => None,

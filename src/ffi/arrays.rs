@@ -341,10 +341,11 @@ unsafe fn index_arg(index: *const ad_index, n: usize) -> FfiResult<Vec<ops::Axis
 
 /// The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
 /// taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
-/// A position out of range is `AD_ERR_INDEX`. Recorded when recording. One position, or a
-/// step-1 range, on the first axis alone gives a view that shares `array`'s data (writes
-/// through either are seen by both, as in MXNet); any other index copies. The caller frees
-/// `*out` with `ad_array_free`.
+/// A position out of range is `AD_ERR_INDEX`. Recorded when recording. A selection that is
+/// contiguous in memory (single positions on leading axes, then at most one step-1 range,
+/// then whole axes: `x[1]`, `x[1:3]`, `x[2, 0:2]`) is a view that shares `array`'s data
+/// (writes through either are seen by both, as in MXNet); any other selection copies. The
+/// caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_slice(array: *const ad_array, index: *const ad_index, n: usize, out: *mut *mut ad_array) -> ad_status {
     boundary("ad_array_slice", || {

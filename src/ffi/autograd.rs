@@ -150,7 +150,7 @@ pub extern "C" fn ad_array_retain_grad(array: *mut ad_array) -> ad_status {
 
 /// Writes to `*out` a new handle on `array`'s gradient, sharing its data (later backward
 /// calls update what it shows), or NULL when `array` has no gradient (no `attach_grad` or
-/// `retain_grad`). The caller frees a non-NULL `*out` with `ad_array_free`.
+/// `retain_grad`, or grad_req null). The caller frees a non-NULL `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_grad(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
     boundary("ad_array_grad", || {

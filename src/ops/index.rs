@@ -1,6 +1,6 @@
 //! Basic indexing: reading a strided region (`x[1:3]`, `x[:, 2]`, `x[::-1]`), differentiable,
-//! and writing into one in place (`x[1:3] = v`). A read along the leading axis alone is a view
-//! on the same storage, as in MXNet; other reads copy.
+//! and writing into one in place (`x[1:3] = v`). A read of a contiguous region is a view on
+//! the same storage, as in MXNet; other reads copy.
 
 use crate::array::shape::checked_size;
 use crate::array::storage::{try_vec, with_slice, Buffer};
@@ -101,23 +101,32 @@ fn walk(shape: &[usize], r: &Region, mut f: impl FnMut(usize)) {
     }
 }
 
-/// The first row, when the region is one contiguous run of leading-axis rows (then a view on
-/// the same storage suffices).
-fn leading_rows(index: &[AxisIndex], r: &Region) -> Option<usize> {
-    match index {
-        [AxisIndex::At(_)] | [AxisIndex::Range { step: 1, .. }] => Some(r.first[0]),
-        _ => None,
+/// The region's offset in the array when its elements are one contiguous run in row-major
+/// order (then a view on the same storage suffices, as in MXNet): single positions on the
+/// leading axes, then at most one step-1 range, then whole axes.
+fn contiguous_offset(shape: &[usize], r: &Region) -> Option<usize> {
+    let n = shape.len();
+    // The axes after `k` must be whole; axis `k` may be any step-1 range; before it, one position each.
+    let k = (0..n).rev().find(|&ax| !(r.first[ax] == 0 && r.count[ax] == shape[ax])).unwrap_or(0);
+    let partial_ok = n == 0 || r.count[k] <= 1 || r.step[k] == 1;
+    let leading_ok = (0..k).all(|ax| r.count[ax] == 1);
+    if !(partial_ok && leading_ok) {
+        return None;
     }
+    let mut offset = 0;
+    let mut stride = 1;
+    for ax in (0..n).rev() {
+        offset += r.first[ax] * stride;
+        stride *= shape[ax];
+    }
+    Some(offset)
 }
 
 /// The elements of `a` that `index` selects (axes past the index's length are taken whole).
 pub fn slice(a: &NdArray, index: &[AxisIndex]) -> Result<NdArray> {
     let r = resolve(&a.shape, index)?;
-    let out = match leading_rows(index, &r) {
-        Some(first) => {
-            let inner: usize = a.shape[1..].iter().product();
-            NdArray { offset: a.offset + first * inner, shape: r.out_shape.as_slice().into(), entry: None, ..a.clone() }
-        }
+    let out = match contiguous_offset(&a.shape, &r) {
+        Some(offset) => NdArray { offset: a.offset + offset, shape: r.out_shape.as_slice().into(), entry: None, ..a.clone() },
         None => gather(a, &r)?,
     };
     let index = index.to_vec();

@@ -4,7 +4,7 @@
 use super::kernel::{self, Cmp, Fold};
 use super::{div, div_scalar, mul, reshape_to, sqrt, square};
 use crate::array::shape::normalize_axes;
-use crate::array::{fmt_shape, NdArray};
+use crate::array::{fmt_shape, DType, NdArray};
 use crate::autograd::{record, Save};
 use crate::error::{bail, Result};
 
@@ -47,8 +47,13 @@ pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
         let x = v.input(0);
         let g = broadcast_to(&reshape_to(v.grad, &kept)?, &x.shape)?;
         let n = broadcast_to(&reshape_to(&v.output(), &kept)?, &x.shape)?;
-        // Where the norm is 0, x is 0 too, so any positive divisor gives the 0 subgradient.
-        let safe = super::maximum_scalar(&n, f64::MIN_POSITIVE)?;
+        // Where the norm is 0, x is 0 too, so any positive divisor gives the 0 subgradient;
+        // the smallest normal number of the dtype is one that does not round to 0.
+        let tiny = match x.dtype {
+            DType::F32 => f32::MIN_POSITIVE as f64,
+            DType::F64 => f64::MIN_POSITIVE,
+        };
+        let safe = super::maximum_scalar(&n, tiny)?;
         Ok(vec![Some(mul(&g, &div(x, &safe)?)?)])
     }))
 }
