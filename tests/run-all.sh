@@ -22,6 +22,6 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q "numpy<1.24" pytest "mxnet==1.9.1"
+"$venv/bin/pip" install -q "numpy<1.24" pytest "mxnet==1.9.1" "scikit-learn<1.4" "matplotlib<3.9"
 "$venv/bin/pip" install -q --force-reinstall --no-deps ./bindings/python
 (cd target && "pyenv/bin/python" -m pytest -q ../bindings/python/tests)

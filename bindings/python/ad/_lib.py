@@ -91,6 +91,28 @@ for _name in ("neg", "exp", "log", "sqrt", "abs", "square", "relu", "sigmoid", "
 for _name in ("sum", "mean", "norm", "max", "min"):
     _SIGNATURES["ad_" + _name] = [H, I64S, size, b, HP]
 
+i64 = ctypes.c_int64
+_SIGNATURES.update({
+    "ad_softmax": [H, i64, HP],
+    "ad_log_softmax": [H, i64, HP],
+    "ad_softmax_cross_entropy": [H, H, b, HP],
+    "ad_pick": [H, H, i64, b, HP],
+    "ad_one_hot": [H, size, f64, f64, u32, HP],
+    "ad_argmax": [H, I64S, b, HP],
+    "ad_argmin": [H, I64S, b, HP],
+    "ad_clip": [H, f64, f64, HP],
+    "ad_where": [H, H, H, HP],
+    "ad_flatten": [H, HP],
+    "ad_fully_connected": [H, H, H, b, HP],
+    "ad_concat": [HP, size, i64, HP],
+    "ad_stack": [HP, size, i64, HP],
+    "ad_dropout": [H, f64, HP],
+    "ad_batch_norm": [H, H, H, H, H, f64, f64, i64, b, b, HP],
+    "ad_sgd_update": [H, H, f64, f64, f64, f64],
+    "ad_sgd_mom_update": [H, H, H, f64, f64, f64, f64, f64],
+    "ad_adam_update": [H, H, H, H, f64, f64, f64, f64, f64, f64, f64, ctypes.c_uint64],
+})
+
 for _name, _args in _SIGNATURES.items():
     _f = getattr(lib, _name)
     _f.argtypes = _args

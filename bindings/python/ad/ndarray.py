@@ -183,7 +183,33 @@ class NDArray:
         return _call_new(lib.ad_array_broadcast_to, self._handle, sizes(shape), len(shape))
 
     def flatten(self):
-        return self.reshape(-1) if self.ndim <= 1 else self.reshape(self.shape[0], -1)
+        """A matrix: the first axis kept, the rest flattened ((N,) gives (N, 1), as MXNet)."""
+        return _call_new(lib.ad_flatten, self._handle)
+
+    # Fluent forms of the nd functions, as MXNet's NDArray has them.
+    def argmax(self, axis=None, keepdims=False):
+        from .nd import argmax
+        return argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        from .nd import argmin
+        return argmin(self, axis, keepdims)
+
+    def clip(self, a_min, a_max):
+        from .nd import clip
+        return clip(self, a_min, a_max)
+
+    def softmax(self, axis=-1):
+        from .nd import softmax
+        return softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        from .nd import log_softmax
+        return log_softmax(self, axis)
+
+    def one_hot(self, depth, on_value=1.0, off_value=0.0, dtype="float32"):
+        from .nd import one_hot
+        return one_hot(self, depth, on_value, off_value, dtype)
 
     def astype(self, dtype, copy=True):
         code = dtype_code(dtype)

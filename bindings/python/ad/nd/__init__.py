@@ -7,13 +7,15 @@ from .._lib import lib, sizes
 from ..context import check_ctx
 from ..ndarray import NDArray, _call_new, _is_scalar, array, dtype_code
 from . import random
+from ._nn import *  # noqa: F401,F403  (the neural-network functions)
+from ._nn import __all__ as _nn_all
 
 __all__ = [
     "NDArray", "array", "arange", "zeros", "ones", "full", "zeros_like", "ones_like", "empty",
     "dot", "exp", "log", "sqrt", "abs", "square", "relu", "sigmoid", "tanh", "negative",
     "maximum", "minimum", "sum", "mean", "max", "min", "norm", "transpose", "reshape",
     "broadcast_to", "waitall", "random", "add", "subtract", "multiply", "divide", "power",
-]
+] + _nn_all
 
 
 def _shape(shape):

@@ -1,0 +1,166 @@
+"""The neural-network functions of MXNet's `nd`, with MXNet's names, parameters and
+defaults, and its fused optimizer updates (`out=weight` updates in place)."""
+import ctypes
+
+from .. import autograd
+from .._lib import check, lib
+from ..ndarray import NDArray, _call_new, dtype_code
+
+__all__ = [
+    "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
+    "clip", "where", "FullyConnected", "flatten", "Flatten", "concat", "stack", "slice_axis",
+    "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update",
+]
+
+
+def _h(x, name):
+    if not isinstance(x, NDArray):
+        raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
+    return x.handle
+
+
+def _into(out, result):
+    if out is None:
+        return result
+    out[:] = result
+    return out
+
+
+def softmax(data, axis=-1, temperature=None, out=None, **kwargs):
+    if temperature is not None and temperature != 1.0:
+        data = data / float(temperature)
+    return _into(out, _call_new(lib.ad_softmax, _h(data, "data"), int(axis)))
+
+
+def log_softmax(data, axis=-1, temperature=None, out=None, **kwargs):
+    if temperature is not None and temperature != 1.0:
+        data = data / float(temperature)
+    return _into(out, _call_new(lib.ad_log_softmax, _h(data, "data"), int(axis)))
+
+
+def softmax_cross_entropy(data, label, out=None):
+    """MXNet's softmax_cross_entropy: the summed cross-entropy of logits (N, C) against class
+    labels (N,), shape (1,)."""
+    return _into(out, _call_new(lib.ad_softmax_cross_entropy, _h(data, "data"), _h(label, "label"), True))
+
+
+def pick(data, index, axis=-1, mode="clip", keepdims=False, out=None):
+    """Elements of `data` at the positions `index` gives along `axis`. A position out of range
+    raises IndexError (MXNet's 'clip' mode would silently clamp it)."""
+    return _into(out, _call_new(lib.ad_pick, _h(data, "data"), _h(index, "index"), int(axis), bool(keepdims)))
+
+
+def one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype="float32", out=None):
+    return _into(out, _call_new(lib.ad_one_hot, _h(indices, "indices"), int(depth), float(on_value),
+                                float(off_value), dtype_code(dtype)))
+
+
+def _arg(fn, data, axis, keepdims):
+    axis_arg = None if axis is None else (ctypes.c_int64 * 1)(int(axis))
+    return _call_new(fn, _h(data, "data"), axis_arg, bool(keepdims))
+
+
+def argmax(data, axis=None, keepdims=False, out=None):
+    return _into(out, _arg(lib.ad_argmax, data, axis, keepdims))
+
+
+def argmin(data, axis=None, keepdims=False, out=None):
+    return _into(out, _arg(lib.ad_argmin, data, axis, keepdims))
+
+
+def clip(data, a_min, a_max, out=None):
+    return _into(out, _call_new(lib.ad_clip, _h(data, "data"), float(a_min), float(a_max)))
+
+
+def where(condition, x, y, out=None):
+    return _into(out, _call_new(lib.ad_where, _h(condition, "condition"), _h(x, "x"), _h(y, "y")))
+
+
+def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None, **kwargs):
+    """y = data · weightᵀ + bias, weight of shape (num_hidden, k)."""
+    if num_hidden is not None and weight.shape[0] != int(num_hidden):
+        raise ValueError("FullyConnected: num_hidden is %d but weight has shape %s" % (num_hidden, weight.shape))
+    bias_handle = None if (no_bias or bias is None) else _h(bias, "bias")
+    return _into(out, _call_new(lib.ad_fully_connected, _h(data, "data"), _h(weight, "weight"), bias_handle, bool(flatten)))
+
+
+def flatten(data, out=None):
+    return _into(out, _call_new(lib.ad_flatten, _h(data, "data")))
+
+
+Flatten = flatten
+
+
+def _handle_list(arrays):
+    return (ctypes.c_void_p * max(len(arrays), 1))(*[_h(a, "data[%d]" % i).value for i, a in enumerate(arrays)])
+
+
+def concat(*data, dim=1, out=None, **kwargs):
+    arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
+    return _into(out, _call_new(lib.ad_concat, _handle_list(arrays), len(arrays), int(dim)))
+
+
+def stack(*data, axis=0, out=None, **kwargs):
+    arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
+    return _into(out, _call_new(lib.ad_stack, _handle_list(arrays), len(arrays), int(axis)))
+
+
+def slice_axis(data, axis, begin, end, out=None):
+    """`data` restricted to [begin, end) along `axis` (end None: to the end)."""
+    axis = int(axis) % data.ndim if data.ndim else int(axis)
+    key = (slice(None),) * axis + (slice(begin, end),)
+    return _into(out, data[key])
+
+
+def Dropout(data, p=0.5, mode="training", axes=(), out=None, **kwargs):
+    """Zeroes each element with probability p and scales the rest by 1/(1-p) in training mode
+    (always, with mode='always'); the identity in prediction mode."""
+    if mode == "always":
+        with autograd.train_mode():
+            return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
+    return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
+
+
+def BatchNorm(data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9, fix_gamma=True,
+              use_global_stats=False, axis=1, out=None, **kwargs):
+    """Batch normalisation over every axis but `axis`: batch statistics in training mode
+    (updating moving_mean and moving_var in place), the moving statistics in prediction mode."""
+    return _into(out, _call_new(lib.ad_batch_norm, _h(data, "data"), _h(gamma, "gamma"), _h(beta, "beta"),
+                                _h(moving_mean, "moving_mean"), _h(moving_var, "moving_var"), float(momentum),
+                                float(eps), int(axis), bool(fix_gamma), bool(use_global_stats)))
+
+
+def _target(weight, out):
+    """The array an update writes: `out` (usually the weight itself), or a copy of the weight."""
+    if out is None:
+        return weight.copy()
+    if out is not weight:
+        out[:] = weight
+    return out
+
+
+def sgd_update(weight, grad, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
+    w = _target(weight, out)
+    check(lib.ad_sgd_update(_h(w, "weight"), _h(grad, "grad"), float(lr), float(wd), float(rescale_grad),
+                            float(clip_gradient)))
+    return w
+
+
+def sgd_mom_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+                   lazy_update=True, out=None):
+    """Updates `mom` in place, and the weight (or `out`)."""
+    w = _target(weight, out)
+    check(lib.ad_sgd_mom_update(_h(w, "weight"), _h(grad, "grad"), _h(mom, "mom"), float(lr), float(momentum),
+                                float(wd), float(rescale_grad), float(clip_gradient)))
+    return w
+
+
+def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
+                clip_gradient=-1.0, lazy_update=True, out=None):
+    """Updates `mean` and `var` in place, and the weight (or `out`), as MXNet's adam_update
+    (no bias correction: MXNet's optimizer folds it into lr)."""
+    w = _target(weight, out)
+    check(lib.ad_adam_update(_h(w, "weight"), _h(grad, "grad"), _h(mean, "mean"), _h(var, "var"), float(lr),
+                             float(beta1), float(beta2), float(epsilon), float(wd), float(rescale_grad),
+                             float(clip_gradient), 0))
+    return w
