@@ -47,6 +47,17 @@ pub trait Element:
     /// The elements of `b` if it holds this type.
     fn slice_of(b: &Buffer) -> Option<&Vec<Self>>;
     fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<Self>>;
+    /// Appends exp / sigmoid / tanh of each element to `out` (vectorised for f32, where the
+    /// per-element libm call would dominate).
+    fn extend_exp(v: &[Self], out: &mut Vec<Self>) {
+        out.extend(v.iter().map(|x| x.exp()));
+    }
+    fn extend_sigmoid(v: &[Self], out: &mut Vec<Self>) {
+        out.extend(v.iter().map(|&x| Self::one() / (Self::one() + (-x).exp())));
+    }
+    fn extend_tanh(v: &[Self], out: &mut Vec<Self>) {
+        out.extend(v.iter().map(|x| x.tanh()));
+    }
     /// C ← A·B (β = 0) for row/column-strided A (m×k) and B (k×n), C contiguous (m×n).
     ///
     /// # Safety
@@ -62,6 +73,15 @@ pub trait Element:
 
 impl Element for f32 {
     const DTYPE: DType = DType::F32;
+    fn extend_exp(v: &[f32], out: &mut Vec<f32>) {
+        crate::ops::vmath::exp(v, out)
+    }
+    fn extend_sigmoid(v: &[f32], out: &mut Vec<f32>) {
+        crate::ops::vmath::sigmoid(v, out)
+    }
+    fn extend_tanh(v: &[f32], out: &mut Vec<f32>) {
+        crate::ops::vmath::tanh(v, out)
+    }
     fn wrap(v: Vec<f32>) -> Buffer {
         Buffer::F32(v)
     }

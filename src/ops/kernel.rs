@@ -100,15 +100,15 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
     }
     match op {
         Map::Neg => each!(|x| -x),
-        Map::Exp => each!(|x| x.exp()),
+        Map::Exp => T::extend_exp(v, &mut out),
         Map::Log => each!(|x| x.ln()),
         Map::Sqrt => each!(|x| x.sqrt()),
         Map::Abs => each!(|x| x.abs()),
         Map::Sign => each!(|x| if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { x }),
         Map::Square => each!(|x| x * x),
         Map::Relu => each!(|x| if x > T::zero() || x.is_nan() { x } else { T::zero() }),
-        Map::Sigmoid => each!(|x| T::one() / (T::one() + (-x).exp())),
-        Map::Tanh => each!(|x| x.tanh()),
+        Map::Sigmoid => T::extend_sigmoid(v, &mut out),
+        Map::Tanh => T::extend_tanh(v, &mut out),
         Map::AddS(s) => {
             let s = T::of(s);
             each!(|x| x + s)

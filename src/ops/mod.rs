@@ -10,6 +10,7 @@ pub mod optim;
 mod reduce;
 mod shape;
 mod unary;
+pub mod vmath;
 
 pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
 pub use kernel::Cmp;
