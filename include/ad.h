@@ -368,8 +368,9 @@ ad_status ad_one_hot(const ad_array *indices,
                      uint32_t dtype,
                      ad_array **out);
 
-// Positions of the maxima along `*axis`, or over the flattened array (shape (1,)) when
-// `axis` is NULL, as floats of `a`'s dtype; the first occurrence wins. Not differentiable.
+// Positions of the maxima along `*axis`, or over the flattened array when `axis` is NULL
+// (shape (1,), or all ones with `keepdims`), as floats of `a`'s dtype; the first occurrence
+// wins. Not differentiable.
 ad_status ad_argmax(const ad_array *a, const int64_t *axis, bool keepdims, ad_array **out);
 
 // Positions of the minima; as `ad_argmax`.

@@ -24,6 +24,11 @@ use crate::array::DType;
 use crate::error::{Error, ErrorKind};
 
 pub use handles::ad_array;
+// The exported functions, also callable from Rust (the benchmarks time the C path this way).
+pub use arrays::*;
+pub use autograd::*;
+pub use nn::*;
+pub use ops::*;
 
 /// The result of every fallible function. `AD_OK` is 0; on any other value
 /// `ad_last_error()` says what was wrong.
@@ -128,7 +133,10 @@ pub(crate) fn boundary(name: &str, body: impl FnOnce() -> FfiResult<()>) -> ad_s
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => ad_status::AD_OK,
         Ok(Err(e)) => {
-            set_last_error(format!("{}: {}", name, e.message));
+            // Engine messages may already name the op ("dot: ..."): name it once, as here.
+            let op = name.strip_prefix("ad_").unwrap_or(name);
+            let message = e.message.strip_prefix(op).and_then(|m| m.strip_prefix(": ")).unwrap_or(&e.message);
+            set_last_error(format!("{}: {}", name, message));
             e.status
         }
         Err(panic) => {

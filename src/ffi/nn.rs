@@ -66,8 +66,9 @@ unsafe fn argextreme(name: &str, a: *const ad_array, axis: *const i64, keepdims:
     })
 }
 
-/// Positions of the maxima along `*axis`, or over the flattened array (shape (1,)) when
-/// `axis` is NULL, as floats of `a`'s dtype; the first occurrence wins. Not differentiable.
+/// Positions of the maxima along `*axis`, or over the flattened array when `axis` is NULL
+/// (shape (1,), or all ones with `keepdims`), as floats of `a`'s dtype; the first occurrence
+/// wins. Not differentiable.
 #[no_mangle]
 pub unsafe extern "C" fn ad_argmax(a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
     argextreme("ad_argmax", a, axis, keepdims, out, true)

@@ -1,7 +1,8 @@
 //! Forward kernels: the loops over elements, generic over the element type and free of any
 //! autograd concern. Each returns a fresh output array.
 
-use ndarray::{ArrayViewMutD, Axis, IxDyn, Zip};
+use ndarray::{Axis, IxDyn};
+use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size};
 use crate::array::storage::{filled_vec, try_vec, with_slice};
@@ -215,13 +216,20 @@ fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2
                 out.extend(vb.iter().map(|&y| f(x, y)));
                 out
             } else {
-                let shape = IxDyn(out_shape);
-                let av = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), va).expect("shape matches");
-                let bv = ndarray::ArrayViewD::from_shape(IxDyn(&b.shape), vb).expect("shape matches");
-                let (av, bv) = (av.broadcast(shape.clone()).expect("shapes broadcast"), bv.broadcast(shape.clone()).expect("shapes broadcast"));
-                let mut out = filled_vec(n, T::zero())?;
-                let ov = ArrayViewMutD::from_shape(shape, &mut out).expect("shape matches");
-                Zip::from(ov).and(&av).and(&bv).for_each(|o, &x, &y| *o = f(x, y));
+                let mut out = try_vec(n)?;
+                let (sa, sb) = (broadcast_strides(&a.shape, out_shape), broadcast_strides(&b.shape, out_shape));
+                for_each_row(out_shape, &sa, &sb, |ra, rb, len, da, db| match (da, db) {
+                    (1, 1) => out.extend(va[ra..ra + len].iter().zip(&vb[rb..rb + len]).map(|(&x, &y)| f(x, y))),
+                    (1, _) => {
+                        let y = vb[rb];
+                        out.extend(va[ra..ra + len].iter().map(|&x| f(x, y)))
+                    }
+                    (_, 1) => {
+                        let x = va[ra];
+                        out.extend(vb[rb..rb + len].iter().map(|&y| f(x, y)))
+                    }
+                    _ => out.extend(std::iter::repeat(f(va[ra], vb[rb])).take(len)),
+                });
                 out
             }
         }};
@@ -307,17 +315,72 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
 
 /// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.
 pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
+    if broadcast_shapes(&a.shape, shape).ok().as_deref() != Some(shape) {
+        bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
+    }
     let n = checked_size(shape)?;
+    let strides = broadcast_strides(&a.shape, shape);
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
-        let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
-        let Some(b) = view.broadcast(IxDyn(shape)) else {
-            bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
-        };
         let mut out = try_vec(n)?;
-        out.extend(b.iter().copied());
+        for_each_row(shape, &strides, &strides, |r, _, len, step, _| {
+            if step == 1 {
+                out.extend_from_slice(&v[r..r + len]);
+            } else {
+                out.extend(std::iter::repeat(v[r]).take(len));
+            }
+        });
         Ok(from_vec(out, shape.to_vec()))
     })
+}
+
+/// Element strides of an array of `shape` read as the broadcast shape `out` (right-aligned):
+/// 0 along the axes it is repeated on.
+fn broadcast_strides(shape: &[usize], out: &[usize]) -> SmallVec<[usize; 6]> {
+    let lead = out.len() - shape.len();
+    let mut strides: SmallVec<[usize; 6]> = smallvec::smallvec![0; out.len()];
+    let mut stride = 1;
+    for i in (0..shape.len()).rev() {
+        strides[lead + i] = if shape[i] == 1 { 0 } else { stride };
+        stride *= shape[i];
+    }
+    strides
+}
+
+/// Walks the rows (runs along the last axis) of `out`, in row-major order, calling
+/// `f(offset in a, offset in b, row length, a's step, b's step)` with the strides `sa`, `sb`.
+/// Broadcasting costs a stride of 0 instead of a materialised copy.
+fn for_each_row(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize, usize, usize)) {
+    if out.iter().any(|&d| d == 0) {
+        return;
+    }
+    let Some((&len, outer)) = out.split_last() else {
+        return f(0, 0, 1, 1, 1);
+    };
+    let k = outer.len();
+    let (da, db) = (sa[k], sb[k]);
+    let mut pos: SmallVec<[usize; 6]> = smallvec::smallvec![0; k];
+    let (mut oa, mut ob) = (0usize, 0usize);
+    loop {
+        f(oa, ob, len, da, db);
+        // Odometer over the outer axes.
+        let mut i = k;
+        loop {
+            if i == 0 {
+                return;
+            }
+            i -= 1;
+            pos[i] += 1;
+            oa += sa[i];
+            ob += sb[i];
+            if pos[i] < outer[i] {
+                break;
+            }
+            oa -= sa[i] * outer[i];
+            ob -= sb[i] * outer[i];
+            pos[i] = 0;
+        }
+    }
 }
 
 /// The axes of `a` permuted by `perm` (a validated permutation), copied to row-major order.

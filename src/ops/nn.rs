@@ -162,6 +162,7 @@ pub fn argextreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool)
         }
     }
     let shape = match axis {
+        None if keepdims => vec![1; x.ndim().max(1)],
         None => vec![1],
         Some(_) if keepdims => {
             let mut s = x.shape.to_vec();

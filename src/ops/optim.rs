@@ -3,6 +3,7 @@
 //!
 //! - sgd:      w = (1 - lr·wd)·w - lr·clip(rescale·g)
 //! - sgd_mom:  m = momentum·m - lr·wd·w - lr·clip(rescale·g);  w = w + m
+//!   (without clipping, MXNet computes lr·rescale first: (lr·rescale)·g)
 //! - adam:     g' = clip(rescale·g + wd·w); m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
 //!             w = w - lr_t·m / (sqrt(v) + eps), lr_t = lr (t = 0, as nd.adam_update) or
 //!             lr·sqrt(1-β2ᵗ)/(1-β1ᵗ) (t ≥ 1: the bias correction MXNet's Adam optimizer applies)
@@ -86,7 +87,13 @@ pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
     check("sgd_update", weight, grad, &[])?;
     fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: Hyper) {
         let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
-        update::<T>(weight, grad, &[], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound));
+        // MXNet folds lr into rescale_grad when there is no clipping; the rounding follows.
+        if bound < T::zero() {
+            let step = lr * rescale;
+            update::<T>(weight, grad, &[], |w, g, _| *w = (T::one() - lr * wd) * *w - step * g);
+        } else {
+            update::<T>(weight, grad, &[], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound));
+        }
     }
     dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h));
     Ok(())
@@ -96,9 +103,11 @@ pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum:
     check("sgd_mom_update", weight, grad, &[mom])?;
     fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) {
         let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
+        let step = lr * rescale;
         update::<T>(weight, grad, &[mom], |w, g, s| {
             let m = &mut *s[0];
-            *m = mu * *m - lr * wd * *w - lr * clip(rescale * g, bound);
+            let descent = if bound < T::zero() { step * g } else { lr * clip(rescale * g, bound) };
+            *m = mu * *m - lr * wd * *w - descent;
             *w += *m;
         });
     }

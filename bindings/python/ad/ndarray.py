@@ -187,6 +187,30 @@ class NDArray:
         return _call_new(lib.ad_flatten, self._handle)
 
     # Fluent forms of the nd functions, as MXNet's NDArray has them.
+    def exp(self):
+        return _call_new(lib.ad_exp, self._handle)
+
+    def log(self):
+        return _call_new(lib.ad_log, self._handle)
+
+    def sqrt(self):
+        return _call_new(lib.ad_sqrt, self._handle)
+
+    def square(self):
+        return _call_new(lib.ad_square, self._handle)
+
+    def abs(self):
+        return _call_new(lib.ad_abs, self._handle)
+
+    def relu(self):
+        return _call_new(lib.ad_relu, self._handle)
+
+    def sigmoid(self):
+        return _call_new(lib.ad_sigmoid, self._handle)
+
+    def tanh(self):
+        return _call_new(lib.ad_tanh, self._handle)
+
     def argmax(self, axis=None, keepdims=False):
         from .nd import argmax
         return argmax(self, axis, keepdims)

@@ -4,6 +4,7 @@ import ctypes
 
 from .. import autograd
 from .._lib import check, lib
+from ..errors import ADValueError
 from ..ndarray import NDArray, _call_new, dtype_code
 
 __all__ = [
@@ -78,10 +79,11 @@ def where(condition, x, y, out=None):
 
 def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None, **kwargs):
     """y = data · weightᵀ + bias, weight of shape (num_hidden, k)."""
-    if num_hidden is not None and weight.shape[0] != int(num_hidden):
-        raise ValueError("FullyConnected: num_hidden is %d but weight has shape %s" % (num_hidden, weight.shape))
+    weight_handle = _h(weight, "weight")
+    if num_hidden is not None and (weight.ndim < 1 or weight.shape[0] != int(num_hidden)):
+        raise ADValueError("FullyConnected: num_hidden is %d but weight has shape %s" % (num_hidden, weight.shape))
     bias_handle = None if (no_bias or bias is None) else _h(bias, "bias")
-    return _into(out, _call_new(lib.ad_fully_connected, _h(data, "data"), _h(weight, "weight"), bias_handle, bool(flatten)))
+    return _into(out, _call_new(lib.ad_fully_connected, _h(data, "data"), weight_handle, bias_handle, bool(flatten)))
 
 
 def flatten(data, out=None):
@@ -106,15 +108,31 @@ def stack(*data, axis=0, out=None, **kwargs):
 
 
 def slice_axis(data, axis, begin, end, out=None):
-    """`data` restricted to [begin, end) along `axis` (end None: to the end)."""
-    axis = int(axis) % data.ndim if data.ndim else int(axis)
-    key = (slice(None),) * axis + (slice(begin, end),)
+    """`data` restricted to [begin, end) along `axis` (end None: to the end; negative values
+    count from the end). As MXNet, an axis out of range, or a range that is empty or reaches
+    past the axis, is refused."""
+    shape = data.shape
+    if not -len(shape) <= int(axis) < len(shape):
+        raise ADValueError("slice_axis: axis %d is out of range for an array of shape %s" % (axis, shape))
+    axis = int(axis) % len(shape)
+    size = shape[axis]
+    b = int(begin) + size if int(begin) < 0 else int(begin)
+    e = size if end is None else (int(end) + size if int(end) < 0 else int(end))
+    if not 0 <= b < e <= size:
+        raise ADValueError("slice_axis: begin %s, end %s is not a non-empty range of axis %d of shape %s"
+                           % (begin, end, axis, shape))
+    key = (slice(None),) * axis + (slice(b, e),)
     return _into(out, data[key])
 
 
 def Dropout(data, p=0.5, mode="training", axes=(), out=None, **kwargs):
     """Zeroes each element with probability p and scales the rest by 1/(1-p) in training mode
-    (always, with mode='always'); the identity in prediction mode."""
+    (always, with mode='always'); the identity in prediction mode. MXNet's `axes` (one mask
+    shared along those axes) is not supported."""
+    if mode not in ("training", "always"):
+        raise ADValueError("Dropout: mode must be 'training' or 'always'; got %r" % (mode,))
+    if axes:
+        raise ADValueError("Dropout: axes=%r (a mask shared along axes) is not supported" % (axes,))
     if mode == "always":
         with autograd.train_mode():
             return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
