@@ -51,6 +51,32 @@ pub fn try_vec<T>(n: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
+/// Appends `f(x)` for each `x` of `src` to `out`, writing straight into its spare capacity: an
+/// indexed loop the compiler vectorises, where `Vec::extend` over an iterator may not.
+#[inline(always)]
+pub fn extend_map<T: Copy, U>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U) {
+    out.reserve(src.len());
+    let len = out.len();
+    for (o, &x) in out.spare_capacity_mut()[..src.len()].iter_mut().zip(src) {
+        o.write(f(x));
+    }
+    // SAFETY: the `src.len()` elements after `len` were all written just above.
+    unsafe { out.set_len(len + src.len()) }
+}
+
+/// Appends `f(x, y)` for the pairs of `a` and `b` (of equal length) to `out`, as `extend_map`.
+#[inline(always)]
+pub fn extend_zip<T: Copy, U: Copy, V>(out: &mut Vec<V>, a: &[T], b: &[U], f: impl Fn(T, U) -> V) {
+    let n = a.len().min(b.len());
+    out.reserve(n);
+    let len = out.len();
+    for (o, (&x, &y)) in out.spare_capacity_mut()[..n].iter_mut().zip(a.iter().zip(b)) {
+        o.write(f(x, y));
+    }
+    // SAFETY: the `n` elements after `len` were all written just above.
+    unsafe { out.set_len(len + n) }
+}
+
 pub fn filled_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
     let mut v = try_vec(n)?;
     v.resize(n, value);

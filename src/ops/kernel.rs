@@ -5,7 +5,7 @@ use ndarray::{Axis, IxDyn};
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size};
-use crate::array::storage::{filled_vec, try_vec, with_slice};
+use crate::array::storage::{extend_map, extend_zip, filled_vec, try_vec, with_slice};
 use crate::array::{from_vec, fmt_shape, Element, NdArray};
 use crate::error::{bail, Result};
 
@@ -96,7 +96,7 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
     let mut out = try_vec(v.len())?;
     macro_rules! each {
         (|$x:ident| $e:expr) => {
-            out.extend(v.iter().map(|&$x| $e))
+            extend_map(&mut out, v, |$x| $e)
         };
     }
     match op {
@@ -203,30 +203,30 @@ fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2
             let f = $f;
             if a.shape == b.shape {
                 let mut out = try_vec(n)?;
-                out.extend(va.iter().zip(vb).map(|(&x, &y)| f(x, y)));
+                extend_zip(&mut out, va, vb, &f);
                 out
             } else if b.size() == 1 {
                 let y = vb[0];
                 let mut out = try_vec(n)?;
-                out.extend(va.iter().map(|&x| f(x, y)));
+                extend_map(&mut out, va, |x| f(x, y));
                 out
             } else if a.size() == 1 {
                 let x = va[0];
                 let mut out = try_vec(n)?;
-                out.extend(vb.iter().map(|&y| f(x, y)));
+                extend_map(&mut out, vb, |y| f(x, y));
                 out
             } else {
                 let mut out = try_vec(n)?;
                 let (sa, sb) = (broadcast_strides(&a.shape, out_shape), broadcast_strides(&b.shape, out_shape));
                 for_each_row(out_shape, &sa, &sb, |ra, rb, len, da, db| match (da, db) {
-                    (1, 1) => out.extend(va[ra..ra + len].iter().zip(&vb[rb..rb + len]).map(|(&x, &y)| f(x, y))),
+                    (1, 1) => extend_zip(&mut out, &va[ra..ra + len], &vb[rb..rb + len], &f),
                     (1, _) => {
                         let y = vb[rb];
-                        out.extend(va[ra..ra + len].iter().map(|&x| f(x, y)))
+                        extend_map(&mut out, &va[ra..ra + len], |x| f(x, y))
                     }
                     (_, 1) => {
                         let x = va[ra];
-                        out.extend(vb[rb..rb + len].iter().map(|&y| f(x, y)))
+                        extend_map(&mut out, &vb[rb..rb + len], |y| f(x, y))
                     }
                     _ => out.extend(std::iter::repeat(f(va[ra], vb[rb])).take(len)),
                 });

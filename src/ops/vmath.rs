@@ -2,6 +2,8 @@
 //! are branch-free polynomials (Cephes' expf and tanhf, within 2 ulp) that the compiler turns
 //! into SIMD loops, compiled for AVX2+FMA and chosen at run time when the CPU has them.
 
+use crate::array::storage::extend_map;
+
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in two (Cody–Waite), so that n·ln2 is subtracted without rounding error.
 const LN2_HI: f32 = 0.693_359_4;
@@ -59,7 +61,7 @@ macro_rules! dispatched {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $avx2(src: &[f32], out: &mut Vec<f32>) {
-            out.extend(src.iter().map(|&x| $one(x)));
+            extend_map(out, src, $one);
         }
 
         /// Appends the function's value of each element of `src` to `out`.
@@ -69,7 +71,7 @@ macro_rules! dispatched {
                 // SAFETY: the CPU has the features the function was compiled for.
                 return unsafe { $avx2(src, out) };
             }
-            out.extend(src.iter().map(|&x| $one(x)));
+            extend_map(out, src, $one);
         }
     };
 }
