@@ -47,6 +47,8 @@ pub trait Element:
     /// The elements of `b` if it holds this type.
     fn slice_of(b: &Buffer) -> Option<&Vec<Self>>;
     fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<Self>>;
+    /// The vector inside `b`, if it holds this type.
+    fn vec_from(b: Buffer) -> std::result::Result<Vec<Self>, Buffer>;
     /// Appends exp / sigmoid / tanh of each element to `out` (vectorised for f32, where the
     /// per-element libm call would dominate).
     fn extend_exp(v: &[Self], out: &mut Vec<Self>) {
@@ -91,6 +93,12 @@ impl Element for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
+    fn vec_from(b: Buffer) -> std::result::Result<Vec<f32>, Buffer> {
+        match b {
+            Buffer::F32(v) => Ok(v),
+            other => Err(other),
+        }
+    }
     fn slice_of(b: &Buffer) -> Option<&Vec<f32>> {
         match b {
             Buffer::F32(v) => Some(v),
@@ -123,6 +131,12 @@ impl Element for f64 {
     }
     fn as_f64(self) -> f64 {
         self
+    }
+    fn vec_from(b: Buffer) -> std::result::Result<Vec<f64>, Buffer> {
+        match b {
+            Buffer::F64(v) => Ok(v),
+            other => Err(other),
+        }
     }
     fn slice_of(b: &Buffer) -> Option<&Vec<f64>> {
         match b {

@@ -2,6 +2,7 @@
 //! autograd identity. Cloning an `NdArray` is cheap and shares both.
 
 pub mod dtype;
+pub mod pool;
 pub mod print;
 pub mod random;
 pub mod shape;

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::dtype::DType;
+use super::dtype::{DType, Element};
 use crate::error::{bail, Result};
 
 /// Elements of one dtype, row-major.
@@ -29,6 +29,13 @@ impl Buffer {
         }
     }
 
+    pub fn capacity(&self) -> usize {
+        match self {
+            Buffer::F32(v) => v.capacity(),
+            Buffer::F64(v) => v.capacity(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -42,8 +49,12 @@ impl Buffer {
     }
 }
 
-/// An empty vector with room for `n` elements, or an `Alloc` error instead of an abort.
-pub fn try_vec<T>(n: usize) -> Result<Vec<T>> {
+/// An empty vector with room for `n` elements (a cached buffer when one of that size is
+/// free), or an `Alloc` error instead of an abort.
+pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
+    if let Some(v) = super::pool::take(n) {
+        return Ok(v);
+    }
     let mut v = Vec::new();
     if v.try_reserve_exact(n).is_err() {
         bail!(Alloc, "cannot allocate {} elements ({} bytes)", n, n.saturating_mul(std::mem::size_of::<T>()));
@@ -77,7 +88,7 @@ pub fn extend_zip<T: Copy, U: Copy, V>(out: &mut Vec<V>, a: &[T], b: &[U], f: im
     unsafe { out.set_len(len + n) }
 }
 
-pub fn filled_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
+pub fn filled_vec<T: Element>(n: usize, value: T) -> Result<Vec<T>> {
     let mut v = try_vec(n)?;
     v.resize(n, value);
     Ok(v)
@@ -88,6 +99,15 @@ pub fn filled_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
 pub struct Storage {
     buf: RwLock<Buffer>,
     version: AtomicU64,
+}
+
+/// A storage's buffer goes back to the cache of large buffers when the last array using it
+/// is gone.
+impl Drop for Storage {
+    fn drop(&mut self) {
+        let buf = std::mem::replace(self.buf.get_mut().unwrap_or_else(|e| e.into_inner()), Buffer::F32(Vec::new()));
+        super::pool::give(buf);
+    }
 }
 
 impl Storage {
