@@ -54,25 +54,31 @@ fn clip<T: Element>(x: T, bound: T) -> T {
     if bound < T::zero() { x } else if x > bound { bound } else if x < -bound { -bound } else { x }
 }
 
-/// Runs `f` over the elements of the weight (written), the gradient (read) and the states
-/// (written), all of type T.
-fn update<T: Element>(weight: &NdArray, grad: &NdArray, states: &[&NdArray], mut f: impl FnMut(&mut T, T, &mut [&mut T])) {
-    let g: Vec<T> = grad.to_vec(); // a copy: the gradient may share the weight's storage
+/// Runs `f` over the elements of the weight (written), the gradient (read) and the `K`
+/// states (written), all of type T.
+fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], mut f: impl FnMut(&mut T, T, [&mut T; K])) {
+    // The gradient may share the weight's storage (w -= w): then read a copy, since the
+    // storage is about to be locked for writing.
+    let aliased = std::iter::once(weight).chain(states).any(|a| Arc::ptr_eq(&a.storage, &grad.storage));
+    let copy: Vec<T> = if aliased { grad.to_vec() } else { Vec::new() };
+    let gguard = (!aliased).then(|| grad.storage.read());
+    let g: &[T] = match &gguard {
+        Some(guard) => &T::slice_of(guard).expect("dtype checked")[grad.range()],
+        None => &copy,
+    };
     let mut wg = weight.storage.write();
-    let mut sg: Vec<_> = states.iter().map(|s| s.storage.write()).collect();
+    let mut sg = states.map(|s| s.storage.write());
     let w = &mut T::slice_of_mut(&mut wg).expect("dtype checked")[weight.range()];
-    let mut ss: Vec<&mut [T]> = sg
-        .iter_mut()
-        .zip(states)
-        .map(|(guard, s)| &mut T::slice_of_mut(guard).expect("dtype checked")[s.range()])
-        .collect();
+    let mut ss: [&mut [T]; K] = {
+        let mut i = 0;
+        sg.each_mut().map(|guard| {
+            let r = states[i].range();
+            i += 1;
+            &mut T::slice_of_mut(guard).expect("dtype checked")[r]
+        })
+    };
     for i in 0..w.len() {
-        let mut refs: Vec<&mut T> = Vec::with_capacity(ss.len());
-        for s in ss.iter_mut() {
-            // SAFETY-free reborrow of one element per state slice for this step.
-            refs.push(&mut s[i]);
-        }
-        f(&mut w[i], g[i], &mut refs);
+        f(&mut w[i], g[i], ss.each_mut().map(|s| &mut s[i]));
     }
 }
 
@@ -90,9 +96,9 @@ pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
         // MXNet folds lr into rescale_grad when there is no clipping; the rounding follows.
         if bound < T::zero() {
             let step = lr * rescale;
-            update::<T>(weight, grad, &[], |w, g, _| *w = (T::one() - lr * wd) * *w - step * g);
+            update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - step * g);
         } else {
-            update::<T>(weight, grad, &[], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound));
+            update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound));
         }
     }
     dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h));
@@ -104,8 +110,7 @@ pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum:
     fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) {
         let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
         let step = lr * rescale;
-        update::<T>(weight, grad, &[mom], |w, g, s| {
-            let m = &mut *s[0];
+        update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
             let descent = if bound < T::zero() { step * g } else { lr * clip(rescale * g, bound) };
             *m = mu * *m - lr * wd * *w - descent;
             *w += *m;
@@ -126,11 +131,11 @@ pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArr
     fn run<T: Element>(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, b1: f64, b2: f64, eps: f64, lr: f64, h: Hyper) {
         let (lr, wd, rescale, bound) = (T::of(lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
         let (b1, b2, eps) = (T::of(b1), T::of(b2), T::of(eps));
-        update::<T>(weight, grad, &[mean, var], |w, g, s| {
+        update::<T, 2>(weight, grad, [mean, var], |w, g, [m, v]| {
             let g = clip(g * rescale + *w * wd, bound);
-            *s[0] = b1 * *s[0] + (T::one() - b1) * g;
-            *s[1] = b2 * *s[1] + (T::one() - b2) * g * g;
-            *w -= lr * *s[0] / (s[1].sqrt() + eps);
+            *m = b1 * *m + (T::one() - b1) * g;
+            *v = b2 * *v + (T::one() - b2) * g * g;
+            *w -= lr * *m / (v.sqrt() + eps);
         });
     }
     dispatch(
