@@ -105,6 +105,14 @@ const char *ad_last_error(void);
 // The name of a status code (`"AD_ERR_SHAPE"`), or `"AD_UNKNOWN_STATUS"`. Static; never freed.
 const char *ad_status_name(uint32_t status);
 
+// Sets how many threads large operations (matrix products) may use, for the whole process;
+// 1 keeps all work on the calling thread. The default is `AD_NUM_THREADS`, else
+// `OMP_NUM_THREADS`, else the machine's parallelism. `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
+ad_status ad_set_num_threads(size_t threads);
+
+// How many threads large operations may use.
+size_t ad_num_threads(void);
+
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
 // which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
 // only when the shape has no elements. On success `*out` is a new handle the caller frees

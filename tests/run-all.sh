@@ -13,8 +13,10 @@ if ! command -v valgrind >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind >/dev/null
 fi
 
-# Rust engine, C harness (also under valgrind), header staleness.
-cargo test --all-targets
+# Rust engine, C harness (also under valgrind), header staleness; the engine's tests again on
+# one thread, since large ops split across threads.
+AD_NUM_THREADS=2 cargo test --all-targets
+AD_NUM_THREADS=1 cargo test --test gradcheck --test autograd_semantics --test threads --test tutorial
 
 # Python package: installed as a user would, then its tests run from outside the source tree.
 venv=target/pyenv

@@ -242,3 +242,17 @@ pub extern "C" fn ad_status_name(status: u32) -> *const c_char {
     };
     name.as_ptr().cast()
 }
+
+/// Sets how many threads large operations (matrix products) may use, for the whole process;
+/// 1 keeps all work on the calling thread. The default is `AD_NUM_THREADS`, else
+/// `OMP_NUM_THREADS`, else the machine's parallelism. `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
+#[no_mangle]
+pub extern "C" fn ad_set_num_threads(threads: usize) -> ad_status {
+    boundary("ad_set_num_threads", || Ok(crate::ops::threads::set_num_threads(threads)?))
+}
+
+/// How many threads large operations may use.
+#[no_mangle]
+pub extern "C" fn ad_num_threads() -> usize {
+    crate::ops::threads::num_threads()
+}

@@ -428,11 +428,27 @@ pub fn matmul(a: &NdArray, b: &NdArray, ta: bool, tb: bool) -> Result<NdArray> {
         let gb = b.read();
         let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
         let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
-        // SAFETY: va is ar×ac and vb is br×bc row-major; the strides describe op(A) (m×k) and
-        // op(B) (k×n) inside them, and `out` is a distinct m×n buffer.
-        unsafe {
-            T::gemm(m, k, n, va.as_ptr(), strides[0], strides[1], vb.as_ptr(), strides[2], strides[3], out.as_mut_ptr());
-        }
+        // Large products split the rows of C over the threads, each multiplying its block of
+        // op(A) rows by all of op(B) single-threaded.
+        let threads = super::threads::num_threads();
+        let flops = m.saturating_mul(n).saturating_mul(k);
+        let parts = if flops < (1 << 21) { 1 } else { threads.min(m / 16).max(1) };
+        let rows = m.div_ceil(parts);
+        let blocks: Vec<(usize, &mut [T])> = out.chunks_mut(rows * n).enumerate().map(|(i, c)| (i * rows, c)).collect();
+        super::threads::fork_join(blocks, |(row, block)| {
+            let block_rows = block.len() / n;
+            // SAFETY: va is ar×ac and vb is br×bc row-major; the strides describe op(A) (m×k)
+            // and op(B) (k×n) inside them; rows `row..row + block_rows` of op(A) start at
+            // `row * rsa`, and `block` is the matching distinct part of the m×n output.
+            unsafe {
+                T::gemm(
+                    block_rows, k, n,
+                    va.as_ptr().offset(row as isize * strides[0]), strides[0], strides[1],
+                    vb.as_ptr(), strides[2], strides[3],
+                    block.as_mut_ptr(),
+                );
+            }
+        });
         Ok(out)
     }
     let dims = (m, k, n);

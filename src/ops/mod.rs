@@ -9,6 +9,7 @@ mod nn;
 pub mod optim;
 mod reduce;
 mod shape;
+pub mod threads;
 mod unary;
 pub mod vmath;
 
