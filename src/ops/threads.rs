@@ -1,9 +1,11 @@
 //! The number of threads large ops may use, and a fork-join helper to use them. Set by
 //! `AD_NUM_THREADS` (or, failing that, `OMP_NUM_THREADS`, as other numeric libraries read it)
-//! or by `set_num_threads`; by default the machine's parallelism. Small ops never fork: the
-//! cost of starting threads would exceed the work.
+//! or by `set_num_threads`; by default the machine's parallelism. The threads are a rayon pool
+//! kept for the process (starting threads per op would cost more than a small product), made
+//! anew when the count changes. Small ops never fork.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{bail, Result};
 
@@ -36,22 +38,33 @@ pub fn set_num_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Runs `work` on each item, the items spread over scoped threads (the calling thread takes
-/// the first); sequentially when there is one item.
+/// The pool for the current thread count (built on first use and when the count changes).
+fn pool() -> Option<Arc<rayon::ThreadPool>> {
+    static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let n = num_threads();
+    let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    match &*slot {
+        Some((size, pool)) if *size == n => Some(pool.clone()),
+        _ => {
+            let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()?);
+            *slot = Some((n, pool.clone()));
+            Some(pool)
+        }
+    }
+}
+
+/// Runs `work` on each item, the items spread over the pool's threads; on the calling thread
+/// when there is one item (or no pool could be made).
 pub fn fork_join<I: Send>(items: Vec<I>, work: impl Fn(I) + Sync) {
-    if items.len() <= 1 {
+    let pool = if items.len() > 1 { pool() } else { None };
+    let Some(pool) = pool else {
         items.into_iter().for_each(work);
         return;
-    }
+    };
     let work = &work;
-    std::thread::scope(|scope| {
-        let mut items = items.into_iter();
-        let first = items.next();
+    pool.scope(|scope| {
         for item in items {
-            scope.spawn(move || work(item));
-        }
-        if let Some(item) = first {
-            work(item);
+            scope.spawn(move |_| work(item));
         }
     });
 }
