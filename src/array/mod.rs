@@ -195,6 +195,11 @@ impl NdArray {
         })
     }
 
+    /// Whether this array is the only user of its storage (so writing into it is invisible).
+    pub(crate) fn is_sole_owner(&self) -> bool {
+        Arc::strong_count(&self.storage) == 1
+    }
+
     /// Overwrites this array's elements with `src`'s (same shape and dtype). Used for gradient
     /// buffers, which handles may share.
     pub(crate) fn assign(&self, src: &NdArray) -> Result<()> {
@@ -211,16 +216,35 @@ impl NdArray {
             bail!(Shape, "cannot write an array of shape {} {} into one of shape {} {}",
                 fmt_shape(&src.shape), src.dtype.name(), fmt_shape(&self.shape), self.dtype.name());
         }
-        // Read the source before taking the write lock: they may share storage.
-        let src_buf = src.clone_buffer()?;
+        // Sharing storage, the source is read into a copy before the write lock is taken.
+        let copy = if Arc::ptr_eq(&self.storage, &src.storage) { Some(src.clone_buffer()?) } else { None };
+        let src_guard = if copy.is_none() { Some(src.read()) } else { None };
+        let (src_buf, src_range) = match (&copy, &src_guard) {
+            (Some(c), _) => (c, 0..src.size()),
+            (None, Some(g)) => (&**g, src.range()),
+            _ => unreachable!("one of the two is set"),
+        };
         let range = self.range();
         let mut guard = self.storage.write();
-        match (&mut *guard, &src_buf) {
-            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[range], s, op),
-            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[range], s, op),
+        match (&mut *guard, src_buf) {
+            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[range], &s[src_range], op),
+            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[range], &s[src_range], op),
             _ => unreachable!("dtypes checked above"),
         }
         Ok(())
+    }
+
+    /// Overwrites this array's elements with `src`'s, taking `src`'s buffer outright (no copy)
+    /// when nothing else uses it and it is exactly this array's size.
+    pub(crate) fn assign_from(&self, src: NdArray) -> Result<()> {
+        let whole = |a: &NdArray| a.offset == 0 && a.storage.read().len() == a.size();
+        if src.shape == self.shape && src.dtype == self.dtype && Arc::strong_count(&src.storage) == 1 && whole(&src) && whole(self) {
+            let mut mine = self.storage.write();
+            let mut theirs = src.storage.write();
+            std::mem::swap(&mut *mine, &mut *theirs);
+            return Ok(());
+        }
+        self.assign(&src)
     }
 
     /// MXNet's `repr`: a blank line, NumPy's text of the values, and the shape/context footer.

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::state::FlagsGuard;
+use super::state::{is_recording, FlagsGuard};
 use super::{Edge, GradReq, Node, Save, Variable, Vjp};
 use crate::array::{fmt_shape, NdArray};
 use crate::error::{bail, Result};
@@ -59,7 +59,7 @@ pub fn backward(heads: &[NdArray], head_grads: &[Option<NdArray>], retain_graph:
             None => continue,
         };
         match var.req {
-            GradReq::Write => var.grad.assign(&g)?,
+            GradReq::Write => var.grad.assign_from(g)?,
             GradReq::Add => var.grad.add_assign(&g)?,
             GradReq::Null => {}
         }
@@ -130,6 +130,11 @@ pub fn grad(
 fn accumulate(slot: &mut Option<NdArray>, g: NdArray) -> Result<()> {
     *slot = Some(match slot.take() {
         None => g,
+        // A partial sum that nothing else holds and no graph records is added into in place.
+        Some(prev) if !is_recording() && prev.entry.is_none() && prev.shape == g.shape && prev.is_sole_owner() => {
+            prev.add_assign(&g)?;
+            prev
+        }
         Some(prev) => ops::add(&prev, &g)?,
     });
     Ok(())
