@@ -25,3 +25,30 @@ fn threaded_matrix_products_match_the_single_threaded_ones() {
     }
     assert!(threads::set_num_threads(0).is_err());
 }
+
+#[test]
+fn threaded_element_wise_ops_match_the_single_threaded_ones() {
+    ad::array::random::seed(4);
+    let n = (1 << 19) + 7; // above the split threshold, not a multiple of the thread count
+    let x = NdArray::random_uniform(-3.0, 3.0, &[n], DType::F32).unwrap();
+    let y = NdArray::random_uniform(-3.0, 3.0, &[n], DType::F32).unwrap();
+    let compute = || {
+        let e = ops::exp(&x).unwrap();
+        let t = ops::tanh(&x).unwrap();
+        let m = ops::mul(&e, &y).unwrap();
+        let s = ops::add_scalar(&m, 1.5).unwrap();
+        [e, t, m, s].map(|a| a.to_vec::<f32>())
+    };
+    threads::set_num_threads(1).unwrap();
+    let one = compute();
+    threads::set_num_threads(2).unwrap();
+    assert!(compute() == one, "2 threads differ from 1");
+    threads::set_num_threads(3).unwrap();
+    assert!(compute() == one, "3 threads differ from 1");
+    // Spot-check the values themselves.
+    let (xs, ys) = (x.to_vec::<f32>(), y.to_vec::<f32>());
+    for i in [0, n / 2, n - 1] {
+        assert!((one[0][i] - xs[i].exp()).abs() <= 2e-7 * xs[i].exp());
+        assert_eq!(one[2][i], one[0][i] * ys[i]);
+    }
+}

@@ -1,6 +1,7 @@
 //! Shared, mutable element storage. Several arrays (a reshape, a detached copy, a handle on a
 //! gradient buffer) may view one storage; in-place writes through any of them are seen by all.
 
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -62,30 +63,54 @@ pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
-/// Appends `f(x)` for each `x` of `src` to `out`, writing straight into its spare capacity: an
-/// indexed loop the compiler vectorises, where `Vec::extend` over an iterator may not.
+/// Element count above which element-wise loops are split over the threads.
+const PARALLEL_MIN: usize = 1 << 18;
+
+/// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
+/// out's spare capacity)`, which must write every element of its chunk. Large inputs are cut
+/// into one chunk per thread.
 #[inline(always)]
-pub fn extend_map<T: Copy, U>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U) {
-    out.reserve(src.len());
+pub fn extend_chunked<T: Sync, U: Send>(out: &mut Vec<U>, src: &[T], fill: impl Fn(&[T], &mut [MaybeUninit<U>]) + Sync) {
+    let n = src.len();
+    out.reserve(n);
     let len = out.len();
-    for (o, &x) in out.spare_capacity_mut()[..src.len()].iter_mut().zip(src) {
-        o.write(f(x));
+    let spare = &mut out.spare_capacity_mut()[..n];
+    let threads = crate::ops::threads::num_threads();
+    if n >= PARALLEL_MIN && threads > 1 {
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
+        crate::ops::threads::fork_join(parts, |(s, o)| fill(s, o));
+    } else {
+        fill(src, spare);
     }
-    // SAFETY: the `src.len()` elements after `len` were all written just above.
-    unsafe { out.set_len(len + src.len()) }
+    // SAFETY: `fill` wrote each of the `n` elements after `len`.
+    unsafe { out.set_len(len + n) }
+}
+
+/// Appends `f(x)` for each `x` of `src` to `out`: an indexed loop over spare capacity, which
+/// the compiler vectorises (where `Vec::extend` over an iterator may not).
+#[inline(always)]
+pub fn extend_map<T: Copy + Sync, U: Send>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U + Sync) {
+    extend_chunked(out, src, |s, o| {
+        for (o, &x) in o.iter_mut().zip(s) {
+            o.write(f(x));
+        }
+    });
 }
 
 /// Appends `f(x, y)` for the pairs of `a` and `b` (of equal length) to `out`, as `extend_map`.
 #[inline(always)]
-pub fn extend_zip<T: Copy, U: Copy, V>(out: &mut Vec<V>, a: &[T], b: &[U], f: impl Fn(T, U) -> V) {
+pub fn extend_zip<T: Copy + Sync, U: Copy + Sync, V: Send>(out: &mut Vec<V>, a: &[T], b: &[U], f: impl Fn(T, U) -> V + Sync) {
     let n = a.len().min(b.len());
-    out.reserve(n);
-    let len = out.len();
-    for (o, (&x, &y)) in out.spare_capacity_mut()[..n].iter_mut().zip(a.iter().zip(b)) {
-        o.write(f(x, y));
-    }
-    // SAFETY: the `n` elements after `len` were all written just above.
-    unsafe { out.set_len(len + n) }
+    let (a, b) = (&a[..n], &b[..n]);
+    // Chunks of `a` carry their offset, to find the matching chunk of `b`.
+    let base = a.as_ptr() as usize;
+    extend_chunked(out, a, |s, o| {
+        let start = (s.as_ptr() as usize - base) / std::mem::size_of::<T>().max(1);
+        for (o, (&x, &y)) in o.iter_mut().zip(s.iter().zip(&b[start..start + s.len()])) {
+            o.write(f(x, y));
+        }
+    });
 }
 
 pub fn filled_vec<T: Element>(n: usize, value: T) -> Result<Vec<T>> {

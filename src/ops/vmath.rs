@@ -2,7 +2,9 @@
 //! are branch-free polynomials (Cephes' expf and tanhf, within 2 ulp) that the compiler turns
 //! into SIMD loops, compiled for AVX2+FMA and chosen at run time when the CPU has them.
 
-use crate::array::storage::extend_map;
+use std::mem::MaybeUninit;
+
+use crate::array::storage::{extend_chunked, extend_map};
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in two (Cody–Waite), so that n·ln2 is subtracted without rounding error.
@@ -60,8 +62,10 @@ macro_rules! dispatched {
     ($name:ident, $avx2:ident, $one:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx2(src: &[f32], out: &mut Vec<f32>) {
-            extend_map(out, src, $one);
+        unsafe fn $avx2(src: &[f32], out: &mut [MaybeUninit<f32>]) {
+            for (o, &x) in out.iter_mut().zip(src) {
+                o.write($one(x));
+            }
         }
 
         /// Appends the function's value of each element of `src` to `out`.
@@ -69,7 +73,7 @@ macro_rules! dispatched {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU has the features the function was compiled for.
-                return unsafe { $avx2(src, out) };
+                return extend_chunked(out, src, |s, o| unsafe { $avx2(s, o) });
             }
             extend_map(out, src, $one);
         }
