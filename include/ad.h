@@ -250,6 +250,11 @@ ad_status ad_array_write_slice(ad_array *array,
 // `*out` with `ad_array_free`.
 ad_status ad_array_astype(const ad_array *array, uint32_t dtype, ad_array **out);
 
+// Frees `n` handles (NULL entries are skipped): `ad_array_free` for each, in one call, for
+// bindings that release arrays in batches. Every valid handle is freed even when another is
+// not; the status is that of the first failure.
+ad_status ad_array_free_many(ad_array *const *arrays, size_t n);
+
 // Opens a record scope on this thread (MXNet's `autograd.record(train_mode)`): ops whose
 // inputs are in the graph are recorded, and training mode is `train_mode`. Scopes nest;
 // close each with `ad_record_end`.

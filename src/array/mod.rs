@@ -18,7 +18,6 @@ use storage::{try_vec, with_slice, Buffer, Storage};
 use crate::autograd::Edge;
 use crate::error::{bail, Result};
 
-#[derive(Clone)]
 pub struct NdArray {
     pub(crate) storage: Arc<Storage>,
     /// First element of this array in the storage (a leading-axis slice shares storage).
@@ -28,6 +27,19 @@ pub struct NdArray {
     /// How this array takes part in autograd: `None` for a constant, else the node that
     /// produced it or the variable it is.
     pub(crate) entry: Option<Edge>,
+}
+
+impl Clone for NdArray {
+    fn clone(&self) -> NdArray {
+        NdArray {
+            storage: self.storage.clone(),
+            offset: self.offset,
+            // A slice copy: SmallVec's generic clone goes element by element.
+            shape: Shape::from_slice(&self.shape),
+            dtype: self.dtype,
+            entry: self.entry.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for NdArray {

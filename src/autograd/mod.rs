@@ -172,8 +172,9 @@ where
     let node = Node {
         op,
         inputs: inputs.iter().map(|a| a.entry.clone()).collect(),
-        input_shapes: inputs.iter().map(|a| a.shape.clone()).collect(),
-        out_shape: out.shape.clone(),
+        // Shapes copied as slices (SmallVec's generic clone is several times slower).
+        input_shapes: inputs.iter().map(|a| Shape::from_slice(&a.shape)).collect(),
+        out_shape: Shape::from_slice(&out.shape),
         out_dtype: out.dtype,
         saved: Mutex::new(Some(saved)),
         retained: Mutex::new(None),

@@ -380,3 +380,19 @@ pub unsafe extern "C" fn ad_array_astype(array: *const ad_array, dtype: u32, out
         put(out, ops::astype(&handles::get(array, "array")?, dtype)?)
     })
 }
+
+/// Frees `n` handles (NULL entries are skipped): `ad_array_free` for each, in one call, for
+/// bindings that release arrays in batches. Every valid handle is freed even when another is
+/// not; the status is that of the first failure.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_free_many(arrays: *const *mut ad_array, n: usize) -> ad_status {
+    boundary("ad_array_free_many", || {
+        let mut first_error = None;
+        for (i, &h) in slice_arg(arrays, n, "arrays")?.iter().enumerate() {
+            if let Err(e) = handles::remove(h, &format!("arrays[{}]", i)) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    })
+}

@@ -1,6 +1,8 @@
 """NDArray: a handle on an array of the ad library, with MXNet's `nd.NDArray` behaviour."""
+import atexit
 import ctypes
 import numbers
+import threading
 
 import numpy as np
 
@@ -35,8 +37,57 @@ def _call_new(fn, *args):
     return NDArray(out)
 
 
+# Handles of collected arrays, freed in batches: one C call per 64 arrays instead of one each
+# (the per-call cost of ctypes is most of a small op's cost).
+_pending = []
+_pending_lock = threading.Lock()
+
+
+def _release(handle):
+    with _pending_lock:
+        _pending.append(handle)
+        if len(_pending) < 64:
+            return
+        batch = (ctypes.c_void_p * len(_pending))(*_pending)
+        _pending.clear()
+    lib.ad_array_free_many(batch, len(batch))
+
+
+@atexit.register
+def _release_all():
+    with _pending_lock:
+        batch = (ctypes.c_void_p * len(_pending))(*_pending)
+        _pending.clear()
+    if lib is not None and len(batch):
+        lib.ad_array_free_many(batch, len(batch))
+
+
 def _is_scalar(x):
     return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+def _arith(fn, scalar_fn):
+    """An arithmetic operator: `fn` with an array operand (None for reflected operators, which
+    Python calls only for a non-array left operand), `scalar_fn` with a number. Plain ints and
+    floats take a short path: these operators are the per-op cost of a Python loop."""
+    byref, c_void_p = ctypes.byref, ctypes.c_void_p
+
+    def op(self, other):
+        kind = type(other)
+        if kind is float or kind is int:
+            out = c_void_p()
+            status = scalar_fn(self._handle, other, byref(out))
+        elif kind is NDArray and fn is not None:
+            out = c_void_p()
+            status = fn(self._handle, other._handle, byref(out))
+        elif fn is None:
+            return self._rscalar(other, scalar_fn)
+        else:
+            return self._binary(other, fn, scalar_fn)
+        if status:
+            check(status)
+        return NDArray(out)
+    return op
 
 
 class NDArray:
@@ -54,7 +105,7 @@ class NDArray:
     def __del__(self):
         handle = getattr(self, "_handle", None)
         if handle is not None and handle.value and lib is not None:
-            lib.ad_array_free(handle)
+            _release(handle.value)
             self._handle = None
 
     # ---------------------------------------------------------------- properties
@@ -361,37 +412,17 @@ class NDArray:
             return _call_new(scalar_fn, self._handle, float(other))
         return NotImplemented
 
-    def __add__(self, o):
-        return self._binary(o, lib.ad_add, lib.ad_add_scalar)
-
-    def __radd__(self, o):
-        return self._rscalar(o, lib.ad_add_scalar)
-
-    def __sub__(self, o):
-        return self._binary(o, lib.ad_sub, lib.ad_sub_scalar)
-
-    def __rsub__(self, o):
-        return self._rscalar(o, lib.ad_rsub_scalar)
-
-    def __mul__(self, o):
-        return self._binary(o, lib.ad_mul, lib.ad_mul_scalar)
-
-    def __rmul__(self, o):
-        return self._rscalar(o, lib.ad_mul_scalar)
-
-    def __truediv__(self, o):
-        return self._binary(o, lib.ad_div, lib.ad_div_scalar)
-
-    def __rtruediv__(self, o):
-        return self._rscalar(o, lib.ad_rdiv_scalar)
-
+    __add__ = _arith(lib.ad_add, lib.ad_add_scalar)
+    __sub__ = _arith(lib.ad_sub, lib.ad_sub_scalar)
+    __mul__ = _arith(lib.ad_mul, lib.ad_mul_scalar)
+    __truediv__ = _arith(lib.ad_div, lib.ad_div_scalar)
+    __pow__ = _arith(lib.ad_pow, lib.ad_pow_scalar)
+    __radd__ = _arith(None, lib.ad_add_scalar)
+    __rsub__ = _arith(None, lib.ad_rsub_scalar)
+    __rmul__ = _arith(None, lib.ad_mul_scalar)
+    __rtruediv__ = _arith(None, lib.ad_rdiv_scalar)
+    __rpow__ = _arith(None, lib.ad_rpow_scalar)
     __div__, __rdiv__ = __truediv__, __rtruediv__
-
-    def __pow__(self, o):
-        return self._binary(o, lib.ad_pow, lib.ad_pow_scalar)
-
-    def __rpow__(self, o):
-        return self._rscalar(o, lib.ad_rpow_scalar)
 
     def __neg__(self):
         return _call_new(lib.ad_neg, self._handle)
