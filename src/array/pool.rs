@@ -13,7 +13,7 @@ use super::storage::Buffer;
 const MIN_BYTES: usize = 64 * 1024;
 /// At most this many bytes wait in the cache, and at most this many buffers of one size.
 const MAX_BYTES: usize = 512 << 20;
-const MAX_PER_SIZE: usize = 8;
+const MAX_PER_SIZE: usize = 64;
 
 #[derive(Default)]
 struct Pool {

@@ -37,7 +37,7 @@ def _call_new(fn, *args):
     return NDArray(out)
 
 
-# Handles of collected arrays, freed in batches: one C call per 64 arrays instead of one each
+# Handles of collected arrays, freed in batches: one C call per 32 arrays instead of one each
 # (the per-call cost of ctypes is most of a small op's cost).
 _pending = []
 _pending_lock = threading.Lock()
@@ -46,7 +46,7 @@ _pending_lock = threading.Lock()
 def _release(handle):
     with _pending_lock:
         _pending.append(handle)
-        if len(_pending) < 64:
+        if len(_pending) < 32:
             return
         batch = (ctypes.c_void_p * len(_pending))(*_pending)
         _pending.clear()
