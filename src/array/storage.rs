@@ -64,7 +64,7 @@ pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
 }
 
 /// Element count above which element-wise loops are split over the threads.
-const PARALLEL_MIN: usize = 1 << 18;
+const PARALLEL_MIN: usize = 1 << 16;
 
 /// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
 /// out's spare capacity)`, which must write every element of its chunk. Large inputs are cut

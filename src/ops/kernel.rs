@@ -293,8 +293,9 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
         if fold == Fold::Sum {
             // Adding whole sub-arrays keeps the inner loops contiguous (a bias gradient sums
             // the rows of a matrix).
-            let mut acc = view.to_owned();
-            for &ax in axes.iter().rev() {
+            let (&last, rest) = axes.split_last().expect("some axes, fewer than all");
+            let mut acc = view.sum_axis(Axis(last)).insert_axis(Axis(last));
+            for &ax in rest.iter().rev() {
                 acc = acc.sum_axis(Axis(ax)).insert_axis(Axis(ax));
             }
             let mut out = try_vec(n)?;

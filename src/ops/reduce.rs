@@ -4,7 +4,8 @@
 use super::kernel::{self, Cmp, Fold};
 use super::{div, div_scalar, mul, reshape_to, sqrt, square};
 use crate::array::shape::normalize_axes;
-use crate::array::{fmt_shape, DType, NdArray};
+use crate::array::storage::with_slice;
+use crate::array::{fmt_shape, DType, Element, NdArray};
 use crate::autograd::{record, Save};
 use crate::error::{bail, Result};
 
@@ -42,7 +43,18 @@ pub fn mean(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
 pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
     let normalized = normalize_axes(axes, a.ndim())?;
     let (kept, _) = reduced_shapes(&a.shape, &normalized, keepdims);
-    let out = sqrt(&sum(&square(&a.detach())?, axes, keepdims)?)?;
+    let out = if normalized.len() == a.ndim() {
+        // Over every axis (the common case, as in `x.norm()`): one pass, no temporaries,
+        // squares summed in f64 so that float32 values past 1e19 do not overflow.
+        let squares = {
+            let guard = a.read();
+            with_slice!(&*guard, a.range(), |v: &[T]| v.iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>())
+        };
+        let shape = if keepdims { vec![1; a.ndim()] } else { vec![1] };
+        NdArray::full(&shape, squares.sqrt(), a.dtype)?
+    } else {
+        sqrt(&sum(&square(&a.detach())?, axes, keepdims)?)?
+    };
     Ok(record("norm", &[a], out, Save::BOTH, move |v| {
         let x = v.input(0);
         let g = broadcast_to(&reshape_to(v.grad, &kept)?, &x.shape)?;
