@@ -106,7 +106,7 @@ impl NdArray {
 
     /// Draws from N(loc, scale²) with the process-wide seeded generator.
     pub fn random_normal(loc: f64, scale: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
-        if !(scale >= 0.0) || !loc.is_finite() || !scale.is_finite() {
+        if scale < 0.0 || !loc.is_finite() || !scale.is_finite() {
             bail!(InvalidArgument, "random normal needs a finite loc and a finite scale >= 0; got loc {}, scale {}", loc, scale);
         }
         NdArray::random_with(shape, dtype, |rng| loc + scale * rng.next_normal())
@@ -114,7 +114,7 @@ impl NdArray {
 
     /// Draws from U[low, high) with the process-wide seeded generator.
     pub fn random_uniform(low: f64, high: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
-        if !(low <= high) || !low.is_finite() || !high.is_finite() {
+        if low > high || !low.is_finite() || !high.is_finite() {
             bail!(InvalidArgument, "random uniform needs finite low <= high; got low {}, high {}", low, high);
         }
         let a = NdArray::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())?;

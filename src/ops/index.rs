@@ -69,7 +69,7 @@ fn resolve(shape: &[usize], index: &[AxisIndex]) -> Result<Region> {
 /// Calls `f` with the storage offset (relative to the array's first element) of each element
 /// of the region, in row-major order of the region.
 fn walk(shape: &[usize], r: &Region, mut f: impl FnMut(usize)) {
-    if r.count.iter().any(|&c| c == 0) {
+    if r.count.contains(&0) {
         return;
     }
     let n = shape.len();

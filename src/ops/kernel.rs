@@ -131,8 +131,8 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
             each!(|x| s / x)
         }
         // x*x is exact where powf need not be; the tutorial's gradients compare exactly.
-        Map::PowS(s) if s == 2.0 => each!(|x| x * x),
-        Map::PowS(s) if s == 1.0 => each!(|x| x),
+        Map::PowS(2.0) => each!(|x| x * x),
+        Map::PowS(1.0) => each!(|x| x),
         Map::PowS(s) => {
             let s = T::of(s);
             each!(|x| x.powf(s))
@@ -228,7 +228,7 @@ fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2
                         let x = va[ra];
                         extend_map(&mut out, &vb[rb..rb + len], |y| f(x, y))
                     }
-                    _ => out.extend(std::iter::repeat(f(va[ra], vb[rb])).take(len)),
+                    _ => out.extend(std::iter::repeat_n(f(va[ra], vb[rb]), len)),
                 });
                 out
             }
@@ -328,7 +328,7 @@ pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
             if step == 1 {
                 out.extend_from_slice(&v[r..r + len]);
             } else {
-                out.extend(std::iter::repeat(v[r]).take(len));
+                out.extend(std::iter::repeat_n(v[r], len));
             }
         });
         Ok(from_vec(out, shape.to_vec()))
@@ -352,7 +352,7 @@ fn broadcast_strides(shape: &[usize], out: &[usize]) -> SmallVec<[usize; 6]> {
 /// `f(offset in a, offset in b, row length, a's step, b's step)` with the strides `sa`, `sb`.
 /// Broadcasting costs a stride of 0 instead of a materialised copy.
 fn for_each_row(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize, usize, usize)) {
-    if out.iter().any(|&d| d == 0) {
+    if out.contains(&0) {
         return;
     }
     let Some((&len, outer)) = out.split_last() else {

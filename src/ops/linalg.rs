@@ -14,7 +14,7 @@ pub fn dot(a: &NdArray, b: &NdArray, transpose_a: bool, transpose_b: bool) -> Re
         bail!(Shape, "dot takes 1-d and 2-d arrays; got shapes {} and {}", fmt_shape(&a.shape), fmt_shape(&b.shape));
     }
     // Check alignment on the caller's shapes, before 1-d operands become matrices.
-    let k_a = if a.ndim() == 1 { a.shape[0] } else if transpose_a { a.shape[0] } else { a.shape[1] };
+    let k_a = if a.ndim() == 1 || transpose_a { a.shape[0] } else { a.shape[1] };
     let k_b = if b.ndim() == 1 || !transpose_b { b.shape[0] } else { b.shape[1] };
     if k_a != k_b {
         bail!(

@@ -180,7 +180,7 @@ pub fn argextreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool)
 
 /// `x` limited to `[lo, hi]`; the gradient passes where `lo <= x <= hi`.
 pub fn clip(x: &NdArray, lo: f64, hi: f64) -> Result<NdArray> {
-    if !(lo <= hi) {
+    if lo.is_nan() || hi.is_nan() || lo > hi {
         bail!(InvalidArgument, "clip needs a_min <= a_max; got {} and {}", lo, hi);
     }
     maximum_scalar(&minimum_scalar(x, hi)?, lo)

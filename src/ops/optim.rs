@@ -5,8 +5,8 @@
 //! - sgd_mom:  m = momentum·m - lr·wd·w - lr·clip(rescale·g);  w = w + m
 //!   (without clipping, MXNet computes lr·rescale first: (lr·rescale)·g)
 //! - adam:     g' = clip(rescale·g + wd·w); m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
-//!             w = w - lr_t·m / (sqrt(v) + eps), lr_t = lr (t = 0, as nd.adam_update) or
-//!             lr·sqrt(1-β2ᵗ)/(1-β1ᵗ) (t ≥ 1: the bias correction MXNet's Adam optimizer applies)
+//!   w = w - lr_t·m / (sqrt(v) + eps), lr_t = lr (t = 0, as nd.adam_update) or
+//!   lr·sqrt(1-β2ᵗ)/(1-β1ᵗ) (t ≥ 1: the bias correction MXNet's Adam optimizer applies)
 //!
 //! `clip_gradient` < 0 means no clipping.
 

@@ -28,7 +28,7 @@ fn exp1(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5; // Cephes: 5.0000001201e-1, which is 0.5 in f32
     let y = p * r * r + r + 1.0;
     // Scale by 2^n in two steps, so that subnormal results and overflow to inf come out right.
     let n = n as i32;
@@ -48,10 +48,10 @@ fn tanh1(x: f32) -> f32 {
     // Near 0 a polynomial keeps the relative error small; further out 1 - 2/(e^{2|x|} + 1).
     let z = x * x;
     let mut p = -5.704_988_7e-3f32;
-    p = p * z + 2.063_908_9e-2;
+    p = p * z + 2.063_909e-2;
     p = p * z - 5.373_971_6e-2;
     p = p * z + 1.333_144_2e-1;
-    p = p * z - 3.333_328_2e-1;
+    p = p * z - 3.333_328e-1;
     let small = p * z * a + a;
     let large = 1.0 - 2.0 / (exp1(2.0 * a) + 1.0);
     // Computed for |x| and given x's sign: tanh(-0) is -0.
