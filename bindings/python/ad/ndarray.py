@@ -312,7 +312,7 @@ class NDArray:
     # ---------------------------------------------------------------- reductions
     def _reduce(self, fn, axis, keepdims):
         if axis is None:
-            axes = ()
+            return _call_new(fn, self._handle, None, 0, bool(keepdims))
         elif isinstance(axis, (tuple, list)):
             axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
         else:
