@@ -52,3 +52,25 @@ fn threaded_element_wise_ops_match_the_single_threaded_ones() {
         assert_eq!(one[2][i], one[0][i] * ys[i]);
     }
 }
+
+#[test]
+fn threaded_optimizer_updates_match_the_single_threaded_ones() {
+    use ops::optim::{adam_update, sgd_mom_update, Hyper};
+    let n = (1 << 17) + 3;
+    let run = |threads: usize| {
+        threads::set_num_threads(threads).unwrap();
+        ad::array::random::seed(5);
+        let w = NdArray::random_uniform(-1.0, 1.0, &[n], DType::F32).unwrap();
+        let g = NdArray::random_uniform(-1.0, 1.0, &[n], DType::F32).unwrap();
+        let (mom, m, v) = (NdArray::zeros(&[n], DType::F32).unwrap(), NdArray::zeros(&[n], DType::F32).unwrap(), NdArray::zeros(&[n], DType::F32).unwrap());
+        let h = Hyper { lr: 0.1, wd: 1e-4, rescale_grad: 0.5, clip_gradient: -1.0 };
+        for t in 1..=3 {
+            sgd_mom_update(&w, &g, &mom, 0.9, h).unwrap();
+            adam_update(&w, &g, &m, &v, 0.9, 0.999, 1e-8, t, h).unwrap();
+        }
+        [w, mom, m, v].map(|a| a.to_vec::<f32>())
+    };
+    let one = run(1);
+    assert!(run(2) == one, "2 threads differ from 1");
+    assert!(run(3) == one, "3 threads differ from 1");
+}

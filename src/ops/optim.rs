@@ -55,8 +55,8 @@ fn clip<T: Element>(x: T, bound: T) -> T {
 }
 
 /// Runs `f` over the elements of the weight (written), the gradient (read) and the `K`
-/// states (written), all of type T.
-fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], mut f: impl FnMut(&mut T, T, [&mut T; K])) {
+/// states (written), all of type T; large arrays in one chunk per thread.
+fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], f: impl Fn(&mut T, T, [&mut T; K]) + Sync) {
     // The gradient may share the weight's storage (w -= w): then read a copy, since the
     // storage is about to be locked for writing.
     let aliased = std::iter::once(weight).chain(states).any(|a| Arc::ptr_eq(&a.storage, &grad.storage));
@@ -69,7 +69,7 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
     let mut wg = weight.storage.write();
     let mut sg = states.map(|s| s.storage.write());
     let w = &mut T::slice_of_mut(&mut wg).expect("dtype checked")[weight.range()];
-    let mut ss: [&mut [T]; K] = {
+    let ss: [&mut [T]; K] = {
         let mut i = 0;
         sg.each_mut().map(|guard| {
             let r = states[i].range();
@@ -77,9 +77,20 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
             &mut T::slice_of_mut(guard).expect("dtype checked")[r]
         })
     };
-    for i in 0..w.len() {
-        f(&mut w[i], g[i], ss.each_mut().map(|s| &mut s[i]));
-    }
+    let n = w.len();
+    let threads = super::threads::num_threads();
+    let chunk = if n >= 1 << 16 && threads > 1 { n.div_ceil(threads) } else { n.max(1) };
+    let mut state_chunks = ss.map(|s| s.chunks_mut(chunk));
+    let parts: Vec<(&mut [T], &[T], [&mut [T]; K])> = w
+        .chunks_mut(chunk)
+        .zip(g.chunks(chunk))
+        .map(|(wc, gc)| (wc, gc, state_chunks.each_mut().map(|it| it.next().expect("states have the weight's length"))))
+        .collect();
+    super::threads::fork_join(parts, |(wc, gc, mut sc)| {
+        for i in 0..wc.len() {
+            f(&mut wc[i], gc[i], sc.each_mut().map(|s| &mut s[i]));
+        }
+    });
 }
 
 fn dispatch(weight: &NdArray, body_f32: impl FnOnce(), body_f64: impl FnOnce()) {
