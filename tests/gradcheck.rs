@@ -775,6 +775,7 @@ fn pick_and_softmax_cross_entropy_gradients() {
     let idx = labels(&[2.0, 0.0, 1.0, 2.0]);
     check_grad("pick axis 1", &[x.clone()], |a| ops::pick(&a[0], &idx, 1, false));
     check_grad("pick axis 1 keepdims", &[x.clone()], |a| ops::pick(&a[0], &idx, -1, true));
+    check_second("pick axis 1 keepdims, squared", &[x.clone()], |a| ops::square(&ops::pick(&a[0], &idx, -1, true)?));
     let idx0 = labels(&[3.0, 0.0, 1.0]);
     check_grad("pick axis 0", &[x.clone()], |a| ops::pick(&a[0], &idx0, 0, false));
     for sum in [false, true] {

@@ -8,6 +8,8 @@ use super::{add, compare_scalar, dot, exp, log, maximum_scalar, mean, minimum_sc
 use crate::array::shape::{broadcast_shapes, checked_size, normalize_axis};
 use crate::array::storage::{try_vec, with_slice};
 use crate::array::{fmt_shape, from_vec, DType, Element, NdArray};
+use std::sync::Arc;
+
 use crate::autograd::{is_training, record, Save};
 use crate::error::{bail, Result};
 
@@ -71,7 +73,7 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
         bail!(Shape, "pick: index of shape {} does not match {} with axis {} removed", fmt_shape(&index.shape), fmt_shape(&x.shape), axis);
     }
     let (outer, n, inner) = split_at_axis(&x.shape, ax);
-    let pos = positions(index, n, "index")?;
+    let pos: Arc<[usize]> = positions(index, n, "index")?.into();
     let guard = x.read();
     let out = with_slice!(&*guard, x.range(), |v: &[T]| {
         let mut out = try_vec(outer * inner)?;
@@ -85,23 +87,28 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
     drop(guard);
     let index = index.detach();
     let shape = x.shape.clone();
-    Ok(record("pick", &[x], out, Save::NOTHING, move |v| Ok(vec![Some(pick_grad(v.grad, &index, &shape, ax)?)])))
+    Ok(record("pick", &[x], out, Save::NOTHING, move |v| {
+        Ok(vec![Some(pick_grad(v.grad, &index, &pos, &shape, ax, keepdims)?)])
+    }))
 }
 
-/// The gradient of `pick`: `g` placed at the picked positions of zeros of `shape`.
-fn pick_grad(g: &NdArray, index: &NdArray, shape: &[usize], ax: usize) -> Result<NdArray> {
+/// The gradient of `pick`: `g` placed at the picked positions `pos` (validated by `pick`) of
+/// zeros of `shape`. Its own gradient picks again, so second derivatives pass through.
+fn pick_grad(g: &NdArray, index: &NdArray, pos: &Arc<[usize]>, shape: &[usize], ax: usize, keepdims: bool) -> Result<NdArray> {
     let (outer, n, inner) = split_at_axis(shape, ax);
-    let pos = positions(index, n, "index")?;
-    let gv = g.to_f64_vec();
-    let mut out = vec![0.0f64; checked_size(shape)?];
-    for o in 0..outer {
-        for i in 0..inner {
-            out[(o * n + pos[o * inner + i]) * inner + i] = gv[o * inner + i];
+    let guard = g.read();
+    let out = with_slice!(&*guard, g.range(), |gv: &[T]| {
+        let mut out = crate::array::storage::filled_vec(checked_size(shape)?, T::of(0.0))?;
+        for o in 0..outer {
+            for i in 0..inner {
+                out[(o * n + pos[o * inner + i]) * inner + i] = gv[o * inner + i];
+            }
         }
-    }
-    let out = super::astype(&NdArray::from_slice(&out, shape)?, g.dtype)?;
+        Ok::<_, crate::Error>(from_vec(out, shape))
+    })?;
+    drop(guard);
     let index = index.clone();
-    Ok(record("pick_grad", &[g], out, Save::NOTHING, move |v| Ok(vec![Some(pick(v.grad, &index, ax as i64, false)?)])))
+    Ok(record("pick_grad", &[g], out, Save::NOTHING, move |v| Ok(vec![Some(pick(v.grad, &index, ax as i64, keepdims)?)])))
 }
 
 /// Softmax cross-entropy of `logits` (N, C) against integer class `labels` (N,): the mean
