@@ -4,10 +4,10 @@ use std::ffi::c_void;
 
 use super::handles::{self, ad_array};
 use super::{
-    ad_status, boundary, dtype_arg, null_arg, out_arg, shape_arg, shape_text, slice_arg, write_out, FfiError,
+    ad_status, boundary, dtype_arg, null_arg, out_arg, shape_arg, slice_arg, write_out, FfiError,
     FfiResult,
 };
-use crate::array::{random, DType, NdArray};
+use crate::array::{fmt_shape, random, DType, NdArray};
 use crate::ops;
 
 /// Stores `array` as a new handle in `*out` (checked non-NULL by the caller).
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn ad_array_shape(array: *const ad_array, shape: *mut usiz
         if capacity < a.ndim() {
             return Err(FfiError::new(
                 ad_status::AD_ERR_BUFFER_TOO_SMALL,
-                format!("argument `capacity` is {}, but the shape {} has {} dimensions", capacity, shape_text(a.shape()), a.ndim()),
+                format!("argument `capacity` is {}, but the shape {} has {} dimensions", capacity, fmt_shape(a.shape()), a.ndim()),
             ));
         }
         if a.ndim() > 0 {
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
         if count != a.size() {
             return Err(FfiError::new(
                 ad_status::AD_ERR_SHAPE,
-                format!("argument `count` is {}, but the array of shape {} has {} elements", count, shape_text(a.shape()), a.size()),
+                format!("argument `count` is {}, but the array of shape {} has {} elements", count, fmt_shape(a.shape()), a.size()),
             ));
         }
         if count == 0 {

@@ -19,7 +19,6 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::array::shape::fmt_shape;
 use crate::array::DType;
 use crate::error::{Error, ErrorKind};
 
@@ -202,11 +201,6 @@ pub(crate) fn out_arg<T>(out: *mut T, name: &str) -> FfiResult<*mut T> {
     } else {
         Ok(out)
     }
-}
-
-/// Describes a shape in messages (re-exported for the submodules).
-pub(crate) fn shape_text(shape: &[usize]) -> String {
-    fmt_shape(shape)
 }
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed.

@@ -54,6 +54,9 @@ fn clip<T: Element>(x: T, bound: T) -> T {
     if bound < T::zero() { x } else if x > bound { bound } else if x < -bound { -bound } else { x }
 }
 
+/// One thread's share of an update: weight, gradient and state chunks.
+type Part<'a, T, const K: usize> = (&'a mut [T], &'a [T], [&'a mut [T]; K]);
+
 /// Runs `f` over the elements of the weight (written), the gradient (read) and the `K`
 /// states (written), all of type T; large arrays in one chunk per thread.
 fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], f: impl Fn(&mut T, T, [&mut T; K]) + Sync) {
@@ -81,7 +84,7 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
     let threads = super::threads::num_threads();
     let chunk = if n >= 1 << 16 && threads > 1 { n.div_ceil(threads) } else { n.max(1) };
     let mut state_chunks = ss.map(|s| s.chunks_mut(chunk));
-    let parts: Vec<(&mut [T], &[T], [&mut [T]; K])> = w
+    let parts: Vec<Part<'_, T, K>> = w
         .chunks_mut(chunk)
         .zip(g.chunks(chunk))
         .map(|(wc, gc)| (wc, gc, state_chunks.each_mut().map(|it| it.next().expect("states have the weight's length"))))
