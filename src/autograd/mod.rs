@@ -69,12 +69,13 @@ pub struct Vjp<'a> {
 impl Vjp<'_> {
     /// Input `i` as it was recorded (saved only by ops that declared `Save::INPUTS`).
     pub fn input(&self, i: usize) -> &NdArray {
-        &self.saved.inputs[i]
+        &self.saved.arrays[i].0
     }
 
     /// The op's output, with its place in the graph (saved only with `Save::OUTPUT`).
     pub fn output(&self) -> NdArray {
-        let out = self.saved.output.as_ref().expect("the op saved its output");
+        assert!(self.saved.has_output, "the op saved its output");
+        let out = &self.saved.arrays.last().expect("the op saved its output").0;
         NdArray { entry: Some(Edge::Node(self.node.clone())), ..out.clone() }
     }
 
@@ -105,25 +106,26 @@ impl Save {
 /// What backward releases when the graph is not retained.
 pub(crate) struct Saved {
     vjp: Box<VjpFn>,
-    inputs: SmallVec<[NdArray; 2]>,
-    /// Kept without its entry: the entry would point back at this node.
-    output: Option<NdArray>,
-    /// The storage versions of `inputs` then `output` when recorded: an in-place write since
-    /// then would make the vector-Jacobian product silently wrong.
-    versions: SmallVec<[u64; 3]>,
+    /// The inputs (when saved), then the output (when saved, without its entry: the entry
+    /// would point back at this node), each with its storage version when recorded: an
+    /// in-place write since then would make the vector-Jacobian product silently wrong.
+    /// A vector, not inline, keeps the node small for the many ops that save nothing.
+    arrays: Vec<(NdArray, u64)>,
+    has_output: bool,
 }
 
 impl Saved {
-    fn arrays(&self) -> impl Iterator<Item = &NdArray> {
-        self.inputs.iter().chain(self.output.iter())
-    }
-
     /// The first saved array written in place since it was recorded, with its versions.
     pub(crate) fn modified(&self) -> Option<(&NdArray, u64, u64)> {
-        self.arrays().zip(&self.versions).find_map(|(a, &v)| {
+        self.arrays.iter().find_map(|(a, v)| {
             let now = a.storage.version();
-            (now != v).then_some((a, v, now))
+            (now != *v).then_some((a, *v, now))
         })
+    }
+
+    /// The saved arrays' places in the graph.
+    fn entries(&self) -> impl Iterator<Item = &Edge> {
+        self.arrays.iter().filter_map(|(a, _)| a.entry.as_ref())
     }
 }
 
@@ -134,8 +136,8 @@ pub struct Node {
     pub(crate) out_shape: Shape,
     pub(crate) out_dtype: DType,
     saved: Mutex<Option<Saved>>,
-    /// The gradient buffer of an output marked with `retain_grad`.
-    retained: Mutex<Option<NdArray>>,
+    /// The gradient buffer of an output marked with `retain_grad` (boxed: rarely used).
+    retained: Mutex<Option<Box<NdArray>>>,
 }
 
 impl Node {
@@ -143,7 +145,7 @@ impl Node {
         self.saved.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn retained(&self) -> MutexGuard<'_, Option<NdArray>> {
+    pub(crate) fn retained(&self) -> MutexGuard<'_, Option<Box<NdArray>>> {
         self.retained.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -162,24 +164,32 @@ where
     if !should_record(inputs) {
         return out;
     }
-    let mut saved = Saved {
-        vjp: Box::new(vjp),
-        inputs: if save.inputs { inputs.iter().map(|a| (*a).clone()).collect() } else { SmallVec::new() },
-        output: if save.output { Some(out.detach()) } else { None },
-        versions: SmallVec::new(),
-    };
-    saved.versions = saved.arrays().map(|a| a.storage.version()).collect();
-    let node = Node {
+    let saves = if save.inputs { inputs.len() } else { 0 } + save.output as usize;
+    let mut arrays = Vec::with_capacity(saves);
+    if save.inputs {
+        arrays.extend(inputs.iter().map(|a| ((*a).clone(), a.storage.version())));
+    }
+    if save.output {
+        arrays.push((out.detach(), out.storage.version()));
+    }
+    // Built with pushes: SmallVec's collect from an iterator costs several times more here,
+    // and this is the per-op cost of every recorded op.
+    let mut edges = SmallVec::new();
+    let mut input_shapes = SmallVec::new();
+    for a in inputs {
+        edges.push(a.entry.clone());
+        input_shapes.push(Shape::from_slice(&a.shape));
+    }
+    let node = Arc::new(Node {
         op,
-        inputs: inputs.iter().map(|a| a.entry.clone()).collect(),
-        // Shapes copied as slices (SmallVec's generic clone is several times slower).
-        input_shapes: inputs.iter().map(|a| Shape::from_slice(&a.shape)).collect(),
+        inputs: edges,
+        input_shapes,
         out_shape: Shape::from_slice(&out.shape),
         out_dtype: out.dtype,
-        saved: Mutex::new(Some(saved)),
+        saved: Mutex::new(Some(Saved { vjp: Box::new(vjp), arrays, has_output: save.output })),
         retained: Mutex::new(None),
-    };
-    NdArray { entry: Some(Edge::Node(Arc::new(node))), ..out }
+    });
+    NdArray { entry: Some(Edge::Node(node)), ..out }
 }
 
 /// Marks `array` as a variable with a zero gradient buffer of its shape. Arrays recorded from
@@ -218,7 +228,7 @@ pub fn retain_grad(array: &NdArray) -> Result<()> {
         Some(Edge::Node(n)) => {
             let mut slot = n.retained();
             if slot.is_none() {
-                *slot = Some(NdArray::zeros(&n.out_shape, n.out_dtype)?);
+                *slot = Some(Box::new(NdArray::zeros(&n.out_shape, n.out_dtype)?));
             }
             Ok(())
         }
@@ -235,7 +245,7 @@ pub fn grad_of(array: &NdArray) -> Option<NdArray> {
     match &array.entry {
         Some(Edge::Var(v)) if v.req == GradReq::Null => None,
         Some(Edge::Var(v)) => Some(v.grad.clone()),
-        Some(Edge::Node(n)) => n.retained().clone(),
+        Some(Edge::Node(n)) => n.retained().as_deref().cloned(),
         None => None,
     }
 }
@@ -256,26 +266,21 @@ impl Drop for Node {
         // then the ordinary drop is shallow, and the stack below is not worth allocating.
         // An edge is freed with this node when every strong reference to it is held here.
         let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner());
-        let held: SmallVec<[&Edge; 4]> = self
-            .inputs
-            .iter()
-            .flatten()
-            .chain(saved.iter().flat_map(|s| s.inputs.iter()).filter_map(|a| a.entry.as_ref()))
-            .collect();
+        let held = || self.inputs.iter().flatten().chain(saved.iter().flat_map(|s| s.entries()));
         let same = |a: &Edge, b: &Edge| match (a, b) {
             (Edge::Node(x), Edge::Node(y)) => Arc::ptr_eq(x, y),
             (Edge::Var(x), Edge::Var(y)) => Arc::ptr_eq(x, y),
             _ => false,
         };
+        // A node holds a handful of edges: counting pairs beats collecting them.
         let freed_here = |e: &Edge| {
-            let here = held.iter().filter(|h| same(h, e)).count();
+            let here = held().filter(|h| same(h, e)).count();
             match e {
                 Edge::Node(n) => Arc::strong_count(n) <= here,
                 Edge::Var(v) => Arc::strong_count(v) <= here && v.history.is_some(),
             }
         };
-        let deep = held.iter().any(|e| freed_here(e));
-        drop(held);
+        let deep = held().any(freed_here);
         if !deep {
             return;
         }
@@ -304,7 +309,7 @@ impl Node {
         stack.extend(self.inputs.drain(..).flatten());
         let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(saved) = saved {
-            stack.extend(saved.inputs.into_iter().filter_map(|a| a.entry));
+            stack.extend(saved.arrays.into_iter().filter_map(|(a, _)| a.entry));
         }
     }
 }
