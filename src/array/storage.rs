@@ -75,8 +75,9 @@ pub fn extend_chunked<T: Sync, U: Send>(out: &mut Vec<U>, src: &[T], fill: impl 
     out.reserve(n);
     let len = out.len();
     let spare = &mut out.spare_capacity_mut()[..n];
-    let threads = crate::ops::threads::num_threads();
-    if n >= PARALLEL_MIN && threads > 1 {
+    // Small arrays never ask for the thread count: it is the per-op path.
+    let threads = if n >= PARALLEL_MIN { crate::ops::threads::num_threads() } else { 1 };
+    if threads > 1 {
         let chunk = n.div_ceil(threads);
         let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
         crate::ops::threads::fork_join(parts, |(s, o)| fill(s, o));

@@ -277,7 +277,7 @@ fn run(
         let input_grads = {
             let saved = node.saved();
             let saved = saved.as_ref().expect("checked before the pass");
-            (saved.vjp)(&Vjp { grad: &g, node, saved, needs: &needs })?
+            saved.vjp.call(&Vjp { grad: &g, node, saved, needs: &needs })?
         };
         for (i, gi) in input_grads.into_iter().enumerate() {
             let (Some(gi), true) = (gi, needs[i]) else { continue };

@@ -5,6 +5,7 @@
 
 mod backward;
 pub mod state;
+mod vjp_fn;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -12,6 +13,7 @@ pub use backward::{backward, grad};
 pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
 
 use smallvec::SmallVec;
+use vjp_fn::StoredVjp;
 
 use crate::array::{fmt_shape, DType, NdArray, Shape};
 use crate::error::{bail, Error, ErrorKind, Result};
@@ -105,7 +107,7 @@ impl Save {
 
 /// What backward releases when the graph is not retained.
 pub(crate) struct Saved {
-    vjp: Box<VjpFn>,
+    vjp: StoredVjp,
     /// The inputs (when saved), then the output (when saved, without its entry: the entry
     /// would point back at this node), each with its storage version when recorded: an
     /// in-place write since then would make the vector-Jacobian product silently wrong.
@@ -186,7 +188,7 @@ where
         input_shapes,
         out_shape: Shape::from_slice(&out.shape),
         out_dtype: out.dtype,
-        saved: Mutex::new(Some(Saved { vjp: Box::new(vjp), arrays, has_output: save.output })),
+        saved: Mutex::new(Some(Saved { vjp: StoredVjp::new(vjp), arrays, has_output: save.output })),
         retained: Mutex::new(None),
     });
     NdArray { entry: Some(Edge::Node(node)), ..out }
