@@ -31,7 +31,9 @@ fn exp1(x: f32) -> f32 {
     p = p * r + 0.5; // Cephes: 5.0000001201e-1, which is 0.5 in f32
     let y = p * r * r + r + 1.0;
     // Scale by 2^n in two steps, so that subnormal results and overflow to inf come out right.
-    let n = n as i32;
+    // n is an integer in [-151, 129]: adding 1.5·2^23 puts it in the low mantissa bits. (`as
+    // i32` must saturate and map NaN to 0, which the compiler does one lane at a time.)
+    let n = (n + 12_582_912.0).to_bits() as i32 - 0x4B40_0000;
     let n1 = n / 2;
     let v = y * pow2i(n1) * pow2i(n - n1);
     if x.is_nan() { x } else { v }
