@@ -23,7 +23,8 @@ def _find_library():
     return candidates[0]
 
 
-lib = ctypes.CDLL(_find_library())
+path = _find_library()
+lib = ctypes.CDLL(path)
 
 H = ctypes.c_void_p                      # ad_array *
 HP = ctypes.POINTER(ctypes.c_void_p)     # ad_array **

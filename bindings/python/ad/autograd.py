@@ -2,6 +2,7 @@
 and restore what they found on exit, also when the body raises."""
 import ctypes
 
+from . import _ext
 from ._lib import check, lib
 from .errors import ADValueError
 from .ndarray import NDArray, _GRAD_REQ
@@ -12,40 +13,13 @@ __all__ = [
 ]
 
 
-class _Scope:
-    """A `with` scope over a begin/end pair of the C API."""
-
-    def __init__(self, begin, end, *args):
-        self._begin, self._end, self._args = begin, end, args
-
-    def __enter__(self):
-        check(self._begin(*self._args))
-        return self
-
-    def __exit__(self, *exc):
-        check(self._end())
-        return False
-
-
-def record(train_mode=True):
-    """Records operations on arrays with gradients for `backward`; training mode is
-    `train_mode` inside."""
-    return _Scope(lib.ad_record_begin, lib.ad_record_end, bool(train_mode))
-
-
-def pause(train_mode=False):
-    """Stops recording inside a record scope; training mode is `train_mode` inside."""
-    return _Scope(lib.ad_pause_begin, lib.ad_pause_end, bool(train_mode))
-
-
-def train_mode():
-    """Training mode inside, recording unchanged."""
-    return _Scope(lib.ad_train_mode_begin, lib.ad_train_mode_end)
-
-
-def predict_mode():
-    """Prediction mode inside, recording unchanged."""
-    return _Scope(lib.ad_predict_mode_begin, lib.ad_predict_mode_end)
+# The scopes are C objects (ad._ext.Scope) whose __enter__ and __exit__ call the library's
+# begin and end functions: record(train_mode=True), pause(train_mode=False), train_mode(),
+# predict_mode().
+record = _ext.record
+pause = _ext.pause
+train_mode = _ext.train_mode
+predict_mode = _ext.predict_mode
 
 
 def is_recording():
@@ -78,7 +52,7 @@ def _handles(arrays, name):
     for i, a in enumerate(arrays):
         if not isinstance(a, NDArray):
             raise TypeError("%s[%d] must be an NDArray; got %s" % (name, i, type(a).__name__))
-    return (ctypes.c_void_p * max(len(arrays), 1))(*[a.handle.value for a in arrays])
+    return (ctypes.c_void_p * max(len(arrays), 1))(*[a._handle for a in arrays])
 
 
 def _head_grads(head_grads, n):
@@ -91,7 +65,7 @@ def _head_grads(head_grads, n):
     for i, g in enumerate(head_grads):
         if g is not None and not isinstance(g, NDArray):
             raise TypeError("head_grads[%d] must be an NDArray or None; got %s" % (i, type(g).__name__))
-    return (ctypes.c_void_p * n)(*[None if g is None else g.handle.value for g in head_grads])
+    return (ctypes.c_void_p * n)(*[None if g is None else g._handle for g in head_grads])
 
 
 def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
@@ -127,4 +101,4 @@ def mark_variables(variables, gradients, grad_reqs="write"):
     for v, g, req in zip(variables, gradients, reqs):
         if req not in _GRAD_REQ:
             raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (req,))
-        check(lib.ad_array_attach_grad_with(v.handle, g.handle, _GRAD_REQ[req]))
+        check(lib.ad_array_attach_grad_with(v._handle, g._handle, _GRAD_REQ[req]))

@@ -1,23 +1,23 @@
-"""NDArray: a handle on an array of the ad library, with MXNet's `nd.NDArray` behaviour."""
-import atexit
+"""NDArray: a handle on an array of the ad library, with MXNet's `nd.NDArray` behaviour.
+
+The handle lives in the C base class `ad._ext.ArrayBase`, which frees it with the object and
+implements the per-op path (arithmetic and comparisons with arrays and Python numbers, `shape`,
+`dtype`, `grad`, `asscalar`, argument-less `sum`/`mean`/`norm`, `backward()`); every other
+form of those calls runs the Python code registered at the end of this module."""
 import ctypes
 import numbers
-import threading
 
 import numpy as np
 
-from . import _lib
+from . import _ext, _lib
 from ._lib import check, int64s, lib, sizes
 from .context import cpu
-from .errors import ADIndexError, ADValueError
+from .errors import ADIndexError, ADValueError, raise_for_status
 
 FLOAT32, FLOAT64 = 0, 1
 _DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
 _CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64}
 _GRAD_REQ = {"null": 0, "write": 1, "add": 3}
-_CMP = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
-# The comparison `s <op> x` for a scalar s is `x <swapped op> s`.
-_SWAPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def dtype_code(dtype):
@@ -37,91 +37,28 @@ def _call_new(fn, *args):
     return NDArray(out)
 
 
-# Handles of collected arrays, freed in batches: one C call per 32 arrays instead of one each
-# (the per-call cost of ctypes is most of a small op's cost).
-_pending = []
-_pending_lock = threading.Lock()
-
-
-def _release(handle):
-    with _pending_lock:
-        _pending.append(handle)
-        if len(_pending) < 32:
-            return
-        batch = (ctypes.c_void_p * len(_pending))(*_pending)
-        _pending.clear()
-    lib.ad_array_free_many(batch, len(batch))
-
-
-@atexit.register
-def _release_all():
-    with _pending_lock:
-        batch = (ctypes.c_void_p * len(_pending))(*_pending)
-        _pending.clear()
-    if lib is not None and len(batch):
-        lib.ad_array_free_many(batch, len(batch))
-
-
 def _is_scalar(x):
     return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
 
 
-def _arith(fn, scalar_fn):
-    """An arithmetic operator: `fn` with an array operand (None for reflected operators, which
-    Python calls only for a non-array left operand), `scalar_fn` with a number. Plain ints and
-    floats take a short path: these operators are the per-op cost of a Python loop."""
-    byref, c_void_p = ctypes.byref, ctypes.c_void_p
-
-    def op(self, other):
-        kind = type(other)
-        if kind is float or kind is int:
-            out = c_void_p()
-            status = scalar_fn(self._handle, other, byref(out))
-        elif kind is NDArray and fn is not None:
-            out = c_void_p()
-            status = fn(self._handle, other._handle, byref(out))
-        elif fn is None:
-            return self._rscalar(other, scalar_fn)
-        else:
-            return self._binary(other, fn, scalar_fn)
-        if status:
-            check(status)
-        return NDArray(out)
-    return op
-
-
-class NDArray:
+class NDArray(_ext.ArrayBase):
     """An n-dimensional array. Arithmetic broadcasts like NumPy; inside `autograd.record()`
-    operations on arrays with `attach_grad` are recorded for `backward`."""
+    operations on arrays with `attach_grad` are recorded for `backward`.
 
-    __slots__ = ("_handle", "_shape", "__weakref__")
+    `NDArray(handle)` takes ownership of a library handle (an int or ctypes.c_void_p) and
+    frees it with the object. `shape`, `dtype`, `grad`, `asscalar`, the arithmetic and
+    comparison operators, and `sum`/`mean`/`norm`/`backward` come from `ad._ext.ArrayBase`."""
+
+    # weak references are supported by the base class
+    __slots__ = ()
     # Take precedence over numpy in mixed expressions (np.float32(2) * x).
     __array_priority__ = 1000.0
-
-    def __init__(self, handle):
-        self._handle = handle
-        self._shape = None
-
-    def __del__(self):
-        handle = getattr(self, "_handle", None)
-        if handle is not None and handle.value and lib is not None:
-            _release(handle.value)
-            self._handle = None
 
     # ---------------------------------------------------------------- properties
     @property
     def handle(self):
-        return self._handle
-
-    @property
-    def shape(self):
-        if self._shape is None:
-            n = ctypes.c_size_t()
-            check(lib.ad_array_ndim(self._handle, ctypes.byref(n)))
-            dims = (ctypes.c_size_t * max(n.value, 1))()
-            check(lib.ad_array_shape(self._handle, dims, n.value))
-            self._shape = tuple(dims[i] for i in range(n.value))
-        return self._shape
+        """The library's handle, as a ctypes.c_void_p (`_handle` is the same as an int)."""
+        return ctypes.c_void_p(self._handle)
 
     @property
     def ndim(self):
@@ -133,12 +70,6 @@ class NDArray:
         for d in self.shape:
             n *= d
         return n
-
-    @property
-    def dtype(self):
-        code = ctypes.c_uint32()
-        check(lib.ad_array_dtype(self._handle, ctypes.byref(code)))
-        return _CODE_TYPE[code.value]
 
     @property
     def context(self):
@@ -154,12 +85,6 @@ class NDArray:
     def T(self):
         return self.transpose()
 
-    @property
-    def grad(self):
-        out = ctypes.c_void_p()
-        check(lib.ad_array_grad(self._handle, ctypes.byref(out)))
-        return NDArray(out) if out.value else None
-
     # ---------------------------------------------------------------- data
     def asnumpy(self):
         a = np.empty(self.shape, dtype=self.dtype)
@@ -169,11 +94,6 @@ class NDArray:
     def __array__(self, dtype=None):
         a = self.asnumpy()
         return a if dtype is None else a.astype(dtype, copy=False)
-
-    def asscalar(self):
-        value = ctypes.c_double()
-        check(lib.ad_array_asscalar(self._handle, ctypes.byref(value)))
-        return self.dtype(value.value)
 
     def __float__(self):
         return float(self.asscalar())
@@ -206,9 +126,6 @@ class NDArray:
         return buf.value.decode()
 
     __str__ = __repr__
-
-    def __hash__(self):
-        return id(self)
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape, **kwargs):
@@ -319,22 +236,11 @@ class NDArray:
             axes = (axis,)
         return _call_new(fn, self._handle, int64s(axes, "axis"), len(axes), bool(keepdims))
 
-    def sum(self, axis=None, keepdims=False, **kwargs):
-        return self._reduce(lib.ad_sum, kwargs.get("axes", axis), keepdims)
-
-    def mean(self, axis=None, keepdims=False, **kwargs):
-        return self._reduce(lib.ad_mean, kwargs.get("axes", axis), keepdims)
-
     def max(self, axis=None, keepdims=False, **kwargs):
         return self._reduce(lib.ad_max, kwargs.get("axes", axis), keepdims)
 
     def min(self, axis=None, keepdims=False, **kwargs):
         return self._reduce(lib.ad_min, kwargs.get("axes", axis), keepdims)
-
-    def norm(self, ord=2, axis=None, keepdims=False):
-        if ord != 2:
-            raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
-        return self._reduce(lib.ad_norm, axis, keepdims)
 
     # ---------------------------------------------------------------- autograd
     def attach_grad(self, grad_req="write", stype=None):
@@ -345,10 +251,6 @@ class NDArray:
     def retain_grad(self):
         """Fill this intermediate's `.grad` in backward while gradients flow on through it."""
         check(lib.ad_array_retain_grad(self._handle))
-
-    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
-        from .autograd import backward
-        backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
     # ---------------------------------------------------------------- indexing
     def _index(self, key):
@@ -412,20 +314,10 @@ class NDArray:
             return _call_new(scalar_fn, self._handle, float(other))
         return NotImplemented
 
-    __add__ = _arith(lib.ad_add, lib.ad_add_scalar)
-    __sub__ = _arith(lib.ad_sub, lib.ad_sub_scalar)
-    __mul__ = _arith(lib.ad_mul, lib.ad_mul_scalar)
-    __truediv__ = _arith(lib.ad_div, lib.ad_div_scalar)
-    __pow__ = _arith(lib.ad_pow, lib.ad_pow_scalar)
-    __radd__ = _arith(None, lib.ad_add_scalar)
-    __rsub__ = _arith(None, lib.ad_rsub_scalar)
-    __rmul__ = _arith(None, lib.ad_mul_scalar)
-    __rtruediv__ = _arith(None, lib.ad_rdiv_scalar)
-    __rpow__ = _arith(None, lib.ad_rpow_scalar)
-    __div__, __rdiv__ = __truediv__, __rtruediv__
-
-    def __neg__(self):
-        return _call_new(lib.ad_neg, self._handle)
+    # MXNet's Python 2 names
+    __div__ = _ext.ArrayBase.__truediv__
+    __rdiv__ = _ext.ArrayBase.__rtruediv__
+    __idiv__ = _ext.ArrayBase.__itruediv__
 
     def __pos__(self):
         return self
@@ -433,53 +325,14 @@ class NDArray:
     def __abs__(self):
         return _call_new(lib.ad_abs, self._handle)
 
-    def _compare(self, other, op):
+    def _compare(self, other, code):
         if isinstance(other, NDArray):
-            return _call_new(lib.ad_compare, self._handle, other._handle, _CMP[op])
+            return _call_new(lib.ad_compare, self._handle, other._handle, code)
         if _is_scalar(other):
-            return _call_new(lib.ad_compare_scalar, self._handle, float(other), _CMP[op])
+            return _call_new(lib.ad_compare_scalar, self._handle, float(other), code)
         if isinstance(other, (np.ndarray, list, tuple)):
-            return self._compare(array(other, dtype=self.dtype), op)
+            return self._compare(array(other, dtype=self.dtype), code)
         return NotImplemented
-
-    def __eq__(self, o):
-        return self._compare(o, "==")
-
-    def __ne__(self, o):
-        return self._compare(o, "!=")
-
-    def __lt__(self, o):
-        return self._compare(o, "<")
-
-    def __le__(self, o):
-        return self._compare(o, "<=")
-
-    def __gt__(self, o):
-        return self._compare(o, ">")
-
-    def __ge__(self, o):
-        return self._compare(o, ">=")
-
-    # In place, as in MXNet: the array's own data changes (`w -= lr * w.grad`).
-    def _inplace(self, result):
-        if result is NotImplemented:
-            return result
-        check(lib.ad_array_write_slice(self._handle, None, 0, result._handle))
-        return self
-
-    def __iadd__(self, o):
-        return self._inplace(self.__add__(o))
-
-    def __isub__(self, o):
-        return self._inplace(self.__sub__(o))
-
-    def __imul__(self, o):
-        return self._inplace(self.__mul__(o))
-
-    def __itruediv__(self, o):
-        return self._inplace(self.__truediv__(o))
-
-    __idiv__ = __itruediv__
 
 
 def array(source, ctx=None, dtype=None):
@@ -494,3 +347,43 @@ def array(source, ctx=None, dtype=None):
     code = dtype_code(dtype)
     a = np.array(source, dtype=_CODE_TYPE[code], order="C")
     return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)
+
+
+# ---------------------------------------------------------------- the C part's other forms
+def _sum(self, axis=None, keepdims=False, **kwargs):
+    return self._reduce(lib.ad_sum, kwargs.get("axes", axis), keepdims)
+
+
+def _mean(self, axis=None, keepdims=False, **kwargs):
+    return self._reduce(lib.ad_mean, kwargs.get("axes", axis), keepdims)
+
+
+def _norm(self, ord=2, axis=None, keepdims=False):
+    if ord != 2:
+        raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
+    return self._reduce(lib.ad_norm, axis, keepdims)
+
+
+def _backward(self, out_grad=None, retain_graph=False, train_mode=True):
+    from .autograd import backward
+    backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+
+def _operator_forms():
+    """The Python code for operands the C slots leave alone (numpy scalars and arrays, lists,
+    bools): `x <op> other` and the reflected `other <op> x`, keyed by the operator's name."""
+    forms = {}
+    for name, fn, scalar_fn, rscalar_fn in (
+            ("add", lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar),
+            ("sub", lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar),
+            ("mul", lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar),
+            ("truediv", lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar),
+            ("pow", lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar)):
+        forms[name] = lambda self, other, fn=fn, s=scalar_fn: self._binary(other, fn, s)
+        forms["r" + name] = lambda self, other, s=rscalar_fn: self._rscalar(other, s)
+    return forms
+
+
+_ext.register(NDArray, raise_for_status, np.float32, np.float64,
+              dict(_operator_forms(), compare=NDArray._compare, sum=_sum, mean=_mean, norm=_norm,
+                   backward=_backward))

@@ -67,7 +67,7 @@ def ones_like(x, dtype=None):
 def _array_arg(x, name):
     if not isinstance(x, NDArray):
         raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
-    return x.handle
+    return x._handle
 
 
 def _unary(fn):
@@ -99,11 +99,11 @@ negative = _unary(lib.ad_neg)
 def _binary(fn, scalar_fn, rscalar_fn, python_fn):
     def op(lhs, rhs, out=None):
         if isinstance(lhs, NDArray) and isinstance(rhs, NDArray):
-            result = _call_new(fn, lhs.handle, rhs.handle)
+            result = _call_new(fn, lhs._handle, rhs._handle)
         elif isinstance(lhs, NDArray) and _is_scalar(rhs):
-            result = _call_new(scalar_fn, lhs.handle, float(rhs))
+            result = _call_new(scalar_fn, lhs._handle, float(rhs))
         elif _is_scalar(lhs) and isinstance(rhs, NDArray):
-            result = _call_new(rscalar_fn, rhs.handle, float(lhs))
+            result = _call_new(rscalar_fn, rhs._handle, float(lhs))
         elif _is_scalar(lhs) and _is_scalar(rhs):
             return python_fn(lhs, rhs)  # as MXNet: two numbers give a number
         else:

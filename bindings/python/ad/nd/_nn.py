@@ -17,7 +17,7 @@ __all__ = [
 def _h(x, name):
     if not isinstance(x, NDArray):
         raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
-    return x.handle
+    return x._handle
 
 
 def _into(out, result):
@@ -94,7 +94,7 @@ Flatten = flatten
 
 
 def _handle_list(arrays):
-    return (ctypes.c_void_p * max(len(arrays), 1))(*[_h(a, "data[%d]" % i).value for i, a in enumerate(arrays)])
+    return (ctypes.c_void_p * max(len(arrays), 1))(*[_h(a, "data[%d]" % i) for i, a in enumerate(arrays)])
 
 
 def concat(*data, dim=1, out=None, **kwargs):

@@ -1,0 +1,835 @@
+/*
+ * ad._ext: the per-op path of the Python binding, in C.
+ *
+ * Through ctypes a small op costs about 2 us, most of it argument conversion and Python-level
+ * wrapper code; the library itself needs about 0.3 us. This module holds the array handle in
+ * a C base type (`ArrayBase`, which `ad.ndarray.NDArray` subclasses) and implements the hot
+ * paths on it: arithmetic and comparisons with arrays and Python numbers, `asscalar`,
+ * `shape`, `dtype`, `grad`, `sum()`/`mean()`/`norm()` without arguments, `backward()` with
+ * its defaults, and the autograd scopes. Every other form (numpy operands, axis arguments,
+ * ...) calls the Python code registered with `register`, so behaviour does not depend on
+ * which path runs.
+ *
+ * The library is not linked at build time: its functions are looked up with dlsym in the
+ * copy that ad._lib has already loaded, so the extension and ctypes share one library (and
+ * one set of handles).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dlfcn.h>
+
+#include "ad.h"
+
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_Vectorcall _PyObject_Vectorcall
+#endif
+
+/* ------------------------------------------------------------------ library functions */
+
+#define BINARY (const ad_array *, const ad_array *, ad_array **)
+#define SCALAR (const ad_array *, double, ad_array **)
+#define REDUCE (const ad_array *, const int64_t *, size_t, bool, ad_array **)
+
+/* Every library function the module calls: return type, name, parameter types. */
+#define AD_FUNCTIONS(X)                                                                    \
+    X(const char *, ad_last_error, (void))                                                 \
+    X(ad_status, ad_array_free, (ad_array *))                                              \
+    X(ad_status, ad_array_ndim, (const ad_array *, size_t *))                              \
+    X(ad_status, ad_array_shape, (const ad_array *, size_t *, size_t))                     \
+    X(ad_status, ad_array_dtype, (const ad_array *, uint32_t *))                           \
+    X(ad_status, ad_array_asscalar, (const ad_array *, double *))                          \
+    X(ad_status, ad_array_grad, (const ad_array *, ad_array **))                           \
+    X(ad_status, ad_array_write_slice, (ad_array *, const ad_index *, size_t, const ad_array *)) \
+    X(ad_status, ad_backward_ex,                                                           \
+      (const ad_array *const *, const ad_array *const *, size_t, bool, bool))              \
+    X(ad_status, ad_record_begin, (bool))                                                  \
+    X(ad_status, ad_record_end, (void))                                                    \
+    X(ad_status, ad_pause_begin, (bool))                                                   \
+    X(ad_status, ad_pause_end, (void))                                                     \
+    X(ad_status, ad_train_mode_begin, (void))                                              \
+    X(ad_status, ad_train_mode_end, (void))                                                \
+    X(ad_status, ad_predict_mode_begin, (void))                                            \
+    X(ad_status, ad_predict_mode_end, (void))                                              \
+    X(ad_status, ad_add, BINARY)                                                           \
+    X(ad_status, ad_sub, BINARY)                                                           \
+    X(ad_status, ad_mul, BINARY)                                                           \
+    X(ad_status, ad_div, BINARY)                                                           \
+    X(ad_status, ad_pow, BINARY)                                                           \
+    X(ad_status, ad_add_scalar, SCALAR)                                                    \
+    X(ad_status, ad_sub_scalar, SCALAR)                                                    \
+    X(ad_status, ad_rsub_scalar, SCALAR)                                                   \
+    X(ad_status, ad_mul_scalar, SCALAR)                                                    \
+    X(ad_status, ad_div_scalar, SCALAR)                                                    \
+    X(ad_status, ad_rdiv_scalar, SCALAR)                                                   \
+    X(ad_status, ad_pow_scalar, SCALAR)                                                    \
+    X(ad_status, ad_rpow_scalar, SCALAR)                                                   \
+    X(ad_status, ad_neg, (const ad_array *, ad_array **))                                  \
+    X(ad_status, ad_compare, (const ad_array *, const ad_array *, uint32_t, ad_array **))  \
+    X(ad_status, ad_compare_scalar, (const ad_array *, double, uint32_t, ad_array **))     \
+    X(ad_status, ad_sum, REDUCE)                                                           \
+    X(ad_status, ad_mean, REDUCE)                                                          \
+    X(ad_status, ad_norm, REDUCE)
+
+#define DECLARE(ret, name, params) static ret(*p_##name) params;
+AD_FUNCTIONS(DECLARE)
+
+/* Looks the functions up in the library at `path`. The unevaluated assignment checks each
+   pointer's type against the prototype in ad.h without referencing the symbol. */
+static int resolve(const char *path)
+{
+    void *lib = NULL;
+#ifdef RTLD_NOLOAD
+    lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+#endif
+    if (lib == NULL)
+        lib = dlopen(path, RTLD_NOW);
+    if (lib == NULL) {
+        PyErr_Format(PyExc_ImportError, "ad._ext: cannot open the library %s: %s", path, dlerror());
+        return -1;
+    }
+#define RESOLVE(ret, name, params)                                                          \
+    (void)sizeof(p_##name = name);                                                         \
+    *(void **)(&p_##name) = dlsym(lib, #name);                                             \
+    if (p_##name == NULL) {                                                                \
+        PyErr_Format(PyExc_ImportError, "ad._ext: the library %s has no symbol %s", path, #name); \
+        return -1;                                                                         \
+    }
+    AD_FUNCTIONS(RESOLVE)
+    /* The library stays loaded for the life of the process (ad._lib holds it too). */
+    return 0;
+}
+
+/* ------------------------------------------------------------------ registered Python objects */
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, N_OPS };
+static const char *const op_names[N_OPS] = {"add", "sub", "mul", "truediv", "pow"};
+static const char *const rop_names[N_OPS] = {"radd", "rsub", "rmul", "rtruediv", "rpow"};
+
+typedef ad_status (*binary_fn) BINARY;
+typedef ad_status (*scalar_fn) SCALAR;
+typedef ad_status (*reduce_fn) REDUCE;
+static binary_fn op_binary[N_OPS];
+static scalar_fn op_scalar[N_OPS], op_rscalar[N_OPS];  /* x <op> s, s <op> x */
+
+enum { M_SUM, M_MEAN, M_NORM, M_BACKWARD, N_METHODS };
+static const char *const method_names[N_METHODS] = {"sum", "mean", "norm", "backward"};
+
+static PyTypeObject ArrayType;
+static PyTypeObject *result_type = &ArrayType;   /* NDArray once registered */
+static PyObject *raise_for_status;               /* ad.errors.raise_for_status */
+static PyObject *np_scalar[2];                   /* numpy.float32, numpy.float64 */
+static PyObject *slow_op[N_OPS], *slow_rop[N_OPS], *slow_compare, *slow_method[N_METHODS];
+
+/* Raises the exception for a failed call (ad.errors.raise_for_status with this thread's
+   message from the library). Call it right after the failed call. Returns NULL. */
+static PyObject *raise_status(ad_status status)
+{
+    const char *message = p_ad_last_error();
+    PyObject *text, *r;
+    if (raise_for_status == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "ad._ext is not registered; %s", message);
+    text = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace");
+    if (text == NULL)
+        return NULL;
+    r = PyObject_CallFunction(raise_for_status, "iO", (int)status, text);
+    Py_DECREF(text);
+    Py_XDECREF(r);
+    if (!PyErr_Occurred())
+        PyErr_Format(PyExc_SystemError, "raise_for_status returned for status %d", (int)status);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ ArrayBase */
+
+typedef struct {
+    PyObject_HEAD
+    ad_array *handle;   /* owned: freed with the object; NULL when none */
+    int dtype;          /* ad_dtype of the handle, or -1 until asked */
+    PyObject *shape;    /* tuple, cached on first use (a handle's shape never changes) */
+    PyObject *weakrefs;
+} ArrayObject;
+
+#define IS_ARRAY(o) PyObject_TypeCheck((o), &ArrayType)
+#define HANDLE(o) (((ArrayObject *)(o))->handle)
+
+/* A new NDArray owning `handle` (freed here if the object cannot be made). */
+static PyObject *wrap(ad_array *handle, int dtype)
+{
+    ArrayObject *o = (ArrayObject *)result_type->tp_alloc(result_type, 0);
+    if (o == NULL) {
+        p_ad_array_free(handle);
+        return NULL;
+    }
+    o->handle = handle;
+    o->dtype = dtype;
+    return (PyObject *)o;
+}
+
+/* The result of a call that makes one array: the new NDArray, or the exception. */
+static PyObject *result(ad_status status, ad_array *out, int dtype)
+{
+    return status ? raise_status(status) : wrap(out, dtype);
+}
+
+/* `status = call` with the GIL released, as ctypes calls the library: an op on a large array
+   does not hold up the process's other Python threads. The operands stay alive: the caller
+   holds references to their objects. */
+#define UNLOCKED(status, call)                       \
+    do {                                             \
+        PyThreadState *state_ = PyEval_SaveThread(); \
+        (status) = (call);                           \
+        PyEval_RestoreThread(state_);                \
+    } while (0)
+
+static int dtype_of(ArrayObject *self)
+{
+    if (self->dtype < 0) {
+        uint32_t code;
+        ad_status status = p_ad_array_dtype(self->handle, &code);
+        if (status) {
+            raise_status(status);
+            return -1;
+        }
+        if (code > AD_FLOAT64) {
+            PyErr_Format(PyExc_ValueError, "unknown dtype code %u", (unsigned)code);
+            return -1;
+        }
+        self->dtype = (int)code;
+    }
+    return self->dtype;
+}
+
+/* Sets the handle from None, an int or a ctypes.c_void_p. The object takes ownership; a
+   handle it held before is not freed (`x._handle = None` disowns). */
+static int set_handle(ArrayObject *self, PyObject *value)
+{
+    void *handle = NULL;
+    PyObject *inner = NULL;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "an NDArray's handle cannot be deleted");
+        return -1;
+    }
+    if (!PyLong_Check(value) && value != Py_None) {
+        /* a ctypes.c_void_p: its value is an int or None */
+        inner = PyObject_GetAttrString(value, "value");
+        if (inner == NULL || !(PyLong_Check(inner) || inner == Py_None)) {
+            Py_XDECREF(inner);
+            PyErr_Format(PyExc_TypeError, "an NDArray handle is an int, a ctypes.c_void_p or None; got %s",
+                         Py_TYPE(value)->tp_name);
+            return -1;
+        }
+        value = inner;
+    }
+    if (value != Py_None) {
+        handle = PyLong_AsVoidPtr(value);
+        if (handle == NULL && PyErr_Occurred()) {
+            Py_XDECREF(inner);
+            return -1;
+        }
+    }
+    Py_XDECREF(inner);
+    self->handle = (ad_array *)handle;
+    self->dtype = -1;
+    Py_CLEAR(self->shape);
+    return 0;
+}
+
+static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    ArrayObject *self = (ArrayObject *)type->tp_alloc(type, 0);
+    if (self != NULL)
+        self->dtype = -1;
+    return (PyObject *)self;
+}
+
+static int array_init(ArrayObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *keywords[] = {"handle", NULL};
+    PyObject *handle;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:NDArray", keywords, &handle))
+        return -1;
+    return set_handle(self, handle);
+}
+
+static void array_dealloc(ArrayObject *self)
+{
+    if (self->weakrefs != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    if (self->handle != NULL)
+        p_ad_array_free(self->handle);   /* fails only for a handle that was never valid */
+    Py_CLEAR(self->shape);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_hash_t array_hash(PyObject *self)
+{
+    /* identity, as object.__hash__ */
+    size_t p = (size_t)self;
+    Py_hash_t h = (Py_hash_t)((p >> 4) | (p << (8 * sizeof(size_t) - 4)));
+    return h == -1 ? -2 : h;
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+/* 1 and *value for a Python int or float (exactly those types), 0 for anything else, -1 on
+   error (an int too large for a double). */
+static int as_number(PyObject *o, double *value)
+{
+    if (PyFloat_CheckExact(o)) {
+        *value = PyFloat_AS_DOUBLE(o);
+        return 1;
+    }
+    if (PyLong_CheckExact(o)) {
+        *value = PyLong_AsDouble(o);
+        return (*value == -1.0 && PyErr_Occurred()) ? -1 : 1;
+    }
+    return 0;
+}
+
+/* `a <op> b` where a or b is an array: Python calls the slot for both `x + y` and the
+   reflected `2 + x`. Operands other than arrays, ints and floats go to the Python code. */
+static PyObject *binary(PyObject *a, PyObject *b, int op)
+{
+    ad_array *out = NULL;
+    ad_status status;
+    double s;
+    int k;
+    if (IS_ARRAY(a)) {
+        ArrayObject *x = (ArrayObject *)a;
+        if (IS_ARRAY(b)) {
+            UNLOCKED(status, op_binary[op](x->handle, HANDLE(b), &out));
+            return result(status, out, x->dtype);
+        }
+        if ((k = as_number(b, &s)) > 0) {
+            UNLOCKED(status, op_scalar[op](x->handle, s, &out));
+            return result(status, out, x->dtype);
+        }
+        if (k < 0)
+            return NULL;
+        if (slow_op[op] == NULL)
+            Py_RETURN_NOTIMPLEMENTED;
+        return PyObject_CallFunctionObjArgs(slow_op[op], a, b, NULL);
+    }
+    if (!IS_ARRAY(b))
+        Py_RETURN_NOTIMPLEMENTED;
+    if ((k = as_number(a, &s)) > 0) {
+        UNLOCKED(status, op_rscalar[op](HANDLE(b), s, &out));
+        return result(status, out, ((ArrayObject *)b)->dtype);
+    }
+    if (k < 0)
+        return NULL;
+    if (slow_rop[op] == NULL)
+        Py_RETURN_NOTIMPLEMENTED;
+    return PyObject_CallFunctionObjArgs(slow_rop[op], b, a, NULL);
+}
+
+/* In place, as in MXNet: the result is written into the array's own data, so views and
+   gradient handles sharing it see the change (`w -= lr * w.grad`). */
+static PyObject *inplace(PyObject *a, PyObject *b, int op)
+{
+    PyObject *r;
+    ad_status status;
+    if (!IS_ARRAY(a))
+        Py_RETURN_NOTIMPLEMENTED;
+    r = binary(a, b, op);
+    if (r == NULL || r == Py_NotImplemented)
+        return r;
+    if (!IS_ARRAY(r)) {
+        PyErr_Format(PyExc_TypeError, "in-place %s: the result is a %s, not an NDArray", op_names[op],
+                     Py_TYPE(r)->tp_name);
+        Py_DECREF(r);
+        return NULL;
+    }
+    UNLOCKED(status, p_ad_array_write_slice(HANDLE(a), NULL, 0, HANDLE(r)));
+    if (status) {
+        raise_status(status);
+        Py_DECREF(r);
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_INCREF(a);
+    return a;
+}
+
+#define NUMBER_SLOTS(name, OP)                                                              \
+    static PyObject *nb_##name(PyObject *a, PyObject *b) { return binary(a, b, OP); }       \
+    static PyObject *nb_inplace_##name(PyObject *a, PyObject *b) { return inplace(a, b, OP); }
+NUMBER_SLOTS(add, OP_ADD)
+NUMBER_SLOTS(sub, OP_SUB)
+NUMBER_SLOTS(mul, OP_MUL)
+NUMBER_SLOTS(div, OP_DIV)
+
+static PyObject *nb_pow(PyObject *a, PyObject *b, PyObject *mod)
+{
+    if (mod != Py_None)
+        Py_RETURN_NOTIMPLEMENTED;
+    return binary(a, b, OP_POW);
+}
+
+static PyObject *nb_neg(PyObject *a)
+{
+    ad_array *out = NULL;
+    ad_status status;
+    UNLOCKED(status, p_ad_neg(HANDLE(a), &out));
+    return result(status, out, ((ArrayObject *)a)->dtype);
+}
+
+static PyNumberMethods array_as_number = {
+    .nb_add = nb_add,
+    .nb_subtract = nb_sub,
+    .nb_multiply = nb_mul,
+    .nb_true_divide = nb_div,
+    .nb_power = nb_pow,
+    .nb_negative = nb_neg,
+    .nb_inplace_add = nb_inplace_add,
+    .nb_inplace_subtract = nb_inplace_sub,
+    .nb_inplace_multiply = nb_inplace_mul,
+    .nb_inplace_true_divide = nb_inplace_div,
+};
+
+static PyObject *array_richcompare(PyObject *a, PyObject *b, int op)
+{
+    /* Python's Py_LT..Py_GE to ad_cmp */
+    static const uint32_t codes[6] = {AD_CMP_LT, AD_CMP_LE, AD_CMP_EQ, AD_CMP_NE, AD_CMP_GT, AD_CMP_GE};
+    ad_array *out = NULL;
+    ad_status status;
+    double s;
+    int k;
+    if (!IS_ARRAY(a) || op < 0 || op > 5)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (IS_ARRAY(b)) {
+        UNLOCKED(status, p_ad_compare(HANDLE(a), HANDLE(b), codes[op], &out));
+        return result(status, out, ((ArrayObject *)a)->dtype);
+    }
+    if ((k = as_number(b, &s)) > 0) {
+        UNLOCKED(status, p_ad_compare_scalar(HANDLE(a), s, codes[op], &out));
+        return result(status, out, ((ArrayObject *)a)->dtype);
+    }
+    if (k < 0)
+        return NULL;
+    if (slow_compare == NULL)
+        Py_RETURN_NOTIMPLEMENTED;
+    {
+        PyObject *code = PyLong_FromUnsignedLong(codes[op]), *r;
+        if (code == NULL)
+            return NULL;
+        r = PyObject_CallFunctionObjArgs(slow_compare, a, b, code, NULL);
+        Py_DECREF(code);
+        return r;
+    }
+}
+
+/* ---------------------------------------------------------------- methods */
+
+/* Calls the registered Python method with self and the arguments as given. */
+static PyObject *call_slow(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    PyObject *small[8], **stack = small, *r;
+    Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    if (slow_method[method] == NULL)
+        return PyErr_Format(PyExc_TypeError, "%s() takes no arguments before ad._ext is registered",
+                            method_names[method]);
+    if (n + 1 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
+        stack = PyMem_New(PyObject *, n + 1);
+        if (stack == NULL)
+            return PyErr_NoMemory();
+    }
+    stack[0] = self;
+    if (n > 0)
+        memcpy(stack + 1, args, (size_t)n * sizeof(PyObject *));
+    r = PyObject_Vectorcall(slow_method[method], stack, (size_t)nargs + 1, kwnames);
+    if (stack != small)
+        PyMem_Free(stack);
+    return r;
+}
+
+/* A reduction over all axes for the call without arguments; the Python method otherwise. */
+static PyObject *reduce(int method, reduce_fn fn, PyObject *self, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames)
+{
+    ad_array *out = NULL;
+    ad_status status;
+    if (nargs != 0 || kwnames != NULL)
+        return call_slow(method, self, args, nargs, kwnames);
+    UNLOCKED(status, fn(HANDLE(self), NULL, 0, false, &out));
+    return result(status, out, ((ArrayObject *)self)->dtype);
+}
+
+static PyObject *array_sum(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return reduce(M_SUM, p_ad_sum, self, args, nargs, kwnames);
+}
+
+static PyObject *array_mean(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return reduce(M_MEAN, p_ad_mean, self, args, nargs, kwnames);
+}
+
+static PyObject *array_norm(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return reduce(M_NORM, p_ad_norm, self, args, nargs, kwnames);
+}
+
+static PyObject *array_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    const ad_array *heads[1];
+    ad_status status;
+    if (nargs != 0 || kwnames != NULL)
+        return call_slow(M_BACKWARD, self, args, nargs, kwnames);
+    heads[0] = HANDLE(self);
+    UNLOCKED(status, p_ad_backward_ex(heads, NULL, 1, false, true));
+    if (status)
+        return raise_status(status);
+    Py_RETURN_NONE;
+}
+
+static PyObject *array_asscalar(ArrayObject *self, PyObject *unused)
+{
+    double value;
+    int dtype;
+    PyObject *f, *r;
+    ad_status status = p_ad_array_asscalar(self->handle, &value);
+    if (status)
+        return raise_status(status);
+    if ((dtype = dtype_of(self)) < 0)
+        return NULL;
+    if ((f = PyFloat_FromDouble(value)) == NULL)
+        return NULL;
+    if (np_scalar[dtype] == NULL) {
+        Py_DECREF(f);
+        return PyErr_Format(PyExc_RuntimeError, "ad._ext is not registered");
+    }
+    r = PyObject_Vectorcall(np_scalar[dtype], &f, 1, NULL);
+    Py_DECREF(f);
+    return r;
+}
+
+static PyMethodDef array_methods[] = {
+    {"asscalar", (PyCFunction)array_asscalar, METH_NOARGS,
+     "The value of a one-element array, as a numpy scalar of the array's dtype."},
+    {"sum", (PyCFunction)(void (*)(void))array_sum, METH_FASTCALL | METH_KEYWORDS,
+     "sum(axis=None, keepdims=False): the sum over `axis` (all axes for None; shape (1,) then)."},
+    {"mean", (PyCFunction)(void (*)(void))array_mean, METH_FASTCALL | METH_KEYWORDS,
+     "mean(axis=None, keepdims=False): the mean over `axis` (all axes for None)."},
+    {"norm", (PyCFunction)(void (*)(void))array_norm, METH_FASTCALL | METH_KEYWORDS,
+     "norm(ord=2, axis=None, keepdims=False): the L2 norm over `axis` (all axes for None)."},
+    {"backward", (PyCFunction)(void (*)(void))array_backward, METH_FASTCALL | METH_KEYWORDS,
+     "backward(out_grad=None, retain_graph=False, train_mode=True): the gradients of this array "
+     "(its sum, if not a scalar) into the .grad of every variable it depends on."},
+    {NULL}
+};
+
+/* ---------------------------------------------------------------- attributes */
+
+static PyObject *get_handle(ArrayObject *self, void *closure)
+{
+    if (self->handle == NULL)
+        Py_RETURN_NONE;
+    return PyLong_FromVoidPtr(self->handle);
+}
+
+static int put_handle(ArrayObject *self, PyObject *value, void *closure)
+{
+    return set_handle(self, value);
+}
+
+static PyObject *get_shape(ArrayObject *self, void *closure)
+{
+    if (self->shape == NULL) {
+        size_t ndim, small[16], *dims = small, i;
+        PyObject *shape;
+        ad_status status = p_ad_array_ndim(self->handle, &ndim);
+        if (status)
+            return raise_status(status);
+        if (ndim > sizeof(small) / sizeof(small[0]) && (dims = PyMem_New(size_t, ndim)) == NULL)
+            return PyErr_NoMemory();
+        status = p_ad_array_shape(self->handle, dims, ndim);
+        if (status) {
+            raise_status(status);
+            shape = NULL;
+        } else if ((shape = PyTuple_New((Py_ssize_t)ndim)) != NULL) {
+            for (i = 0; i < ndim; i++) {
+                PyObject *d = PyLong_FromSize_t(dims[i]);
+                if (d == NULL) {
+                    Py_CLEAR(shape);
+                    break;
+                }
+                PyTuple_SET_ITEM(shape, (Py_ssize_t)i, d);
+            }
+        }
+        if (dims != small)
+            PyMem_Free(dims);
+        if (shape == NULL)
+            return NULL;
+        self->shape = shape;
+    }
+    Py_INCREF(self->shape);
+    return self->shape;
+}
+
+static PyObject *get_dtype(ArrayObject *self, void *closure)
+{
+    int dtype = dtype_of(self);
+    if (dtype < 0)
+        return NULL;
+    if (np_scalar[dtype] == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "ad._ext is not registered");
+    Py_INCREF(np_scalar[dtype]);
+    return np_scalar[dtype];
+}
+
+static PyObject *get_grad(ArrayObject *self, void *closure)
+{
+    ad_array *out = NULL;
+    ad_status status = p_ad_array_grad(self->handle, &out);
+    if (status)
+        return raise_status(status);
+    if (out == NULL)
+        Py_RETURN_NONE;
+    return wrap(out, self->dtype);
+}
+
+static PyGetSetDef array_getset[] = {
+    {"_handle", (getter)get_handle, (setter)put_handle,
+     "The library's handle as an int (None when there is none); the object frees it. "
+     "Setting it hands the object a new handle and frees nothing.", NULL},
+    {"shape", (getter)get_shape, NULL, "The shape, a tuple of ints.", NULL},
+    {"dtype", (getter)get_dtype, NULL, "numpy.float32 or numpy.float64.", NULL},
+    {"grad", (getter)get_grad, NULL,
+     "The gradient (an array sharing its data), or None without attach_grad.", NULL},
+    {NULL}
+};
+
+static PyTypeObject ArrayType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ad._ext.ArrayBase",
+    .tp_doc = "The C part of NDArray: an array handle of the ad library, its arithmetic and hot methods.",
+    .tp_basicsize = sizeof(ArrayObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_new = array_new,
+    .tp_init = (initproc)array_init,
+    .tp_dealloc = (destructor)array_dealloc,
+    .tp_hash = array_hash,
+    .tp_richcompare = array_richcompare,
+    .tp_weaklistoffset = offsetof(ArrayObject, weakrefs),
+    .tp_as_number = &array_as_number,
+    .tp_methods = array_methods,
+    .tp_getset = array_getset,
+};
+
+/* ---------------------------------------------------------------- autograd scopes */
+
+enum { SCOPE_RECORD, SCOPE_PAUSE, SCOPE_TRAIN, SCOPE_PREDICT };
+
+typedef struct {
+    PyObject_HEAD
+    int kind;
+    bool train_mode;
+} ScopeObject;
+
+static PyObject *scope_enter(ScopeObject *self, PyObject *unused)
+{
+    ad_status status;
+    switch (self->kind) {
+    case SCOPE_RECORD: status = p_ad_record_begin(self->train_mode); break;
+    case SCOPE_PAUSE: status = p_ad_pause_begin(self->train_mode); break;
+    case SCOPE_TRAIN: status = p_ad_train_mode_begin(); break;
+    default: status = p_ad_predict_mode_begin(); break;
+    }
+    if (status)
+        return raise_status(status);
+    Py_INCREF(self);
+    return (PyObject *)self;
+}
+
+static PyObject *scope_exit(ScopeObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    ad_status status;
+    switch (self->kind) {
+    case SCOPE_RECORD: status = p_ad_record_end(); break;
+    case SCOPE_PAUSE: status = p_ad_pause_end(); break;
+    case SCOPE_TRAIN: status = p_ad_train_mode_end(); break;
+    default: status = p_ad_predict_mode_end(); break;
+    }
+    if (status)
+        return raise_status(status);
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef scope_methods[] = {
+    {"__enter__", (PyCFunction)scope_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))scope_exit, METH_FASTCALL, NULL},
+    {NULL}
+};
+
+static PyTypeObject ScopeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ad._ext.Scope",
+    .tp_doc = "A `with` scope over a begin/end pair of the library's autograd state.",
+    .tp_basicsize = sizeof(ScopeObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_methods = scope_methods,
+};
+
+/* A scope of `kind`; `train_mode` from the one optional argument (positional or keyword). */
+static PyObject *make_scope(int kind, int train_mode, const char *name, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *kwnames)
+{
+    ScopeObject *scope;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw > 1) {
+        return PyErr_Format(PyExc_TypeError, "%s() takes at most 1 argument (%zd given)", name, nargs + nkw);
+    }
+    if (nkw == 1 && !PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0))) {
+        return PyErr_Format(PyExc_TypeError, "%s(): keywords must be strings", name);
+    }
+    if (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "train_mode") != 0) {
+        return PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", name,
+                            PyTuple_GET_ITEM(kwnames, 0));
+    }
+    if (nargs + nkw == 1 && (train_mode = PyObject_IsTrue(args[0])) < 0)
+        return NULL;
+    scope = PyObject_New(ScopeObject, &ScopeType);
+    if (scope == NULL)
+        return NULL;
+    scope->kind = kind;
+    scope->train_mode = train_mode != 0;
+    return (PyObject *)scope;
+}
+
+static PyObject *ext_record(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return make_scope(SCOPE_RECORD, 1, "record", args, nargs, kwnames);
+}
+
+static PyObject *ext_pause(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return make_scope(SCOPE_PAUSE, 0, "pause", args, nargs, kwnames);
+}
+
+static PyObject *ext_train_mode(PyObject *m, PyObject *unused)
+{
+    return make_scope(SCOPE_TRAIN, 1, "train_mode", NULL, 0, NULL);
+}
+
+static PyObject *ext_predict_mode(PyObject *m, PyObject *unused)
+{
+    return make_scope(SCOPE_PREDICT, 0, "predict_mode", NULL, 0, NULL);
+}
+
+/* ---------------------------------------------------------------- module */
+
+static void set_global(PyObject **slot, PyObject *value)
+{
+    Py_XINCREF(value);
+    Py_XSETREF(*slot, value);
+}
+
+/* register(ndarray_type, raise_for_status, float32, float64, slow): the class results are made
+   as, the error function, numpy's scalar types, and the Python code for every other form
+   (a dict: add, sub, mul, truediv, pow; radd ... rpow; compare; sum, mean, norm, backward). */
+static PyObject *ext_register(PyObject *m, PyObject *args)
+{
+    PyObject *type, *raiser, *f32, *f64, *slow, *found[2 * N_OPS + 1 + N_METHODS];
+    int i, n = 0;
+    if (!PyArg_ParseTuple(args, "O!OOOO!:register", &PyType_Type, &type, &raiser, &f32, &f64, &PyDict_Type, &slow))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)type, &ArrayType))
+        return PyErr_Format(PyExc_TypeError, "register: %s is not a subclass of ArrayBase",
+                            ((PyTypeObject *)type)->tp_name);
+    for (i = 0; i < 2 * N_OPS + 1 + N_METHODS; i++) {
+        const char *name = i < N_OPS ? op_names[i]
+                           : i < 2 * N_OPS ? rop_names[i - N_OPS]
+                           : i == 2 * N_OPS ? "compare" : method_names[i - 2 * N_OPS - 1];
+        found[i] = PyDict_GetItemString(slow, name);
+        if (found[i] == NULL || !PyCallable_Check(found[i]))
+            return PyErr_Format(PyExc_TypeError, "register: no Python code for %s", name);
+    }
+    for (i = 0; i < N_OPS; i++) {
+        set_global(&slow_op[i], found[n++]);
+    }
+    for (i = 0; i < N_OPS; i++) {
+        set_global(&slow_rop[i], found[n++]);
+    }
+    set_global(&slow_compare, found[n++]);
+    for (i = 0; i < N_METHODS; i++) {
+        set_global(&slow_method[i], found[n++]);
+    }
+    set_global(&raise_for_status, raiser);
+    set_global(&np_scalar[AD_FLOAT32], f32);
+    set_global(&np_scalar[AD_FLOAT64], f64);
+    Py_INCREF(type);
+    if (result_type != &ArrayType)
+        Py_DECREF(result_type);
+    result_type = (PyTypeObject *)type;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"register", ext_register, METH_VARARGS,
+     "register(ndarray_type, raise_for_status, float32, float64, slow): set up the module."},
+    {"record", (PyCFunction)(void (*)(void))ext_record, METH_FASTCALL | METH_KEYWORDS,
+     "record(train_mode=True): records operations on arrays with gradients for `backward`; "
+     "training mode is `train_mode` inside."},
+    {"pause", (PyCFunction)(void (*)(void))ext_pause, METH_FASTCALL | METH_KEYWORDS,
+     "pause(train_mode=False): stops recording inside a record scope; training mode is "
+     "`train_mode` inside."},
+    {"train_mode", ext_train_mode, METH_NOARGS, "Training mode inside, recording unchanged."},
+    {"predict_mode", ext_predict_mode, METH_NOARGS, "Prediction mode inside, recording unchanged."},
+    {NULL}
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "ad._ext",
+    .m_doc = "The per-op path of ad's Python binding, in C.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__ext(void)
+{
+    PyObject *lib_module, *path, *m;
+    const char *path_utf8;
+    int failed;
+
+    /* The library that ad._lib loaded through ctypes. */
+    lib_module = PyImport_ImportModule("ad._lib");
+    if (lib_module == NULL)
+        return NULL;
+    path = PyObject_GetAttrString(lib_module, "path");
+    Py_DECREF(lib_module);
+    if (path == NULL)
+        return NULL;
+    path_utf8 = PyUnicode_AsUTF8(path);
+    failed = path_utf8 == NULL || resolve(path_utf8) < 0;
+    Py_DECREF(path);
+    if (failed)
+        return NULL;
+
+    op_binary[OP_ADD] = p_ad_add, op_scalar[OP_ADD] = p_ad_add_scalar, op_rscalar[OP_ADD] = p_ad_add_scalar;
+    op_binary[OP_SUB] = p_ad_sub, op_scalar[OP_SUB] = p_ad_sub_scalar, op_rscalar[OP_SUB] = p_ad_rsub_scalar;
+    op_binary[OP_MUL] = p_ad_mul, op_scalar[OP_MUL] = p_ad_mul_scalar, op_rscalar[OP_MUL] = p_ad_mul_scalar;
+    op_binary[OP_DIV] = p_ad_div, op_scalar[OP_DIV] = p_ad_div_scalar, op_rscalar[OP_DIV] = p_ad_rdiv_scalar;
+    op_binary[OP_POW] = p_ad_pow, op_scalar[OP_POW] = p_ad_pow_scalar, op_rscalar[OP_POW] = p_ad_rpow_scalar;
+
+    if (PyType_Ready(&ArrayType) < 0 || PyType_Ready(&ScopeType) < 0)
+        return NULL;
+    m = PyModule_Create(&module_def);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&ArrayType);
+    if (PyModule_AddObject(m, "ArrayBase", (PyObject *)&ArrayType) < 0) {
+        Py_DECREF(&ArrayType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&ScopeType);
+    if (PyModule_AddObject(m, "Scope", (PyObject *)&ScopeType) < 0) {
+        Py_DECREF(&ScopeType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
