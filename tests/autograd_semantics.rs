@@ -852,6 +852,96 @@ fn asscalar_needs_exactly_one_element() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Unexpanded gradients: a sum's gradient passes element-wise ops as one number and is
+// written out at full size only where something needs it whole
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_sums_gradient_reaches_a_variable_at_the_variables_shape() {
+    let x = var(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+    let y = record(|| ops::sum(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap(), &[], false).unwrap());
+    backward(&[y], &[]).unwrap();
+    let g = autograd::grad_of(&x).unwrap();
+    assert_eq!(&g.shape(), &[2, 3]);
+    let want: Vec<f64> = (1..=6).map(|v| 0.5 * (0.5 * v as f64).exp()).collect();
+    assert_close(&g.to_f64_vec(), &want);
+}
+
+#[test]
+fn an_unexpanded_gradient_is_expanded_before_an_op_that_needs_it_whole() {
+    // reshape, dot and slicing take their output's gradient at full shape.
+    let x = var(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+    let w = arr(&[1., -1., 2.], &[3, 1]);
+    let y = record(|| {
+        let r = ops::reshape_to(&ops::mul_scalar(&x, 3.0).unwrap(), &[3, 2]).unwrap();
+        let d = ops::dot(&ops::reshape_to(&r, &[2, 3]).unwrap(), &w, false, false).unwrap();
+        ops::sum(&ops::add_scalar(&d, 1.0).unwrap(), &[], false).unwrap()
+    });
+    backward(&[y], &[]).unwrap();
+    assert_close(&grad(&x), &[3., -3., 6., 3., -3., 6.]);
+}
+
+#[test]
+fn unexpanded_gradients_of_broadcast_operands_are_summed_to_their_shapes() {
+    let a = var(&[1., 2., 3.], &[3, 1]);
+    let b = var(&[10., 20., 30., 40.], &[1, 4]);
+    let y = record(|| ops::sum(&ops::mul(&a, &b).unwrap(), &[], false).unwrap());
+    backward(&[y], &[]).unwrap();
+    assert_eq!(&autograd::grad_of(&a).unwrap().shape(), &[3, 1]);
+    assert_eq!(&autograd::grad_of(&b).unwrap().shape(), &[1, 4]);
+    assert_close(&grad(&a), &[100., 100., 100.]);
+    assert_close(&grad(&b), &[6., 6., 6., 6.]);
+    // Over one axis the gradient keeps the other: (3, 1) broadcast along axis 1.
+    let x = var(&[1., 2., 3., 4., 5., 6.], &[3, 2]);
+    let y = record(|| ops::sum(&ops::square(&x).unwrap(), &[1], false).unwrap());
+    backward(&[y], &[Some(arr(&[1., 10., 100.], &[3]))]).unwrap();
+    assert_close(&grad(&x), &[2., 4., 60., 80., 1000., 1200.]);
+}
+
+#[test]
+fn two_unexpanded_gradients_of_one_array_add_up() {
+    let x = var(&[1., 2., 3.], &[3]);
+    let y = record(|| {
+        let t = ops::mul_scalar(&x, 2.0).unwrap();
+        // t's gradient is 1 (from the first sum) + 3 (from the second), both unexpanded.
+        ops::add(&ops::sum(&t, &[], false).unwrap(), &ops::mul_scalar(&ops::sum(&t, &[], false).unwrap(), 3.0).unwrap()).unwrap()
+    });
+    backward(&[y], &[]).unwrap();
+    assert_close(&grad(&x), &[8., 8., 8.]);
+}
+
+#[test]
+fn retained_and_functional_gradients_come_out_at_full_shape() {
+    let x = var(&[1., 2., 3., 4.], &[2, 2]);
+    let (t, y) = record(|| {
+        let t = ops::mul_scalar(&x, 2.0).unwrap();
+        autograd::retain_grad(&t).unwrap();
+        let y = ops::sum(&ops::add_scalar(&t, 1.0).unwrap(), &[], false).unwrap();
+        (t, y)
+    });
+    let g = autograd::grad(&[y.clone()], &[x.clone()], &[], true, false, true).unwrap();
+    assert_eq!(&g[0].shape(), &[2, 2]);
+    assert_close(&g[0].to_f64_vec(), &[2., 2., 2., 2.]);
+    backward(&[y], &[]).unwrap();
+    let tg = autograd::grad_of(&t).unwrap();
+    assert_eq!(&tg.shape(), &[2, 2]);
+    assert_close(&tg.to_f64_vec(), &[1., 1., 1., 1.]);
+}
+
+#[test]
+fn second_derivatives_through_an_unexpanded_gradient() {
+    // d/dx sum(x^3) = 3x^2, recorded; its sum's gradient again: 6x.
+    let x = var(&[1., 2., 3.], &[3]);
+    let y = record(|| ops::sum(&ops::pow_scalar(&x, 3.0).unwrap(), &[], false).unwrap());
+    let dx = record(|| autograd::grad(&[y], &[x.clone()], &[], true, true, true).unwrap().remove(0));
+    assert_eq!(&dx.shape(), &[3]);
+    assert_close(&dx.to_f64_vec(), &[3., 12., 27.]);
+    let z = record(|| ops::sum(&dx, &[], false).unwrap());
+    backward(&[z], &[]).unwrap();
+    assert_close(&grad(&x), &[6., 12., 18.]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Scale
 // ---------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::state::{is_recording, FlagsGuard};
 use super::{Edge, GradReq, Node, Save, Variable, Vjp};
+use crate::array::shape::broadcast_shapes;
 use crate::array::{fmt_shape, NdArray};
 use crate::error::{bail, Result};
 use crate::ops;
@@ -259,8 +260,9 @@ fn run(
             continue;
         }
         let Some(g) = node_grads.remove(&key).flatten() else { continue };
+        let g = if node.elementwise { g } else { expand(g, &node.out_shape)? };
         if matches!(targets, Targets::Attached) && node.retained().is_some() {
-            retained.push((node.clone(), g.clone()));
+            retained.push((node.clone(), expand(g.clone(), &node.out_shape)?));
         }
         let needs: Vec<bool> = node
             .inputs
@@ -281,7 +283,12 @@ fn run(
         };
         for (i, gi) in input_grads.into_iter().enumerate() {
             let (Some(gi), true) = (gi, needs[i]) else { continue };
-            debug_assert_eq!(gi.shape, node.input_shapes[i], "vjp of {} gave a wrong shape", node.op);
+            debug_assert!(
+                gi.shape == node.input_shapes[i]
+                    || broadcast_shapes(&gi.shape, &node.input_shapes[i]).ok().as_deref() == Some(&node.input_shapes[i][..]),
+                "vjp of {} gave a wrong shape",
+                node.op
+            );
             match &node.inputs[i] {
                 Some(Edge::Var(v)) => accumulate(&mut var_grads.get_mut(&var_key(v)).expect("registered above").1, gi)?,
                 Some(Edge::Node(m)) => accumulate(node_grads.entry(node_key(m)).or_default(), gi)?,
@@ -295,7 +302,21 @@ fn run(
             node.saved().take();
         }
     }
-    Ok(Pass { vars: var_grads.into_values().collect(), retained })
+    let vars = var_grads
+        .into_values()
+        .map(|(v, g)| Ok((v.clone(), g.map(|g| expand(g, &v.grad.shape)).transpose()?)))
+        .collect::<Result<_>>()?;
+    Ok(Pass { vars, retained })
+}
+
+/// `g` at full `shape`: a gradient that element-wise ops passed on unexpanded (it broadcasts
+/// to `shape`) is written out where something needs every element.
+fn expand(g: NdArray, shape: &[usize]) -> Result<NdArray> {
+    if g.shape[..] == *shape {
+        Ok(g)
+    } else {
+        ops::broadcast_to(&g, shape)
+    }
 }
 
 /// The nodes reachable from `starts` through node edges, each after all of its inputs

@@ -61,7 +61,8 @@ pub type VjpFn = dyn Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync;
 
 /// What a vector-Jacobian product gets to work with.
 pub struct Vjp<'a> {
-    /// The gradient with respect to the op's output.
+    /// The gradient with respect to the op's output. For an op recorded with
+    /// `record_elementwise` it may be smaller, of a shape that broadcasts to the output's.
     pub grad: &'a NdArray,
     node: &'a Arc<Node>,
     saved: &'a Saved,
@@ -137,6 +138,9 @@ pub struct Node {
     pub(crate) input_shapes: SmallVec<[Shape; 2]>,
     pub(crate) out_shape: Shape,
     pub(crate) out_dtype: DType,
+    /// The vector-Jacobian product is element-wise in the gradient, so it takes a gradient
+    /// that only broadcasts to the output's shape (a sum's) without it being expanded first.
+    pub(crate) elementwise: bool,
     saved: Mutex<Option<Saved>>,
     /// The gradient buffer of an output marked with `retain_grad` (boxed: rarely used).
     retained: Mutex<Option<Box<NdArray>>>,
@@ -158,8 +162,28 @@ pub fn should_record(inputs: &[&NdArray]) -> bool {
 }
 
 /// Attaches `out` to the graph as the result of `op` on `inputs`, when `should_record` says so;
-/// otherwise returns it unchanged.
+/// otherwise returns it unchanged. The vector-Jacobian product gets a gradient of the output's
+/// shape and returns, for each input, a gradient of that input's shape or of one that
+/// broadcasts to it (backward expands it where needed).
 pub(crate) fn record<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    record_node(op, inputs, out, save, false, vjp)
+}
+
+/// `record` for an op whose vector-Jacobian product is element-wise in the gradient (with
+/// broadcasting): it may get a gradient of a shape that broadcasts to the output's. Backward
+/// expands such a gradient only where something needs it whole, so the gradient of a sum
+/// stays one number through a chain of element-wise ops instead of being written out.
+pub(crate) fn record_elementwise<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    record_node(op, inputs, out, save, true, vjp)
+}
+
+fn record_node<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, elementwise: bool, vjp: F) -> NdArray
 where
     F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
@@ -188,6 +212,7 @@ where
         input_shapes,
         out_shape: Shape::from_slice(&out.shape),
         out_dtype: out.dtype,
+        elementwise,
         saved: Mutex::new(Some(Saved { vjp: StoredVjp::new(vjp), arrays, has_output: save.output })),
         retained: Mutex::new(None),
     });

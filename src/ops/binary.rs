@@ -4,7 +4,7 @@
 use super::kernel::{map, zip, Cmp, Map, Zip2};
 use super::{log, neg, sum_to};
 use crate::array::NdArray;
-use crate::autograd::{record, Save};
+use crate::autograd::{record_elementwise, Save};
 use crate::error::Result;
 
 /// Each input's gradient from `f`, reduced to the input's shape, where it is needed.
@@ -20,24 +20,24 @@ fn grads(
 
 pub fn add(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Add)?;
-    Ok(record("add", &[a, b], out, Save::NOTHING, |v| grads(v, || Ok(v.grad.clone()), || Ok(v.grad.clone()))))
+    Ok(record_elementwise("add", &[a, b], out, Save::NOTHING, |v| grads(v, || Ok(v.grad.clone()), || Ok(v.grad.clone()))))
 }
 
 pub fn sub(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Sub)?;
-    Ok(record("sub", &[a, b], out, Save::NOTHING, |v| grads(v, || Ok(v.grad.clone()), || neg(v.grad))))
+    Ok(record_elementwise("sub", &[a, b], out, Save::NOTHING, |v| grads(v, || Ok(v.grad.clone()), || neg(v.grad))))
 }
 
 pub fn mul(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Mul)?;
-    Ok(record("mul", &[a, b], out, Save::INPUTS, |v| {
+    Ok(record_elementwise("mul", &[a, b], out, Save::INPUTS, |v| {
         grads(v, || mul(v.grad, v.input(1)), || mul(v.grad, v.input(0)))
     }))
 }
 
 pub fn div(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Div)?;
-    Ok(record("div", &[a, b], out, Save::BOTH, |v| {
+    Ok(record_elementwise("div", &[a, b], out, Save::BOTH, |v| {
         // d(a/b)/db = -a/b² = -out/b
         grads(v, || div(v.grad, v.input(1)), || neg(&div(&mul(v.grad, &v.output())?, v.input(1))?))
     }))
@@ -45,7 +45,7 @@ pub fn div(a: &NdArray, b: &NdArray) -> Result<NdArray> {
 
 pub fn pow(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Pow)?;
-    Ok(record("pow", &[a, b], out, Save::BOTH, |v| {
+    Ok(record_elementwise("pow", &[a, b], out, Save::BOTH, |v| {
         let (a, b) = (v.input(0), v.input(1));
         grads(
             v,
@@ -60,7 +60,7 @@ pub fn pow(a: &NdArray, b: &NdArray) -> Result<NdArray> {
 /// Element-wise maximum (NaN wins, as in NumPy); on ties the gradient goes to `a`.
 pub fn maximum(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Max)?;
-    Ok(record("maximum", &[a, b], out, Save::INPUTS, |v| {
+    Ok(record_elementwise("maximum", &[a, b], out, Save::INPUTS, |v| {
         let (a, b) = (v.input(0), v.input(1));
         grads(v, || mul(v.grad, &compare(a, b, Cmp::Ge)?), || mul(v.grad, &compare(a, b, Cmp::Lt)?))
     }))
@@ -69,7 +69,7 @@ pub fn maximum(a: &NdArray, b: &NdArray) -> Result<NdArray> {
 /// Element-wise minimum (NaN wins, as in NumPy); on ties the gradient goes to `a`.
 pub fn minimum(a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = zip(a, b, Zip2::Min)?;
-    Ok(record("minimum", &[a, b], out, Save::INPUTS, |v| {
+    Ok(record_elementwise("minimum", &[a, b], out, Save::INPUTS, |v| {
         let (a, b) = (v.input(0), v.input(1));
         grads(v, || mul(v.grad, &compare(a, b, Cmp::Le)?), || mul(v.grad, &compare(a, b, Cmp::Gt)?))
     }))

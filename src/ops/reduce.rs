@@ -26,9 +26,9 @@ pub fn sum(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
     let axes = normalize_axes(axes, a.ndim())?;
     let (kept, out_shape) = reduced_shapes(&a.shape, &axes, keepdims);
     let out = reshape_to(&kernel::reduce_keepdims(&a.detach(), &axes, Fold::Sum)?, &out_shape)?;
-    Ok(record("sum", &[a], out, Save::NOTHING, move |v| {
-        Ok(vec![Some(broadcast_to(&reshape_to(v.grad, &kept)?, v.input_shape(0))?)])
-    }))
+    // The gradient stays unexpanded (it broadcasts to the input's shape): the element-wise
+    // ops it flows through next take it as it is, and backward expands it where needed.
+    Ok(record("sum", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(reshape_to(v.grad, &kept)?)])))
 }
 
 /// Mean over `axes` (every axis when empty).
@@ -103,25 +103,29 @@ pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
 }
 
 /// Sums `g` over the axes along which an array of `shape` was broadcast to `g`'s shape: the
-/// gradient of a broadcast, reduced back to its operand.
+/// gradient of a broadcast, reduced back to its operand. A `g` that is itself smaller than
+/// the broadcast result (length 1 along an axis, or fewer axes: an element-wise op's gradient
+/// left unexpanded) stays so along those axes; the result then broadcasts to `shape`.
 pub fn sum_to(g: &NdArray, shape: &[usize]) -> Result<NdArray> {
     if g.shape[..] == *shape {
         return Ok(g.clone());
     }
-    let lead = match g.ndim().checked_sub(shape.len()) {
-        Some(l) => l,
-        None => bail!(Shape, "cannot reduce shape {} to the larger shape {}", fmt_shape(&g.shape), fmt_shape(shape)),
-    };
+    // Axes of `g` beyond `shape`'s are summed away; the rest line up from the right.
+    let lead = g.ndim().saturating_sub(shape.len());
+    let tail = &shape[shape.len() - (g.ndim() - lead)..];
     let mut axes: Vec<i64> = (0..lead as i64).collect();
-    for (i, &d) in shape.iter().enumerate() {
-        if d == 1 && g.shape[lead + i] != 1 {
+    for (i, &d) in tail.iter().enumerate() {
+        let gd = g.shape[lead + i];
+        if d == 1 && gd != 1 {
             axes.push((lead + i) as i64);
-        } else if d != g.shape[lead + i] {
+        } else if gd != d && gd != 1 {
             bail!(Shape, "cannot reduce shape {} to shape {}", fmt_shape(&g.shape), fmt_shape(shape));
         }
     }
-    if axes.is_empty() {
-        return reshape_to(g, shape);
+    let summed = if axes.is_empty() { g.clone() } else { sum(g, &axes, true)? };
+    if lead == 0 {
+        return Ok(summed);
     }
-    reshape_to(&sum(g, &axes, true)?, shape)
+    let kept: Vec<usize> = summed.shape[lead..].to_vec();
+    reshape_to(&summed, &kept)
 }

@@ -4,34 +4,34 @@
 use super::kernel::{map, Cmp, Map};
 use super::{compare_scalar, div, mul};
 use crate::array::NdArray;
-use crate::autograd::{record, Save};
+use crate::autograd::{record_elementwise, Save};
 use crate::error::Result;
 
 pub fn neg(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Neg)?;
-    Ok(record("neg", &[a], out, Save::NOTHING, |v| Ok(vec![Some(neg(v.grad)?)])))
+    Ok(record_elementwise("neg", &[a], out, Save::NOTHING, |v| Ok(vec![Some(neg(v.grad)?)])))
 }
 
 pub fn exp(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Exp)?;
-    Ok(record("exp", &[a], out, Save::OUTPUT, |v| Ok(vec![Some(mul(v.grad, &v.output())?)])))
+    Ok(record_elementwise("exp", &[a], out, Save::OUTPUT, |v| Ok(vec![Some(mul(v.grad, &v.output())?)])))
 }
 
 pub fn log(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Log)?;
-    Ok(record("log", &[a], out, Save::INPUTS, |v| Ok(vec![Some(div(v.grad, v.input(0))?)])))
+    Ok(record_elementwise("log", &[a], out, Save::INPUTS, |v| Ok(vec![Some(div(v.grad, v.input(0))?)])))
 }
 
 pub fn sqrt(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Sqrt)?;
-    Ok(record("sqrt", &[a], out, Save::OUTPUT, |v| {
+    Ok(record_elementwise("sqrt", &[a], out, Save::OUTPUT, |v| {
         Ok(vec![Some(div(v.grad, &mul_scalar(&v.output(), 2.0)?)?)])
     }))
 }
 
 pub fn abs(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Abs)?;
-    Ok(record("abs", &[a], out, Save::INPUTS, |v| Ok(vec![Some(mul(v.grad, &sign(v.input(0))?)?)])))
+    Ok(record_elementwise("abs", &[a], out, Save::INPUTS, |v| Ok(vec![Some(mul(v.grad, &sign(v.input(0))?)?)])))
 }
 
 /// -1, 0 or 1 by the sign of each element (NaN stays NaN). Not differentiable: its
@@ -42,21 +42,21 @@ pub fn sign(a: &NdArray) -> Result<NdArray> {
 
 pub fn square(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Square)?;
-    Ok(record("square", &[a], out, Save::INPUTS, |v| {
+    Ok(record_elementwise("square", &[a], out, Save::INPUTS, |v| {
         Ok(vec![Some(mul(v.grad, &mul_scalar(v.input(0), 2.0)?)?)])
     }))
 }
 
 pub fn relu(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Relu)?;
-    Ok(record("relu", &[a], out, Save::INPUTS, |v| {
+    Ok(record_elementwise("relu", &[a], out, Save::INPUTS, |v| {
         Ok(vec![Some(mul(v.grad, &compare_scalar(v.input(0), 0.0, Cmp::Gt)?)?)])
     }))
 }
 
 pub fn sigmoid(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Sigmoid)?;
-    Ok(record("sigmoid", &[a], out, Save::OUTPUT, |v| {
+    Ok(record_elementwise("sigmoid", &[a], out, Save::OUTPUT, |v| {
         let y = v.output();
         Ok(vec![Some(mul(v.grad, &mul(&y, &rsub_scalar(1.0, &y)?)?)?)])
     }))
@@ -64,7 +64,7 @@ pub fn sigmoid(a: &NdArray) -> Result<NdArray> {
 
 pub fn tanh(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Tanh)?;
-    Ok(record("tanh", &[a], out, Save::OUTPUT, |v| {
+    Ok(record_elementwise("tanh", &[a], out, Save::OUTPUT, |v| {
         Ok(vec![Some(mul(v.grad, &rsub_scalar(1.0, &square(&v.output())?)?)?)])
     }))
 }
@@ -72,7 +72,7 @@ pub fn tanh(a: &NdArray) -> Result<NdArray> {
 /// `a + s`
 pub fn add_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::AddS(s))?;
-    Ok(record("add_scalar", &[a], out, Save::NOTHING, |v| Ok(vec![Some(v.grad.clone())])))
+    Ok(record_elementwise("add_scalar", &[a], out, Save::NOTHING, |v| Ok(vec![Some(v.grad.clone())])))
 }
 
 /// `a - s`
@@ -83,25 +83,25 @@ pub fn sub_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
 /// `s - a`
 pub fn rsub_scalar(s: f64, a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::RSubS(s))?;
-    Ok(record("rsub_scalar", &[a], out, Save::NOTHING, |v| Ok(vec![Some(neg(v.grad)?)])))
+    Ok(record_elementwise("rsub_scalar", &[a], out, Save::NOTHING, |v| Ok(vec![Some(neg(v.grad)?)])))
 }
 
 /// `a * s`
 pub fn mul_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::MulS(s))?;
-    Ok(record("mul_scalar", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(mul_scalar(v.grad, s)?)])))
+    Ok(record_elementwise("mul_scalar", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(mul_scalar(v.grad, s)?)])))
 }
 
 /// `a / s`
 pub fn div_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::DivS(s))?;
-    Ok(record("div_scalar", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(div_scalar(v.grad, s)?)])))
+    Ok(record_elementwise("div_scalar", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(div_scalar(v.grad, s)?)])))
 }
 
 /// `s / a`
 pub fn rdiv_scalar(s: f64, a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::RDivS(s))?;
-    Ok(record("rdiv_scalar", &[a], out, Save::BOTH, |v| {
+    Ok(record_elementwise("rdiv_scalar", &[a], out, Save::BOTH, |v| {
         // d(s/a) = -s/a² = -out/a
         Ok(vec![Some(neg(&div(&mul(v.grad, &v.output())?, v.input(0))?)?)])
     }))
@@ -110,7 +110,7 @@ pub fn rdiv_scalar(s: f64, a: &NdArray) -> Result<NdArray> {
 /// `a ** s`
 pub fn pow_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::PowS(s))?;
-    Ok(record("pow_scalar", &[a], out, Save::INPUTS, move |v| {
+    Ok(record_elementwise("pow_scalar", &[a], out, Save::INPUTS, move |v| {
         let slope = mul_scalar(&pow_scalar(v.input(0), s - 1.0)?, s)?;
         Ok(vec![Some(mul(v.grad, &slope)?)])
     }))
@@ -119,7 +119,7 @@ pub fn pow_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
 /// `s ** a`
 pub fn rpow_scalar(s: f64, a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::RPowS(s))?;
-    Ok(record("rpow_scalar", &[a], out, Save::OUTPUT, move |v| {
+    Ok(record_elementwise("rpow_scalar", &[a], out, Save::OUTPUT, move |v| {
         Ok(vec![Some(mul(v.grad, &mul_scalar(&v.output(), s.ln())?)?)])
     }))
 }
@@ -127,7 +127,7 @@ pub fn rpow_scalar(s: f64, a: &NdArray) -> Result<NdArray> {
 /// Element-wise `max(a, s)`; the gradient goes to `a` where `a >= s`.
 pub fn maximum_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::MaxS(s))?;
-    Ok(record("maximum_scalar", &[a], out, Save::INPUTS, move |v| {
+    Ok(record_elementwise("maximum_scalar", &[a], out, Save::INPUTS, move |v| {
         Ok(vec![Some(mul(v.grad, &compare_scalar(v.input(0), s, Cmp::Ge)?)?)])
     }))
 }
@@ -135,7 +135,7 @@ pub fn maximum_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
 /// Element-wise `min(a, s)`; the gradient goes to `a` where `a <= s`.
 pub fn minimum_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::MinS(s))?;
-    Ok(record("minimum_scalar", &[a], out, Save::INPUTS, move |v| {
+    Ok(record_elementwise("minimum_scalar", &[a], out, Save::INPUTS, move |v| {
         Ok(vec![Some(mul(v.grad, &compare_scalar(v.input(0), s, Cmp::Le)?)?)])
     }))
 }
