@@ -17,19 +17,26 @@ fn pow2i(k: i32) -> f32 {
     f32::from_bits(((k + 127) as u32) << 23)
 }
 
+/// `a * b + c`, fused where the CPU has FMA (Rust never fuses on its own: the two roundings
+/// are part of the language), which halves the dependent steps of a polynomial.
 #[inline(always)]
-fn exp1(x: f32) -> f32 {
+fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+#[inline(always)]
+fn exp1<const FMA: bool>(x: f32) -> f32 {
     // Past these bounds the result is 0 or inf anyway; clamping keeps n in range.
     let xc = x.clamp(-104.0, 89.0);
-    let n = (xc * LOG2E + 0.5).floor();
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    let n = madd::<FMA>(xc, LOG2E, 0.5).floor();
+    let r = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, xc));
     let mut p = 1.987_569_1e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5; // Cephes: 5.0000001201e-1, which is 0.5 in f32
-    let y = p * r * r + r + 1.0;
+    p = madd::<FMA>(p, r, 1.398_199_9e-3);
+    p = madd::<FMA>(p, r, 8.333_452e-3);
+    p = madd::<FMA>(p, r, 4.166_579_6e-2);
+    p = madd::<FMA>(p, r, 1.666_666_5e-1);
+    p = madd::<FMA>(p, r, 0.5); // Cephes: 5.0000001201e-1, which is 0.5 in f32
+    let y = madd::<FMA>(p * r, r, r + 1.0);
     // Scale by 2^n in two steps, so that subnormal results and overflow to inf come out right.
     // n is an integer in [-151, 129]: adding 1.5·2^23 puts it in the low mantissa bits. (`as
     // i32` must saturate and map NaN to 0, which the compiler does one lane at a time.)
@@ -40,22 +47,22 @@ fn exp1(x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn sigmoid1(x: f32) -> f32 {
-    1.0 / (1.0 + exp1(-x))
+fn sigmoid1<const FMA: bool>(x: f32) -> f32 {
+    1.0 / (1.0 + exp1::<FMA>(-x))
 }
 
 #[inline(always)]
-fn tanh1(x: f32) -> f32 {
+fn tanh1<const FMA: bool>(x: f32) -> f32 {
     let a = x.abs();
     // Near 0 a polynomial keeps the relative error small; further out 1 - 2/(e^{2|x|} + 1).
     let z = x * x;
     let mut p = -5.704_988_7e-3f32;
-    p = p * z + 2.063_909e-2;
-    p = p * z - 5.373_971_6e-2;
-    p = p * z + 1.333_144_2e-1;
-    p = p * z - 3.333_328e-1;
-    let small = p * z * a + a;
-    let large = 1.0 - 2.0 / (exp1(2.0 * a) + 1.0);
+    p = madd::<FMA>(p, z, 2.063_909e-2);
+    p = madd::<FMA>(p, z, -5.373_971_6e-2);
+    p = madd::<FMA>(p, z, 1.333_144_2e-1);
+    p = madd::<FMA>(p, z, -3.333_328e-1);
+    let small = madd::<FMA>(p * z, a, a);
+    let large = 1.0 - 2.0 / (exp1::<FMA>(2.0 * a) + 1.0);
     // Computed for |x| and given x's sign: tanh(-0) is -0.
     (if a < 0.625 { small } else { large }).copysign(x)
 }
@@ -66,7 +73,7 @@ macro_rules! dispatched {
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $avx2(src: &[f32], out: &mut [MaybeUninit<f32>]) {
             for (o, &x) in out.iter_mut().zip(src) {
-                o.write($one(x));
+                o.write($one::<true>(x));
             }
         }
 
@@ -77,7 +84,7 @@ macro_rules! dispatched {
                 // SAFETY: the CPU has the features the function was compiled for.
                 return extend_chunked(out, src, |s, o| unsafe { $avx2(s, o) });
             }
-            extend_map(out, src, $one);
+            extend_map(out, src, $one::<false>);
         }
     };
 }
@@ -99,6 +106,10 @@ mod tests {
     }
 
     fn check(name: &str, f: fn(&[f32], &mut Vec<f32>), reference: fn(f64) -> f64, lo: f32, hi: f32, bound: f64) {
+        check_with(name, &f, reference, lo, hi, bound)
+    }
+
+    fn check_with(name: &str, f: &dyn Fn(&[f32], &mut Vec<f32>), reference: fn(f64) -> f64, lo: f32, hi: f32, bound: f64) {
         let n = 2_000_001;
         let xs: Vec<f32> = (0..n).map(|i| lo + (hi - lo) * (i as f32 / (n - 1) as f32)).collect();
         let mut out = Vec::new();
@@ -122,6 +133,19 @@ mod tests {
     fn tanh_is_within_three_ulps() {
         check("tanh", super::tanh, f64::tanh, -10.0, 10.0, 3.0);
         check("tanh near 0", super::tanh, f64::tanh, -1e-3, 1e-3, 3.0);
+    }
+
+    /// The portable forms (no FMA), which CPUs without AVX2 and FMA run.
+    fn portable(f: fn(f32) -> f32) -> impl Fn(&[f32], &mut Vec<f32>) {
+        move |src, out| super::extend_map(out, src, f)
+    }
+
+    #[test]
+    fn portable_forms_are_within_the_same_bounds() {
+        check_with("exp", &portable(super::exp1::<false>), f64::exp, -87.0, 88.7, 2.0);
+        check_with("sigmoid", &portable(super::sigmoid1::<false>), |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
+        check_with("tanh", &portable(super::tanh1::<false>), f64::tanh, -10.0, 10.0, 3.0);
+        check_with("tanh near 0", &portable(super::tanh1::<false>), f64::tanh, -1e-3, 1e-3, 3.0);
     }
 
     #[test]
