@@ -1,5 +1,6 @@
 //! Large ops split over threads give the same results as on one thread.
 
+use ad::autograd::{self, GradReq, ScopeKind};
 use ad::ops::{self, threads};
 use ad::{DType, NdArray};
 
@@ -50,6 +51,48 @@ fn threaded_element_wise_ops_match_the_single_threaded_ones() {
     for i in [0, n / 2, n - 1] {
         assert!((one[0][i] - xs[i].exp()).abs() <= 2e-7 * xs[i].exp());
         assert_eq!(one[2][i], one[0][i] * ys[i]);
+    }
+}
+
+#[test]
+fn threaded_reductions_and_in_place_updates_give_the_same_bits_at_every_thread_count() {
+    ad::array::random::seed(5);
+    let n = (1 << 20) + 13; // several reduction pieces, not a multiple of the thread count
+    let x = NdArray::random_uniform(-1.0, 2.0, &[n], DType::F32).unwrap();
+    let compute = || {
+        let reductions = [
+            ops::sum(&x, &[], false).unwrap(),
+            ops::max(&x, &[], false).unwrap(),
+            ops::min(&x, &[], false).unwrap(),
+            ops::norm(&x, &[], false).unwrap(),
+        ]
+        .map(|a| a.to_vec::<f32>()[0]);
+        // Two gradients of x accumulate in place in backward (x feeds two products).
+        let mut v = ops::copy(&x).unwrap();
+        autograd::attach_grad(&mut v, GradReq::Write).unwrap();
+        autograd::scope_begin(ScopeKind::Record, true);
+        let y = ops::add(&ops::mul(&v, &v).unwrap(), &ops::mul_scalar(&v, 3.0).unwrap()).unwrap();
+        autograd::scope_end(ScopeKind::Record).unwrap();
+        autograd::backward(&[y], &[], false, true).unwrap();
+        (reductions, autograd::grad_of(&v).unwrap().to_vec::<f32>())
+    };
+    threads::set_num_threads(1).unwrap();
+    let one = compute();
+    for t in [2, 3] {
+        threads::set_num_threads(t).unwrap();
+        let got = compute();
+        assert_eq!(got.0.map(f32::to_bits), one.0.map(f32::to_bits), "{t} threads: reductions differ from 1");
+        assert!(got.1 == one.1, "{t} threads: accumulated gradients differ from 1");
+    }
+    let xs = x.to_vec::<f32>();
+    let sum: f64 = xs.iter().map(|&v| v as f64).sum();
+    let sq: f64 = xs.iter().map(|&v| v as f64 * v as f64).sum();
+    assert!((one.0[0] as f64 - sum).abs() <= 1e-6 * sq.sqrt() * (n as f64).sqrt(), "sum {} vs {}", one.0[0], sum);
+    assert_eq!(one.0[1], xs.iter().copied().fold(f32::MIN, f32::max));
+    assert_eq!(one.0[2], xs.iter().copied().fold(f32::MAX, f32::min));
+    assert!((one.0[3] as f64 / sq.sqrt() - 1.0).abs() < 1e-6);
+    for i in [0, n / 2, n - 1] {
+        assert_eq!(one.1[i], 2.0 * xs[i] + 3.0);
     }
 }
 

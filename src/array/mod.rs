@@ -278,8 +278,8 @@ enum Update {
 
 fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
     match op {
-        Update::Assign => dst.copy_from_slice(src),
-        Update::Add => dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s),
+        Update::Assign => storage::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
+        Update::Add => storage::update_chunked(dst, src, |d, s| d.iter_mut().zip(s).for_each(|(d, &s)| *d += s)),
     }
 }
 

@@ -88,6 +88,43 @@ pub fn extend_chunked<T: Sync, U: Send>(out: &mut Vec<U>, src: &[T], fill: impl 
     unsafe { out.set_len(len + n) }
 }
 
+/// Pieces a large reduction is cut into: a fixed size, so that the result (its rounding) is
+/// the same whatever the thread count.
+const REDUCE_PIECE: usize = 1 << 16;
+
+/// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
+/// spread over the threads when `v` is large.
+pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> R {
+    if v.len() <= REDUCE_PIECE {
+        return f(v);
+    }
+    let pieces: Vec<&[T]> = v.chunks(REDUCE_PIECE).collect();
+    let mut partial = vec![R::default(); pieces.len()];
+    let threads = crate::ops::threads::num_threads().min(pieces.len());
+    let per = pieces.len().div_ceil(threads);
+    let jobs: Vec<_> = pieces.chunks(per).zip(partial.chunks_mut(per)).collect();
+    crate::ops::threads::fork_join(jobs, |(ps, out)| {
+        for (p, o) in ps.iter().zip(out) {
+            *o = f(p);
+        }
+    });
+    partial.into_iter().reduce(combine).expect("at least two pieces")
+}
+
+/// `f` on matching pieces of `dst` and `src` (of equal length): one piece per thread when
+/// large, for in-place element-wise updates.
+pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut [T], &[T]) + Sync) {
+    let n = dst.len();
+    let threads = if n >= PARALLEL_MIN { crate::ops::threads::num_threads() } else { 1 };
+    if threads > 1 {
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<_> = dst.chunks_mut(chunk).zip(src.chunks(chunk)).collect();
+        crate::ops::threads::fork_join(parts, |(d, s)| f(d, s));
+    } else {
+        f(dst, src);
+    }
+}
+
 /// Appends `f(x)` for each `x` of `src` to `out`: an indexed loop over spare capacity, which
 /// the compiler vectorises (where `Vec::extend` over an iterator may not).
 #[inline(always)]

@@ -5,7 +5,7 @@ use ndarray::{Axis, IxDyn};
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size};
-use crate::array::storage::{extend_map, extend_zip, filled_vec, try_vec, with_slice};
+use crate::array::storage::{extend_map, extend_zip, filled_vec, reduce_chunked, try_vec, with_slice};
 use crate::array::{from_vec, fmt_shape, Element, NdArray, Shape};
 use crate::error::{bail, Result};
 
@@ -287,7 +287,11 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
         let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
         if axes.len() == a.ndim() {
             // ndarray's contiguous sum accumulates in several lanes: faster and more accurate.
-            let total = if fold == Fold::Sum { view.sum() } else { fold_iter(v.iter().copied(), fold) };
+            let total = match fold {
+                Fold::Sum => reduce_chunked(v, |p| ndarray::ArrayView1::from(p).sum(), |x, y| x + y),
+                Fold::Max => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), max_nan),
+                Fold::Min => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), min_nan),
+            };
             return Ok(from_vec(vec![total], keep));
         }
         if fold == Fold::Sum {

@@ -4,7 +4,7 @@
 use super::kernel::{self, Cmp, Fold};
 use super::{div, div_scalar, mul, reshape_to, sqrt, square};
 use crate::array::shape::normalize_axes;
-use crate::array::storage::with_slice;
+use crate::array::storage::{reduce_chunked, with_slice};
 use crate::array::{fmt_shape, DType, Element, NdArray};
 use crate::autograd::{record, Save};
 use crate::error::{bail, Result};
@@ -48,7 +48,9 @@ pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
         // squares summed in f64 so that float32 values past 1e19 do not overflow.
         let squares = {
             let guard = a.read();
-            with_slice!(&*guard, a.range(), |v: &[T]| v.iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>())
+            with_slice!(&*guard, a.range(), |v: &[T]| {
+                reduce_chunked(v, |p| p.iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>(), |x, y| x + y)
+            })
         };
         let shape = if keepdims { vec![1; a.ndim()] } else { vec![1] };
         NdArray::full(&shape, squares.sqrt(), a.dtype)?
