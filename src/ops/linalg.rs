@@ -1,6 +1,6 @@
 //! `dot`, as MXNet's `nd.dot`, on matrixmultiply's sgemm/dgemm.
 
-use super::kernel::matmul;
+use super::gemm::matmul;
 use super::reshape_to;
 use crate::array::{fmt_shape, NdArray};
 use crate::autograd::{record, Save};

@@ -2,6 +2,7 @@
 //! records, beside it, its vector-Jacobian product written with these same ops.
 
 mod binary;
+mod gemm;
 mod index;
 pub mod kernel;
 mod linalg;

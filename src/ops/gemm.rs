@@ -1,0 +1,246 @@
+//! Matrix products on matrixmultiply's sgemm/dgemm (its AVX-512 kernel where the CPU has one;
+//! the blocking sizes are set at build time, see `.cargo/config.toml`). The output is written
+//! once by the kernel (beta = 0), without a zero fill before it, and a large product is cut
+//! into one block of rows or of columns of C per thread.
+
+use crate::array::shape::checked_size;
+use crate::array::storage::{filled_vec, try_vec};
+use crate::array::{from_vec, fmt_shape, DType, Element, NdArray};
+use crate::error::{bail, Result};
+
+/// C (m×n, row stride `rsc`) = op(A)·op(B) with beta = 0, so C need not be initialised.
+trait Gemm: Element {
+    /// # Safety
+    /// The pointers and strides describe an m×k op(A), a k×n op(B) and an m×n C (column
+    /// stride 1) inside their allocations, and C overlaps neither operand.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const Self, rsa: isize, csa: isize, b: *const Self, rsb: isize, csb: isize, c: *mut Self, rsc: isize);
+}
+
+impl Gemm for f32 {
+    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, b: *const f32, rsb: isize, csb: isize, c: *mut f32, rsc: isize) {
+        matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1)
+    }
+}
+
+impl Gemm for f64 {
+    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f64, rsa: isize, csa: isize, b: *const f64, rsb: isize, csb: isize, c: *mut f64, rsc: isize) {
+        matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1)
+    }
+}
+
+/// The side of the kernel's tile (16×16 for f32 with AVX-512, 8×8 for f64): blocks of rows or
+/// columns are cut at multiples of it, so that only the last block has a partial tile.
+const TILE: usize = 16;
+
+/// Products below this many multiply-adds run on the calling thread: waking the pool and
+/// packing an operand twice would cost more than the second thread saves.
+const SPLIT_MIN: usize = 1 << 21;
+
+/// How a product is cut over the threads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cut {
+    /// Blocks of `len` rows of C (and of op(A)): each thread packs all of op(B).
+    Rows(usize),
+    /// Blocks of `len` columns of C (and of op(B)): each thread packs all of op(A).
+    Cols(usize),
+}
+
+/// The cut for an m×k by k×n product over `threads` threads, `None` to run it whole. Each
+/// thread packs its own copy of the operand that is not cut, so the cut goes across the
+/// operand that is cheaper to pack twice: matrixmultiply packs op(A) by runs of rows and op(B)
+/// by runs of columns, a plain copy when those are contiguous in memory (`a_contiguous`:
+/// op(A) is a transposed row-major matrix; `b_contiguous`: op(B) is row-major) and an
+/// element-by-element gather, several times slower, when they are not.
+fn plan(m: usize, k: usize, n: usize, a_contiguous: bool, b_contiguous: bool, threads: usize) -> Option<Cut> {
+    if threads < 2 || m.saturating_mul(n).saturating_mul(k) < SPLIT_MIN {
+        return None;
+    }
+    const GATHER: usize = 4;
+    let pack_a = if a_contiguous { 1 } else { GATHER };
+    let pack_b = if b_contiguous { 1 } else { GATHER };
+    // Elements packed twice: op(B) (k×n) when cutting rows, op(A) (m×k) when cutting columns.
+    let rows = pack_b.saturating_mul(n) <= pack_a.saturating_mul(m);
+    let (total, make): (usize, fn(usize) -> Cut) = if rows { (m, Cut::Rows) } else { (n, Cut::Cols) };
+    let parts = threads.min(total / TILE);
+    if parts < 2 {
+        return None;
+    }
+    Some(make(total.div_ceil(parts).next_multiple_of(TILE)))
+}
+
+/// Raw pointers handed to the threads; each thread writes a distinct block of C.
+#[derive(Clone, Copy)]
+struct Operands<T> {
+    a: *const T,
+    b: *const T,
+    c: *mut T,
+}
+// SAFETY: the operands are only read, and the threads write disjoint blocks of C.
+unsafe impl<T> Send for Operands<T> {}
+unsafe impl<T> Sync for Operands<T> {}
+
+impl<T> Operands<T> {
+    /// The three pointers (a closure that calls this captures the whole, shareable struct).
+    fn get(&self) -> (*const T, *const T, *mut T) {
+        (self.a, self.b, self.c)
+    }
+}
+
+/// C = op(A)·op(B) for 2-d `a` and `b`, with op a transpose where the flag says so. The
+/// transpose is a swap of strides: no operand is copied.
+pub fn matmul(a: &NdArray, b: &NdArray, ta: bool, tb: bool) -> Result<NdArray> {
+    if a.dtype != b.dtype {
+        bail!(DType, "dot operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
+    }
+    let (ar, ac) = (a.shape[0], a.shape[1]);
+    let (br, bc) = (b.shape[0], b.shape[1]);
+    let (m, k, rsa, csa) = if ta { (ac, ar, 1, ac as isize) } else { (ar, ac, ac as isize, 1) };
+    let (k2, n, rsb, csb) = if tb { (bc, br, 1, bc as isize) } else { (br, bc, bc as isize, 1) };
+    if k != k2 {
+        bail!(
+            Shape,
+            "dot: shapes {}{} and {}{} are not aligned: {} != {}",
+            fmt_shape(&a.shape),
+            if ta { " (transposed)" } else { "" },
+            fmt_shape(&b.shape),
+            if tb { " (transposed)" } else { "" },
+            k,
+            k2
+        );
+    }
+    let len = checked_size(&[m, n])?;
+    let dims = (m, k, n);
+    let strides = [rsa, csa, rsb, csb];
+    Ok(match a.dtype {
+        DType::F32 => from_vec(run::<f32>(a, b, dims, strides, len)?, vec![m, n]),
+        DType::F64 => from_vec(run::<f64>(a, b, dims, strides, len)?, vec![m, n]),
+    })
+}
+
+fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa, csa, rsb, csb]: [isize; 4], len: usize) -> Result<Vec<T>> {
+    if len == 0 || k == 0 {
+        return filled_vec(len, T::zero());
+    }
+    let mut out = try_vec::<T>(len)?;
+    let ga = a.read();
+    let gb = b.read();
+    let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
+    let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
+    let p = Operands { a: va.as_ptr(), b: vb.as_ptr(), c: out.spare_capacity_mut().as_mut_ptr().cast::<T>() };
+    let rsc = n as isize;
+    // SAFETY (all calls below): va holds op(A) (m×k) and vb op(B) (k×n) as the strides
+    // describe; `out` has room for the m×n C; the blocks of rows [r, r + rows) or columns
+    // [j, j + cols) of op(A), op(B) and C are inside them, and distinct blocks of C do not
+    // overlap.
+    match plan(m, k, n, rsa == 1, csb == 1, super::threads::num_threads()) {
+        None => unsafe { T::gemm_into(m, k, n, p.a, rsa, csa, p.b, rsb, csb, p.c, rsc) },
+        Some(Cut::Rows(block)) => {
+            let starts: Vec<usize> = (0..m).step_by(block).collect();
+            super::threads::fork_join(starts, |r| {
+                let (pa, pb, pc) = p.get();
+                let rows = block.min(m - r);
+                unsafe { T::gemm_into(rows, k, n, pa.offset(r as isize * rsa), rsa, csa, pb, rsb, csb, pc.add(r * n), rsc) }
+            });
+        }
+        Some(Cut::Cols(block)) => {
+            let starts: Vec<usize> = (0..n).step_by(block).collect();
+            super::threads::fork_join(starts, |j| {
+                let (pa, pb, pc) = p.get();
+                let cols = block.min(n - j);
+                unsafe { T::gemm_into(m, k, cols, pa, rsa, csa, pb.offset(j as isize * csb), rsb, csb, pc.add(j), rsc) }
+            });
+        }
+    }
+    // SAFETY: the kernel wrote every element of the m×n C (beta = 0 stores, never reads).
+    unsafe { out.set_len(len) };
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::threads;
+
+    /// op(A)·op(B) by the definition, in f64.
+    fn naive(a: &[f64], b: &[f64], (m, k, n): (usize, usize, usize), ta: bool, tb: bool) -> Vec<f64> {
+        // Element (i, l) of op(A) is at i * ra + l * ca, element (l, j) of op(B) at l * rb + j * cb.
+        let (ra, ca) = if ta { (1, m) } else { (k, 1) };
+        let (rb, cb) = if tb { (1, k) } else { (n, 1) };
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for l in 0..k {
+                let x = a[i * ra + l * ca];
+                for j in 0..n {
+                    c[i * n + j] += x * b[l * rb + j * cb];
+                }
+            }
+        }
+        c
+    }
+
+    /// An array of `rows`×`cols` values that is a view into a larger storage: the rows after
+    /// `skip` leading rows of a taller array.
+    fn view(rows: usize, cols: usize, skip: usize, seed: usize, dtype: DType) -> (NdArray, Vec<f64>) {
+        let all: Vec<f64> = (0..(rows + skip) * cols).map(|i| (((i + seed) * 7919 % 1009) as f64 - 504.0) / 256.0).collect();
+        let full = match dtype {
+            DType::F32 => from_vec(all.iter().map(|&x| x as f32).collect::<Vec<_>>(), vec![rows + skip, cols]),
+            DType::F64 => from_vec(all.clone(), vec![rows + skip, cols]),
+        };
+        let mut v = full.clone();
+        v.offset += skip * cols;
+        v.shape = vec![rows, cols].into();
+        (v, all[skip * cols..].to_vec())
+    }
+
+    #[test]
+    fn split_products_match_the_definition() {
+        let before = threads::num_threads();
+        let sizes = [1, 7, 17, 130];
+        let mut shapes = Vec::new();
+        for m in sizes {
+            for k in sizes {
+                shapes.extend(sizes.map(|n| (m, k, n)));
+            }
+        }
+        // Large enough to be cut (130³ too): by columns (few rows) and by rows, with partial
+        // tiles.
+        shapes.extend([(17, 200, 700), (1, 2100, 1000), (700, 200, 17), (2100, 1000, 1)]);
+        for dtype in [DType::F32, DType::F64] {
+            for &(m, k, n) in &shapes {
+                for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                    let (ash, bsh) = (if ta { (k, m) } else { (m, k) }, if tb { (n, k) } else { (k, n) });
+                    let (a, va) = view(ash.0, ash.1, (m + n) % 3, m, dtype);
+                    let (b, vb) = view(bsh.0, bsh.1, k % 2, n + 1, dtype);
+                    let want = naive(&va, &vb, (m, k, n), ta, tb);
+                    let tol = if dtype == DType::F32 { 1e-4 } else { 1e-12 } * k as f64;
+                    for t in [1, 2, 3] {
+                        threads::set_num_threads(t).unwrap();
+                        let c = matmul(&a, &b, ta, tb).unwrap();
+                        assert_eq!(&c.shape[..], &[m, n]);
+                        for (i, (&x, &y)) in c.to_f64_vec().iter().zip(&want).enumerate() {
+                            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{dtype:?} t={t} {m}x{k}x{n} ta={ta} tb={tb} at {i}: {x} vs {y}");
+                        }
+                    }
+                }
+            }
+        }
+        threads::set_num_threads(before).unwrap();
+    }
+
+    #[test]
+    fn the_cut_crosses_the_cheaper_operand() {
+        // Below the threshold, or one thread: whole.
+        assert_eq!(plan(64, 64, 64, false, true, 2), None);
+        assert_eq!(plan(1024, 1024, 1024, false, true, 1), None);
+        // Square, op(A) gathered: rows (op(B), copied, is packed twice).
+        assert_eq!(plan(1024, 1024, 1024, false, true, 2), Some(Cut::Rows(512)));
+        // Blocks are whole tiles; the last is shorter.
+        assert_eq!(plan(784, 256, 512, true, true, 2), Some(Cut::Rows(400)));
+        // Few rows, many columns: columns.
+        assert_eq!(plan(16, 1024, 4096, true, true, 2), Some(Cut::Cols(2048)));
+        // Too narrow to cut.
+        assert_eq!(plan(4096, 1024, 1, false, true, 2).map(|c| matches!(c, Cut::Rows(_))), Some(true));
+        assert_eq!(plan(1, 4096, 4096, false, true, 2), Some(Cut::Cols(2048)));
+    }
+}
