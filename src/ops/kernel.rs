@@ -5,7 +5,7 @@ use ndarray::{Axis, IxDyn};
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size};
-use crate::array::storage::{extend_map, extend_zip, filled_vec, reduce_chunked, try_vec, with_slice};
+use crate::array::storage::{extend_map, extend_zip, reduce_chunked, try_vec, with_slice};
 use crate::array::{from_vec, fmt_shape, Element, NdArray, Shape};
 use crate::error::{bail, Result};
 
@@ -397,69 +397,5 @@ pub fn permute(a: &NdArray, perm: &[usize]) -> Result<NdArray> {
         let mut out = try_vec(v.len())?;
         out.extend(view.permuted_axes(IxDyn(perm)).iter().copied());
         Ok(from_vec(out, shape))
-    })
-}
-
-/// C = op(A)·op(B) for 2-d `a` and `b`, with op a transpose where the flag says so. The
-/// transpose is a swap of strides: no operand is copied.
-pub fn matmul(a: &NdArray, b: &NdArray, ta: bool, tb: bool) -> Result<NdArray> {
-    if a.dtype != b.dtype {
-        bail!(DType, "dot operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
-    }
-    let (ar, ac) = (a.shape[0], a.shape[1]);
-    let (br, bc) = (b.shape[0], b.shape[1]);
-    let (m, k, rsa, csa) = if ta { (ac, ar, 1, ac as isize) } else { (ar, ac, ac as isize, 1) };
-    let (k2, n, rsb, csb) = if tb { (bc, br, 1, bc as isize) } else { (br, bc, bc as isize, 1) };
-    if k != k2 {
-        bail!(
-            Shape,
-            "dot: shapes {}{} and {}{} are not aligned: {} != {}",
-            fmt_shape(&a.shape),
-            if ta { " (transposed)" } else { "" },
-            fmt_shape(&b.shape),
-            if tb { " (transposed)" } else { "" },
-            k,
-            k2
-        );
-    }
-    let len = checked_size(&[m, n])?;
-    fn run<T: Element>(a: &NdArray, b: &NdArray, dims: (usize, usize, usize), strides: [isize; 4], len: usize) -> Result<Vec<T>> {
-        let (m, k, n) = dims;
-        let mut out = filled_vec(len, T::zero())?;
-        if len == 0 || k == 0 {
-            return Ok(out);
-        }
-        let ga = a.read();
-        let gb = b.read();
-        let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
-        let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
-        // Large products split the rows of C over the threads, each multiplying its block of
-        // op(A) rows by all of op(B) single-threaded.
-        let threads = super::threads::num_threads();
-        let flops = m.saturating_mul(n).saturating_mul(k);
-        let parts = if flops < (1 << 21) { 1 } else { threads.min(m / 16).max(1) };
-        let rows = m.div_ceil(parts);
-        let blocks: Vec<(usize, &mut [T])> = out.chunks_mut(rows * n).enumerate().map(|(i, c)| (i * rows, c)).collect();
-        super::threads::fork_join(blocks, |(row, block)| {
-            let block_rows = block.len() / n;
-            // SAFETY: va is ar×ac and vb is br×bc row-major; the strides describe op(A) (m×k)
-            // and op(B) (k×n) inside them; rows `row..row + block_rows` of op(A) start at
-            // `row * rsa`, and `block` is the matching distinct part of the m×n output.
-            unsafe {
-                T::gemm(
-                    block_rows, k, n,
-                    va.as_ptr().offset(row as isize * strides[0]), strides[0], strides[1],
-                    vb.as_ptr(), strides[2], strides[3],
-                    block.as_mut_ptr(),
-                );
-            }
-        });
-        Ok(out)
-    }
-    let dims = (m, k, n);
-    let strides = [rsa, csa, rsb, csb];
-    Ok(match a.dtype {
-        crate::array::DType::F32 => from_vec(run::<f32>(a, b, dims, strides, len)?, vec![m, n]),
-        crate::array::DType::F64 => from_vec(run::<f64>(a, b, dims, strides, len)?, vec![m, n]),
     })
 }
