@@ -1,7 +1,8 @@
 //! Matrix products on matrixmultiply's sgemm/dgemm (its AVX-512 kernel where the CPU has one;
 //! the blocking sizes are set at build time, see `.cargo/config.toml`). The output is written
 //! once by the kernel (beta = 0), without a zero fill before it, and a large product is cut
-//! into one block of rows or of columns of C per thread.
+//! into one block of rows or of columns of C per thread. Float32 products with at most 16
+//! columns (a classifier's last layer and its weight gradient) have a kernel of their own.
 
 use crate::array::shape::checked_size;
 use crate::array::storage::{filled_vec, try_vec};
@@ -15,11 +16,95 @@ trait Gemm: Element {
     /// stride 1) inside their allocations, and C overlaps neither operand.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const Self, rsa: isize, csa: isize, b: *const Self, rsb: isize, csb: isize, c: *mut Self, rsc: isize);
+
+    /// Whether `narrow_into` can run on this CPU.
+    fn has_narrow() -> bool {
+        false
+    }
+
+    /// C (m×n, row stride n, n ≤ `width`) = op(A)·op(B), with op(B) given as `bp`, k rows of
+    /// `width` (8 or 16) values zero-padded past n.
+    ///
+    /// # Safety
+    /// `has_narrow()`; op(A) as for `gemm_into`; `bp` holds k·width values and C m×n.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn narrow_into(_m: usize, _k: usize, _n: usize, _a: *const Self, _rsa: isize, _csa: isize, _bp: *const Self, _width: usize, _c: *mut Self) {
+        unreachable!("no narrow kernel for this type")
+    }
 }
 
 impl Gemm for f32 {
     unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, b: *const f32, rsb: isize, csb: isize, c: *mut f32, rsc: isize) {
         matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1)
+    }
+
+    fn has_narrow() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        return false;
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn narrow_into(m: usize, k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, bp: *const f32, width: usize, c: *mut f32) {
+        if width == 8 {
+            narrow::rows::<12, 1>(m, k, n, a, rsa, csa, bp, c)
+        } else {
+            narrow::rows::<6, 2>(m, k, n, a, rsa, csa, bp, c)
+        }
+    }
+}
+
+/// The float32 kernel for C = op(A)·B with B at most 16 columns wide, where matrixmultiply's
+/// 16×16 tiles would be mostly padding and its packing of op(A) (a gather when A is
+/// row-major) would cost more than the product: no packing, B held in one or two 8-lane
+/// registers per row of B (`NV`), `R` rows of C accumulated at a time from broadcasts of
+/// op(A)'s elements. AVX2 with FMA, which on AMD's AVX-512 cores is as fast per cycle.
+#[cfg(target_arch = "x86_64")]
+mod narrow {
+    use std::arch::x86_64::*;
+
+    /// Rows [0, m) of C (row stride n).
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn rows<const R: usize, const NV: usize>(m: usize, k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, bp: *const f32, c: *mut f32) {
+        let mut i = 0;
+        while i + R <= m {
+            block::<R, NV>(k, n, a.offset(i as isize * rsa), rsa, csa, bp, c.add(i * n));
+            i += R;
+        }
+        while i < m {
+            block::<1, NV>(k, n, a.offset(i as isize * rsa), rsa, csa, bp, c.add(i * n));
+            i += 1;
+        }
+    }
+
+    /// R rows of C from the R rows of op(A) at `a`.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block<const R: usize, const NV: usize>(k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, bp: *const f32, c: *mut f32) {
+        let mut acc = [[_mm256_setzero_ps(); NV]; R];
+        let (mut a, mut bp) = (a, bp);
+        for _ in 0..k {
+            let mut b = [_mm256_setzero_ps(); NV];
+            for (v, b) in b.iter_mut().enumerate() {
+                *b = _mm256_loadu_ps(bp.add(8 * v));
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = _mm256_broadcast_ss(&*a.offset(r as isize * rsa));
+                for (acc, &b) in acc.iter_mut().zip(&b) {
+                    *acc = _mm256_fmadd_ps(x, b, *acc);
+                }
+            }
+            a = a.offset(csa);
+            bp = bp.add(8 * NV);
+        }
+        for (v, lane0) in (0..NV).map(|v| (v, 8 * v)) {
+            // Lanes below n - lane0 are stored; the padding past n is not.
+            let keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32 - lane0 as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            for (r, acc) in acc.iter().enumerate() {
+                _mm256_maskstore_ps(c.add(r * n + lane0), keep, acc[v]);
+            }
+        }
     }
 }
 
@@ -127,7 +212,32 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
     let gb = b.read();
     let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
     let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
-    let p = Operands { a: va.as_ptr(), b: vb.as_ptr(), c: out.spare_capacity_mut().as_mut_ptr().cast::<T>() };
+    let c = out.spare_capacity_mut().as_mut_ptr().cast::<T>();
+    if n <= 16 && T::has_narrow() {
+        // op(B) copied into rows of `width` values, zero-padded: k·width values.
+        let width = if n <= 8 { 8 } else { 16 };
+        let mut bp = filled_vec(k * width, T::zero())?;
+        for (l, row) in bp.chunks_exact_mut(width).enumerate() {
+            for (j, x) in row[..n].iter_mut().enumerate() {
+                *x = vb[(l as isize * rsb + j as isize * csb) as usize];
+            }
+        }
+        let p = Operands { a: va.as_ptr(), b: bp.as_ptr(), c };
+        let threads = super::threads::num_threads();
+        let parts = if m.saturating_mul(k).saturating_mul(width) < SPLIT_MIN { 1 } else { threads.min(m / 24).max(1) };
+        let block = m.div_ceil(parts).next_multiple_of(12);
+        let starts: Vec<usize> = (0..m).step_by(block).collect();
+        super::threads::fork_join(starts, |r| {
+            let (pa, pb, pc) = p.get();
+            // SAFETY: rows [r, r + rows) of op(A) and of C are inside va and `out`; `bp` holds
+            // k·width values; the kernel exists (has_narrow).
+            unsafe { T::narrow_into(block.min(m - r), k, n, pa.offset(r as isize * rsa), rsa, csa, pb, width, pc.add(r * n)) }
+        });
+        // SAFETY: the narrow kernel wrote the n columns of each of the m rows.
+        unsafe { out.set_len(len) };
+        return Ok(out);
+    }
+    let p = Operands { a: va.as_ptr(), b: vb.as_ptr(), c };
     let rsc = n as isize;
     // SAFETY (all calls below): va holds op(A) (m×k) and vb op(B) (k×n) as the strides
     // describe; `out` has room for the m×n C; the blocks of rows [r, r + rows) or columns
@@ -196,7 +306,7 @@ mod tests {
     #[test]
     fn split_products_match_the_definition() {
         let before = threads::num_threads();
-        let sizes = [1, 7, 17, 130];
+        let sizes = [1, 7, 10, 17, 130];
         let mut shapes = Vec::new();
         for m in sizes {
             for k in sizes {
@@ -204,8 +314,8 @@ mod tests {
             }
         }
         // Large enough to be cut (130³ too): by columns (few rows) and by rows, with partial
-        // tiles.
-        shapes.extend([(17, 200, 700), (1, 2100, 1000), (700, 200, 17), (2100, 1000, 1)]);
+        // tiles; the last two by the narrow kernel.
+        shapes.extend([(17, 200, 700), (1, 2100, 1000), (700, 200, 17), (300, 1000, 1), (500, 300, 10)]);
         for dtype in [DType::F32, DType::F64] {
             for &(m, k, n) in &shapes {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
