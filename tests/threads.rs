@@ -4,8 +4,16 @@ use ad::autograd::{self, GradReq, ScopeKind};
 use ad::ops::{self, threads};
 use ad::{DType, NdArray};
 
+/// The thread count and the random generator are process-wide: the tests here take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn threaded_matrix_products_match_the_single_threaded_ones() {
+    let _serial = serial();
     ad::array::random::seed(3);
     let a = NdArray::random_uniform(-1.0, 1.0, &[300, 517], DType::F32).unwrap();
     let b = NdArray::random_uniform(-1.0, 1.0, &[517, 203], DType::F32).unwrap();
@@ -29,6 +37,7 @@ fn threaded_matrix_products_match_the_single_threaded_ones() {
 
 #[test]
 fn threaded_element_wise_ops_match_the_single_threaded_ones() {
+    let _serial = serial();
     ad::array::random::seed(4);
     let n = (1 << 19) + 7; // above the split threshold, not a multiple of the thread count
     let x = NdArray::random_uniform(-3.0, 3.0, &[n], DType::F32).unwrap();
@@ -56,6 +65,7 @@ fn threaded_element_wise_ops_match_the_single_threaded_ones() {
 
 #[test]
 fn threaded_reductions_and_in_place_updates_give_the_same_bits_at_every_thread_count() {
+    let _serial = serial();
     ad::array::random::seed(5);
     let n = (1 << 20) + 13; // several reduction pieces, not a multiple of the thread count
     let x = NdArray::random_uniform(-1.0, 2.0, &[n], DType::F32).unwrap();
@@ -98,8 +108,9 @@ fn threaded_reductions_and_in_place_updates_give_the_same_bits_at_every_thread_c
 
 #[test]
 fn threaded_optimizer_updates_match_the_single_threaded_ones() {
+    let _serial = serial();
     use ops::optim::{adam_update, sgd_mom_update, Hyper};
-    let n = (1 << 17) + 3;
+    let n = (1 << 19) + 3;
     let run = |threads: usize| {
         threads::set_num_threads(threads).unwrap();
         ad::array::random::seed(5);

@@ -63,20 +63,30 @@ pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
-/// Element count above which element-wise loops are split over the threads.
-const PARALLEL_MIN: usize = 1 << 16;
+/// Element count from which cheap element-wise loops (a product, a copy) are split over the
+/// threads. Handing work to a sleeping thread costs 10–20 µs, the time of ≈ 200,000 such
+/// elements: below that a second thread makes the op slower, not faster.
+pub(crate) const PARALLEL_MIN: usize = 1 << 18;
+
+/// The same for loops that compute more per element (exp, tanh: ≈ 0.5 ns each).
+pub(crate) const PARALLEL_MIN_COSTLY: usize = 1 << 16;
 
 /// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
 /// out's spare capacity)`, which must write every element of its chunk. Large inputs are cut
 /// into one chunk per thread.
 #[inline(always)]
-pub fn extend_chunked<T: Sync, U: Send>(out: &mut Vec<U>, src: &[T], fill: impl Fn(&[T], &mut [MaybeUninit<U>]) + Sync) {
+pub fn extend_chunked<T: Sync, U: Send>(
+    out: &mut Vec<U>,
+    src: &[T],
+    parallel_min: usize,
+    fill: impl Fn(&[T], &mut [MaybeUninit<U>]) + Sync,
+) {
     let n = src.len();
     out.reserve(n);
     let len = out.len();
     let spare = &mut out.spare_capacity_mut()[..n];
     // Small arrays never ask for the thread count: it is the per-op path.
-    let threads = if n >= PARALLEL_MIN { crate::ops::threads::num_threads() } else { 1 };
+    let threads = if n >= parallel_min { crate::ops::threads::num_threads() } else { 1 };
     if threads > 1 {
         let chunk = n.div_ceil(threads);
         let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
@@ -100,7 +110,7 @@ pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T
     }
     let pieces: Vec<&[T]> = v.chunks(REDUCE_PIECE).collect();
     let mut partial = vec![R::default(); pieces.len()];
-    let threads = crate::ops::threads::num_threads().min(pieces.len());
+    let threads = if v.len() >= PARALLEL_MIN { crate::ops::threads::num_threads().min(pieces.len()) } else { 1 };
     let per = pieces.len().div_ceil(threads);
     let jobs: Vec<_> = pieces.chunks(per).zip(partial.chunks_mut(per)).collect();
     crate::ops::threads::fork_join(jobs, |(ps, out)| {
@@ -129,7 +139,7 @@ pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut 
 /// the compiler vectorises (where `Vec::extend` over an iterator may not).
 #[inline(always)]
 pub fn extend_map<T: Copy + Sync, U: Send>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U + Sync) {
-    extend_chunked(out, src, |s, o| {
+    extend_chunked(out, src, PARALLEL_MIN, |s, o| {
         for (o, &x) in o.iter_mut().zip(s) {
             o.write(f(x));
         }
@@ -143,7 +153,7 @@ pub fn extend_zip<T: Copy + Sync, U: Copy + Sync, V: Send>(out: &mut Vec<V>, a: 
     let (a, b) = (&a[..n], &b[..n]);
     // Chunks of `a` carry their offset, to find the matching chunk of `b`.
     let base = a.as_ptr() as usize;
-    extend_chunked(out, a, |s, o| {
+    extend_chunked(out, a, PARALLEL_MIN, |s, o| {
         let start = (s.as_ptr() as usize - base) / std::mem::size_of::<T>().max(1);
         for (o, (&x, &y)) in o.iter_mut().zip(s.iter().zip(&b[start..start + s.len()])) {
             o.write(f(x, y));

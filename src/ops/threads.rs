@@ -38,23 +38,30 @@ pub fn set_num_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// The pool for the current thread count (built on first use and when the count changes).
+/// The pool's workers for the current thread count: one fewer than the count, since the
+/// calling thread does a share of each op itself (built on first use and when the count
+/// changes).
 fn pool() -> Option<Arc<rayon::ThreadPool>> {
     static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
     let n = num_threads();
+    if n < 2 {
+        return None;
+    }
     let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
     match &*slot {
         Some((size, pool)) if *size == n => Some(pool.clone()),
         _ => {
-            let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()?);
+            let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n - 1).build().ok()?);
             *slot = Some((n, pool.clone()));
             Some(pool)
         }
     }
 }
 
-/// Runs `work` on each item, the items spread over the pool's threads; on the calling thread
-/// when there is one item (or no pool could be made).
+/// Runs `work` on each item: the first on the calling thread, the others on the pool's
+/// workers; all on the calling thread when there is one item (or no pool). The caller
+/// working instead of waiting saves a sleep and a wake-up per op, which on ops of tens of
+/// microseconds (an MLP step's) is a tenth of their time.
 pub fn fork_join<I: Send>(items: Vec<I>, work: impl Fn(I) + Sync) {
     let pool = if items.len() > 1 { pool() } else { None };
     let Some(pool) = pool else {
@@ -62,9 +69,12 @@ pub fn fork_join<I: Send>(items: Vec<I>, work: impl Fn(I) + Sync) {
         return;
     };
     let work = &work;
-    pool.scope(|scope| {
+    let mut items = items.into_iter();
+    let first = items.next().expect("more than one item");
+    pool.in_place_scope(|scope| {
         for item in items {
             scope.spawn(move |_| work(item));
         }
+        work(first);
     });
 }

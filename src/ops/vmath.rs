@@ -4,7 +4,7 @@
 
 use std::mem::MaybeUninit;
 
-use crate::array::storage::{extend_chunked, extend_map};
+use crate::array::storage::{extend_chunked, extend_map, PARALLEL_MIN_COSTLY};
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in two (Cody–Waite), so that n·ln2 is subtracted without rounding error.
@@ -82,7 +82,7 @@ macro_rules! dispatched {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU has the features the function was compiled for.
-                return extend_chunked(out, src, |s, o| unsafe { $avx2(s, o) });
+                return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx2(s, o) });
             }
             extend_map(out, src, $one::<false>);
         }
