@@ -851,6 +851,26 @@ fn asscalar_needs_exactly_one_element() {
     assert_eq!(d.asscalar().unwrap(), 11.0);
 }
 
+#[test]
+fn a_whole_array_write_copies_from_views_and_from_its_own_storage() {
+    use ad::ops::AxisIndex;
+    let big = arr(&(0..12).map(f64::from).collect::<Vec<_>>(), &[3, 4]);
+    let x = arr(&[0.; 8], &[2, 4]);
+    // A source that is a view with an offset into another array.
+    let rows = ops::slice(&big, &[AxisIndex::Range { start: 1, stop: 3, step: 1 }]).unwrap();
+    ops::write_slice(&x, &[], &rows).unwrap();
+    assert_eq!(x.to_f64_vec(), (4..12).map(f64::from).collect::<Vec<_>>());
+    // A source sharing the destination's storage, reshaped: read before the write.
+    let flipped = ops::reshape_to(&ops::mul_scalar(&x, -1.0).unwrap(), &[8]).unwrap();
+    ops::write_slice(&x, &[], &ops::reshape_to(&flipped, &[2, 4]).unwrap()).unwrap();
+    assert_eq!(x.to_f64_vec(), (4..12).map(|v| -f64::from(v)).collect::<Vec<_>>());
+    let same = ops::reshape_to(&x, &[4, 2]).unwrap();
+    ops::write_slice(&x, &[AxisIndex::Range { start: 0, stop: 2, step: 1 }], &ops::reshape_to(&same, &[2, 4]).unwrap()).unwrap();
+    assert_eq!(x.to_f64_vec(), (4..12).map(|v| -f64::from(v)).collect::<Vec<_>>());
+    // The big array is untouched by writes through a copy of its rows.
+    assert_eq!(big.to_f64_vec(), (0..12).map(f64::from).collect::<Vec<_>>());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unexpanded gradients: a sum's gradient passes element-wise ops as one number and is
 // written out at full size only where something needs it whole

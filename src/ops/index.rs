@@ -157,6 +157,11 @@ fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArr
 
 /// Writes `src` (of the region's result shape, same dtype) into `dst`'s region.
 fn scatter(dst: &NdArray, r: &Region, src: &NdArray) -> Result<()> {
+    // The whole array (`x[:] = y`, and `w -= lr * g` from Python): one straight copy.
+    let whole = r.first.iter().all(|&f| f == 0) && r.count[..] == dst.shape[..] && r.step.iter().all(|&s| s == 1);
+    if whole {
+        return dst.assign(&NdArray { shape: dst.shape.clone(), ..src.detach() });
+    }
     let values = src.clone_buffer()?; // read before locking: `src` may share `dst`'s storage
     let range = dst.range();
     let mut guard = dst.storage.write();
