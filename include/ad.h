@@ -76,6 +76,18 @@ typedef enum {
   AD_CMP_GE = 5,
 } ad_cmp;
 
+// In-place arithmetic for `ad_array_update`, taken as `uint32_t`.
+typedef enum {
+  // `array += src`
+  AD_UPDATE_ADD = 0,
+  // `array -= src`
+  AD_UPDATE_SUB = 1,
+  // `array *= src`
+  AD_UPDATE_MUL = 2,
+  // `array /= src`
+  AD_UPDATE_DIV = 3,
+} ad_update_op;
+
 // An array, as C sees it: an opaque handle made by the library and freed with
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
@@ -245,6 +257,14 @@ ad_status ad_array_write_slice(ad_array *array,
                                const ad_index *index,
                                size_t n,
                                const ad_array *src);
+
+// `array op= src` in place (`op` an `ad_update_op` value): `x += y`, `w -= g`. `src` is
+// broadcast to `array`'s shape and converted to its dtype; everything sharing `array`'s data
+// sees the change. One pass over the data where `ad_sub` and `ad_array_write_slice` would
+// make a new array and copy it. Inside a record scope, updating an array that is in the
+// graph is `AD_ERR_AUTOGRAD`; a `src` that does not broadcast to `array`'s shape is
+// `AD_ERR_SHAPE`, and nothing is written. Both handles stay the caller's.
+ad_status ad_array_update(ad_array *array, const ad_array *src, uint32_t op);
 
 // `array`'s elements converted to `dtype`; gradients flow back converted. The caller frees
 // `*out` with `ad_array_free`.

@@ -223,7 +223,8 @@ impl NdArray {
         self.update_with(src, Update::Add)
     }
 
-    fn update_with(&self, src: &NdArray, op: Update) -> Result<()> {
+    /// `self op= src` element by element (same shape and dtype), in place.
+    pub(crate) fn update_with(&self, src: &NdArray, op: Update) -> Result<()> {
         if src.shape != self.shape || src.dtype != self.dtype {
             bail!(Shape, "cannot write an array of shape {} {} into one of shape {} {}",
                 fmt_shape(&src.shape), src.dtype.name(), fmt_shape(&self.shape), self.dtype.name());
@@ -270,16 +271,29 @@ impl NdArray {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Update {
+/// How `update_with` combines an element of the destination with the source's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Update {
     Assign,
     Add,
+    Sub,
+    Mul,
+    Div,
 }
 
 fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
+    // One loop per op, so that each vectorises.
+    macro_rules! each {
+        ($f:expr) => {
+            storage::update_chunked(dst, src, |d, s| d.iter_mut().zip(s).for_each(|(d, &s)| $f(d, s)))
+        };
+    }
     match op {
         Update::Assign => storage::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
-        Update::Add => storage::update_chunked(dst, src, |d, s| d.iter_mut().zip(s).for_each(|(d, &s)| *d += s)),
+        Update::Add => each!(|d: &mut T, s: T| *d += s),
+        Update::Sub => each!(|d: &mut T, s: T| *d -= s),
+        Update::Mul => each!(|d: &mut T, s: T| *d *= s),
+        Update::Div => each!(|d: &mut T, s: T| *d /= s),
     }
 }
 

@@ -370,6 +370,33 @@ pub unsafe extern "C" fn ad_array_write_slice(array: *mut ad_array, index: *cons
     })
 }
 
+/// `array op= src` in place (`op` an `ad_update_op` value): `x += y`, `w -= g`. `src` is
+/// broadcast to `array`'s shape and converted to its dtype; everything sharing `array`'s data
+/// sees the change. One pass over the data where `ad_sub` and `ad_array_write_slice` would
+/// make a new array and copy it. Inside a record scope, updating an array that is in the
+/// graph is `AD_ERR_AUTOGRAD`; a `src` that does not broadcast to `array`'s shape is
+/// `AD_ERR_SHAPE`, and nothing is written. Both handles stay the caller's.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_update(array: *mut ad_array, src: *const ad_array, op: u32) -> ad_status {
+    boundary("ad_array_update", || {
+        let op = match op {
+            0 => ops::InPlace::Add,
+            1 => ops::InPlace::Sub,
+            2 => ops::InPlace::Mul,
+            3 => ops::InPlace::Div,
+            _ => {
+                return Err(FfiError::new(
+                    ad_status::AD_ERR_INVALID_ARGUMENT,
+                    format!("argument `op`: {} is not an ad_update_op value (0 to 3)", op),
+                ))
+            }
+        };
+        let dst = handles::get(array, "array")?;
+        let src = handles::get(src, "src")?;
+        Ok(ops::update(&dst, &src, op)?)
+    })
+}
+
 /// `array`'s elements converted to `dtype`; gradients flow back converted. The caller frees
 /// `*out` with `ad_array_free`.
 #[no_mangle]

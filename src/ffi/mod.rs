@@ -87,6 +87,19 @@ pub enum ad_cmp {
     AD_CMP_GE = 5,
 }
 
+/// In-place arithmetic for `ad_array_update`, taken as `uint32_t`.
+#[repr(C)]
+pub enum ad_update_op {
+    /// `array += src`
+    AD_UPDATE_ADD = 0,
+    /// `array -= src`
+    AD_UPDATE_SUB = 1,
+    /// `array *= src`
+    AD_UPDATE_MUL = 2,
+    /// `array /= src`
+    AD_UPDATE_DIV = 3,
+}
+
 /// An error on its way to C: a status and the message for `ad_last_error`.
 pub(crate) struct FfiError {
     status: ad_status,

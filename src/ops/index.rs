@@ -4,11 +4,11 @@
 
 use crate::array::shape::checked_size;
 use crate::array::storage::{try_vec, with_slice, Buffer};
-use crate::array::{fmt_shape, DType, Element, NdArray};
+use crate::array::{fmt_shape, DType, Element, NdArray, Update};
 use crate::autograd::{is_recording, record, Save};
 use crate::error::{bail, Result};
 
-use super::kernel;
+use super::kernel::{self, Zip2};
 
 /// How one axis is indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,21 +182,7 @@ fn scatter_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, src: &[
 /// `dst`'s dtype. Everything that shares `dst`'s storage sees the change. Not allowed inside a
 /// record scope on an array that is in the graph (its recorded uses would silently change).
 pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<()> {
-    if is_recording() && dst.entry.is_some() {
-        bail!(
-            Autograd,
-            "cannot write in place into an array (shape {}) that is part of the recorded graph inside a record scope; write outside the scope or compute a new array",
-            fmt_shape(&dst.shape)
-        );
-    }
-    if is_recording() && src.entry.is_some() {
-        // The write would drop the value's history: gradients could not flow through it.
-        bail!(
-            Autograd,
-            "cannot write a recorded value (shape {}) in place inside a record scope: gradients would not flow through the write; compute a new array instead",
-            fmt_shape(&src.shape)
-        );
-    }
+    check_writable(dst, src)?;
     let r = resolve(&dst.shape, index)?;
     let mut src = astype(&src.detach(), dst.dtype)?;
     // As NumPy: leading length-1 axes of the value may exceed the target's (x[1] = [5]).
@@ -218,6 +204,64 @@ pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<
         }
     };
     scatter(dst, &r, &src)
+}
+
+/// The arithmetic of `update`: `dst op= src`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlace {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// `dst op= src` in place (`x += y`, `w -= lr * g`): `src` is broadcast to `dst`'s shape and
+/// converted to its dtype; everything sharing `dst`'s storage sees the change. The same rules
+/// as `write_slice` inside a record scope. Same shapes and dtypes take one pass over the data
+/// instead of a new array and a copy.
+pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
+    check_writable(dst, src)?;
+    let (update, zip) = match op {
+        InPlace::Add => (Update::Add, Zip2::Add),
+        InPlace::Sub => (Update::Sub, Zip2::Sub),
+        InPlace::Mul => (Update::Mul, Zip2::Mul),
+        InPlace::Div => (Update::Div, Zip2::Div),
+    };
+    if src.shape == dst.shape && src.dtype == dst.dtype {
+        return dst.update_with(src, update);
+    }
+    let src = astype(&src.detach(), dst.dtype)?;
+    let result = kernel::zip(&dst.detach(), &src, zip)?;
+    if result.shape != dst.shape {
+        bail!(
+            Shape,
+            "cannot update an array of shape {} in place with one of shape {}: the result would have shape {}",
+            fmt_shape(&dst.shape),
+            fmt_shape(&src.shape),
+            fmt_shape(&result.shape)
+        );
+    }
+    dst.assign(&result)
+}
+
+/// Refuses in-place writes that would silently change a recorded graph.
+fn check_writable(dst: &NdArray, src: &NdArray) -> Result<()> {
+    if is_recording() && dst.entry.is_some() {
+        bail!(
+            Autograd,
+            "cannot write in place into an array (shape {}) that is part of the recorded graph inside a record scope; write outside the scope or compute a new array",
+            fmt_shape(&dst.shape)
+        );
+    }
+    if is_recording() && src.entry.is_some() {
+        // The write would drop the value's history: gradients could not flow through it.
+        bail!(
+            Autograd,
+            "cannot write a recorded value (shape {}) in place inside a record scope: gradients would not flow through the write; compute a new array instead",
+            fmt_shape(&src.shape)
+        );
+    }
+    Ok(())
 }
 
 /// `a`'s elements converted to `dtype`; the gradient is converted back.

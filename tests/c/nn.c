@@ -873,6 +873,64 @@ static void test_write_slice(uint32_t dtype) {
     free_all();
 }
 
+static void test_update(uint32_t dtype) {
+    ad_array *x, *y, *row, *col, *half, *view, *w, *r, *plain, *bad;
+    const uint32_t other = dtype == AD_FLOAT32 ? AD_FLOAT64 : AD_FLOAT32;
+    x = ARRAY(dtype, S34, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    y = ARRAY(dtype, S34, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    /* same shape: x += y, x -= y, x *= y, x /= y */
+    OK(ad_array_update(x, y, AD_UPDATE_ADD));
+    VALUES_ARE(x, 0, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13);
+    OK(ad_array_update(x, y, AD_UPDATE_SUB));
+    VALUES_ARE(x, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    OK(ad_array_update(x, y, AD_UPDATE_MUL));
+    VALUES_ARE(x, 0, 12, 22, 30, 36, 40, 42, 42, 40, 36, 30, 22, 12);
+    OK(ad_array_update(x, y, AD_UPDATE_DIV));
+    VALUES_ARE(x, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    /* broadcast sources: a row, a column */
+    row = ARRAY(dtype, S4, 1, 2, 3, 4);
+    OK(ad_array_update(x, row, AD_UPDATE_SUB));
+    VALUES_ARE(x, 0, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8);
+    col = ARRAY(dtype, S31, 1, 2, 3);
+    OK(ad_array_update(x, col, AD_UPDATE_ADD));
+    VALUES_ARE(x, 0, 1, 1, 1, 1, 6, 6, 6, 6, 11, 11, 11, 11);
+    /* the other dtype is converted; the array keeps its own */
+    half = ARRAY(other, S1, 0.5);
+    OK(ad_array_update(x, half, AD_UPDATE_MUL));
+    CHECK(dtype_is(x, dtype));
+    VALUES_ARE(x, 0, 0.5, 0.5, 0.5, 0.5, 3, 3, 3, 3, 5.5, 5.5, 5.5, 5.5);
+    /* through a view: the array under it changes */
+    const ad_index rows12[] = {RANGE(1, 3, 1)};
+    MAKE(view, ad_array_slice(x, rows12, 1, &view));
+    OK(ad_array_update(view, view, AD_UPDATE_ADD));
+    VALUES_ARE(x, 0, 0.5, 0.5, 0.5, 0.5, 6, 6, 6, 6, 11, 11, 11, 11);
+    /* a source that does not broadcast, or a bad op: an error, nothing written */
+    bad = ARRAY(dtype, S3, 1, 1, 1);
+    FAILS(ad_array_update(x, bad, AD_UPDATE_ADD), AD_ERR_SHAPE);
+    MESSAGE_HAS("(3, 4)");
+    MESSAGE_HAS("(3,)");
+    FAILS(ad_array_update(row, x, AD_UPDATE_ADD), AD_ERR_SHAPE);
+    VALUES_ARE(row, 0, 1, 2, 3, 4);
+    FAILS(ad_array_update(x, y, 4), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_update_op");
+    FAILS(ad_array_update(x, NULL, AD_UPDATE_ADD), AD_ERR_NULL_ARGUMENT);
+    VALUES_ARE(x, 0, 0.5, 0.5, 0.5, 0.5, 6, 6, 6, 6, 11, 11, 11, 11);
+    /* inside a record scope an array in the graph is not updated, nor is a recorded value
+       written into a plain one */
+    w = ARRAY(dtype, S2, 1, 2);
+    OK(ad_array_attach_grad(w, AD_GRAD_WRITE));
+    MAKE(plain, ad_array_zeros(S2, 1, dtype, &plain));
+    OK(ad_record_begin(true));
+    MAKE(r, ad_mul_scalar(w, 2, &r));
+    FAILS(ad_array_update(w, plain, AD_UPDATE_SUB), AD_ERR_AUTOGRAD);
+    FAILS(ad_array_update(plain, r, AD_UPDATE_ADD), AD_ERR_AUTOGRAD);
+    OK(ad_record_end());
+    VALUES_ARE(w, 0, 1, 2);
+    OK(ad_array_update(w, r, AD_UPDATE_SUB));
+    VALUES_ARE(w, 0, -1, -2);
+    free_all();
+}
+
 static void test_slice_views(uint32_t dtype) {
     ad_array *a, *view, *at, *copy, *hundred, *minus, *seven, *b, *vb;
     a = arange_234(dtype);
@@ -1714,6 +1772,7 @@ int main(void) {
         test_stack(dtype);
         test_slice(dtype);
         test_write_slice(dtype);
+        test_update(dtype);
         test_slice_views(dtype);
         test_max_min(dtype);
         test_batch_norm(dtype);

@@ -40,6 +40,7 @@
     X(ad_status, ad_array_asscalar, (const ad_array *, double *))                          \
     X(ad_status, ad_array_grad, (const ad_array *, ad_array **))                           \
     X(ad_status, ad_array_write_slice, (ad_array *, const ad_index *, size_t, const ad_array *)) \
+    X(ad_status, ad_array_update, (ad_array *, const ad_array *, uint32_t)) \
     X(ad_status, ad_backward_ex,                                                           \
       (const ad_array *const *, const ad_array *const *, size_t, bool, bool))              \
     X(ad_status, ad_record_begin, (bool))                                                  \
@@ -331,6 +332,16 @@ static PyObject *inplace(PyObject *a, PyObject *b, int op)
     ad_status status;
     if (!IS_ARRAY(a))
         Py_RETURN_NOTIMPLEMENTED;
+    if (IS_ARRAY(b)) {
+        /* One pass, in place: no result array to make and copy back. */
+        static const uint32_t update_op[] = {
+            [OP_ADD] = AD_UPDATE_ADD, [OP_SUB] = AD_UPDATE_SUB, [OP_MUL] = AD_UPDATE_MUL, [OP_DIV] = AD_UPDATE_DIV};
+        UNLOCKED(status, p_ad_array_update(HANDLE(a), HANDLE(b), update_op[op]));
+        if (status)
+            return raise_status(status);
+        Py_INCREF(a);
+        return a;
+    }
     r = binary(a, b, op);
     if (r == NULL || r == Py_NotImplemented)
         return r;
