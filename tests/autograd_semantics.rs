@@ -949,6 +949,38 @@ fn retained_and_functional_gradients_come_out_at_full_shape() {
 }
 
 #[test]
+fn gradients_written_in_place_never_touch_a_caller_s_array_or_a_shared_gradient() {
+    // exp and mul_scalar overwrite the incoming gradient when nothing else holds it.
+    let x = var(&[0.5, -1.0, 2.0], &[3]);
+    let h = arr(&[1.0, 10.0, 100.0], &[3]);
+    let y = record(|| ops::mul_scalar(&ops::exp(&ops::mul_scalar(&x, 3.0).unwrap()).unwrap(), 2.0).unwrap());
+    backward(&[y], &[Some(h.clone())]).unwrap();
+    assert_eq!(h.to_f64_vec(), vec![1.0, 10.0, 100.0], "the head gradient was written into");
+    let want: Vec<f64> = [0.5f64, -1.0, 2.0].iter().zip([1.0, 10.0, 100.0]).map(|(v, hv)| hv * 2.0 * 3.0 * (3.0 * v).exp()).collect();
+    assert_close(&grad(&x), &want);
+    // add hands the same gradient to both of its inputs: the first exp must not overwrite it.
+    let a = var(&[0.1, 0.2], &[2]);
+    let b = var(&[1.0, -2.0], &[2]);
+    let y = record(|| ops::sum(&ops::add(&ops::exp(&a).unwrap(), &ops::exp(&ops::mul_scalar(&b, 2.0).unwrap()).unwrap()).unwrap(), &[], false).unwrap());
+    backward(&[y], &[Some(arr(&[1.0], &[1]))]).unwrap();
+    assert_close(&grad(&a), &[0.1f64.exp(), 0.2f64.exp()]);
+    assert_close(&grad(&b), &[2.0 * 2.0f64.exp(), 2.0 * (-4.0f64).exp()]);
+    // A retained intermediate keeps its own copy.
+    let x = var(&[1.0, 2.0], &[2]);
+    let (t, y) = record(|| {
+        let t = ops::mul_scalar(&x, 2.0).unwrap();
+        let e = ops::exp(&t).unwrap();
+        autograd::retain_grad(&e).unwrap();
+        // e's gradient is w at full shape, a fresh array only the retained copy shares.
+        let y = ops::sum(&ops::mul(&e, &arr(&[3.0, 5.0], &[2])).unwrap(), &[], false).unwrap();
+        (e, y)
+    });
+    backward(&[y], &[]).unwrap();
+    assert_close(&autograd::grad_of(&t).unwrap().to_f64_vec(), &[3.0, 5.0]);
+    assert_close(&grad(&x), &[3.0 * 2.0 * 2.0f64.exp(), 5.0 * 2.0 * 4.0f64.exp()]);
+}
+
+#[test]
 fn second_derivatives_through_an_unexpanded_gradient() {
     // d/dx sum(x^3) = 3x^2, recorded; its sum's gradient again: 6x.
     let x = var(&[1., 2., 3.], &[3]);

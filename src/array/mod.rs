@@ -223,6 +223,19 @@ impl NdArray {
         self.update_with(src, Update::Add)
     }
 
+    /// Multiplies this array's elements by `s` in place (rounding as `a * s` does).
+    pub(crate) fn scale(&self, s: f64) {
+        let range = self.range();
+        let mut guard = self.storage.write();
+        match &mut *guard {
+            Buffer::F32(d) => {
+                let s = s as f32;
+                storage::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s))
+            }
+            Buffer::F64(d) => storage::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s)),
+        }
+    }
+
     /// `self op= src` element by element (same shape and dtype), in place.
     pub(crate) fn update_with(&self, src: &NdArray, op: Update) -> Result<()> {
         if src.shape != self.shape || src.dtype != self.dtype {

@@ -135,6 +135,18 @@ pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut 
     }
 }
 
+/// `f` on pieces of `dst`: one piece per thread when large, for in-place element-wise maps.
+pub fn modify_chunked<T: Send>(dst: &mut [T], f: impl Fn(&mut [T]) + Sync) {
+    let n = dst.len();
+    let threads = if n >= PARALLEL_MIN { crate::ops::threads::num_threads() } else { 1 };
+    if threads > 1 {
+        let parts: Vec<_> = dst.chunks_mut(n.div_ceil(threads)).collect();
+        crate::ops::threads::fork_join(parts, |d| f(d));
+    } else {
+        f(dst);
+    }
+}
+
 /// Appends `f(x)` for each `x` of `src` to `out`: an indexed loop over spare capacity, which
 /// the compiler vectorises (where `Vec::extend` over an iterator may not).
 #[inline(always)]

@@ -90,6 +90,17 @@ impl Vjp<'_> {
     pub fn needs(&self, i: usize) -> bool {
         self.needs[i]
     }
+
+    /// The gradient, when the product may overwrite it with its result: backward drops it
+    /// right after this product, nothing else shares its buffer (not a head gradient the
+    /// caller gave, not a gradient passed on to two inputs or kept for `retain_grad`), it has
+    /// the output's full shape, and no graph is being recorded (it is not differentiated
+    /// again). Writing there spares a new buffer and the cache misses of filling one.
+    pub fn grad_to_overwrite(&self) -> Option<&NdArray> {
+        let g = self.grad;
+        let free = !is_recording() && g.entry.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
+        free.then_some(g)
+    }
 }
 
 /// Which values a node keeps for its vector-Jacobian product.

@@ -3,7 +3,7 @@
 
 use super::kernel::{map, Cmp, Map};
 use super::{compare_scalar, div, mul};
-use crate::array::NdArray;
+use crate::array::{NdArray, Update};
 use crate::autograd::{record_elementwise, Save};
 use crate::error::Result;
 
@@ -14,7 +14,16 @@ pub fn neg(a: &NdArray) -> Result<NdArray> {
 
 pub fn exp(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Exp)?;
-    Ok(record_elementwise("exp", &[a], out, Save::OUTPUT, |v| Ok(vec![Some(mul(v.grad, &v.output())?)])))
+    Ok(record_elementwise("exp", &[a], out, Save::OUTPUT, |v| {
+        let out = v.output();
+        Ok(vec![Some(match v.grad_to_overwrite() {
+            Some(g) => {
+                g.update_with(&out, Update::Mul)?;
+                g.clone()
+            }
+            None => mul(v.grad, &out)?,
+        })])
+    }))
 }
 
 pub fn log(a: &NdArray) -> Result<NdArray> {
@@ -89,7 +98,15 @@ pub fn rsub_scalar(s: f64, a: &NdArray) -> Result<NdArray> {
 /// `a * s`
 pub fn mul_scalar(a: &NdArray, s: f64) -> Result<NdArray> {
     let out = map(a, Map::MulS(s))?;
-    Ok(record_elementwise("mul_scalar", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(mul_scalar(v.grad, s)?)])))
+    Ok(record_elementwise("mul_scalar", &[a], out, Save::NOTHING, move |v| {
+        Ok(vec![Some(match v.grad_to_overwrite() {
+            Some(g) => {
+                g.scale(s);
+                g.clone()
+            }
+            None => mul_scalar(v.grad, s)?,
+        })])
+    }))
 }
 
 /// `a / s`
