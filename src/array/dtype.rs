@@ -60,17 +60,6 @@ pub trait Element:
     fn extend_tanh(v: &[Self], out: &mut Vec<Self>) {
         out.extend(v.iter().map(|x| x.tanh()));
     }
-    /// C ← A·B (β = 0) for row/column-strided A (m×k) and B (k×n), C contiguous (m×n).
-    ///
-    /// # Safety
-    /// The pointers and strides must describe valid, non-overlapping matrices of these sizes.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize, k: usize, n: usize,
-        a: *const Self, rsa: isize, csa: isize,
-        b: *const Self, rsb: isize, csb: isize,
-        c: *mut Self,
-    );
 }
 
 impl Element for f32 {
@@ -111,14 +100,6 @@ impl Element for f32 {
             _ => None,
         }
     }
-    unsafe fn gemm(
-        m: usize, k: usize, n: usize,
-        a: *const f32, rsa: isize, csa: isize,
-        b: *const f32, rsb: isize, csb: isize,
-        c: *mut f32,
-    ) {
-        matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1);
-    }
 }
 
 impl Element for f64 {
@@ -149,13 +130,5 @@ impl Element for f64 {
             Buffer::F64(v) => Some(v),
             _ => None,
         }
-    }
-    unsafe fn gemm(
-        m: usize, k: usize, n: usize,
-        a: *const f64, rsa: isize, csa: isize,
-        b: *const f64, rsb: isize, csb: isize,
-        c: *mut f64,
-    ) {
-        matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1);
     }
 }

@@ -71,6 +71,12 @@ pub(crate) const PARALLEL_MIN: usize = 1 << 18;
 /// The same for loops that compute more per element (exp, tanh: ≈ 0.5 ns each).
 pub(crate) const PARALLEL_MIN_COSTLY: usize = 1 << 16;
 
+/// The threads a loop over `n` elements is split over: one below `parallel_min` (small arrays
+/// never ask for the thread count: that is the per-op path).
+pub(crate) fn threads_for(n: usize, parallel_min: usize) -> usize {
+    if n >= parallel_min { crate::ops::threads::num_threads() } else { 1 }
+}
+
 /// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
 /// out's spare capacity)`, which must write every element of its chunk. Large inputs are cut
 /// into one chunk per thread.
@@ -85,8 +91,7 @@ pub fn extend_chunked<T: Sync, U: Send>(
     out.reserve(n);
     let len = out.len();
     let spare = &mut out.spare_capacity_mut()[..n];
-    // Small arrays never ask for the thread count: it is the per-op path.
-    let threads = if n >= parallel_min { crate::ops::threads::num_threads() } else { 1 };
+    let threads = threads_for(n, parallel_min);
     if threads > 1 {
         let chunk = n.div_ceil(threads);
         let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
@@ -110,7 +115,7 @@ pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T
     }
     let pieces: Vec<&[T]> = v.chunks(REDUCE_PIECE).collect();
     let mut partial = vec![R::default(); pieces.len()];
-    let threads = if v.len() >= PARALLEL_MIN { crate::ops::threads::num_threads().min(pieces.len()) } else { 1 };
+    let threads = threads_for(v.len(), PARALLEL_MIN).min(pieces.len());
     let per = pieces.len().div_ceil(threads);
     let jobs: Vec<_> = pieces.chunks(per).zip(partial.chunks_mut(per)).collect();
     crate::ops::threads::fork_join(jobs, |(ps, out)| {
@@ -125,7 +130,7 @@ pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T
 /// large, for in-place element-wise updates.
 pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut [T], &[T]) + Sync) {
     let n = dst.len();
-    let threads = if n >= PARALLEL_MIN { crate::ops::threads::num_threads() } else { 1 };
+    let threads = threads_for(n, PARALLEL_MIN);
     if threads > 1 {
         let chunk = n.div_ceil(threads);
         let parts: Vec<_> = dst.chunks_mut(chunk).zip(src.chunks(chunk)).collect();
@@ -138,7 +143,7 @@ pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut 
 /// `f` on pieces of `dst`: one piece per thread when large, for in-place element-wise maps.
 pub fn modify_chunked<T: Send>(dst: &mut [T], f: impl Fn(&mut [T]) + Sync) {
     let n = dst.len();
-    let threads = if n >= PARALLEL_MIN { crate::ops::threads::num_threads() } else { 1 };
+    let threads = threads_for(n, PARALLEL_MIN);
     if threads > 1 {
         let parts: Vec<_> = dst.chunks_mut(n.div_ceil(threads)).collect();
         crate::ops::threads::fork_join(parts, |d| f(d));

@@ -157,10 +157,11 @@ fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArr
 
 /// Writes `src` (of the region's result shape, same dtype) into `dst`'s region.
 fn scatter(dst: &NdArray, r: &Region, src: &NdArray) -> Result<()> {
-    // The whole array (`x[:] = y`, and `w -= lr * g` from Python): one straight copy.
-    let whole = r.first.iter().all(|&f| f == 0) && r.count[..] == dst.shape[..] && r.step.iter().all(|&s| s == 1);
-    if whole {
-        return dst.assign(&NdArray { shape: dst.shape.clone(), ..src.detach() });
+    // A contiguous region (`x[:] = y`, `x[1:3] = y`), the same that reads as a view: one
+    // straight copy into that view.
+    if let Some(offset) = contiguous_offset(&dst.shape, r) {
+        let view = NdArray { offset: dst.offset + offset, shape: src.shape.clone(), entry: None, ..dst.clone() };
+        return view.assign(src);
     }
     let values = src.clone_buffer()?; // read before locking: `src` may share `dst`'s storage
     let range = dst.range();

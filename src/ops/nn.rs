@@ -2,14 +2,14 @@
 //! selection, fully-connected layers, concatenation, dropout and batch normalisation.
 //! Where an op is a composition of differentiable ops its gradient follows from theirs.
 
+use std::sync::Arc;
+
 use super::index::AxisIndex;
 use super::kernel::Cmp;
 use super::{add, compare_scalar, dot, exp, log, maximum_scalar, mean, minimum_scalar, mul, neg, reshape, reshape_to, slice, sqrt, sub, sum, sum_to};
 use crate::array::shape::{broadcast_shapes, checked_size, normalize_axis};
 use crate::array::storage::{try_vec, with_slice};
 use crate::array::{fmt_shape, from_vec, DType, Element, NdArray};
-use std::sync::Arc;
-
 use crate::autograd::{is_training, record, Save};
 use crate::error::{bail, Result};
 

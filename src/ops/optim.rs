@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use crate::array::storage::PARALLEL_MIN;
+use crate::array::storage::{threads_for, PARALLEL_MIN};
 use crate::array::{fmt_shape, Element, NdArray};
 use crate::autograd::is_recording;
 use crate::error::{bail, Result};
@@ -82,8 +82,7 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
         })
     };
     let n = w.len();
-    let threads = super::threads::num_threads();
-    let chunk = if n >= PARALLEL_MIN && threads > 1 { n.div_ceil(threads) } else { n.max(1) };
+    let chunk = n.div_ceil(threads_for(n, PARALLEL_MIN)).max(1);
     let mut state_chunks = ss.map(|s| s.chunks_mut(chunk));
     let parts: Vec<Part<'_, T, K>> = w
         .chunks_mut(chunk)

@@ -48,7 +48,6 @@ _SIGNATURES = {
     "ad_random_normal": [f64, f64, SIZES, size, u32, HP],
     "ad_random_uniform": [f64, f64, SIZES, size, u32, HP],
     "ad_array_free": [H],
-    "ad_array_free_many": [HP, size],
     "ad_array_ndim": [H, SIZES],
     "ad_array_size": [H, SIZES],
     "ad_array_dtype": [H, ctypes.POINTER(u32)],
