@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLockReadGuard};
 
 pub use dtype::{DType, Element};
 pub use shape::{fmt_shape, Shape};
-use shape::checked_size;
+use shape::{checked_size, shape_of};
 use storage::{try_vec, with_slice, Buffer, Storage};
 
 use crate::autograd::Edge;
@@ -35,7 +35,7 @@ impl Clone for NdArray {
             storage: self.storage.clone(),
             offset: self.offset,
             // A slice copy: SmallVec's generic clone goes element by element.
-            shape: Shape::from_slice(&self.shape),
+            shape: shape_of(&self.shape),
             dtype: self.dtype,
             entry: self.entry.clone(),
         }
@@ -50,6 +50,7 @@ impl std::fmt::Debug for NdArray {
 
 impl NdArray {
     /// A new array owning `buf`, which must hold exactly the shape's element count.
+    #[inline]
     pub(crate) fn from_buffer(buf: Buffer, shape: impl Into<Shape>) -> NdArray {
         let shape = shape.into();
         debug_assert_eq!(buf.len(), shape.iter().product::<usize>());
@@ -311,6 +312,7 @@ fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
 }
 
 /// Builds an output array from a freshly computed vector.
+#[inline]
 pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> NdArray {
     NdArray::from_buffer(T::wrap(v), shape)
 }

@@ -6,6 +6,21 @@ use crate::error::{bail, Result};
 /// few dimensions, so this keeps shapes off the heap.
 pub type Shape = smallvec::SmallVec<[usize; 4]>;
 
+/// `dims` as a `Shape`. Up to four axes are copied one by one: `SmallVec::from_slice` calls
+/// `memcpy`, which costs more than such a copy, and every op copies a few shapes.
+#[inline]
+#[allow(clippy::manual_memcpy)] // the point is not to call memcpy
+pub fn shape_of(dims: &[usize]) -> Shape {
+    if dims.len() > 4 {
+        return Shape::from_slice(dims);
+    }
+    let mut buf = [0usize; 4];
+    for i in 0..dims.len() {
+        buf[i] = dims[i];
+    }
+    Shape::from_buf_and_len(buf, dims.len())
+}
+
 /// Element count of `shape`, or an `Alloc` error when it overflows `usize`.
 pub fn checked_size(shape: &[usize]) -> Result<usize> {
     let mut n: usize = 1;

@@ -52,6 +52,7 @@ impl Buffer {
 
 /// An empty vector with room for `n` elements (a cached buffer when one of that size is
 /// free), or an `Alloc` error instead of an abort.
+#[inline]
 pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
     if let Some(v) = super::pool::take(n) {
         return Ok(v);
@@ -201,6 +202,7 @@ impl Drop for Storage {
 }
 
 impl Storage {
+    #[inline]
     pub fn new(buf: Buffer) -> Arc<Storage> {
         Arc::new(Storage { buf: RwLock::new(buf), version: AtomicU64::new(0) })
     }

@@ -7,6 +7,7 @@ mod backward;
 pub mod state;
 mod vjp_fn;
 
+use std::ptr::addr_of_mut;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use backward::{backward, grad};
@@ -15,6 +16,7 @@ pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording
 use smallvec::SmallVec;
 use vjp_fn::StoredVjp;
 
+use crate::array::shape::shape_of;
 use crate::array::{fmt_shape, DType, NdArray, Shape};
 use crate::error::{bail, Error, ErrorKind, Result};
 
@@ -209,24 +211,36 @@ where
     if save.output {
         arrays.push((out.detach(), out.storage.version()));
     }
-    // Built with pushes: SmallVec's collect from an iterator costs several times more here,
-    // and this is the per-op cost of every recorded op.
-    let mut edges = SmallVec::new();
-    let mut input_shapes = SmallVec::new();
-    for a in inputs {
-        edges.push(a.entry.clone());
-        input_shapes.push(Shape::from_slice(&a.shape));
-    }
-    let node = Arc::new(Node {
-        op,
-        inputs: edges,
-        input_shapes,
-        out_shape: Shape::from_slice(&out.shape),
-        out_dtype: out.dtype,
-        elementwise,
-        saved: Mutex::new(Some(Saved { vjp: StoredVjp::new(vjp), arrays, has_output: save.output })),
-        retained: Mutex::new(None),
-    });
+    // The node is written field by field into its allocation: built on the stack and moved,
+    // its few hundred bytes would be copied by loads that wait on the stores just made, and
+    // this is the per-op cost of every recorded op. Edges and shapes are pushed, not
+    // collected: SmallVec's collect from an iterator costs several times more here.
+    let mut node = Arc::<Node>::new_uninit();
+    let p = Arc::get_mut(&mut node).expect("a new allocation is not shared").as_mut_ptr();
+    // SAFETY: `p` points at the uninitialised node, which only this function can reach, and
+    // every field is written exactly once below before `assume_init`. Were anything in
+    // between to panic, the allocation would be freed as uninitialised memory and the fields
+    // written so far leaked: never read or dropped uninitialised.
+    let node = unsafe {
+        addr_of_mut!((*p).op).write(op);
+        addr_of_mut!((*p).out_dtype).write(out.dtype);
+        addr_of_mut!((*p).elementwise).write(elementwise);
+        addr_of_mut!((*p).out_shape).write(shape_of(&out.shape));
+        let edges = addr_of_mut!((*p).inputs);
+        edges.write(SmallVec::new());
+        let shapes = addr_of_mut!((*p).input_shapes);
+        shapes.write(SmallVec::new());
+        for a in inputs {
+            (*edges).push(a.entry.clone());
+            (*shapes).push(shape_of(&a.shape));
+        }
+        // Written after the lock, so that the saved values go straight to their place.
+        let saved = addr_of_mut!((*p).saved);
+        saved.write(Mutex::new(None));
+        *(*saved).get_mut().unwrap_or_else(|e| e.into_inner()) = Some(Saved { vjp: StoredVjp::new(vjp), arrays, has_output: save.output });
+        addr_of_mut!((*p).retained).write(Mutex::new(None));
+        node.assume_init()
+    };
     NdArray { entry: Some(Edge::Node(node)), ..out }
 }
 
@@ -305,6 +319,17 @@ impl Drop for Node {
         // An edge is freed with this node when every strong reference to it is held here.
         let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner());
         let held = || self.inputs.iter().flatten().chain(saved.iter().flat_map(|s| s.entries()));
+        // The common case first, without pairing edges up: an edge with more references than
+        // this node holds edges in all, or a variable without history, frees nothing here.
+        let holds = self.inputs.len() + saved.as_ref().map_or(0, |s| s.arrays.len());
+        let surely_kept = |e: &Edge| match e {
+            Edge::Node(n) => Arc::strong_count(n) > holds,
+            Edge::Var(v) => v.history.is_none() || Arc::strong_count(v) > holds,
+        };
+        let inputs_kept = self.inputs.iter().flatten().all(surely_kept);
+        if inputs_kept && saved.as_ref().is_none_or(|s| s.arrays.iter().filter_map(|(a, _)| a.entry.as_ref()).all(surely_kept)) {
+            return;
+        }
         let same = |a: &Edge, b: &Edge| match (a, b) {
             (Edge::Node(x), Edge::Node(y)) => Arc::ptr_eq(x, y),
             (Edge::Var(x), Edge::Var(y)) => Arc::ptr_eq(x, y),

@@ -9,19 +9,25 @@ use crate::array::NdArray;
 use crate::error::Result;
 use crate::ops::{self, Cmp};
 
-unsafe fn unary(name: &str, a: *const ad_array, out: *mut *mut ad_array, f: fn(&NdArray) -> Result<NdArray>) -> ad_status {
+// The helpers below are generic over the op, not given a function pointer: each exported
+// function then calls its op directly, and the op's result (a few words of array) is built
+// in place instead of being passed back through memory by an indirect call.
+
+#[inline(always)]
+unsafe fn unary(name: &str, a: *const ad_array, out: *mut *mut ad_array, f: impl FnOnce(&NdArray) -> Result<NdArray>) -> ad_status {
     boundary(name, || {
         let out = out_arg(out, "out")?;
         put(out, f(&handles::get(a, "a")?)?)
     })
 }
 
+#[inline(always)]
 unsafe fn binary(
     name: &str,
     a: *const ad_array,
     b: *const ad_array,
     out: *mut *mut ad_array,
-    f: fn(&NdArray, &NdArray) -> Result<NdArray>,
+    f: impl FnOnce(&NdArray, &NdArray) -> Result<NdArray>,
 ) -> ad_status {
     boundary(name, || {
         let out = out_arg(out, "out")?;
@@ -29,12 +35,13 @@ unsafe fn binary(
     })
 }
 
+#[inline(always)]
 unsafe fn scalar(
     name: &str,
     a: *const ad_array,
     s: f64,
     out: *mut *mut ad_array,
-    f: fn(&NdArray, f64) -> Result<NdArray>,
+    f: impl FnOnce(&NdArray, f64) -> Result<NdArray>,
 ) -> ad_status {
     boundary(name, || {
         let out = out_arg(out, "out")?;

@@ -4,9 +4,9 @@
 use ndarray::{Axis, IxDyn};
 use smallvec::SmallVec;
 
-use crate::array::shape::{broadcast_shapes, checked_size};
+use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
 use crate::array::storage::{extend_map, extend_zip, reduce_chunked, try_vec, with_slice};
-use crate::array::{from_vec, fmt_shape, Element, NdArray, Shape};
+use crate::array::{from_vec, fmt_shape, Element, NdArray};
 use crate::error::{bail, Result};
 
 /// Element-wise comparisons; they give 1 where true and 0 where false, in the input dtype.
@@ -159,7 +159,7 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
 
 pub fn map(a: &NdArray, op: Map) -> Result<NdArray> {
     let guard = a.read();
-    with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, Shape::from_slice(&a.shape))))
+    with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
 }
 
 /// Two-input element-wise functions, with NumPy broadcasting.
