@@ -30,6 +30,7 @@ pub struct NdArray {
 }
 
 impl Clone for NdArray {
+    #[inline]
     fn clone(&self) -> NdArray {
         NdArray {
             storage: self.storage.clone(),

@@ -79,13 +79,14 @@ pub(crate) fn insert(array: NdArray) -> FfiResult<*mut ad_array> {
 }
 
 /// The array behind handle `h` (a cheap clone sharing its data and graph entry).
+#[inline]
 pub(crate) fn get(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
     if h.is_null() {
         return Err(null_arg(name));
     }
     let mut t = table();
     match t.slot(h) {
-        Some(slot) => Ok(slot.array.clone().expect("live slot")),
+        Some(slot) => Ok(slot.array.as_ref().expect("live slot").clone()),
         None => Err(invalid(name, h)),
     }
 }
