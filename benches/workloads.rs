@@ -1,14 +1,15 @@
-//! The peer benchmark's workloads on the engine, without Python: W1 through the C ABI (the
-//! per-op cost a C caller pays), W2 the tutorial's control flow, W3 matmul, W4 an MLP training
-//! step, W5 an element-wise chain with backward. Prints medians; compare ratios, not absolute
-//! times, since machines differ and are shared.
+//! The peer benchmark's workloads on the engine, without Python: W1 from a C program through
+//! the C ABI (the per-op cost a C caller pays), W2 the tutorial's control flow, W3 matmul, W4
+//! an MLP training step, W5 an element-wise chain with backward. Prints medians; compare
+//! ratios, not absolute times, since machines differ and are shared.
 //!
 //!     cargo bench --bench workloads [-- W3 W5]
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 use ad::autograd::{self, GradReq, ScopeKind};
-use ad::ffi::*;
 use ad::ops;
 use ad::{DType, NdArray};
 
@@ -41,26 +42,40 @@ fn var(a: NdArray) -> NdArray {
     a
 }
 
+/// W1 as a C program pays it: benches/c/w1.c, compiled at -O2 against include/ad.h and the
+/// shared library cargo built next to this benchmark, run, and its line printed.
 fn w1() {
-    const N: usize = 1000;
-    unsafe {
-        let shape = [4usize, 1];
-        let mut x = std::ptr::null_mut();
-        ad_array_ones(shape.as_ptr(), 2, 0, &mut x);
-        let run = |x: *mut ad_array| {
-            for _ in 0..N {
-                let mut y = std::ptr::null_mut();
-                ad_mul_scalar(x, 2.0, &mut y);
-                ad_array_free(y);
-            }
-        };
-        let plain = median(3, 31, || run(x));
-        ad_array_attach_grad(x, 1);
-        ad_record_begin(true);
-        let recorded = median(3, 31, || run(x));
-        ad_record_end();
-        ad_array_free(x);
-        println!("W1 C ABI x*2 on (4,1): plain {:.0} ns/op, recording {:.0} ns/op", plain / N as f64 * 1e9, recorded / N as f64 * 1e9);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = std::env::current_exe().expect("the benchmark has a path");
+    let lib = exe.parent().expect("the benchmark is in a directory");
+    let program = Path::new(env!("CARGO_TARGET_TMPDIR")).join("w1");
+    let target = env!("AD_TEST_TARGET");
+    let compiled = cc::Build::new()
+        .target(target)
+        .host(target)
+        .opt_level(2)
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .get_compiler()
+        .to_command()
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror"])
+        .arg(format!("-I{}", root.join("include").display()))
+        .arg(root.join("benches/c/w1.c"))
+        .arg("-o")
+        .arg(&program)
+        .arg(format!("-L{}", lib.display()))
+        .arg("-lad")
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .output()
+        .expect("the C compiler runs");
+    if !compiled.status.success() {
+        println!("W1 from C: compiling benches/c/w1.c failed:\n{}", String::from_utf8_lossy(&compiled.stderr));
+        return;
+    }
+    let run = Command::new(&program).output().expect("the W1 program runs");
+    print!("{}", String::from_utf8_lossy(&run.stdout));
+    if !run.status.success() {
+        println!("W1 from C failed ({}): {}", run.status, String::from_utf8_lossy(&run.stderr));
     }
 }
 
