@@ -128,3 +128,70 @@ fn threaded_optimizer_updates_match_the_single_threaded_ones() {
     assert!(run(2) == one, "2 threads differ from 1");
     assert!(run(3) == one, "3 threads differ from 1");
 }
+
+#[test]
+fn fork_join_runs_every_item_once_whatever_the_item_and_thread_counts() {
+    let _serial = serial();
+    for t in [1, 2, 3, 5] {
+        threads::set_num_threads(t).unwrap();
+        for items in [1usize, 2, 3, 4, 9, 64] {
+            let hits: Vec<std::sync::atomic::AtomicUsize> = (0..items).map(|_| Default::default()).collect();
+            threads::fork_join((0..items).collect(), |i| {
+                hits[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            });
+            assert!(hits.iter().all(|h| h.load(std::sync::atomic::Ordering::Relaxed) == 1), "{t} threads, {items} items");
+        }
+    }
+    threads::set_num_threads(2).unwrap();
+}
+
+#[test]
+fn a_panic_in_a_share_reaches_the_caller_and_the_pool_keeps_working() {
+    let _serial = serial();
+    threads::set_num_threads(3).unwrap();
+    for bad in [0usize, 1, 2] {
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            threads::fork_join(vec![0usize, 1, 2], |i| {
+                if i == bad {
+                    panic!("share {i} failed");
+                }
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+        }));
+        let message = r.expect_err("the panic is raised on the caller");
+        assert_eq!(message.downcast_ref::<String>().map(String::as_str), Some(format!("share {bad} failed").as_str()));
+        assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), 2, "the other shares ran to the end");
+    }
+    let sum = std::sync::atomic::AtomicUsize::new(0);
+    threads::fork_join((1..=10usize).collect(), |i| {
+        sum.fetch_add(i, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(sum.into_inner(), 55);
+    threads::set_num_threads(2).unwrap();
+}
+
+#[test]
+fn forks_from_several_threads_at_once_and_nested_forks_give_the_single_threaded_results() {
+    let _serial = serial();
+    ad::array::random::seed(8);
+    let a = NdArray::random_uniform(-1.0, 1.0, &[256, 300], DType::F32).unwrap();
+    let b = NdArray::random_uniform(-1.0, 1.0, &[300, 200], DType::F32).unwrap();
+    let x = NdArray::random_uniform(-2.0, 2.0, &[1 << 19], DType::F32).unwrap();
+    let compute = || (ops::dot(&a, &b, false, false).unwrap().to_vec::<f32>(), ops::exp(&x).unwrap().to_vec::<f32>());
+    threads::set_num_threads(1).unwrap();
+    let one = compute();
+    threads::set_num_threads(2).unwrap();
+    // Four threads of the program share the pool; whichever finds it running another fork
+    // works alone.
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4).map(|_| s.spawn(|| (0..5).map(|_| compute()).collect::<Vec<_>>())).collect();
+        for r in runs {
+            assert!(r.join().unwrap().iter().all(|c| *c == one));
+        }
+    });
+    // A fork inside a share runs on that share's thread.
+    let nested: Vec<std::sync::Mutex<Option<(Vec<f32>, Vec<f32>)>>> = (0..2).map(|_| Default::default()).collect();
+    threads::fork_join(vec![0usize, 1], |i| *nested[i].lock().unwrap() = Some(compute()));
+    assert!(nested.iter().all(|n| n.lock().unwrap().as_ref() == Some(&one)));
+}
