@@ -66,6 +66,8 @@ fn w1() {
         .arg(format!("-L{}", lib.display()))
         .arg("-lad")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
+        // The rpath outranks LD_LIBRARY_PATH (cargo's, which also names target/release).
+        .arg("-Wl,--disable-new-dtags")
         .output()
         .expect("the C compiler runs");
     if !compiled.status.success() {

@@ -46,6 +46,9 @@ fn build(name: &str, sources: &[&str], cpp: bool) -> PathBuf {
         .arg(format!("-L{}", lib.display()))
         .arg("-lad")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
+        // An rpath that outranks LD_LIBRARY_PATH, which cargo points at target/debug too: a
+        // libad.so left there by an earlier `cargo build` must not stand in for this one.
+        .arg("-Wl,--disable-new-dtags")
         .arg("-lm");
     let result = cmd.output().expect("the C compiler runs");
     assert!(
