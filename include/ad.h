@@ -117,9 +117,13 @@ const char *ad_last_error(void);
 // The name of a status code (`"AD_ERR_SHAPE"`), or `"AD_UNKNOWN_STATUS"`. Static; never freed.
 const char *ad_status_name(uint32_t status);
 
-// Sets how many threads large operations (matrix products) may use, for the whole process;
-// 1 keeps all work on the calling thread. The default is `AD_NUM_THREADS`, else
-// `OMP_NUM_THREADS`, else the machine's parallelism. `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
+// Sets how many threads large operations (matrix products, element-wise ops and reductions
+// on large arrays) may use, for the whole process; 1 keeps all work on the calling thread.
+// The default is `AD_NUM_THREADS`, else `OMP_NUM_THREADS`, else the machine's parallelism.
+// The calling thread does a share of each such operation; the other threads spin for 200 µs
+// after each share before they sleep, so that back-to-back operations do not wait for them
+// to wake. An operation started while another thread's is using them runs on its own thread.
+// `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
 ad_status ad_set_num_threads(size_t threads);
 
 // How many threads large operations may use.

@@ -250,9 +250,13 @@ pub extern "C" fn ad_status_name(status: u32) -> *const c_char {
     name.as_ptr().cast()
 }
 
-/// Sets how many threads large operations (matrix products) may use, for the whole process;
-/// 1 keeps all work on the calling thread. The default is `AD_NUM_THREADS`, else
-/// `OMP_NUM_THREADS`, else the machine's parallelism. `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
+/// Sets how many threads large operations (matrix products, element-wise ops and reductions
+/// on large arrays) may use, for the whole process; 1 keeps all work on the calling thread.
+/// The default is `AD_NUM_THREADS`, else `OMP_NUM_THREADS`, else the machine's parallelism.
+/// The calling thread does a share of each such operation; the other threads spin for 200 µs
+/// after each share before they sleep, so that back-to-back operations do not wait for them
+/// to wake. An operation started while another thread's is using them runs on its own thread.
+/// `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
 #[no_mangle]
 pub extern "C" fn ad_set_num_threads(threads: usize) -> ad_status {
     boundary("ad_set_num_threads", || Ok(crate::ops::threads::set_num_threads(threads)?))
