@@ -96,12 +96,22 @@ pub fn extend_chunked<T: Sync, U: Send>(
     if threads > 1 {
         let chunk = n.div_ceil(threads);
         let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
-        crate::ops::threads::fork_join(parts, |(s, o)| fill(s, o));
+        crate::ops::threads::fork_join(parts, |(s, o)| on_piece(&fill, s, o));
     } else {
         fill(src, spare);
     }
     // SAFETY: `fill` wrote each of the `n` elements after `len`.
     unsafe { out.set_len(len + n) }
+}
+
+/// `f(a, b)`, as a call of its own. A piece handed to a thread arrives inside a tuple, and a
+/// slice taken out of a tuple carries no promise that it overlaps nothing else: the compiler
+/// then reloads every value the loop's closure captured (a scalar factor, a learning rate)
+/// after each store, and the loop runs one element at a time. As the arguments of a function
+/// the slices carry that promise again, and the loop is vectorised as on one thread.
+#[inline(never)]
+pub(crate) fn on_piece<A, B>(f: &impl Fn(A, B), a: A, b: B) {
+    f(a, b)
 }
 
 /// Pieces a large reduction is cut into: a fixed size, so that the result (its rounding) is
@@ -135,7 +145,7 @@ pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut 
     if threads > 1 {
         let chunk = n.div_ceil(threads);
         let parts: Vec<_> = dst.chunks_mut(chunk).zip(src.chunks(chunk)).collect();
-        crate::ops::threads::fork_join(parts, |(d, s)| f(d, s));
+        crate::ops::threads::fork_join(parts, |(d, s)| on_piece(&f, d, s));
     } else {
         f(dst, src);
     }
@@ -147,7 +157,7 @@ pub fn modify_chunked<T: Send>(dst: &mut [T], f: impl Fn(&mut [T]) + Sync) {
     let threads = threads_for(n, PARALLEL_MIN);
     if threads > 1 {
         let parts: Vec<_> = dst.chunks_mut(n.div_ceil(threads)).collect();
-        crate::ops::threads::fork_join(parts, |d| f(d));
+        crate::ops::threads::fork_join(parts, |d| on_piece(&|d: &mut [T], _: ()| f(d), d, ()));
     } else {
         f(dst);
     }

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use crate::array::storage::{threads_for, PARALLEL_MIN};
+use crate::array::storage::{on_piece, threads_for, PARALLEL_MIN};
 use crate::array::{fmt_shape, Element, NdArray};
 use crate::autograd::is_recording;
 use crate::error::{bail, Result};
@@ -89,11 +89,18 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
         .zip(g.chunks(chunk))
         .map(|(wc, gc)| (wc, gc, state_chunks.each_mut().map(|it| it.next().expect("states have the weight's length"))))
         .collect();
-    super::threads::fork_join(parts, |(wc, gc, mut sc)| {
-        for i in 0..wc.len() {
+    let apply = |wc: &mut [T], (gc, sc): (&[T], [&mut [T]; K])| {
+        // Cut to one length up front, so that the loop has no bounds checks (an exit that
+        // would keep it from being vectorised).
+        let n = wc.len();
+        let gc = &gc[..n];
+        let mut sc = sc.map(|s| &mut s[..n]);
+        for i in 0..n {
             f(&mut wc[i], gc[i], sc.each_mut().map(|s| &mut s[i]));
         }
-    });
+    };
+    // Each piece through a call of its own, so that its loop is vectorised (see `on_piece`).
+    super::threads::fork_join(parts, |(wc, gc, sc)| on_piece(&apply, wc, (gc, sc)));
 }
 
 fn dispatch(weight: &NdArray, body_f32: impl FnOnce(), body_f64: impl FnOnce()) {
