@@ -166,7 +166,8 @@ fn wait_while(state: &AtomicU32, value: u32) -> u32 {
 
 /// Runs `work` on each item, spread over the calling thread and the pool's workers; all on
 /// the calling thread when there is one item, one thread, or the pool is running another
-/// fork. A panic in any item is raised on the calling thread once every item has stopped.
+/// fork. A panic in any item is raised on the calling thread once no thread works on the
+/// items any more (the items not started by then are dropped unrun).
 pub fn fork_join<I: Send>(items: Vec<I>, work: impl Fn(I) + Sync) {
     let pool = if items.len() > 1 { pool() } else { None };
     let Some(pool) = pool.filter(|p| p.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()) else {
@@ -197,7 +198,8 @@ pub fn fork_join<I: Send>(items: Vec<I>, work: impl Fn(I) + Sync) {
     }
     let mine = catch_unwind(AssertUnwindSafe(&run));
     for (slot, _) in helpers {
-        // A share no worker has started is taken back: its items are done by now.
+        // A share no worker has started is taken back: the items are all claimed by now (or
+        // this thread's share panicked, and the panic is raised below).
         if slot.state.compare_exchange(POSTED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_err() {
             wait_while(&slot.state, RUNNING);
         }
