@@ -49,10 +49,13 @@ pub trait Element:
     fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<Self>>;
     /// The vector inside `b`, if it holds this type.
     fn vec_from(b: Buffer) -> std::result::Result<Vec<Self>, Buffer>;
-    /// Appends exp / sigmoid / tanh of each element to `out` (vectorised for f32, where the
-    /// per-element libm call would dominate).
+    /// Appends exp / log / sigmoid / tanh of each element to `out` (vectorised for f32, where
+    /// the per-element libm call would dominate).
     fn extend_exp(v: &[Self], out: &mut Vec<Self>) {
         out.extend(v.iter().map(|x| x.exp()));
+    }
+    fn extend_log(v: &[Self], out: &mut Vec<Self>) {
+        out.extend(v.iter().map(|x| x.ln()));
     }
     fn extend_sigmoid(v: &[Self], out: &mut Vec<Self>) {
         out.extend(v.iter().map(|&x| Self::one() / (Self::one() + (-x).exp())));
@@ -66,6 +69,9 @@ impl Element for f32 {
     const DTYPE: DType = DType::F32;
     fn extend_exp(v: &[f32], out: &mut Vec<f32>) {
         crate::ops::vmath::exp(v, out)
+    }
+    fn extend_log(v: &[f32], out: &mut Vec<f32>) {
+        crate::ops::vmath::log(v, out)
     }
     fn extend_sigmoid(v: &[f32], out: &mut Vec<f32>) {
         crate::ops::vmath::sigmoid(v, out)

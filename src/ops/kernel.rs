@@ -102,7 +102,7 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
     match op {
         Map::Neg => each!(|x| -x),
         Map::Exp => T::extend_exp(v, &mut out),
-        Map::Log => each!(|x| x.ln()),
+        Map::Log => T::extend_log(v, &mut out),
         Map::Sqrt => each!(|x| x.sqrt()),
         Map::Abs => each!(|x| x.abs()),
         Map::Sign => each!(|x| if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { x }),

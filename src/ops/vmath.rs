@@ -1,6 +1,7 @@
-//! Vectorised float32 exp, sigmoid and tanh. `f32::exp` is a libm call per element; these
-//! are branch-free polynomials (Cephes' expf and tanhf, within 2 ulp) that the compiler turns
-//! into SIMD loops, compiled for AVX2+FMA and chosen at run time when the CPU has them.
+//! Vectorised float32 exp, log, sigmoid and tanh. `f32::exp` is a libm call per element;
+//! these are branch-free polynomials (Cephes' expf, logf and tanhf; within 1 to 3 ulp) that the
+//! compiler turns into SIMD loops, compiled for AVX-512 or AVX2+FMA and chosen at run time
+//! when the CPU has them.
 
 use std::mem::MaybeUninit;
 
@@ -44,6 +45,47 @@ fn exp1<const FMA: bool>(x: f32) -> f32 {
     let n1 = n / 2;
     let v = y * pow2i(n1) * pow2i(n - n1);
     if x.is_nan() { x } else { v }
+}
+
+#[inline(always)]
+fn log1<const FMA: bool>(x: f32) -> f32 {
+    // x = m·2^e with m in [0.5, 1), read from the bits; a subnormal x is first scaled by 2^23
+    // into the normal range.
+    let subnormal = x < f32::MIN_POSITIVE;
+    let xs = if subnormal { x * 8_388_608.0 } else { x };
+    let bits = xs.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 126 - if subnormal { 23 } else { 0 };
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    // Shifted to [√½, √2) around 1, so that the polynomial's argument t = m - 1 is small.
+    let below = m < std::f32::consts::FRAC_1_SQRT_2;
+    if below {
+        e -= 1;
+    }
+    let t = if below { m + m - 1.0 } else { m - 1.0 };
+    let z = t * t;
+    let mut p = 7.037_683_6e-2f32;
+    p = madd::<FMA>(p, t, -1.151_461e-1);
+    p = madd::<FMA>(p, t, 1.167_699_9e-1);
+    p = madd::<FMA>(p, t, -1.242_014_1e-1);
+    p = madd::<FMA>(p, t, 1.424_932_3e-1);
+    p = madd::<FMA>(p, t, -1.666_805_8e-1);
+    p = madd::<FMA>(p, t, 2.000_071_5e-1);
+    p = madd::<FMA>(p, t, -2.499_999_4e-1);
+    p = madd::<FMA>(p, t, 3.333_333e-1);
+    let ef = e as f32;
+    // log(x) = t - t²/2 + t³·p(t) + e·ln 2, with ln 2 in two parts as in exp.
+    let y = madd::<FMA>(ef, LN2_LO, p * t * z);
+    let y = madd::<FMA>(-0.5, z, y);
+    let v = madd::<FMA>(ef, LN2_HI, t + y);
+    if x.is_nan() || x < 0.0 {
+        f32::NAN
+    } else if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x == f32::INFINITY {
+        x
+    } else {
+        v
+    }
 }
 
 #[inline(always)]
@@ -105,6 +147,7 @@ macro_rules! dispatched {
 }
 
 dispatched!(exp, exp_avx512, exp_avx2, exp1);
+dispatched!(log, log_avx512, log_avx2, log1);
 dispatched!(sigmoid, sigmoid_avx512, sigmoid_avx2, sigmoid1);
 dispatched!(tanh, tanh_avx512, tanh_avx2, tanh1);
 
@@ -139,6 +182,25 @@ mod tests {
         check("exp near 0", super::exp, f64::exp, -1e-3, 1e-3, 2.0);
     }
 
+    /// Log over the whole positive range, subnormals included, sampled evenly in the
+    /// exponent, and densely around 1 where the result goes to 0.
+    fn log_checks(f: &dyn Fn(&[f32], &mut Vec<f32>), bound: f64) {
+        let n = 2_000_001;
+        let spread: Vec<f32> = (0..n).map(|i| (2f64.powf(-149.0 + 277.0 * i as f64 / (n - 1) as f64)) as f32).collect();
+        let near_one: Vec<f32> = (0..n).map(|i| 0.5 + 1.5 * (i as f32 / (n - 1) as f32)).collect();
+        for (what, xs) in [("log", spread), ("log near 1", near_one)] {
+            let mut out = Vec::new();
+            f(&xs, &mut out);
+            let (worst, at) = xs.iter().zip(&out).map(|(&x, &y)| (ulps(y, (x as f64).ln()), x)).fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
+            assert!(worst <= bound, "{what}: {worst} ulp at x = {at}");
+        }
+    }
+
+    #[test]
+    fn log_is_within_one_ulp() {
+        log_checks(&super::log, 1.0);
+    }
+
     #[test]
     fn sigmoid_is_within_three_ulps() {
         check("sigmoid", super::sigmoid, |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
@@ -168,6 +230,7 @@ mod tests {
             move |src, out| super::extend_chunked(out, src, usize::MAX, |s, o| unsafe { f(s, o) })
         }
         check_with("exp", &avx2(super::exp_avx2), f64::exp, -87.0, 88.7, 2.0);
+        log_checks(&avx2(super::log_avx2), 1.0);
         check_with("sigmoid", &avx2(super::sigmoid_avx2), |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
         check_with("tanh", &avx2(super::tanh_avx2), f64::tanh, -10.0, 10.0, 3.0);
         check_with("tanh near 0", &avx2(super::tanh_avx2), f64::tanh, -1e-3, 1e-3, 3.0);
@@ -176,6 +239,7 @@ mod tests {
     #[test]
     fn portable_forms_are_within_the_same_bounds() {
         check_with("exp", &portable(super::exp1::<false>), f64::exp, -87.0, 88.7, 2.0);
+        log_checks(&portable(super::log1::<false>), 1.0);
         check_with("sigmoid", &portable(super::sigmoid1::<false>), |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
         check_with("tanh", &portable(super::tanh1::<false>), f64::tanh, -10.0, 10.0, 3.0);
         check_with("tanh near 0", &portable(super::tanh1::<false>), f64::tanh, -1e-3, 1e-3, 3.0);
@@ -195,6 +259,12 @@ mod tests {
         assert!(t[0].is_nan());
         assert_eq!(&t[1..3], &[1.0, -1.0]);
         assert_eq!(t[7].to_bits(), (-0.0f32).to_bits());
+        let mut l = Vec::new();
+        super::log(&[f32::NAN, f32::INFINITY, -1.0, 0.0, -0.0, 1.0, f32::MIN_POSITIVE / 8.0, f32::NEG_INFINITY], &mut l);
+        assert!(l[0].is_nan() && l[2].is_nan() && l[7].is_nan());
+        assert_eq!(&l[1..2], &[f32::INFINITY]);
+        assert_eq!(&l[3..6], &[f32::NEG_INFINITY, f32::NEG_INFINITY, 0.0]);
+        assert_eq!(l[6], ((f32::MIN_POSITIVE / 8.0) as f64).ln() as f32);
         let mut s = Vec::new();
         super::sigmoid(&xs, &mut s);
         assert_eq!(&s[1..3], &[1.0, 0.0]);
