@@ -379,18 +379,9 @@ pub unsafe extern "C" fn ad_array_write_slice(array: *mut ad_array, index: *cons
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_update(array: *mut ad_array, src: *const ad_array, op: u32) -> ad_status {
     boundary("ad_array_update", || {
-        let op = match op {
-            0 => ops::InPlace::Add,
-            1 => ops::InPlace::Sub,
-            2 => ops::InPlace::Mul,
-            3 => ops::InPlace::Div,
-            _ => {
-                return Err(FfiError::new(
-                    ad_status::AD_ERR_INVALID_ARGUMENT,
-                    format!("argument `op`: {} is not an ad_update_op value (0 to 3)", op),
-                ))
-            }
-        };
+        let op = ops::InPlace::from_code(op).ok_or_else(|| {
+            FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `op`: {} is not an ad_update_op value (0 to 3)", op))
+        })?;
         let dst = handles::get(array, "array")?;
         let src = handles::get(src, "src")?;
         Ok(ops::update(&dst, &src, op)?)

@@ -216,6 +216,19 @@ pub enum InPlace {
     Div,
 }
 
+impl InPlace {
+    /// The op for an `ad_update_op` code.
+    pub fn from_code(code: u32) -> Option<InPlace> {
+        Some(match code {
+            0 => InPlace::Add,
+            1 => InPlace::Sub,
+            2 => InPlace::Mul,
+            3 => InPlace::Div,
+            _ => return None,
+        })
+    }
+}
+
 /// `dst op= src` in place (`x += y`, `w -= lr * g`): `src` is broadcast to `dst`'s shape and
 /// converted to its dtype; everything sharing `dst`'s storage sees the change. The same rules
 /// as `write_slice` inside a record scope. Same shapes and dtypes take one pass over the data
