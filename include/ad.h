@@ -129,6 +129,17 @@ ad_status ad_set_num_threads(size_t threads);
 // How many threads large operations may use.
 size_t ad_num_threads(void);
 
+// Switches the reference mode on or off for the whole process. In the reference mode every
+// fast path of the library is off and each operation runs its plain, slow, obviously
+// correct form: gradients expanded to full shape and summed into new arrays, the C
+// library's math functions, matrix products as a triple loop, every loop on the calling
+// thread. Results agree with the default mode up to rounding; a difference beyond that is a
+// bug in a fast path. The default is off unless the environment sets `AD_REFERENCE_MODE=1`.
+void ad_set_reference_mode(bool on);
+
+// Whether the reference mode is on.
+bool ad_reference_mode(void);
+
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
 // which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
 // only when the shape has no elements. On success `*out` is a new handle the caller frees

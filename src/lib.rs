@@ -10,6 +10,7 @@ pub mod autograd;
 pub mod error;
 pub mod ffi;
 pub mod ops;
+pub mod reference;
 
 pub use array::{DType, NdArray};
 pub use autograd::GradReq;

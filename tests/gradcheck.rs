@@ -552,7 +552,7 @@ fn sum_to_gradient() {
     let mut r = Rng::new(35);
     let cases: &[(&[usize], &[usize])] = &[(&[2, 3, 4], &[3, 1]), (&[3, 4], &[4]), (&[2, 3], &[1]), (&[2, 3], &[2, 3])];
     for &(from, to) in cases {
-        check_grad(&format!("sum_to {from:?} -> {to:?}"), &[r.uniform(from, -2.0, 2.0)], |x| ops::sum_to(&x[0], to));
+        check_grad(&format!("sum_to {from:?} -> {to:?}"), &[r.uniform(from, -2.0, 2.0)], |x| ops::sum_to(&x[0], from, to));
     }
 }
 

@@ -2,6 +2,7 @@
 //! after step; handing a freed buffer to the next allocation of its size skips the system
 //! allocator's fresh pages (a page fault per 4 KiB) that otherwise dominate element-wise ops
 //! on large arrays. Small buffers go straight back to the allocator, and the cache is bounded.
+//! The reference mode neither takes from the cache nor adds to it.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -30,7 +31,7 @@ fn pool() -> std::sync::MutexGuard<'static, Pool> {
 /// An empty vector with room for exactly `n` elements from the cache, if one is waiting.
 pub(crate) fn take<T: Element>(n: usize) -> Option<Vec<T>> {
     let bytes = n.checked_mul(std::mem::size_of::<T>())?;
-    if bytes < MIN_BYTES {
+    if bytes < MIN_BYTES || crate::reference::enabled() {
         return None;
     }
     let buf = {
@@ -48,7 +49,7 @@ pub(crate) fn take<T: Element>(n: usize) -> Option<Vec<T>> {
 pub(crate) fn give(buf: Buffer) {
     let (dtype, n) = (buf.dtype(), buf.capacity());
     let bytes = n * dtype.size_of();
-    if bytes < MIN_BYTES {
+    if bytes < MIN_BYTES || crate::reference::enabled() {
         return;
     }
     let mut p = pool();

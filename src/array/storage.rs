@@ -73,9 +73,9 @@ pub(crate) const PARALLEL_MIN: usize = 1 << 18;
 pub(crate) const PARALLEL_MIN_COSTLY: usize = 1 << 16;
 
 /// The threads a loop over `n` elements is split over: one below `parallel_min` (small arrays
-/// never ask for the thread count: that is the per-op path).
+/// never ask for the thread count: that is the per-op path), and one in the reference mode.
 pub(crate) fn threads_for(n: usize, parallel_min: usize) -> usize {
-    if n >= parallel_min { crate::ops::threads::num_threads() } else { 1 }
+    if n >= parallel_min && !crate::reference::enabled() { crate::ops::threads::num_threads() } else { 1 }
 }
 
 /// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
@@ -121,7 +121,7 @@ const REDUCE_PIECE: usize = 1 << 16;
 /// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
 /// spread over the threads when `v` is large.
 pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> R {
-    if v.len() <= REDUCE_PIECE {
+    if v.len() <= REDUCE_PIECE || crate::reference::enabled() {
         return f(v);
     }
     let pieces: Vec<&[T]> = v.chunks(REDUCE_PIECE).collect();

@@ -10,7 +10,7 @@ use super::{Edge, GradReq, Node, Save, Variable, Vjp};
 use crate::array::shape::broadcast_shapes;
 use crate::array::{fmt_shape, NdArray};
 use crate::error::{bail, Result};
-use crate::ops;
+use crate::{ops, reference};
 
 type Key = usize;
 
@@ -132,7 +132,9 @@ fn accumulate(slot: &mut Option<NdArray>, g: NdArray) -> Result<()> {
     *slot = Some(match slot.take() {
         None => g,
         // A partial sum that nothing else holds and no graph records is added into in place.
-        Some(prev) if !is_recording() && prev.entry.is_none() && prev.shape == g.shape && prev.is_sole_owner() => {
+        Some(prev)
+            if !is_recording() && prev.entry.is_none() && prev.shape == g.shape && prev.is_sole_owner() && !reference::enabled() =>
+        {
             prev.add_assign(&g)?;
             prev
         }
@@ -260,7 +262,10 @@ fn run(
             continue;
         }
         let Some(g) = node_grads.remove(&key).flatten() else { continue };
-        let g = if node.elementwise { g } else { expand(g, &node.out_shape)? };
+        // The reference mode expands every gradient to its full shape, before and after each
+        // vector-Jacobian product.
+        let reference = reference::enabled();
+        let g = if node.elementwise && !reference { g } else { expand(g, &node.out_shape)? };
         if matches!(targets, Targets::Attached) && node.retained().is_some() {
             retained.push((node.clone(), expand(g.clone(), &node.out_shape)?));
         }
@@ -283,6 +288,7 @@ fn run(
         };
         for (i, gi) in input_grads.into_iter().enumerate() {
             let (Some(gi), true) = (gi, needs[i]) else { continue };
+            let gi = if reference { expand(gi, &node.input_shapes[i])? } else { gi };
             debug_assert!(
                 gi.shape == node.input_shapes[i]
                     || broadcast_shapes(&gi.shape, &node.input_shapes[i]).ok().as_deref() == Some(&node.input_shapes[i][..]),

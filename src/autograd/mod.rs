@@ -74,7 +74,15 @@ pub struct Vjp<'a> {
 impl Vjp<'_> {
     /// Input `i` as it was recorded (saved only by ops that declared `Save::INPUTS`).
     pub fn input(&self, i: usize) -> &NdArray {
+        debug_assert!(self.saved.inputs, "the op saved its inputs");
         &self.saved.arrays[i].0
+    }
+
+    /// The `i`th of the other arrays the op saved (`record_saving`): values that are not
+    /// differentiated but that the product reads, such as a mask or an index.
+    pub fn extra(&self, i: usize) -> &NdArray {
+        let first = if self.saved.inputs { self.node.inputs.len() } else { 0 };
+        &self.saved.arrays[first + i].0
     }
 
     /// The op's output, with its place in the graph (saved only with `Save::OUTPUT`).
@@ -88,6 +96,11 @@ impl Vjp<'_> {
         &self.node.input_shapes[i]
     }
 
+    /// The op's output shape (the gradient's may be smaller: see `grad`).
+    pub fn output_shape(&self) -> &[usize] {
+        &self.node.out_shape
+    }
+
     /// Whether input `i`'s gradient is wanted (it leads to a variable being differentiated).
     pub fn needs(&self, i: usize) -> bool {
         self.needs[i]
@@ -97,10 +110,12 @@ impl Vjp<'_> {
     /// right after this product, nothing else shares its buffer (not a head gradient the
     /// caller gave, not a gradient passed on to two inputs or kept for `retain_grad`), it has
     /// the output's full shape, and no graph is being recorded (it is not differentiated
-    /// again). Writing there spares a new buffer and the cache misses of filling one.
+    /// again). Writing there spares a new buffer and the cache misses of filling one. Never in
+    /// the reference mode.
     pub fn grad_to_overwrite(&self) -> Option<&NdArray> {
         let g = self.grad;
-        let free = !is_recording() && g.entry.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
+        let free = !crate::reference::enabled()
+            && !is_recording() && g.entry.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
         free.then_some(g)
     }
 }
@@ -122,11 +137,12 @@ impl Save {
 /// What backward releases when the graph is not retained.
 pub(crate) struct Saved {
     vjp: StoredVjp,
-    /// The inputs (when saved), then the output (when saved, without its entry: the entry
-    /// would point back at this node), each with its storage version when recorded: an
-    /// in-place write since then would make the vector-Jacobian product silently wrong.
-    /// A vector, not inline, keeps the node small for the many ops that save nothing.
+    /// The inputs (when saved), the extra arrays, then the output (when saved, without its
+    /// entry: the entry would point back at this node), each with its storage version when
+    /// recorded: an in-place write since then would make the vector-Jacobian product silently
+    /// wrong. A vector, not inline, keeps the node small for the many ops that save nothing.
     arrays: Vec<(NdArray, u64)>,
+    inputs: bool,
     has_output: bool,
 }
 
@@ -182,7 +198,17 @@ pub(crate) fn record<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, sav
 where
     F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
-    record_node(op, inputs, out, save, false, vjp)
+    record_node(op, inputs, &[], out, save, false, vjp)
+}
+
+/// `record` for an op whose vector-Jacobian product also reads arrays that are not its
+/// differentiated inputs (`extra`, read back with `Vjp::extra`): they are saved with their
+/// versions, so that an in-place change to one of them is refused by backward.
+pub(crate) fn record_saving<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out: NdArray, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    record_node(op, inputs, extra, out, save, false, vjp)
 }
 
 /// `record` for an op whose vector-Jacobian product is element-wise in the gradient (with
@@ -193,21 +219,23 @@ pub(crate) fn record_elementwise<F>(op: &'static str, inputs: &[&NdArray], out: 
 where
     F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
-    record_node(op, inputs, out, save, true, vjp)
+    record_node(op, inputs, &[], out, save, true, vjp)
 }
 
-fn record_node<F>(op: &'static str, inputs: &[&NdArray], out: NdArray, save: Save, elementwise: bool, vjp: F) -> NdArray
+fn record_node<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out: NdArray, save: Save, elementwise: bool, vjp: F) -> NdArray
 where
     F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
     if !should_record(inputs) {
         return out;
     }
-    let saves = if save.inputs { inputs.len() } else { 0 } + save.output as usize;
+    let saves = if save.inputs { inputs.len() } else { 0 } + extra.len() + save.output as usize;
     let mut arrays = Vec::with_capacity(saves);
     if save.inputs {
         arrays.extend(inputs.iter().map(|a| ((*a).clone(), a.storage.version())));
     }
+    // Without their entries: they are not differentiated through.
+    arrays.extend(extra.iter().map(|a| (a.detach(), a.storage.version())));
     if save.output {
         arrays.push((out.detach(), out.storage.version()));
     }
@@ -237,7 +265,7 @@ where
         // Written after the lock, so that the saved values go straight to their place.
         let saved = addr_of_mut!((*p).saved);
         saved.write(Mutex::new(None));
-        *(*saved).get_mut().unwrap_or_else(|e| e.into_inner()) = Some(Saved { vjp: StoredVjp::new(vjp), arrays, has_output: save.output });
+        *(*saved).get_mut().unwrap_or_else(|e| e.into_inner()) = Some(Saved { vjp: StoredVjp::new(vjp), arrays, inputs: save.inputs, has_output: save.output });
         addr_of_mut!((*p).retained).write(Mutex::new(None));
         node.assume_init()
     };

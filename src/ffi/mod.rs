@@ -267,3 +267,20 @@ pub extern "C" fn ad_set_num_threads(threads: usize) -> ad_status {
 pub extern "C" fn ad_num_threads() -> usize {
     crate::ops::threads::num_threads()
 }
+
+/// Switches the reference mode on or off for the whole process. In the reference mode every
+/// fast path of the library is off and each operation runs its plain, slow, obviously
+/// correct form: gradients expanded to full shape and summed into new arrays, the C
+/// library's math functions, matrix products as a triple loop, every loop on the calling
+/// thread. Results agree with the default mode up to rounding; a difference beyond that is a
+/// bug in a fast path. The default is off unless the environment sets `AD_REFERENCE_MODE=1`.
+#[no_mangle]
+pub extern "C" fn ad_set_reference_mode(on: bool) {
+    crate::reference::set(on);
+}
+
+/// Whether the reference mode is on.
+#[no_mangle]
+pub extern "C" fn ad_reference_mode() -> bool {
+    crate::reference::enabled()
+}

@@ -13,8 +13,8 @@ fn grads(
     ga: impl FnOnce() -> Result<NdArray>,
     gb: impl FnOnce() -> Result<NdArray>,
 ) -> Result<Vec<Option<NdArray>>> {
-    let a = if v.needs(0) { Some(sum_to(&ga()?, v.input_shape(0))?) } else { None };
-    let b = if v.needs(1) { Some(sum_to(&gb()?, v.input_shape(1))?) } else { None };
+    let a = if v.needs(0) { Some(sum_to(&ga()?, v.output_shape(), v.input_shape(0))?) } else { None };
+    let b = if v.needs(1) { Some(sum_to(&gb()?, v.output_shape(), v.input_shape(1))?) } else { None };
     Ok(vec![a, b])
 }
 

@@ -212,6 +212,10 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
     let gb = b.read();
     let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
     let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
+    if crate::reference::enabled() {
+        by_definition(va, vb, (m, k, n), [rsa, csa, rsb, csb], &mut out);
+        return Ok(out);
+    }
     let c = out.spare_capacity_mut().as_mut_ptr().cast::<T>();
     if n <= 16 && T::has_narrow() {
         // op(B) copied into rows of `width` values, zero-padded: k·width values.
@@ -265,6 +269,17 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
     // SAFETY: the kernel wrote every element of the m×n C (beta = 0 stores, never reads).
     unsafe { out.set_len(len) };
     Ok(out)
+}
+
+/// The reference mode's product: each element of C the sum, in order, of a row of op(A)
+/// times a column of op(B), on the calling thread.
+fn by_definition<T: Element>(va: &[T], vb: &[T], (m, k, n): (usize, usize, usize), [rsa, csa, rsb, csb]: [isize; 4], out: &mut Vec<T>) {
+    let at = |v: &[T], r: usize, rs: isize, c: usize, cs: isize| v[(r as isize * rs + c as isize * cs) as usize];
+    for i in 0..m {
+        for j in 0..n {
+            out.push((0..k).fold(T::zero(), |acc, l| acc + at(va, i, rsa, l, csa) * at(vb, l, rsb, j, csb)));
+        }
+    }
 }
 
 #[cfg(test)]

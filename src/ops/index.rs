@@ -158,8 +158,8 @@ fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArr
 /// Writes `src` (of the region's result shape, same dtype) into `dst`'s region.
 fn scatter(dst: &NdArray, r: &Region, src: &NdArray) -> Result<()> {
     // A contiguous region (`x[:] = y`, `x[1:3] = y`), the same that reads as a view: one
-    // straight copy into that view.
-    if let Some(offset) = contiguous_offset(&dst.shape, r) {
+    // straight copy into that view (element by element in the reference mode).
+    if let Some(offset) = contiguous_offset(&dst.shape, r).filter(|_| !crate::reference::enabled()) {
         let view = NdArray { offset: dst.offset + offset, shape: src.shape.clone(), entry: None, ..dst.clone() };
         return view.assign(src);
     }
@@ -241,7 +241,7 @@ pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
         InPlace::Mul => (Update::Mul, Zip2::Mul),
         InPlace::Div => (Update::Div, Zip2::Div),
     };
-    if src.shape == dst.shape && src.dtype == dst.dtype {
+    if src.shape == dst.shape && src.dtype == dst.dtype && !crate::reference::enabled() {
         return dst.update_with(src, update);
     }
     let src = astype(&src.detach(), dst.dtype)?;

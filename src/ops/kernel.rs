@@ -197,6 +197,9 @@ fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2
         unreachable!("operand dtypes are checked by the caller")
     };
     let (va, vb) = (&va[a.range()], &vb[b.range()]);
+    if crate::reference::enabled() {
+        return zip_by_index(va, &a.shape, vb, &b.shape, out_shape, zip_fn::<T>(op));
+    }
     // Dispatch on the op once, outside the loop, so each loop body is one operation.
     macro_rules! run {
         ($f:expr) => {{
@@ -243,6 +246,35 @@ fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2
     })
 }
 
+/// The reference mode's broadcasting loop: each output element's multi-index, and from it
+/// each operand's element (index 0 along the axes it is broadcast on).
+fn zip_by_index<T: Element>(va: &[T], sa: &[usize], vb: &[T], sb: &[usize], out_shape: &[usize], f: impl Fn(T, T) -> T) -> Result<Vec<T>> {
+    let n = checked_size(out_shape)?;
+    let mut out = try_vec(n)?;
+    for flat in 0..n {
+        let index = unravel(flat, out_shape);
+        out.push(f(va[broadcast_offset(&index, sa)], vb[broadcast_offset(&index, sb)]));
+    }
+    Ok(out)
+}
+
+/// The multi-index of row-major position `flat` in `shape`.
+fn unravel(mut flat: usize, shape: &[usize]) -> SmallVec<[usize; 6]> {
+    let mut index: SmallVec<[usize; 6]> = smallvec::smallvec![0; shape.len()];
+    for (i, &d) in shape.iter().enumerate().rev() {
+        index[i] = flat % d;
+        flat /= d;
+    }
+    index
+}
+
+/// The row-major offset in an array of `shape` of the element that output `index` (of a
+/// shape `shape` broadcasts to, right-aligned) reads.
+fn broadcast_offset(index: &[usize], shape: &[usize]) -> usize {
+    let lead = index.len() - shape.len();
+    shape.iter().enumerate().fold(0, |off, (i, &d)| off * d + if d == 1 { 0 } else { index[lead + i] })
+}
+
 pub fn zip(a: &NdArray, b: &NdArray, op: Zip2) -> Result<NdArray> {
     if a.dtype != b.dtype {
         bail!(DType, "operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
@@ -284,6 +316,9 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
     let n = checked_size(&keep)?;
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
+        if crate::reference::enabled() {
+            return Ok(from_vec(reduce_by_index(v, &a.shape, &keep, fold)?, keep));
+        }
         let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
         if axes.len() == a.ndim() {
             // ndarray's contiguous sum accumulates in several lanes: faster and more accurate.
@@ -316,6 +351,22 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
         }
         Ok(from_vec(out, keep))
     })
+}
+
+/// The reference mode's reduction: each output element (of `keep`, the input's shape with
+/// the reduced axes as 1) folds, in row-major order, the input elements whose multi-index
+/// matches it outside the reduced axes.
+fn reduce_by_index<T: Element>(v: &[T], shape: &[usize], keep: &[usize], fold: Fold) -> Result<Vec<T>> {
+    let n = checked_size(keep)?;
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    groups.try_reserve_exact(n).map_err(|_| crate::Error::new(crate::ErrorKind::Alloc, format!("cannot allocate {} groups", n)))?;
+    groups.resize_with(n, Vec::new);
+    for (flat, &x) in v.iter().enumerate() {
+        groups[broadcast_offset(&unravel(flat, shape), keep)].push(x);
+    }
+    let mut out = try_vec(n)?;
+    out.extend(groups.into_iter().map(|g| fold_iter(g.into_iter(), fold)));
+    Ok(out)
 }
 
 /// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.

@@ -10,7 +10,7 @@ use super::{add, compare_scalar, dot, exp, log, maximum_scalar, mean, minimum_sc
 use crate::array::shape::{broadcast_shapes, checked_size, normalize_axis};
 use crate::array::storage::{try_vec, with_slice};
 use crate::array::{fmt_shape, from_vec, DType, Element, NdArray};
-use crate::autograd::{is_training, record, Save};
+use crate::autograd::{is_training, record, record_saving, Save};
 use crate::error::{bail, Result};
 
 /// `shape` split around `axis`: (product before, length of, product after).
@@ -85,10 +85,9 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
         Ok::<_, crate::Error>(from_vec(out, if keepdims { kept.clone() } else { reduced.clone() }))
     })?;
     drop(guard);
-    let index = index.detach();
     let shape = x.shape.clone();
-    Ok(record("pick", &[x], out, Save::NOTHING, move |v| {
-        Ok(vec![Some(pick_grad(v.grad, &index, &pos, &shape, ax, keepdims)?)])
+    Ok(record_saving("pick", &[x], &[index], out, Save::NOTHING, move |v| {
+        Ok(vec![Some(pick_grad(v.grad, v.extra(0), &pos, &shape, ax, keepdims)?)])
     }))
 }
 
@@ -107,8 +106,8 @@ fn pick_grad(g: &NdArray, index: &NdArray, pos: &Arc<[usize]>, shape: &[usize], 
         Ok::<_, crate::Error>(from_vec(out, shape))
     })?;
     drop(guard);
-    let index = index.clone();
-    Ok(record("pick_grad", &[g], out, Save::NOTHING, move |v| Ok(vec![Some(pick(v.grad, &index, ax as i64, keepdims)?)])))
+    // The index is saved again: a second derivative reads it, after an in-place change too.
+    Ok(record_saving("pick_grad", &[g], &[index], out, Save::NOTHING, move |v| Ok(vec![Some(pick(v.grad, v.extra(0), ax as i64, keepdims)?)])))
 }
 
 /// Softmax cross-entropy of `logits` (N, C) against integer class `labels` (N,): the mean
@@ -209,10 +208,10 @@ pub fn where_(cond: &NdArray, a: &NdArray, b: &NdArray) -> Result<NdArray> {
         DType::F32 => run::<f32>(cond, a, b, &shape)?,
         DType::F64 => run::<f64>(cond, a, b, &shape)?,
     };
-    let mask = cond.detach();
-    Ok(record("where", &[a, b], out, Save::NOTHING, move |v| {
-        let ga = if v.needs(0) { Some(sum_to(&mul(v.grad, &compare_scalar(&mask, 0.0, Cmp::Ne)?)?, v.input_shape(0))?) } else { None };
-        let gb = if v.needs(1) { Some(sum_to(&mul(v.grad, &compare_scalar(&mask, 0.0, Cmp::Eq)?)?, v.input_shape(1))?) } else { None };
+    Ok(record_saving("where", &[a, b], &[cond], out, Save::NOTHING, |v| {
+        let mask = v.extra(0);
+        let ga = if v.needs(0) { Some(sum_to(&mul(v.grad, &compare_scalar(mask, 0.0, Cmp::Ne)?)?, v.output_shape(), v.input_shape(0))?) } else { None };
+        let gb = if v.needs(1) { Some(sum_to(&mul(v.grad, &compare_scalar(mask, 0.0, Cmp::Eq)?)?, v.output_shape(), v.input_shape(1))?) } else { None };
         Ok(vec![ga, gb])
     }))
 }

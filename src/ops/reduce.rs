@@ -43,7 +43,7 @@ pub fn mean(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
 pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
     let normalized = normalize_axes(axes, a.ndim())?;
     let (kept, _) = reduced_shapes(&a.shape, &normalized, keepdims);
-    let out = if normalized.len() == a.ndim() {
+    let out = if normalized.len() == a.ndim() && !crate::reference::enabled() {
         // Over every axis (the common case, as in `x.norm()`): one pass, no temporaries,
         // squares summed in f64 so that float32 values past 1e19 do not overflow.
         let squares = {
@@ -101,33 +101,48 @@ pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
         return Ok(a.clone());
     }
     let out = kernel::broadcast_to(a, shape)?;
-    Ok(record("broadcast_to", &[a], out, Save::NOTHING, |v| Ok(vec![Some(sum_to(v.grad, v.input_shape(0))?)])))
+    Ok(record("broadcast_to", &[a], out, Save::NOTHING, |v| Ok(vec![Some(sum_to(v.grad, v.output_shape(), v.input_shape(0))?)])))
 }
 
-/// Sums `g` over the axes along which an array of `shape` was broadcast to `g`'s shape: the
-/// gradient of a broadcast, reduced back to its operand. A `g` that is itself smaller than
-/// the broadcast result (length 1 along an axis, or fewer axes: an element-wise op's gradient
-/// left unexpanded) stays so along those axes; the result then broadcasts to `shape`.
-pub fn sum_to(g: &NdArray, shape: &[usize]) -> Result<NdArray> {
-    if g.shape[..] == *shape {
-        return Ok(g.clone());
+/// The gradient of an operand of `shape` that was broadcast to `out`, from `g`, the gradient
+/// with respect to `out`: `g` summed over the axes along which the operand was repeated.
+/// `g` may itself be left unexpanded (an element-wise op's gradient: any shape that
+/// broadcasts to `out`, constant along its length-1 and missing axes). Along a repeated axis
+/// where `g` is unexpanded, the sum of its constant value is that value times the axis
+/// length; along the others it stays unexpanded, and the result broadcasts to `shape`.
+pub fn sum_to(g: &NdArray, out: &[usize], shape: &[usize]) -> Result<NdArray> {
+    let dim = |s: &[usize], k: usize| if k + s.len() >= out.len() { s[k + s.len() - out.len()] } else { 1 };
+    if g.ndim() > out.len() || shape.len() > out.len() || (0..out.len()).any(|k| {
+        let (d, gd, sd) = (out[k], dim(&g.shape, k), dim(shape, k));
+        (gd != d && gd != 1) || (sd != d && sd != 1)
+    }) {
+        bail!(Shape, "cannot reduce a gradient of shape {} for an output of shape {} to shape {}", fmt_shape(&g.shape), fmt_shape(out), fmt_shape(shape));
     }
-    // Axes of `g` beyond `shape`'s are summed away; the rest line up from the right.
-    let lead = g.ndim().saturating_sub(shape.len());
-    let tail = &shape[shape.len() - (g.ndim() - lead)..];
-    let mut axes: Vec<i64> = (0..lead as i64).collect();
-    for (i, &d) in tail.iter().enumerate() {
-        let gd = g.shape[lead + i];
-        if d == 1 && gd != 1 {
-            axes.push((lead + i) as i64);
-        } else if gd != d && gd != 1 {
-            bail!(Shape, "cannot reduce shape {} to shape {}", fmt_shape(&g.shape), fmt_shape(shape));
+    // Axes of `out`, right-aligned with `g`'s: summed where `g` varies along a repeated axis,
+    // a factor where it is constant there.
+    let lead = out.len() - g.ndim();
+    let mut axes: Vec<i64> = Vec::new();
+    let mut factor = 1usize;
+    for (k, &d) in out.iter().enumerate() {
+        if dim(shape, k) == d {
+            continue;
+        }
+        if dim(&g.shape, k) == d {
+            axes.push((k - lead) as i64);
+        } else {
+            factor = factor.saturating_mul(d);
         }
     }
-    let summed = if axes.is_empty() { g.clone() } else { sum(g, &axes, true)? };
-    if lead == 0 {
-        return Ok(summed);
+    if factor == 0 {
+        // Repeated zero times: nothing flowed back.
+        return NdArray::zeros(shape, g.dtype);
     }
-    let kept: Vec<usize> = summed.shape[lead..].to_vec();
-    reshape_to(&summed, &kept)
+    let summed = if axes.is_empty() { g.clone() } else { sum(g, &axes, true)? };
+    let scaled = if factor == 1 { summed } else { super::mul_scalar(&summed, factor as f64)? };
+    // Leading axes that `shape` lacks are length 1 by now: dropped.
+    if scaled.ndim() <= shape.len() {
+        return Ok(scaled);
+    }
+    let kept: Vec<usize> = scaled.shape[scaled.ndim() - shape.len()..].to_vec();
+    reshape_to(&scaled, &kept)
 }

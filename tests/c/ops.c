@@ -990,6 +990,31 @@ static void test_grad_mul_broadcast(void) {
     free_all();
 }
 
+/* A bias broadcast over rows, then summed: each bias element's gradient counts the rows. The
+ * same in the reference mode, which the switch turns on and off again. */
+static void test_grad_broadcast_then_sum_in_both_modes(void) {
+    CHECK(!ad_reference_mode());
+    for (int reference = 0; reference <= 1; reference++) {
+        ad_array *a, *b, *s, *y;
+        ad_set_reference_mode(reference);
+        CHECK(ad_reference_mode() == (bool)reference);
+        a = ARRAY(AD_FLOAT32, S23, 1, 1, 1, 1, 1, 1);
+        b = ARRAY(AD_FLOAT32, S3, 1, 1, 1);
+        OK(ad_array_attach_grad(a, AD_GRAD_WRITE));
+        OK(ad_array_attach_grad(b, AD_GRAD_WRITE));
+        OK(ad_record_begin(true));
+        MAKE(s, ad_add(a, b, &s));
+        MAKE(y, ad_sum(s, NULL, 0, false, &y));
+        OK(ad_record_end());
+        OK(ad_backward(y, NULL, false));
+        VALUES_ARE(grad_of(b), 0, 2, 2, 2);
+        VALUES_ARE(grad_of(a), 0, 1, 1, 1, 1, 1, 1);
+        free_all();
+    }
+    ad_set_reference_mode(false);
+    CHECK(!ad_reference_mode());
+}
+
 static void test_grad_dot(void) {
     ad_array *A, *B, *C, *c, *c2, *v, *u, *uv;
     A = ARRAY(AD_FLOAT64, S23, 1, 2, 3, 4, 5, 6);
@@ -1261,6 +1286,7 @@ int main(void) {
     test_recording_flags();
     test_printing();
     test_grad_mul_broadcast();
+    test_grad_broadcast_then_sum_in_both_modes();
     test_grad_dot();
     test_grad_shape_ops();
     test_grad_reductions();
