@@ -108,7 +108,7 @@ fn where_refuses_backward_after_its_condition_changed_in_place() {
         let y = var(&[4.0, 5.0, 6.0], &[3], DType::F64);
         let out = record(|| ops::sum(&ops::where_(&cond, &x, &y)?, &[], false)).unwrap();
         ops::update(&cond, &arr(&[0.0, 1.0, 0.0], &[3]), InPlace::Add).unwrap();
-        let err = autograd::backward(&[out.clone()], &[], true, true).unwrap_err();
+        let err = autograd::backward(std::slice::from_ref(&out), &[], true, true).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Autograd, "{mode}: {err}");
         assert!(err.message.contains("where") && err.message.contains("modified in place"), "{mode}: {err}");
         // Unchanged, the mask is the recorded one.

@@ -33,6 +33,7 @@
 /* Every library function the module calls: return type, name, parameter types. */
 #define AD_FUNCTIONS(X)                                                                    \
     X(const char *, ad_last_error, (void))                                                 \
+    X(bool, ad_reference_mode, (void))                                                     \
     X(ad_status, ad_array_free, (ad_array *))                                              \
     X(ad_status, ad_array_ndim, (const ad_array *, size_t *))                              \
     X(ad_status, ad_array_shape, (const ad_array *, size_t *, size_t))                     \
@@ -295,6 +296,14 @@ static PyObject *binary(PyObject *a, PyObject *b, int op)
     ad_status status;
     double s;
     int k;
+    /* The reference mode runs the Python code of every form (no fast path of this module). */
+    if (p_ad_reference_mode() && slow_op[op] != NULL) {
+        if (IS_ARRAY(a))
+            return PyObject_CallFunctionObjArgs(slow_op[op], a, b, NULL);
+        if (IS_ARRAY(b))
+            return PyObject_CallFunctionObjArgs(slow_rop[op], b, a, NULL);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
     if (IS_ARRAY(a)) {
         ArrayObject *x = (ArrayObject *)a;
         if (IS_ARRAY(b)) {
@@ -332,7 +341,7 @@ static PyObject *inplace(PyObject *a, PyObject *b, int op)
     ad_status status;
     if (!IS_ARRAY(a))
         Py_RETURN_NOTIMPLEMENTED;
-    if (IS_ARRAY(b)) {
+    if (IS_ARRAY(b) && !p_ad_reference_mode()) {
         /* One pass, in place: no result array to make and copy back. */
         static const uint32_t update_op[] = {
             [OP_ADD] = AD_UPDATE_ADD, [OP_SUB] = AD_UPDATE_SUB, [OP_MUL] = AD_UPDATE_MUL, [OP_DIV] = AD_UPDATE_DIV};
@@ -405,14 +414,14 @@ static PyObject *array_richcompare(PyObject *a, PyObject *b, int op)
     ad_array *out = NULL;
     ad_status status;
     double s;
-    int k;
+    int k = 0;
     if (!IS_ARRAY(a) || op < 0 || op > 5)
         Py_RETURN_NOTIMPLEMENTED;
-    if (IS_ARRAY(b)) {
+    if (IS_ARRAY(b) && !p_ad_reference_mode()) {
         UNLOCKED(status, p_ad_compare(HANDLE(a), HANDLE(b), codes[op], &out));
         return result(status, out, ((ArrayObject *)a)->dtype);
     }
-    if ((k = as_number(b, &s)) > 0) {
+    if (!p_ad_reference_mode() && (k = as_number(b, &s)) > 0) {
         UNLOCKED(status, p_ad_compare_scalar(HANDLE(a), s, codes[op], &out));
         return result(status, out, ((ArrayObject *)a)->dtype);
     }
@@ -461,7 +470,7 @@ static PyObject *reduce(int method, reduce_fn fn, PyObject *self, PyObject *cons
 {
     ad_array *out = NULL;
     ad_status status;
-    if (nargs != 0 || kwnames != NULL)
+    if (nargs != 0 || kwnames != NULL || p_ad_reference_mode())
         return call_slow(method, self, args, nargs, kwnames);
     UNLOCKED(status, fn(HANDLE(self), NULL, 0, false, &out));
     return result(status, out, ((ArrayObject *)self)->dtype);
@@ -486,7 +495,7 @@ static PyObject *array_backward(PyObject *self, PyObject *const *args, Py_ssize_
 {
     const ad_array *heads[1];
     ad_status status;
-    if (nargs != 0 || kwnames != NULL)
+    if (nargs != 0 || kwnames != NULL || p_ad_reference_mode())
         return call_slow(M_BACKWARD, self, args, nargs, kwnames);
     heads[0] = HANDLE(self);
     UNLOCKED(status, p_ad_backward_ex(heads, NULL, 1, false, true));

@@ -127,6 +127,10 @@ lib.ad_is_recording.argtypes = []
 lib.ad_is_recording.restype = b
 lib.ad_is_training.argtypes = []
 lib.ad_is_training.restype = b
+lib.ad_set_reference_mode.argtypes = [b]
+lib.ad_set_reference_mode.restype = None
+lib.ad_reference_mode.argtypes = []
+lib.ad_reference_mode.restype = b
 
 
 def check(status):

@@ -1,0 +1,211 @@
+"""The gradient fuzzer, through the Python package: the engine's fuzzer (tests/gradfuzz in the
+repository) writes its random programs as Python, and each runs here through `ad`'s Python API
+(operators, methods and `backward` through the C extension's per-op path). Each program's
+gradients are checked three ways, as the engine's are: float64 against central finite
+differences, float32 against float64, and the default mode against the reference mode (which
+also turns off the C extension's shortcuts).
+
+AD_GRADFUZZ_PROGRAMS and AD_GRADFUZZ_SEED set the campaign (default 800 programs, seed 11); a
+long one: `AD_GRADFUZZ_PROGRAMS=20000 AD_GRADFUZZ_SEED=5 python -m pytest test_gradfuzz.py`.
+"""
+import json
+import math
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+import ad
+from ad import autograd, nd
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+PROGRAMS = int(os.environ.get("AD_GRADFUZZ_PROGRAMS", "800"))
+SEED = int(os.environ.get("AD_GRADFUZZ_SEED", "11"))
+
+# The engine's fuzzer's tolerances (tests/gradfuzz/main.rs).
+F32_TOL = (3e-3, 1e-5)
+SAME_F64_TOL = (1e-9, 1e-12)
+SAME_F32_TOL = (5e-4, 1e-6)
+
+
+@pytest.fixture(scope="module")
+def programs():
+    """The campaign's programs, from the engine's fuzzer (built by cargo)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "programs.jsonl")
+        cmd = ["cargo", "test", "-q", "--test", "gradfuzz", "--", "--emit", path,
+               "--programs", str(PROGRAMS), "--seed", str(SEED)]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, "the program generator failed:\n%s%s" % (done.stdout, done.stderr)
+        with open(path) as f:
+            return [json.loads(line) for line in f]
+
+
+def compile_program(p):
+    """The program's body as a function of its inputs, returning its heads."""
+    names = [i["name"] for i in p["inputs"]]
+    lines = ["def program(nd, autograd, dtype, %s):" % ", ".join(names)]
+    lines += ["    " + line for line in p["body"]]
+    lines.append("    return [%s]" % ", ".join(p["heads"]))
+    scope = {}
+    exec(compile("\n".join(lines), "<gradfuzz %d/%d>" % (p["seed"], p["number"]), "exec"), scope)
+    return scope["program"]
+
+
+def make_inputs(p, dtype, values=None, req=None):
+    arrays = []
+    for k, i in enumerate(p["inputs"]):
+        v = i["values"] if values is None else values[k]
+        a = nd.array(v, dtype=dtype).reshape(tuple(i["shape"]))
+        if i["variable"] and req is not None:
+            a.attach_grad(req)
+        arrays.append(a)
+    return arrays
+
+
+def variables(p, arrays):
+    return [a for a, i in zip(arrays, p["inputs"]) if i["variable"]]
+
+
+def head_grads(p, dtype):
+    return [None if g is None else nd.array(g, dtype=dtype).reshape(tuple(s))
+            for g, s in zip(p["head_grads"], p["head_shapes"])]
+
+
+def differentiate(p, fn, dtype, values=None, backward=None):
+    """The heads' values and the variables' gradients, differentiated as the program says."""
+    backward = backward or p["backward"]
+    arrays = make_inputs(p, dtype, values, "add" if backward == "add_twice" else "write")
+    xs = variables(p, arrays)
+    hg = head_grads(p, dtype)
+    with autograd.record():
+        heads = fn(nd, autograd, dtype, *arrays)
+        if backward == "second":
+            g = autograd.grad(heads, xs, head_grads=hg, create_graph=True)
+            m = None
+            for gi, d, x in zip(g, p["directions"], xs):
+                term = (gi * nd.array(d, dtype=dtype).reshape(x.shape)).sum()
+                m = term if m is None else m + term
+    if backward == "plain":
+        if len(heads) == 1:
+            # The C extension's own backward, with and without a head gradient.
+            heads[0].backward() if hg[0] is None else heads[0].backward(hg[0])
+        else:
+            autograd.backward(heads, head_grads=hg)
+        grads = [x.grad.asnumpy() for x in xs]
+    elif backward in ("add_twice", "retain_twice"):
+        autograd.backward(heads, head_grads=hg, retain_graph=True)
+        autograd.backward(heads, head_grads=hg)
+        grads = [x.grad.asnumpy() for x in xs]
+        if backward == "add_twice":
+            grads = [g / 2 for g in grads]
+    elif backward == "grad":
+        grads = [g.asnumpy() for g in autograd.grad(heads, xs, head_grads=hg)]
+    else:
+        m.backward()
+        grads = [x.grad.asnumpy() for x in xs]
+    return ([h.asnumpy().astype(np.float64).ravel() for h in heads],
+            [g.astype(np.float64).ravel() for g in grads])
+
+
+def objective(p, fn, values):
+    """Σ heads ⊙ head gradients, float64, without recording (training mode, as recorded)."""
+    with autograd.train_mode():
+        heads = fn(nd, autograd, "float64", *make_inputs(p, "float64", values))
+    terms = []
+    for h, g in zip(heads, p["head_grads"]):
+        v = h.asnumpy().ravel()
+        terms.extend(v if g is None else v * np.array(g))
+    return math.fsum(terms)
+
+
+def finite_differences(p, fn):
+    values = [list(i["values"]) for i in p["inputs"]]
+    var_index = [k for k, i in enumerate(p["inputs"]) if i["variable"]]
+    if p["backward"] == "second":
+        eps = 1e-5
+
+        def moved(sign):
+            v = [list(x) for x in values]
+            for k, d in zip(var_index, p["directions"]):
+                v[k] = [x + sign * eps * di for x, di in zip(v[k], d)]
+            return v
+        plus = differentiate(p, fn, "float64", moved(1.0), "plain")[1]
+        minus = differentiate(p, fn, "float64", moved(-1.0), "plain")[1]
+        return [(a - b) / (2 * eps) for a, b in zip(plus, minus)]
+    out = []
+    for k in var_index:
+        g = []
+        for j, x in enumerate(values[k]):
+            h = 1e-6 * max(1.0, abs(x))
+            values[k][j] = x + h
+            up = objective(p, fn, values)
+            values[k][j] = x - h
+            down = objective(p, fn, values)
+            values[k][j] = x
+            g.append((up - down) / (2 * h))
+        out.append(np.array(g))
+    return out
+
+
+def compare(what, got, want, tol, scale):
+    rtol, atol = tol
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape, "%s: array %d has %d elements, expected %d" % (what, i, g.size, w.size)
+        bound = rtol * max(1.0, float(np.abs(w).max(initial=0.0))) + atol * scale
+        bad = ~(np.abs(g - w) <= bound)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise AssertionError("%s: array %d, element %d: %r against %r (tolerance %.3e)\n  got  %r\n  want %r"
+                                 % (what, i, j, g[j], w[j], bound, g.tolist(), w.tolist()))
+
+
+def run_modes(p, fn, dtype, values=None):
+    results = []
+    for reference in (False, True):
+        with ad.reference_mode(reference):
+            results.append(differentiate(p, fn, dtype, values))
+    return results
+
+
+def check(p):
+    fn = compile_program(p)
+    (h64, g64), (rh64, rg64) = run_modes(p, fn, "float64")
+    (h32, g32), (rh32, rg32) = run_modes(p, fn, "float32")
+    fd = finite_differences(p, fn)
+    scale = sum(float(np.abs(h if g is None else h * np.array(g)).sum()) for h, g in zip(h64, p["head_grads"]))
+    longest = max(int(np.prod(s)) for s in [i["shape"] for i in p["inputs"]] + p["head_shapes"])
+    noise = np.finfo(np.float64).eps * max(longest, 64) * scale / 1e-6
+    compare("float64 gradient against finite differences", g64, fd, (1e-5, 1.0), noise)
+    compare("float32 gradient against float64", g32, g64, F32_TOL, scale)
+    compare("float32 heads against float64", h32, h64, F32_TOL, 0.0)
+    compare("float64 gradient, default against reference mode", g64, rg64, SAME_F64_TOL, scale)
+    compare("float64 heads, default against reference mode", h64, rh64, SAME_F64_TOL, 0.0)
+    compare("float32 gradient, default against reference mode", g32, rg32, SAME_F32_TOL, scale)
+    compare("float32 heads, default against reference mode", h32, rh32, SAME_F32_TOL, 0.0)
+
+
+def test_the_campaign_covers_every_kind_of_program(programs):
+    assert len(programs) >= PROGRAMS * 0.95, "large programs are left to the engine's fuzzer; few are"
+    kinds = {p["backward"] for p in programs}
+    assert kinds == {"plain", "add_twice", "retain_twice", "grad", "second"}, kinds
+    text = "\n".join(line for p in programs for line in p["body"])
+    for form in ("nd.dot(", "nd.sum(", ".sum()", ".mean()", ".norm()", "nd.max(", "nd.norm(", "nd.softmax(", "nd.log_softmax(", "nd.pick(",
+                 "nd.one_hot(", "nd.FullyConnected(", "nd.BatchNorm(", "nd.Dropout(", "nd.where(", "nd.clip(",
+                 "nd.concat(", "nd.stack(", "nd.broadcast_to(", "nd.transpose(", ".reshape(", " ** ", " / ", "["):
+        assert form in text, "no program uses %s" % form
+
+
+def test_gradients_of_random_programs(programs):
+    failures = []
+    for p in programs:
+        try:
+            check(p)
+        except Exception as exc:   # an error is as much a failure as a wrong gradient
+            failures.append("program %d of seed %d: %s: %s\nas Python:\n%s"
+                            % (p["number"], p["seed"], type(exc).__name__, exc, p["script"]))
+        finally:
+            ad.set_reference_mode(False)
+    assert not failures, "%d of %d programs fail; the first:\n%s" % (len(failures), len(programs), failures[0])

@@ -1,0 +1,308 @@
+//! Runs a program on the engine: its forward pass, each way of differentiating it, and the
+//! finite differences its gradients are checked against.
+
+use ad::array::random;
+use ad::autograd::{self, GradReq, ScopeKind};
+use ad::ops;
+use ad::{DType, NdArray, Result};
+
+use crate::program::*;
+
+/// Every input's values, by register (empty for op results).
+pub type Values = Vec<Vec<f64>>;
+
+pub fn input_values(p: &Program) -> Values {
+    p.defs.iter().map(|d| if let Def::Input(i) = d { i.values.clone() } else { Vec::new() }).collect()
+}
+
+/// An array of `dtype` holding `values`.
+pub fn array(values: &[f64], shape: &[usize], dtype: DType) -> NdArray {
+    match dtype {
+        DType::F64 => NdArray::from_slice(values, shape),
+        DType::F32 => NdArray::from_slice(&values.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape),
+    }
+    .expect("values fit the shape")
+}
+
+/// Runs `f` inside a scope of `kind`, closing it also when `f` fails.
+pub fn scoped<R>(kind: ScopeKind, train: bool, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    autograd::scope_begin(kind, train);
+    let r = f();
+    autograd::scope_end(kind).expect("the scope opened above is the innermost");
+    r
+}
+
+/// One op on the registers computed so far.
+pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
+    let r = |i: &Reg| &regs[*i];
+    match op {
+        Op::Unary(u, a) => {
+            let f = match u {
+                Unary::Neg => ops::neg,
+                Unary::Exp => ops::exp,
+                Unary::Log => ops::log,
+                Unary::Sqrt => ops::sqrt,
+                Unary::Abs => ops::abs,
+                Unary::Square => ops::square,
+                Unary::Relu => ops::relu,
+                Unary::Sigmoid => ops::sigmoid,
+                Unary::Tanh => ops::tanh,
+            };
+            f(r(a))
+        }
+        Op::Scalar(s, a, v) => {
+            let (a, v) = (r(a), *v);
+            match s {
+                Scalar::Add | Scalar::RAdd => ops::add_scalar(a, v),
+                Scalar::Sub => ops::sub_scalar(a, v),
+                Scalar::RSub => ops::rsub_scalar(v, a),
+                Scalar::Mul | Scalar::RMul => ops::mul_scalar(a, v),
+                Scalar::Div => ops::div_scalar(a, v),
+                Scalar::RDiv => ops::rdiv_scalar(v, a),
+                Scalar::Pow => ops::pow_scalar(a, v),
+                Scalar::RPow => ops::rpow_scalar(v, a),
+                Scalar::Max => ops::maximum_scalar(a, v),
+                Scalar::Min => ops::minimum_scalar(a, v),
+            }
+        }
+        Op::Binary(b, x, y) => {
+            let f = match b {
+                Binary::Add => ops::add,
+                Binary::Sub => ops::sub,
+                Binary::Mul => ops::mul,
+                Binary::Div => ops::div,
+                Binary::Pow => ops::pow,
+                Binary::Maximum => ops::maximum,
+                Binary::Minimum => ops::minimum,
+            };
+            f(r(x), r(y))
+        }
+        Op::Reduce(k, a, axes, keepdims) => {
+            let f = match k {
+                Reduce::Sum => ops::sum,
+                Reduce::Mean => ops::mean,
+                Reduce::Max => ops::max,
+                Reduce::Min => ops::min,
+                Reduce::Norm => ops::norm,
+            };
+            f(r(a), axes, *keepdims)
+        }
+        Op::Dot(a, b, ta, tb) => ops::dot(r(a), r(b), *ta, *tb),
+        Op::Reshape(a, shape) => ops::reshape(r(a), shape),
+        Op::Transpose(a, axes) => ops::transpose(r(a), axes),
+        Op::BroadcastTo(a, shape) => ops::broadcast_to(r(a), shape),
+        Op::Slice(a, index) => ops::slice(r(a), index),
+        Op::Concat(rs, axis) => ops::concat(&rs.iter().map(|i| r(i).clone()).collect::<Vec<_>>(), *axis),
+        Op::Stack(rs, axis) => ops::stack(&rs.iter().map(|i| r(i).clone()).collect::<Vec<_>>(), *axis),
+        Op::Where(c, a, b) => ops::where_(r(c), r(a), r(b)),
+        Op::Clip(a, lo, hi) => ops::clip(r(a), *lo, *hi),
+        Op::Softmax(a, axis) => ops::softmax(r(a), *axis),
+        Op::LogSoftmax(a, axis) => ops::log_softmax(r(a), *axis),
+        Op::SoftmaxCrossEntropy(a, l) => ops::softmax_cross_entropy(r(a), r(l), false),
+        Op::Pick(a, i, axis, keepdims) => ops::pick(r(a), r(i), *axis, *keepdims),
+        Op::OneHot(i, depth) => ops::one_hot(r(i), *depth, 1.0, 0.0, r(i).dtype()),
+        Op::FullyConnected(x, w, b, flatten) => ops::fully_connected(r(x), r(w), b.as_ref().map(r), *flatten),
+        Op::BatchNorm { x, gamma, beta, mean, var, axis, fix_gamma, training } => {
+            let f = || ops::batch_norm(r(x), r(gamma), r(beta), r(mean), r(var), 0.9, 1e-3, *axis, *fix_gamma, false);
+            if *training { f() } else { scoped(ScopeKind::PredictMode, false, f) }
+        }
+        Op::Dropout { x, p, seed, training } => {
+            let f = || {
+                random::seed(*seed);
+                ops::dropout(r(x), *p)
+            };
+            if *training { f() } else { scoped(ScopeKind::PredictMode, false, f) }
+        }
+    }
+}
+
+/// Every register, from `values`; variables get gradient buffers of `req` when given.
+pub fn forward(p: &Program, dtype: DType, values: &Values, req: Option<GradReq>) -> Result<Vec<NdArray>> {
+    let mut regs: Vec<NdArray> = Vec::with_capacity(p.defs.len());
+    for (r, def) in p.defs.iter().enumerate() {
+        let a = match def {
+            Def::Input(i) => {
+                let mut a = array(&values[r], &i.shape, dtype);
+                if let (InputKind::Variable, Some(req)) = (i.kind, req) {
+                    autograd::attach_grad(&mut a, req)?;
+                }
+                a
+            }
+            Def::Op(op) => eval_op(op, &regs)?,
+        };
+        regs.push(a);
+    }
+    Ok(regs)
+}
+
+/// Σ over heads of Σ head ⊙ head gradient (ones where none is given): what backward
+/// differentiates.
+fn objective(p: &Program, regs: &[NdArray]) -> f64 {
+    let mut sum = Neumaier::default();
+    for (&h, g) in p.heads.iter().zip(&p.head_grads) {
+        let v = regs[h].to_f64_vec();
+        match g {
+            Some(g) => v.iter().zip(g).for_each(|(a, b)| sum.add(a * b)),
+            None => v.iter().for_each(|&a| sum.add(a)),
+        }
+    }
+    sum.total()
+}
+
+/// Compensated summation: the objective of a large program sums many terms, and a plain sum's
+/// rounding, divided by the small step of a difference quotient, would swamp it.
+#[derive(Default)]
+struct Neumaier {
+    sum: f64,
+    carry: f64,
+}
+
+impl Neumaier {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        self.carry += if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+        self.sum = t;
+    }
+
+    fn total(&self) -> f64 {
+        self.sum + self.carry
+    }
+}
+
+/// The step of the central differences, relative to max(1, |x|): larger for large programs,
+/// whose sums over many elements round more.
+pub fn step(p: &Program) -> f64 {
+    if p.large { 1e-3 } else { 1e-6 }
+}
+
+/// The objective at `values`, in float64, without recording (training mode, as recorded).
+fn objective_at(p: &Program, values: &Values) -> Result<f64> {
+    scoped(ScopeKind::Pause, true, || Ok(objective(p, &forward(p, DType::F64, values, None)?)))
+}
+
+/// What a run of a program gives: its heads' values and the gradients of its variables, in
+/// the order of `Program::variables` (for `Backward::Second`, the Hessian-vector products).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub heads: Vec<Vec<f64>>,
+    pub grads: Vec<Vec<f64>>,
+}
+
+/// Runs the program in `dtype` from `values` and differentiates it as it says.
+pub fn differentiate(p: &Program, dtype: DType, values: &Values) -> Result<Outcome> {
+    let req = if p.backward == Backward::AddTwice { GradReq::Add } else { GradReq::Write };
+    let head_grads: Vec<Option<NdArray>> =
+        p.head_grads.iter().zip(&p.heads).map(|(g, &h)| g.as_ref().map(|g| array(g, &p.shapes[h], dtype))).collect();
+    let (regs, second) = scoped(ScopeKind::Record, true, || {
+        let regs = forward(p, dtype, values, Some(req))?;
+        if p.backward != Backward::Second {
+            return Ok((regs, None));
+        }
+        let heads: Vec<NdArray> = p.heads.iter().map(|&h| regs[h].clone()).collect();
+        let vars: Vec<NdArray> = p.variables().map(|(r, _)| regs[r].clone()).collect();
+        let g = autograd::grad(&heads, &vars, &head_grads, true, true, true)?;
+        let mut m: Option<NdArray> = None;
+        for ((gi, d), (_, input)) in g.iter().zip(&p.directions).zip(p.variables()) {
+            let term = ops::sum(&ops::mul(gi, &array(d, &input.shape, dtype))?, &[], false)?;
+            m = Some(match m {
+                None => term,
+                Some(m) => ops::add(&m, &term)?,
+            });
+        }
+        Ok((regs, m))
+    })?;
+    let heads: Vec<NdArray> = p.heads.iter().map(|&h| regs[h].clone()).collect();
+    let vars: Vec<NdArray> = p.variables().map(|(r, _)| regs[r].clone()).collect();
+    let read = |vars: &[NdArray]| -> Vec<Vec<f64>> {
+        vars.iter().map(|v| autograd::grad_of(v).expect("a variable has a gradient").to_f64_vec()).collect()
+    };
+    let grads = match p.backward {
+        Backward::Plain => {
+            autograd::backward(&heads, &head_grads, false, true)?;
+            read(&vars)
+        }
+        Backward::AddTwice | Backward::RetainTwice => {
+            autograd::backward(&heads, &head_grads, true, true)?;
+            autograd::backward(&heads, &head_grads, false, true)?;
+            let g = read(&vars);
+            // Added twice: halved (exactly) to compare with one gradient.
+            if p.backward == Backward::AddTwice { g.into_iter().map(|v| v.into_iter().map(|x| x / 2.0).collect()).collect() } else { g }
+        }
+        Backward::Grad => autograd::grad(&heads, &vars, &head_grads, false, false, true)?.iter().map(|g| g.to_f64_vec()).collect(),
+        Backward::Second => {
+            let m = second.expect("made above");
+            autograd::backward(&[m], &[], false, true)?;
+            read(&vars)
+        }
+    };
+    Ok(Outcome { heads: heads.iter().map(|h| h.to_f64_vec()).collect(), grads })
+}
+
+/// The elements of each variable that the finite differences look at: all of them, or a few
+/// for large arrays.
+pub fn probed(p: &Program, pick: &mut impl FnMut(usize) -> usize) -> Vec<Vec<usize>> {
+    p.variables()
+        .map(|(_, i)| {
+            let n = i.values.len();
+            if p.large && n > 8 {
+                let mut at: Vec<usize> = (0..6).map(|_| pick(n)).collect();
+                at.sort_unstable();
+                at.dedup();
+                at
+            } else {
+                (0..n).collect()
+            }
+        })
+        .collect()
+}
+
+/// Central differences of the objective (float64) at the probed elements; with
+/// `Backward::Second`, of the first derivative along the directions instead.
+pub fn finite_differences(p: &Program, probes: &[Vec<usize>]) -> Result<Vec<Vec<f64>>> {
+    let values = input_values(p);
+    let vars: Vec<Reg> = p.variables().map(|(r, _)| r).collect();
+    if p.backward == Backward::Second {
+        // H·v ≈ (∇L(x + εv) − ∇L(x − εv)) / 2ε, each gradient a plain first-order backward.
+        let first = Program { backward: Backward::Plain, ..p.clone() };
+        let eps = 1e-5;
+        let moved = |sign: f64| {
+            let mut v = values.clone();
+            for (&r, d) in vars.iter().zip(&p.directions) {
+                v[r].iter_mut().zip(d).for_each(|(x, d)| *x += sign * eps * d);
+            }
+            v
+        };
+        let plus = differentiate(&first, DType::F64, &moved(1.0))?.grads;
+        let minus = differentiate(&first, DType::F64, &moved(-1.0))?.grads;
+        return Ok(plus.iter().zip(&minus).map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * eps)).collect()).collect());
+    }
+    let mut out = Vec::with_capacity(vars.len());
+    for (&r, at) in vars.iter().zip(probes) {
+        let mut g = Vec::with_capacity(at.len());
+        for &j in at {
+            let h = step(p) * values[r][j].abs().max(1.0);
+            let mut v = values.clone();
+            v[r][j] += h;
+            let up = objective_at(p, &v)?;
+
+            v[r][j] -= 2.0 * h;
+            let down = objective_at(p, &v)?;
+            g.push((up - down) / (2.0 * h));
+        }
+        out.push(g);
+    }
+    Ok(out)
+}
+
+/// The magnitude of the objective's terms, which with the longest sum in the program bounds
+/// the rounding error of a difference quotient: Σ |head ⊙ head gradient|.
+pub fn term_scale(p: &Program, heads: &[Vec<f64>]) -> f64 {
+    heads
+        .iter()
+        .zip(&p.head_grads)
+        .map(|(v, g)| match g {
+            Some(g) => v.iter().zip(g).map(|(a, b)| (a * b).abs()).sum::<f64>(),
+            None => v.iter().map(|a| a.abs()).sum(),
+        })
+        .sum()
+}
