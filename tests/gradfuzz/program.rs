@@ -107,6 +107,12 @@ pub enum Op {
     /// `dot(a, b, transpose_a, transpose_b)`.
     Dot(Reg, Reg, bool, bool),
     Reshape(Reg, Vec<i64>),
+    /// `flatten`: the first axis kept, the rest one.
+    Flatten(Reg),
+    Copy(Reg),
+    /// `astype` to float64 and back to the program's dtype (two ops in float32, none in
+    /// float64).
+    Cast(Reg),
     /// Axes as given (empty: reversed).
     Transpose(Reg, Vec<i64>),
     BroadcastTo(Reg, Vec<usize>),
@@ -260,6 +266,9 @@ impl Program {
                     format!("nd.dot({}, {}, transpose_a={}, transpose_b={})", n(a), n(b), py_bool(*ta), py_bool(*tb))
                 }
                 Op::Reshape(a, shape) => format!("{}.reshape({})", n(a), py_tuple(shape)),
+                Op::Flatten(a) => format!("nd.flatten({})", n(a)),
+                Op::Copy(a) => format!("{}.copy()", n(a)),
+                Op::Cast(a) => format!("{}.astype('float64').astype(dtype)", n(a)),
                 Op::Transpose(a, axes) if axes.is_empty() => format!("nd.transpose({})", n(a)),
                 Op::Transpose(a, axes) => format!("nd.transpose({}, axes={})", n(a), py_tuple(axes)),
                 Op::BroadcastTo(a, shape) => format!("nd.broadcast_to({}, {})", n(a), py_tuple(shape)),

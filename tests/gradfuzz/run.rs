@@ -89,6 +89,9 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
         }
         Op::Dot(a, b, ta, tb) => ops::dot(r(a), r(b), *ta, *tb),
         Op::Reshape(a, shape) => ops::reshape(r(a), shape),
+        Op::Flatten(a) => ops::flatten(r(a)),
+        Op::Copy(a) => ops::copy(r(a)),
+        Op::Cast(a) => ops::astype(&ops::astype(r(a), DType::F64)?, r(a).dtype()),
         Op::Transpose(a, axes) => ops::transpose(r(a), axes),
         Op::BroadcastTo(a, shape) => ops::broadcast_to(r(a), shape),
         Op::Slice(a, index) => ops::slice(r(a), index),
