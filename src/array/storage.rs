@@ -304,6 +304,41 @@ impl<'a> Locked<'a> {
             None => panic!("a storage the op did not lock"),
         }
     }
+
+    /// The buffers of the written storages `writes` (distinct, each given to `lock` to be
+    /// written), in that order, beside the buffers only read. A storage both read and
+    /// written is not among the latter: the op copies what it reads of it first (`get`).
+    pub(crate) fn split(&mut self, writes: &[&Storage]) -> (SmallVec<[&mut Buffer; 4]>, ReadOnly<'_>) {
+        let mut written: SmallVec<[(*const Storage, Option<&mut Buffer>); 4]> = SmallVec::new();
+        let mut read: SmallVec<[(*const Storage, &Buffer); 4]> = SmallVec::new();
+        for (p, g) in self.held.iter_mut() {
+            match g {
+                Guard::Write(g) => written.push((*p, Some(&mut **g))),
+                Guard::Read(g) => read.push((*p, &**g)),
+            }
+        }
+        let out = writes
+            .iter()
+            .map(|s| {
+                let p: *const Storage = *s;
+                written.iter_mut().find(|(q, _)| *q == p).and_then(|(_, b)| b.take()).expect("a storage the op locked for writing, once")
+            })
+            .collect();
+        (out, ReadOnly { read })
+    }
+}
+
+/// The buffers of a `Locked` that are only read.
+pub(crate) struct ReadOnly<'l> {
+    read: SmallVec<[(*const Storage, &'l Buffer); 4]>,
+}
+
+impl<'l> ReadOnly<'l> {
+    /// The buffer of `s`, or `None` when the op also writes it.
+    pub(crate) fn get(&self, s: &Storage) -> Option<&'l Buffer> {
+        let p: *const Storage = s;
+        self.read.iter().find(|(q, _)| *q == p).map(|(_, b)| *b)
+    }
 }
 
 /// Borrow a buffer's elements as `&[T]` for the matching `T`, running `$body` once per dtype.
