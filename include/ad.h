@@ -356,7 +356,8 @@ ad_status ad_array_grad(const ad_array *array, ad_array **out);
 // Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a
 // non-scalar head counts as its sum), into the gradients of the variables it depends on,
 // each by its grad_req. Unless `retain_graph`, the graph's saved values are released and a
-// second backward through it fails with `AD_ERR_AUTOGRAD`. Runs in training mode.
+// second backward through it fails with `AD_ERR_AUTOGRAD`; so does one that another thread
+// starts through the graph while this one runs. Runs in training mode.
 ad_status ad_backward(const ad_array *head, const ad_array *head_grad, bool retain_graph);
 
 // `ad_backward` for `n` heads at once (their gradients are summed). `head_grads` is NULL

@@ -201,12 +201,7 @@ impl NdArray {
 
     /// A fresh buffer holding this array's elements (no autograd entry).
     pub(crate) fn clone_buffer(&self) -> Result<Buffer> {
-        let guard = self.read();
-        with_slice!(&*guard, self.range(), |v: &[T]| {
-            let mut out = try_vec(v.len())?;
-            out.extend_from_slice(v);
-            Ok(T::wrap(out))
-        })
+        copy_range(&self.read(), self.range())
     }
 
     /// Whether this array is the only user of its storage (so writing into it is invisible).
@@ -238,25 +233,24 @@ impl NdArray {
         }
     }
 
-    /// `self op= src` element by element (same shape and dtype), in place.
+    /// `self op= src` element by element (same shape and dtype), in place, as one atomic step:
+    /// `src` is read under the same guards (see `storage`).
     pub(crate) fn update_with(&self, src: &NdArray, op: Update) -> Result<()> {
         if src.shape != self.shape || src.dtype != self.dtype {
             bail!(Shape, "cannot write an array of shape {} {} into one of shape {} {}",
                 fmt_shape(&src.shape), src.dtype.name(), fmt_shape(&self.shape), self.dtype.name());
         }
-        // Sharing storage, the source is read into a copy before the write lock is taken.
-        let copy = if Arc::ptr_eq(&self.storage, &src.storage) { Some(src.clone_buffer()?) } else { None };
-        let src_guard = if copy.is_none() { Some(src.read()) } else { None };
-        let (src_buf, src_range) = match (&copy, &src_guard) {
-            (Some(c), _) => (c, 0..src.size()),
-            (None, Some(g)) => (&**g, src.range()),
-            _ => unreachable!("one of the two is set"),
+        let mut locked = storage::lock(&[&src.storage], &[&self.storage]);
+        // Sharing storage (`x *= x`), the source is copied out first: the two ranges may overlap.
+        let copy = if Arc::ptr_eq(&self.storage, &src.storage) { Some(copy_range(locked.get(&src.storage), src.range())?) } else { None };
+        let (mut written, read) = locked.split(&[&self.storage]);
+        let (src_buf, src_range) = match &copy {
+            Some(c) => (c, 0..src.size()),
+            None => (read.get(&src.storage).expect("a storage only read"), src.range()),
         };
-        let range = self.range();
-        let mut guard = self.storage.write();
-        match (&mut *guard, src_buf) {
-            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[range], &s[src_range], op),
-            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[range], &s[src_range], op),
+        match (&mut *written[0], src_buf) {
+            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[self.range()], &s[src_range], op),
+            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[self.range()], &s[src_range], op),
             _ => unreachable!("dtypes checked above"),
         }
         Ok(())
@@ -266,13 +260,17 @@ impl NdArray {
     /// when nothing else uses it and it is exactly this array's size (a copy in the reference
     /// mode).
     pub(crate) fn assign_from(&self, src: NdArray) -> Result<()> {
-        let whole = |a: &NdArray| a.offset == 0 && a.storage.read().len() == a.size();
+        // Nothing else holds `src`'s storage, so it is not this array's.
         if !crate::reference::enabled()
-            && src.shape == self.shape && src.dtype == self.dtype && Arc::strong_count(&src.storage) == 1 && whole(&src) && whole(self) {
-            let mut mine = self.storage.write();
-            let mut theirs = src.storage.write();
-            std::mem::swap(&mut *mine, &mut *theirs);
-            return Ok(());
+            && src.shape == self.shape
+            && src.dtype == self.dtype && Arc::strong_count(&src.storage) == 1 && src.offset == 0 && self.offset == 0 {
+            let mut locked = storage::lock(&[], &[&self.storage, &src.storage]);
+            let (mut bufs, _) = locked.split(&[&self.storage, &src.storage]);
+            let [mine, theirs] = &mut bufs[..] else { unreachable!("two storages locked") };
+            if mine.len() == self.size() && theirs.len() == src.size() {
+                std::mem::swap(&mut **mine, &mut **theirs);
+                return Ok(());
+            }
         }
         self.assign(&src)
     }
@@ -298,7 +296,17 @@ pub(crate) enum Update {
     Div,
 }
 
-fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
+/// A fresh buffer holding `range` of `buf`.
+pub(crate) fn copy_range(buf: &Buffer, range: std::ops::Range<usize>) -> Result<Buffer> {
+    with_slice!(buf, range, |v: &[T]| {
+        let mut out = try_vec(v.len())?;
+        out.extend_from_slice(v);
+        Ok(T::wrap(out))
+    })
+}
+
+/// `dst op= src`, element by element (equal lengths).
+pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
     // One loop per op, so that each vectorises.
     macro_rules! each {
         ($f:expr) => {

@@ -1,9 +1,31 @@
 //! Shared, mutable element storage. Several arrays (a reshape, a detached copy, a handle on a
 //! gradient buffer) may view one storage; in-place writes through any of them are seen by all.
+//!
+//! # Locking
+//!
+//! Each storage has a reader-writer lock, and a waiting writer holds back new readers. So a
+//! thread that holds a read guard and asks for a second one on the same storage can wait
+//! forever for a writer that waits for it, and two threads that each hold one storage's guard
+//! and ask for the other's wait for each other. Hence the rule, for every op:
+//!
+//! - It holds at most one guard per distinct storage. Arrays that view one storage (`x` and
+//!   `x`, `x` and a reshape of it) share that guard: a write guard if the op writes the
+//!   storage, which it also reads through.
+//! - It takes more than one guard only through [`lock`], all at once, in the order of the
+//!   storages' addresses: guards taken in one global order cannot wait on each other in a
+//!   cycle. `Storage::read` and `Storage::write` are for an op that holds one guard at a time.
+//! - While it holds guards it calls nothing that takes one (`to_vec`, `clone_buffer`, another
+//!   op): what it needs it reads through the guards it holds.
+//!
+//! So an op that reads several inputs sees them all at one instant, each whole, and an
+//! in-place update, which reads its source under the same guards, is one atomic step. An op
+//! made of other ops (softmax, batch_norm) is several such steps.
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use smallvec::SmallVec;
 
 use super::dtype::{DType, Element};
 use crate::error::{bail, Result};
@@ -217,12 +239,14 @@ impl Storage {
         Arc::new(Storage { buf: RwLock::new(buf), version: AtomicU64::new(0) })
     }
 
+    /// A read guard, for an op that holds no other guard (see Locking above).
     pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
         // A panic while a guard was held (caught at the C boundary) poisons the lock; the data
         // is still a valid buffer, so carry on with it.
         self.buf.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A write guard, for an op that holds no other guard (see Locking above).
     pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
         self.version.fetch_add(1, Ordering::Relaxed);
         self.buf.write().unwrap_or_else(|e| e.into_inner())
@@ -234,6 +258,86 @@ impl Storage {
 
     pub fn dtype(&self) -> DType {
         self.read().dtype()
+    }
+}
+
+/// A guard on one storage, as `lock` took it.
+enum Guard<'a> {
+    Read(RwLockReadGuard<'a, Buffer>),
+    Write(RwLockWriteGuard<'a, Buffer>),
+}
+
+/// The guards an op holds on every storage it uses, one per distinct storage, taken by
+/// `lock`. The buffers are looked up by storage.
+pub(crate) struct Locked<'a> {
+    /// Ordered by address.
+    held: SmallVec<[(*const Storage, Guard<'a>); 4]>,
+}
+
+/// Takes the guards an op needs by the rule above: one per distinct storage among `reads`
+/// and `writes` (a write guard where the storage is written), in the order of the storages'
+/// addresses. A storage written bumps its version, as `Storage::write` does.
+pub(crate) fn lock<'a>(reads: &[&'a Storage], writes: &[&'a Storage]) -> Locked<'a> {
+    let mut wanted: SmallVec<[(*const Storage, &'a Storage, bool); 4]> = SmallVec::new();
+    for (s, write) in reads.iter().map(|s| (*s, false)).chain(writes.iter().map(|s| (*s, true))) {
+        let p: *const Storage = s;
+        match wanted.iter_mut().find(|(q, _, _)| *q == p) {
+            Some(entry) => entry.2 |= write,
+            None => wanted.push((p, s, write)),
+        }
+    }
+    wanted.sort_unstable_by_key(|&(p, _, _)| p as usize);
+    let held = wanted
+        .into_iter()
+        .map(|(p, s, write)| (p, if write { Guard::Write(s.write()) } else { Guard::Read(s.read()) }))
+        .collect();
+    Locked { held }
+}
+
+impl<'a> Locked<'a> {
+    /// The buffer of `s`, one of the storages locked (through its write guard if written).
+    pub(crate) fn get(&self, s: &Storage) -> &Buffer {
+        let p: *const Storage = s;
+        match self.held.iter().find(|(q, _)| *q == p).map(|(_, g)| g) {
+            Some(Guard::Read(g)) => g,
+            Some(Guard::Write(g)) => g,
+            None => panic!("a storage the op did not lock"),
+        }
+    }
+
+    /// The buffers of the written storages `writes` (distinct, each given to `lock` to be
+    /// written), in that order, beside the buffers only read. A storage both read and
+    /// written is not among the latter: the op copies what it reads of it first (`get`).
+    pub(crate) fn split(&mut self, writes: &[&Storage]) -> (SmallVec<[&mut Buffer; 4]>, ReadOnly<'_>) {
+        let mut written: SmallVec<[(*const Storage, Option<&mut Buffer>); 4]> = SmallVec::new();
+        let mut read: SmallVec<[(*const Storage, &Buffer); 4]> = SmallVec::new();
+        for (p, g) in self.held.iter_mut() {
+            match g {
+                Guard::Write(g) => written.push((*p, Some(&mut **g))),
+                Guard::Read(g) => read.push((*p, &**g)),
+            }
+        }
+        let out = writes
+            .iter()
+            .map(|s| {
+                let p: *const Storage = *s;
+                written.iter_mut().find(|(q, _)| *q == p).and_then(|(_, b)| b.take()).expect("a storage the op locked for writing, once")
+            })
+            .collect();
+        (out, ReadOnly { read })
+    }
+}
+
+/// The buffers of a `Locked` that are only read.
+pub(crate) struct ReadOnly<'l> {
+    read: SmallVec<[(*const Storage, &'l Buffer); 4]>,
+}
+
+impl<'l> ReadOnly<'l> {
+    /// The buffer of `s`, or `None` when the op also writes it.
+    pub(crate) fn get(&self, s: &Storage) -> Option<&'l Buffer> {
+        let p: *const Storage = s;
+        self.read.iter().find(|(q, _)| *q == p).map(|(_, b)| *b)
     }
 }
 

@@ -3,7 +3,7 @@
 //! to variables (`backward`) or to the caller (`grad`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::state::{is_recording, FlagsGuard};
 use super::{Edge, GradReq, Node, Save, Variable, Vjp};
@@ -232,29 +232,9 @@ fn run(
         bail!(Autograd, "there are no inputs in the computation graph that require gradients: no variable reached from the heads has a grad_req other than null (attach_grad an input before recording)");
     }
     // Refuse before any gradient is written: a released graph, or a saved value changed in
-    // place (a version counter, which MXNet lacks) that would give a wrong gradient.
-    for node in order.iter().filter(|n| reaches.contains(&node_key(n))) {
-        let saved = node.saved();
-        let Some(saved) = saved.as_ref() else {
-            bail!(
-                Autograd,
-                "the graph through `{}` (output shape {}) was released by an earlier backward; pass retain_graph to the first backward to differentiate twice",
-                node.op,
-                fmt_shape(&node.out_shape)
-            );
-        };
-        if let Some((array, then, now)) = saved.modified() {
-            bail!(
-                Autograd,
-                "an array of shape {} that `{}` saved for backward was modified in place after it was recorded (version {} then, {} now): its gradient would be wrong; compute into a new array instead",
-                fmt_shape(&array.shape),
-                node.op,
-                then,
-                now
-            );
-        }
-    }
-
+    // place (a version counter, which MXNet lacks) that would give a wrong gradient. The
+    // nodes' saved values are held for the pass from here on.
+    let claim = Claim::new(&order, |n| reaches.contains(&node_key(n)), retain_graph)?;
     let mut retained = Vec::new();
     for node in order.iter().rev() {
         let key = node_key(node);
@@ -282,8 +262,9 @@ fn run(
             continue;
         }
         let input_grads = {
-            let saved = node.saved();
-            let saved = saved.as_ref().expect("checked before the pass");
+            let slot = node.saved();
+            // Held by this pass's claim, so present; a clear error all the same, never a panic.
+            let Some(saved) = slot.values.as_ref() else { return Err(released(node)) };
             saved.vjp.call(&Vjp { grad: &g, node, saved, needs: &needs })?
         };
         for (i, gi) in input_grads.into_iter().enumerate() {
@@ -303,16 +284,140 @@ fn run(
         }
     }
 
-    if !retain_graph {
-        for node in &order {
-            node.saved().take();
-        }
-    }
+    claim.finish()?;
     let vars = var_grads
         .into_values()
         .map(|(v, g)| Ok((v.clone(), g.map(|g| expand(g, &v.grad.shape)).transpose()?)))
         .collect::<Result<_>>()?;
     Ok(Pass { vars, retained })
+}
+
+/// Serialises the claims of backward passes: of several passes without `retain_graph` that
+/// start through one graph at once, exactly one gets it, whatever their heads.
+static CLAIMS: Mutex<()> = Mutex::new(());
+
+/// The saved values of the nodes a backward pass goes through, held for the pass. Passes with
+/// `retain_graph` may share them; a pass without claims them, so that no other pass starts
+/// through them, and releases them when it and every pass that was already running through
+/// them have ended. A pass that fails (or unwinds) gives its claim back unreleased, as if it
+/// had not run.
+struct Claim<'a> {
+    /// The pass's nodes, each with whether it uses the node's values (the others are only
+    /// released at the end, when the graph is not retained).
+    nodes: Vec<(&'a Arc<Node>, bool)>,
+    retain_graph: bool,
+    /// How many of the used nodes (the first ones of `nodes` that are used) hold a claim.
+    held: usize,
+    finished: bool,
+}
+
+impl<'a> Claim<'a> {
+    /// Claims the values of the nodes of `order` that `uses` says the pass runs through, or
+    /// fails (claiming nothing) when one was released or is being released by a concurrent
+    /// pass, or was written in place since it was saved.
+    fn new(order: &'a [Arc<Node>], uses: impl Fn(&Arc<Node>) -> bool, retain_graph: bool) -> Result<Claim<'a>> {
+        let mut claim = Claim { nodes: order.iter().map(|n| (n, uses(n))).collect(), retain_graph, held: 0, finished: false };
+        let _serial = CLAIMS.lock().unwrap_or_else(|e| e.into_inner());
+        for i in 0..claim.nodes.len() {
+            let (node, used) = claim.nodes[i];
+            if !used {
+                continue;
+            }
+            let mut slot = node.saved();
+            if slot.claimed {
+                bail!(
+                    Autograd,
+                    "the graph through `{}` (output shape {}) is being released by a backward running in another thread; pass retain_graph to differentiate through a graph more than once",
+                    node.op,
+                    fmt_shape(&node.out_shape)
+                );
+            }
+            let Some(saved) = slot.values.as_ref() else { return Err(released(node)) };
+            check_unmodified(node, saved)?;
+            slot.passes += 1;
+            slot.claimed = !retain_graph;
+            // Marked as held only now: `drop` gives back exactly the claims made.
+            claim.nodes.swap(claim.held, i);
+            claim.held += 1;
+        }
+        Ok(claim)
+    }
+
+    /// Ends the pass: its hold on each node ends, and without `retain_graph` the values of
+    /// every node of the pass are released once no other pass runs through it. Fails (as if
+    /// the pass had not run) when another thread wrote a saved array in place meanwhile: the
+    /// pass may have read it half-way.
+    fn finish(mut self) -> Result<()> {
+        for &(node, _) in &self.nodes[..self.held] {
+            if let Some(saved) = node.saved().values.as_ref() {
+                check_unmodified(node, saved)?;
+            }
+        }
+        self.finished = true;
+        self.end();
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        for (i, &(node, _)) in self.nodes.iter().enumerate() {
+            let held = i < self.held;
+            let release = !self.retain_graph && self.finished;
+            if !held && !release {
+                continue;
+            }
+            let values = {
+                let mut slot = node.saved();
+                if held {
+                    slot.passes -= 1;
+                    if !self.retain_graph && !self.finished {
+                        // A failed pass gives its claim back.
+                        slot.claimed = false;
+                    }
+                }
+                if release {
+                    slot.claimed = true;
+                }
+                if slot.claimed && slot.passes == 0 { slot.values.take() } else { None }
+            };
+            // Dropped outside the node's lock: it may free a part of the graph.
+            drop(values);
+        }
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.end();
+        }
+    }
+}
+
+/// Refuses a node whose saved array was written in place after it was recorded (a version
+/// counter, which MXNet lacks): its gradient would be wrong.
+fn check_unmodified(node: &Node, saved: &super::Saved) -> Result<()> {
+    if let Some((array, then, now)) = saved.modified() {
+        bail!(
+            Autograd,
+            "an array of shape {} that `{}` saved for backward was modified in place after it was recorded (version {} then, {} now): its gradient would be wrong; compute into a new array instead",
+            fmt_shape(&array.shape),
+            node.op,
+            then,
+            now
+        );
+    }
+    Ok(())
+}
+
+fn released(node: &Node) -> crate::Error {
+    crate::Error::new(
+        crate::ErrorKind::Autograd,
+        format!(
+            "the graph through `{}` (output shape {}) was released by an earlier backward; pass retain_graph to the first backward to differentiate twice",
+            node.op,
+            fmt_shape(&node.out_shape)
+        ),
+    )
 }
 
 /// `g` at full `shape`: a gradient that element-wise ops passed on unexpanded (it broadcasts

@@ -170,13 +170,26 @@ pub struct Node {
     /// The vector-Jacobian product is element-wise in the gradient, so it takes a gradient
     /// that only broadcasts to the output's shape (a sum's) without it being expanded first.
     pub(crate) elementwise: bool,
-    saved: Mutex<Option<Saved>>,
+    saved: Mutex<SavedSlot>,
     /// The gradient buffer of an output marked with `retain_grad` (boxed: rarely used).
     retained: Mutex<Option<Box<NdArray>>>,
 }
 
+/// A node's saved values and the backward passes using them. Backward passes may run in
+/// several threads at once through one graph: a pass holds the values of the nodes it goes
+/// through for its whole run, so that one without `retain_graph` releases them only when the
+/// last pass through each node has ended (see `backward::Claim`).
+pub(crate) struct SavedSlot {
+    pub(crate) values: Option<Saved>,
+    /// Backward passes running through the node now.
+    pub(crate) passes: u32,
+    /// A pass without `retain_graph` has claimed the values: no other pass may start through
+    /// the node, and they are released when the last pass through it ends.
+    pub(crate) claimed: bool,
+}
+
 impl Node {
-    pub(crate) fn saved(&self) -> MutexGuard<'_, Option<Saved>> {
+    pub(crate) fn saved(&self) -> MutexGuard<'_, SavedSlot> {
         self.saved.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -264,8 +277,8 @@ where
         }
         // Written after the lock, so that the saved values go straight to their place.
         let saved = addr_of_mut!((*p).saved);
-        saved.write(Mutex::new(None));
-        *(*saved).get_mut().unwrap_or_else(|e| e.into_inner()) = Some(Saved { vjp: StoredVjp::new(vjp), arrays, inputs: save.inputs, has_output: save.output });
+        saved.write(Mutex::new(SavedSlot { values: None, passes: 0, claimed: false }));
+        (*saved).get_mut().unwrap_or_else(|e| e.into_inner()).values = Some(Saved { vjp: StoredVjp::new(vjp), arrays, inputs: save.inputs, has_output: save.output });
         addr_of_mut!((*p).retained).write(Mutex::new(None));
         node.assume_init()
     };
@@ -345,7 +358,7 @@ impl Drop for Node {
         // Most nodes free nothing else when dropped (their inputs are shared or leaves):
         // then the ordinary drop is shallow, and the stack below is not worth allocating.
         // An edge is freed with this node when every strong reference to it is held here.
-        let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner());
+        let saved = &self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values;
         let held = || self.inputs.iter().flatten().chain(saved.iter().flat_map(|s| s.entries()));
         // The common case first, without pairing edges up: an edge with more references than
         // this node holds edges in all, or a variable without history, frees nothing here.
@@ -399,7 +412,7 @@ impl Node {
     /// Moves every edge this node holds (inputs and saved arrays' entries) onto `stack`.
     fn take_edges(&mut self, stack: &mut Vec<Edge>) {
         stack.extend(self.inputs.drain(..).flatten());
-        let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values.take();
         if let Some(saved) = saved {
             stack.extend(saved.arrays.into_iter().filter_map(|(a, _)| a.entry));
         }

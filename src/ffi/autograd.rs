@@ -189,7 +189,8 @@ unsafe fn head_grad_list(ptr: *const *const ad_array, n: usize) -> FfiResult<Vec
 /// Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a
 /// non-scalar head counts as its sum), into the gradients of the variables it depends on,
 /// each by its grad_req. Unless `retain_graph`, the graph's saved values are released and a
-/// second backward through it fails with `AD_ERR_AUTOGRAD`. Runs in training mode.
+/// second backward through it fails with `AD_ERR_AUTOGRAD`; so does one that another thread
+/// starts through the graph while this one runs. Runs in training mode.
 #[no_mangle]
 pub extern "C" fn ad_backward(head: *const ad_array, head_grad: *const ad_array, retain_graph: bool) -> ad_status {
     boundary("ad_backward", || {

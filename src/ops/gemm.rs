@@ -5,7 +5,7 @@
 //! columns (a classifier's last layer and its weight gradient) have a kernel of their own.
 
 use crate::array::shape::checked_size;
-use crate::array::storage::{filled_vec, try_vec};
+use crate::array::storage::{filled_vec, lock, try_vec};
 use crate::array::{from_vec, fmt_shape, DType, Element, NdArray};
 use crate::error::{bail, Result};
 
@@ -208,10 +208,10 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
         return filled_vec(len, T::zero());
     }
     let mut out = try_vec::<T>(len)?;
-    let ga = a.read();
-    let gb = b.read();
-    let va = &T::slice_of(&ga).expect("dtype checked")[a.range()];
-    let vb = &T::slice_of(&gb).expect("dtype checked")[b.range()];
+    // Both operands under one set of guards: `dot(x, x)` reads one storage.
+    let locked = lock(&[&a.storage, &b.storage], &[]);
+    let va = &T::slice_of(locked.get(&a.storage)).expect("dtype checked")[a.range()];
+    let vb = &T::slice_of(locked.get(&b.storage)).expect("dtype checked")[b.range()];
     if crate::reference::enabled() {
         by_definition(va, vb, (m, k, n), [rsa, csa, rsb, csb], &mut out);
         return Ok(out);

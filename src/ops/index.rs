@@ -2,13 +2,13 @@
 //! and writing into one in place (`x[1:3] = v`). A read of a contiguous region is a view on
 //! the same storage, as in MXNet; other reads copy.
 
-use crate::array::shape::checked_size;
-use crate::array::storage::{try_vec, with_slice, Buffer};
-use crate::array::{fmt_shape, DType, Element, NdArray, Update};
+use crate::array::shape::{broadcast_shapes, checked_size};
+use crate::array::storage::{lock, try_vec, with_slice, Buffer};
+use crate::array::{fmt_shape, update_typed, DType, Element, NdArray, Update};
 use crate::autograd::{is_recording, record, Save};
 use crate::error::{bail, Result};
 
-use super::kernel::{self, Zip2};
+use super::kernel;
 
 /// How one axis is indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,33 +150,75 @@ fn gather(a: &NdArray, r: &Region) -> Result<NdArray> {
 fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArray> {
     let r = resolve(shape, index)?;
     let out = NdArray::zeros(shape, g.dtype)?;
-    scatter(&out, &r, &g.detach())?;
+    write_region(&out, &r, g, &g.shape, Update::Assign)?;
     let index = index.to_vec();
     Ok(record("slice_grad", &[g], out, Save::NOTHING, move |v| Ok(vec![Some(slice(v.grad, &index)?)])))
 }
 
-/// Writes `src` (of the region's result shape, same dtype) into `dst`'s region.
-fn scatter(dst: &NdArray, r: &Region, src: &NdArray) -> Result<()> {
-    // A contiguous region (`x[:] = y`, `x[1:3] = y`), the same that reads as a view: one
-    // straight copy into that view (element by element in the reference mode).
-    if let Some(offset) = contiguous_offset(&dst.shape, r).filter(|_| !crate::reference::enabled()) {
-        let view = NdArray { offset: dst.offset + offset, shape: src.shape.clone(), entry: None, ..dst.clone() };
-        return view.assign(src);
+/// `dst[r] op= src` in place as one atomic step: `src`'s elements, read as `src_shape` (its
+/// shape, perhaps without leading length-1 axes), converted to `dst`'s dtype and broadcast to
+/// the region's shape, are read under the same guards as `dst` is written (see
+/// `array::storage`), so that another thread's write to either is seen whole or not at all.
+fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], op: Update) -> Result<()> {
+    // Element by element in the reference mode.
+    let contiguous = contiguous_offset(&dst.shape, r).filter(|_| !crate::reference::enabled());
+    if let Some(offset) = contiguous {
+        if src.dtype == dst.dtype && src_shape == &r.out_shape[..] {
+            // A contiguous region (`x[:] = y`, `x[1:3] = y`, `x += y`), the same that reads as
+            // a view: one straight pass into that view, from `src`'s own storage.
+            let view = NdArray { offset: dst.offset + offset, shape: src.shape.clone(), entry: None, ..dst.clone() };
+            return view.update_with(src, op);
+        }
     }
-    let values = src.clone_buffer()?; // read before locking: `src` may share `dst`'s storage
+    let mut locked = lock(&[&src.storage], &[&dst.storage]);
+    // Copied out before `dst`'s buffer is borrowed for writing: `src` may share it.
+    let values = region_values(locked.get(&src.storage), src.range(), src_shape, &r.out_shape, dst.dtype)?;
+    let (mut written, _) = locked.split(&[&dst.storage]);
     let range = dst.range();
-    let mut guard = dst.storage.write();
-    match (&mut *guard, &values) {
-        (Buffer::F32(d), Buffer::F32(s)) => scatter_typed(&mut d[range], &dst.shape, r, s),
-        (Buffer::F64(d), Buffer::F64(s)) => scatter_typed(&mut d[range], &dst.shape, r, s),
-        _ => unreachable!("the caller converts src to dst's dtype"),
+    match (&mut *written[0], &values) {
+        (Buffer::F32(d), Buffer::F32(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
+        (Buffer::F64(d), Buffer::F64(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
+        _ => unreachable!("the values are converted to dst's dtype"),
     }
     Ok(())
 }
 
-fn scatter_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, src: &[T]) {
-    let mut values = src.iter();
-    walk(shape, r, |off| dst[off] = *values.next().expect("src has the region's size"));
+/// The elements `range` of `buf`, of `shape`, converted to `dtype` and broadcast to `out`.
+fn region_values(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize], dtype: DType) -> Result<Buffer> {
+    fn typed<T: Element>(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize]) -> Result<Vec<T>> {
+        if let Some(all) = T::slice_of(buf) {
+            return kernel::broadcast_slice(&all[range], shape, out);
+        }
+        let converted: Vec<T> = with_slice!(buf, range, |v: &[U]| {
+            let mut c = try_vec(v.len())?;
+            c.extend(v.iter().map(|x| T::of(x.as_f64())));
+            Ok::<_, crate::Error>(c)
+        })?;
+        kernel::broadcast_slice(&converted, shape, out)
+    }
+    Ok(match dtype {
+        DType::F32 => Buffer::F32(typed(buf, range, shape, out)?),
+        DType::F64 => Buffer::F64(typed(buf, range, shape, out)?),
+    })
+}
+
+/// `dst`'s region `r` (at `contiguous` when it is one run) `op=` `values`, in the region's
+/// row-major order.
+fn write_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, contiguous: Option<usize>, values: &[T], op: Update) {
+    if let Some(offset) = contiguous {
+        return update_typed(&mut dst[offset..offset + values.len()], values, op);
+    }
+    let mut values = values.iter();
+    walk(shape, r, |off| {
+        let (d, s) = (&mut dst[off], *values.next().expect("values have the region's size"));
+        match op {
+            Update::Assign => *d = s,
+            Update::Add => *d += s,
+            Update::Sub => *d -= s,
+            Update::Mul => *d *= s,
+            Update::Div => *d /= s,
+        }
+    });
 }
 
 /// `dst[index] = src` in place: `src` is broadcast to the indexed shape and converted to
@@ -185,26 +227,15 @@ fn scatter_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, src: &[
 pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<()> {
     check_writable(dst, src)?;
     let r = resolve(&dst.shape, index)?;
-    let mut src = astype(&src.detach(), dst.dtype)?;
     // As NumPy: leading length-1 axes of the value may exceed the target's (x[1] = [5]).
-    while src.ndim() > r.out_shape.len() && src.shape[0] == 1 {
-        let rest = src.shape[1..].to_vec();
-        src = super::reshape_to(&src, &rest)?;
+    let mut shape: &[usize] = &src.shape;
+    while shape.len() > r.out_shape.len() && shape[0] == 1 {
+        shape = &shape[1..];
     }
-    let src = if src.shape[..] == r.out_shape[..] {
-        src
-    } else {
-        match kernel::broadcast_to(&src, &r.out_shape) {
-            Ok(b) => b,
-            Err(_) => bail!(
-                Shape,
-                "could not broadcast a value of shape {} into the indexed shape {}",
-                fmt_shape(&src.shape),
-                fmt_shape(&r.out_shape)
-            ),
-        }
-    };
-    scatter(dst, &r, &src)
+    if broadcast_shapes(shape, &r.out_shape).ok().as_deref() != Some(&r.out_shape[..]) {
+        bail!(Shape, "could not broadcast a value of shape {} into the indexed shape {}", fmt_shape(shape), fmt_shape(&r.out_shape));
+    }
+    write_region(dst, &r, src, shape, Update::Assign)
 }
 
 /// The arithmetic of `update`: `dst op= src`.
@@ -235,27 +266,26 @@ impl InPlace {
 /// instead of a new array and a copy.
 pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
     check_writable(dst, src)?;
-    let (update, zip) = match op {
-        InPlace::Add => (Update::Add, Zip2::Add),
-        InPlace::Sub => (Update::Sub, Zip2::Sub),
-        InPlace::Mul => (Update::Mul, Zip2::Mul),
-        InPlace::Div => (Update::Div, Zip2::Div),
+    let update = match op {
+        InPlace::Add => Update::Add,
+        InPlace::Sub => Update::Sub,
+        InPlace::Mul => Update::Mul,
+        InPlace::Div => Update::Div,
     };
     if src.shape == dst.shape && src.dtype == dst.dtype && !crate::reference::enabled() {
         return dst.update_with(src, update);
     }
-    let src = astype(&src.detach(), dst.dtype)?;
-    let result = kernel::zip(&dst.detach(), &src, zip)?;
-    if result.shape != dst.shape {
+    let shape = broadcast_shapes(&dst.shape, &src.shape)?;
+    if shape[..] != dst.shape[..] {
         bail!(
             Shape,
             "cannot update an array of shape {} in place with one of shape {}: the result would have shape {}",
             fmt_shape(&dst.shape),
             fmt_shape(&src.shape),
-            fmt_shape(&result.shape)
+            fmt_shape(&shape)
         );
     }
-    dst.assign(&result)
+    write_region(dst, &resolve(&dst.shape, &[])?, src, &src.shape, update)
 }
 
 /// Refuses in-place writes that would silently change a recorded graph.

@@ -5,7 +5,7 @@ use ndarray::{Axis, IxDyn};
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
-use crate::array::storage::{extend_map, extend_zip, reduce_chunked, try_vec, with_slice};
+use crate::array::storage::{extend_map, extend_zip, lock, reduce_chunked, try_vec, with_slice};
 use crate::array::{from_vec, fmt_shape, Element, NdArray};
 use crate::error::{bail, Result};
 
@@ -191,9 +191,9 @@ fn zip_fn<T: Element>(op: Zip2) -> impl Fn(T, T) -> T {
 
 fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2) -> Result<Vec<T>> {
     let n = checked_size(out_shape)?;
-    let ga = a.read();
-    let gb = b.read();
-    let (Some(va), Some(vb)) = (T::slice_of(&ga), T::slice_of(&gb)) else {
+    // Both operands under one set of guards: `x * x` and `x + reshape(x)` read one storage.
+    let locked = lock(&[&a.storage, &b.storage], &[]);
+    let (Some(va), Some(vb)) = (T::slice_of(locked.get(&a.storage)), T::slice_of(locked.get(&b.storage))) else {
         unreachable!("operand dtypes are checked by the caller")
     };
     let (va, vb) = (&va[a.range()], &vb[b.range()]);
@@ -374,20 +374,23 @@ pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
     if broadcast_shapes(&a.shape, shape).ok().as_deref() != Some(shape) {
         bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
     }
-    let n = checked_size(shape)?;
-    let strides = broadcast_strides(&a.shape, shape);
     let guard = a.read();
-    with_slice!(&*guard, a.range(), |v: &[T]| {
-        let mut out = try_vec(n)?;
-        for_each_row(shape, &strides, &strides, |r, _, len, step, _| {
-            if step == 1 {
-                out.extend_from_slice(&v[r..r + len]);
-            } else {
-                out.extend(std::iter::repeat_n(v[r], len));
-            }
-        });
-        Ok(from_vec(out, shape.to_vec()))
-    })
+    with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(broadcast_slice(v, &a.shape, shape)?, shape.to_vec())))
+}
+
+/// The elements `v` of shape `from` repeated to `to`, a shape `from` broadcasts to.
+pub(crate) fn broadcast_slice<T: Element>(v: &[T], from: &[usize], to: &[usize]) -> Result<Vec<T>> {
+    let n = checked_size(to)?;
+    let strides = broadcast_strides(from, to);
+    let mut out = try_vec(n)?;
+    for_each_row(to, &strides, &strides, |r, _, len, step, _| {
+        if step == 1 {
+            out.extend_from_slice(&v[r..r + len]);
+        } else {
+            out.extend(std::iter::repeat_n(v[r], len));
+        }
+    });
+    Ok(out)
 }
 
 /// Element strides of an array of `shape` read as the broadcast shape `out` (right-aligned):

@@ -8,7 +8,7 @@ use super::index::AxisIndex;
 use super::kernel::Cmp;
 use super::{add, compare_scalar, dot, exp, log, maximum_scalar, mean, minimum_scalar, mul, neg, reshape, reshape_to, slice, sqrt, sub, sum, sum_to};
 use crate::array::shape::{broadcast_shapes, checked_size, normalize_axis};
-use crate::array::storage::{try_vec, with_slice};
+use crate::array::storage::{lock, try_vec, with_slice, Buffer, Storage};
 use crate::array::{fmt_shape, from_vec, DType, Element, NdArray};
 use crate::autograd::{is_training, record, record_saving, Save};
 use crate::error::{bail, Result};
@@ -48,17 +48,18 @@ pub fn log_softmax(x: &NdArray, axis: i64) -> Result<NdArray> {
 
 /// Integer positions from an index array, each checked to be whole and in `0..n`.
 fn positions(index: &NdArray, n: usize, what: &str) -> Result<Vec<usize>> {
-    index
-        .to_f64_vec()
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            if v.fract() != 0.0 || !(v >= 0.0 && v < n as f64) {
-                bail!(Index, "{} {} at position {} is out of range for an axis of size {} (or not a whole number)", what, v, i, n);
-            }
-            Ok(v as usize)
-        })
-        .collect()
+    positions_of(&index.read(), index.range(), n, what)
+}
+
+/// `positions` of the elements `range` of `buf`.
+fn positions_of(buf: &Buffer, range: std::ops::Range<usize>, n: usize, what: &str) -> Result<Vec<usize>> {
+    let check = |(i, v): (usize, f64)| {
+        if v.fract() != 0.0 || !(v >= 0.0 && v < n as f64) {
+            bail!(Index, "{} {} at position {} is out of range for an axis of size {} (or not a whole number)", what, v, i, n);
+        }
+        Ok(v as usize)
+    };
+    with_slice!(buf, range, |v: &[T]| v.iter().map(|x| x.as_f64()).enumerate().map(check).collect())
 }
 
 /// `x`'s elements at the positions `index` gives along `axis` (MXNet's `pick`): `index` has
@@ -73,9 +74,10 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
         bail!(Shape, "pick: index of shape {} does not match {} with axis {} removed", fmt_shape(&index.shape), fmt_shape(&x.shape), axis);
     }
     let (outer, n, inner) = split_at_axis(&x.shape, ax);
-    let pos: Arc<[usize]> = positions(index, n, "index")?.into();
-    let guard = x.read();
-    let out = with_slice!(&*guard, x.range(), |v: &[T]| {
+    // Both under one set of guards, read at one time.
+    let locked = lock(&[&index.storage, &x.storage], &[]);
+    let pos: Arc<[usize]> = positions_of(locked.get(&index.storage), index.range(), n, "index")?.into();
+    let out = with_slice!(locked.get(&x.storage), x.range(), |v: &[T]| {
         let mut out = try_vec(outer * inner)?;
         for o in 0..outer {
             for i in 0..inner {
@@ -84,7 +86,7 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
         }
         Ok::<_, crate::Error>(from_vec(out, if keepdims { kept.clone() } else { reduced.clone() }))
     })?;
-    drop(guard);
+    drop(locked);
     let shape = x.shape.clone();
     Ok(record_saving("pick", &[x], &[index], out, Save::NOTHING, move |v| {
         Ok(vec![Some(pick_grad(v.grad, v.extra(0), &pos, &shape, ax, keepdims)?)])
@@ -199,7 +201,12 @@ pub fn where_(cond: &NdArray, a: &NdArray, b: &NdArray) -> Result<NdArray> {
     }
     let shape = broadcast_shapes(&broadcast_shapes(&cond.shape, &a.shape)?, &b.shape)?;
     fn run<T: Element>(c: &NdArray, a: &NdArray, b: &NdArray, shape: &[usize]) -> Result<NdArray> {
-        let bc = |x: &NdArray| -> Result<Vec<T>> { Ok(super::kernel::broadcast_to(&x.detach(), shape)?.to_vec::<T>()) };
+        // The three under one set of guards: `where(c, x, x)` reads one storage, at one time.
+        let locked = lock(&[&c.storage, &a.storage, &b.storage], &[]);
+        let bc = |x: &NdArray| -> Result<Vec<T>> {
+            let v = &T::slice_of(locked.get(&x.storage)).expect("dtypes checked")[x.range()];
+            super::kernel::broadcast_slice(v, &x.shape, shape)
+        };
         let (cv, av, bv) = (bc(c)?, bc(a)?, bc(b)?);
         let out: Vec<T> = cv.iter().zip(av.iter().zip(&bv)).map(|(&c, (&x, &y))| if c != T::zero() { x } else { y }).collect();
         Ok(from_vec(out, shape.to_vec()))
@@ -290,7 +297,10 @@ pub fn concat(arrays: &[NdArray], axis: i64) -> Result<NdArray> {
     shape[ax] = total;
     let (outer, _, inner) = split_at_axis(&shape, ax);
     fn join<T: Element>(arrays: &[NdArray], outer: usize, inner: usize, ax: usize, n: usize) -> Result<Vec<T>> {
-        let parts: Vec<Vec<T>> = arrays.iter().map(|a| a.to_vec::<T>()).collect();
+        // All of them under one set of guards: `concat([x, x])` reads one storage, at one time.
+        let storages: Vec<&Storage> = arrays.iter().map(|a| &*a.storage).collect();
+        let locked = lock(&storages, &[]);
+        let parts: Vec<&[T]> = arrays.iter().map(|a| &T::slice_of(locked.get(&a.storage)).expect("dtypes checked")[a.range()]).collect();
         let mut out = try_vec(n)?;
         for o in 0..outer {
             for (a, p) in arrays.iter().zip(&parts) {

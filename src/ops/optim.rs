@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use crate::array::storage::{on_piece, threads_for, PARALLEL_MIN};
+use smallvec::SmallVec;
+
+use crate::array::storage::{lock, on_piece, threads_for, Storage, PARALLEL_MIN};
 use crate::array::{fmt_shape, Element, NdArray};
 use crate::autograd::is_recording;
 use crate::error::{bail, Result};
@@ -27,7 +29,7 @@ pub struct Hyper {
 }
 
 /// Checks that the state arrays match the weight and can be written, and that no two written
-/// arrays share storage (each takes its own write lock).
+/// arrays share storage (each is written through its own buffer).
 fn check(op: &str, weight: &NdArray, grad: &NdArray, states: &[&NdArray]) -> Result<()> {
     for (i, a) in std::iter::once(grad).chain(states.iter().copied()).enumerate() {
         if a.dtype != weight.dtype {
@@ -61,26 +63,20 @@ type Part<'a, T, const K: usize> = (&'a mut [T], &'a [T], [&'a mut [T]; K]);
 /// Runs `f` over the elements of the weight (written), the gradient (read) and the `K`
 /// states (written), all of type T; large arrays in one chunk per thread.
 fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], f: impl Fn(&mut T, T, [&mut T; K]) + Sync) {
-    // The gradient may share the weight's storage (w -= w): then read a copy, since the
-    // storage is about to be locked for writing.
-    let aliased = std::iter::once(weight).chain(states).any(|a| Arc::ptr_eq(&a.storage, &grad.storage));
-    let copy: Vec<T> = if aliased { grad.to_vec() } else { Vec::new() };
-    let gguard = (!aliased).then(|| grad.storage.read());
-    let g: &[T] = match &gguard {
-        Some(guard) => &T::slice_of(guard).expect("dtype checked")[grad.range()],
+    let written: SmallVec<[&Storage; 3]> = std::iter::once(weight).chain(states).map(|a| &*a.storage).collect();
+    // One guard per storage, the gradient's included: the update is one atomic step.
+    let mut locked = lock(&[&grad.storage], &written);
+    // The gradient may share a written storage (w -= w): then it is read into a copy first.
+    let aliased = written.iter().any(|s| std::ptr::eq(*s, &*grad.storage));
+    let copy: Vec<T> = if aliased { T::slice_of(locked.get(&grad.storage)).expect("dtype checked")[grad.range()].to_vec() } else { Vec::new() };
+    let (bufs, read) = locked.split(&written);
+    let g: &[T] = match read.get(&grad.storage) {
+        Some(buf) => &T::slice_of(buf).expect("dtype checked")[grad.range()],
         None => &copy,
     };
-    let mut wg = weight.storage.write();
-    let mut sg = states.map(|s| s.storage.write());
-    let w = &mut T::slice_of_mut(&mut wg).expect("dtype checked")[weight.range()];
-    let ss: [&mut [T]; K] = {
-        let mut i = 0;
-        sg.each_mut().map(|guard| {
-            let r = states[i].range();
-            i += 1;
-            &mut T::slice_of_mut(guard).expect("dtype checked")[r]
-        })
-    };
+    let mut bufs = bufs.into_iter().zip(std::iter::once(weight).chain(states)).map(|(buf, a)| &mut T::slice_of_mut(buf).expect("dtype checked")[a.range()]);
+    let w = bufs.next().expect("the weight is locked");
+    let ss: [&mut [T]; K] = std::array::from_fn(|_| bufs.next().expect("each state is locked"));
     let n = w.len();
     let chunk = n.div_ceil(threads_for(n, PARALLEL_MIN)).max(1);
     let mut state_chunks = ss.map(|s| s.chunks_mut(chunk));

@@ -175,7 +175,9 @@ static PyObject *result(ad_status status, ad_array *out, int dtype)
 
 /* `status = call` with the GIL released, as ctypes calls the library: an op on a large array
    does not hold up the process's other Python threads. The operands stay alive: the caller
-   holds references to their objects. */
+   holds references to their objects. The module takes no lock of its own; the few calls made
+   with the GIL held (shape, dtype, asscalar, grad, free, scopes) may wait for an array that
+   another thread's op is writing, but the library never waits for the GIL, so that op ends. */
 #define UNLOCKED(status, call)                       \
     do {                                             \
         PyThreadState *state_ = PyEval_SaveThread(); \
