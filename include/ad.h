@@ -23,6 +23,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+// The most axes an array may have (NumPy's limit). A shape with more is refused with
+// `AD_ERR_SHAPE` wherever an array would be made: creation, reshape, broadcast, and every
+// op's result.
+#define AD_MAX_NDIM 64
+
 // The result of every fallible function. `AD_OK` is 0; on any other value
 // `ad_last_error()` says what was wrong.
 typedef enum {

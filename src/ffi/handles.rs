@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::{ad_status, null_arg, FfiError, FfiResult};
+use super::{ad_status, null_arg, FfiError, FfiResult, AD_MAX_NDIM};
 use crate::array::NdArray;
 
 /// An array, as C sees it: an opaque handle made by the library and freed with
@@ -62,6 +62,14 @@ impl Table {
 
 /// Stores `array` and returns its new handle.
 pub(crate) fn insert(array: NdArray) -> FfiResult<*mut ad_array> {
+    // Every shape is checked where it is made; this keeps an op that missed the check from
+    // handing out an array that printing could not walk.
+    if array.ndim() > AD_MAX_NDIM {
+        return Err(FfiError::new(
+            ad_status::AD_ERR_SHAPE,
+            format!("the result would have {} axes, more than the {} an array may have (AD_MAX_NDIM)", array.ndim(), AD_MAX_NDIM),
+        ));
+    }
     let mut t = table();
     let index = match t.free.pop() {
         Some(i) => i,

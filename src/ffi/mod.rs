@@ -58,6 +58,12 @@ pub enum ad_status {
     AD_ERR_PANIC = 10,
 }
 
+/// The most axes an array may have (NumPy's limit). A shape with more is refused with
+/// `AD_ERR_SHAPE` wherever an array would be made: creation, reshape, broadcast, and every
+/// op's result.
+pub const AD_MAX_NDIM: usize = 64;
+const _: () = assert!(AD_MAX_NDIM == crate::array::shape::MAX_NDIM);
+
 /// Element types, as MXNet numbers them. Functions take these as `uint32_t`.
 #[repr(C)]
 pub enum ad_dtype {
@@ -193,12 +199,17 @@ pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, name: &str) -> 
     Ok(std::slice::from_raw_parts(ptr, len))
 }
 
-/// A shape argument (`const size_t *shape, size_t ndim`).
+/// A shape argument (`const size_t *shape, size_t ndim`), checked as every new array's shape
+/// is (`AD_ERR_SHAPE` for too many axes, `AD_ERR_ALLOC` for too many elements).
 pub(crate) unsafe fn shape_arg(ptr: *const usize, ndim: usize, name: &str) -> FfiResult<Vec<usize>> {
+    let named = |e: Error| {
+        let e = FfiError::from(e);
+        FfiError::new(e.status, format!("argument `{}`: {}", name, e.message))
+    };
+    // Before the sizes are read: `ndim` alone may be absurd.
+    crate::array::shape::check_ndim(ndim).map_err(named)?;
     let shape = slice_arg(ptr, ndim, name)?.to_vec();
-    crate::array::shape::checked_size(&shape).map_err(|e| {
-        FfiError::new(ad_status::AD_ERR_ALLOC, format!("argument `{}`: {}", name, e.message))
-    })?;
+    crate::array::shape::checked_size(&shape).map_err(named)?;
     Ok(shape)
 }
 
