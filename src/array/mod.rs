@@ -171,6 +171,32 @@ impl NdArray {
         self.storage.read()
     }
 
+    /// The elements as `T` (converted when the array holds the other dtype), or an `Alloc`
+    /// error when the copy cannot be allocated. What the C API reaches uses this, or
+    /// `copy_to`, and never `to_vec`, which aborts as `Vec` does when memory runs out.
+    pub fn try_to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let mut out = try_vec(self.size())?;
+        let guard = self.read();
+        match T::slice_of(&guard) {
+            Some(all) => out.extend_from_slice(&all[self.range()]),
+            None => with_slice!(&*guard, self.range(), |v: &[U]| out.extend(v.iter().map(|x| T::of(x.as_f64())))),
+        }
+        Ok(out)
+    }
+
+    /// Writes the elements as `T` (converted when the array holds the other dtype) into
+    /// `out`, which must have the array's size: no copy in between.
+    pub fn copy_to<T: Element>(&self, out: &mut [T]) {
+        let guard = self.read();
+        match T::slice_of(&guard) {
+            Some(all) => out.copy_from_slice(&all[self.range()]),
+            None => with_slice!(&*guard, self.range(), |v: &[U]| {
+                assert_eq!(out.len(), v.len(), "copy_to needs room for exactly the array's elements");
+                out.iter_mut().zip(v).for_each(|(o, x)| *o = T::of(x.as_f64()))
+            }),
+        }
+    }
+
     /// The elements converted to f64, in row-major order.
     pub fn to_f64_vec(&self) -> Vec<f64> {
         let guard = self.read();

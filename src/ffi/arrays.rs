@@ -211,9 +211,11 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
         if buffer.is_null() {
             return Err(null_arg("buffer"));
         }
+        // Straight into the caller's buffer: a copy in between would need the array's size
+        // in memory again.
         match dtype {
-            DType::F32 => std::slice::from_raw_parts_mut(buffer.cast::<f32>(), count).copy_from_slice(&a.to_vec::<f32>()),
-            DType::F64 => std::slice::from_raw_parts_mut(buffer.cast::<f64>(), count).copy_from_slice(&a.to_vec::<f64>()),
+            DType::F32 => a.copy_to(std::slice::from_raw_parts_mut(buffer.cast::<f32>(), count)),
+            DType::F64 => a.copy_to(std::slice::from_raw_parts_mut(buffer.cast::<f64>(), count)),
         }
         Ok(())
     })

@@ -294,8 +294,8 @@ pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
         return Ok(a.clone());
     }
     let buf = match dtype {
-        DType::F32 => Buffer::F32(a.to_vec::<f32>()),
-        DType::F64 => Buffer::F64(a.to_vec::<f64>()),
+        DType::F32 => Buffer::F32(a.try_to_vec::<f32>()?),
+        DType::F64 => Buffer::F64(a.try_to_vec::<f64>()?),
     };
     let out = NdArray::from_buffer(buf, a.shape.clone());
     let from = a.dtype;
