@@ -303,12 +303,30 @@ impl NdArray {
 
     /// MXNet's `repr`: a blank line, NumPy's text of the values, and the shape/context footer.
     pub fn repr(&self) -> String {
-        let text = {
-            let guard = self.read();
-            with_slice!(&*guard, self.range(), |v: &[T]| print::format_array(v, &self.shape))
-        };
-        let dims: Vec<String> = self.shape.iter().map(|d| d.to_string()).collect();
-        format!("\n{}\n<NDArray {} @cpu(0)>", text, dims.join("x"))
+        self.try_repr().expect("memory for the text")
+    }
+
+    /// `repr`, or an `Alloc` error when memory for the text cannot be had (it can be many
+    /// times the size of the data: a (6, 6, ..., 6) array is printed whole).
+    pub fn try_repr(&self) -> Result<String> {
+        let mut text = print::Text::default();
+        let written = (|| {
+            text.push("\n")?;
+            {
+                let guard = self.read();
+                with_slice!(&*guard, self.range(), |v: &[T]| print::write_array(v, &self.shape, &mut text))?;
+            }
+            text.push("\n<NDArray ")?;
+            for (i, d) in self.shape.iter().enumerate() {
+                text.push(if i > 0 { "x" } else { "" })?;
+                text.push(&d.to_string())?;
+            }
+            text.push(" @cpu(0)>")
+        })();
+        match written {
+            Ok(()) => Ok(text.into_string()),
+            Err(_) => bail!(Alloc, "cannot allocate memory for the text of an array of shape {}", fmt_shape(&self.shape)),
+        }
     }
 }
 

@@ -246,7 +246,7 @@ pub unsafe extern "C" fn ad_array_to_string(
     length: *mut usize,
 ) -> ad_status {
     boundary("ad_array_to_string", || {
-        let text = handles::get(array, "array")?.repr();
+        let text = handles::get(array, "array")?.try_repr()?;
         if !length.is_null() {
             write_out(length, text.len());
         }
