@@ -15,9 +15,10 @@ mod handles;
 mod nn;
 mod ops;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 use crate::array::DType;
 use crate::error::{Error, ErrorKind};
@@ -145,10 +146,38 @@ fn set_last_error(message: String) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
 
+thread_local! {
+    /// Whether this thread is running inside an exported function's `boundary`.
+    static INSIDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The library prints nothing on the host's stderr, which Rust's default panic hook would do
+/// for a panic even when `boundary` catches it. This hook, installed at the first call,
+/// stays silent for panics inside the boundary and on the library's own worker threads (the
+/// message reaches the caller through `ad_last_error`), and hands any other panic to the
+/// hook that was there before: a Rust program using the crate keeps its own reports.
+fn install_quiet_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = INSIDE.with(|i| i.get())
+                || std::thread::current().name().is_some_and(|n| n.starts_with(crate::ops::threads::WORKER_NAME));
+            if !ours {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs an exported function's body: catches panics, and turns an error into its status and
 /// this thread's last-error message, prefixed with the function's name.
 pub(crate) fn boundary(name: &str, body: impl FnOnce() -> FfiResult<()>) -> ad_status {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    install_quiet_panic_hook();
+    let was_inside = INSIDE.with(|i| i.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(body));
+    INSIDE.with(|i| i.set(was_inside));
+    match result {
         Ok(Ok(())) => ad_status::AD_OK,
         Ok(Err(e)) => {
             // Engine messages may already name the op ("dot: ..."): name it once, as here.
@@ -277,4 +306,41 @@ pub extern "C" fn ad_set_num_threads(threads: usize) -> ad_status {
 #[no_mangle]
 pub extern "C" fn ad_num_threads() -> usize {
     crate::ops::threads::num_threads()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHILD: &str = "AD_TEST_PANIC_HOOK_CHILD";
+
+    /// Run in a child process (this test binary again, with `CHILD` set), so that what the
+    /// panics print reaches a real stderr that the parent reads.
+    #[test]
+    fn panics_inside_the_library_print_nothing_and_others_still_do() {
+        if std::env::var_os(CHILD).is_some() {
+            let status = boundary("ad_test", || panic!("boom inside"));
+            assert_eq!(status, ad_status::AD_ERR_PANIC);
+            let message = unsafe { std::ffi::CStr::from_ptr(ad_last_error()) }.to_string_lossy().into_owned();
+            assert!(message.contains("boom inside"), "{}", message);
+            let worker = std::thread::Builder::new()
+                .name(format!("{}test", crate::ops::threads::WORKER_NAME))
+                .spawn(|| panic!("boom on a worker"))
+                .unwrap();
+            assert!(worker.join().is_err());
+            assert!(std::panic::catch_unwind(|| panic!("boom outside")).is_err());
+            eprintln!("child done");
+            return;
+        }
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "ffi::tests::panics_inside_the_library_print_nothing_and_others_still_do", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "the child failed:\n{}\n{}", String::from_utf8_lossy(&output.stdout), stderr);
+        assert!(stderr.contains("child done"), "{}", stderr);
+        assert!(!stderr.contains("boom inside") && !stderr.contains("boom on a worker"), "a library panic was printed:\n{}", stderr);
+        assert!(stderr.contains("boom outside"), "a panic outside the library went unreported:\n{}", stderr);
+    }
 }
