@@ -108,6 +108,7 @@ pub enum ad_update_op {
 }
 
 /// An error on its way to C: a status and the message for `ad_last_error`.
+#[derive(Debug)]
 pub(crate) struct FfiError {
     status: ad_status,
     message: String,
