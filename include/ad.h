@@ -134,6 +134,16 @@ ad_status ad_set_num_threads(size_t threads);
 // How many threads large operations may use.
 size_t ad_num_threads(void);
 
+// Returns to the system the memory the library keeps for reuse, and writes the number of
+// bytes released to `*released` unless it is NULL. Freed arrays of 64 KiB and more leave
+// their memory in a cache (at most 512 MiB) for the next array of the same size, so that a
+// loop making the same arrays step after step does not fault in fresh pages each time; a
+// cached buffer is released on its own when a whole interval of large allocations (at
+// least 1024) passes without reusing it. Call this when the program is done with large arrays for
+// a while: after freeing them all, its memory use falls back to what live arrays hold. Live
+// arrays are not touched. Never fails.
+ad_status ad_release_cached_memory(size_t *released);
+
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
 // which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
 // only when the shape has no elements. On success `*out` is a new handle the caller frees

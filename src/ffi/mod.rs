@@ -309,6 +309,25 @@ pub extern "C" fn ad_num_threads() -> usize {
     crate::ops::threads::num_threads()
 }
 
+/// Returns to the system the memory the library keeps for reuse, and writes the number of
+/// bytes released to `*released` unless it is NULL. Freed arrays of 64 KiB and more leave
+/// their memory in a cache (at most 512 MiB) for the next array of the same size, so that a
+/// loop making the same arrays step after step does not fault in fresh pages each time; a
+/// cached buffer is released on its own when a whole interval of large allocations (at
+/// least 1024) passes without reusing it. Call this when the program is done with large arrays for
+/// a while: after freeing them all, its memory use falls back to what live arrays hold. Live
+/// arrays are not touched. Never fails.
+#[no_mangle]
+pub unsafe extern "C" fn ad_release_cached_memory(released: *mut usize) -> ad_status {
+    boundary("ad_release_cached_memory", || {
+        let bytes = crate::array::pool::release();
+        if !released.is_null() {
+            write_out(released, bytes);
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
