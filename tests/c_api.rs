@@ -3,7 +3,9 @@
 //! their results; then runs them again under valgrind's memcheck.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,6 +64,28 @@ fn build(name: &str, sources: &[&str], cpp: bool) -> PathBuf {
 
 fn run(program: &Path) -> Output {
     Command::new(program).output().expect("the test program runs")
+}
+
+/// Runs `command`, killing it after `limit`: a hang fails the test, as an abort or a crash
+/// does, instead of stalling the run. (Its output must fit the pipes: a few pages.)
+fn run_with_limit(mut command: Command, limit: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the test program runs");
+    let start = Instant::now();
+    while child.try_wait().expect("the test program can be waited for").is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("the killed program is reaped");
+            panic!(
+                "{:?} did not finish within {:?}:\n--- stdout\n{}\n--- stderr\n{}",
+                command,
+                limit,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("the test program's output is read")
 }
 
 fn assert_success(what: &str, output: &Output) {
@@ -172,4 +196,58 @@ fn c_programs_are_clean_under_valgrind() {
             .expect("valgrind runs");
         assert_success(&format!("{} under valgrind", source), &output);
     }
+}
+
+/// One case of tests/c/limits.c in a process of its own, within a time limit: it must
+/// finish, pass its checks, and leave stderr empty (the library prints nothing).
+fn limits_case(case: &str) {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    let program = PROGRAM.get_or_init(|| build("c_limits", &["tests/c/limits.c"], false));
+    let mut command = Command::new(program);
+    command.arg(case);
+    let output = run_with_limit(command, Duration::from_secs(60));
+    assert_success(&format!("tests/c/limits.c {}", case), &output);
+    assert!(
+        output.stderr.is_empty(),
+        "case {}: something printed on stderr:\n{}",
+        case,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A reduction whose result cannot be allocated ((0, 2^40) summed over axis 0), and every op
+/// under an address-space limit too small for a copy of its input: AD_ERR_ALLOC, no abort;
+/// reading and the arg-extrema make no copy at all.
+#[test]
+fn limits_failed_allocations_are_errors() {
+    limits_case("alloc");
+    limits_case("address_space");
+}
+
+/// Reductions, softmax, transpose, arg-extrema, pick, concat and backward on (2^40, 0)
+/// arrays: done at once (they walked 2^40 empty lanes, for hours).
+#[test]
+fn limits_ops_on_empty_arrays_cost_their_output() {
+    limits_case("empty");
+}
+
+/// Empty shapes with absurd dimensions, slice bounds and axes at the ends of int64, lengths
+/// that add up past 2^64: shape and index errors that say what was wrong, never an
+/// internal error.
+#[test]
+fn limits_hostile_shapes_are_shape_errors() {
+    limits_case("hostile");
+}
+
+/// No array has more than AD_MAX_NDIM axes, however it would be made; the deepest prints.
+#[test]
+fn limits_axes_are_at_most_max_ndim() {
+    limits_case("axes");
+}
+
+/// The cache of freed buffers gives its memory back on request, and by itself once the
+/// program stops reusing them.
+#[test]
+fn limits_cached_memory_is_returned() {
+    limits_case("memory");
 }
