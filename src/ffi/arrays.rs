@@ -247,21 +247,27 @@ pub unsafe extern "C" fn ad_array_to_string(
 ) -> ad_status {
     boundary("ad_array_to_string", || {
         let text = handles::get(array, "array")?.try_repr()?;
-        if !length.is_null() {
-            write_out(length, text.len());
-        }
+        let report_length = || {
+            if !length.is_null() {
+                write_out(length, text.len());
+            }
+        };
         if buffer.is_null() && capacity == 0 {
+            report_length();
             return Ok(());
         }
         if capacity < text.len() + 1 {
+            report_length();
             return Err(FfiError::new(
                 ad_status::AD_ERR_BUFFER_TOO_SMALL,
                 format!("argument `capacity` is {}, but the text needs {} bytes with its NUL", capacity, text.len() + 1),
             ));
         }
+        // Any other failure leaves `*length` alone, as every out-parameter.
         let buffer = out_arg(buffer, "buffer")?;
         std::ptr::copy_nonoverlapping(text.as_ptr(), buffer.cast::<u8>(), text.len());
         write_out(buffer.add(text.len()), 0);
+        report_length();
         Ok(())
     })
 }
