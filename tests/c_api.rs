@@ -33,11 +33,17 @@ fn compiler(cpp: bool) -> Command {
 
 /// Compiles `sources` into an executable named `name` linked against libad.
 fn build(name: &str, sources: &[&str], cpp: bool) -> PathBuf {
+    build_with(name, sources, cpp, &[])
+}
+
+/// `build` with more compiler flags (sanitizers).
+fn build_with(name: &str, sources: &[&str], cpp: bool, flags: &[&str]) -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let lib = lib_dir();
     let mut cmd = compiler(cpp);
     cmd.args(if cpp { ["-std=c++11"] } else { ["-std=c99"] })
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .args(flags)
         .arg(format!("-I{}", root().join("include").display()))
         .arg(format!("-I{}", root().join("tests/c").display()));
     for s in sources {
@@ -67,25 +73,40 @@ fn run(program: &Path) -> Output {
 }
 
 /// Runs `command`, killing it after `limit`: a hang fails the test, as an abort or a crash
-/// does, instead of stalling the run. (Its output must fit the pipes: a few pages.)
+/// does, instead of stalling the run.
 fn run_with_limit(mut command: Command, limit: Duration) -> Output {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the test program runs");
+    // Read as it comes: a program that fills a pipe would otherwise wait for us forever.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let start = Instant::now();
-    while child.try_wait().expect("the test program can be waited for").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the test program can be waited for") {
+            break status;
+        }
         if start.elapsed() > limit {
             let _ = child.kill();
-            let output = child.wait_with_output().expect("the killed program is reaped");
+            let _ = child.wait();
             panic!(
                 "{:?} did not finish within {:?}:\n--- stdout\n{}\n--- stderr\n{}",
                 command,
                 limit,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
+                String::from_utf8_lossy(&stdout.join().unwrap_or_default()),
+                String::from_utf8_lossy(&stderr.join().unwrap_or_default())
             );
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("the test program's output is read")
+    };
+    Output { status, stdout: stdout.join().expect("stdout is read"), stderr: stderr.join().expect("stderr is read") }
 }
 
 fn assert_success(what: &str, output: &Output) {
@@ -177,8 +198,13 @@ fn c_programs_are_clean_under_valgrind() {
         "valgrind is not installed: the README's test command installs it (apt-get install valgrind)"
     );
     // (source, arguments): the MLP trains for a few epochs only, memcheck is slow.
-    let runs: Vec<(&str, &[&str])> =
-        C_TESTS.iter().map(|s| (*s, &[][..])).chain([("examples/tutorial.c", &[][..]), ("examples/mlp.c", &["3"][..])]).collect();
+    // The fuzzer's calls too (a seed of its own, 20,000 calls): memcheck sees the library's
+    // side, which the sanitizer build does not instrument.
+    let runs: Vec<(&str, &[&str])> = C_TESTS
+        .iter()
+        .map(|s| (*s, &[][..]))
+        .chain([("examples/tutorial.c", &[][..]), ("examples/mlp.c", &["3"][..]), ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..])])
+        .collect();
     for (source, args) in runs {
         let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
         let program = build(&format!("valgrind_{}", name), &[source], false);
@@ -250,4 +276,65 @@ fn limits_axes_are_at_most_max_ndim() {
 #[test]
 fn limits_cached_memory_is_returned() {
     limits_case("memory");
+}
+
+/// The functions include/ad.h declares.
+fn exported_functions() -> Vec<String> {
+    let header = std::fs::read_to_string(root().join("include/ad.h")).expect("include/ad.h is readable");
+    header
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()) && !l.starts_with("typedef"))
+        .filter_map(|l| l.split('(').next()?.split(|c: char| c == ' ' || c == '*').next_back().map(str::to_string))
+        .filter(|name| name.starts_with("ad_"))
+        .collect()
+}
+
+/// What AddressSanitizer says when it refuses an allocation (the library asks for terabytes
+/// in places and must get an error back, which the fuzzer's build lets ASan give).
+fn asan_refusal(line: &str) -> bool {
+    line.starts_with("==") && line.contains("WARNING: AddressSanitizer failed to allocate")
+}
+
+/// The call-sequence fuzzer (tests/c/fuzz_calls.c), built with AddressSanitizer and
+/// UndefinedBehaviorSanitizer: each seed's random calls keep every status invariant, nothing
+/// else reaches stderr, and every function of the header is called. Seeds 1, 2 and 3 for
+/// 8 s each by default; `AD_FUZZ_SEEDS` (a comma-separated list) and `AD_FUZZ_SECONDS` (per
+/// seed) make a campaign of any length (see the README).
+#[test]
+fn fuzz_calls_keep_the_c_api_invariants() {
+    let program = build_with(
+        "fuzz_calls_sanitized",
+        &["tests/c/fuzz_calls.c"],
+        false,
+        &["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
+    );
+    let seeds: Vec<u64> = std::env::var("AD_FUZZ_SEEDS")
+        .map(|s| s.split(',').map(|x| x.trim().parse().expect("AD_FUZZ_SEEDS holds numbers")).collect())
+        .unwrap_or_else(|_| vec![1, 2, 3]);
+    let seconds: f64 =
+        std::env::var("AD_FUZZ_SECONDS").map(|s| s.parse().expect("AD_FUZZ_SECONDS is a number")).unwrap_or(8.0);
+    let exported = exported_functions();
+    assert!(exported.len() > 90, "only {} functions found in include/ad.h", exported.len());
+    for seed in seeds {
+        let mut command = Command::new(&program);
+        command.args([seed.to_string(), seconds.to_string()]);
+        let output = run_with_limit(command, Duration::from_secs_f64(seconds * 2.0 + 120.0));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let foreign: Vec<&str> = stderr.lines().filter(|l| !asan_refusal(l)).collect();
+        assert!(
+            output.status.success() && foreign.is_empty(),
+            "fuzz_calls seed {} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            seed,
+            output.status,
+            stdout,
+            foreign.join("\n")
+        );
+        let summary = stdout.lines().next().unwrap_or_default();
+        eprintln!("{}", summary);
+        let exercised: std::collections::HashSet<&str> =
+            stdout.lines().find_map(|l| l.strip_prefix("exercised:")).unwrap_or_default().split_whitespace().collect();
+        let missing: Vec<&String> = exported.iter().filter(|f| !exercised.contains(f.as_str())).collect();
+        assert!(missing.is_empty(), "seed {}: the fuzzer never called {:?}: add them to tests/c/fuzz_calls.c", seed, missing);
+    }
 }
