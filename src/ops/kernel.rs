@@ -485,7 +485,11 @@ pub fn permute(a: &NdArray, perm: &[usize]) -> Result<NdArray> {
             // odometer over the outer axes and a strided run along the last.
             let strides = row_major_strides(&a.shape);
             let (dims, steps): (SmallVec<[usize; 6]>, SmallVec<[usize; 6]>) = perm.iter().map(|&p| (a.shape[p], strides[p])).unzip();
-            let (&len, outer) = dims.split_last().expect("a permutation of at least two axes");
+            let Some((&len, outer)) = dims.split_last() else {
+                // No axes: the one element.
+                out.extend_from_slice(v);
+                return Ok(from_vec(out, shape));
+            };
             let step = steps[outer.len()];
             let mut pos: SmallVec<[usize; 6]> = smallvec::smallvec![0; outer.len()];
             let mut base = 0;
