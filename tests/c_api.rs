@@ -284,7 +284,7 @@ fn exported_functions() -> Vec<String> {
     header
         .lines()
         .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()) && !l.starts_with("typedef"))
-        .filter_map(|l| l.split('(').next()?.split(|c: char| c == ' ' || c == '*').next_back().map(str::to_string))
+        .filter_map(|l| l.split('(').next()?.split([' ', '*']).next_back().map(str::to_string))
         .filter(|name| name.starts_with("ad_"))
         .collect()
 }

@@ -196,7 +196,7 @@ mod tests {
             }
         }
         assert_eq!(released, 3, "only the idle buffers are released");
-        assert!(p.free.get(&(DType::F32, N + 1)).is_none());
+        assert!(!p.free.contains_key(&(DType::F32, N + 1)));
         assert_eq!(p.free[&(DType::F32, N)].len(), 10);
         assert_eq!(p.count, 10);
         assert_eq!(p.bytes, 10 * N * 4);

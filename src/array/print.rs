@@ -413,10 +413,7 @@ impl<T: PrintFloat> Printer<'_, T> {
             out.push(self.data[offset]);
             return;
         }
-        for i in shown_indices(self.shape[axis], self.summarise)
-            .into_iter()
-            .flatten()
-        {
+        for i in shown_indices(self.shape[axis], self.summarise).flatten() {
             self.collect_shown(axis + 1, offset + i * self.strides[axis], out);
         }
     }

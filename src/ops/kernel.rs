@@ -326,7 +326,7 @@ fn sum_axes<T: Element>(v: &[T], shape: &[usize], axes: &[usize]) -> Result<Vec<
                 out.resize(at + inner, T::zero());
                 let acc = &mut out[at..];
                 for row in block.chunks_exact(inner) {
-                    acc.iter_mut().zip(row).for_each(|(s, &x)| *s = *s + x);
+                    acc.iter_mut().zip(row).for_each(|(s, &x)| *s += x);
                 }
             }
         }
