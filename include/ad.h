@@ -23,6 +23,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+// The most axes an array may have (NumPy's limit). A shape with more is refused with
+// `AD_ERR_SHAPE` wherever an array would be made: creation, reshape, broadcast, and every
+// op's result.
+#define AD_MAX_NDIM 64
+
 // The result of every fallible function. `AD_OK` is 0; on any other value
 // `ad_last_error()` says what was wrong.
 typedef enum {
@@ -139,6 +144,16 @@ void ad_set_reference_mode(bool on);
 
 // Whether the reference mode is on.
 bool ad_reference_mode(void);
+
+// Returns to the system the memory the library keeps for reuse, and writes the number of
+// bytes released to `*released` unless it is NULL. Freed arrays of 64 KiB and more leave
+// their memory in a cache (at most 512 MiB) for the next array of the same size, so that a
+// loop making the same arrays step after step does not fault in fresh pages each time; a
+// cached buffer is released on its own when a whole interval of large allocations (at
+// least 1024) passes without reusing it. Call this when the program is done with large arrays for
+// a while: after freeing them all, its memory use falls back to what live arrays hold. Live
+// arrays are not touched. Never fails.
+ad_status ad_release_cached_memory(size_t *released);
 
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
 // which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL

@@ -3,7 +3,9 @@
 //! their results; then runs them again under valgrind's memcheck.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,11 +33,17 @@ fn compiler(cpp: bool) -> Command {
 
 /// Compiles `sources` into an executable named `name` linked against libad.
 fn build(name: &str, sources: &[&str], cpp: bool) -> PathBuf {
+    build_with(name, sources, cpp, &[])
+}
+
+/// `build` with more compiler flags (sanitizers).
+fn build_with(name: &str, sources: &[&str], cpp: bool, flags: &[&str]) -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let lib = lib_dir();
     let mut cmd = compiler(cpp);
     cmd.args(if cpp { ["-std=c++11"] } else { ["-std=c99"] })
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .args(flags)
         .arg(format!("-I{}", root().join("include").display()))
         .arg(format!("-I{}", root().join("tests/c").display()));
     for s in sources {
@@ -62,6 +70,43 @@ fn build(name: &str, sources: &[&str], cpp: bool) -> PathBuf {
 
 fn run(program: &Path) -> Output {
     Command::new(program).output().expect("the test program runs")
+}
+
+/// Runs `command`, killing it after `limit`: a hang fails the test, as an abort or a crash
+/// does, instead of stalling the run.
+fn run_with_limit(mut command: Command, limit: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the test program runs");
+    // Read as it comes: a program that fills a pipe would otherwise wait for us forever.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the test program can be waited for") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{:?} did not finish within {:?}:\n--- stdout\n{}\n--- stderr\n{}",
+                command,
+                limit,
+                String::from_utf8_lossy(&stdout.join().unwrap_or_default()),
+                String::from_utf8_lossy(&stderr.join().unwrap_or_default())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output { status, stdout: stdout.join().expect("stdout is read"), stderr: stderr.join().expect("stderr is read") }
 }
 
 fn assert_success(what: &str, output: &Output) {
@@ -153,8 +198,13 @@ fn c_programs_are_clean_under_valgrind() {
         "valgrind is not installed: the README's test command installs it (apt-get install valgrind)"
     );
     // (source, arguments): the MLP trains for a few epochs only, memcheck is slow.
-    let runs: Vec<(&str, &[&str])> =
-        C_TESTS.iter().map(|s| (*s, &[][..])).chain([("examples/tutorial.c", &[][..]), ("examples/mlp.c", &["3"][..])]).collect();
+    // The fuzzer's calls too (a seed of its own, 20,000 calls): memcheck sees the library's
+    // side, which the sanitizer build does not instrument.
+    let runs: Vec<(&str, &[&str])> = C_TESTS
+        .iter()
+        .map(|s| (*s, &[][..]))
+        .chain([("examples/tutorial.c", &[][..]), ("examples/mlp.c", &["3"][..]), ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..])])
+        .collect();
     for (source, args) in runs {
         let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
         let program = build(&format!("valgrind_{}", name), &[source], false);
@@ -171,5 +221,120 @@ fn c_programs_are_clean_under_valgrind() {
             .output()
             .expect("valgrind runs");
         assert_success(&format!("{} under valgrind", source), &output);
+    }
+}
+
+/// One case of tests/c/limits.c in a process of its own, within a time limit: it must
+/// finish, pass its checks, and leave stderr empty (the library prints nothing).
+fn limits_case(case: &str) {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    let program = PROGRAM.get_or_init(|| build("c_limits", &["tests/c/limits.c"], false));
+    let mut command = Command::new(program);
+    command.arg(case);
+    let output = run_with_limit(command, Duration::from_secs(60));
+    assert_success(&format!("tests/c/limits.c {}", case), &output);
+    assert!(
+        output.stderr.is_empty(),
+        "case {}: something printed on stderr:\n{}",
+        case,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A reduction whose result cannot be allocated ((0, 2^40) summed over axis 0), and every op
+/// under an address-space limit too small for a copy of its input: AD_ERR_ALLOC, no abort;
+/// reading and the arg-extrema make no copy at all.
+#[test]
+fn limits_failed_allocations_are_errors() {
+    limits_case("alloc");
+    limits_case("address_space");
+}
+
+/// Reductions, softmax, transpose, arg-extrema, pick, concat and backward on (2^40, 0)
+/// arrays: done at once (they walked 2^40 empty lanes, for hours).
+#[test]
+fn limits_ops_on_empty_arrays_cost_their_output() {
+    limits_case("empty");
+}
+
+/// Empty shapes with absurd dimensions, slice bounds and axes at the ends of int64, lengths
+/// that add up past 2^64: shape and index errors that say what was wrong, never an
+/// internal error.
+#[test]
+fn limits_hostile_shapes_are_shape_errors() {
+    limits_case("hostile");
+}
+
+/// No array has more than AD_MAX_NDIM axes, however it would be made; the deepest prints.
+#[test]
+fn limits_axes_are_at_most_max_ndim() {
+    limits_case("axes");
+}
+
+/// The cache of freed buffers gives its memory back on request, and by itself once the
+/// program stops reusing them.
+#[test]
+fn limits_cached_memory_is_returned() {
+    limits_case("memory");
+}
+
+/// The functions include/ad.h declares.
+fn exported_functions() -> Vec<String> {
+    let header = std::fs::read_to_string(root().join("include/ad.h")).expect("include/ad.h is readable");
+    header
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()) && !l.starts_with("typedef"))
+        .filter_map(|l| l.split('(').next()?.split([' ', '*']).next_back().map(str::to_string))
+        .filter(|name| name.starts_with("ad_"))
+        .collect()
+}
+
+/// What AddressSanitizer says when it refuses an allocation (the library asks for terabytes
+/// in places and must get an error back, which the fuzzer's build lets ASan give).
+fn asan_refusal(line: &str) -> bool {
+    line.starts_with("==") && line.contains("WARNING: AddressSanitizer failed to allocate")
+}
+
+/// The call-sequence fuzzer (tests/c/fuzz_calls.c), built with AddressSanitizer and
+/// UndefinedBehaviorSanitizer: each seed's random calls keep every status invariant, nothing
+/// else reaches stderr, and every function of the header is called. Seeds 1, 2 and 3 for
+/// 8 s each by default; `AD_FUZZ_SEEDS` (a comma-separated list) and `AD_FUZZ_SECONDS` (per
+/// seed) make a campaign of any length (see the README).
+#[test]
+fn fuzz_calls_keep_the_c_api_invariants() {
+    let program = build_with(
+        "fuzz_calls_sanitized",
+        &["tests/c/fuzz_calls.c"],
+        false,
+        &["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
+    );
+    let seeds: Vec<u64> = std::env::var("AD_FUZZ_SEEDS")
+        .map(|s| s.split(',').map(|x| x.trim().parse().expect("AD_FUZZ_SEEDS holds numbers")).collect())
+        .unwrap_or_else(|_| vec![1, 2, 3]);
+    let seconds: f64 =
+        std::env::var("AD_FUZZ_SECONDS").map(|s| s.parse().expect("AD_FUZZ_SECONDS is a number")).unwrap_or(8.0);
+    let exported = exported_functions();
+    assert!(exported.len() > 90, "only {} functions found in include/ad.h", exported.len());
+    for seed in seeds {
+        let mut command = Command::new(&program);
+        command.args([seed.to_string(), seconds.to_string()]);
+        let output = run_with_limit(command, Duration::from_secs_f64(seconds * 2.0 + 120.0));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let foreign: Vec<&str> = stderr.lines().filter(|l| !asan_refusal(l)).collect();
+        assert!(
+            output.status.success() && foreign.is_empty(),
+            "fuzz_calls seed {} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            seed,
+            output.status,
+            stdout,
+            foreign.join("\n")
+        );
+        let summary = stdout.lines().next().unwrap_or_default();
+        eprintln!("{}", summary);
+        let exercised: std::collections::HashSet<&str> =
+            stdout.lines().find_map(|l| l.strip_prefix("exercised:")).unwrap_or_default().split_whitespace().collect();
+        let missing: Vec<&String> = exported.iter().filter(|f| !exercised.contains(f.as_str())).collect();
+        assert!(missing.is_empty(), "seed {}: the fuzzer never called {:?}: add them to tests/c/fuzz_calls.c", seed, missing);
     }
 }

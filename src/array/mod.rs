@@ -171,6 +171,32 @@ impl NdArray {
         self.storage.read()
     }
 
+    /// The elements as `T` (converted when the array holds the other dtype), or an `Alloc`
+    /// error when the copy cannot be allocated. What the C API reaches uses this, or
+    /// `copy_to`, and never `to_vec`, which aborts as `Vec` does when memory runs out.
+    pub fn try_to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let mut out = try_vec(self.size())?;
+        let guard = self.read();
+        match T::slice_of(&guard) {
+            Some(all) => out.extend_from_slice(&all[self.range()]),
+            None => with_slice!(&*guard, self.range(), |v: &[U]| out.extend(v.iter().map(|x| T::of(x.as_f64())))),
+        }
+        Ok(out)
+    }
+
+    /// Writes the elements as `T` (converted when the array holds the other dtype) into
+    /// `out`, which must have the array's size: no copy in between.
+    pub fn copy_to<T: Element>(&self, out: &mut [T]) {
+        let guard = self.read();
+        match T::slice_of(&guard) {
+            Some(all) => out.copy_from_slice(&all[self.range()]),
+            None => with_slice!(&*guard, self.range(), |v: &[U]| {
+                assert_eq!(out.len(), v.len(), "copy_to needs room for exactly the array's elements");
+                out.iter_mut().zip(v).for_each(|(o, x)| *o = T::of(x.as_f64()))
+            }),
+        }
+    }
+
     /// The elements converted to f64, in row-major order.
     pub fn to_f64_vec(&self) -> Vec<f64> {
         let guard = self.read();
@@ -277,12 +303,30 @@ impl NdArray {
 
     /// MXNet's `repr`: a blank line, NumPy's text of the values, and the shape/context footer.
     pub fn repr(&self) -> String {
-        let text = {
-            let guard = self.read();
-            with_slice!(&*guard, self.range(), |v: &[T]| print::format_array(v, &self.shape))
-        };
-        let dims: Vec<String> = self.shape.iter().map(|d| d.to_string()).collect();
-        format!("\n{}\n<NDArray {} @cpu(0)>", text, dims.join("x"))
+        self.try_repr().expect("memory for the text")
+    }
+
+    /// `repr`, or an `Alloc` error when memory for the text cannot be had (it can be many
+    /// times the size of the data: a (6, 6, ..., 6) array is printed whole).
+    pub fn try_repr(&self) -> Result<String> {
+        let mut text = print::Text::default();
+        let written = (|| {
+            text.push("\n")?;
+            {
+                let guard = self.read();
+                with_slice!(&*guard, self.range(), |v: &[T]| print::write_array(v, &self.shape, &mut text))?;
+            }
+            text.push("\n<NDArray ")?;
+            for (i, d) in self.shape.iter().enumerate() {
+                text.push(if i > 0 { "x" } else { "" })?;
+                text.push(&d.to_string())?;
+            }
+            text.push(" @cpu(0)>")
+        })();
+        match written {
+            Ok(()) => Ok(text.into_string()),
+            Err(_) => bail!(Alloc, "cannot allocate memory for the text of an array of shape {}", fmt_shape(&self.shape)),
+        }
     }
 }
 

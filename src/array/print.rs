@@ -12,6 +12,7 @@
 //! stops: the shortest unique one, the precision cutoff, or past uniqueness
 //! to honour `min_digits`.
 
+use std::collections::TryReserveError;
 use std::fmt::{Display, LowerExp};
 use std::ops::Div;
 use std::str::FromStr;
@@ -59,12 +60,44 @@ impl PrintFloat for f64 {
     }
 }
 
+/// Text that grows only as far as memory allows: an array's text can be many times the size
+/// of its data, and must fail as an error, not abort the process.
+#[derive(Default)]
+pub struct Text(String);
+
+impl Text {
+    pub fn push(&mut self, s: &str) -> Result<(), TryReserveError> {
+        self.0.try_reserve(s.len())?;
+        self.0.push_str(s);
+        Ok(())
+    }
+
+    /// `n` copies of `c` (a space or a newline).
+    fn push_repeated(&mut self, c: char, n: usize) -> Result<(), TryReserveError> {
+        self.0.try_reserve(n)?;
+        self.0.extend(std::iter::repeat_n(c, n));
+        Ok(())
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// The text numpy's `str(arr)` gives for a C-contiguous row-major array with
 /// this shape (without MXNet's `<NDArray ...>` wrapper).
 ///
 /// # Panics
-/// If `data.len()` is not the product of `shape`.
+/// If `data.len()` is not the product of `shape`, or memory for the text runs out.
 pub fn format_array<T: PrintFloat>(data: &[T], shape: &[usize]) -> String {
+    let mut text = Text::default();
+    write_array(data, shape, &mut text).expect("memory for the text");
+    text.into_string()
+}
+
+/// `format_array`'s text appended to `out`, or an error when memory for it cannot be had.
+/// It recurses once per axis (the library's arrays have at most 64).
+pub fn write_array<T: PrintFloat>(data: &[T], shape: &[usize], out: &mut Text) -> Result<(), TryReserveError> {
     let size: usize = shape.iter().product();
     assert_eq!(
         data.len(),
@@ -73,11 +106,11 @@ pub fn format_array<T: PrintFloat>(data: &[T], shape: &[usize]) -> String {
     );
     // numpy's str of a 0-d array is the str of its scalar, not array formatting.
     if shape.is_empty() {
-        return scalar_str(data[0]);
+        return out.push(&scalar_str(data[0]));
     }
     // array2string treats any array with a zero dimension as "[]".
     if size == 0 {
-        return "[]".to_string();
+        return out.push("[]");
     }
     let mut strides = vec![1; shape.len()];
     for axis in (0..shape.len() - 1).rev() {
@@ -91,10 +124,13 @@ pub fn format_array<T: PrintFloat>(data: &[T], shape: &[usize]) -> String {
         format: FloatFormat::default(),
     };
     // Like `_leading_trailing`, only the elements that will be shown decide the format.
+    let count = shape.iter().map(|&len| shown_indices(len, printer.summarise).flatten().count()).product();
     let mut shown = Vec::new();
+    shown.try_reserve_exact(count)?;
     printer.collect_shown(0, 0, &mut shown);
     printer.format = FloatFormat::new(&shown);
-    printer.render(0, 0, " ", LINE_WIDTH)
+    drop(shown);
+    printer.render(0, 0, 1, LINE_WIDTH, out)
 }
 
 /// A finite value's magnitude as decimal digits: the first digit has weight
@@ -278,16 +314,12 @@ struct FloatFormat {
 
 impl FloatFormat {
     fn new<T: PrintFloat>(values: &[T]) -> Self {
-        let finite: Vec<T> = values
-            .iter()
-            .copied()
-            .filter(|v| v.widened().is_finite())
-            .collect();
+        let finite = || values.iter().copied().filter(|v| v.widened().is_finite());
         let mut format = FloatFormat {
-            scientific: needs_scientific(&finite),
+            scientific: needs_scientific(finite()),
             ..Self::default()
         };
-        for &v in &finite {
+        for v in finite() {
             if format.scientific {
                 let (frac, exp) = Decimal::scientific(v).split_scientific();
                 format.pad_left = format.pad_left.max(sign_of(v).len() + 1);
@@ -306,7 +338,7 @@ impl FloatFormat {
             format.pad_right = format.precision + 2 + format.exp_digits;
         }
         // nan/inf are right-aligned in the element width, widening it if needed.
-        if finite.len() != values.len() {
+        if finite().count() != values.len() {
             let neg_inf = values.iter().any(|v| v.widened() == f64::NEG_INFINITY);
             let widest = if neg_inf { "-inf".len() } else { "nan".len() };
             format.pad_left = format
@@ -343,9 +375,8 @@ impl FloatFormat {
 
 /// `fillFormat`'s choice: scientific when the finite non-zero magnitudes span
 /// too much (>= 1e8, < 1e-4, or max/min > 1e3 with the division in the dtype).
-fn needs_scientific<T: PrintFloat>(finite: &[T]) -> bool {
+fn needs_scientific<T: PrintFloat>(finite: impl Iterator<Item = T>) -> bool {
     let mut magnitudes = finite
-        .iter()
         .map(|v| v.magnitude())
         .filter(|v| v.widened() != 0.0);
     let Some(first) = magnitudes.next() else {
@@ -358,17 +389,13 @@ fn needs_scientific<T: PrintFloat>(finite: &[T]) -> bool {
 }
 
 /// Indices shown along an axis of length `len`; `None` marks the `...`.
-fn shown_indices(len: usize, summarise: bool) -> Vec<Option<usize>> {
-    if summarise && len > 2 * EDGE_ITEMS {
-        let leading = (0..EDGE_ITEMS).map(Some);
-        let trailing = (len - EDGE_ITEMS..len).map(Some);
-        leading
-            .chain(std::iter::once(None))
-            .chain(trailing)
-            .collect()
-    } else {
-        (0..len).map(Some).collect()
-    }
+fn shown_indices(len: usize, summarise: bool) -> impl Iterator<Item = Option<usize>> {
+    let cut = summarise && len > 2 * EDGE_ITEMS;
+    let (leading, trailing) = if cut { (EDGE_ITEMS, len - EDGE_ITEMS) } else { (len, len) };
+    (0..leading)
+        .map(Some)
+        .chain(cut.then_some(None))
+        .chain((trailing..len).map(Some))
 }
 
 /// numpy's `_formatArray` over a row-major buffer.
@@ -386,67 +413,64 @@ impl<T: PrintFloat> Printer<'_, T> {
             out.push(self.data[offset]);
             return;
         }
-        for i in shown_indices(self.shape[axis], self.summarise)
-            .into_iter()
-            .flatten()
-        {
+        for i in shown_indices(self.shape[axis], self.summarise).flatten() {
             self.collect_shown(axis + 1, offset + i * self.strides[axis], out);
         }
     }
 
     /// `recurser`: the sub-array at `offset` spanning axes `axis..`, whose
-    /// continuation lines start with `indent` and must fit in `width` columns.
-    fn render(&self, axis: usize, offset: usize, indent: &str, width: usize) -> String {
-        if axis == self.shape.len() {
-            return self.format.format(self.data[offset]);
-        }
-        // Nested rows align one column right of this '[' and lose a column to its ']'.
-        let next_indent = format!("{indent} ");
-        let words: Vec<String> = shown_indices(self.shape[axis], self.summarise)
-            .into_iter()
-            .map(|item| match item {
-                Some(i) => self.render(
-                    axis + 1,
-                    offset + i * self.strides[axis],
-                    &next_indent,
-                    width.saturating_sub(1),
-                ),
-                None => "...".to_string(),
-            })
-            .collect();
+    /// continuation lines start with `indent` spaces and must fit in `width`
+    /// columns, written to `out` as it is made (numpy builds each sub-array's
+    /// text and joins them; the result is the same).
+    fn render(&self, axis: usize, offset: usize, indent: usize, width: usize, out: &mut Text) -> Result<(), TryReserveError> {
+        let items = shown_indices(self.shape[axis], self.summarise);
         let axes_left = self.shape.len() - axis;
-        let body = if axes_left == 1 {
-            wrap_words(&words, indent, width.saturating_sub(1))
-        } else {
+        out.push("[")?;
+        if axes_left == 1 {
+            return self.wrap_words(offset, items, indent, width.saturating_sub(1), out);
+        }
+        for (k, item) in items.enumerate() {
             // Sub-arrays go on their own lines, separated by axes_left - 2 blank lines.
-            let separator = "\n".repeat(axes_left - 1);
-            words
-                .iter()
-                .map(|w| format!("{indent}{w}"))
-                .collect::<Vec<_>>()
-                .join(&separator)
-        };
-        format!("[{}]", &body[indent.len()..])
+            if k > 0 {
+                out.push_repeated('\n', axes_left - 1)?;
+                out.push_repeated(' ', indent)?;
+            }
+            match item {
+                // Nested rows align one column right of this '[' and lose a column to its ']'.
+                Some(i) => self.render(axis + 1, offset + i * self.strides[axis], indent + 1, width.saturating_sub(1), out)?,
+                None => out.push("...")?,
+            }
+        }
+        out.push("]")
     }
-}
 
-/// The last axis: space-separated words, wrapped as `_extendLine` does when a
-/// word would pass `width` (never wrapping a line that holds only the indent).
-fn wrap_words(words: &[String], indent: &str, width: usize) -> String {
-    let mut text = String::new();
-    let mut line = indent.to_string();
-    for (k, word) in words.iter().enumerate() {
-        if k > 0 {
-            line.push(' ');
+    /// The last axis: space-separated words, wrapped as `_extendLine` does when a
+    /// word would pass `width` (never wrapping a line that holds only the indent).
+    /// The first line's indent is where the caller's '[' stands.
+    fn wrap_words(&self, offset: usize, items: impl Iterator<Item = Option<usize>>, indent: usize, width: usize, out: &mut Text) -> Result<(), TryReserveError> {
+        let stride = self.strides[self.shape.len() - 1];
+        let mut line = " ".repeat(indent);
+        let mut first = true;
+        for (k, item) in items.enumerate() {
+            let word = match item {
+                Some(i) => self.format.format(self.data[offset + i * stride]),
+                None => "...".to_string(),
+            };
+            if k > 0 {
+                line.push(' ');
+            }
+            if line.len() + word.len() > width && line.len() > indent {
+                out.push(&line.trim_end()[if first { indent } else { 0 }..])?;
+                out.push("\n")?;
+                first = false;
+                line.truncate(0);
+                line.extend(std::iter::repeat_n(' ', indent));
+            }
+            line.push_str(&word);
         }
-        if line.len() + word.len() > width && line.len() > indent.len() {
-            text.push_str(line.trim_end());
-            text.push('\n');
-            line = indent.to_string();
-        }
-        line.push_str(word);
+        out.push(&line[if first { indent } else { 0 }..])?;
+        out.push("]")
     }
-    text + &line
 }
 
 #[cfg(test)]

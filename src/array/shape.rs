@@ -1,6 +1,6 @@
 //! Shape arithmetic: element counts, axes, broadcasting, and how shapes read in messages.
 
-use crate::error::{bail, Result};
+use crate::error::{bail, Error, ErrorKind, Result};
 
 /// An array's dimensions, inline up to four: every op makes shapes, and most arrays have
 /// few dimensions, so this keeps shapes off the heap.
@@ -21,20 +21,55 @@ pub fn shape_of(dims: &[usize]) -> Shape {
     Shape::from_buf_and_len(buf, dims.len())
 }
 
-/// Element count of `shape`, or an `Alloc` error when it overflows `usize`.
+/// The most axes an array may have (NumPy's limit; `AD_MAX_NDIM` in the C API). Printing
+/// nests one level per axis, and every shape is copied per op: a bound keeps both cheap.
+pub(crate) const MAX_NDIM: usize = 64;
+
+/// The most elements an array may hold: at most 8 bytes each, its bytes must fit an isize.
+pub(crate) const MAX_ELEMENTS: usize = isize::MAX as usize / 8;
+
+/// Refuses more axes than `MAX_NDIM`, before anything is done with them.
+pub fn check_ndim(ndim: usize) -> Result<()> {
+    if ndim > MAX_NDIM {
+        bail!(Shape, "a shape of {} axes has more than the {} an array may have", ndim, MAX_NDIM);
+    }
+    Ok(())
+}
+
+/// Element count of `shape`, checked as every new array's shape is: at most `MAX_NDIM` axes,
+/// and its dimensions other than 0 multiply to at most `MAX_ELEMENTS`, also when another is
+/// 0 (as NumPy's: then every size and stride computed from the shape fits a usize). An
+/// element count that overflows or cannot be allocated is an `Alloc` error, an empty shape
+/// with absurd dimensions a `Shape` error.
 pub fn checked_size(shape: &[usize]) -> Result<usize> {
+    check_ndim(shape.len())?;
+    let empty = shape.contains(&0);
     let mut n: usize = 1;
-    for &d in shape {
+    for &d in shape.iter().filter(|&&d| d != 0) {
         match n.checked_mul(d) {
             Some(m) => n = m,
+            None if empty => return Err(too_large_empty(shape)),
             None => bail!(Alloc, "the element count of shape {} overflows", fmt_shape(shape)),
         }
     }
-    // Elements are at most 8 bytes; the byte count must fit an isize for any allocation.
-    if n > (isize::MAX as usize) / 8 {
+    if n > MAX_ELEMENTS {
+        if empty {
+            return Err(too_large_empty(shape));
+        }
         bail!(Alloc, "shape {} has {} elements, more than can be allocated", fmt_shape(shape), n);
     }
-    Ok(n)
+    Ok(if empty { 0 } else { n })
+}
+
+fn too_large_empty(shape: &[usize]) -> Error {
+    Error::new(
+        ErrorKind::Shape,
+        format!(
+            "shape {} has no elements, but its other dimensions multiply to more than an array can hold ({} elements): such an array cannot be made",
+            fmt_shape(shape),
+            MAX_ELEMENTS
+        ),
+    )
 }
 
 /// A shape as Python prints a tuple: `(4, 1)`, `(5,)`, `()`.

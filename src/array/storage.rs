@@ -79,6 +79,13 @@ pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
     if let Some(v) = super::pool::take(n) {
         return Ok(v);
     }
+    try_alloc(n)
+}
+
+/// An empty vector with room for `n` values of any type, or an `Alloc` error instead of an
+/// abort (for what is not an array's elements: positions, partial results).
+#[inline]
+pub fn try_alloc<T>(n: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     if v.try_reserve_exact(n).is_err() {
         bail!(Alloc, "cannot allocate {} elements ({} bytes)", n, n.saturating_mul(std::mem::size_of::<T>()));
@@ -142,21 +149,23 @@ const REDUCE_PIECE: usize = 1 << 16;
 
 /// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
 /// spread over the threads when `v` is large.
-pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> R {
+pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> Result<R> {
     if v.len() <= REDUCE_PIECE || crate::reference::enabled() {
-        return f(v);
+        return Ok(f(v));
     }
-    let pieces: Vec<&[T]> = v.chunks(REDUCE_PIECE).collect();
-    let mut partial = vec![R::default(); pieces.len()];
-    let threads = threads_for(v.len(), PARALLEL_MIN).min(pieces.len());
-    let per = pieces.len().div_ceil(threads);
-    let jobs: Vec<_> = pieces.chunks(per).zip(partial.chunks_mut(per)).collect();
-    crate::ops::threads::fork_join(jobs, |(ps, out)| {
-        for (p, o) in ps.iter().zip(out) {
-            *o = f(p);
+    let pieces = v.len().div_ceil(REDUCE_PIECE);
+    let mut partial = try_alloc(pieces)?;
+    partial.resize(pieces, R::default());
+    let threads = threads_for(v.len(), PARALLEL_MIN).min(pieces);
+    let per = pieces.div_ceil(threads);
+    let jobs: Vec<_> = partial.chunks_mut(per).enumerate().collect();
+    crate::ops::threads::fork_join(jobs, |(j, out)| {
+        for (i, o) in out.iter_mut().enumerate() {
+            let start = (j * per + i) * REDUCE_PIECE;
+            *o = f(&v[start..(start + REDUCE_PIECE).min(v.len())]);
         }
     });
-    partial.into_iter().reduce(combine).expect("at least two pieces")
+    Ok(partial.into_iter().reduce(combine).expect("at least two pieces"))
 }
 
 /// `f` on matching pieces of `dst` and `src` (of equal length): one piece per thread when

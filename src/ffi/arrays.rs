@@ -211,9 +211,11 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
         if buffer.is_null() {
             return Err(null_arg("buffer"));
         }
+        // Straight into the caller's buffer: a copy in between would need the array's size
+        // in memory again.
         match dtype {
-            DType::F32 => std::slice::from_raw_parts_mut(buffer.cast::<f32>(), count).copy_from_slice(&a.to_vec::<f32>()),
-            DType::F64 => std::slice::from_raw_parts_mut(buffer.cast::<f64>(), count).copy_from_slice(&a.to_vec::<f64>()),
+            DType::F32 => a.copy_to(std::slice::from_raw_parts_mut(buffer.cast::<f32>(), count)),
+            DType::F64 => a.copy_to(std::slice::from_raw_parts_mut(buffer.cast::<f64>(), count)),
         }
         Ok(())
     })
@@ -244,22 +246,28 @@ pub unsafe extern "C" fn ad_array_to_string(
     length: *mut usize,
 ) -> ad_status {
     boundary("ad_array_to_string", || {
-        let text = handles::get(array, "array")?.repr();
-        if !length.is_null() {
-            write_out(length, text.len());
-        }
+        let text = handles::get(array, "array")?.try_repr()?;
+        let report_length = || {
+            if !length.is_null() {
+                write_out(length, text.len());
+            }
+        };
         if buffer.is_null() && capacity == 0 {
+            report_length();
             return Ok(());
         }
         if capacity < text.len() + 1 {
+            report_length();
             return Err(FfiError::new(
                 ad_status::AD_ERR_BUFFER_TOO_SMALL,
                 format!("argument `capacity` is {}, but the text needs {} bytes with its NUL", capacity, text.len() + 1),
             ));
         }
+        // Any other failure leaves `*length` alone, as every out-parameter.
         let buffer = out_arg(buffer, "buffer")?;
         std::ptr::copy_nonoverlapping(text.as_ptr(), buffer.cast::<u8>(), text.len());
         write_out(buffer.add(text.len()), 0);
+        report_length();
         Ok(())
     })
 }

@@ -1,10 +1,12 @@
 //! The handle table. An `ad_array *` given to C encodes (slot index + 1, generation); the
 //! slot holds the array while the handle lives. Freeing bumps the slot's generation, so a
-//! stale handle is recognised and reported, never dereferenced.
+//! stale handle is recognised and reported, never dereferenced. A slot whose generation has
+//! reached the most a handle can encode is retired instead of reused: a generation that
+//! wrapped around would make a long-freed handle valid again.
 
 use std::sync::Mutex;
 
-use super::{ad_status, null_arg, FfiError, FfiResult};
+use super::{ad_status, null_arg, FfiError, FfiResult, AD_MAX_NDIM};
 use crate::array::NdArray;
 
 /// An array, as C sees it: an opaque handle made by the library and freed with
@@ -28,14 +30,16 @@ static TABLE: Mutex<Table> = Mutex::new(Table { slots: Vec::new(), free: Vec::ne
 /// Index bits in the low half of the handle value, generation bits in the high half.
 const INDEX_BITS: u32 = usize::BITS / 2;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+/// The last generation a handle can encode (2^32 - 1 on 64-bit targets): a slot freed at it
+/// is retired, after 2^32 uses.
+const GEN_MAX: u32 = (usize::MAX >> INDEX_BITS) as u32;
 
 fn table() -> std::sync::MutexGuard<'static, Table> {
     TABLE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn encode(index: usize, generation: u32) -> *mut ad_array {
-    let gen_bits = (generation as usize) & (usize::MAX >> INDEX_BITS);
-    ((gen_bits << INDEX_BITS) | (index + 1)) as *mut ad_array
+    (((generation as usize) << INDEX_BITS) | (index + 1)) as *mut ad_array
 }
 
 fn decode(h: *const ad_array) -> (usize, u32) {
@@ -53,15 +57,20 @@ fn invalid(name: &str, h: *const ad_array) -> FfiError {
 impl Table {
     fn slot(&mut self, h: *const ad_array) -> Option<&mut Slot> {
         let (index, generation) = decode(h);
-        let gen_mask = (usize::MAX >> INDEX_BITS) as u32;
-        self.slots
-            .get_mut(index)
-            .filter(|s| s.array.is_some() && (s.generation & gen_mask) == generation)
+        self.slots.get_mut(index).filter(|s| s.array.is_some() && s.generation == generation)
     }
 }
 
 /// Stores `array` and returns its new handle.
 pub(crate) fn insert(array: NdArray) -> FfiResult<*mut ad_array> {
+    // Every shape is checked where it is made; this keeps an op that missed the check from
+    // handing out an array that printing could not walk.
+    if array.ndim() > AD_MAX_NDIM {
+        return Err(FfiError::new(
+            ad_status::AD_ERR_SHAPE,
+            format!("the result would have {} axes, more than the {} an array may have (AD_MAX_NDIM)", array.ndim(), AD_MAX_NDIM),
+        ));
+    }
     let mut t = table();
     let index = match t.free.pop() {
         Some(i) => i,
@@ -119,11 +128,58 @@ pub(crate) fn remove(h: *mut ad_array, name: &str) -> FfiResult<()> {
         let (index, _) = decode(h);
         let Some(slot) = t.slot(h) else { return Err(invalid(name, h)) };
         let array = slot.array.take();
-        slot.generation = slot.generation.wrapping_add(1);
-        t.free.push(index);
+        // Retired at the last generation: left empty and off the free list, it matches no
+        // handle ever again.
+        if slot.generation < GEN_MAX {
+            slot.generation += 1;
+            t.free.push(index);
+        }
         array
     };
     // Dropped outside the lock: releasing a large graph takes time.
     drop(array);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::array::DType;
+
+    fn array() -> NdArray {
+        NdArray::zeros(&[2], DType::F32).unwrap()
+    }
+
+    /// A slot aged to its last generations (as if freed and made again 2^32 - 2 times) serves
+    /// one more handle and is then retired: no handle of it, old or wrapped, is accepted.
+    #[test]
+    fn a_slot_is_retired_before_its_generation_wraps() {
+        let first = insert(array()).unwrap();
+        let (index, generation) = decode(first);
+        assert_eq!(decode(encode(index, GEN_MAX)), (index, GEN_MAX));
+        let aged = {
+            let mut t = table();
+            t.slots[index].generation = GEN_MAX - 1;
+            encode(index, GEN_MAX - 1)
+        };
+        assert!(get(first, "h").is_err(), "the handle of generation {} is stale", generation);
+        remove(aged, "h").unwrap();
+        assert!(get(aged, "h").is_err());
+        // The freed slot is the next one handed out (the free list is a stack), at the last
+        // generation a handle can encode.
+        let last = insert(array()).unwrap();
+        assert_eq!(decode(last), (index, GEN_MAX));
+        assert!(get(last, "h").is_ok());
+        remove(last, "h").unwrap();
+        // Retired: neither the last handle, nor the older ones, nor the generation a wrap
+        // would give (0) is accepted; the next array goes to another slot.
+        for stale in [last, aged, first, encode(index, 0), encode(index, 1)] {
+            assert!(matches!(get(stale, "h"), Err(e) if e.status == ad_status::AD_ERR_INVALID_HANDLE));
+            assert!(remove(stale, "h").is_err());
+        }
+        let next = insert(array()).unwrap();
+        assert_ne!(decode(next).0, index);
+        assert!(!table().free.contains(&index));
+        remove(next, "h").unwrap();
+    }
 }

@@ -15,9 +15,10 @@ mod handles;
 mod nn;
 mod ops;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 use crate::array::DType;
 use crate::error::{Error, ErrorKind};
@@ -57,6 +58,12 @@ pub enum ad_status {
     /// A bug inside the library was caught at the boundary; the process can continue.
     AD_ERR_PANIC = 10,
 }
+
+/// The most axes an array may have (NumPy's limit). A shape with more is refused with
+/// `AD_ERR_SHAPE` wherever an array would be made: creation, reshape, broadcast, and every
+/// op's result.
+pub const AD_MAX_NDIM: usize = 64;
+const _: () = assert!(AD_MAX_NDIM == crate::array::shape::MAX_NDIM);
 
 /// Element types, as MXNet numbers them. Functions take these as `uint32_t`.
 #[repr(C)]
@@ -101,6 +108,7 @@ pub enum ad_update_op {
 }
 
 /// An error on its way to C: a status and the message for `ad_last_error`.
+#[derive(Debug)]
 pub(crate) struct FfiError {
     status: ad_status,
     message: String,
@@ -139,10 +147,38 @@ fn set_last_error(message: String) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
 
+thread_local! {
+    /// Whether this thread is running inside an exported function's `boundary`.
+    static INSIDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The library prints nothing on the host's stderr, which Rust's default panic hook would do
+/// for a panic even when `boundary` catches it. This hook, installed at the first call,
+/// stays silent for panics inside the boundary and on the library's own worker threads (the
+/// message reaches the caller through `ad_last_error`), and hands any other panic to the
+/// hook that was there before: a Rust program using the crate keeps its own reports.
+fn install_quiet_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = INSIDE.with(|i| i.get())
+                || std::thread::current().name().is_some_and(|n| n.starts_with(crate::ops::threads::WORKER_NAME));
+            if !ours {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs an exported function's body: catches panics, and turns an error into its status and
 /// this thread's last-error message, prefixed with the function's name.
 pub(crate) fn boundary(name: &str, body: impl FnOnce() -> FfiResult<()>) -> ad_status {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    install_quiet_panic_hook();
+    let was_inside = INSIDE.with(|i| i.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(body));
+    INSIDE.with(|i| i.set(was_inside));
+    match result {
         Ok(Ok(())) => ad_status::AD_OK,
         Ok(Err(e)) => {
             // Engine messages may already name the op ("dot: ..."): name it once, as here.
@@ -193,12 +229,17 @@ pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, name: &str) -> 
     Ok(std::slice::from_raw_parts(ptr, len))
 }
 
-/// A shape argument (`const size_t *shape, size_t ndim`).
+/// A shape argument (`const size_t *shape, size_t ndim`), checked as every new array's shape
+/// is (`AD_ERR_SHAPE` for too many axes, `AD_ERR_ALLOC` for too many elements).
 pub(crate) unsafe fn shape_arg(ptr: *const usize, ndim: usize, name: &str) -> FfiResult<Vec<usize>> {
+    let named = |e: Error| {
+        let e = FfiError::from(e);
+        FfiError::new(e.status, format!("argument `{}`: {}", name, e.message))
+    };
+    // Before the sizes are read: `ndim` alone may be absurd.
+    crate::array::shape::check_ndim(ndim).map_err(named)?;
     let shape = slice_arg(ptr, ndim, name)?.to_vec();
-    crate::array::shape::checked_size(&shape).map_err(|e| {
-        FfiError::new(ad_status::AD_ERR_ALLOC, format!("argument `{}`: {}", name, e.message))
-    })?;
+    crate::array::shape::checked_size(&shape).map_err(named)?;
     Ok(shape)
 }
 
@@ -283,4 +324,60 @@ pub extern "C" fn ad_set_reference_mode(on: bool) {
 #[no_mangle]
 pub extern "C" fn ad_reference_mode() -> bool {
     crate::reference::enabled()
+}
+
+/// Returns to the system the memory the library keeps for reuse, and writes the number of
+/// bytes released to `*released` unless it is NULL. Freed arrays of 64 KiB and more leave
+/// their memory in a cache (at most 512 MiB) for the next array of the same size, so that a
+/// loop making the same arrays step after step does not fault in fresh pages each time; a
+/// cached buffer is released on its own when a whole interval of large allocations (at
+/// least 1024) passes without reusing it. Call this when the program is done with large arrays for
+/// a while: after freeing them all, its memory use falls back to what live arrays hold. Live
+/// arrays are not touched. Never fails.
+#[no_mangle]
+pub unsafe extern "C" fn ad_release_cached_memory(released: *mut usize) -> ad_status {
+    boundary("ad_release_cached_memory", || {
+        let bytes = crate::array::pool::release();
+        if !released.is_null() {
+            write_out(released, bytes);
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHILD: &str = "AD_TEST_PANIC_HOOK_CHILD";
+
+    /// Run in a child process (this test binary again, with `CHILD` set), so that what the
+    /// panics print reaches a real stderr that the parent reads.
+    #[test]
+    fn panics_inside_the_library_print_nothing_and_others_still_do() {
+        if std::env::var_os(CHILD).is_some() {
+            let status = boundary("ad_test", || panic!("boom inside"));
+            assert_eq!(status, ad_status::AD_ERR_PANIC);
+            let message = unsafe { std::ffi::CStr::from_ptr(ad_last_error()) }.to_string_lossy().into_owned();
+            assert!(message.contains("boom inside"), "{}", message);
+            let worker = std::thread::Builder::new()
+                .name(format!("{}test", crate::ops::threads::WORKER_NAME))
+                .spawn(|| panic!("boom on a worker"))
+                .unwrap();
+            assert!(worker.join().is_err());
+            assert!(std::panic::catch_unwind(|| panic!("boom outside")).is_err());
+            eprintln!("child done");
+            return;
+        }
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "ffi::tests::panics_inside_the_library_print_nothing_and_others_still_do", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "the child failed:\n{}\n{}", String::from_utf8_lossy(&output.stdout), stderr);
+        assert!(stderr.contains("child done"), "{}", stderr);
+        assert!(!stderr.contains("boom inside") && !stderr.contains("boom on a worker"), "a library panic was printed:\n{}", stderr);
+        assert!(stderr.contains("boom outside"), "a panic outside the library went unreported:\n{}", stderr);
+    }
 }

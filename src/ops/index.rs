@@ -35,12 +35,14 @@ fn resolve(shape: &[usize], index: &[AxisIndex]) -> Result<Region> {
     }
     let mut r = Region { first: vec![0; shape.len()], count: shape.to_vec(), step: vec![1; shape.len()], out_shape: Vec::new() };
     for (axis, &dim) in shape.iter().enumerate() {
-        let dim_i = dim as i64;
+        // In i128: bounds at the ends of i64 (i64::MIN as a stop, say) would overflow the
+        // arithmetic below in i64. Dimensions fit, being at most `MAX_ELEMENTS`.
+        let dim_w = dim as i128;
         match index.get(axis) {
             None => r.out_shape.push(dim),
             Some(&AxisIndex::At(i)) => {
-                let j = if i < 0 { i + dim_i } else { i };
-                if !(0..dim_i).contains(&j) {
+                let j = if i < 0 { i as i128 + dim_w } else { i as i128 };
+                if !(0..dim_w).contains(&j) {
                     bail!(Index, "index {} is out of bounds for axis {} with size {}", i, axis, dim);
                 }
                 r.first[axis] = j as usize;
@@ -50,15 +52,23 @@ fn resolve(shape: &[usize], index: &[AxisIndex]) -> Result<Region> {
                 if step == 0 {
                     bail!(InvalidArgument, "slice step cannot be zero (axis {})", axis);
                 }
-                let span = if step > 0 { stop - start } else { start - stop };
-                let count = if span > 0 { (span + step.abs() - 1) / step.abs() } else { 0 };
-                let last = start + (count - 1) * step;
-                if count > 0 && !((0..dim_i).contains(&start) && (0..dim_i).contains(&last)) {
+                let (start_w, stop_w, step_w) = (start as i128, stop as i128, step as i128);
+                let span = if step > 0 { stop_w - start_w } else { start_w - stop_w };
+                let count = if span > 0 { (span + step_w.abs() - 1) / step_w.abs() } else { 0 };
+                let last = start_w + (count - 1) * step_w;
+                // A normalised slice (`slice.indices`) has its bounds in -1..=len; further out
+                // they are no slice of this axis, also when they select nothing.
+                let bounds = -1..=dim_w;
+                let outside = !bounds.contains(&start_w) || !bounds.contains(&stop_w);
+                if outside || (count > 0 && !((0..dim_w).contains(&start_w) && (0..dim_w).contains(&last))) {
                     bail!(Index, "slice {}:{}:{} is out of bounds for axis {} with size {}", start, stop, step, axis, dim);
                 }
+                // Distinct positions inside the axis: count <= dim.
                 r.first[axis] = if count > 0 { start as usize } else { 0 };
                 r.count[axis] = count as usize;
-                r.step[axis] = step as isize;
+                // Of one position or none the step is moot; with two or more, |step| < dim,
+                // and stepping through the storage cannot overflow.
+                r.step[axis] = if count > 1 { step as isize } else { 1 };
                 r.out_shape.push(count as usize);
             }
         }
@@ -314,8 +324,8 @@ pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
         return Ok(a.clone());
     }
     let buf = match dtype {
-        DType::F32 => Buffer::F32(a.to_vec::<f32>()),
-        DType::F64 => Buffer::F64(a.to_vec::<f64>()),
+        DType::F32 => Buffer::F32(a.try_to_vec::<f32>()?),
+        DType::F64 => Buffer::F64(a.try_to_vec::<f64>()?),
     };
     let out = NdArray::from_buffer(buf, a.shape.clone());
     let from = a.dtype;

@@ -1,12 +1,11 @@
 //! Forward kernels: the loops over elements, generic over the element type and free of any
 //! autograd concern. Each returns a fresh output array.
 
-use ndarray::{Axis, IxDyn};
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
 use crate::array::storage::{extend_map, extend_zip, lock, reduce_chunked, try_vec, with_slice};
-use crate::array::{from_vec, fmt_shape, Element, NdArray};
+use crate::array::{from_vec, fmt_shape, Element, NdArray, Shape};
 use crate::error::{bail, Result};
 
 /// Element-wise comparisons; they give 1 where true and 0 where false, in the input dtype.
@@ -305,6 +304,8 @@ fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
 }
 
 /// Folds over the given (sorted, distinct) axes; the result keeps them as length-1 axes.
+/// Costs the input's size, and no more than the output's when the input has no elements
+/// (a (2^40, 0) array summed over axis 0 is done at once).
 pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArray> {
     let mut keep = a.shape.clone();
     for &ax in axes {
@@ -314,41 +315,27 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
         bail!(Shape, "cannot take the {:?} over a zero-size axis of shape {}", fold, fmt_shape(&a.shape));
     }
     let n = checked_size(&keep)?;
+    if n == 0 || a.size() == 0 {
+        // Nothing to read: an empty result, or sums of nothing (max and min were refused above).
+        return Ok(NdArray::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, 0.0)?, keep));
+    }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
         if crate::reference::enabled() {
             return Ok(from_vec(reduce_by_index(v, &a.shape, &keep, fold)?, keep));
         }
-        let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
         if axes.len() == a.ndim() {
             // ndarray's contiguous sum accumulates in several lanes: faster and more accurate.
             let total = match fold {
-                Fold::Sum => reduce_chunked(v, |p| ndarray::ArrayView1::from(p).sum(), |x, y| x + y),
-                Fold::Max => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), max_nan),
-                Fold::Min => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), min_nan),
+                Fold::Sum => reduce_chunked(v, |p| ndarray::ArrayView1::from(p).sum(), |x, y| x + y)?,
+                Fold::Max => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), max_nan)?,
+                Fold::Min => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), min_nan)?,
             };
-            return Ok(from_vec(vec![total], keep));
-        }
-        if fold == Fold::Sum {
-            // Adding whole sub-arrays keeps the inner loops contiguous (a bias gradient sums
-            // the rows of a matrix).
-            let (&last, rest) = axes.split_last().expect("some axes, fewer than all");
-            let mut acc = view.sum_axis(Axis(last)).insert_axis(Axis(last));
-            for &ax in rest.iter().rev() {
-                acc = acc.sum_axis(Axis(ax)).insert_axis(Axis(ax));
-            }
-            let mut out = try_vec(n)?;
-            out.extend(acc.iter().copied());
+            let mut out = try_vec(1)?;
+            out.push(total);
             return Ok(from_vec(out, keep));
         }
-        // Kept axes first, reduced axes last: each run of `group` elements is one output.
-        let order: Vec<usize> = (0..a.ndim()).filter(|ax| !axes.contains(ax)).chain(axes.iter().copied()).collect();
-        let group: usize = axes.iter().map(|&ax| a.shape[ax]).product();
-        let mut values = view.permuted_axes(IxDyn(&order)).into_iter().copied();
-        let mut out = try_vec(n)?;
-        for _ in 0..n {
-            out.push(fold_iter((&mut values).take(group), fold));
-        }
+        let out = if fold == Fold::Sum { sum_axes(v, &a.shape, axes)? } else { fold_axes(v, &a.shape, axes, n, fold)? };
         Ok(from_vec(out, keep))
     })
 }
@@ -369,13 +356,113 @@ fn reduce_by_index<T: Element>(v: &[T], shape: &[usize], keep: &[usize], fold: F
     Ok(out)
 }
 
+/// Sums a non-empty row-major array of `shape` over `axes` (some, not all), one axis at a
+/// time from the last, adding whole sub-arrays so that the inner loops stay contiguous (a
+/// bias gradient sums the rows of a matrix). The order of the additions is ndarray's
+/// `sum_axis` applied axis by axis, which this replaced: lanes along the array's last axis
+/// summed in several accumulators, every other axis added term by term from zero.
+fn sum_axes<T: Element>(v: &[T], shape: &[usize], axes: &[usize]) -> Result<Vec<T>> {
+    let mut dims: Shape = shape_of(shape);
+    let mut partial: Option<Vec<T>> = None;
+    for &ax in axes.iter().rev() {
+        let src: &[T] = partial.as_deref().unwrap_or(v);
+        let outer: usize = dims[..ax].iter().product();
+        let (len, inner): (usize, usize) = (dims[ax], dims[ax + 1..].iter().product());
+        let mut out = try_vec(outer * inner)?;
+        if partial.is_none() && ax + 1 == shape.len() {
+            out.extend(src.chunks_exact(len).map(|lane| ndarray::ArrayView1::from(lane).sum()));
+        } else {
+            for block in src.chunks_exact(len * inner) {
+                let at = out.len();
+                out.resize(at + inner, T::zero());
+                let acc = &mut out[at..];
+                for row in block.chunks_exact(inner) {
+                    acc.iter_mut().zip(row).for_each(|(s, &x)| *s += x);
+                }
+            }
+        }
+        dims[ax] = 1;
+        partial = Some(out);
+    }
+    Ok(partial.expect("at least one axis"))
+}
+
+/// Max or min of a non-empty row-major array of `shape` over `axes` (some, not all; none of
+/// zero length): for each of the `n` outputs, in row-major order of the kept axes, the fold
+/// of its elements in row-major order of the reduced axes.
+fn fold_axes<T: Element>(v: &[T], shape: &[usize], axes: &[usize], n: usize, fold: Fold) -> Result<Vec<T>> {
+    let strides = row_major_strides(shape);
+    let kept: SmallVec<[usize; 6]> = (0..shape.len()).filter(|ax| !axes.contains(ax)).collect();
+    let kept_dims: SmallVec<[usize; 6]> = kept.iter().map(|&ax| shape[ax]).collect();
+    let kept_strides: SmallVec<[usize; 6]> = kept.iter().map(|&ax| strides[ax]).collect();
+    let red_dims: SmallVec<[usize; 6]> = axes.iter().map(|&ax| shape[ax]).collect();
+    let red_strides: SmallVec<[usize; 6]> = axes.iter().map(|&ax| strides[ax]).collect();
+    let group: usize = red_dims.iter().product();
+    // Reduced axes that are the trailing ones make each output's elements one contiguous run
+    // (softmax's max over the last axis).
+    let trailing = axes.iter().enumerate().all(|(i, &ax)| ax == shape.len() - axes.len() + i);
+    let mut out = try_vec(n)?;
+    let mut kpos: SmallVec<[usize; 6]> = smallvec::smallvec![0; kept.len()];
+    let mut rpos: SmallVec<[usize; 6]> = smallvec::smallvec![0; axes.len()];
+    let mut base = 0;
+    for _ in 0..n {
+        let value = if trailing {
+            fold_iter(v[base..base + group].iter().copied(), fold)
+        } else {
+            let mut off = base;
+            let values = (0..group).map(|_| {
+                let x = v[off];
+                step_odometer(&mut rpos, &red_dims, &red_strides, &mut off);
+                x
+            });
+            fold_iter(values, fold)
+        };
+        out.push(value);
+        step_odometer(&mut kpos, &kept_dims, &kept_strides, &mut base);
+    }
+    Ok(out)
+}
+
+/// Row-major element strides of a non-empty `shape`.
+fn row_major_strides(shape: &[usize]) -> SmallVec<[usize; 6]> {
+    let mut strides: SmallVec<[usize; 6]> = smallvec::smallvec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * shape[i + 1];
+    }
+    strides
+}
+
+/// Advances `pos` (a position in `dims`, the last axis fastest) by one, keeping `offset`
+/// (its offset by `strides`) in step; past the last position it wraps to the first.
+#[inline]
+fn step_odometer(pos: &mut [usize], dims: &[usize], strides: &[usize], offset: &mut usize) {
+    for i in (0..pos.len()).rev() {
+        pos[i] += 1;
+        *offset += strides[i];
+        if pos[i] < dims[i] {
+            return;
+        }
+        *offset -= strides[i] * dims[i];
+        pos[i] = 0;
+    }
+}
+
 /// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.
 pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
+    Ok(match a.dtype {
+        crate::array::DType::F32 => from_vec(broadcast_vec::<f32>(a, shape)?, shape.to_vec()),
+        crate::array::DType::F64 => from_vec(broadcast_vec::<f64>(a, shape)?, shape.to_vec()),
+    })
+}
+
+/// `broadcast_to`'s elements as a vector; `T` must be `a`'s dtype.
+pub(crate) fn broadcast_vec<T: Element>(a: &NdArray, shape: &[usize]) -> Result<Vec<T>> {
     if broadcast_shapes(&a.shape, shape).ok().as_deref() != Some(shape) {
         bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
     }
     let guard = a.read();
-    with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(broadcast_slice(v, &a.shape, shape)?, shape.to_vec())))
+    let v = &T::slice_of(&guard).expect("the caller asks for the array's dtype")[a.range()];
+    broadcast_slice(v, &a.shape, shape)
 }
 
 /// The elements `v` of shape `from` repeated to `to`, a shape `from` broadcasts to.
@@ -444,12 +531,29 @@ fn for_each_row(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usi
 
 /// The axes of `a` permuted by `perm` (a validated permutation), copied to row-major order.
 pub fn permute(a: &NdArray, perm: &[usize]) -> Result<NdArray> {
-    let shape: Vec<usize> = perm.iter().map(|&p| a.shape[p]).collect();
+    let shape: Shape = perm.iter().map(|&p| a.shape[p]).collect();
+    let n = a.size();
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
-        let view = ndarray::ArrayViewD::from_shape(IxDyn(&a.shape), v).expect("shape matches");
-        let mut out = try_vec(v.len())?;
-        out.extend(view.permuted_axes(IxDyn(perm)).iter().copied());
+        let mut out = try_vec(n)?;
+        if n > 0 {
+            // The output in row-major order: the input's strides, permuted, walked by an
+            // odometer over the outer axes and a strided run along the last.
+            let strides = row_major_strides(&a.shape);
+            let (dims, steps): (SmallVec<[usize; 6]>, SmallVec<[usize; 6]>) = perm.iter().map(|&p| (a.shape[p], strides[p])).unzip();
+            let Some((&len, outer)) = dims.split_last() else {
+                // No axes: the one element.
+                out.extend_from_slice(v);
+                return Ok(from_vec(out, shape));
+            };
+            let step = steps[outer.len()];
+            let mut pos: SmallVec<[usize; 6]> = smallvec::smallvec![0; outer.len()];
+            let mut base = 0;
+            for _ in 0..n / len {
+                out.extend((0..len).map(|i| v[base + i * step]));
+                step_odometer(&mut pos, outer, &steps[..outer.len()], &mut base);
+            }
+        }
         Ok(from_vec(out, shape))
     })
 }

@@ -8,10 +8,10 @@ use super::index::AxisIndex;
 use super::kernel::Cmp;
 use super::{add, compare_scalar, dot, exp, log, maximum_scalar, mean, minimum_scalar, mul, neg, reshape, reshape_to, slice, sqrt, sub, sum, sum_to};
 use crate::array::shape::{broadcast_shapes, checked_size, normalize_axis};
-use crate::array::storage::{lock, try_vec, with_slice, Buffer, Storage};
+use crate::array::storage::{lock, try_alloc, try_vec, with_slice, Buffer, Storage};
 use crate::array::{fmt_shape, from_vec, DType, Element, NdArray};
 use crate::autograd::{is_training, record, record_saving, Save};
-use crate::error::{bail, Result};
+use crate::error::{bail, Error, Result};
 
 /// `shape` split around `axis`: (product before, length of, product after).
 fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
@@ -53,13 +53,17 @@ fn positions(index: &NdArray, n: usize, what: &str) -> Result<Vec<usize>> {
 
 /// `positions` of the elements `range` of `buf`.
 fn positions_of(buf: &Buffer, range: std::ops::Range<usize>, n: usize, what: &str) -> Result<Vec<usize>> {
-    let check = |(i, v): (usize, f64)| {
-        if v.fract() != 0.0 || !(v >= 0.0 && v < n as f64) {
-            bail!(Index, "{} {} at position {} is out of range for an axis of size {} (or not a whole number)", what, v, i, n);
+    let mut out = try_alloc(range.len())?;
+    with_slice!(buf, range, |v: &[T]| {
+        for (i, x) in v.iter().enumerate() {
+            let v = x.as_f64();
+            if v.fract() != 0.0 || !(v >= 0.0 && v < n as f64) {
+                bail!(Index, "{} {} at position {} is out of range for an axis of size {} (or not a whole number)", what, v, i, n);
+            }
+            out.push(v as usize);
         }
-        Ok(v as usize)
-    };
-    with_slice!(buf, range, |v: &[T]| v.iter().map(|x| x.as_f64()).enumerate().map(check).collect())
+    });
+    Ok(out)
 }
 
 /// `x`'s elements at the positions `index` gives along `axis` (MXNet's `pick`): `index` has
@@ -76,10 +80,11 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
     let (outer, n, inner) = split_at_axis(&x.shape, ax);
     // Both under one set of guards, read at one time.
     let locked = lock(&[&index.storage, &x.storage], &[]);
-    let pos: Arc<[usize]> = positions_of(locked.get(&index.storage), index.range(), n, "index")?.into();
+    let pos = Arc::new(positions_of(locked.get(&index.storage), index.range(), n, "index")?);
     let out = with_slice!(locked.get(&x.storage), x.range(), |v: &[T]| {
         let mut out = try_vec(outer * inner)?;
-        for o in 0..outer {
+        // Over the output only: with `inner` 0, `outer` may be huge and there is nothing to do.
+        for o in 0..if inner == 0 { 0 } else { outer } {
             for i in 0..inner {
                 out.push(v[(o * n + pos[o * inner + i]) * inner + i]);
             }
@@ -95,12 +100,12 @@ pub fn pick(x: &NdArray, index: &NdArray, axis: i64, keepdims: bool) -> Result<N
 
 /// The gradient of `pick`: `g` placed at the picked positions `pos` (validated by `pick`) of
 /// zeros of `shape`. Its own gradient picks again, so second derivatives pass through.
-fn pick_grad(g: &NdArray, index: &NdArray, pos: &Arc<[usize]>, shape: &[usize], ax: usize, keepdims: bool) -> Result<NdArray> {
+fn pick_grad(g: &NdArray, index: &NdArray, pos: &Arc<Vec<usize>>, shape: &[usize], ax: usize, keepdims: bool) -> Result<NdArray> {
     let (outer, n, inner) = split_at_axis(shape, ax);
     let guard = g.read();
     let out = with_slice!(&*guard, g.range(), |gv: &[T]| {
         let mut out = crate::array::storage::filled_vec(checked_size(shape)?, T::of(0.0))?;
-        for o in 0..outer {
+        for o in 0..if inner == 0 { 0 } else { outer } {
             for i in 0..inner {
                 out[(o * n + pos[o * inner + i]) * inner + i] = gv[o * inner + i];
             }
@@ -138,52 +143,67 @@ pub fn one_hot(indices: &NdArray, depth: usize, on: f64, off: f64, dtype: DType)
     let mut shape = indices.shape.clone();
     shape.push(depth);
     let n = checked_size(&shape)?;
-    let mut out = crate::array::storage::filled_vec(n, off)?;
-    for (row, v) in indices.to_f64_vec().into_iter().enumerate() {
-        if v >= 0.0 && v < depth as f64 {
-            out[row * depth + v as usize] = on;
+    fn rows<T: Element>(indices: &NdArray, depth: usize, on: f64, off: f64, n: usize) -> Result<Vec<T>> {
+        let mut out = crate::array::storage::filled_vec(n, T::of(off))?;
+        if n > 0 {
+            let guard = indices.read();
+            with_slice!(&*guard, indices.range(), |v: &[U]| {
+                for (row, x) in v.iter().enumerate() {
+                    let x = x.as_f64();
+                    if x >= 0.0 && x < depth as f64 {
+                        out[row * depth + x as usize] = T::of(on);
+                    }
+                }
+            });
         }
+        Ok(out)
     }
-    super::astype(&NdArray::from_slice(&out, &shape)?, dtype)
+    Ok(match dtype {
+        DType::F32 => from_vec(rows::<f32>(indices, depth, on, off, n)?, shape),
+        DType::F64 => from_vec(rows::<f64>(indices, depth, on, off, n)?, shape),
+    })
 }
 
 /// Positions of the maxima (or minima) along `axis`, or in the flattened array when `axis`
 /// is `None` (shape (1,)), as floats of `x`'s dtype. The first occurrence wins; NaN counts as
 /// the extreme, as in NumPy. No gradient.
 pub fn argextreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool) -> Result<NdArray> {
-    let (flat, ax) = match axis {
-        None => (reshape_to(&x.detach(), &[x.size()])?, 0),
-        Some(a) => (x.detach(), normalize_axis(a, x.ndim())?),
+    let (outer, n, inner) = match axis {
+        None => (1, x.size(), 1),
+        Some(a) => split_at_axis(&x.shape, normalize_axis(a, x.ndim())?),
     };
-    let (outer, n, inner) = split_at_axis(&flat.shape, ax);
     if n == 0 {
         bail!(Shape, "arg{} of an empty axis (shape {})", if largest { "max" } else { "min" }, fmt_shape(&x.shape));
-    }
-    let better = |a: f64, b: f64| if largest { a > b || (a.is_nan() && !b.is_nan()) } else { a < b || (a.is_nan() && !b.is_nan()) };
-    let vals = flat.to_f64_vec();
-    let mut out = Vec::with_capacity(outer * inner);
-    for o in 0..outer {
-        for i in 0..inner {
-            let at = |k: usize| vals[(o * n + k) * inner + i];
-            let best = (1..n).fold(0, |best, k| if better(at(k), at(best)) { k } else { best });
-            out.push(best as f64);
-        }
     }
     let shape = match axis {
         None if keepdims => vec![1; x.ndim().max(1)],
         None => vec![1],
-        Some(_) if keepdims => {
+        Some(a) => {
+            let ax = normalize_axis(a, x.ndim())?;
             let mut s = x.shape.to_vec();
-            s[ax] = 1;
-            s
-        }
-        Some(_) => {
-            let mut s = x.shape.to_vec();
-            s.remove(ax);
-            if s.is_empty() { vec![1] } else { s }
+            if keepdims {
+                s[ax] = 1;
+                s
+            } else {
+                s.remove(ax);
+                if s.is_empty() { vec![1] } else { s }
+            }
         }
     };
-    super::astype(&NdArray::from_slice(&out, &shape)?, x.dtype)
+    let guard = x.read();
+    with_slice!(&*guard, x.range(), |v: &[T]| {
+        let better = |a: T, b: T| if largest { a > b || (a.is_nan() && !b.is_nan()) } else { a < b || (a.is_nan() && !b.is_nan()) };
+        let mut out = try_vec(outer * inner)?;
+        // Over the output only: with `inner` 0, `outer` may be huge and there is nothing to do.
+        for o in 0..if inner == 0 { 0 } else { outer } {
+            for i in 0..inner {
+                let at = |k: usize| v[(o * n + k) * inner + i];
+                let best = (1..n).fold(0, |best, k| if better(at(k), at(best)) { k } else { best });
+                out.push(T::of(best as f64));
+            }
+        }
+        Ok(from_vec(out, shape))
+    })
 }
 
 /// `x` limited to `[lo, hi]`; the gradient passes where `lo <= x <= hi`.
@@ -202,13 +222,18 @@ pub fn where_(cond: &NdArray, a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let shape = broadcast_shapes(&broadcast_shapes(&cond.shape, &a.shape)?, &b.shape)?;
     fn run<T: Element>(c: &NdArray, a: &NdArray, b: &NdArray, shape: &[usize]) -> Result<NdArray> {
         // The three under one set of guards: `where(c, x, x)` reads one storage, at one time.
+        // The result is written over `b`'s broadcast values.
         let locked = lock(&[&c.storage, &a.storage, &b.storage], &[]);
-        let bc = |x: &NdArray| -> Result<Vec<T>> {
+        let at_shape = |x: &NdArray| -> Result<Vec<T>> {
             let v = &T::slice_of(locked.get(&x.storage)).expect("dtypes checked")[x.range()];
             super::kernel::broadcast_slice(v, &x.shape, shape)
         };
-        let (cv, av, bv) = (bc(c)?, bc(a)?, bc(b)?);
-        let out: Vec<T> = cv.iter().zip(av.iter().zip(&bv)).map(|(&c, (&x, &y))| if c != T::zero() { x } else { y }).collect();
+        let (cv, av, mut out) = (at_shape(c)?, at_shape(a)?, at_shape(b)?);
+        for ((o, &c), &x) in out.iter_mut().zip(&cv).zip(&av) {
+            if c != T::zero() {
+                *o = x;
+            }
+        }
         Ok(from_vec(out, shape.to_vec()))
     }
     let out = match a.dtype {
@@ -292,25 +317,43 @@ pub fn concat(arrays: &[NdArray], axis: i64) -> Result<NdArray> {
             );
         }
     }
-    let total: usize = arrays.iter().map(|a| a.shape[ax]).sum();
+    let total = arrays.iter().try_fold(0usize, |t, a| t.checked_add(a.shape[ax]));
     let mut shape = first.shape.clone();
-    shape[ax] = total;
+    shape[ax] = total.unwrap_or(usize::MAX);
+    let n = match total.map(|_| checked_size(&shape)) {
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return Err(Error::new(e.kind, format!("concat along axis {}: {}", axis, e.message))),
+        None => bail!(Shape, "concat along axis {}: the {} arrays' lengths along it add up past what a dimension can hold", axis, arrays.len()),
+    };
     let (outer, _, inner) = split_at_axis(&shape, ax);
+    /// Each array's runs written into place.
     fn join<T: Element>(arrays: &[NdArray], outer: usize, inner: usize, ax: usize, n: usize) -> Result<Vec<T>> {
+        let mut out = try_vec(n)?;
+        if n == 0 {
+            return Ok(out);
+        }
         // All of them under one set of guards: `concat([x, x])` reads one storage, at one time.
         let storages: Vec<&Storage> = arrays.iter().map(|a| &*a.storage).collect();
         let locked = lock(&storages, &[]);
-        let parts: Vec<&[T]> = arrays.iter().map(|a| &T::slice_of(locked.get(&a.storage)).expect("dtypes checked")[a.range()]).collect();
-        let mut out = try_vec(n)?;
-        for o in 0..outer {
-            for (a, p) in arrays.iter().zip(&parts) {
-                let run = a.shape[ax] * inner;
-                out.extend_from_slice(&p[o * run..(o + 1) * run]);
+        let row = n / outer;
+        let dst = out.spare_capacity_mut().as_mut_ptr().cast::<T>();
+        let mut at = 0;
+        for a in arrays {
+            let run = a.shape[ax] * inner;
+            if run > 0 {
+                let v = &T::slice_of(locked.get(&a.storage)).expect("dtypes checked")[a.range()];
+                for o in 0..outer {
+                    // SAFETY: run `o` of this array goes to [o·row + at, + run), inside the
+                    // n reserved elements; the arrays' runs tile each row.
+                    unsafe { std::ptr::copy_nonoverlapping(v[o * run..].as_ptr(), dst.add(o * row + at), run) };
+                }
             }
+            at += run;
         }
+        // SAFETY: every one of the n elements was written above.
+        unsafe { out.set_len(n) };
         Ok(out)
     }
-    let n = checked_size(&shape)?;
     let out = match first.dtype {
         DType::F32 => from_vec(join::<f32>(arrays, outer, inner, ax, n)?, shape.clone()),
         DType::F64 => from_vec(join::<f64>(arrays, outer, inner, ax, n)?, shape.clone()),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::array::storage::{lock, on_piece, threads_for, Storage, PARALLEL_MIN};
+use crate::array::storage::{lock, on_piece, threads_for, try_vec, Storage, PARALLEL_MIN};
 use crate::array::{fmt_shape, Element, NdArray};
 use crate::autograd::is_recording;
 use crate::error::{bail, Result};
@@ -62,13 +62,18 @@ type Part<'a, T, const K: usize> = (&'a mut [T], &'a [T], [&'a mut [T]; K]);
 
 /// Runs `f` over the elements of the weight (written), the gradient (read) and the `K`
 /// states (written), all of type T; large arrays in one chunk per thread.
-fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], f: impl Fn(&mut T, T, [&mut T; K]) + Sync) {
+fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: [&NdArray; K], f: impl Fn(&mut T, T, [&mut T; K]) + Sync) -> Result<()> {
     let written: SmallVec<[&Storage; 3]> = std::iter::once(weight).chain(states).map(|a| &*a.storage).collect();
     // One guard per storage, the gradient's included: the update is one atomic step.
     let mut locked = lock(&[&grad.storage], &written);
     // The gradient may share a written storage (w -= w): then it is read into a copy first.
     let aliased = written.iter().any(|s| std::ptr::eq(*s, &*grad.storage));
-    let copy: Vec<T> = if aliased { T::slice_of(locked.get(&grad.storage)).expect("dtype checked")[grad.range()].to_vec() } else { Vec::new() };
+    let mut copy: Vec<T> = Vec::new();
+    if aliased {
+        let src = &T::slice_of(locked.get(&grad.storage)).expect("dtype checked")[grad.range()];
+        copy = try_vec(src.len())?;
+        copy.extend_from_slice(src);
+    }
     let (bufs, read) = locked.split(&written);
     let g: &[T] = match read.get(&grad.storage) {
         Some(buf) => &T::slice_of(buf).expect("dtype checked")[grad.range()],
@@ -97,9 +102,10 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
     };
     // Each piece through a call of its own, so that its loop is vectorised (see `on_piece`).
     super::threads::fork_join(parts, |(wc, gc, sc)| on_piece(&apply, wc, (gc, sc)));
+    Ok(())
 }
 
-fn dispatch(weight: &NdArray, body_f32: impl FnOnce(), body_f64: impl FnOnce()) {
+fn dispatch(weight: &NdArray, body_f32: impl FnOnce() -> Result<()>, body_f64: impl FnOnce() -> Result<()>) -> Result<()> {
     match weight.dtype {
         crate::array::DType::F32 => body_f32(),
         crate::array::DType::F64 => body_f64(),
@@ -108,33 +114,31 @@ fn dispatch(weight: &NdArray, body_f32: impl FnOnce(), body_f64: impl FnOnce()) 
 
 pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
     check("sgd_update", weight, grad, &[])?;
-    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: Hyper) {
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
         let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
         // MXNet folds lr into rescale_grad when there is no clipping; the rounding follows.
         if bound < T::zero() {
             let step = lr * rescale;
-            update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - step * g);
+            update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - step * g)
         } else {
-            update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound));
+            update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * clip(rescale * g, bound))
         }
     }
-    dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h));
-    Ok(())
+    dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h))
 }
 
 pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) -> Result<()> {
     check("sgd_mom_update", weight, grad, &[mom])?;
-    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) {
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) -> Result<()> {
         let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
         let step = lr * rescale;
         update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
             let descent = if bound < T::zero() { step * g } else { lr * clip(rescale * g, bound) };
             *m = mu * *m - lr * wd * *w - descent;
             *w += *m;
-        });
+        })
     }
-    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h));
-    Ok(())
+    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -145,7 +149,7 @@ pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArr
     }
     let lr = if t == 0 { h.lr } else { h.lr * (1.0 - beta2.powf(t as f64)).sqrt() / (1.0 - beta1.powf(t as f64)) };
     #[allow(clippy::too_many_arguments)]
-    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, b1: f64, b2: f64, eps: f64, lr: f64, h: Hyper) {
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, b1: f64, b2: f64, eps: f64, lr: f64, h: Hyper) -> Result<()> {
         let (lr, wd, rescale, bound) = (T::of(lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
         let (b1, b2, eps) = (T::of(b1), T::of(b2), T::of(eps));
         update::<T, 2>(weight, grad, [mean, var], |w, g, [m, v]| {
@@ -153,12 +157,11 @@ pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArr
             *m = b1 * *m + (T::one() - b1) * g;
             *v = b2 * *v + (T::one() - b2) * g * g;
             *w -= lr * *m / (v.sqrt() + eps);
-        });
+        })
     }
     dispatch(
         weight,
         || run::<f32>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
         || run::<f64>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
-    );
-    Ok(())
+    )
 }

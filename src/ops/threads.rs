@@ -48,6 +48,9 @@ pub fn set_num_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
+/// The pool's threads are named this and a number (the C boundary's panic hook knows them by it).
+pub(crate) const WORKER_NAME: &str = "ad-worker-";
+
 /// How long a waiting thread spins before it sleeps.
 const SPIN: Duration = Duration::from_micros(200);
 
@@ -110,7 +113,7 @@ fn pool() -> Option<Arc<Pool>> {
     for i in 0..n - 1 {
         let slot = Arc::new(Slot { state: AtomicU32::new(EMPTY), job: AtomicPtr::new(std::ptr::null_mut()) });
         let mine = slot.clone();
-        let handle = thread::Builder::new().name(format!("ad-worker-{}", i)).spawn(move || work_loop(&mine)).ok();
+        let handle = thread::Builder::new().name(format!("{}{}", WORKER_NAME, i)).spawn(move || work_loop(&mine)).ok();
         match handle {
             Some(h) => workers.push((slot, h.thread().clone())),
             // Dropping the pool built so far ends the workers already started.

@@ -112,6 +112,7 @@ _SIGNATURES.update({
     "ad_sgd_update": [H, H, f64, f64, f64, f64],
     "ad_sgd_mom_update": [H, H, H, f64, f64, f64, f64, f64],
     "ad_adam_update": [H, H, H, H, f64, f64, f64, f64, f64, f64, f64, ctypes.c_uint64],
+    "ad_release_cached_memory": [SIZES],
 })
 
 for _name, _args in _SIGNATURES.items():

@@ -1,0 +1,1442 @@
+/*
+ * A seeded random fuzzer of the C API: random sequences of calls to every function of ad.h,
+ * with live, freed, NULL and made-up handles, hostile shapes and axes (0, 2^40, 2^63,
+ * SIZE_MAX, negative, INT64_MIN), NaN and infinite scalars, unbalanced scopes and changes of
+ * the thread count. After every call it checks what the header promises:
+ *
+ * - the status is an ad_status, never AD_ERR_PANIC (no internal error is reachable);
+ * - a failure leaves a message in ad_last_error() that names the function;
+ * - an out-parameter is written on success and left alone on failure;
+ * - a freed or made-up handle is refused, and so is NULL where a handle is required;
+ * - an array never has more than AD_MAX_NDIM axes, and its size is its shape's product;
+ * - scopes close exactly when the innermost open scope is of the kind being closed.
+ *
+ * Usage: fuzz_calls [SEED [SECONDS [MAX_CALLS]]] (defaults 1, 10 and unbounded). It prints
+ * the failed checks (the first 50), a summary line, the count of each status, and the list
+ * of functions it called (with FUZZ_STATS=1 in the environment, how often each succeeded);
+ * it exits non-zero when any check failed. The test harness (tests/c_api.rs) compiles it
+ * with AddressSanitizer and UndefinedBehaviorSanitizer and runs a few seeds for a bounded
+ * time, and runs it once more under valgrind; see the README for long campaigns. Made-up
+ * handles assume a 64-bit target (see `made_up`).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ad.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* Allocations of terabytes, which the library must refuse with AD_ERR_ALLOC, fail as they do
+   without the sanitizer instead of stopping the process. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+    return "allocator_may_return_null=1";
+}
+#endif
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- random numbers (splitmix64) ---- */
+
+static uint64_t rng;
+
+static uint64_t next_u64(void) {
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static size_t below(size_t n) {
+    return n ? (size_t)(next_u64() % n) : 0;
+}
+
+static int chance(unsigned percent) {
+    return below(100) < percent;
+}
+
+/* ---- failures and what was called ---- */
+
+static unsigned long calls = 0, failures = 0;
+static const char *current = "";
+
+#define FAIL(...)                                                 \
+    do {                                                          \
+        failures++;                                               \
+        if (failures <= 50) {                                     \
+            printf("call %lu, %s: ", calls, current);             \
+            printf(__VA_ARGS__);                                  \
+            printf(" [last error: %s]\n", ad_last_error());       \
+        }                                                         \
+    } while (0)
+
+static struct {
+    const char *name;
+    unsigned long hits, oks;
+} seen[160];
+static size_t nseen = 0, now_seen = 0;
+static unsigned long statuses[AD_ERR_PANIC + 1];
+
+/* Marks the start of a call to `name`. */
+static void enter(const char *name) {
+    calls++;
+    current = name;
+    for (now_seen = 0; now_seen < nseen; now_seen++) {
+        if (strcmp(seen[now_seen].name, name) == 0) {
+            seen[now_seen].hits++;
+            return;
+        }
+    }
+    if (nseen < COUNT(seen)) {
+        seen[nseen].name = name;
+        seen[nseen++].hits = 1;
+    }
+}
+
+/* The invariants of every status: a valid code, never an internal error, and on failure a
+   message that starts with the function's name. */
+static void check_status(ad_status s) {
+    if ((unsigned)s > AD_ERR_PANIC) {
+        FAIL("status %u is not an ad_status", (unsigned)s);
+        return;
+    }
+    statuses[s]++;
+    if (s == AD_OK && now_seen < nseen) seen[now_seen].oks++;
+    if (s == AD_ERR_PANIC) FAIL("internal error");
+    if (s != AD_OK) {
+        const char *m = ad_last_error();
+        size_t n = strlen(current);
+        if (m == NULL || strncmp(m, current, n) != 0 || m[n] != ':') FAIL("%s without a message of its own", ad_status_name(s));
+    }
+}
+
+/* ---- handles: live ones, freed ones, made-up ones ---- */
+
+enum kind { LIVE, DEAD, NUL, MADE_UP };
+
+typedef struct {
+    ad_array *h;
+    enum kind kind;
+} handle;
+
+/* Live handles: about MAX_LIVE between actions (an action may make a few more, freed before
+   the next one, so that no handle an action holds is freed under it). */
+#define MAX_LIVE 48
+static ad_array *live[MAX_LIVE + 64];
+static size_t nlive = 0;
+static ad_array *dead[64];
+static size_t ndead = 0, next_dead = 0;
+
+/* The arrays kept for later calls: up to 256 elements, or 1-d ones up to 80,000 (large
+   enough for ops to be split over threads). Others are freed as soon as they are made, so
+   that sizes cannot grow from one op to the next, and `too_big` keeps broadcasting from
+   making arrays that would take gigabytes. */
+#define MAX_KEPT_SMALL 256
+#define MAX_KEPT_FLAT 80000
+
+/* What an out-parameter holds before a call: a value no call writes. */
+#define SENTINEL ((ad_array *)(uintptr_t)0x5e5e5e5e5e5e5e50ull)
+
+/* Values the library cannot have made: the slot index in the low half of a handle is past
+   any table, or the generation in the high half is one that no slot reaches in a run. */
+static ad_array *made_up(void) {
+    switch (below(4)) {
+    case 0:
+        return (ad_array *)(uintptr_t)0xFFFFFFFFull;
+    case 1:
+        return (ad_array *)(uintptr_t)(((uint64_t)0xFFFFFFF0u + below(16)) << 32 | (1 + below(64)));
+    case 2:
+        return (ad_array *)(uintptr_t)((uint64_t)(1 + below(1000)) << 32);
+    default:
+        return (ad_array *)(uintptr_t)(0x7FFFFF00ull + below(0xFF));
+    }
+}
+
+static void bury(ad_array *h) {
+    dead[next_dead] = h;
+    next_dead = (next_dead + 1) % COUNT(dead);
+    if (ndead < COUNT(dead)) ndead++;
+}
+
+static void forget(ad_array *h) {
+    for (size_t i = 0; i < nlive; i++) {
+        if (live[i] == h) {
+            live[i] = live[--nlive];
+            return;
+        }
+    }
+}
+
+static void free_checked(ad_array *h) {
+    enter("ad_array_free");
+    ad_status s = ad_array_free(h);
+    check_status(s);
+    if (s != AD_OK) FAIL("freeing a live handle failed");
+    forget(h);
+    bury(h);
+}
+
+static int describe(ad_array *h, size_t *shape, size_t *ndim, uint32_t *dtype, size_t *size);
+
+/* Keeps a handle a call made, or frees it at once when it is large (or too many are live). */
+static void adopt(ad_array *h) {
+    size_t shape[AD_MAX_NDIM], ndim, size;
+    uint32_t dtype;
+    live[nlive++] = h;
+    if (nlive == COUNT(live) || !describe(h, shape, &ndim, &dtype, &size) ||
+        (size > MAX_KEPT_SMALL && (ndim > 1 || size > MAX_KEPT_FLAT))) {
+        free_checked(h);
+    }
+}
+
+/* Between actions: frees random handles down to MAX_LIVE. */
+static void trim(void) {
+    while (nlive > MAX_LIVE) free_checked(live[below(nlive)]);
+}
+
+/* A live handle, if any. */
+static handle pick_live(void) {
+    handle r = {NULL, NUL};
+    if (nlive) {
+        r.h = live[below(nlive)];
+        r.kind = LIVE;
+    }
+    return r;
+}
+
+/* Mostly a live handle; sometimes a freed one, NULL or a made-up one. */
+static handle pick(void) {
+    size_t r = below(100);
+    handle out = {NULL, NUL};
+    if (r < 5 && ndead) {
+        out.h = dead[below(ndead)];
+        out.kind = DEAD;
+    } else if (r < 9) {
+        out.h = NULL;
+    } else if (r < 12) {
+        out.h = made_up();
+        out.kind = MADE_UP;
+    } else {
+        out = pick_live();
+    }
+    return out;
+}
+
+/* Whether `h`, passed where a handle is required (or where NULL is allowed, if `optional`),
+   makes the call invalid. */
+static int bad(handle h, int optional) {
+    return h.kind == DEAD || h.kind == MADE_UP || (h.kind == NUL && !optional);
+}
+
+/* The checks of a call that writes one handle to `*out_ptr` (`out_ptr` NULL: the
+   out-pointer itself was NULL); `invalid`: some argument makes the call fail for sure. (The
+   result is read here, after the call: as an argument beside the call it could be read
+   before the call ran.) */
+static void check_made(ad_status s, ad_array **out_ptr, int invalid, int null_ok) {
+    check_status(s);
+    if (s == AD_OK && (invalid || out_ptr == NULL)) FAIL("succeeded with a freed, made-up or NULL handle or out-pointer");
+    if (out_ptr == NULL) return;
+    ad_array *out = *out_ptr;
+    if (s == AD_OK) {
+        if (out == SENTINEL) {
+            FAIL("succeeded without writing its result");
+        } else if (out == NULL) {
+            if (!null_ok) FAIL("succeeded with a NULL result");
+        } else {
+            adopt(out);
+        }
+    } else if (out != SENTINEL) {
+        FAIL("wrote its out-parameter on failure");
+        if (out != NULL) adopt(out);
+    }
+}
+
+/* The shape, ndim, dtype and size of a live handle, checked against each other. */
+static int describe(ad_array *h, size_t *shape, size_t *ndim, uint32_t *dtype, size_t *size) {
+    const char *was = current;
+    enter("ad_array_ndim");
+    ad_status s = ad_array_ndim(h, ndim);
+    check_status(s);
+    if (s != AD_OK) {
+        FAIL("ndim of a live handle failed");
+        return 0;
+    }
+    if (*ndim > AD_MAX_NDIM) FAIL("an array has %zu axes", *ndim);
+    enter("ad_array_shape");
+    check_status(s = ad_array_shape(h, shape, AD_MAX_NDIM));
+    enter("ad_array_dtype");
+    check_status(ad_array_dtype(h, dtype));
+    enter("ad_array_size");
+    check_status(ad_array_size(h, size));
+    size_t product = 1;
+    for (size_t i = 0; s == AD_OK && i < *ndim; i++) product *= shape[i];
+    if (s == AD_OK && product != *size && *size != 0) FAIL("size %zu is not the product of the shape", *size);
+    current = was;
+    return s == AD_OK;
+}
+
+/* Whether the arrays broadcast together would have more than 2^22 elements (and more than
+   none): an op on them could take gigabytes, and succeed slowly. */
+static int too_big(const handle *hs, size_t n) {
+    double out[AD_MAX_NDIM];
+    for (size_t i = 0; i < AD_MAX_NDIM; i++) out[i] = 1;
+    for (size_t k = 0; k < n; k++) {
+        size_t shape[AD_MAX_NDIM], ndim, size;
+        uint32_t dtype;
+        if (hs[k].kind != LIVE || !describe(hs[k].h, shape, &ndim, &dtype, &size)) continue;
+        for (size_t i = 0; i < ndim; i++) {
+            /* an axis of length 0: no elements, or shapes that do not broadcast */
+            if (shape[i] == 0) return 0;
+            double *d = &out[AD_MAX_NDIM - ndim + i];
+            if ((double)shape[i] > *d) *d = (double)shape[i];
+        }
+    }
+    double total = 1;
+    for (size_t i = 0; i < AD_MAX_NDIM; i++) total *= out[i];
+    return total > (double)(1 << 22);
+}
+
+/* ---- arguments ---- */
+
+static const size_t HUGE[] = {(size_t)1 << 40, (size_t)1 << 59, ((size_t)1 << 60) - 1, (size_t)1 << 60,
+                              (size_t)1 << 62, (size_t)1 << 63, SIZE_MAX};
+
+/* A shape into `shape` (room for 1200); its ndim. Mostly small arrays, sometimes empty ones
+   with huge dimensions, huge ones, and more axes than allowed. */
+static size_t gen_shape(size_t *shape) {
+    size_t r = below(100), ndim;
+    if (r < 80) {
+        ndim = below(5);
+        for (size_t i = 0; i < ndim; i++) shape[i] = below(5);
+    } else if (r < 90) {
+        ndim = 1 + below(3);
+        for (size_t i = 0; i < ndim; i++) shape[i] = chance(50) ? HUGE[below(COUNT(HUGE))] : below(4);
+        shape[below(ndim)] = 0;
+    } else if (r < 95) {
+        ndim = 1 + below(2);
+        for (size_t i = 0; i < ndim; i++) shape[i] = chance(50) ? HUGE[below(COUNT(HUGE))] : 1 + below(3);
+    } else if (r < 98) {
+        ndim = AD_MAX_NDIM + below(2);
+        for (size_t i = 0; i < ndim; i++) shape[i] = 1;
+        shape[below(ndim)] = 1 + below(2);
+    } else {
+        ndim = 1000 + below(200);
+        for (size_t i = 0; i < ndim; i++) shape[i] = 1;
+    }
+    return ndim;
+}
+
+/* The element count of a shape, or SIZE_MAX when it is not small. */
+static size_t small_count(const size_t *shape, size_t ndim) {
+    size_t n = 1;
+    for (size_t i = 0; i < ndim; i++) {
+        if (shape[i] == 0) return 0;
+    }
+    for (size_t i = 0; i < ndim; i++) {
+        if (shape[i] > 4096 || (n *= shape[i]) > 4096) return SIZE_MAX;
+    }
+    return n;
+}
+
+static int64_t gen_axis(void) {
+    static const int64_t odd[] = {INT64_MIN, INT64_MAX, (int64_t)1 << 40, -((int64_t)1 << 40), AD_MAX_NDIM, -AD_MAX_NDIM - 1};
+    return chance(85) ? (int64_t)below(9) - 4 : odd[below(COUNT(odd))];
+}
+
+static size_t gen_axes(int64_t *axes) {
+    size_t n = below(4);
+    for (size_t i = 0; i < n; i++) axes[i] = gen_axis();
+    return n;
+}
+
+static double gen_scalar(void) {
+    static const double odd[] = {NAN, INFINITY, -INFINITY, -0.0, 1e300, -1e300, 5e-324, DBL_MAX, 0.5, 1e-8};
+    return chance(70) ? ((double)below(2001) - 1000) / 100 : odd[below(COUNT(odd))];
+}
+
+static uint32_t gen_dtype(void) {
+    static const uint32_t odd[] = {2, 7, 0xFFFFFFFFu};
+    return chance(92) ? (uint32_t)below(2) : odd[below(COUNT(odd))];
+}
+
+static int dtype_ok(uint32_t d) {
+    return d <= 1;
+}
+
+/* An out-pointer: mostly the given one, sometimes NULL. */
+static ad_array **gen_out(ad_array **out) {
+    *out = SENTINEL;
+    return chance(4) ? NULL : out;
+}
+
+/* A new array of `shape` and `dtype`, uniform in [-2, 2) (made through the API, checked). */
+static ad_array *make(const size_t *shape, size_t ndim, uint32_t dtype) {
+    ad_array *out = SENTINEL;
+    const char *was = current;
+    enter("ad_random_uniform");
+    ad_status s = ad_random_uniform(-2, 2, shape, ndim, dtype, &out);
+    check_status(s);
+    current = was;
+    if (s != AD_OK) return NULL;
+    adopt(out);
+    /* adopt may have freed it at once (too large) */
+    for (size_t i = 0; i < nlive; i++) {
+        if (live[i] == out) return out;
+    }
+    return NULL;
+}
+
+/* An array of `h`'s shape and dtype (a new one, or `h` itself), or `h` when it is not live. */
+static handle like(handle h) {
+    size_t shape[AD_MAX_NDIM], ndim, size;
+    uint32_t dtype;
+    if (h.kind != LIVE || chance(20) || !describe(h.h, shape, &ndim, &dtype, &size)) return h;
+    ad_array *m = make(shape, ndim, dtype);
+    if (m) h.h = m;
+    return h;
+}
+
+/* A new array holding small whole numbers in [-1, hi], of `shape`. */
+static ad_array *make_ints(const size_t *shape, size_t ndim, uint32_t dtype, size_t hi) {
+    size_t n = small_count(shape, ndim);
+    if (n == SIZE_MAX) return NULL;
+    double *v = malloc((n ? n : 1) * sizeof(double));
+    float *f = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++) f[i] = (float)(v[i] = chance(95) ? (double)below(hi + 1) : -1);
+    ad_array *out = SENTINEL;
+    const char *was = current;
+    enter("ad_array_create");
+    ad_status s = ad_array_create(dtype == AD_FLOAT64 ? (const void *)v : (const void *)f, shape, ndim, dtype, &out);
+    check_status(s);
+    current = was;
+    free(v);
+    free(f);
+    if (s != AD_OK) return NULL;
+    adopt(out);
+    for (size_t i = 0; i < nlive; i++) {
+        if (live[i] == out) return out;
+    }
+    return NULL;
+}
+
+/* A small benign array for the pool, now and then a medium one (split over threads). */
+static void seed_pool(void) {
+    size_t shape[4], ndim = below(4);
+    for (size_t i = 0; i < ndim; i++) shape[i] = 1 + below(4);
+    if (chance(3)) {
+        ndim = 1;
+        shape[0] = 70000 + below(1000);
+    } else if (chance(5)) {
+        /* an empty array with a huge dimension */
+        ndim = 2;
+        shape[0] = chance(50) ? (size_t)1 << 40 : 0;
+        shape[1] = shape[0] ? 0 : (size_t)1 << 40;
+    }
+    ad_array *a = make(shape, ndim, (uint32_t)below(2));
+    if (a && chance(40)) {
+        enter("ad_array_attach_grad");
+        check_status(ad_array_attach_grad(a, chance(80) ? AD_GRAD_WRITE : AD_GRAD_ADD));
+    }
+}
+
+/* ---- the fuzzed functions, one action each (some cover a family) ---- */
+
+typedef ad_status (*unary_fn)(const ad_array *, ad_array **);
+typedef ad_status (*binary_fn)(const ad_array *, const ad_array *, ad_array **);
+typedef ad_status (*scalar_fn)(const ad_array *, double, ad_array **);
+typedef ad_status (*reduce_fn)(const ad_array *, const int64_t *, size_t, bool, ad_array **);
+
+#define OP(f) {#f, f}
+static const struct {
+    const char *name;
+    unary_fn fn;
+} unary_ops[] = {OP(ad_neg), OP(ad_exp), OP(ad_log), OP(ad_sqrt), OP(ad_abs), OP(ad_square), OP(ad_relu),
+                 OP(ad_sigmoid), OP(ad_tanh), OP(ad_flatten), OP(ad_array_copy), OP(ad_array_detach)};
+static const struct {
+    const char *name;
+    binary_fn fn;
+} binary_ops[] = {OP(ad_add), OP(ad_sub), OP(ad_mul), OP(ad_div), OP(ad_pow), OP(ad_maximum), OP(ad_minimum)};
+static const struct {
+    const char *name;
+    scalar_fn fn;
+} scalar_ops[] = {OP(ad_add_scalar), OP(ad_sub_scalar), OP(ad_rsub_scalar), OP(ad_mul_scalar), OP(ad_div_scalar),
+                  OP(ad_rdiv_scalar), OP(ad_pow_scalar), OP(ad_rpow_scalar), OP(ad_maximum_scalar),
+                  OP(ad_minimum_scalar)};
+static const struct {
+    const char *name;
+    reduce_fn fn;
+} reduce_ops[] = {OP(ad_sum), OP(ad_mean), OP(ad_norm), OP(ad_max), OP(ad_min)};
+
+static void fuzz_unary(void) {
+    size_t i = below(COUNT(unary_ops));
+    handle a = pick();
+    ad_array *out, **o = gen_out(&out);
+    enter(unary_ops[i].name);
+    check_made(unary_ops[i].fn(a.h, o), o, bad(a, 0), 0);
+}
+
+static void fuzz_binary(void) {
+    size_t i = below(COUNT(binary_ops));
+    handle ab[2];
+    ab[0] = pick();
+    ab[1] = chance(50) ? like(ab[0]) : pick();
+    if (too_big(ab, 2)) return;
+    handle a = ab[0], b = ab[1];
+    ad_array *out, **o = gen_out(&out);
+    enter(binary_ops[i].name);
+    check_made(binary_ops[i].fn(a.h, b.h, o), o, bad(a, 0) || bad(b, 0), 0);
+}
+
+static void fuzz_scalar(void) {
+    size_t i = below(COUNT(scalar_ops));
+    handle a = pick();
+    ad_array *out, **o = gen_out(&out);
+    enter(scalar_ops[i].name);
+    check_made(scalar_ops[i].fn(a.h, gen_scalar(), o), o, bad(a, 0), 0);
+}
+
+static void fuzz_reduce(void) {
+    size_t i = below(COUNT(reduce_ops));
+    handle a = pick();
+    int64_t axes[4];
+    size_t n = gen_axes(axes);
+    ad_array *out, **o = gen_out(&out);
+    int null_axes = n > 0 && chance(3);
+    enter(reduce_ops[i].name);
+    check_made(reduce_ops[i].fn(a.h, null_axes ? NULL : axes, n, chance(50), o), o, bad(a, 0) || null_axes, 0);
+}
+
+static void fuzz_compare(void) {
+    handle ab[2];
+    ab[0] = pick();
+    ab[1] = chance(50) ? like(ab[0]) : pick();
+    if (too_big(ab, 2)) return;
+    handle a = ab[0], b = ab[1];
+    uint32_t op = chance(90) ? (uint32_t)below(6) : 6 + (uint32_t)below(100);
+    ad_array *out, **o = gen_out(&out);
+    if (chance(50)) {
+        enter("ad_compare");
+        check_made(ad_compare(a.h, b.h, op, o), o, bad(a, 0) || bad(b, 0) || op > 5, 0);
+    } else {
+        enter("ad_compare_scalar");
+        check_made(ad_compare_scalar(a.h, gen_scalar(), op, o), o, bad(a, 0) || op > 5, 0);
+    }
+}
+
+static void fuzz_dot(void) {
+    handle a = pick(), b = chance(30) ? a : pick();
+    ad_array *out, **o = gen_out(&out);
+    enter("ad_dot");
+    check_made(ad_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+}
+
+static void fuzz_create(void) {
+    static size_t shape[1200];
+    size_t ndim = gen_shape(shape), n = small_count(shape, ndim);
+    uint32_t dtype = gen_dtype();
+    ad_array *out, **o = gen_out(&out);
+    int null_shape = ndim > 0 && chance(3);
+    const size_t *sp = null_shape ? NULL : shape;
+    double value = gen_scalar();
+    switch (below(6)) {
+    case 0: {
+        /* data of exactly the shape's count (as double, float: enough either way), or NULL */
+        double *data = n == SIZE_MAX ? NULL : malloc((n ? n : 1) * sizeof(double));
+        for (size_t i = 0; data && i < n; i++) data[i] = gen_scalar();
+        int null_data = n > 0 && (data == NULL || chance(3));
+        enter("ad_array_create");
+        check_made(ad_array_create(null_data ? NULL : data, sp, ndim, dtype, o), o, null_shape || null_data || !dtype_ok(dtype), 0);
+        free(data);
+        break;
+    }
+    case 1:
+        enter("ad_array_full");
+        check_made(ad_array_full(sp, ndim, value, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 2:
+        enter("ad_array_zeros");
+        check_made(ad_array_zeros(sp, ndim, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 3:
+        enter("ad_array_ones");
+        check_made(ad_array_ones(sp, ndim, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 4:
+        enter("ad_random_normal");
+        check_made(ad_random_normal(value, chance(80) ? fabs(gen_scalar()) : gen_scalar(), sp, ndim, dtype, o), o,
+                   null_shape || !dtype_ok(dtype), 0);
+        break;
+    default: {
+        double lo = gen_scalar(), hi = chance(80) ? lo + fabs(gen_scalar()) : gen_scalar();
+        enter("ad_random_uniform");
+        check_made(ad_random_uniform(lo, hi, sp, ndim, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+    }
+    }
+}
+
+static void fuzz_arange(void) {
+    /* small ranges, or ones that must fail fast: never a few gigabytes that would succeed */
+    static const double odd[][3] = {{0, 1e300, 1}, {0, 1e17, 1}, {0, 1, 1e-300}, {NAN, 1, 1}, {0, INFINITY, 1},
+                                    {0, 1, 0},     {5, 0, 1},    {0, 1099511627776.0, 1}, {0, -5, -0.5}, {1, 1, 1}};
+    double start, stop, step;
+    if (chance(80)) {
+        start = (double)below(21) - 10;
+        stop = start + (double)below(41) - 20;
+        step = (chance(50) ? 1 : -1) * (chance(50) ? 1 : 0.5 + (double)below(3));
+    } else {
+        size_t i = below(COUNT(odd));
+        start = odd[i][0];
+        stop = odd[i][1];
+        step = odd[i][2];
+    }
+    uint32_t dtype = gen_dtype();
+    ad_array *out, **o = gen_out(&out);
+    enter("ad_array_arange");
+    check_made(ad_array_arange(start, stop, step, dtype, o), o, !dtype_ok(dtype), 0);
+}
+
+static void fuzz_free(void) {
+    if (chance(50)) {
+        size_t n = below(5);
+        ad_array *list[5];
+        handle hs[5];
+        int invalid = 0;
+        for (size_t i = 0; i < n; i++) {
+            hs[i] = (i > 0 && chance(10)) ? hs[0] : pick();
+            list[i] = hs[i].h;
+            invalid |= bad(hs[i], 1);
+            for (size_t j = 0; j < i; j++) invalid |= hs[i].kind == LIVE && hs[j].h == hs[i].h;
+        }
+        int null_list = n > 0 && chance(5);
+        enter("ad_array_free_many");
+        ad_status s = ad_array_free_many(null_list ? NULL : list, n);
+        check_status(s);
+        if (s == AD_OK && (invalid || null_list)) FAIL("freed a freed, made-up or repeated handle");
+        if (s != AD_OK && !invalid && !null_list) FAIL("failed on live handles");
+        /* every live handle of the list is freed, whatever the others were */
+        for (size_t i = 0; !null_list && i < n; i++) {
+            if (hs[i].kind != LIVE) continue;
+            int first = 1;
+            for (size_t j = 0; j < i; j++) first &= hs[j].h != hs[i].h;
+            if (!first) continue;
+            forget(hs[i].h);
+            bury(hs[i].h);
+            enter("ad_array_size");
+            size_t size;
+            if (ad_array_size(hs[i].h, &size) != AD_ERR_INVALID_HANDLE) FAIL("a handle given to free_many is still live");
+        }
+        return;
+    }
+    handle h = pick();
+    enter("ad_array_free");
+    ad_status s = ad_array_free(h.h);
+    check_status(s);
+    if (h.kind == LIVE || h.kind == NUL) {
+        if (s != AD_OK) FAIL("freeing a live or NULL handle failed");
+        if (h.kind == LIVE) {
+            forget(h.h);
+            bury(h.h);
+        }
+    } else if (s != AD_ERR_INVALID_HANDLE) {
+        FAIL("freeing a freed or made-up handle gave %s", ad_status_name(s));
+    }
+}
+
+static void fuzz_query(void) {
+    handle h = pick();
+    int null_out = chance(5);
+    switch (below(5)) {
+    case 0: {
+        size_t v = 777, *p = null_out ? NULL : &v;
+        enter("ad_array_ndim");
+        ad_status s = ad_array_ndim(h.h, p);
+        check_status(s);
+        if (s == AD_OK && (bad(h, 0) || null_out)) FAIL("succeeded on a bad argument");
+        if (s != AD_OK && v != 777) FAIL("wrote its out-parameter on failure");
+        if (s == AD_OK && v > AD_MAX_NDIM) FAIL("%zu axes", v);
+        break;
+    }
+    case 1: {
+        size_t v = 777, *p = null_out ? NULL : &v;
+        enter("ad_array_size");
+        ad_status s = ad_array_size(h.h, p);
+        check_status(s);
+        if (s == AD_OK && (bad(h, 0) || null_out)) FAIL("succeeded on a bad argument");
+        if (s != AD_OK && v != 777) FAIL("wrote its out-parameter on failure");
+        break;
+    }
+    case 2: {
+        uint32_t v = 777, *p = null_out ? NULL : &v;
+        enter("ad_array_dtype");
+        ad_status s = ad_array_dtype(h.h, p);
+        check_status(s);
+        if (s == AD_OK && (bad(h, 0) || null_out || v > 1)) FAIL("succeeded on a bad argument, or dtype %u", v);
+        if (s != AD_OK && v != 777) FAIL("wrote its out-parameter on failure");
+        break;
+    }
+    case 3: {
+        double v, sentinel;
+        uint64_t bits = 0x7ff4deadbeef1234ull;
+        memcpy(&sentinel, &bits, sizeof v);
+        v = sentinel;
+        enter("ad_array_asscalar");
+        ad_status s = ad_array_asscalar(h.h, null_out ? NULL : &v);
+        check_status(s);
+        if (s == AD_OK && (bad(h, 0) || null_out)) FAIL("succeeded on a bad argument");
+        if (s != AD_OK && memcmp(&v, &sentinel, sizeof v) != 0) FAIL("wrote its out-parameter on failure");
+        break;
+    }
+    default: {
+        size_t shape[AD_MAX_NDIM], ndim = 0, size;
+        uint32_t dtype;
+        if (h.kind == LIVE && describe(h.h, shape, &ndim, &dtype, &size)) {
+            /* the shape into a buffer too small, exact, or larger */
+            size_t cap = chance(30) ? below(ndim + 1) : ndim + below(3);
+            size_t *buf = malloc((cap + 1) * sizeof(size_t));
+            for (size_t i = 0; i <= cap; i++) buf[i] = 0xA5A5A5A5u;
+            int null_buf = chance(5);
+            enter("ad_array_shape");
+            ad_status s = ad_array_shape(h.h, null_buf ? NULL : buf, cap);
+            check_status(s);
+            if (s == AD_OK && (cap < ndim || (null_buf && ndim > 0))) FAIL("succeeded with capacity %zu for %zu axes", cap, ndim);
+            if (s != AD_OK && (cap >= ndim && !(null_buf && ndim > 0))) FAIL("failed on a large enough buffer");
+            for (size_t i = s == AD_OK ? ndim : 0; i <= cap; i++) {
+                if (buf[i] != 0xA5A5A5A5u) FAIL("wrote shape[%zu] beyond the shape or on failure", i);
+            }
+            free(buf);
+        } else {
+            size_t buf[4];
+            enter("ad_array_shape");
+            ad_status s = ad_array_shape(h.h, buf, 4);
+            check_status(s);
+            if (s == AD_OK && bad(h, 0)) FAIL("succeeded on a bad handle");
+        }
+    }
+    }
+}
+
+static void fuzz_read(void) {
+    handle h = pick();
+    size_t size = 0, shape[AD_MAX_NDIM], ndim;
+    uint32_t adtype;
+    if (h.kind == LIVE) describe(h.h, shape, &ndim, &adtype, &size);
+    size_t count = chance(75) ? size : (size_t)below(5);
+    uint32_t dtype = gen_dtype();
+    size_t bytes = (count ? count : 1) * 8;
+    unsigned char *buf = malloc(bytes), *copy = malloc(bytes);
+    memset(buf, 0xAB, bytes);
+    memcpy(copy, buf, bytes);
+    int null_buf = chance(4);
+    enter("ad_array_read");
+    ad_status s = ad_array_read(h.h, dtype, null_buf ? NULL : buf, count);
+    check_status(s);
+    int invalid = bad(h, 0) || !dtype_ok(dtype) || count != size || (null_buf && count > 0);
+    if (s == AD_OK && invalid) FAIL("succeeded on a bad argument");
+    if (s != AD_OK && h.kind == LIVE && !invalid) FAIL("failed to read %zu elements", count);
+    if (s != AD_OK && memcmp(buf, copy, bytes) != 0) FAIL("wrote the buffer on failure");
+    free(buf);
+    free(copy);
+}
+
+static void fuzz_to_string(void) {
+    handle h = pick();
+    size_t length = 12345, cap;
+    if (chance(50)) {
+        /* learn the length, then print into a buffer of exactly that much */
+        enter("ad_array_to_string");
+        ad_status s = ad_array_to_string(h.h, NULL, 0, &length);
+        check_status(s);
+        if (s == AD_OK && bad(h, 0)) FAIL("succeeded on a bad handle");
+        if (s != AD_OK) return;
+        cap = length + 1;
+    } else {
+        cap = below(40);
+    }
+    char *buf = malloc(cap + 1);
+    memset(buf, 'X', cap + 1);
+    size_t reported = 777;
+    int with_length = chance(70), null_buf = chance(5);
+    enter("ad_array_to_string");
+    ad_status s = ad_array_to_string(h.h, null_buf ? NULL : buf, cap, with_length ? &reported : NULL);
+    check_status(s);
+    if (s == AD_OK && bad(h, 0)) FAIL("succeeded on a bad handle");
+    if (s == AD_OK && !null_buf) {
+        size_t n = strnlen(buf, cap + 1);
+        if (n >= cap) FAIL("the text is not terminated within the capacity");
+        if (with_length && reported != n) FAIL("reported length %zu, text of %zu", reported, n);
+        if (buf[cap] != 'X') FAIL("wrote past the capacity");
+    }
+    if (s != AD_OK) {
+        for (size_t i = 0; i <= cap; i++) {
+            if (buf[i] != 'X') {
+                FAIL("wrote the buffer on failure");
+                break;
+            }
+        }
+        if (with_length && s != AD_ERR_BUFFER_TOO_SMALL && reported != 777) FAIL("wrote the length on failure");
+    }
+    free(buf);
+}
+
+/* A requested shape for a reshape of `h`: its dims shuffled with -1s, or odd values. */
+static size_t gen_reshape(handle h, int64_t *to) {
+    size_t shape[AD_MAX_NDIM], ndim = 0, size;
+    uint32_t dtype;
+    if (h.kind == LIVE && chance(70) && describe(h.h, shape, &ndim, &dtype, &size)) {
+        size_t n = 0;
+        for (size_t i = 0; i < ndim; i++) {
+            if (shape[i] != 1 || chance(50)) to[n++] = (int64_t)shape[i];
+        }
+        for (size_t i = n; i > 1; i--) {
+            size_t j = below(i);
+            int64_t t = to[i - 1];
+            to[i - 1] = to[j];
+            to[j] = t;
+        }
+        if (n > 0 && chance(40)) to[below(n)] = -1;
+        if (chance(20) && n < AD_MAX_NDIM + 2) to[n++] = 1;
+        return n;
+    }
+    static const int64_t odd[] = {-1, 0, 1, 2, 3, 4, 6, 8, -2, INT64_MAX, INT64_MIN, (int64_t)1 << 40, (int64_t)1 << 62};
+    size_t n = chance(95) ? below(5) : AD_MAX_NDIM + below(2);
+    for (size_t i = 0; i < n; i++) to[i] = n > 8 ? 1 : odd[below(COUNT(odd))];
+    return n;
+}
+
+static void fuzz_reshape_like(void) {
+    handle a = pick();
+    ad_array *out, **o = gen_out(&out);
+    switch (below(3)) {
+    case 0: {
+        int64_t to[AD_MAX_NDIM + 2];
+        size_t n = gen_reshape(a, to);
+        int null_to = n > 0 && chance(3);
+        enter("ad_array_reshape");
+        check_made(ad_array_reshape(a.h, null_to ? NULL : to, n, o), o, bad(a, 0) || null_to, 0);
+        break;
+    }
+    case 1: {
+        size_t shape[AD_MAX_NDIM], ndim = 0, size;
+        uint32_t dtype;
+        int64_t axes[AD_MAX_NDIM + 1];
+        size_t n = 0;
+        if (a.kind == LIVE && chance(70) && describe(a.h, shape, &ndim, &dtype, &size) && chance(70)) {
+            n = ndim;
+            for (size_t i = 0; i < n; i++) axes[i] = (int64_t)i - (chance(30) ? (int64_t)n : 0);
+            for (size_t i = n; i > 1; i--) {
+                size_t j = below(i);
+                int64_t t = axes[i - 1];
+                axes[i - 1] = axes[j];
+                axes[j] = t;
+            }
+        } else {
+            n = gen_axes(axes);
+        }
+        enter("ad_array_transpose");
+        check_made(ad_array_transpose(a.h, axes, n, o), o, bad(a, 0), 0);
+        break;
+    }
+    default: {
+        static size_t target[1200];
+        size_t shape[AD_MAX_NDIM], ndim = 0, size, n;
+        uint32_t dtype;
+        if (a.kind == LIVE && chance(70) && describe(a.h, shape, &ndim, &dtype, &size)) {
+            n = below(2);
+            for (size_t i = 0; i < n; i++) target[i] = 1 + below(3);
+            for (size_t i = 0; i < ndim; i++) target[n++] = shape[i] == 1 ? below(4) : shape[i];
+        } else {
+            n = gen_shape(target);
+        }
+        int null_shape = n > 0 && chance(3);
+        enter("ad_array_broadcast_to");
+        check_made(ad_array_broadcast_to(a.h, null_shape ? NULL : target, n, o), o, bad(a, 0) || null_shape, 0);
+    }
+    }
+}
+
+/* Python's slice(start, stop, step).indices(len), for a random slice of an axis. */
+static ad_index gen_index_entry(size_t len) {
+    static const ad_index odd[] = {{1, INT64_MIN, 2}, {INT64_MAX, INT64_MIN, -1}, {INT64_MIN, INT64_MAX, INT64_MAX},
+                                   {0, 1, INT64_MAX}, {INT64_MIN, 0, 0},         {INT64_MAX, 0, 0},
+                                   {0, 5, 0},         {-1, 2, 1},                {3, -1, INT64_MIN}};
+    int64_t n = (int64_t)(len > 1000 ? 1000 : len);
+    ad_index e;
+    if (chance(10)) return odd[below(COUNT(odd))];
+    if (chance(30)) {
+        e.start = (int64_t)below((size_t)(2 * n + 3)) - n - 1;
+        e.stop = 0;
+        e.step = 0;
+        return e;
+    }
+    int64_t step = chance(70) ? 1 : (chance(50) ? 2 : -1 - (int64_t)below(2));
+    int64_t lo = step < 0 ? -1 : 0, hi = step < 0 ? n - 1 : n;
+    e.start = lo + (int64_t)below((size_t)(hi - lo + 1));
+    e.stop = lo + (int64_t)below((size_t)(hi - lo + 1));
+    e.step = step;
+    return e;
+}
+
+static void fuzz_slice(void) {
+    handle a = pick();
+    size_t shape[AD_MAX_NDIM], ndim = 0, size;
+    uint32_t dtype;
+    if (a.kind == LIVE) describe(a.h, shape, &ndim, &dtype, &size);
+    size_t n = below(ndim + 2);
+    ad_index index[AD_MAX_NDIM + 2];
+    for (size_t i = 0; i < n; i++) index[i] = gen_index_entry(i < ndim ? shape[i] : 3);
+    int null_index = n > 0 && chance(3);
+    if (chance(60)) {
+        ad_array *out, **o = gen_out(&out);
+        enter("ad_array_slice");
+        check_made(ad_array_slice(a.h, null_index ? NULL : index, n, o), o, bad(a, 0) || null_index, 0);
+    } else {
+        handle src = chance(50) ? pick() : like(pick());
+        enter("ad_array_write_slice");
+        ad_status s = ad_array_write_slice(a.h, null_index ? NULL : index, n, src.h);
+        check_status(s);
+        if (s == AD_OK && (bad(a, 0) || bad(src, 0) || null_index)) FAIL("succeeded on a bad argument");
+    }
+}
+
+static void fuzz_update(void) {
+    handle ab[2];
+    ab[0] = pick();
+    ab[1] = chance(60) ? like(ab[0]) : pick();
+    if (too_big(ab, 2)) return;
+    handle a = ab[0], b = ab[1];
+    uint32_t op = chance(90) ? (uint32_t)below(4) : 4 + (uint32_t)below(10);
+    enter("ad_array_update");
+    ad_status s = ad_array_update(a.h, b.h, op);
+    check_status(s);
+    if (s == AD_OK && (bad(a, 0) || bad(b, 0) || op > 3)) FAIL("succeeded on a bad argument");
+}
+
+static void fuzz_astype(void) {
+    handle a = pick();
+    uint32_t dtype = gen_dtype();
+    ad_array *out, **o = gen_out(&out);
+    enter("ad_array_astype");
+    check_made(ad_array_astype(a.h, dtype, o), o, bad(a, 0) || !dtype_ok(dtype), 0);
+}
+
+/* ---- scopes and flags: a shadow stack of the scopes opened ---- */
+
+static int scopes[64];
+static size_t depth = 0;
+
+static void fuzz_scope(void) {
+    static const struct {
+        const char *begin, *end;
+    } names[] = {{"ad_record_begin", "ad_record_end"},
+                 {"ad_pause_begin", "ad_pause_end"},
+                 {"ad_train_mode_begin", "ad_train_mode_end"},
+                 {"ad_predict_mode_begin", "ad_predict_mode_end"}};
+    int kind = (int)below(4);
+    int open_one = depth < COUNT(scopes) && (depth == 0 ? chance(60) : chance(45));
+    ad_status s;
+    if (open_one) {
+        enter(names[kind].begin);
+        bool train = chance(50);
+        switch (kind) {
+        case 0: s = ad_record_begin(train); break;
+        case 1: s = ad_pause_begin(train); break;
+        case 2: s = ad_train_mode_begin(); break;
+        default: s = ad_predict_mode_begin();
+        }
+        check_status(s);
+        if (s != AD_OK) FAIL("could not open a scope");
+        else scopes[depth++] = kind;
+        if (kind == 0 && !ad_is_recording()) FAIL("not recording inside a record scope");
+        if (kind == 1 && ad_is_recording()) FAIL("recording inside a pause scope");
+        if (kind == 2 && !ad_is_training()) FAIL("not training inside a train-mode scope");
+        if (kind == 3 && ad_is_training()) FAIL("training inside a predict-mode scope");
+        return;
+    }
+    /* an end, of the innermost kind or (unbalanced) of another */
+    if (depth > 0 && chance(70)) kind = scopes[depth - 1];
+    enter(names[kind].end);
+    switch (kind) {
+    case 0: s = ad_record_end(); break;
+    case 1: s = ad_pause_end(); break;
+    case 2: s = ad_train_mode_end(); break;
+    default: s = ad_predict_mode_end();
+    }
+    check_status(s);
+    int expected = depth > 0 && scopes[depth - 1] == kind;
+    if ((s == AD_OK) != expected) FAIL("closing a %s scope gave %s with %zu open", names[kind].begin, ad_status_name(s), depth);
+    if (s == AD_OK) depth--;
+}
+
+static void fuzz_flags(void) {
+    bool on = chance(50), previous;
+    unsigned char raw[sizeof(bool)];
+    memset(raw, 0x5A, sizeof raw);
+    int with_previous = chance(70);
+    if (chance(50)) {
+        bool was = ad_is_recording();
+        enter("ad_set_recording");
+        ad_status s = ad_set_recording(on, with_previous ? (bool *)(void *)raw : NULL);
+        check_status(s);
+        enter("ad_is_recording");
+        if (ad_is_recording() != on) FAIL("the recording flag is not what was set");
+        if (with_previous) {
+            memcpy(&previous, raw, sizeof raw);
+            if (raw[0] > 1 || previous != was) FAIL("the previous recording flag is wrong");
+        }
+    } else {
+        bool was = ad_is_training();
+        enter("ad_set_training");
+        ad_status s = ad_set_training(on, with_previous ? (bool *)(void *)raw : NULL);
+        check_status(s);
+        enter("ad_is_training");
+        if (ad_is_training() != on) FAIL("the training flag is not what was set");
+        if (with_previous) {
+            memcpy(&previous, raw, sizeof raw);
+            if (raw[0] > 1 || previous != was) FAIL("the previous training flag is wrong");
+        }
+    }
+}
+
+/* ---- autograd ---- */
+
+static uint32_t gen_req(void) {
+    static const uint32_t odd[] = {2, 4, 99, 0xFFFFFFFFu};
+    static const uint32_t good[] = {AD_GRAD_NULL, AD_GRAD_WRITE, AD_GRAD_ADD};
+    return chance(90) ? good[below(3)] : odd[below(COUNT(odd))];
+}
+
+static int req_ok(uint32_t r) {
+    return r == AD_GRAD_NULL || r == AD_GRAD_WRITE || r == AD_GRAD_ADD;
+}
+
+static void fuzz_variables(void) {
+    handle a = pick();
+    switch (below(4)) {
+    case 0: {
+        uint32_t req = gen_req();
+        enter("ad_array_attach_grad");
+        ad_status s = ad_array_attach_grad(a.h, req);
+        check_status(s);
+        if (s == AD_OK && (bad(a, 0) || !req_ok(req))) FAIL("succeeded on a bad argument");
+        break;
+    }
+    case 1: {
+        handle g = chance(70) ? like(a) : pick();
+        uint32_t req = gen_req();
+        enter("ad_array_attach_grad_with");
+        ad_status s = ad_array_attach_grad_with(a.h, g.h, req);
+        check_status(s);
+        if (s == AD_OK && (bad(a, 0) || bad(g, 0) || !req_ok(req))) FAIL("succeeded on a bad argument");
+        break;
+    }
+    case 2: {
+        enter("ad_array_retain_grad");
+        ad_status s = ad_array_retain_grad(a.h);
+        check_status(s);
+        if (s == AD_OK && bad(a, 0)) FAIL("succeeded on a bad handle");
+        break;
+    }
+    default: {
+        ad_array *out, **o = gen_out(&out);
+        enter("ad_array_grad");
+        check_made(ad_array_grad(a.h, o), o, bad(a, 0), 1);
+    }
+    }
+}
+
+static void fuzz_backward(void) {
+    switch (below(3)) {
+    case 0: {
+        handle head = pick(), hg = chance(50) ? (handle){NULL, NUL} : (chance(70) ? like(head) : pick());
+        enter("ad_backward");
+        ad_status s = ad_backward(head.h, hg.h, chance(50));
+        check_status(s);
+        if (s == AD_OK && (bad(head, 0) || bad(hg, 1))) FAIL("succeeded on a bad handle");
+        break;
+    }
+    case 1: {
+        size_t n = below(4);
+        const ad_array *heads[3], *grads[3];
+        int bad_heads = n == 0, bad_grads = 0;
+        for (size_t i = 0; i < n; i++) {
+            handle h = pick(), g = chance(60) ? (handle){NULL, NUL} : (chance(70) ? like(h) : pick());
+            heads[i] = h.h;
+            grads[i] = g.h;
+            bad_heads |= bad(h, 0);
+            bad_grads |= bad(g, 1);
+        }
+        int null_grads = chance(50), null_heads = n > 0 && chance(3);
+        enter("ad_backward_ex");
+        ad_status s = ad_backward_ex(null_heads ? NULL : heads, null_grads ? NULL : grads, n, chance(50), chance(50));
+        check_status(s);
+        if (s == AD_OK && (bad_heads || null_heads || (bad_grads && !null_grads))) FAIL("succeeded on a bad argument");
+        break;
+    }
+    default: {
+        size_t nh = below(3), nv = below(4);
+        const ad_array *heads[2], *grads[2], *vars[3];
+        ad_array *out[4];
+        int invalid = nh == 0, bad_grads = 0;
+        for (size_t i = 0; i < nh; i++) {
+            handle h = pick(), g = chance(60) ? (handle){NULL, NUL} : (chance(70) ? like(h) : pick());
+            heads[i] = h.h;
+            grads[i] = g.h;
+            invalid |= bad(h, 0);
+            bad_grads |= bad(g, 1);
+        }
+        int null_grads = chance(50);
+        invalid |= bad_grads && !null_grads;
+        for (size_t i = 0; i < nv; i++) {
+            handle v = pick();
+            vars[i] = v.h;
+            invalid |= bad(v, 0);
+        }
+        for (size_t i = 0; i < 4; i++) out[i] = SENTINEL;
+        int null_out = chance(3);
+        enter("ad_grad");
+        ad_status s = ad_grad(heads, null_grads ? NULL : grads, nh, vars, nv, chance(50), chance(30), chance(50),
+                              null_out ? NULL : out);
+        check_status(s);
+        if (s == AD_OK && (invalid || null_out)) FAIL("succeeded on a bad argument");
+        if (out[nv] != SENTINEL) FAIL("wrote past out_grads[n_variables]");
+        for (size_t i = 0; i < nv; i++) {
+            if (s == AD_OK && !null_out) {
+                if (out[i] == SENTINEL || out[i] == NULL) FAIL("out_grads[%zu] not written on success", i);
+                else adopt(out[i]);
+            } else if (out[i] != SENTINEL) {
+                FAIL("out_grads[%zu] written on failure", i);
+            }
+        }
+    }
+    }
+}
+
+/* ---- neural-network ops ---- */
+
+static void fuzz_nn(void) {
+    handle a = pick();
+    ad_array *out, **o = gen_out(&out);
+    size_t shape[AD_MAX_NDIM], ndim = 0, size;
+    uint32_t dtype = 0;
+    int known = a.kind == LIVE && describe(a.h, shape, &ndim, &dtype, &size);
+    switch (below(9)) {
+    case 0:
+        enter("ad_softmax");
+        check_made(ad_softmax(a.h, gen_axis(), o), o, bad(a, 0), 0);
+        break;
+    case 1:
+        enter("ad_log_softmax");
+        check_made(ad_log_softmax(a.h, gen_axis(), o), o, bad(a, 0), 0);
+        break;
+    case 2: {
+        /* logits (N, C) and labels (N,) of whole numbers, some out of range */
+        handle labels = pick();
+        if (known && ndim == 2 && chance(70)) {
+            ad_array *l = make_ints(shape, 1, dtype, shape[1]);
+            if (l) labels.h = l, labels.kind = LIVE;
+        }
+        enter("ad_softmax_cross_entropy");
+        check_made(ad_softmax_cross_entropy(a.h, labels.h, chance(50), o), o, bad(a, 0) || bad(labels, 0), 0);
+        break;
+    }
+    case 3: {
+        handle index = pick();
+        int64_t axis = gen_axis();
+        if (known && ndim > 0 && chance(70)) {
+            size_t ax = below(ndim), rest[AD_MAX_NDIM], n = 0;
+            for (size_t i = 0; i < ndim; i++) {
+                if (i != ax) rest[n++] = shape[i];
+            }
+            ad_array *ix = make_ints(rest, n, dtype, shape[ax]);
+            if (ix) index.h = ix, index.kind = LIVE;
+            axis = (int64_t)ax;
+        }
+        enter("ad_pick");
+        check_made(ad_pick(a.h, index.h, axis, chance(50), o), o, bad(a, 0) || bad(index, 0), 0);
+        break;
+    }
+    case 4: {
+        size_t depth = chance(85) ? below(6) : HUGE[below(COUNT(HUGE))];
+        uint32_t dt = gen_dtype();
+        enter("ad_one_hot");
+        check_made(ad_one_hot(a.h, depth, gen_scalar(), gen_scalar(), dt, o), o, bad(a, 0) || !dtype_ok(dt), 0);
+        break;
+    }
+    case 5: {
+        int64_t axis = gen_axis();
+        int null_axis = chance(30);
+        if (chance(50)) {
+            enter("ad_argmax");
+            check_made(ad_argmax(a.h, null_axis ? NULL : &axis, chance(50), o), o, bad(a, 0), 0);
+        } else {
+            enter("ad_argmin");
+            check_made(ad_argmin(a.h, null_axis ? NULL : &axis, chance(50), o), o, bad(a, 0), 0);
+        }
+        break;
+    }
+    case 6: {
+        double lo = gen_scalar(), hi = chance(80) ? lo + fabs(gen_scalar()) : gen_scalar();
+        enter("ad_clip");
+        check_made(ad_clip(a.h, lo, hi, o), o, bad(a, 0), 0);
+        break;
+    }
+    case 7: {
+        handle cab[3];
+        cab[0] = chance(60) ? like(a) : pick();
+        cab[1] = a;
+        cab[2] = chance(60) ? like(a) : pick();
+        if (too_big(cab, 3)) return;
+        handle c = cab[0], b = cab[2];
+        enter("ad_where");
+        check_made(ad_where(c.h, a.h, b.h, o), o, bad(a, 0) || bad(c, 0) || bad(b, 0), 0);
+        break;
+    }
+    default: {
+        double p = chance(80) ? (double)below(10) / 10 : gen_scalar();
+        enter("ad_dropout");
+        check_made(ad_dropout(a.h, p, o), o, bad(a, 0), 0);
+    }
+    }
+}
+
+static void fuzz_layers(void) {
+    handle x = pick();
+    ad_array *out, **o = gen_out(&out);
+    size_t shape[AD_MAX_NDIM], ndim = 0, size;
+    uint32_t dtype = 0;
+    int known = x.kind == LIVE && describe(x.h, shape, &ndim, &dtype, &size);
+    switch (below(4)) {
+    case 0: {
+        /* x · weightᵀ + bias, with a weight that fits x's features half of the time */
+        handle w = pick(), b = chance(30) ? (handle){NULL, NUL} : pick();
+        int flatten = chance(50);
+        if (known && ndim > 0 && chance(60)) {
+            size_t k = 1, hidden = 1 + below(4);
+            if (flatten) {
+                for (size_t i = 1; i < ndim; i++) k *= shape[i];
+            } else {
+                k = shape[ndim - 1];
+            }
+            if (k <= 4096) {
+                size_t ws[2] = {hidden, k}, bs[1] = {hidden};
+                ad_array *m = make(ws, 2, dtype);
+                if (m) w.h = m, w.kind = LIVE;
+                if (b.kind != NUL) {
+                    ad_array *n = make(bs, 1, dtype);
+                    if (n) b.h = n, b.kind = LIVE;
+                }
+            }
+        }
+        enter("ad_fully_connected");
+        check_made(ad_fully_connected(x.h, w.h, b.h, flatten, o), o, bad(x, 0) || bad(w, 0) || bad(b, 1), 0);
+        break;
+    }
+    case 1:
+    case 2: {
+        size_t n = below(5);
+        const ad_array *list[4];
+        int invalid = 0;
+        for (size_t i = 0; i < n; i++) {
+            handle h = chance(50) ? x : (chance(50) ? like(x) : pick());
+            list[i] = h.h;
+            invalid |= bad(h, 0);
+        }
+        int null_list = n > 0 && chance(3);
+        if (chance(50)) {
+            enter("ad_concat");
+            check_made(ad_concat(null_list ? NULL : list, n, gen_axis(), o), o, invalid || null_list || n == 0, 0);
+        } else {
+            enter("ad_stack");
+            check_made(ad_stack(null_list ? NULL : list, n, gen_axis(), o), o, invalid || null_list || n == 0, 0);
+        }
+        break;
+    }
+    default: {
+        /* batch norm, with per-channel arrays of the right shape most of the time */
+        int64_t axis = gen_axis();
+        handle p[4];
+        for (size_t i = 0; i < 4; i++) p[i] = pick();
+        if (known && ndim > 0 && chance(70)) {
+            size_t ax = below(ndim), c[1] = {shape[ax]};
+            axis = (int64_t)ax;
+            for (size_t i = 0; i < 4 && c[0] <= 4096; i++) {
+                ad_array *m = make(c, 1, dtype);
+                if (m) p[i].h = m, p[i].kind = LIVE;
+            }
+        }
+        enter("ad_batch_norm");
+        check_made(ad_batch_norm(x.h, p[0].h, p[1].h, p[2].h, p[3].h, chance(80) ? 0.9 : gen_scalar(),
+                                 chance(80) ? 1e-5 : gen_scalar(), axis, chance(50), chance(30), o),
+                   o, bad(x, 0) || bad(p[0], 0) || bad(p[1], 0) || bad(p[2], 0) || bad(p[3], 0), 0);
+    }
+    }
+}
+
+static void fuzz_optimizer(void) {
+    handle w = pick(), g = chance(70) ? like(w) : pick();
+    double lr = chance(80) ? 0.1 : gen_scalar(), wd = chance(80) ? 0.0 : gen_scalar();
+    double rescale = chance(80) ? 1.0 : gen_scalar(), clip = chance(70) ? -1.0 : gen_scalar();
+    ad_status s;
+    int invalid = bad(w, 0) || bad(g, 0);
+    switch (below(3)) {
+    case 0:
+        enter("ad_sgd_update");
+        s = ad_sgd_update(w.h, g.h, lr, wd, rescale, clip);
+        break;
+    case 1: {
+        handle m = chance(70) ? like(w) : pick();
+        invalid |= bad(m, 0);
+        enter("ad_sgd_mom_update");
+        s = ad_sgd_mom_update(w.h, g.h, m.h, lr, chance(80) ? 0.9 : gen_scalar(), wd, rescale, clip);
+        break;
+    }
+    default: {
+        handle m = chance(70) ? like(w) : pick(), v = chance(70) ? like(w) : pick();
+        invalid |= bad(m, 0) || bad(v, 0);
+        enter("ad_adam_update");
+        s = ad_adam_update(w.h, g.h, m.h, v.h, lr, chance(80) ? 0.9 : gen_scalar(), chance(80) ? 0.999 : gen_scalar(),
+                           chance(80) ? 1e-8 : gen_scalar(), wd, rescale, clip, chance(50) ? 0 : next_u64() % 1000);
+    }
+    }
+    check_status(s);
+    if (s == AD_OK && invalid) FAIL("succeeded on a bad handle");
+}
+
+/* ---- the process-wide settings and the functions that return no status ---- */
+
+static void fuzz_process(void) {
+    switch (below(6)) {
+    case 0: {
+        static const size_t counts[] = {1, 2, 3, 4, 0, 1025, SIZE_MAX};
+        size_t n = chance(85) ? counts[below(4)] : counts[4 + below(3)];
+        enter("ad_set_num_threads");
+        ad_status s = ad_set_num_threads(n);
+        check_status(s);
+        if ((s == AD_OK) != (n >= 1 && n <= 1024)) FAIL("set_num_threads(%zu) gave %s", n, ad_status_name(s));
+        enter("ad_num_threads");
+        size_t now = ad_num_threads();
+        if (s == AD_OK && now != n) FAIL("%zu threads after setting %zu", now, n);
+        break;
+    }
+    case 1: {
+        size_t released = 777;
+        int with = chance(50);
+        enter("ad_release_cached_memory");
+        ad_status s = ad_release_cached_memory(with ? &released : NULL);
+        check_status(s);
+        if (s != AD_OK || (with && released == 777)) FAIL("releasing the cache failed, or said nothing");
+        break;
+    }
+    case 4: {
+        /* The reference mode changes how operations run, never whether they are allowed. */
+        bool on = chance(50);
+        enter("ad_set_reference_mode");
+        ad_set_reference_mode(on);
+        enter("ad_reference_mode");
+        if (ad_reference_mode() != on) FAIL("the reference mode reads %d after setting %d", ad_reference_mode(), on);
+        break;
+    }
+    case 2:
+        enter("ad_random_seed");
+        check_status(ad_random_seed(next_u64()));
+        break;
+    default: {
+        enter("ad_version");
+        const char *v = ad_version();
+        if (v == NULL || v[0] == '\0') FAIL("no version");
+        uint32_t code = chance(70) ? (uint32_t)below(11) : (uint32_t)next_u64();
+        enter("ad_status_name");
+        const char *name = ad_status_name(code);
+        if (name == NULL || strncmp(name, "AD_", 3) != 0) FAIL("status %u has no name", code);
+        enter("ad_last_error");
+        if (ad_last_error() == NULL) FAIL("NULL last error");
+        enter("ad_is_recording");
+        (void)ad_is_recording();
+        enter("ad_is_training");
+        (void)ad_is_training();
+    }
+    }
+}
+
+/* ---- the run ---- */
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    unsigned long long seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+    double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
+    unsigned long max_calls = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
+    rng = seed;
+    enter("ad_random_seed");
+    check_status(ad_random_seed(seed));
+
+    static void (*const actions[])(void) = {
+        fuzz_unary, fuzz_unary,     fuzz_binary,     fuzz_binary,       fuzz_scalar,   fuzz_reduce,   fuzz_reduce,
+        fuzz_compare, fuzz_dot,     fuzz_create,     fuzz_create,       fuzz_arange,   fuzz_free,     fuzz_query,
+        fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
+        fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
+        fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process};
+    double start = now();
+    unsigned long rounds = 0;
+    while (!(max_calls && calls >= max_calls)) {
+        if ((rounds++ & 63) == 0 && now() - start >= seconds) break;
+        trim();
+        if (nlive < 8 || chance(8)) seed_pool();
+        actions[below(COUNT(actions))]();
+    }
+    double elapsed = now() - start;
+
+    /* Close what is open, free what is live: all of it must work. */
+    while (depth > 0) {
+        static const char *ends[] = {"ad_record_end", "ad_pause_end", "ad_train_mode_end", "ad_predict_mode_end"};
+        int kind = scopes[--depth];
+        enter(ends[kind]);
+        ad_status s = kind == 0 ? ad_record_end() : kind == 1 ? ad_pause_end() : kind == 2 ? ad_train_mode_end() : ad_predict_mode_end();
+        if (s != AD_OK) FAIL("closing an open scope failed");
+    }
+    ad_set_recording(false, NULL);
+    ad_set_training(false, NULL);
+    while (nlive > 0) free_checked(live[nlive - 1]);
+    for (size_t i = 0; i < ndead; i++) {
+        size_t size;
+        enter("ad_array_size");
+        if (ad_array_size(dead[i], &size) != AD_ERR_INVALID_HANDLE) FAIL("a freed handle is accepted");
+    }
+    /* and the library still computes: d/dx sum(x * x) at 0, 1, 2, 3 */
+    ad_array *x = NULL, *y = NULL, *z = NULL, *g = NULL;
+    double grad[4] = {0};
+    int ok = ad_set_num_threads(2) == AD_OK && ad_array_arange(0, 4, 1, AD_FLOAT64, &x) == AD_OK &&
+             ad_array_attach_grad(x, AD_GRAD_WRITE) == AD_OK && ad_record_begin(true) == AD_OK &&
+             ad_mul(x, x, &y) == AD_OK && ad_sum(y, NULL, 0, false, &z) == AD_OK && ad_record_end() == AD_OK &&
+             ad_backward(z, NULL, false) == AD_OK && ad_array_grad(x, &g) == AD_OK && ad_array_read(g, AD_FLOAT64, grad, 4) == AD_OK;
+    current = "the final check";
+    if (!ok || grad[0] != 0 || grad[1] != 2 || grad[2] != 4 || grad[3] != 6) FAIL("the library no longer computes");
+    ad_array_free(g);
+    ad_array_free(z);
+    ad_array_free(y);
+    ad_array_free(x);
+    ad_release_cached_memory(NULL);
+
+    printf("fuzz_calls: seed %llu, %lu calls in %.1f s, %lu failed checks\n", seed, calls, elapsed, failures);
+    printf("statuses:");
+    for (unsigned i = 0; i <= AD_ERR_PANIC; i++) printf(" %s %lu", ad_status_name(i), statuses[i]);
+    /* FUZZ_STATS=1: each function's successes out of its calls, to see what the arguments reach */
+    for (size_t i = 0; getenv("FUZZ_STATS") && i < nseen; i++) printf("\n  %s %lu/%lu", seen[i].name, seen[i].oks, seen[i].hits);
+    printf("\nnever succeeded:");
+    for (size_t i = 0; i < nseen; i++) {
+        if (seen[i].oks == 0) printf(" %s", seen[i].name);
+    }
+    printf("\nexercised:");
+    for (size_t i = 0; i < nseen; i++) printf(" %s", seen[i].name);
+    printf("\n");
+    return failures ? 1 : 0;
+}
