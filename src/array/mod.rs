@@ -131,7 +131,9 @@ impl NdArray {
         Ok(a)
     }
 
-    fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<NdArray> {
+    /// An array of `draw`'s values (float64, rounded to `dtype`), one per element in
+    /// row-major order, from the process-wide seeded generator.
+    pub(crate) fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<NdArray> {
         let n = checked_size(shape)?;
         let mut v: Vec<f64> = try_vec(n)?;
         random::with_rng(|rng| v.extend((0..n).map(|_| draw(rng))));

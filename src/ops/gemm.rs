@@ -271,13 +271,13 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
     Ok(out)
 }
 
-/// The reference mode's product: each element of C the sum, in order, of a row of op(A)
-/// times a column of op(B), on the calling thread.
+/// The reference mode's product: each element of C the sum, in order and in float64, of a row
+/// of op(A) times a column of op(B), on the calling thread.
 fn by_definition<T: Element>(va: &[T], vb: &[T], (m, k, n): (usize, usize, usize), [rsa, csa, rsb, csb]: [isize; 4], out: &mut Vec<T>) {
-    let at = |v: &[T], r: usize, rs: isize, c: usize, cs: isize| v[(r as isize * rs + c as isize * cs) as usize];
+    let at = |v: &[T], r: usize, rs: isize, c: usize, cs: isize| v[(r as isize * rs + c as isize * cs) as usize].as_f64();
     for i in 0..m {
         for j in 0..n {
-            out.push((0..k).fold(T::zero(), |acc, l| acc + at(va, i, rsa, l, csa) * at(vb, l, rsb, j, csb)));
+            out.push(T::of((0..k).fold(0.0, |acc, l| acc + at(va, i, rsa, l, csa) * at(vb, l, rsb, j, csb))));
         }
     }
 }

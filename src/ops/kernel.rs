@@ -4,7 +4,7 @@
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
-use crate::array::storage::{extend_map, extend_zip, lock, reduce_chunked, try_vec, with_slice};
+use crate::array::storage::{extend_map, extend_zip, lock, reduce_chunked, try_alloc, try_vec, with_slice};
 use crate::array::{from_vec, fmt_shape, Element, NdArray, Shape};
 use crate::error::{bail, Result};
 
@@ -342,17 +342,28 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
 
 /// The reference mode's reduction: each output element (of `keep`, the input's shape with
 /// the reduced axes as 1) folds, in row-major order, the input elements whose multi-index
-/// matches it outside the reduced axes.
+/// matches it outside the reduced axes. Sums are accumulated in float64, so that a float32
+/// sum of many elements is as exact as its result can be.
 fn reduce_by_index<T: Element>(v: &[T], shape: &[usize], keep: &[usize], fold: Fold) -> Result<Vec<T>> {
     let n = checked_size(keep)?;
-    let mut groups: Vec<Vec<T>> = Vec::new();
-    groups.try_reserve_exact(n).map_err(|_| crate::Error::new(crate::ErrorKind::Alloc, format!("cannot allocate {} groups", n)))?;
-    groups.resize_with(n, Vec::new);
+    let mut sums: Vec<f64> = try_alloc(if fold == Fold::Sum { n } else { 0 })?;
+    let mut extremes: Vec<Option<T>> = try_alloc(if fold == Fold::Sum { 0 } else { n })?;
+    sums.resize(sums.capacity(), 0.0);
+    extremes.resize(extremes.capacity(), None);
     for (flat, &x) in v.iter().enumerate() {
-        groups[broadcast_offset(&unravel(flat, shape), keep)].push(x);
+        let at = broadcast_offset(&unravel(flat, shape), keep);
+        match fold {
+            Fold::Sum => sums[at] += x.as_f64(),
+            Fold::Max => extremes[at] = Some(extremes[at].map_or(x, |m| max_nan(m, x))),
+            Fold::Min => extremes[at] = Some(extremes[at].map_or(x, |m| min_nan(m, x))),
+        }
     }
     let mut out = try_vec(n)?;
-    out.extend(groups.into_iter().map(|g| fold_iter(g.into_iter(), fold)));
+    match fold {
+        Fold::Sum => out.extend(sums.iter().map(|&s| T::of(s))),
+        Fold::Max => out.extend(extremes.iter().map(|m| m.unwrap_or(T::neg_infinity()))),
+        Fold::Min => out.extend(extremes.iter().map(|m| m.unwrap_or(T::infinity()))),
+    }
     Ok(out)
 }
 

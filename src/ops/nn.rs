@@ -402,8 +402,9 @@ pub fn dropout(x: &NdArray, p: f64) -> Result<NdArray> {
     if !is_training() || p == 0.0 {
         return Ok(x.clone());
     }
-    let keep = NdArray::random_uniform(0.0, 1.0, &x.shape, x.dtype)?;
-    let mask = super::mul_scalar(&compare_scalar(&keep, p, Cmp::Ge)?, 1.0 / (1.0 - p))?;
+    // Kept or dropped by a float64 draw, so that one seed gives one mask in either dtype.
+    let scale = 1.0 / (1.0 - p);
+    let mask = NdArray::random_with(&x.shape, x.dtype, |rng| if rng.next_f64() >= p { scale } else { 0.0 })?;
     mul(x, &mask)
 }
 
