@@ -1,7 +1,8 @@
 //! Large ops split over threads give the same results as on one thread.
 
 use ad::autograd::{self, GradReq, ScopeKind};
-use ad::ops::{self, threads};
+use ad::cpu::threads;
+use ad::ops;
 use ad::{DType, NdArray};
 
 /// The thread count and the random generator are process-wide: the tests here take turns.
@@ -161,7 +162,12 @@ fn a_panic_in_a_share_reaches_the_caller_and_the_pool_keeps_working() {
         }));
         let message = r.expect_err("the panic is raised on the caller");
         assert_eq!(message.downcast_ref::<String>().map(String::as_str), Some(format!("share {bad} failed").as_str()));
-        assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), 2, "the other shares ran to the end");
+        // Raised once no thread works on the items any more: the shares not started by then
+        // are dropped unrun, and none runs later.
+        let finished = done.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(finished <= 2);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), finished, "a share ran after the fork returned");
     }
     let sum = std::sync::atomic::AtomicUsize::new(0);
     threads::fork_join((1..=10usize).collect(), |i| {

@@ -1,0 +1,276 @@
+//! Vectorised float32 exp, log, sigmoid and tanh. `f32::exp` is a libm call per element;
+//! these are branch-free polynomials (Cephes' expf, logf and tanhf; within 1 to 3 ulp) that the
+//! compiler turns into SIMD loops, compiled for AVX-512 or AVX2+FMA and chosen at run time
+//! when the CPU has them.
+
+use std::mem::MaybeUninit;
+
+use crate::cpu::loops::{extend_chunked, extend_map, PARALLEL_MIN_COSTLY};
+
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+// ln 2 split in two (Cody–Waite), so that n·ln2 is subtracted without rounding error.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+
+/// 2^k for an integer k in [-126, 127], built from its exponent bits.
+#[inline(always)]
+fn pow2i(k: i32) -> f32 {
+    f32::from_bits(((k + 127) as u32) << 23)
+}
+
+/// `a * b + c`, fused where the CPU has FMA (Rust never fuses on its own: the two roundings
+/// are part of the language), which halves the dependent steps of a polynomial.
+#[inline(always)]
+fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+#[inline(always)]
+fn exp1<const FMA: bool>(x: f32) -> f32 {
+    // Past these bounds the result is 0 or inf anyway; clamping keeps n in range.
+    let xc = x.clamp(-104.0, 89.0);
+    let n = madd::<FMA>(xc, LOG2E, 0.5).floor();
+    let r = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, xc));
+    let mut p = 1.987_569_1e-4f32;
+    p = madd::<FMA>(p, r, 1.398_199_9e-3);
+    p = madd::<FMA>(p, r, 8.333_452e-3);
+    p = madd::<FMA>(p, r, 4.166_579_6e-2);
+    p = madd::<FMA>(p, r, 1.666_666_5e-1);
+    p = madd::<FMA>(p, r, 0.5); // Cephes: 5.0000001201e-1, which is 0.5 in f32
+    let y = madd::<FMA>(p * r, r, r + 1.0);
+    // Scale by 2^n in two steps, so that subnormal results and overflow to inf come out right.
+    // n is an integer in [-151, 129]: adding 1.5·2^23 puts it in the low mantissa bits. (`as
+    // i32` must saturate and map NaN to 0, which the compiler does one lane at a time.)
+    let n = (n + 12_582_912.0).to_bits() as i32 - 0x4B40_0000;
+    let n1 = n / 2;
+    let v = y * pow2i(n1) * pow2i(n - n1);
+    if x.is_nan() { x } else { v }
+}
+
+#[inline(always)]
+fn log1<const FMA: bool>(x: f32) -> f32 {
+    // x = m·2^e with m in [0.5, 1), read from the bits; a subnormal x is first scaled by 2^23
+    // into the normal range.
+    let subnormal = x < f32::MIN_POSITIVE;
+    let xs = if subnormal { x * 8_388_608.0 } else { x };
+    let bits = xs.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 126 - if subnormal { 23 } else { 0 };
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    // Shifted to [√½, √2) around 1, so that the polynomial's argument t = m - 1 is small.
+    let below = m < std::f32::consts::FRAC_1_SQRT_2;
+    if below {
+        e -= 1;
+    }
+    let t = if below { m + m - 1.0 } else { m - 1.0 };
+    let z = t * t;
+    let mut p = 7.037_683_6e-2f32;
+    p = madd::<FMA>(p, t, -1.151_461e-1);
+    p = madd::<FMA>(p, t, 1.167_699_9e-1);
+    p = madd::<FMA>(p, t, -1.242_014_1e-1);
+    p = madd::<FMA>(p, t, 1.424_932_3e-1);
+    p = madd::<FMA>(p, t, -1.666_805_8e-1);
+    p = madd::<FMA>(p, t, 2.000_071_5e-1);
+    p = madd::<FMA>(p, t, -2.499_999_4e-1);
+    p = madd::<FMA>(p, t, 3.333_333e-1);
+    let ef = e as f32;
+    // log(x) = t - t²/2 + t³·p(t) + e·ln 2, with ln 2 in two parts as in exp.
+    let y = madd::<FMA>(ef, LN2_LO, p * t * z);
+    let y = madd::<FMA>(-0.5, z, y);
+    let v = madd::<FMA>(ef, LN2_HI, t + y);
+    if x.is_nan() || x < 0.0 {
+        f32::NAN
+    } else if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x == f32::INFINITY {
+        x
+    } else {
+        v
+    }
+}
+
+#[inline(always)]
+fn sigmoid1<const FMA: bool>(x: f32) -> f32 {
+    1.0 / (1.0 + exp1::<FMA>(-x))
+}
+
+#[inline(always)]
+fn tanh1<const FMA: bool>(x: f32) -> f32 {
+    let a = x.abs();
+    // Near 0 a polynomial keeps the relative error small; further out 1 - 2/(e^{2|x|} + 1).
+    let z = x * x;
+    let mut p = -5.704_988_7e-3f32;
+    p = madd::<FMA>(p, z, 2.063_909e-2);
+    p = madd::<FMA>(p, z, -5.373_971_6e-2);
+    p = madd::<FMA>(p, z, 1.333_144_2e-1);
+    p = madd::<FMA>(p, z, -3.333_328e-1);
+    let small = madd::<FMA>(p * z, a, a);
+    let large = 1.0 - 2.0 / (exp1::<FMA>(2.0 * a) + 1.0);
+    // Computed for |x| and given x's sign: tanh(-0) is -0.
+    (if a < 0.625 { small } else { large }).copysign(x)
+}
+
+macro_rules! dispatched {
+    ($name:ident, $avx512:ident, $avx2:ident, $one:ident, $plain:expr) => {
+        /// The loop compiled for AVX-512: sixteen lanes. Even where the CPU runs 512-bit
+        /// operations as two halves (Zen 4), half the instructions make exp and tanh about a
+        /// third faster than with AVX2.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn $avx512(src: &[f32], out: &mut [MaybeUninit<f32>]) {
+            for (o, &x) in out.iter_mut().zip(src) {
+                o.write($one::<true>(x));
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2(src: &[f32], out: &mut [MaybeUninit<f32>]) {
+            for (o, &x) in out.iter_mut().zip(src) {
+                o.write($one::<true>(x));
+            }
+        }
+
+        /// Appends the function's value of each element of `src` to `out`; in the reference
+        /// mode, the C library's value, one element at a time.
+        pub fn $name(src: &[f32], out: &mut Vec<f32>) {
+            if crate::reference::enabled() {
+                return out.extend(src.iter().map(|&x| $plain(x)));
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the features the function was compiled for.
+                    return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx512(s, o) });
+                }
+                // SAFETY: as above.
+                return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx2(s, o) });
+            }
+            extend_map(out, src, $one::<false>);
+        }
+    };
+}
+
+dispatched!(exp, exp_avx512, exp_avx2, exp1, f32::exp);
+dispatched!(log, log_avx512, log_avx2, log1, f32::ln);
+dispatched!(sigmoid, sigmoid_avx512, sigmoid_avx2, sigmoid1, |x: f32| 1.0 / (1.0 + (-x).exp()));
+dispatched!(tanh, tanh_avx512, tanh_avx2, tanh1, f32::tanh);
+
+#[cfg(test)]
+mod tests {
+    /// Distance in units in the last place between `got` and the f64 reference.
+    fn ulps(got: f32, want: f64) -> f64 {
+        let w = want as f32;
+        if got == w || (got.is_nan() && want.is_nan()) {
+            return 0.0;
+        }
+        let spacing = (f32::from_bits(w.abs().to_bits() + 1) - w.abs()) as f64;
+        ((got as f64 - want) / spacing).abs()
+    }
+
+    fn check(name: &str, f: fn(&[f32], &mut Vec<f32>), reference: fn(f64) -> f64, lo: f32, hi: f32, bound: f64) {
+        check_with(name, &f, reference, lo, hi, bound)
+    }
+
+    fn check_with(name: &str, f: &dyn Fn(&[f32], &mut Vec<f32>), reference: fn(f64) -> f64, lo: f32, hi: f32, bound: f64) {
+        let n = 2_000_001;
+        let xs: Vec<f32> = (0..n).map(|i| lo + (hi - lo) * (i as f32 / (n - 1) as f32)).collect();
+        let mut out = Vec::new();
+        f(&xs, &mut out);
+        let (worst, at) = xs.iter().zip(&out).map(|(&x, &y)| (ulps(y, reference(x as f64)), x)).fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
+        assert!(worst <= bound, "{name}: {worst} ulp at x = {at}");
+    }
+
+    #[test]
+    fn exp_is_within_two_ulps() {
+        check("exp", super::exp, f64::exp, -87.0, 88.7, 2.0);
+        check("exp near 0", super::exp, f64::exp, -1e-3, 1e-3, 2.0);
+    }
+
+    /// Log over the whole positive range, subnormals included, sampled evenly in the
+    /// exponent, and densely around 1 where the result goes to 0.
+    fn log_checks(f: &dyn Fn(&[f32], &mut Vec<f32>), bound: f64) {
+        let n = 2_000_001;
+        let spread: Vec<f32> = (0..n).map(|i| (2f64.powf(-149.0 + 277.0 * i as f64 / (n - 1) as f64)) as f32).collect();
+        let near_one: Vec<f32> = (0..n).map(|i| 0.5 + 1.5 * (i as f32 / (n - 1) as f32)).collect();
+        for (what, xs) in [("log", spread), ("log near 1", near_one)] {
+            let mut out = Vec::new();
+            f(&xs, &mut out);
+            let (worst, at) = xs.iter().zip(&out).map(|(&x, &y)| (ulps(y, (x as f64).ln()), x)).fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
+            assert!(worst <= bound, "{what}: {worst} ulp at x = {at}");
+        }
+    }
+
+    #[test]
+    fn log_is_within_one_ulp() {
+        log_checks(&super::log, 1.0);
+    }
+
+    #[test]
+    fn sigmoid_is_within_three_ulps() {
+        check("sigmoid", super::sigmoid, |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
+    }
+
+    #[test]
+    fn tanh_is_within_three_ulps() {
+        check("tanh", super::tanh, f64::tanh, -10.0, 10.0, 3.0);
+        check("tanh near 0", super::tanh, f64::tanh, -1e-3, 1e-3, 3.0);
+    }
+
+    /// The portable forms (no FMA), which CPUs without AVX2 and FMA run.
+    fn portable(f: fn(f32) -> f32) -> impl Fn(&[f32], &mut Vec<f32>) {
+        move |src, out| super::extend_map(out, src, f)
+    }
+
+    /// The AVX2 forms, which CPUs with AVX2 and FMA but not AVX-512 run. A CPU without AVX2
+    /// cannot run them; it runs the portable forms, tested below.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_forms_are_within_the_same_bounds() {
+        if !(std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")) {
+            return;
+        }
+        fn avx2(f: unsafe fn(&[f32], &mut [std::mem::MaybeUninit<f32>])) -> impl Fn(&[f32], &mut Vec<f32>) {
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            move |src, out| super::extend_chunked(out, src, usize::MAX, |s, o| unsafe { f(s, o) })
+        }
+        check_with("exp", &avx2(super::exp_avx2), f64::exp, -87.0, 88.7, 2.0);
+        log_checks(&avx2(super::log_avx2), 1.0);
+        check_with("sigmoid", &avx2(super::sigmoid_avx2), |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
+        check_with("tanh", &avx2(super::tanh_avx2), f64::tanh, -10.0, 10.0, 3.0);
+        check_with("tanh near 0", &avx2(super::tanh_avx2), f64::tanh, -1e-3, 1e-3, 3.0);
+    }
+
+    #[test]
+    fn portable_forms_are_within_the_same_bounds() {
+        check_with("exp", &portable(super::exp1::<false>), f64::exp, -87.0, 88.7, 2.0);
+        log_checks(&portable(super::log1::<false>), 1.0);
+        check_with("sigmoid", &portable(super::sigmoid1::<false>), |x| 1.0 / (1.0 + (-x).exp()), -80.0, 80.0, 3.0);
+        check_with("tanh", &portable(super::tanh1::<false>), f64::tanh, -10.0, 10.0, 3.0);
+        check_with("tanh near 0", &portable(super::tanh1::<false>), f64::tanh, -1e-3, 1e-3, 3.0);
+    }
+
+    #[test]
+    fn special_values() {
+        let xs = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 89.0, -104.0, -90.0, 0.0, -0.0];
+        let mut e = Vec::new();
+        super::exp(&xs, &mut e);
+        assert!(e[0].is_nan());
+        assert_eq!(&e[1..5], &[f32::INFINITY, 0.0, f32::INFINITY, 0.0]);
+        assert!((e[5] as f64 / (-90f64).exp() - 1.0).abs() < 1e-3, "subnormal exp(-90) = {}", e[5]);
+        assert_eq!(&e[6..], &[1.0, 1.0]);
+        let mut t = Vec::new();
+        super::tanh(&xs, &mut t);
+        assert!(t[0].is_nan());
+        assert_eq!(&t[1..3], &[1.0, -1.0]);
+        assert_eq!(t[7].to_bits(), (-0.0f32).to_bits());
+        let mut l = Vec::new();
+        super::log(&[f32::NAN, f32::INFINITY, -1.0, 0.0, -0.0, 1.0, f32::MIN_POSITIVE / 8.0, f32::NEG_INFINITY], &mut l);
+        assert!(l[0].is_nan() && l[2].is_nan() && l[7].is_nan());
+        assert_eq!(&l[1..2], &[f32::INFINITY]);
+        assert_eq!(&l[3..6], &[f32::NEG_INFINITY, f32::NEG_INFINITY, 0.0]);
+        assert_eq!(l[6], ((f32::MIN_POSITIVE / 8.0) as f64).ln() as f32);
+        let mut s = Vec::new();
+        super::sigmoid(&xs, &mut s);
+        assert_eq!(&s[1..3], &[1.0, 0.0]);
+    }
+}

@@ -1,0 +1,440 @@
+//! The tape. Each recorded op becomes a `Node` holding edges to its inputs and the values its
+//! vector-Jacobian product needs; an array's `entry` names the node that produced it, or the
+//! `Variable` it was marked as. `backward` walks the nodes from the heads in reverse
+//! topological order.
+
+mod ndarray;
+pub mod state;
+mod vjp_fn;
+
+use std::ptr::addr_of_mut;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use ndarray::NdArray;
+pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
+
+use smallvec::SmallVec;
+use vjp_fn::StoredVjp;
+
+use crate::array::shape::shape_of;
+use crate::array::{fmt_shape, DType, Shape};
+use crate::error::{bail, Error, ErrorKind, Result};
+
+/// How backward treats a variable's gradient buffer; the values are MXNet's `OpReqType` codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradReq {
+    /// Not differentiated.
+    Null = 0,
+    /// Each backward overwrites the buffer.
+    Write = 1,
+    /// Each backward adds into the buffer.
+    Add = 3,
+}
+
+impl GradReq {
+    pub fn from_code(code: u32) -> Option<GradReq> {
+        match code {
+            0 => Some(GradReq::Null),
+            1 => Some(GradReq::Write),
+            3 => Some(GradReq::Add),
+            _ => None,
+        }
+    }
+}
+
+/// An array marked by `attach_grad`: a leaf for everything recorded after the marking.
+pub struct Variable {
+    pub(crate) grad: NdArray,
+    pub(crate) req: GradReq,
+    /// The history the array had when it was marked, still used by its own `backward`.
+    pub(crate) history: Option<Arc<Node>>,
+}
+
+/// Where an array sits in the graph.
+#[derive(Clone)]
+pub enum Edge {
+    Node(Arc<Node>),
+    Var(Arc<Variable>),
+}
+
+/// A vector-Jacobian product: from the output's gradient, each input's gradient (`None` where
+/// the input needs none). Written with the array ops, so that with `create_graph` it records.
+pub type VjpFn = dyn Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync;
+
+/// What a vector-Jacobian product gets to work with.
+pub struct Vjp<'a> {
+    /// The gradient with respect to the op's output. For an op recorded with
+    /// `record_elementwise` it may be smaller, of a shape that broadcasts to the output's.
+    pub grad: &'a NdArray,
+    node: &'a Arc<Node>,
+    saved: &'a Saved,
+    needs: &'a [bool],
+}
+
+impl Vjp<'_> {
+    /// Input `i` as it was recorded (saved only by ops that declared `Save::INPUTS`).
+    pub fn input(&self, i: usize) -> &NdArray {
+        debug_assert!(self.saved.inputs, "the op saved its inputs");
+        &self.saved.arrays[i].0
+    }
+
+    /// The `i`th of the other arrays the op saved (`record_saving`): values that are not
+    /// differentiated but that the product reads, such as a mask or an index.
+    pub fn extra(&self, i: usize) -> &NdArray {
+        let first = if self.saved.inputs { self.node.inputs.len() } else { 0 };
+        &self.saved.arrays[first + i].0
+    }
+
+    /// The op's output, with its place in the graph (saved only with `Save::OUTPUT`).
+    pub fn output(&self) -> NdArray {
+        assert!(self.saved.has_output, "the op saved its output");
+        let out = &self.saved.arrays.last().expect("the op saved its output").0;
+        NdArray { data: out.data.clone(), entry: Some(Edge::Node(self.node.clone())) }
+    }
+
+    pub fn input_shape(&self, i: usize) -> &[usize] {
+        &self.node.input_shapes[i]
+    }
+
+    /// The op's output shape (the gradient's may be smaller: see `grad`).
+    pub fn output_shape(&self) -> &[usize] {
+        &self.node.out_shape
+    }
+
+    /// Whether input `i`'s gradient is wanted (it leads to a variable being differentiated).
+    pub fn needs(&self, i: usize) -> bool {
+        self.needs[i]
+    }
+
+    /// The gradient, when the product may overwrite it with its result: backward drops it
+    /// right after this product, nothing else shares its buffer (not a head gradient the
+    /// caller gave, not a gradient passed on to two inputs or kept for `retain_grad`), it has
+    /// the output's full shape, and no graph is being recorded (it is not differentiated
+    /// again). Writing there spares a new buffer and the cache misses of filling one. Never in
+    /// the reference mode.
+    pub fn grad_to_overwrite(&self) -> Option<&NdArray> {
+        let g = self.grad;
+        let free = !crate::reference::enabled()
+            && !is_recording() && g.entry.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
+        free.then_some(g)
+    }
+}
+
+/// Which values a node keeps for its vector-Jacobian product.
+#[derive(Clone, Copy)]
+pub(crate) struct Save {
+    inputs: bool,
+    output: bool,
+}
+
+impl Save {
+    pub(crate) const NOTHING: Save = Save { inputs: false, output: false };
+    pub(crate) const INPUTS: Save = Save { inputs: true, output: false };
+    pub(crate) const OUTPUT: Save = Save { inputs: false, output: true };
+    pub(crate) const BOTH: Save = Save { inputs: true, output: true };
+}
+
+/// What backward releases when the graph is not retained.
+pub(crate) struct Saved {
+    vjp: StoredVjp,
+    /// The inputs (when saved), the extra arrays, then the output (when saved, without its
+    /// entry: the entry would point back at this node), each with its storage version when
+    /// recorded: an in-place write since then would make the vector-Jacobian product silently
+    /// wrong. A vector, not inline, keeps the node small for the many ops that save nothing.
+    arrays: Vec<(NdArray, u64)>,
+    inputs: bool,
+    has_output: bool,
+}
+
+impl Saved {
+    /// The first saved array written in place since it was recorded, with its versions.
+    pub(crate) fn modified(&self) -> Option<(&NdArray, u64, u64)> {
+        self.arrays.iter().find_map(|(a, v)| {
+            let now = a.storage.version();
+            (now != *v).then_some((a, *v, now))
+        })
+    }
+
+    /// The saved arrays' places in the graph.
+    fn entries(&self) -> impl Iterator<Item = &Edge> {
+        self.arrays.iter().filter_map(|(a, _)| a.entry.as_ref())
+    }
+}
+
+pub struct Node {
+    pub(crate) op: &'static str,
+    pub(crate) inputs: SmallVec<[Option<Edge>; 2]>,
+    pub(crate) input_shapes: SmallVec<[Shape; 2]>,
+    pub(crate) out_shape: Shape,
+    pub(crate) out_dtype: DType,
+    /// The vector-Jacobian product is element-wise in the gradient, so it takes a gradient
+    /// that only broadcasts to the output's shape (a sum's) without it being expanded first.
+    pub(crate) elementwise: bool,
+    saved: Mutex<SavedSlot>,
+    /// The gradient buffer of an output marked with `retain_grad` (boxed: rarely used).
+    retained: Mutex<Option<Box<NdArray>>>,
+}
+
+/// A node's saved values and the backward passes using them. Backward passes may run in
+/// several threads at once through one graph: a pass holds the values of the nodes it goes
+/// through for its whole run, so that one without `retain_graph` releases them only when the
+/// last pass through each node has ended (see `backward::Claim`).
+pub(crate) struct SavedSlot {
+    pub(crate) values: Option<Saved>,
+    /// Backward passes running through the node now.
+    pub(crate) passes: u32,
+    /// A pass without `retain_graph` has claimed the values: no other pass may start through
+    /// the node, and they are released when the last pass through it ends.
+    pub(crate) claimed: bool,
+}
+
+impl Node {
+    pub(crate) fn saved(&self) -> MutexGuard<'_, SavedSlot> {
+        self.saved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn retained(&self) -> MutexGuard<'_, Option<Box<NdArray>>> {
+        self.retained.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The node's vector-Jacobian product of `grad`: each input's gradient where `needs` asks
+    /// for it. Fails when the node's saved values were released.
+    pub(crate) fn vector_jacobian_product(self: &Arc<Node>, grad: &NdArray, needs: &[bool]) -> Result<Vec<Option<NdArray>>> {
+        let slot = self.saved();
+        let Some(saved) = slot.values.as_ref() else { return Err(self.released()) };
+        saved.vjp.call(&Vjp { grad, node: self, saved, needs })
+    }
+
+    /// The error for a node whose saved values an earlier backward released.
+    pub(crate) fn released(&self) -> Error {
+        Error::new(
+            ErrorKind::Autograd,
+            format!(
+                "the graph through `{}` (output shape {}) was released by an earlier backward; pass retain_graph to the first backward to differentiate twice",
+                self.op,
+                fmt_shape(&self.out_shape)
+            ),
+        )
+    }
+}
+
+/// Whether an op on `inputs` is recorded: recording is on and some input is in the graph.
+pub fn should_record(inputs: &[&NdArray]) -> bool {
+    is_recording() && inputs.iter().any(|a| a.entry.is_some())
+}
+
+/// Attaches `out` to the graph as the result of `op` on `inputs`, when `should_record` says so;
+/// otherwise returns it unchanged. The vector-Jacobian product gets a gradient of the output's
+/// shape and returns, for each input, a gradient of that input's shape or of one that
+/// broadcasts to it (backward expands it where needed).
+pub(crate) fn record<F>(op: &'static str, inputs: &[&NdArray], out: impl Into<NdArray>, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    record_node(op, inputs, &[], out.into(), save, false, vjp)
+}
+
+/// `record` for an op whose vector-Jacobian product also reads arrays that are not its
+/// differentiated inputs (`extra`, read back with `Vjp::extra`): they are saved with their
+/// versions, so that an in-place change to one of them is refused by backward.
+pub(crate) fn record_saving<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out: impl Into<NdArray>, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    record_node(op, inputs, extra, out.into(), save, false, vjp)
+}
+
+/// `record` for an op whose vector-Jacobian product is element-wise in the gradient (with
+/// broadcasting): it may get a gradient of a shape that broadcasts to the output's. Backward
+/// expands such a gradient only where something needs it whole, so the gradient of a sum
+/// stays one number through a chain of element-wise ops instead of being written out.
+pub(crate) fn record_elementwise<F>(op: &'static str, inputs: &[&NdArray], out: impl Into<NdArray>, save: Save, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    record_node(op, inputs, &[], out.into(), save, true, vjp)
+}
+
+fn record_node<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out: NdArray, save: Save, elementwise: bool, vjp: F) -> NdArray
+where
+    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+{
+    if !should_record(inputs) {
+        return out;
+    }
+    let saves = if save.inputs { inputs.len() } else { 0 } + extra.len() + save.output as usize;
+    let mut arrays = Vec::with_capacity(saves);
+    if save.inputs {
+        arrays.extend(inputs.iter().map(|a| ((*a).clone(), a.storage.version())));
+    }
+    // Without their entries: they are not differentiated through.
+    arrays.extend(extra.iter().map(|a| (a.detach(), a.storage.version())));
+    if save.output {
+        arrays.push((out.detach(), out.storage.version()));
+    }
+    // The node is written field by field into its allocation: built on the stack and moved,
+    // its few hundred bytes would be copied by loads that wait on the stores just made, and
+    // this is the per-op cost of every recorded op. Edges and shapes are pushed, not
+    // collected: SmallVec's collect from an iterator costs several times more here.
+    let mut node = Arc::<Node>::new_uninit();
+    let p = Arc::get_mut(&mut node).expect("a new allocation is not shared").as_mut_ptr();
+    // SAFETY: `p` points at the uninitialised node, which only this function can reach, and
+    // every field is written exactly once below before `assume_init`. Were anything in
+    // between to panic, the allocation would be freed as uninitialised memory and the fields
+    // written so far leaked: never read or dropped uninitialised.
+    let node = unsafe {
+        addr_of_mut!((*p).op).write(op);
+        addr_of_mut!((*p).out_dtype).write(out.dtype);
+        addr_of_mut!((*p).elementwise).write(elementwise);
+        addr_of_mut!((*p).out_shape).write(shape_of(&out.shape));
+        let edges = addr_of_mut!((*p).inputs);
+        edges.write(SmallVec::new());
+        let shapes = addr_of_mut!((*p).input_shapes);
+        shapes.write(SmallVec::new());
+        for a in inputs {
+            (*edges).push(a.entry.clone());
+            (*shapes).push(shape_of(&a.shape));
+        }
+        // Written after the lock, so that the saved values go straight to their place.
+        let saved = addr_of_mut!((*p).saved);
+        saved.write(Mutex::new(SavedSlot { values: None, passes: 0, claimed: false }));
+        (*saved).get_mut().unwrap_or_else(|e| e.into_inner()).values = Some(Saved { vjp: StoredVjp::new(vjp), arrays, inputs: save.inputs, has_output: save.output });
+        addr_of_mut!((*p).retained).write(Mutex::new(None));
+        node.assume_init()
+    };
+    NdArray { data: out.data, entry: Some(Edge::Node(node)) }
+}
+
+/// Marks `array` as a variable with a zero gradient buffer of its shape. Arrays recorded from
+/// it later stop there; its own history (if any) still serves its own `backward`.
+pub fn attach_grad(array: &mut NdArray, req: GradReq) -> Result<()> {
+    let grad = NdArray::zeros(&array.shape, array.dtype)?;
+    attach_grad_with(array, grad, req)
+}
+
+/// `attach_grad` with a caller-provided gradient buffer (MXNet's `mark_variables`).
+pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Result<()> {
+    if grad.shape != array.shape || grad.dtype != array.dtype {
+        let kind = if grad.dtype != array.dtype { ErrorKind::DType } else { ErrorKind::Shape };
+        return Err(Error::new(kind, format!(
+            "the gradient buffer ({} {}) does not match the array ({} {})",
+            fmt_shape(&grad.shape),
+            grad.dtype.name(),
+            fmt_shape(&array.shape),
+            array.dtype.name()
+        )));
+    }
+    let history = match &array.entry {
+        Some(Edge::Node(n)) => Some(n.clone()),
+        Some(Edge::Var(v)) => v.history.clone(),
+        None => None,
+    };
+    array.entry = Some(Edge::Var(Arc::new(Variable { grad: grad.detach(), req, history })));
+    Ok(())
+}
+
+/// Asks backward to fill a gradient for this intermediate while the gradient keeps flowing
+/// through it to the leaves (PyTorch's `retain_grad`). A variable already has one: no-op.
+pub fn retain_grad(array: &NdArray) -> Result<()> {
+    match &array.entry {
+        Some(Edge::Var(_)) => Ok(()),
+        Some(Edge::Node(n)) => {
+            let mut slot = n.retained();
+            if slot.is_none() {
+                *slot = Some(Box::new(NdArray::zeros(&n.out_shape, n.out_dtype)?));
+            }
+            Ok(())
+        }
+        None => bail!(
+            Autograd,
+            "retain_grad needs an array with recorded history; this one (shape {}) has none",
+            fmt_shape(&array.shape)
+        ),
+    }
+}
+
+/// The array's gradient buffer, sharing its storage, or `None` if it has none.
+pub fn grad_of(array: &NdArray) -> Option<NdArray> {
+    match &array.entry {
+        Some(Edge::Var(v)) if v.req == GradReq::Null => None,
+        Some(Edge::Var(v)) => Some(v.grad.clone()),
+        Some(Edge::Node(n)) => n.retained().as_deref().cloned(),
+        None => None,
+    }
+}
+
+/// The gradient request of a variable, or `None` for an array that is not one.
+pub fn grad_req_of(array: &NdArray) -> Option<GradReq> {
+    match &array.entry {
+        Some(Edge::Var(v)) => Some(v.req),
+        _ => None,
+    }
+}
+
+/// Dismantles a node's graph iteratively: a loop recorded 100,000 times makes a chain that
+/// the default recursive drop would follow one stack frame per node.
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Most nodes free nothing else when dropped (their inputs are shared or leaves):
+        // then the ordinary drop is shallow, and the stack below is not worth allocating.
+        // An edge is freed with this node when every strong reference to it is held here.
+        let saved = &self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values;
+        let held = || self.inputs.iter().flatten().chain(saved.iter().flat_map(|s| s.entries()));
+        // The common case first, without pairing edges up: an edge with more references than
+        // this node holds edges in all, or a variable without history, frees nothing here.
+        let holds = self.inputs.len() + saved.as_ref().map_or(0, |s| s.arrays.len());
+        let surely_kept = |e: &Edge| match e {
+            Edge::Node(n) => Arc::strong_count(n) > holds,
+            Edge::Var(v) => v.history.is_none() || Arc::strong_count(v) > holds,
+        };
+        // (Inputs and saved entries taken one after the other: `held`'s chained iterator
+        // costs more on this path, which every recorded op's drop takes.)
+        if self.inputs.iter().flatten().all(surely_kept) && saved.as_ref().is_none_or(|s| s.entries().all(surely_kept)) {
+            return;
+        }
+        let same = |a: &Edge, b: &Edge| match (a, b) {
+            (Edge::Node(x), Edge::Node(y)) => Arc::ptr_eq(x, y),
+            (Edge::Var(x), Edge::Var(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        };
+        // A node holds a handful of edges: counting pairs beats collecting them.
+        let freed_here = |e: &Edge| {
+            let here = held().filter(|h| same(h, e)).count();
+            match e {
+                Edge::Node(n) => Arc::strong_count(n) <= here,
+                Edge::Var(v) => Arc::strong_count(v) <= here && v.history.is_some(),
+            }
+        };
+        let deep = held().any(freed_here);
+        if !deep {
+            return;
+        }
+        let mut stack = Vec::new();
+        self.take_edges(&mut stack);
+        while let Some(edge) = stack.pop() {
+            match edge {
+                Edge::Node(n) => {
+                    if let Ok(mut node) = Arc::try_unwrap(n) {
+                        node.take_edges(&mut stack);
+                    }
+                }
+                Edge::Var(v) => {
+                    if let Ok(var) = Arc::try_unwrap(v) {
+                        stack.extend(var.history.map(Edge::Node));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Moves every edge this node holds (inputs and saved arrays' entries) onto `stack`.
+    fn take_edges(&mut self, stack: &mut Vec<Edge>) {
+        stack.extend(self.inputs.drain(..).flatten());
+        let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values.take();
+        if let Some(saved) = saved {
+            stack.extend(saved.arrays.into_iter().filter_map(|(a, _)| a.entry));
+        }
+    }
+}
