@@ -9,9 +9,12 @@ pub mod array;
 pub mod autograd;
 pub mod error;
 pub mod ffi;
+pub mod cpu;
 pub mod ops;
 pub mod reference;
+pub mod tape;
 
-pub use array::{DType, NdArray};
+pub use array::{Array, DType};
+pub use tape::NdArray;
 pub use autograd::GradReq;
 pub use error::{Error, ErrorKind, Result};

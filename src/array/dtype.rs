@@ -68,16 +68,16 @@ pub trait Element:
 impl Element for f32 {
     const DTYPE: DType = DType::F32;
     fn extend_exp(v: &[f32], out: &mut Vec<f32>) {
-        crate::ops::vmath::exp(v, out)
+        crate::cpu::vmath::exp(v, out)
     }
     fn extend_log(v: &[f32], out: &mut Vec<f32>) {
-        crate::ops::vmath::log(v, out)
+        crate::cpu::vmath::log(v, out)
     }
     fn extend_sigmoid(v: &[f32], out: &mut Vec<f32>) {
-        crate::ops::vmath::sigmoid(v, out)
+        crate::cpu::vmath::sigmoid(v, out)
     }
     fn extend_tanh(v: &[f32], out: &mut Vec<f32>) {
-        crate::ops::vmath::tanh(v, out)
+        crate::cpu::vmath::tanh(v, out)
     }
     fn wrap(v: Vec<f32>) -> Buffer {
         Buffer::F32(v)

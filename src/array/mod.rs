@@ -1,5 +1,7 @@
-//! N-dimensional arrays: a row-major view (offset + shape) on shared storage, plus the array's
-//! autograd identity. Cloning an `NdArray` is cheap and shares both.
+//! N-dimensional arrays of values: `Array`, a row-major view (offset + shape) on shared
+//! storage, with the storage, the element types, shapes and printing beside it. Cloning an
+//! `Array` is cheap and shares the storage. Where an array sits in the autograd graph is the
+//! tape's business (`crate::NdArray`, an `Array` with its graph entry).
 
 pub mod dtype;
 pub mod pool;
@@ -15,75 +17,70 @@ pub use shape::{fmt_shape, Shape};
 use shape::{checked_size, shape_of};
 use storage::{try_vec, with_slice, Buffer, Storage};
 
-use crate::autograd::Edge;
 use crate::error::{bail, Result};
 
-pub struct NdArray {
+pub struct Array {
     pub(crate) storage: Arc<Storage>,
     /// First element of this array in the storage (a leading-axis slice shares storage).
     pub(crate) offset: usize,
     pub(crate) shape: Shape,
     pub(crate) dtype: DType,
-    /// How this array takes part in autograd: `None` for a constant, else the node that
-    /// produced it or the variable it is.
-    pub(crate) entry: Option<Edge>,
 }
 
-impl Clone for NdArray {
+impl Clone for Array {
     #[inline]
-    fn clone(&self) -> NdArray {
-        NdArray {
+    fn clone(&self) -> Array {
+        Array {
             storage: self.storage.clone(),
             offset: self.offset,
             // A slice copy: SmallVec's generic clone goes element by element.
             shape: shape_of(&self.shape),
             dtype: self.dtype,
-            entry: self.entry.clone(),
         }
     }
 }
 
-impl std::fmt::Debug for NdArray {
+impl std::fmt::Debug for Array {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NdArray{}{}", self.repr(), if self.entry.is_some() { " (in graph)" } else { "" })
+        write!(f, "Array{}", self.repr())
     }
 }
 
-impl NdArray {
+impl Array {
     /// A new array owning `buf`, which must hold exactly the shape's element count.
     #[inline]
-    pub(crate) fn from_buffer(buf: Buffer, shape: impl Into<Shape>) -> NdArray {
+    pub(crate) fn from_buffer(buf: Buffer, shape: impl Into<Shape>) -> Array {
         let shape = shape.into();
         debug_assert_eq!(buf.len(), shape.iter().product::<usize>());
-        NdArray { dtype: buf.dtype(), storage: Storage::new(buf), offset: 0, shape, entry: None }
+        Array { dtype: buf.dtype(), storage: Storage::new(buf), offset: 0, shape }
     }
 
     /// An array with a copy of `data` in `shape` (the lengths must agree).
-    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<NdArray> {
+    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Array> {
         let n = checked_size(shape)?;
         if data.len() != n {
             bail!(Shape, "{} values given for shape {}, which holds {}", data.len(), fmt_shape(shape), n);
         }
         let mut v = try_vec(n)?;
         v.extend_from_slice(data);
-        Ok(NdArray::from_buffer(T::wrap(v), shape.to_vec()))
+        Ok(Array::from_buffer(T::wrap(v), shape.to_vec()))
     }
 
-    pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<NdArray> {
+    pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<Array> {
         let n = checked_size(shape)?;
-        Ok(NdArray::from_buffer(Buffer::filled(dtype, n, value)?, shape.to_vec()))
+        Ok(Array::from_buffer(Buffer::filled(dtype, n, value)?, shape.to_vec()))
     }
 
-    pub fn zeros(shape: &[usize], dtype: DType) -> Result<NdArray> {
-        NdArray::full(shape, 0.0, dtype)
+    pub fn zeros(shape: &[usize], dtype: DType) -> Result<Array> {
+        Array::full(shape, 0.0, dtype)
     }
 
-    pub fn ones(shape: &[usize], dtype: DType) -> Result<NdArray> {
-        NdArray::full(shape, 1.0, dtype)
+    pub fn ones(shape: &[usize], dtype: DType) -> Result<Array> {
+        Array::full(shape, 1.0, dtype)
     }
 
     /// `start, start + step, ...` up to but excluding `stop`, as NumPy's arange.
-    pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<NdArray> {
+    pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<Array> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !stop.is_finite() {
             bail!(InvalidArgument, "arange needs finite start, stop and a non-zero step; got start {}, stop {}, step {}", start, stop, step);
         }
@@ -101,25 +98,25 @@ impl NdArray {
             Ok(v)
         }
         Ok(match dtype {
-            DType::F32 => NdArray::from_buffer(Buffer::F32(fill(n, start, step)?), [n].as_slice()),
-            DType::F64 => NdArray::from_buffer(Buffer::F64(fill(n, start, step)?), [n].as_slice()),
+            DType::F32 => Array::from_buffer(Buffer::F32(fill(n, start, step)?), [n].as_slice()),
+            DType::F64 => Array::from_buffer(Buffer::F64(fill(n, start, step)?), [n].as_slice()),
         })
     }
 
     /// Draws from N(loc, scale²) with the process-wide seeded generator.
-    pub fn random_normal(loc: f64, scale: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+    pub fn random_normal(loc: f64, scale: f64, shape: &[usize], dtype: DType) -> Result<Array> {
         if scale < 0.0 || !loc.is_finite() || !scale.is_finite() {
             bail!(InvalidArgument, "random normal needs a finite loc and a finite scale >= 0; got loc {}, scale {}", loc, scale);
         }
-        NdArray::random_with(shape, dtype, |rng| loc + scale * rng.next_normal())
+        Array::random_with(shape, dtype, |rng| loc + scale * rng.next_normal())
     }
 
     /// Draws from U[low, high) with the process-wide seeded generator.
-    pub fn random_uniform(low: f64, high: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+    pub fn random_uniform(low: f64, high: f64, shape: &[usize], dtype: DType) -> Result<Array> {
         if low > high || !low.is_finite() || !high.is_finite() {
             bail!(InvalidArgument, "random uniform needs finite low <= high; got low {}, high {}", low, high);
         }
-        let a = NdArray::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())?;
+        let a = Array::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())?;
         if low < high {
             // Rounding (to f32, or of the f64 sum) can land on `high`; keep the interval open.
             let mut guard = a.storage.write();
@@ -133,7 +130,7 @@ impl NdArray {
 
     /// An array of `draw`'s values (float64, rounded to `dtype`), one per element in
     /// row-major order, from the process-wide seeded generator.
-    pub(crate) fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<NdArray> {
+    pub(crate) fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<Array> {
         let n = checked_size(shape)?;
         let mut v: Vec<f64> = try_vec(n)?;
         random::with_rng(|rng| v.extend((0..n).map(|_| draw(rng))));
@@ -145,7 +142,7 @@ impl NdArray {
             }
             DType::F64 => Buffer::F64(v),
         };
-        Ok(NdArray::from_buffer(buf, shape.to_vec()))
+        Ok(Array::from_buffer(buf, shape.to_vec()))
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -222,12 +219,7 @@ impl NdArray {
         Ok(self.to_f64_vec()[0])
     }
 
-    /// The same data with no autograd history: gradients do not flow through the result.
-    pub fn detach(&self) -> NdArray {
-        NdArray { entry: None, ..self.clone() }
-    }
-
-    /// A fresh buffer holding this array's elements (no autograd entry).
+    /// A fresh buffer holding this array's elements.
     pub(crate) fn clone_buffer(&self) -> Result<Buffer> {
         copy_range(&self.read(), self.range())
     }
@@ -239,12 +231,12 @@ impl NdArray {
 
     /// Overwrites this array's elements with `src`'s (same shape and dtype). Used for gradient
     /// buffers, which handles may share.
-    pub(crate) fn assign(&self, src: &NdArray) -> Result<()> {
+    pub(crate) fn assign(&self, src: &Array) -> Result<()> {
         self.update_with(src, Update::Assign)
     }
 
     /// Adds `src`'s elements into this array's (same shape and dtype).
-    pub(crate) fn add_assign(&self, src: &NdArray) -> Result<()> {
+    pub(crate) fn add_assign(&self, src: &Array) -> Result<()> {
         self.update_with(src, Update::Add)
     }
 
@@ -255,15 +247,15 @@ impl NdArray {
         match &mut *guard {
             Buffer::F32(d) => {
                 let s = s as f32;
-                storage::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s))
+                crate::cpu::loops::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s))
             }
-            Buffer::F64(d) => storage::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s)),
+            Buffer::F64(d) => crate::cpu::loops::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s)),
         }
     }
 
     /// `self op= src` element by element (same shape and dtype), in place, as one atomic step:
     /// `src` is read under the same guards (see `storage`).
-    pub(crate) fn update_with(&self, src: &NdArray, op: Update) -> Result<()> {
+    pub(crate) fn update_with(&self, src: &Array, op: Update) -> Result<()> {
         if src.shape != self.shape || src.dtype != self.dtype {
             bail!(Shape, "cannot write an array of shape {} {} into one of shape {} {}",
                 fmt_shape(&src.shape), src.dtype.name(), fmt_shape(&self.shape), self.dtype.name());
@@ -287,7 +279,7 @@ impl NdArray {
     /// Overwrites this array's elements with `src`'s, taking `src`'s buffer outright (no copy)
     /// when nothing else uses it and it is exactly this array's size (a copy in the reference
     /// mode).
-    pub(crate) fn assign_from(&self, src: NdArray) -> Result<()> {
+    pub(crate) fn assign_from(&self, src: Array) -> Result<()> {
         // Nothing else holds `src`'s storage, so it is not this array's.
         if !crate::reference::enabled()
             && src.shape == self.shape
@@ -356,11 +348,11 @@ pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
     // One loop per op, so that each vectorises.
     macro_rules! each {
         ($f:expr) => {
-            storage::update_chunked(dst, src, |d, s| d.iter_mut().zip(s).for_each(|(d, &s)| $f(d, s)))
+            crate::cpu::loops::update_chunked(dst, src, |d, s| d.iter_mut().zip(s).for_each(|(d, &s)| $f(d, s)))
         };
     }
     match op {
-        Update::Assign => storage::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
+        Update::Assign => crate::cpu::loops::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
         Update::Add => each!(|d: &mut T, s: T| *d += s),
         Update::Sub => each!(|d: &mut T, s: T| *d -= s),
         Update::Mul => each!(|d: &mut T, s: T| *d *= s),
@@ -370,6 +362,6 @@ pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
 
 /// Builds an output array from a freshly computed vector.
 #[inline]
-pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> NdArray {
-    NdArray::from_buffer(T::wrap(v), shape)
+pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> Array {
+    Array::from_buffer(T::wrap(v), shape)
 }

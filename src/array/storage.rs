@@ -21,14 +21,13 @@
 //! in-place update, which reads its source under the same guards, is one atomic step. An op
 //! made of other ops (softmax, batch_norm) is several such steps.
 
-use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use smallvec::SmallVec;
 
 use super::dtype::{DType, Element};
-use crate::error::{bail, Result};
+use crate::error::Result;
 
 /// Elements of one dtype, row-major.
 #[derive(Clone, Debug)]
@@ -79,145 +78,7 @@ pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
     if let Some(v) = super::pool::take(n) {
         return Ok(v);
     }
-    try_alloc(n)
-}
-
-/// An empty vector with room for `n` values of any type, or an `Alloc` error instead of an
-/// abort (for what is not an array's elements: positions, partial results).
-#[inline]
-pub fn try_alloc<T>(n: usize) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    if v.try_reserve_exact(n).is_err() {
-        bail!(Alloc, "cannot allocate {} elements ({} bytes)", n, n.saturating_mul(std::mem::size_of::<T>()));
-    }
-    Ok(v)
-}
-
-/// Element count from which cheap element-wise loops (a product, a copy) are split over the
-/// threads. Handing work to a sleeping thread costs 10–20 µs, the time of ≈ 200,000 such
-/// elements: below that a second thread makes the op slower, not faster.
-pub(crate) const PARALLEL_MIN: usize = 1 << 18;
-
-/// The same for loops that compute more per element (exp, tanh: ≈ 0.5 ns each).
-pub(crate) const PARALLEL_MIN_COSTLY: usize = 1 << 16;
-
-/// The threads a loop over `n` elements is split over: one below `parallel_min` (small arrays
-/// never ask for the thread count: that is the per-op path), and one in the reference mode.
-pub(crate) fn threads_for(n: usize, parallel_min: usize) -> usize {
-    if n >= parallel_min && !crate::reference::enabled() { crate::ops::threads::num_threads() } else { 1 }
-}
-
-/// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
-/// out's spare capacity)`, which must write every element of its chunk. Large inputs are cut
-/// into one chunk per thread.
-#[inline(always)]
-pub fn extend_chunked<T: Sync, U: Send>(
-    out: &mut Vec<U>,
-    src: &[T],
-    parallel_min: usize,
-    fill: impl Fn(&[T], &mut [MaybeUninit<U>]) + Sync,
-) {
-    let n = src.len();
-    out.reserve(n);
-    let len = out.len();
-    let spare = &mut out.spare_capacity_mut()[..n];
-    let threads = threads_for(n, parallel_min);
-    if threads > 1 {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
-        crate::ops::threads::fork_join(parts, |(s, o)| on_piece(&fill, s, o));
-    } else {
-        fill(src, spare);
-    }
-    // SAFETY: `fill` wrote each of the `n` elements after `len`.
-    unsafe { out.set_len(len + n) }
-}
-
-/// `f(a, b)`, as a call of its own. A piece handed to a thread arrives inside a tuple, and a
-/// slice taken out of a tuple carries no promise that it overlaps nothing else: the compiler
-/// then reloads every value the loop's closure captured (a scalar factor, a learning rate)
-/// after each store, and the loop runs one element at a time. As the arguments of a function
-/// the slices carry that promise again, and the loop is vectorised as on one thread.
-#[inline(never)]
-pub(crate) fn on_piece<A, B>(f: &impl Fn(A, B), a: A, b: B) {
-    f(a, b)
-}
-
-/// Pieces a large reduction is cut into: a fixed size, so that the result (its rounding) is
-/// the same whatever the thread count.
-const REDUCE_PIECE: usize = 1 << 16;
-
-/// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
-/// spread over the threads when `v` is large.
-pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> Result<R> {
-    if v.len() <= REDUCE_PIECE || crate::reference::enabled() {
-        return Ok(f(v));
-    }
-    let pieces = v.len().div_ceil(REDUCE_PIECE);
-    let mut partial = try_alloc(pieces)?;
-    partial.resize(pieces, R::default());
-    let threads = threads_for(v.len(), PARALLEL_MIN).min(pieces);
-    let per = pieces.div_ceil(threads);
-    let jobs: Vec<_> = partial.chunks_mut(per).enumerate().collect();
-    crate::ops::threads::fork_join(jobs, |(j, out)| {
-        for (i, o) in out.iter_mut().enumerate() {
-            let start = (j * per + i) * REDUCE_PIECE;
-            *o = f(&v[start..(start + REDUCE_PIECE).min(v.len())]);
-        }
-    });
-    Ok(partial.into_iter().reduce(combine).expect("at least two pieces"))
-}
-
-/// `f` on matching pieces of `dst` and `src` (of equal length): one piece per thread when
-/// large, for in-place element-wise updates.
-pub fn update_chunked<T: Send + Sync>(dst: &mut [T], src: &[T], f: impl Fn(&mut [T], &[T]) + Sync) {
-    let n = dst.len();
-    let threads = threads_for(n, PARALLEL_MIN);
-    if threads > 1 {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<_> = dst.chunks_mut(chunk).zip(src.chunks(chunk)).collect();
-        crate::ops::threads::fork_join(parts, |(d, s)| on_piece(&f, d, s));
-    } else {
-        f(dst, src);
-    }
-}
-
-/// `f` on pieces of `dst`: one piece per thread when large, for in-place element-wise maps.
-pub fn modify_chunked<T: Send>(dst: &mut [T], f: impl Fn(&mut [T]) + Sync) {
-    let n = dst.len();
-    let threads = threads_for(n, PARALLEL_MIN);
-    if threads > 1 {
-        let parts: Vec<_> = dst.chunks_mut(n.div_ceil(threads)).collect();
-        crate::ops::threads::fork_join(parts, |d| on_piece(&|d: &mut [T], _: ()| f(d), d, ()));
-    } else {
-        f(dst);
-    }
-}
-
-/// Appends `f(x)` for each `x` of `src` to `out`: an indexed loop over spare capacity, which
-/// the compiler vectorises (where `Vec::extend` over an iterator may not).
-#[inline(always)]
-pub fn extend_map<T: Copy + Sync, U: Send>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U + Sync) {
-    extend_chunked(out, src, PARALLEL_MIN, |s, o| {
-        for (o, &x) in o.iter_mut().zip(s) {
-            o.write(f(x));
-        }
-    });
-}
-
-/// Appends `f(x, y)` for the pairs of `a` and `b` (of equal length) to `out`, as `extend_map`.
-#[inline(always)]
-pub fn extend_zip<T: Copy + Sync, U: Copy + Sync, V: Send>(out: &mut Vec<V>, a: &[T], b: &[U], f: impl Fn(T, U) -> V + Sync) {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    // Chunks of `a` carry their offset, to find the matching chunk of `b`.
-    let base = a.as_ptr() as usize;
-    extend_chunked(out, a, PARALLEL_MIN, |s, o| {
-        let start = (s.as_ptr() as usize - base) / std::mem::size_of::<T>().max(1);
-        for (o, (&x, &y)) in o.iter_mut().zip(s.iter().zip(&b[start..start + s.len()])) {
-            o.write(f(x, y));
-        }
-    });
+    crate::cpu::loops::try_alloc(n)
 }
 
 pub fn filled_vec<T: Element>(n: usize, value: T) -> Result<Vec<T>> {

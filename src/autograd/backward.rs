@@ -5,10 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use super::state::{is_recording, FlagsGuard};
-use super::{Edge, GradReq, Node, Save, Variable, Vjp};
 use crate::array::shape::broadcast_shapes;
-use crate::array::{fmt_shape, NdArray};
+use crate::array::{fmt_shape, Array};
+use crate::tape::state::{is_recording, FlagsGuard};
+use crate::tape::{Edge, GradReq, NdArray, Node, Save, Saved, Variable};
 use crate::error::{bail, Result};
 use crate::{ops, reference};
 
@@ -60,7 +60,7 @@ pub fn backward(heads: &[NdArray], head_grads: &[Option<NdArray>], retain_graph:
             None => continue,
         };
         match var.req {
-            GradReq::Write => var.grad.assign_from(g)?,
+            GradReq::Write => var.grad.assign_from(g.data)?,
             GradReq::Add => var.grad.add_assign(&g)?,
             GradReq::Null => {}
         }
@@ -113,13 +113,13 @@ pub fn grad(
             let g = match found.get(&var_key(v)) {
                 // A fresh buffer: pass-through vjps (add, copy, reshape) hand on the caller's
                 // head gradient itself, and can give two variables the same array.
-                Some(g) => NdArray { entry: g.entry.clone(), ..NdArray::from_buffer(g.clone_buffer()?, g.shape.clone()) },
+                Some(g) => NdArray { data: Array::from_buffer(g.clone_buffer()?, g.shape.clone()), entry: g.entry.clone() },
                 None => NdArray::zeros(&v.grad.shape, v.grad.dtype)?,
             };
             // With create_graph every result is in the graph, also a gradient that does not
             // vary with the variables (relu's, say): differentiating it again gives zeros.
             Ok(if create_graph && g.entry.is_none() {
-                super::record("constant_gradient", &[array], g, Save::NOTHING, |_| Ok(vec![None]))
+                crate::tape::record("constant_gradient", &[array], g, Save::NOTHING, |_| Ok(vec![None]))
             } else {
                 g
             })
@@ -261,12 +261,9 @@ fn run(
         if !needs.iter().any(|&n| n) {
             continue;
         }
-        let input_grads = {
-            let slot = node.saved();
-            // Held by this pass's claim, so present; a clear error all the same, never a panic.
-            let Some(saved) = slot.values.as_ref() else { return Err(released(node)) };
-            saved.vjp.call(&Vjp { grad: &g, node, saved, needs: &needs })?
-        };
+        // The saved values are held by this pass's claim, so present; were they not, a clear
+        // error all the same, never a panic.
+        let input_grads = node.vector_jacobian_product(&g, &needs)?;
         for (i, gi) in input_grads.into_iter().enumerate() {
             let (Some(gi), true) = (gi, needs[i]) else { continue };
             let gi = if reference { expand(gi, &node.input_shapes[i])? } else { gi };
@@ -332,7 +329,7 @@ impl<'a> Claim<'a> {
                     fmt_shape(&node.out_shape)
                 );
             }
-            let Some(saved) = slot.values.as_ref() else { return Err(released(node)) };
+            let Some(saved) = slot.values.as_ref() else { return Err(node.released()) };
             check_unmodified(node, saved)?;
             slot.passes += 1;
             slot.claimed = !retain_graph;
@@ -395,7 +392,7 @@ impl Drop for Claim<'_> {
 
 /// Refuses a node whose saved array was written in place after it was recorded (a version
 /// counter, which MXNet lacks): its gradient would be wrong.
-fn check_unmodified(node: &Node, saved: &super::Saved) -> Result<()> {
+fn check_unmodified(node: &Node, saved: &Saved) -> Result<()> {
     if let Some((array, then, now)) = saved.modified() {
         bail!(
             Autograd,
@@ -407,17 +404,6 @@ fn check_unmodified(node: &Node, saved: &super::Saved) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn released(node: &Node) -> crate::Error {
-    crate::Error::new(
-        crate::ErrorKind::Autograd,
-        format!(
-            "the graph through `{}` (output shape {}) was released by an earlier backward; pass retain_graph to the first backward to differentiate twice",
-            node.op,
-            fmt_shape(&node.out_shape)
-        ),
-    )
 }
 
 /// `g` at full `shape`: a gradient that element-wise ops passed on unexpanded (it broadcasts

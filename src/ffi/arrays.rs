@@ -7,7 +7,8 @@ use super::{
     ad_status, boundary, dtype_arg, null_arg, out_arg, shape_arg, slice_arg, write_out, FfiError,
     FfiResult,
 };
-use crate::array::{fmt_shape, random, DType, NdArray};
+use crate::array::{fmt_shape, random, DType};
+use crate::NdArray;
 use crate::ops;
 
 /// Stores `array` as a new handle in `*out` (checked non-NULL by the caller).

@@ -3,7 +3,7 @@
 use super::arrays::put;
 use super::handles::{self, ad_array};
 use super::{ad_status, boundary, out_arg, slice_arg, write_out, FfiError, FfiResult};
-use crate::array::NdArray;
+use crate::NdArray;
 use crate::autograd::{self, GradReq, ScopeKind};
 
 fn scope_begin(name: &str, kind: ScopeKind, train_mode: bool) -> ad_status {

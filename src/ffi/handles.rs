@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use super::{ad_status, null_arg, FfiError, FfiResult, AD_MAX_NDIM};
-use crate::array::NdArray;
+use crate::NdArray;
 
 /// An array, as C sees it: an opaque handle made by the library and freed with
 /// `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.

@@ -163,7 +163,7 @@ fn install_quiet_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let ours = INSIDE.with(|i| i.get())
-                || std::thread::current().name().is_some_and(|n| n.starts_with(crate::ops::threads::WORKER_NAME));
+                || std::thread::current().name().is_some_and(|n| n.starts_with(crate::cpu::threads::WORKER_NAME));
             if !ours {
                 previous(info);
             }
@@ -300,13 +300,13 @@ pub extern "C" fn ad_status_name(status: u32) -> *const c_char {
 /// `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
 #[no_mangle]
 pub extern "C" fn ad_set_num_threads(threads: usize) -> ad_status {
-    boundary("ad_set_num_threads", || Ok(crate::ops::threads::set_num_threads(threads)?))
+    boundary("ad_set_num_threads", || Ok(crate::cpu::threads::set_num_threads(threads)?))
 }
 
 /// How many threads large operations may use.
 #[no_mangle]
 pub extern "C" fn ad_num_threads() -> usize {
-    crate::ops::threads::num_threads()
+    crate::cpu::threads::num_threads()
 }
 
 /// Switches the reference mode on or off for the whole process. In the reference mode every
@@ -361,7 +361,7 @@ mod tests {
             let message = unsafe { std::ffi::CStr::from_ptr(ad_last_error()) }.to_string_lossy().into_owned();
             assert!(message.contains("boom inside"), "{}", message);
             let worker = std::thread::Builder::new()
-                .name(format!("{}test", crate::ops::threads::WORKER_NAME))
+                .name(format!("{}test", crate::cpu::threads::WORKER_NAME))
                 .spawn(|| panic!("boom on a worker"))
                 .unwrap();
             assert!(worker.join().is_err());

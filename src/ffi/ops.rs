@@ -5,7 +5,7 @@
 use super::arrays::put;
 use super::handles::{self, ad_array};
 use super::{ad_status, boundary, out_arg, slice_arg, FfiError, FfiResult};
-use crate::array::NdArray;
+use crate::NdArray;
 use crate::error::Result;
 use crate::ops::{self, Cmp};
 

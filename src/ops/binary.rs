@@ -3,13 +3,13 @@
 
 use super::kernel::{map, zip, Cmp, Map, Zip2};
 use super::{log, neg, sum_to};
-use crate::array::NdArray;
-use crate::autograd::{record_elementwise, Save};
+use crate::NdArray;
+use crate::tape::{record_elementwise, Save};
 use crate::error::Result;
 
 /// Each input's gradient from `f`, reduced to the input's shape, where it is needed.
 fn grads(
-    v: &crate::autograd::Vjp<'_>,
+    v: &crate::tape::Vjp<'_>,
     ga: impl FnOnce() -> Result<NdArray>,
     gb: impl FnOnce() -> Result<NdArray>,
 ) -> Result<Vec<Option<NdArray>>> {
@@ -77,10 +77,10 @@ pub fn minimum(a: &NdArray, b: &NdArray) -> Result<NdArray> {
 
 /// 1 where `a <op> b` holds, else 0, in the operands' dtype. No gradient flows through it.
 pub fn compare(a: &NdArray, b: &NdArray, op: Cmp) -> Result<NdArray> {
-    zip(a, b, Zip2::Cmp(op))
+    zip(a, b, Zip2::Cmp(op)).map(NdArray::from)
 }
 
 /// 1 where `a <op> s` holds, else 0. No gradient flows through it.
 pub fn compare_scalar(a: &NdArray, s: f64, op: Cmp) -> Result<NdArray> {
-    map(a, Map::CmpS(op, s))
+    map(a, Map::CmpS(op, s)).map(NdArray::from)
 }

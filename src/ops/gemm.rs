@@ -6,7 +6,8 @@
 
 use crate::array::shape::checked_size;
 use crate::array::storage::{filled_vec, lock, try_vec};
-use crate::array::{from_vec, fmt_shape, DType, Element, NdArray};
+use crate::array::{from_vec, fmt_shape, Array, DType, Element};
+
 use crate::error::{bail, Result};
 
 /// C (m×n, row stride `rsc`) = op(A)·op(B) with beta = 0, so C need not be initialised.
@@ -174,7 +175,7 @@ impl<T> Operands<T> {
 
 /// C = op(A)·op(B) for 2-d `a` and `b`, with op a transpose where the flag says so. The
 /// transpose is a swap of strides: no operand is copied.
-pub fn matmul(a: &NdArray, b: &NdArray, ta: bool, tb: bool) -> Result<NdArray> {
+pub fn matmul(a: &Array, b: &Array, ta: bool, tb: bool) -> Result<Array> {
     if a.dtype != b.dtype {
         bail!(DType, "dot operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
     }
@@ -203,7 +204,7 @@ pub fn matmul(a: &NdArray, b: &NdArray, ta: bool, tb: bool) -> Result<NdArray> {
     })
 }
 
-fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa, csa, rsb, csb]: [isize; 4], len: usize) -> Result<Vec<T>> {
+fn run<T: Gemm>(a: &Array, b: &Array, (m, k, n): (usize, usize, usize), [rsa, csa, rsb, csb]: [isize; 4], len: usize) -> Result<Vec<T>> {
     if len == 0 || k == 0 {
         return filled_vec(len, T::zero());
     }
@@ -227,11 +228,11 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
             }
         }
         let p = Operands { a: va.as_ptr(), b: bp.as_ptr(), c };
-        let threads = super::threads::num_threads();
+        let threads = crate::cpu::threads::num_threads();
         let parts = if m.saturating_mul(k).saturating_mul(width) < SPLIT_MIN { 1 } else { threads.min(m / 24).max(1) };
         let block = m.div_ceil(parts).next_multiple_of(12);
         let starts: Vec<usize> = (0..m).step_by(block).collect();
-        super::threads::fork_join(starts, |r| {
+        crate::cpu::threads::fork_join(starts, |r| {
             let (pa, pb, pc) = p.get();
             // SAFETY: rows [r, r + rows) of op(A) and of C are inside va and `out`; `bp` holds
             // k·width values; the kernel exists (has_narrow).
@@ -247,11 +248,11 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
     // describe; `out` has room for the m×n C; the blocks of rows [r, r + rows) or columns
     // [j, j + cols) of op(A), op(B) and C are inside them, and distinct blocks of C do not
     // overlap.
-    match plan(m, k, n, rsa == 1, csb == 1, super::threads::num_threads()) {
+    match plan(m, k, n, rsa == 1, csb == 1, crate::cpu::threads::num_threads()) {
         None => unsafe { T::gemm_into(m, k, n, p.a, rsa, csa, p.b, rsb, csb, p.c, rsc) },
         Some(Cut::Rows(block)) => {
             let starts: Vec<usize> = (0..m).step_by(block).collect();
-            super::threads::fork_join(starts, |r| {
+            crate::cpu::threads::fork_join(starts, |r| {
                 let (pa, pb, pc) = p.get();
                 let rows = block.min(m - r);
                 unsafe { T::gemm_into(rows, k, n, pa.offset(r as isize * rsa), rsa, csa, pb, rsb, csb, pc.add(r * n), rsc) }
@@ -259,7 +260,7 @@ fn run<T: Gemm>(a: &NdArray, b: &NdArray, (m, k, n): (usize, usize, usize), [rsa
         }
         Some(Cut::Cols(block)) => {
             let starts: Vec<usize> = (0..n).step_by(block).collect();
-            super::threads::fork_join(starts, |j| {
+            crate::cpu::threads::fork_join(starts, |j| {
                 let (pa, pb, pc) = p.get();
                 let cols = block.min(n - j);
                 unsafe { T::gemm_into(m, k, cols, pa, rsa, csa, pb.offset(j as isize * csb), rsb, csb, pc.add(j), rsc) }
@@ -285,7 +286,7 @@ fn by_definition<T: Element>(va: &[T], vb: &[T], (m, k, n): (usize, usize, usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::threads;
+    use crate::cpu::threads;
 
     /// op(A)·op(B) by the definition, in f64.
     fn naive(a: &[f64], b: &[f64], (m, k, n): (usize, usize, usize), ta: bool, tb: bool) -> Vec<f64> {
@@ -306,7 +307,7 @@ mod tests {
 
     /// An array of `rows`×`cols` values that is a view into a larger storage: the rows after
     /// `skip` leading rows of a taller array.
-    fn view(rows: usize, cols: usize, skip: usize, seed: usize, dtype: DType) -> (NdArray, Vec<f64>) {
+    fn view(rows: usize, cols: usize, skip: usize, seed: usize, dtype: DType) -> (Array, Vec<f64>) {
         let all: Vec<f64> = (0..(rows + skip) * cols).map(|i| (((i + seed) * 7919 % 1009) as f64 - 504.0) / 256.0).collect();
         let full = match dtype {
             DType::F32 => from_vec(all.iter().map(|&x| x as f32).collect::<Vec<_>>(), vec![rows + skip, cols]),

@@ -4,8 +4,9 @@
 
 use crate::array::shape::{broadcast_shapes, checked_size};
 use crate::array::storage::{lock, try_vec, with_slice, Buffer};
-use crate::array::{fmt_shape, update_typed, DType, Element, NdArray, Update};
-use crate::autograd::{is_recording, record, Save};
+use crate::array::{fmt_shape, update_typed, Array, DType, Element, Update};
+use crate::NdArray;
+use crate::tape::{is_recording, record, Save};
 use crate::error::{bail, Result};
 
 use super::kernel;
@@ -136,7 +137,7 @@ fn contiguous_offset(shape: &[usize], r: &Region) -> Option<usize> {
 pub fn slice(a: &NdArray, index: &[AxisIndex]) -> Result<NdArray> {
     let r = resolve(&a.shape, index)?;
     let out = match contiguous_offset(&a.shape, &r) {
-        Some(offset) => NdArray { offset: a.offset + offset, shape: r.out_shape.as_slice().into(), entry: None, ..a.clone() },
+        Some(offset) => Array { offset: a.offset + offset, shape: r.out_shape.as_slice().into(), ..a.data.clone() },
         None => gather(a, &r)?,
     };
     let index = index.to_vec();
@@ -145,7 +146,7 @@ pub fn slice(a: &NdArray, index: &[AxisIndex]) -> Result<NdArray> {
     }))
 }
 
-fn gather(a: &NdArray, r: &Region) -> Result<NdArray> {
+fn gather(a: &Array, r: &Region) -> Result<Array> {
     let n = checked_size(&r.out_shape)?;
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
@@ -176,7 +177,7 @@ fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], o
         if src.dtype == dst.dtype && src_shape == &r.out_shape[..] {
             // A contiguous region (`x[:] = y`, `x[1:3] = y`, `x += y`), the same that reads as
             // a view: one straight pass into that view, from `src`'s own storage.
-            let view = NdArray { offset: dst.offset + offset, shape: src.shape.clone(), entry: None, ..dst.clone() };
+            let view = Array { offset: dst.offset + offset, shape: src.shape.clone(), ..dst.data.clone() };
             return view.update_with(src, op);
         }
     }
@@ -327,7 +328,7 @@ pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
         DType::F32 => Buffer::F32(a.try_to_vec::<f32>()?),
         DType::F64 => Buffer::F64(a.try_to_vec::<f64>()?),
     };
-    let out = NdArray::from_buffer(buf, a.shape.clone());
+    let out = Array::from_buffer(buf, a.shape.clone());
     let from = a.dtype;
     Ok(record("astype", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(astype(v.grad, from)?)])))
 }

@@ -4,8 +4,10 @@
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
-use crate::array::storage::{extend_map, extend_zip, lock, reduce_chunked, try_alloc, try_vec, with_slice};
-use crate::array::{from_vec, fmt_shape, Element, NdArray, Shape};
+use crate::cpu::loops::{extend_map, extend_zip, reduce_chunked, try_alloc};
+use crate::array::storage::{lock, try_vec, with_slice};
+use crate::array::{from_vec, fmt_shape, Array, Element, Shape};
+
 use crate::error::{bail, Result};
 
 /// Element-wise comparisons; they give 1 where true and 0 where false, in the input dtype.
@@ -156,7 +158,7 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
     Ok(out)
 }
 
-pub fn map(a: &NdArray, op: Map) -> Result<NdArray> {
+pub fn map(a: &Array, op: Map) -> Result<Array> {
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
 }
@@ -188,7 +190,7 @@ fn zip_fn<T: Element>(op: Zip2) -> impl Fn(T, T) -> T {
     }
 }
 
-fn zip_typed<T: Element>(a: &NdArray, b: &NdArray, out_shape: &[usize], op: Zip2) -> Result<Vec<T>> {
+fn zip_typed<T: Element>(a: &Array, b: &Array, out_shape: &[usize], op: Zip2) -> Result<Vec<T>> {
     let n = checked_size(out_shape)?;
     // Both operands under one set of guards: `x * x` and `x + reshape(x)` read one storage.
     let locked = lock(&[&a.storage, &b.storage], &[]);
@@ -274,7 +276,7 @@ fn broadcast_offset(index: &[usize], shape: &[usize]) -> usize {
     shape.iter().enumerate().fold(0, |off, (i, &d)| off * d + if d == 1 { 0 } else { index[lead + i] })
 }
 
-pub fn zip(a: &NdArray, b: &NdArray, op: Zip2) -> Result<NdArray> {
+pub fn zip(a: &Array, b: &Array, op: Zip2) -> Result<Array> {
     if a.dtype != b.dtype {
         bail!(DType, "operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
     }
@@ -283,7 +285,7 @@ pub fn zip(a: &NdArray, b: &NdArray, op: Zip2) -> Result<NdArray> {
         crate::array::DType::F32 => f32::wrap(zip_typed::<f32>(a, b, &shape, op)?),
         crate::array::DType::F64 => f64::wrap(zip_typed::<f64>(a, b, &shape, op)?),
     };
-    Ok(NdArray::from_buffer(buf, shape))
+    Ok(Array::from_buffer(buf, shape))
 }
 
 /// How `reduce_keepdims` combines elements.
@@ -306,7 +308,7 @@ fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
 /// Folds over the given (sorted, distinct) axes; the result keeps them as length-1 axes.
 /// Costs the input's size, and no more than the output's when the input has no elements
 /// (a (2^40, 0) array summed over axis 0 is done at once).
-pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArray> {
+pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
     let mut keep = a.shape.clone();
     for &ax in axes {
         keep[ax] = 1;
@@ -317,7 +319,7 @@ pub fn reduce_keepdims(a: &NdArray, axes: &[usize], fold: Fold) -> Result<NdArra
     let n = checked_size(&keep)?;
     if n == 0 || a.size() == 0 {
         // Nothing to read: an empty result, or sums of nothing (max and min were refused above).
-        return Ok(NdArray::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, 0.0)?, keep));
+        return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, 0.0)?, keep));
     }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
@@ -459,7 +461,7 @@ fn step_odometer(pos: &mut [usize], dims: &[usize], strides: &[usize], offset: &
 }
 
 /// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.
-pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
+pub fn broadcast_to(a: &Array, shape: &[usize]) -> Result<Array> {
     Ok(match a.dtype {
         crate::array::DType::F32 => from_vec(broadcast_vec::<f32>(a, shape)?, shape.to_vec()),
         crate::array::DType::F64 => from_vec(broadcast_vec::<f64>(a, shape)?, shape.to_vec()),
@@ -467,7 +469,7 @@ pub fn broadcast_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
 }
 
 /// `broadcast_to`'s elements as a vector; `T` must be `a`'s dtype.
-pub(crate) fn broadcast_vec<T: Element>(a: &NdArray, shape: &[usize]) -> Result<Vec<T>> {
+pub(crate) fn broadcast_vec<T: Element>(a: &Array, shape: &[usize]) -> Result<Vec<T>> {
     if broadcast_shapes(&a.shape, shape).ok().as_deref() != Some(shape) {
         bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
     }
@@ -541,7 +543,7 @@ fn for_each_row(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usi
 }
 
 /// The axes of `a` permuted by `perm` (a validated permutation), copied to row-major order.
-pub fn permute(a: &NdArray, perm: &[usize]) -> Result<NdArray> {
+pub fn permute(a: &Array, perm: &[usize]) -> Result<Array> {
     let shape: Shape = perm.iter().map(|&p| a.shape[p]).collect();
     let n = a.size();
     let guard = a.read();

@@ -2,8 +2,9 @@
 
 use super::gemm::matmul;
 use super::reshape_to;
-use crate::array::{fmt_shape, NdArray};
-use crate::autograd::{record, Save};
+use crate::array::fmt_shape;
+use crate::NdArray;
+use crate::tape::{record, Save};
 use crate::error::{bail, Result};
 
 /// Matrix product of 1-d and 2-d arrays. A 1-d left operand is a row vector and a 1-d right

@@ -10,9 +10,7 @@ mod nn;
 pub mod optim;
 mod reduce;
 mod shape;
-pub mod threads;
 mod unary;
-pub mod vmath;
 
 pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
 pub use kernel::Cmp;

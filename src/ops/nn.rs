@@ -8,9 +8,11 @@ use super::index::AxisIndex;
 use super::kernel::Cmp;
 use super::{add, compare_scalar, dot, exp, log, maximum_scalar, mean, minimum_scalar, mul, neg, reshape, reshape_to, slice, sqrt, sub, sum, sum_to};
 use crate::array::shape::{broadcast_shapes, checked_size, normalize_axis};
-use crate::array::storage::{lock, try_alloc, try_vec, with_slice, Buffer, Storage};
-use crate::array::{fmt_shape, from_vec, DType, Element, NdArray};
-use crate::autograd::{is_training, record, record_saving, Save};
+use crate::cpu::loops::{try_alloc};
+use crate::array::storage::{lock, try_vec, with_slice, Buffer, Storage};
+use crate::array::{fmt_shape, from_vec, Array, DType, Element};
+use crate::NdArray;
+use crate::tape::{is_training, record, record_saving, Save};
 use crate::error::{bail, Error, Result};
 
 /// `shape` split around `axis`: (product before, length of, product after).
@@ -161,7 +163,8 @@ pub fn one_hot(indices: &NdArray, depth: usize, on: f64, off: f64, dtype: DType)
     Ok(match dtype {
         DType::F32 => from_vec(rows::<f32>(indices, depth, on, off, n)?, shape),
         DType::F64 => from_vec(rows::<f64>(indices, depth, on, off, n)?, shape),
-    })
+    }
+    .into())
 }
 
 /// Positions of the maxima (or minima) along `axis`, or in the flattened array when `axis`
@@ -202,7 +205,7 @@ pub fn argextreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool)
                 out.push(T::of(best as f64));
             }
         }
-        Ok(from_vec(out, shape))
+        Ok(from_vec(out, shape).into())
     })
 }
 
@@ -234,7 +237,7 @@ pub fn where_(cond: &NdArray, a: &NdArray, b: &NdArray) -> Result<NdArray> {
                 *o = x;
             }
         }
-        Ok(from_vec(out, shape.to_vec()))
+        Ok(from_vec(out, shape.to_vec()).into())
     }
     let out = match a.dtype {
         DType::F32 => run::<f32>(cond, a, b, &shape)?,
@@ -404,7 +407,7 @@ pub fn dropout(x: &NdArray, p: f64) -> Result<NdArray> {
     }
     // Kept or dropped by a float64 draw, so that one seed gives one mask in either dtype.
     let scale = 1.0 / (1.0 - p);
-    let mask = NdArray::random_with(&x.shape, x.dtype, |rng| if rng.next_f64() >= p { scale } else { 0.0 })?;
+    let mask = Array::random_with(&x.shape, x.dtype, |rng| if rng.next_f64() >= p { scale } else { 0.0 })?.into();
     mul(x, &mask)
 }
 

@@ -14,9 +14,11 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::array::storage::{lock, on_piece, threads_for, try_vec, Storage, PARALLEL_MIN};
-use crate::array::{fmt_shape, Element, NdArray};
-use crate::autograd::is_recording;
+use crate::cpu::loops::{on_piece, threads_for, PARALLEL_MIN};
+use crate::array::storage::{lock, try_vec, Storage};
+use crate::array::{fmt_shape, Element};
+use crate::NdArray;
+use crate::tape::is_recording;
 use crate::error::{bail, Result};
 
 /// Hyper-parameters shared by the updates.
@@ -101,7 +103,7 @@ fn update<T: Element, const K: usize>(weight: &NdArray, grad: &NdArray, states: 
         }
     };
     // Each piece through a call of its own, so that its loop is vectorised (see `on_piece`).
-    super::threads::fork_join(parts, |(wc, gc, sc)| on_piece(&apply, wc, (gc, sc)));
+    crate::cpu::threads::fork_join(parts, |(wc, gc, sc)| on_piece(&apply, wc, (gc, sc)));
     Ok(())
 }
 

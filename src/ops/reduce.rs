@@ -4,9 +4,11 @@
 use super::kernel::{self, Cmp, Fold};
 use super::{div, div_scalar, mul, reshape_to, sqrt, square};
 use crate::array::shape::normalize_axes;
-use crate::array::storage::{reduce_chunked, with_slice};
-use crate::array::{fmt_shape, DType, Element, NdArray};
-use crate::autograd::{record, Save};
+use crate::cpu::loops::{reduce_chunked};
+use crate::array::storage::{with_slice};
+use crate::array::{fmt_shape, DType, Element};
+use crate::NdArray;
+use crate::tape::{record, Save};
 use crate::error::{bail, Result};
 
 /// The shapes of a reduction of `shape` over `axes`: with the axes kept as 1, and as returned.
@@ -25,7 +27,7 @@ fn reduced_shapes(shape: &[usize], axes: &[usize], keepdims: bool) -> (Vec<usize
 pub fn sum(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
     let axes = normalize_axes(axes, a.ndim())?;
     let (kept, out_shape) = reduced_shapes(&a.shape, &axes, keepdims);
-    let out = reshape_to(&kernel::reduce_keepdims(&a.detach(), &axes, Fold::Sum)?, &out_shape)?;
+    let out = reshape_to(&kernel::reduce_keepdims(a, &axes, Fold::Sum)?.into(), &out_shape)?;
     // The gradient stays unexpanded (it broadcasts to the input's shape): the element-wise
     // ops it flows through next take it as it is, and backward expands it where needed.
     Ok(record("sum", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(reshape_to(v.grad, &kept)?)])))
@@ -86,7 +88,7 @@ pub fn min(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
 fn extremum(a: &NdArray, axes: &[i64], keepdims: bool, fold: Fold) -> Result<NdArray> {
     let normalized = normalize_axes(axes, a.ndim())?;
     let (kept, out_shape) = reduced_shapes(&a.shape, &normalized, keepdims);
-    let out = reshape_to(&kernel::reduce_keepdims(&a.detach(), &normalized, fold)?, &out_shape)?;
+    let out = reshape_to(&kernel::reduce_keepdims(a, &normalized, fold)?.into(), &out_shape)?;
     Ok(record(if fold == Fold::Max { "max" } else { "min" }, &[a], out, Save::BOTH, move |v| {
         let x = v.input(0);
         let g = broadcast_to(&reshape_to(v.grad, &kept)?, &x.shape)?;

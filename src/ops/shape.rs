@@ -1,8 +1,9 @@
 //! Ops that rearrange elements: reshape (a view on the same storage), transpose, copy.
 
 use crate::array::shape::{checked_size, infer_reshape, normalize_axis};
-use crate::array::{fmt_shape, NdArray};
-use crate::autograd::{record, Save};
+use crate::array::{fmt_shape, Array};
+use crate::NdArray;
+use crate::tape::{record, Save};
 use crate::error::{bail, Error, Result};
 
 use super::kernel;
@@ -21,7 +22,7 @@ pub fn reshape_to(a: &NdArray, shape: &[usize]) -> Result<NdArray> {
     if a.shape[..] == *shape {
         return Ok(a.clone());
     }
-    let out = NdArray { shape: shape.into(), entry: None, ..a.clone() };
+    let out = Array { shape: shape.into(), ..a.data.clone() };
     Ok(record("reshape", &[a], out, Save::NOTHING, |v| Ok(vec![Some(reshape_to(v.grad, v.input_shape(0))?)])))
 }
 
@@ -61,6 +62,6 @@ pub fn transpose(a: &NdArray, axes: &[i64]) -> Result<NdArray> {
 
 /// A copy of `a` in new storage; gradients flow through it unchanged.
 pub fn copy(a: &NdArray) -> Result<NdArray> {
-    let out = NdArray::from_buffer(a.clone_buffer()?, a.shape.clone());
+    let out = Array::from_buffer(a.clone_buffer()?, a.shape.clone());
     Ok(record("copy", &[a], out, Save::NOTHING, |v| Ok(vec![Some(v.grad.clone())])))
 }

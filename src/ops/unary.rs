@@ -3,8 +3,9 @@
 
 use super::kernel::{map, Cmp, Map};
 use super::{compare_scalar, div, mul};
-use crate::array::{NdArray, Update};
-use crate::autograd::{record_elementwise, Save};
+use crate::array::Update;
+use crate::NdArray;
+use crate::tape::{record_elementwise, Save};
 use crate::error::Result;
 
 pub fn neg(a: &NdArray) -> Result<NdArray> {
@@ -46,7 +47,7 @@ pub fn abs(a: &NdArray) -> Result<NdArray> {
 /// -1, 0 or 1 by the sign of each element (NaN stays NaN). Not differentiable: its
 /// gradient is zero almost everywhere, so it is never recorded.
 pub fn sign(a: &NdArray) -> Result<NdArray> {
-    map(a, Map::Sign)
+    map(a, Map::Sign).map(NdArray::from)
 }
 
 pub fn square(a: &NdArray) -> Result<NdArray> {

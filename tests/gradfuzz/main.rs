@@ -155,7 +155,7 @@ fn check(p: &Program) -> Result<(), String> {
 
 fn differentiate(p: &Program, dtype: DType, reference: bool, values: &run::Values) -> Result<Outcome, String> {
     ad::reference::set(reference);
-    ad::ops::threads::set_num_threads(p.threads).expect("a valid thread count");
+    ad::cpu::threads::set_num_threads(p.threads).expect("a valid thread count");
     let r = run::differentiate(p, dtype, values);
     ad::reference::set(false);
     let mode = if reference { "reference" } else { "default" };

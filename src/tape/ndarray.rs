@@ -1,0 +1,79 @@
+//! `NdArray`: an array of values (`Array`, which it derefs to) and its place in the autograd
+//! graph. Cloning one is cheap and shares both.
+
+use std::ops::Deref;
+
+use super::Edge;
+use crate::array::{Array, DType};
+use crate::error::Result;
+
+#[derive(Clone)]
+pub struct NdArray {
+    pub(crate) data: Array,
+    /// How this array takes part in autograd: `None` for a constant, else the node that
+    /// produced it or the variable it is.
+    pub(crate) entry: Option<Edge>,
+}
+
+impl Deref for NdArray {
+    type Target = Array;
+
+    #[inline]
+    fn deref(&self) -> &Array {
+        &self.data
+    }
+}
+
+/// A constant: values outside the graph.
+impl From<Array> for NdArray {
+    #[inline]
+    fn from(data: Array) -> NdArray {
+        NdArray { data, entry: None }
+    }
+}
+
+impl std::fmt::Debug for NdArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NdArray{}{}", self.repr(), if self.entry.is_some() { " (in graph)" } else { "" })
+    }
+}
+
+/// The constructors of constants, as `Array`'s.
+impl NdArray {
+    /// An array with a copy of `data` in `shape` (the lengths must agree).
+    pub fn from_slice<T: crate::array::Element>(data: &[T], shape: &[usize]) -> Result<NdArray> {
+        Array::from_slice(data, shape).map(NdArray::from)
+    }
+
+    pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<NdArray> {
+        Array::full(shape, value, dtype).map(NdArray::from)
+    }
+
+    pub fn zeros(shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::zeros(shape, dtype).map(NdArray::from)
+    }
+
+    pub fn ones(shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::ones(shape, dtype).map(NdArray::from)
+    }
+
+    /// `start, start + step, ...` up to but excluding `stop`, as NumPy's arange.
+    pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<NdArray> {
+        Array::arange(start, stop, step, dtype).map(NdArray::from)
+    }
+
+    /// Draws from N(loc, scale²) with the process-wide seeded generator.
+    pub fn random_normal(loc: f64, scale: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_normal(loc, scale, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from U[low, high) with the process-wide seeded generator.
+    pub fn random_uniform(low: f64, high: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_uniform(low, high, shape, dtype).map(NdArray::from)
+    }
+
+    /// The same values with no autograd history: gradients do not flow through the result.
+    pub fn detach(&self) -> NdArray {
+        NdArray { data: self.data.clone(), entry: None }
+    }
+}
