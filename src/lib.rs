@@ -1,15 +1,23 @@
 //! `ad`: reverse-mode automatic differentiation over n-dimensional arrays, with MXNet's
 //! imperative `autograd` + `nd` behaviour, behind a C ABI.
 //!
-//! Layers, each using only those below it: `ffi` (the C ABI) → `autograd` (the tape) and
-//! `ops` (forward kernels and their vector-Jacobian products) → `array` (storage, dtype,
-//! shape, printing).
+//! The modules form layers; each uses only those below it (`tests/layers.rs` checks):
+//!
+//! ```text
+//! ffi        the C ABI: handles, the panic boundary, pointers turned into values
+//! autograd   backward and grad: the walk over the tape; the autograd API
+//! ops        each op's kernel, and its forward beside its vector-Jacobian product
+//! tape       NdArray (values + place in the graph), nodes, recording, scopes
+//! array      Array (values: a view on shared storage), dtypes, shapes, printing
+//! cpu        the thread pool, loops split over it, vectorised math
+//! error, reference
+//! ```
 
 pub mod array;
 pub mod autograd;
+pub mod cpu;
 pub mod error;
 pub mod ffi;
-pub mod cpu;
 pub mod ops;
 pub mod reference;
 pub mod tape;
