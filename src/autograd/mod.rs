@@ -2,6 +2,8 @@
 //! (MXNet's `autograd`: variables, recording and training scopes) gathered from the tape.
 
 mod backward;
+mod claim;
+mod flow;
 
 pub use backward::{backward, grad};
 pub use crate::tape::state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
