@@ -165,7 +165,7 @@ pub fn infer_reshape(from: &[usize], to: &[i64]) -> Result<Vec<usize>> {
         }
     }
     match unknown {
-        Some(i) if known != 0 && size % known == 0 => out[i] = size / known,
+        Some(i) if known != 0 && size.is_multiple_of(known) => out[i] = size / known,
         None if known == size => {}
         _ => bail!(
             Shape,

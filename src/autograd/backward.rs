@@ -225,8 +225,8 @@ fn sweep(order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>, flo
                 node.op
             );
             match &node.inputs[i] {
-                Some(Edge::Var(v)) => flow.to_variable(v, gi)?,
-                Some(Edge::Node(m)) => flow.to_node(m, gi)?,
+                Some(Edge::Var(v)) => flow.add_to_variable(v, gi)?,
+                Some(Edge::Node(m)) => flow.add_to_node(m, gi)?,
                 None => {}
             }
         }

@@ -48,12 +48,12 @@ impl Flow {
                 ),
                 Some(Edge::Node(n)) => Some(n.clone()),
                 Some(Edge::Var(v)) => {
-                    flow.to_variable(v, seed.clone())?;
+                    flow.add_to_variable(v, seed.clone())?;
                     v.history.clone()
                 }
             };
             if let Some(n) = node {
-                flow.to_node(&n, seed)?;
+                flow.add_to_node(&n, seed)?;
                 flow.starts.push(n);
             }
         }
@@ -61,14 +61,14 @@ impl Flow {
     }
 
     /// Adds `g` to what has reached `node`'s output.
-    pub(super) fn to_node(&mut self, node: &Arc<Node>, g: NdArray) -> Result<()> {
+    pub(super) fn add_to_node(&mut self, node: &Arc<Node>, g: NdArray) -> Result<()> {
         let slot = self.nodes.remove(&node_key(node));
         self.nodes.insert(node_key(node), sum(slot, g)?);
         Ok(())
     }
 
     /// Adds `g` to `var`'s gradient.
-    pub(super) fn to_variable(&mut self, var: &Arc<Variable>, g: NdArray) -> Result<()> {
+    pub(super) fn add_to_variable(&mut self, var: &Arc<Variable>, g: NdArray) -> Result<()> {
         let entry = self.vars.entry(var_key(var)).or_insert_with(|| (var.clone(), None));
         entry.1 = Some(sum(entry.1.take(), g)?);
         Ok(())
