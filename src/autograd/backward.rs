@@ -12,7 +12,7 @@ use crate::array::{fmt_shape, Array};
 use crate::error::{bail, Result};
 use crate::reference;
 use crate::tape::state::FlagsGuard;
-use crate::tape::{Edge, GradReq, NdArray, Node, Save, Variable};
+use crate::tape::{Origin, GradReq, NdArray, Node, Save, Variable};
 
 /// Which variables the pass differentiates.
 enum Targets<'a> {
@@ -78,14 +78,14 @@ pub fn grad(
 ) -> Result<Vec<NdArray>> {
     let mut wanted = Vec::with_capacity(variables.len());
     for (i, v) in variables.iter().enumerate() {
-        match &v.entry {
-            Some(Edge::Var(var)) if var.req != GradReq::Null => wanted.push(var.clone()),
+        match &v.origin {
+            Some(Origin::Var(var)) if var.req != GradReq::Null => wanted.push(var.clone()),
             _ => bail!(
                 Autograd,
                 "cannot differentiate with respect to variable {} (shape {}): {}",
                 i,
                 fmt_shape(&v.shape),
-                if matches!(v.entry, Some(Edge::Var(_))) {
+                if matches!(v.origin, Some(Origin::Var(_))) {
                     "its grad_req is null"
                 } else {
                     "it has no attached gradient; call attach_grad on it before recording"
@@ -105,12 +105,12 @@ pub fn grad(
             let g = match found.get(&var_key(v)) {
                 // A fresh buffer: pass-through vjps (add, copy, reshape) hand on the caller's
                 // head gradient itself, and can give two variables the same array.
-                Some(g) => NdArray { data: Array::from_buffer(g.clone_buffer()?, g.shape.clone()), entry: g.entry.clone() },
+                Some(g) => NdArray { data: Array::from_buffer(g.clone_buffer()?, g.shape.clone()), origin: g.origin.clone() },
                 None => NdArray::zeros(&v.grad.shape, v.grad.dtype)?,
             };
             // With create_graph every result is in the graph, also a gradient that does not
             // vary with the variables (relu's, say): differentiating it again gives zeros.
-            Ok(if create_graph && g.entry.is_none() {
+            Ok(if create_graph && g.origin.is_none() {
                 crate::tape::record("constant_gradient", &[array], g, Save::NOTHING, |_| Ok(vec![None]))
             } else {
                 g
@@ -161,14 +161,14 @@ fn leading_somewhere(order: &[Arc<Node>], targets: &Targets<'_>, flow: &mut Flow
         let retained = matches!(targets, Targets::Attached) && node.retained().is_some();
         let leads = retained
             || node.inputs.iter().flatten().any(|e| match e {
-                Edge::Var(v) => targets.wants(v),
-                Edge::Node(m) => reaches.contains(&node_key(m)),
+                Origin::Var(v) => targets.wants(v),
+                Origin::Node(m) => reaches.contains(&node_key(m)),
             });
         if leads {
             reaches.insert(node_key(node));
         }
         for e in node.inputs.iter().flatten() {
-            if let Edge::Var(v) = e {
+            if let Origin::Var(v) = e {
                 flow.meet(v);
             }
         }
@@ -206,8 +206,8 @@ fn sweep(order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>, flo
             .inputs
             .iter()
             .map(|e| match e {
-                Some(Edge::Var(v)) => targets.wants(v),
-                Some(Edge::Node(m)) => reaches.contains(&node_key(m)),
+                Some(Origin::Var(v)) => targets.wants(v),
+                Some(Origin::Node(m)) => reaches.contains(&node_key(m)),
                 None => false,
             })
             .collect();
@@ -225,8 +225,8 @@ fn sweep(order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>, flo
                 node.op
             );
             match &node.inputs[i] {
-                Some(Edge::Var(v)) => flow.add_to_variable(v, gi)?,
-                Some(Edge::Node(m)) => flow.add_to_node(m, gi)?,
+                Some(Origin::Var(v)) => flow.add_to_variable(v, gi)?,
+                Some(Origin::Node(m)) => flow.add_to_node(m, gi)?,
                 None => {}
             }
         }
@@ -246,7 +246,7 @@ fn topological_order(starts: &[Arc<Node>]) -> Vec<Arc<Node>> {
         }
         while let Some((node, next)) = stack.pop() {
             let child = node.inputs[next..].iter().enumerate().find_map(|(j, e)| match e {
-                Some(Edge::Node(m)) if !visited.contains(&node_key(m)) => Some((next + j, m.clone())),
+                Some(Origin::Node(m)) if !visited.contains(&node_key(m)) => Some((next + j, m.clone())),
                 _ => None,
             });
             match child {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::array::fmt_shape;
 use crate::error::{bail, Result};
 use crate::tape::state::is_recording;
-use crate::tape::{Edge, NdArray, Node, Variable};
+use crate::tape::{Origin, NdArray, Node, Variable};
 use crate::{ops, reference};
 
 /// A node or variable by address: the graph's identity for them.
@@ -39,15 +39,15 @@ impl Flow {
                 Some(g) => head_gradient(i, head, g)?,
                 None => NdArray::ones(&head.shape, head.dtype)?,
             };
-            let node = match &head.entry {
+            let node = match &head.origin {
                 None => bail!(
                     Autograd,
                     "head {} (shape {}) has no recorded history: compute it inside a record scope from an array that has attach_grad",
                     i,
                     fmt_shape(&head.shape)
                 ),
-                Some(Edge::Node(n)) => Some(n.clone()),
-                Some(Edge::Var(v)) => {
+                Some(Origin::Node(n)) => Some(n.clone()),
+                Some(Origin::Var(v)) => {
                     flow.add_to_variable(v, seed.clone())?;
                     v.history.clone()
                 }
@@ -125,7 +125,7 @@ fn sum(partial: Option<NdArray>, g: NdArray) -> Result<NdArray> {
         None => g,
         // A partial sum that nothing else holds and no graph records is added into in place.
         Some(prev)
-            if !is_recording() && prev.entry.is_none() && prev.shape == g.shape && prev.is_sole_owner() && !reference::enabled() =>
+            if !is_recording() && prev.origin.is_none() && prev.shape == g.shape && prev.is_sole_owner() && !reference::enabled() =>
         {
             prev.add_assign(&g)?;
             prev

@@ -9,7 +9,7 @@ use crate::error::Result;
 
 /// Each input's gradient from `f`, reduced to the input's shape, where it is needed.
 fn grads(
-    v: &crate::tape::Vjp<'_>,
+    v: &crate::tape::VjpArgs<'_>,
     ga: impl FnOnce() -> Result<NdArray>,
     gb: impl FnOnce() -> Result<NdArray>,
 ) -> Result<Vec<Option<NdArray>>> {

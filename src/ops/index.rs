@@ -301,14 +301,14 @@ pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
 
 /// Refuses in-place writes that would silently change a recorded graph.
 fn check_writable(dst: &NdArray, src: &NdArray) -> Result<()> {
-    if is_recording() && dst.entry.is_some() {
+    if is_recording() && dst.origin.is_some() {
         bail!(
             Autograd,
             "cannot write in place into an array (shape {}) that is part of the recorded graph inside a record scope; write outside the scope or compute a new array",
             fmt_shape(&dst.shape)
         );
     }
-    if is_recording() && src.entry.is_some() {
+    if is_recording() && src.origin.is_some() {
         // The write would drop the value's history: gradients could not flow through it.
         bail!(
             Autograd,

@@ -44,7 +44,7 @@ fn check(op: &str, weight: &NdArray, grad: &NdArray, states: &[&NdArray]) -> Res
     }
     let written: Vec<&NdArray> = std::iter::once(weight).chain(states.iter().copied()).collect();
     for (i, a) in written.iter().enumerate() {
-        if is_recording() && a.entry.is_some() {
+        if is_recording() && a.origin.is_some() {
             bail!(Autograd, "{}: cannot update an array that is part of the recorded graph inside a record scope", op);
         }
         if written[..i].iter().any(|b| Arc::ptr_eq(&a.storage, &b.storage)) {

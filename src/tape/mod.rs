@@ -1,11 +1,11 @@
-//! The tape. Each recorded op becomes a `Node` holding edges to its inputs and the values its
-//! vector-Jacobian product needs; an array's `entry` names the node that produced it, or the
+//! The tape. Each recorded op becomes a `Node` holding its inputs' origins and the values its
+//! vector-Jacobian product needs; an array's `origin` is the node that produced it, or the
 //! `Variable` it was marked as. `backward` walks the nodes from the heads in reverse
 //! topological order.
 
 mod ndarray;
 pub mod state;
-mod vjp_fn;
+mod small_vjp;
 
 use std::ptr::addr_of_mut;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,7 +14,7 @@ pub use ndarray::NdArray;
 pub use state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
 
 use smallvec::SmallVec;
-use vjp_fn::StoredVjp;
+use small_vjp::SmallVjp;
 
 use crate::array::shape::shape_of;
 use crate::array::{fmt_shape, DType, Shape};
@@ -50,19 +50,19 @@ pub struct Variable {
     pub(crate) history: Option<Arc<Node>>,
 }
 
-/// Where an array sits in the graph.
+/// Where an array came from: the node that produced it, or the variable it is.
 #[derive(Clone)]
-pub enum Edge {
+pub enum Origin {
     Node(Arc<Node>),
     Var(Arc<Variable>),
 }
 
 /// A vector-Jacobian product: from the output's gradient, each input's gradient (`None` where
 /// the input needs none). Written with the array ops, so that with `create_graph` it records.
-pub type VjpFn = dyn Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync;
+pub type VjpFn = dyn Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync;
 
 /// What a vector-Jacobian product gets to work with.
-pub struct Vjp<'a> {
+pub struct VjpArgs<'a> {
     /// The gradient with respect to the op's output. For an op recorded with
     /// `record_elementwise` it may be smaller, of a shape that broadcasts to the output's.
     pub grad: &'a NdArray,
@@ -71,7 +71,7 @@ pub struct Vjp<'a> {
     needs: &'a [bool],
 }
 
-impl Vjp<'_> {
+impl VjpArgs<'_> {
     /// Input `i` as it was recorded (saved only by ops that declared `Save::INPUTS`).
     pub fn input(&self, i: usize) -> &NdArray {
         debug_assert!(self.saved.inputs, "the op saved its inputs");
@@ -89,7 +89,7 @@ impl Vjp<'_> {
     pub fn output(&self) -> NdArray {
         assert!(self.saved.has_output, "the op saved its output");
         let out = &self.saved.arrays.last().expect("the op saved its output").0;
-        NdArray { data: out.data.clone(), entry: Some(Edge::Node(self.node.clone())) }
+        NdArray { data: out.data.clone(), origin: Some(Origin::Node(self.node.clone())) }
     }
 
     pub fn input_shape(&self, i: usize) -> &[usize] {
@@ -115,7 +115,7 @@ impl Vjp<'_> {
     pub fn grad_to_overwrite(&self) -> Option<&NdArray> {
         let g = self.grad;
         let free = !crate::reference::enabled()
-            && !is_recording() && g.entry.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
+            && !is_recording() && g.origin.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
         free.then_some(g)
     }
 }
@@ -136,9 +136,9 @@ impl Save {
 
 /// What backward releases when the graph is not retained.
 pub(crate) struct Saved {
-    vjp: StoredVjp,
+    vjp: SmallVjp,
     /// The inputs (when saved), the extra arrays, then the output (when saved, without its
-    /// entry: the entry would point back at this node), each with its storage version when
+    /// origin: it would point back at this node), each with its storage version when
     /// recorded: an in-place write since then would make the vector-Jacobian product silently
     /// wrong. A vector, not inline, keeps the node small for the many ops that save nothing.
     arrays: Vec<(NdArray, u64)>,
@@ -156,14 +156,14 @@ impl Saved {
     }
 
     /// The saved arrays' places in the graph.
-    fn entries(&self) -> impl Iterator<Item = &Edge> {
-        self.arrays.iter().filter_map(|(a, _)| a.entry.as_ref())
+    fn origins(&self) -> impl Iterator<Item = &Origin> {
+        self.arrays.iter().filter_map(|(a, _)| a.origin.as_ref())
     }
 }
 
 pub struct Node {
     pub(crate) op: &'static str,
-    pub(crate) inputs: SmallVec<[Option<Edge>; 2]>,
+    pub(crate) inputs: SmallVec<[Option<Origin>; 2]>,
     pub(crate) input_shapes: SmallVec<[Shape; 2]>,
     pub(crate) out_shape: Shape,
     pub(crate) out_dtype: DType,
@@ -202,7 +202,7 @@ impl Node {
     pub(crate) fn vector_jacobian_product(self: &Arc<Node>, grad: &NdArray, needs: &[bool]) -> Result<Vec<Option<NdArray>>> {
         let slot = self.saved();
         let Some(saved) = slot.values.as_ref() else { return Err(self.released()) };
-        saved.vjp.call(&Vjp { grad, node: self, saved, needs })
+        saved.vjp.call(&VjpArgs { grad, node: self, saved, needs })
     }
 
     /// The error for a node whose saved values an earlier backward released.
@@ -220,7 +220,7 @@ impl Node {
 
 /// Whether an op on `inputs` is recorded: recording is on and some input is in the graph.
 pub fn should_record(inputs: &[&NdArray]) -> bool {
-    is_recording() && inputs.iter().any(|a| a.entry.is_some())
+    is_recording() && inputs.iter().any(|a| a.origin.is_some())
 }
 
 /// Attaches `out` to the graph as the result of `op` on `inputs`, when `should_record` says so;
@@ -229,17 +229,17 @@ pub fn should_record(inputs: &[&NdArray]) -> bool {
 /// broadcasts to it (backward expands it where needed).
 pub(crate) fn record<F>(op: &'static str, inputs: &[&NdArray], out: impl Into<NdArray>, save: Save, vjp: F) -> NdArray
 where
-    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+    F: Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
     record_node(op, inputs, &[], out.into(), save, false, vjp)
 }
 
 /// `record` for an op whose vector-Jacobian product also reads arrays that are not its
-/// differentiated inputs (`extra`, read back with `Vjp::extra`): they are saved with their
+/// differentiated inputs (`extra`, read back with `VjpArgs::extra`): they are saved with their
 /// versions, so that an in-place change to one of them is refused by backward.
 pub(crate) fn record_saving<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out: impl Into<NdArray>, save: Save, vjp: F) -> NdArray
 where
-    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+    F: Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
     record_node(op, inputs, extra, out.into(), save, false, vjp)
 }
@@ -250,14 +250,14 @@ where
 /// stays one number through a chain of element-wise ops instead of being written out.
 pub(crate) fn record_elementwise<F>(op: &'static str, inputs: &[&NdArray], out: impl Into<NdArray>, save: Save, vjp: F) -> NdArray
 where
-    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+    F: Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
     record_node(op, inputs, &[], out.into(), save, true, vjp)
 }
 
 fn record_node<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out: NdArray, save: Save, elementwise: bool, vjp: F) -> NdArray
 where
-    F: Fn(&Vjp<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
+    F: Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
     if !should_record(inputs) {
         return out;
@@ -267,14 +267,14 @@ where
     if save.inputs {
         arrays.extend(inputs.iter().map(|a| ((*a).clone(), a.storage.version())));
     }
-    // Without their entries: they are not differentiated through.
+    // Without their origins: they are not differentiated through.
     arrays.extend(extra.iter().map(|a| (a.detach(), a.storage.version())));
     if save.output {
         arrays.push((out.detach(), out.storage.version()));
     }
     // The node is written field by field into its allocation: built on the stack and moved,
     // its few hundred bytes would be copied by loads that wait on the stores just made, and
-    // this is the per-op cost of every recorded op. Edges and shapes are pushed, not
+    // this is the per-op cost of every recorded op. Origins and shapes are pushed, not
     // collected: SmallVec's collect from an iterator costs several times more here.
     let mut node = Arc::<Node>::new_uninit();
     let p = Arc::get_mut(&mut node).expect("a new allocation is not shared").as_mut_ptr();
@@ -287,22 +287,22 @@ where
         addr_of_mut!((*p).out_dtype).write(out.dtype);
         addr_of_mut!((*p).elementwise).write(elementwise);
         addr_of_mut!((*p).out_shape).write(shape_of(&out.shape));
-        let edges = addr_of_mut!((*p).inputs);
-        edges.write(SmallVec::new());
+        let origins = addr_of_mut!((*p).inputs);
+        origins.write(SmallVec::new());
         let shapes = addr_of_mut!((*p).input_shapes);
         shapes.write(SmallVec::new());
         for a in inputs {
-            (*edges).push(a.entry.clone());
+            (*origins).push(a.origin.clone());
             (*shapes).push(shape_of(&a.shape));
         }
         // Written after the lock, so that the saved values go straight to their place.
         let saved = addr_of_mut!((*p).saved);
         saved.write(Mutex::new(SavedSlot { values: None, passes: 0, claimed: false }));
-        (*saved).get_mut().unwrap_or_else(|e| e.into_inner()).values = Some(Saved { vjp: StoredVjp::new(vjp), arrays, inputs: save.inputs, has_output: save.output });
+        (*saved).get_mut().unwrap_or_else(|e| e.into_inner()).values = Some(Saved { vjp: SmallVjp::new(vjp), arrays, inputs: save.inputs, has_output: save.output });
         addr_of_mut!((*p).retained).write(Mutex::new(None));
         node.assume_init()
     };
-    NdArray { data: out.data, entry: Some(Edge::Node(node)) }
+    NdArray { data: out.data, origin: Some(Origin::Node(node)) }
 }
 
 /// Marks `array` as a variable with a zero gradient buffer of its shape. Arrays recorded from
@@ -324,21 +324,21 @@ pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Res
             array.dtype.name()
         )));
     }
-    let history = match &array.entry {
-        Some(Edge::Node(n)) => Some(n.clone()),
-        Some(Edge::Var(v)) => v.history.clone(),
+    let history = match &array.origin {
+        Some(Origin::Node(n)) => Some(n.clone()),
+        Some(Origin::Var(v)) => v.history.clone(),
         None => None,
     };
-    array.entry = Some(Edge::Var(Arc::new(Variable { grad: grad.detach(), req, history })));
+    array.origin = Some(Origin::Var(Arc::new(Variable { grad: grad.detach(), req, history })));
     Ok(())
 }
 
 /// Asks backward to fill a gradient for this intermediate while the gradient keeps flowing
 /// through it to the leaves (PyTorch's `retain_grad`). A variable already has one: no-op.
 pub fn retain_grad(array: &NdArray) -> Result<()> {
-    match &array.entry {
-        Some(Edge::Var(_)) => Ok(()),
-        Some(Edge::Node(n)) => {
+    match &array.origin {
+        Some(Origin::Var(_)) => Ok(()),
+        Some(Origin::Node(n)) => {
             let mut slot = n.retained();
             if slot.is_none() {
                 *slot = Some(Box::new(NdArray::zeros(&n.out_shape, n.out_dtype)?));
@@ -355,18 +355,18 @@ pub fn retain_grad(array: &NdArray) -> Result<()> {
 
 /// The array's gradient buffer, sharing its storage, or `None` if it has none.
 pub fn grad_of(array: &NdArray) -> Option<NdArray> {
-    match &array.entry {
-        Some(Edge::Var(v)) if v.req == GradReq::Null => None,
-        Some(Edge::Var(v)) => Some(v.grad.clone()),
-        Some(Edge::Node(n)) => n.retained().as_deref().cloned(),
+    match &array.origin {
+        Some(Origin::Var(v)) if v.req == GradReq::Null => None,
+        Some(Origin::Var(v)) => Some(v.grad.clone()),
+        Some(Origin::Node(n)) => n.retained().as_deref().cloned(),
         None => None,
     }
 }
 
 /// The gradient request of a variable, or `None` for an array that is not one.
 pub fn grad_req_of(array: &NdArray) -> Option<GradReq> {
-    match &array.entry {
-        Some(Edge::Var(v)) => Some(v.req),
+    match &array.origin {
+        Some(Origin::Var(v)) => Some(v.req),
         _ => None,
     }
 }
@@ -375,52 +375,21 @@ pub fn grad_req_of(array: &NdArray) -> Option<GradReq> {
 /// the default recursive drop would follow one stack frame per node.
 impl Drop for Node {
     fn drop(&mut self) {
-        // Most nodes free nothing else when dropped (their inputs are shared or leaves):
-        // then the ordinary drop is shallow, and the stack below is not worth allocating.
-        // An edge is freed with this node when every strong reference to it is held here.
-        let saved = &self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values;
-        let held = || self.inputs.iter().flatten().chain(saved.iter().flat_map(|s| s.entries()));
-        // The common case first, without pairing edges up: an edge with more references than
-        // this node holds edges in all, or a variable without history, frees nothing here.
-        let holds = self.inputs.len() + saved.as_ref().map_or(0, |s| s.arrays.len());
-        let surely_kept = |e: &Edge| match e {
-            Edge::Node(n) => Arc::strong_count(n) > holds,
-            Edge::Var(v) => v.history.is_none() || Arc::strong_count(v) > holds,
-        };
-        // (Inputs and saved entries taken one after the other: `held`'s chained iterator
-        // costs more on this path, which every recorded op's drop takes.)
-        if self.inputs.iter().flatten().all(surely_kept) && saved.as_ref().is_none_or(|s| s.entries().all(surely_kept)) {
-            return;
-        }
-        let same = |a: &Edge, b: &Edge| match (a, b) {
-            (Edge::Node(x), Edge::Node(y)) => Arc::ptr_eq(x, y),
-            (Edge::Var(x), Edge::Var(y)) => Arc::ptr_eq(x, y),
-            _ => false,
-        };
-        // A node holds a handful of edges: counting pairs beats collecting them.
-        let freed_here = |e: &Edge| {
-            let here = held().filter(|h| same(h, e)).count();
-            match e {
-                Edge::Node(n) => Arc::strong_count(n) <= here,
-                Edge::Var(v) => Arc::strong_count(v) <= here && v.history.is_some(),
-            }
-        };
-        let deep = held().any(freed_here);
-        if !deep {
+        if !self.frees_others() {
             return;
         }
         let mut stack = Vec::new();
-        self.take_edges(&mut stack);
-        while let Some(edge) = stack.pop() {
-            match edge {
-                Edge::Node(n) => {
+        self.take_origins(&mut stack);
+        while let Some(origin) = stack.pop() {
+            match origin {
+                Origin::Node(n) => {
                     if let Ok(mut node) = Arc::try_unwrap(n) {
-                        node.take_edges(&mut stack);
+                        node.take_origins(&mut stack);
                     }
                 }
-                Edge::Var(v) => {
+                Origin::Var(v) => {
                     if let Ok(var) = Arc::try_unwrap(v) {
-                        stack.extend(var.history.map(Edge::Node));
+                        stack.extend(var.history.map(Origin::Node));
                     }
                 }
             }
@@ -428,13 +397,60 @@ impl Drop for Node {
     }
 }
 
+impl Origin {
+    /// How many references to the node or variable exist.
+    fn references(&self) -> usize {
+        match self {
+            Origin::Node(n) => Arc::strong_count(n),
+            Origin::Var(v) => Arc::strong_count(v),
+        }
+    }
+
+    /// Whether dropping it could drop a node: a node, or a variable with history.
+    fn leads_to_nodes(&self) -> bool {
+        match self {
+            Origin::Node(_) => true,
+            Origin::Var(v) => v.history.is_some(),
+        }
+    }
+
+    fn same(&self, other: &Origin) -> bool {
+        match (self, other) {
+            (Origin::Node(x), Origin::Node(y)) => Arc::ptr_eq(x, y),
+            (Origin::Var(x), Origin::Var(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        }
+    }
+}
+
 impl Node {
-    /// Moves every edge this node holds (inputs and saved arrays' entries) onto `stack`.
-    fn take_edges(&mut self, stack: &mut Vec<Edge>) {
+    /// Whether dropping this node would drop another node with it: some origin it holds
+    /// (an input's, or a saved array's) that leads to nodes has no reference but this node's.
+    /// Most nodes free nothing else (their inputs are shared, or leaves); then the ordinary
+    /// drop is shallow, and the stack is not worth allocating. This runs on every recorded
+    /// op's drop, so the common case is decided first without pairing origins up.
+    fn frees_others(&mut self) -> bool {
+        let inputs = &self.inputs;
+        let saved = &self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values;
+        let held = || inputs.iter().flatten().chain(saved.iter().flat_map(|s| s.origins()));
+        let holds = inputs.len() + saved.as_ref().map_or(0, |s| s.arrays.len());
+        // Referenced more often than this node holds origins at all: surely kept.
+        let surely_kept = |o: &Origin| !o.leads_to_nodes() || o.references() > holds;
+        // (Inputs and saved origins taken one after the other: the chained iterator costs
+        // more on this path.)
+        if inputs.iter().flatten().all(surely_kept) && saved.as_ref().is_none_or(|s| s.origins().all(surely_kept)) {
+            return false;
+        }
+        // A node holds a handful of origins: counting pairs beats collecting them.
+        held().any(|o| o.leads_to_nodes() && o.references() <= held().filter(|h| h.same(o)).count())
+    }
+
+    /// Moves every origin this node holds (its inputs' and its saved arrays') onto `stack`.
+    fn take_origins(&mut self, stack: &mut Vec<Origin>) {
         stack.extend(self.inputs.drain(..).flatten());
         let saved = self.saved.get_mut().unwrap_or_else(|e| e.into_inner()).values.take();
         if let Some(saved) = saved {
-            stack.extend(saved.arrays.into_iter().filter_map(|(a, _)| a.entry));
+            stack.extend(saved.arrays.into_iter().filter_map(|(a, _)| a.origin));
         }
     }
 }

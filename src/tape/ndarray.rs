@@ -3,7 +3,7 @@
 
 use std::ops::Deref;
 
-use super::Edge;
+use super::Origin;
 use crate::array::{Array, DType};
 use crate::error::Result;
 
@@ -12,7 +12,7 @@ pub struct NdArray {
     pub(crate) data: Array,
     /// How this array takes part in autograd: `None` for a constant, else the node that
     /// produced it or the variable it is.
-    pub(crate) entry: Option<Edge>,
+    pub(crate) origin: Option<Origin>,
 }
 
 impl Deref for NdArray {
@@ -28,13 +28,13 @@ impl Deref for NdArray {
 impl From<Array> for NdArray {
     #[inline]
     fn from(data: Array) -> NdArray {
-        NdArray { data, entry: None }
+        NdArray { data, origin: None }
     }
 }
 
 impl std::fmt::Debug for NdArray {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NdArray{}{}", self.repr(), if self.entry.is_some() { " (in graph)" } else { "" })
+        write!(f, "NdArray{}{}", self.repr(), if self.origin.is_some() { " (in graph)" } else { "" })
     }
 }
 
@@ -74,6 +74,6 @@ impl NdArray {
 
     /// The same values with no autograd history: gradients do not flow through the result.
     pub fn detach(&self) -> NdArray {
-        NdArray { data: self.data.clone(), entry: None }
+        NdArray { data: self.data.clone(), origin: None }
     }
 }

@@ -29,7 +29,8 @@ impl ScopeKind {
     }
 }
 
-struct Saved {
+/// An open scope: its kind and the flags to restore when it ends.
+struct Frame {
     kind: ScopeKind,
     recording: bool,
     training: bool,
@@ -38,7 +39,7 @@ struct Saved {
 thread_local! {
     static RECORDING: Cell<bool> = const { Cell::new(false) };
     static TRAINING: Cell<bool> = const { Cell::new(false) };
-    static SCOPES: RefCell<Vec<Saved>> = const { RefCell::new(Vec::new()) };
+    static SCOPES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
 }
 
 pub fn is_recording() -> bool {
@@ -61,7 +62,7 @@ pub fn set_training(on: bool) -> bool {
 
 /// Enters a scope. `train_mode` is used by `Record` and `Pause` and ignored by the others.
 pub fn scope_begin(kind: ScopeKind, train_mode: bool) {
-    SCOPES.with(|s| s.borrow_mut().push(Saved { kind, recording: is_recording(), training: is_training() }));
+    SCOPES.with(|s| s.borrow_mut().push(Frame { kind, recording: is_recording(), training: is_training() }));
     match kind {
         ScopeKind::Record => {
             set_recording(true);

@@ -4,7 +4,7 @@
 
 use std::mem::{align_of, size_of, MaybeUninit};
 
-use super::{Vjp, VjpFn};
+use super::{VjpArgs, VjpFn};
 use super::NdArray;
 use crate::error::Result;
 
@@ -13,11 +13,11 @@ const INLINE_WORDS: usize = 3;
 
 type Grads = Result<Vec<Option<NdArray>>>;
 
-pub(crate) enum StoredVjp {
+pub(crate) enum SmallVjp {
     Inline {
         data: MaybeUninit<[usize; INLINE_WORDS]>,
         /// Calls the closure of type `F` that `data` holds.
-        call: unsafe fn(*const (), &Vjp<'_>) -> Grads,
+        call: unsafe fn(*const (), &VjpArgs<'_>) -> Grads,
         /// Drops it in place.
         drop: unsafe fn(*mut ()),
     },
@@ -25,43 +25,43 @@ pub(crate) enum StoredVjp {
 }
 
 // SAFETY: `Inline` is only made from an `F: Send + Sync` (see `new`), which it owns.
-unsafe impl Send for StoredVjp {}
-unsafe impl Sync for StoredVjp {}
+unsafe impl Send for SmallVjp {}
+unsafe impl Sync for SmallVjp {}
 
-impl StoredVjp {
-    pub(crate) fn new<F>(f: F) -> StoredVjp
+impl SmallVjp {
+    pub(crate) fn new<F>(f: F) -> SmallVjp
     where
-        F: Fn(&Vjp<'_>) -> Grads + Send + Sync + 'static,
+        F: Fn(&VjpArgs<'_>) -> Grads + Send + Sync + 'static,
     {
         if size_of::<F>() > size_of::<[usize; INLINE_WORDS]>() || align_of::<F>() > align_of::<usize>() {
-            return StoredVjp::Boxed(Box::new(f));
+            return SmallVjp::Boxed(Box::new(f));
         }
-        unsafe fn call<F: Fn(&Vjp<'_>) -> Grads>(p: *const (), v: &Vjp<'_>) -> Grads {
+        unsafe fn call<F: Fn(&VjpArgs<'_>) -> Grads>(p: *const (), v: &VjpArgs<'_>) -> Grads {
             // SAFETY: `p` points at the `F` written by `new`, alive until `drop`.
             unsafe { (*p.cast::<F>())(v) }
         }
         unsafe fn drop<F>(p: *mut ()) {
-            // SAFETY: as for `call`; `Drop for StoredVjp` calls this once.
+            // SAFETY: as for `call`; `Drop for SmallVjp` calls this once.
             unsafe { p.cast::<F>().drop_in_place() }
         }
         let mut data = MaybeUninit::<[usize; INLINE_WORDS]>::uninit();
         // SAFETY: `F` fits in `data` in size and alignment (checked above).
         unsafe { data.as_mut_ptr().cast::<F>().write(f) };
-        StoredVjp::Inline { data, call: call::<F>, drop: drop::<F> }
+        SmallVjp::Inline { data, call: call::<F>, drop: drop::<F> }
     }
 
-    pub(crate) fn call(&self, v: &Vjp<'_>) -> Grads {
+    pub(crate) fn call(&self, v: &VjpArgs<'_>) -> Grads {
         match self {
             // SAFETY: `data` holds the closure `call` was made for.
-            StoredVjp::Inline { data, call, .. } => unsafe { call(data.as_ptr().cast(), v) },
-            StoredVjp::Boxed(f) => f(v),
+            SmallVjp::Inline { data, call, .. } => unsafe { call(data.as_ptr().cast(), v) },
+            SmallVjp::Boxed(f) => f(v),
         }
     }
 }
 
-impl Drop for StoredVjp {
+impl Drop for SmallVjp {
     fn drop(&mut self) {
-        if let StoredVjp::Inline { data, drop, .. } = self {
+        if let SmallVjp::Inline { data, drop, .. } = self {
             // SAFETY: the closure is dropped once, here, and never used after.
             unsafe { drop(data.as_mut_ptr().cast()) }
         }
@@ -85,17 +85,17 @@ mod tests {
             }
         }
         let small = Count(drops.clone());
-        let f = StoredVjp::new(move |_: &Vjp<'_>| {
+        let f = SmallVjp::new(move |_: &VjpArgs<'_>| {
             let _ = &small;
             Ok(vec![])
         });
-        assert!(matches!(f, StoredVjp::Inline { .. }));
+        assert!(matches!(f, SmallVjp::Inline { .. }));
         let big = (Count(drops.clone()), [0u64; 8]);
-        let g = StoredVjp::new(move |_: &Vjp<'_>| {
+        let g = SmallVjp::new(move |_: &VjpArgs<'_>| {
             let _ = &big;
             Ok(vec![None])
         });
-        assert!(matches!(g, StoredVjp::Boxed(_)));
+        assert!(matches!(g, SmallVjp::Boxed(_)));
         drop(f);
         drop(g);
         assert_eq!(drops.load(Ordering::SeqCst), 2);
