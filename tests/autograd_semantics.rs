@@ -4,63 +4,16 @@
 
 use std::sync::Mutex;
 
+mod common;
+
 use ad::autograd::{self, GradReq, ScopeKind};
+use common::{arr, assert_close, backward, grad, record, typed, var, var_req};
 use ad::ops::{self, Cmp};
 use ad::{DType, Error, ErrorKind, NdArray};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A float64 array.
-fn arr(vals: &[f64], shape: &[usize]) -> NdArray {
-    NdArray::from_slice(vals, shape).unwrap()
-}
-
-/// An array of `dtype` holding `vals`.
-fn typed(vals: &[f64], shape: &[usize], dtype: DType) -> NdArray {
-    match dtype {
-        DType::F64 => arr(vals, shape),
-        DType::F32 => NdArray::from_slice(&vals.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape).unwrap(),
-    }
-}
-
-/// A float64 array with a gradient buffer of the given request.
-fn var_req(vals: &[f64], shape: &[usize], req: GradReq) -> NdArray {
-    let mut x = arr(vals, shape);
-    autograd::attach_grad(&mut x, req).unwrap();
-    x
-}
-
-/// A float64 array with a grad_req write gradient buffer.
-fn var(vals: &[f64], shape: &[usize]) -> NdArray {
-    var_req(vals, shape, GradReq::Write)
-}
-
-/// Runs `f` inside `record(train_mode = true)`.
-fn record<R>(f: impl FnOnce() -> R) -> R {
-    autograd::scope_begin(ScopeKind::Record, true);
-    let r = f();
-    autograd::scope_end(ScopeKind::Record).unwrap();
-    r
-}
-
-/// The values of `x`'s gradient buffer.
-fn grad(x: &NdArray) -> Vec<f64> {
-    autograd::grad_of(x).expect("the array has a gradient buffer").to_f64_vec()
-}
-
-/// `backward` with default options: retain_graph false, train_mode true.
-fn backward(heads: &[NdArray], head_grads: &[Option<NdArray>]) -> ad::Result<()> {
-    autograd::backward(heads, head_grads, false, true)
-}
-
-fn assert_close(got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "got {got:?}, want {want:?}");
-    for (g, w) in got.iter().zip(want) {
-        assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "got {got:?}, want {want:?}");
-    }
-}
 
 /// Element-wise `f(a, b)` of two equal-length slices.
 fn zip_with(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {

@@ -10,74 +10,20 @@
 //! `AD_STRESS_SECONDS=600 cargo test --release --test concurrency stress -- --nocapture`.
 
 use std::ffi::CStr;
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use ad::ffi::*;
-use ad_status::*;
+mod common;
 
-/// Set in the child process, which runs the test's body.
-const CHILD: &str = "AD_CONCURRENCY_CHILD";
+use ad::ffi::*;
+use common::in_child_process as in_child;
+use ad_status::*;
 
 /// How long each regression test's threads run; the deadline leaves room for a loaded machine.
 const RUN: Duration = Duration::from_millis(1500);
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Runs `body` in a child process running only test `name`, and fails if the child fails or is
-/// still running at `deadline` (then it is killed: a deadlock).
-fn in_child(name: &str, deadline: Duration, body: impl FnOnce()) {
-    if std::env::var_os(CHILD).is_some() {
-        // A failed assertion on any thread ends the child at once (its other threads could be
-        // waiting for the failed one, and would look like a deadlock).
-        let report = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            report(info);
-            std::process::exit(101);
-        }));
-        body();
-        return;
-    }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let mut child = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the child process");
-    // Drained as it comes, so that a full pipe never stalls the child.
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("piped")));
-    let err = drain(Box::new(child.stderr.take().expect("piped")));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait for the child") {
-            break Some(s);
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = format!("{}{}", out.join().unwrap_or_default(), err.join().unwrap_or_default());
-    match status {
-        None => panic!("{name}: still running after {deadline:?}, killed: a deadlock.\nits output:\n{output}"),
-        Some(s) if !s.success() => panic!("{name}: the child process failed ({s}).\nits output:\n{output}"),
-        Some(_) => print!("{output}"),
-    }
-}
 
 /// A handle that threads share (the library's handles may be used from any thread).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

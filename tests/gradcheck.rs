@@ -7,7 +7,10 @@
 //! (a Hessian-vector product) through `grad(..., create_graph = true)` followed by
 //! `backward`, against central differences of the first derivative.
 
+mod common;
+
 use ad::autograd::{self, GradReq, ScopeKind};
+use common::record;
 use ad::ops;
 use ad::{DType, NdArray, Result};
 
@@ -104,13 +107,6 @@ impl Input {
         out.vals[j] += delta;
         out
     }
-}
-
-fn record<R>(f: impl FnOnce() -> R) -> R {
-    autograd::scope_begin(ScopeKind::Record, true);
-    let r = f();
-    autograd::scope_end(ScopeKind::Record).unwrap();
-    r
 }
 
 /// Fresh float64 arrays for `inputs`, each attached with grad_req write.

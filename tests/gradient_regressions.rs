@@ -6,7 +6,7 @@ mod common;
 use ad::autograd;
 use ad::ops::{self, InPlace};
 use ad::{DType, ErrorKind, NdArray};
-use common::{arr, close, grad, in_both_modes, record, typed, var};
+use common::{arr, close, grad, in_both_modes, record, typed, var_typed as var};
 
 const DTYPES: [DType; 2] = [DType::F32, DType::F64];
 

@@ -1,19 +1,13 @@
 //! The seed tutorial through the Rust API: the semantics the C and Python layers rely on.
 
-use ad::autograd::{self, GradReq, ScopeKind};
+mod common;
+
+use std::time::Duration;
+
+use ad::autograd::{self, GradReq};
 use ad::ops;
 use ad::{DType, NdArray};
-
-fn record<R>(f: impl FnOnce() -> R) -> R {
-    autograd::scope_begin(ScopeKind::Record, true);
-    let r = f();
-    autograd::scope_end(ScopeKind::Record).unwrap();
-    r
-}
-
-fn grad(x: &NdArray) -> Vec<f64> {
-    autograd::grad_of(x).expect("x has a gradient").to_f64_vec()
-}
+use common::{grad, in_child_process, record};
 
 #[test]
 fn tutorial_cells() {
@@ -76,17 +70,28 @@ fn long_recorded_chain_backward_and_drop() {
 
 #[test]
 fn long_chain_saving_its_inputs_drops_without_backward() {
-    // Each mul node holds its input twice (edge and saved input): dropping must still be
-    // iterative.
-    let mut x = NdArray::ones(&[1], DType::F32).unwrap();
-    autograd::attach_grad(&mut x, GradReq::Write).unwrap();
-    let c = NdArray::ones(&[1], DType::F32).unwrap();
-    let y = record(|| {
-        let mut y = ops::mul(&x, &c).unwrap();
-        for _ in 0..200_000 {
-            y = ops::mul(&y, &y).unwrap();
-        }
-        y
+    // Each mul node holds its input twice (its input's origin and the saved input): dropping
+    // must still be iterative. On a thread with a small stack, a drop that recursed once per
+    // node would overflow it and kill the child process.
+    in_child_process("long_chain_saving_its_inputs_drops_without_backward", Duration::from_secs(120), || {
+        let small_stack = std::thread::Builder::new().stack_size(256 << 10);
+        let dropped = small_stack
+            .spawn(|| {
+                let mut x = NdArray::ones(&[1], DType::F32).unwrap();
+                autograd::attach_grad(&mut x, GradReq::Write).unwrap();
+                let c = NdArray::ones(&[1], DType::F32).unwrap();
+                let y = record(|| {
+                    let mut y = ops::mul(&x, &c).unwrap();
+                    for _ in 0..200_000 {
+                        y = ops::mul(&y, &y).unwrap();
+                    }
+                    y
+                });
+                drop(y);
+                true
+            })
+            .unwrap()
+            .join();
+        assert!(matches!(dropped, Ok(true)));
     });
-    drop(y);
 }
