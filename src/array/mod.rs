@@ -232,12 +232,12 @@ impl Array {
     /// Overwrites this array's elements with `src`'s (same shape and dtype). Used for gradient
     /// buffers, which handles may share.
     pub(crate) fn assign(&self, src: &Array) -> Result<()> {
-        self.update_with(src, Update::Assign)
+        self.update_with(src, InPlace::Assign)
     }
 
     /// Adds `src`'s elements into this array's (same shape and dtype).
     pub(crate) fn add_assign(&self, src: &Array) -> Result<()> {
-        self.update_with(src, Update::Add)
+        self.update_with(src, InPlace::Add)
     }
 
     /// Multiplies this array's elements by `s` in place (rounding as `a * s` does).
@@ -255,7 +255,7 @@ impl Array {
 
     /// `self op= src` element by element (same shape and dtype), in place, as one atomic step:
     /// `src` is read under the same guards (see `storage`).
-    pub(crate) fn update_with(&self, src: &Array, op: Update) -> Result<()> {
+    pub(crate) fn update_with(&self, src: &Array, op: InPlace) -> Result<()> {
         if src.shape != self.shape || src.dtype != self.dtype {
             bail!(Shape, "cannot write an array of shape {} {} into one of shape {} {}",
                 fmt_shape(&src.shape), src.dtype.name(), fmt_shape(&self.shape), self.dtype.name());
@@ -324,14 +324,29 @@ impl Array {
     }
 }
 
-/// How `update_with` combines an element of the destination with the source's.
+/// How an in-place write combines an element of the destination with the source's:
+/// `dst = src`, or `dst op= src`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Update {
+pub enum InPlace {
     Assign,
     Add,
     Sub,
     Mul,
     Div,
+}
+
+impl InPlace {
+    /// The arithmetic for an `ad_update_op` code (the C API has no code for `Assign`, which is
+    /// `ad_array_write_slice`).
+    pub fn from_code(code: u32) -> Option<InPlace> {
+        Some(match code {
+            0 => InPlace::Add,
+            1 => InPlace::Sub,
+            2 => InPlace::Mul,
+            3 => InPlace::Div,
+            _ => return None,
+        })
+    }
 }
 
 /// A fresh buffer holding `range` of `buf`.
@@ -344,7 +359,7 @@ pub(crate) fn copy_range(buf: &Buffer, range: std::ops::Range<usize>) -> Result<
 }
 
 /// `dst op= src`, element by element (equal lengths).
-pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
+pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: InPlace) {
     // One loop per op, so that each vectorises.
     macro_rules! each {
         ($f:expr) => {
@@ -352,11 +367,11 @@ pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: Update) {
         };
     }
     match op {
-        Update::Assign => crate::cpu::loops::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
-        Update::Add => each!(|d: &mut T, s: T| *d += s),
-        Update::Sub => each!(|d: &mut T, s: T| *d -= s),
-        Update::Mul => each!(|d: &mut T, s: T| *d *= s),
-        Update::Div => each!(|d: &mut T, s: T| *d /= s),
+        InPlace::Assign => crate::cpu::loops::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
+        InPlace::Add => each!(|d: &mut T, s: T| *d += s),
+        InPlace::Sub => each!(|d: &mut T, s: T| *d -= s),
+        InPlace::Mul => each!(|d: &mut T, s: T| *d *= s),
+        InPlace::Div => each!(|d: &mut T, s: T| *d /= s),
     }
 }
 

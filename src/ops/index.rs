@@ -4,7 +4,7 @@
 
 use crate::array::shape::{broadcast_shapes, checked_size};
 use crate::array::storage::{lock, try_vec, with_slice, Buffer};
-use crate::array::{fmt_shape, update_typed, Array, DType, Element, Update};
+use crate::array::{fmt_shape, update_typed, Array, DType, Element, InPlace};
 use crate::NdArray;
 use crate::tape::{is_recording, record, Save};
 use crate::error::{bail, Result};
@@ -161,7 +161,7 @@ fn gather(a: &Array, r: &Region) -> Result<Array> {
 fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArray> {
     let r = resolve(shape, index)?;
     let out = NdArray::zeros(shape, g.dtype)?;
-    write_region(&out, &r, g, &g.shape, Update::Assign)?;
+    write_region(&out, &r, g, &g.shape, InPlace::Assign)?;
     let index = index.to_vec();
     Ok(record("slice_grad", &[g], out, Save::NOTHING, move |v| Ok(vec![Some(slice(v.grad, &index)?)])))
 }
@@ -170,7 +170,7 @@ fn slice_grad(g: &NdArray, shape: &[usize], index: &[AxisIndex]) -> Result<NdArr
 /// shape, perhaps without leading length-1 axes), converted to `dst`'s dtype and broadcast to
 /// the region's shape, are read under the same guards as `dst` is written (see
 /// `array::storage`), so that another thread's write to either is seen whole or not at all.
-fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], op: Update) -> Result<()> {
+fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], op: InPlace) -> Result<()> {
     // Element by element in the reference mode.
     let contiguous = contiguous_offset(&dst.shape, r).filter(|_| !crate::reference::enabled());
     if let Some(offset) = contiguous {
@@ -215,7 +215,7 @@ fn region_values(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], o
 
 /// `dst`'s region `r` (at `contiguous` when it is one run) `op=` `values`, in the region's
 /// row-major order.
-fn write_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, contiguous: Option<usize>, values: &[T], op: Update) {
+fn write_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, contiguous: Option<usize>, values: &[T], op: InPlace) {
     if let Some(offset) = contiguous {
         return update_typed(&mut dst[offset..offset + values.len()], values, op);
     }
@@ -223,11 +223,11 @@ fn write_typed<T: Element>(dst: &mut [T], shape: &[usize], r: &Region, contiguou
     walk(shape, r, |off| {
         let (d, s) = (&mut dst[off], *values.next().expect("values have the region's size"));
         match op {
-            Update::Assign => *d = s,
-            Update::Add => *d += s,
-            Update::Sub => *d -= s,
-            Update::Mul => *d *= s,
-            Update::Div => *d /= s,
+            InPlace::Assign => *d = s,
+            InPlace::Add => *d += s,
+            InPlace::Sub => *d -= s,
+            InPlace::Mul => *d *= s,
+            InPlace::Div => *d /= s,
         }
     });
 }
@@ -246,29 +246,7 @@ pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<
     if broadcast_shapes(shape, &r.out_shape).ok().as_deref() != Some(&r.out_shape[..]) {
         bail!(Shape, "could not broadcast a value of shape {} into the indexed shape {}", fmt_shape(shape), fmt_shape(&r.out_shape));
     }
-    write_region(dst, &r, src, shape, Update::Assign)
-}
-
-/// The arithmetic of `update`: `dst op= src`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InPlace {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-impl InPlace {
-    /// The op for an `ad_update_op` code.
-    pub fn from_code(code: u32) -> Option<InPlace> {
-        Some(match code {
-            0 => InPlace::Add,
-            1 => InPlace::Sub,
-            2 => InPlace::Mul,
-            3 => InPlace::Div,
-            _ => return None,
-        })
-    }
+    write_region(dst, &r, src, shape, InPlace::Assign)
 }
 
 /// `dst op= src` in place (`x += y`, `w -= lr * g`): `src` is broadcast to `dst`'s shape and
@@ -277,14 +255,8 @@ impl InPlace {
 /// instead of a new array and a copy.
 pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
     check_writable(dst, src)?;
-    let update = match op {
-        InPlace::Add => Update::Add,
-        InPlace::Sub => Update::Sub,
-        InPlace::Mul => Update::Mul,
-        InPlace::Div => Update::Div,
-    };
     if src.shape == dst.shape && src.dtype == dst.dtype && !crate::reference::enabled() {
-        return dst.update_with(src, update);
+        return dst.update_with(src, op);
     }
     let shape = broadcast_shapes(&dst.shape, &src.shape)?;
     if shape[..] != dst.shape[..] {
@@ -296,7 +268,7 @@ pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
             fmt_shape(&shape)
         );
     }
-    write_region(dst, &resolve(&dst.shape, &[])?, src, &src.shape, update)
+    write_region(dst, &resolve(&dst.shape, &[])?, src, &src.shape, op)
 }
 
 /// Refuses in-place writes that would silently change a recorded graph.

@@ -19,7 +19,8 @@ pub use nn::{
     argextreme, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
     softmax_cross_entropy, stack, where_,
 };
-pub use index::{astype, slice, update, write_slice, AxisIndex, InPlace};
+pub use crate::array::InPlace;
+pub use index::{astype, slice, update, write_slice, AxisIndex};
 pub use reduce::{broadcast_to, max, mean, min, norm, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
 pub use unary::{

@@ -3,7 +3,7 @@
 
 use super::kernel::{map, Cmp, Map};
 use super::{compare_scalar, div, mul};
-use crate::array::Update;
+use crate::array::InPlace;
 use crate::NdArray;
 use crate::tape::{record_elementwise, Save};
 use crate::error::Result;
@@ -19,7 +19,7 @@ pub fn exp(a: &NdArray) -> Result<NdArray> {
         let out = v.output();
         Ok(vec![Some(match v.grad_to_overwrite() {
             Some(g) => {
-                g.update_with(&out, Update::Mul)?;
+                g.update_with(&out, InPlace::Mul)?;
                 g.clone()
             }
             None => mul(v.grad, &out)?,
