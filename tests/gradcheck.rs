@@ -370,6 +370,71 @@ fn tanh_gradient() {
     check_unary("tanh", ops::tanh, Rng::new(9).uniform(UNARY_SHAPE, -2.0, 2.0));
 }
 
+/// The element-wise ops of `ops::elementwise` with the interval each is checked on (inside
+/// its domain, away from its poles and kinks): first and second derivatives.
+const ELEMENTWISE: &[(&str, fn(&NdArray) -> Result<NdArray>, f64, f64)] = &[
+    ("sin", ops::sin, -3.0, 3.0),
+    ("cos", ops::cos, -3.0, 3.0),
+    ("tan", ops::tan, -1.2, 1.2),
+    ("arcsin", ops::arcsin, -0.9, 0.9),
+    ("arccos", ops::arccos, -0.9, 0.9),
+    ("arctan", ops::arctan, -3.0, 3.0),
+    ("sinh", ops::sinh, -2.0, 2.0),
+    ("cosh", ops::cosh, -2.0, 2.0),
+    ("arcsinh", ops::arcsinh, -3.0, 3.0),
+    ("arccosh", ops::arccosh, 1.2, 4.0),
+    ("arctanh", ops::arctanh, -0.9, 0.9),
+    ("log2", ops::log2, 0.2, 4.0),
+    ("log10", ops::log10, 0.2, 4.0),
+    ("log1p", ops::log1p, -0.7, 3.0),
+    ("expm1", ops::expm1, -2.0, 2.0),
+    ("cbrt", ops::cbrt, 0.2, 4.0),
+    ("rcbrt", ops::rcbrt, 0.2, 4.0),
+    ("rsqrt", ops::rsqrt, 0.2, 4.0),
+    ("reciprocal", ops::reciprocal, 0.3, 3.0),
+    ("radians", ops::radians, -200.0, 200.0),
+    ("degrees", ops::degrees, -3.0, 3.0),
+    ("erf", ops::erf, -2.0, 2.0),
+    ("gamma", ops::gamma, 0.3, 4.0),
+    ("gammaln", ops::gammaln, 0.3, 5.0),
+];
+
+#[test]
+fn elementwise_gradients_first_and_second() {
+    for &(name, op, lo, hi) in ELEMENTWISE {
+        let mut rng = Rng::from_name(name);
+        check_unary(name, op, rng.uniform(UNARY_SHAPE, lo, hi));
+        check_second(name, &[rng.uniform(&[4], lo, hi)], |x| op(&x[0]));
+    }
+    // Below zero, between the poles, gamma and ln|gamma| are smooth too.
+    let mut rng = Rng::new(77);
+    check_second("gamma below 0", &[rng.uniform(&[3], -1.8, -1.2)], |x| ops::gamma(&x[0]));
+    check_second("gammaln below 0", &[rng.uniform(&[3], -0.8, -0.2)], |x| ops::gammaln(&x[0]));
+}
+
+/// The piecewise-constant ops: recorded, with a zero gradient (as in MXNet), away from their
+/// jumps.
+#[test]
+fn piecewise_constant_ops_have_zero_gradients() {
+    let ops_and_jumps: &[(&str, fn(&NdArray) -> Result<NdArray>)] = &[
+        ("sign", ops::sign),
+        ("floor", ops::floor),
+        ("ceil", ops::ceil),
+        ("round", ops::round),
+        ("rint", ops::rint),
+        ("trunc", ops::trunc),
+        ("fix", ops::fix),
+        ("isnan", ops::isnan),
+        ("isinf", ops::isinf),
+        ("isfinite", ops::isfinite),
+    ];
+    // Clear of whole and half numbers: no op jumps within the step of the differences.
+    let vals = vec![-2.3, -1.2, -0.3, 0.3, 1.2, 2.3];
+    for &(name, op) in ops_and_jumps {
+        check_grad(name, &[Input { vals: vals.clone(), shape: vec![2, 3] }], |x| op(&x[0]));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar forms
 // ---------------------------------------------------------------------------------------------

@@ -55,7 +55,6 @@ pub enum Map {
     Log,
     Sqrt,
     Abs,
-    Sign,
     Square,
     Relu,
     Sigmoid,
@@ -106,7 +105,6 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
         Map::Log => T::extend_log(v, &mut out),
         Map::Sqrt => each!(|x| x.sqrt()),
         Map::Abs => each!(|x| x.abs()),
-        Map::Sign => each!(|x| if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { x }),
         Map::Square => each!(|x| x * x),
         Map::Relu => each!(|x| if x > T::zero() || x.is_nan() { x } else { T::zero() }),
         Map::Sigmoid => T::extend_sigmoid(v, &mut out),
@@ -161,6 +159,21 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
 pub fn map(a: &Array, op: Map) -> Result<Array> {
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
+}
+
+/// A one-input element-wise function, written once for both element types.
+pub trait ElementFn {
+    fn apply<T: Element>(x: T) -> T;
+}
+
+/// `F` of each element of `a`.
+pub fn map_fn<F: ElementFn>(a: &Array) -> Result<Array> {
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| {
+        let mut out = try_vec(v.len())?;
+        extend_map(&mut out, v, F::apply::<T>);
+        Ok(from_vec(out, shape_of(&a.shape)))
+    })
 }
 
 /// Two-input element-wise functions, with NumPy broadcasting.

@@ -2,6 +2,7 @@
 //! records, beside it, its vector-Jacobian product written with these same ops.
 
 mod binary;
+mod elementwise;
 mod gemm;
 mod index;
 pub mod kernel;
@@ -10,10 +11,16 @@ mod nn;
 pub mod optim;
 mod reduce;
 mod shape;
+mod special;
 mod unary;
 
 pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
 pub use kernel::Cmp;
+pub use elementwise::{
+    arccos, arccosh, arcsin, arcsinh, arctan, arctanh, cbrt, ceil, cos, cosh, degrees, erf, expm1, fix, floor, gamma, gammaln,
+    isfinite, isinf, isnan, log10, log1p, log2, polygamma, radians, rcbrt, reciprocal, rint, round, rsqrt, sign, sin, sinh,
+    tan, trunc,
+};
 pub use linalg::dot;
 pub use nn::{
     argextreme, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
@@ -25,5 +32,5 @@ pub use reduce::{broadcast_to, max, mean, min, norm, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
 pub use unary::{
     abs, add_scalar, div_scalar, exp, log, maximum_scalar, minimum_scalar, mul_scalar, neg, pow_scalar, rdiv_scalar,
-    relu, rpow_scalar, rsub_scalar, sigmoid, sign, sqrt, square, sub_scalar, tanh,
+    relu, rpow_scalar, rsub_scalar, sigmoid, sqrt, square, sub_scalar, tanh,
 };

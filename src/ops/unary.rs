@@ -2,7 +2,7 @@
 //! vector-Jacobian product beside it.
 
 use super::kernel::{map, Cmp, Map};
-use super::{compare_scalar, div, mul};
+use super::{compare_scalar, div, mul, sign};
 use crate::array::InPlace;
 use crate::NdArray;
 use crate::tape::{record_elementwise, Save};
@@ -42,12 +42,6 @@ pub fn sqrt(a: &NdArray) -> Result<NdArray> {
 pub fn abs(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Abs)?;
     Ok(record_elementwise("abs", &[a], out, Save::INPUTS, |v| Ok(vec![Some(mul(v.grad, &sign(v.input(0))?)?)])))
-}
-
-/// -1, 0 or 1 by the sign of each element (NaN stays NaN). Not differentiable: its
-/// gradient is zero almost everywhere, so it is never recorded.
-pub fn sign(a: &NdArray) -> Result<NdArray> {
-    map(a, Map::Sign).map(NdArray::from)
 }
 
 pub fn square(a: &NdArray) -> Result<NdArray> {
