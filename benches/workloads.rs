@@ -138,7 +138,7 @@ fn w4() {
         autograd::backward(&[loss], &[], false, true).unwrap();
         for p in &params {
             let g = autograd::grad_of(p).unwrap();
-            ops::optim::sgd_update(p, &g, ops::optim::Hyper { lr: 0.1, wd: 0.0, rescale_grad: 1.0, clip_gradient: -1.0 }).unwrap();
+            ops::optim::sgd_update(p, &g, ops::optim::OptimizerParams { lr: 0.1, wd: 0.0, rescale_grad: 1.0, clip_gradient: -1.0 }).unwrap();
         }
     });
     println!("W4 MLP step (256x784 → 512 relu → 10, log-softmax NLL, SGD): {:.2} ms", t * 1e3);

@@ -110,7 +110,7 @@ fn threaded_reductions_and_in_place_updates_give_the_same_bits_at_every_thread_c
 #[test]
 fn threaded_optimizer_updates_match_the_single_threaded_ones() {
     let _serial = serial();
-    use ops::optim::{adam_update, sgd_mom_update, Hyper};
+    use ops::optim::{adam_update, sgd_mom_update, OptimizerParams};
     let n = (1 << 19) + 3;
     let run = |threads: usize| {
         threads::set_num_threads(threads).unwrap();
@@ -118,7 +118,7 @@ fn threaded_optimizer_updates_match_the_single_threaded_ones() {
         let w = NdArray::random_uniform(-1.0, 1.0, &[n], DType::F32).unwrap();
         let g = NdArray::random_uniform(-1.0, 1.0, &[n], DType::F32).unwrap();
         let (mom, m, v) = (NdArray::zeros(&[n], DType::F32).unwrap(), NdArray::zeros(&[n], DType::F32).unwrap(), NdArray::zeros(&[n], DType::F32).unwrap());
-        let h = Hyper { lr: 0.1, wd: 1e-4, rescale_grad: 0.5, clip_gradient: -1.0 };
+        let h = OptimizerParams { lr: 0.1, wd: 1e-4, rescale_grad: 0.5, clip_gradient: -1.0 };
         for t in 1..=3 {
             sgd_mom_update(&w, &g, &mom, 0.9, h).unwrap();
             adam_update(&w, &g, &m, &v, 0.9, 0.999, 1e-8, t, h).unwrap();

@@ -62,7 +62,7 @@ unsafe fn argextreme(name: &str, a: *const ad_array, axis: *const i64, keepdims:
     boundary(name, || {
         let out = out_arg(out, "out")?;
         let axis = if axis.is_null() { None } else { Some(*axis) };
-        put(out, ops::argextreme(&handles::get(a, "a")?, axis, keepdims, largest)?)
+        put(out, if largest { ops::argmax(&handles::get(a, "a")?, axis, keepdims)? } else { ops::argmin(&handles::get(a, "a")?, axis, keepdims)? })
     })
 }
 
@@ -195,8 +195,8 @@ pub unsafe extern "C" fn ad_batch_norm(
     })
 }
 
-fn hyper(lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> optim::Hyper {
-    optim::Hyper { lr, wd, rescale_grad, clip_gradient }
+fn hyper(lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> optim::OptimizerParams {
+    optim::OptimizerParams { lr, wd, rescale_grad, clip_gradient }
 }
 
 /// MXNet's `sgd_update`, in place: `weight = (1 - lr·wd)·weight - lr·clip(rescale_grad·grad)`

@@ -23,7 +23,7 @@ pub use elementwise::{
 };
 pub use linalg::dot;
 pub use nn::{
-    argextreme, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
+    argmax, argmin, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
     softmax_cross_entropy, stack, where_,
 };
 pub use crate::array::InPlace;

@@ -167,10 +167,20 @@ pub fn one_hot(indices: &NdArray, depth: usize, on: f64, off: f64, dtype: DType)
     .into())
 }
 
-/// Positions of the maxima (or minima) along `axis`, or in the flattened array when `axis`
-/// is `None` (shape (1,)), as floats of `x`'s dtype. The first occurrence wins; NaN counts as
-/// the extreme, as in NumPy. No gradient.
-pub fn argextreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool) -> Result<NdArray> {
+/// Positions of the maxima along `axis`, or in the flattened array when `axis` is `None`
+/// (shape (1,)), as floats of `x`'s dtype. The first occurrence wins; NaN counts as the
+/// maximum, as in NumPy. No gradient.
+pub fn argmax(x: &NdArray, axis: Option<i64>, keepdims: bool) -> Result<NdArray> {
+    arg_extreme(x, axis, keepdims, true)
+}
+
+/// Positions of the minima, as `argmax`'s of the maxima.
+pub fn argmin(x: &NdArray, axis: Option<i64>, keepdims: bool) -> Result<NdArray> {
+    arg_extreme(x, axis, keepdims, false)
+}
+
+/// `argmax` when `largest`, else `argmin`.
+fn arg_extreme(x: &NdArray, axis: Option<i64>, keepdims: bool, largest: bool) -> Result<NdArray> {
     let (outer, n, inner) = match axis {
         None => (1, x.size(), 1),
         Some(a) => split_at_axis(&x.shape, normalize_axis(a, x.ndim())?),

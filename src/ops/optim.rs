@@ -21,9 +21,9 @@ use crate::NdArray;
 use crate::tape::is_recording;
 use crate::error::{bail, Result};
 
-/// Hyper-parameters shared by the updates.
+/// OptimizerParams-parameters shared by the updates.
 #[derive(Clone, Copy, Debug)]
-pub struct Hyper {
+pub struct OptimizerParams {
     pub lr: f64,
     pub wd: f64,
     pub rescale_grad: f64,
@@ -114,9 +114,9 @@ fn dispatch(weight: &NdArray, body_f32: impl FnOnce() -> Result<()>, body_f64: i
     }
 }
 
-pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
+pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: OptimizerParams) -> Result<()> {
     check("sgd_update", weight, grad, &[])?;
-    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: OptimizerParams) -> Result<()> {
         let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
         // MXNet folds lr into rescale_grad when there is no clipping; the rounding follows.
         if bound < T::zero() {
@@ -129,9 +129,9 @@ pub fn sgd_update(weight: &NdArray, grad: &NdArray, h: Hyper) -> Result<()> {
     dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h))
 }
 
-pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) -> Result<()> {
+pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: OptimizerParams) -> Result<()> {
     check("sgd_mom_update", weight, grad, &[mom])?;
-    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: Hyper) -> Result<()> {
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: OptimizerParams) -> Result<()> {
         let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
         let step = lr * rescale;
         update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
@@ -144,14 +144,14 @@ pub fn sgd_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum:
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, beta1: f64, beta2: f64, eps: f64, t: u64, h: Hyper) -> Result<()> {
+pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, beta1: f64, beta2: f64, eps: f64, t: u64, h: OptimizerParams) -> Result<()> {
     check("adam_update", weight, grad, &[mean, var])?;
     if !(0.0..1.0).contains(&beta1) || !(0.0..1.0).contains(&beta2) {
         bail!(InvalidArgument, "adam_update: beta1 and beta2 must be in [0, 1); got {} and {}", beta1, beta2);
     }
     let lr = if t == 0 { h.lr } else { h.lr * (1.0 - beta2.powf(t as f64)).sqrt() / (1.0 - beta1.powf(t as f64)) };
     #[allow(clippy::too_many_arguments)]
-    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, b1: f64, b2: f64, eps: f64, lr: f64, h: Hyper) -> Result<()> {
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, b1: f64, b2: f64, eps: f64, lr: f64, h: OptimizerParams) -> Result<()> {
         let (lr, wd, rescale, bound) = (T::of(lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
         let (b1, b2, eps) = (T::of(b1), T::of(b2), T::of(eps));
         update::<T, 2>(weight, grad, [mean, var], |w, g, [m, v]| {
