@@ -108,7 +108,7 @@ pub enum Kind {
 }
 
 const KINDS: &[(Kind, u32)] = &[
-    (Kind::Unary, 16),
+    (Kind::Unary, 24),
     (Kind::Scalar, 12),
     (Kind::Binary, 22),
     (Kind::Reduce, 12),
@@ -336,6 +336,19 @@ impl Gen {
         Some(pool[i])
     }
 
+    /// As `reg`, among the registers `fits` accepts by number.
+    fn reg_where(&mut self, fits: impl Fn(Reg) -> bool) -> Option<Reg> {
+        let ok: Vec<Reg> = (0..self.defs.len()).filter(|&r| self.usable[r] && fits(r)).collect();
+        let live: Vec<Reg> = ok.iter().copied().filter(|&r| self.live[r]).collect();
+        let pool = if !live.is_empty() && self.rng.chance(0.9) { live } else { ok };
+        let k = pool.len();
+        if k == 0 {
+            return None;
+        }
+        let i = if self.rng.chance(0.6) { k - 1 } else { self.rng.upto(0, k - 1) };
+        Some(pool[i])
+    }
+
     fn any(&mut self) -> Option<Reg> {
         self.reg(|_| true)
     }
@@ -407,16 +420,11 @@ impl Gen {
     }
 
     fn unary(&mut self) -> bool {
-        let Some(a) = self.any() else { return false };
         let u = self.rng.pick(&UNARIES);
-        let v = self.vals(a);
-        let safe = match u {
-            Unary::Log | Unary::Sqrt => v.iter().all(|&x| x >= 0.2),
-            Unary::Abs | Unary::Relu => v.iter().all(|&x| x.abs() >= MARGIN),
-            Unary::Exp => v.iter().all(|&x| x <= 3.5),
-            _ => true,
-        };
-        safe && self.push(Op::Unary(u, a))
+        // An operand inside the op's domain, clear of its kinks and jumps.
+        let inside: Vec<bool> = self.values.iter().map(|v| unary_is_safe(u, &v.to_f64_vec())).collect();
+        let Some(a) = self.reg_where(|r| inside[r]) else { return false };
+        self.push(Op::Unary(u, a))
     }
 
     fn scalar(&mut self) -> bool {
@@ -756,6 +764,29 @@ impl Gen {
         let seed = self.rng.upto(0, 1 << 30) as u64;
         let training = self.rng.chance(0.7);
         self.push(Op::Dropout { x, p, seed, training })
+    }
+}
+
+/// Whether `u` may take values `v`: inside its domain, clear of its poles, kinks and jumps.
+fn unary_is_safe(u: Unary, v: &[f64]) -> bool {
+    let all = |ok: &dyn Fn(f64) -> bool| v.iter().all(|&x| ok(x));
+    // Clear of the jumps of a piecewise-constant op: `at` gives the nearest jump.
+    let clear = |at: &dyn Fn(f64) -> f64| all(&|x| (x - at(x)).abs() >= MARGIN);
+    match u {
+        Unary::Log | Unary::Sqrt | Unary::Log2 | Unary::Log10 | Unary::Rsqrt | Unary::Gammaln => all(&|x| x >= 0.2),
+        Unary::Abs | Unary::Relu | Unary::Sign => all(&|x| x.abs() >= MARGIN),
+        Unary::Exp | Unary::Expm1 => all(&|x| x <= 3.5),
+        Unary::Tan => all(&|x| x.abs() <= 1.2),
+        Unary::Arcsin | Unary::Arccos | Unary::Arctanh => all(&|x| x.abs() <= 0.9),
+        Unary::Arccosh => all(&|x| x >= 1.2),
+        Unary::Sinh | Unary::Cosh => all(&|x| x.abs() <= 3.0),
+        Unary::Log1p => all(&|x| x >= -0.7),
+        Unary::Cbrt | Unary::Rcbrt => all(&|x| x.abs() >= 0.2),
+        Unary::Reciprocal => all(&|x| x.abs() >= 0.3),
+        Unary::Gamma => all(&|x| (0.2..=4.0).contains(&x)),
+        Unary::Floor | Unary::Ceil | Unary::Trunc | Unary::Fix => clear(&f64::round),
+        Unary::Round | Unary::Rint => clear(&|x| x.floor() + 0.5),
+        _ => true,
     }
 }
 
