@@ -10,6 +10,9 @@
  *   detected and reported with AD_ERR_INVALID_HANDLE. Input handles are borrowed for the
  *   call only. Freeing a handle never breaks a recorded graph that still needs its data.
  * - Recording and training state is per thread, as in MXNet.
+ * - The functions that return a value instead of ad_status cannot fail. Should one hit a bug
+ *   inside the library, it returns the fallback its comment names and ad_last_error() says
+ *   what happened.
  *
  * This file is generated from the Rust sources by cbindgen; do not edit it by hand.
  */
@@ -111,15 +114,16 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed.
+// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed. Fallback: `""`.
 const char *ad_version(void);
 
 // This thread's message for its most recent failed call, or "" if none failed yet.
 // A successful call leaves it unchanged. The pointer stays valid until the next failing call
-// on this thread; the library owns it.
+// on this thread; the library owns it. Fallback: `""`.
 const char *ad_last_error(void);
 
 // The name of a status code (`"AD_ERR_SHAPE"`), or `"AD_UNKNOWN_STATUS"`. Static; never freed.
+// Fallback: `"AD_UNKNOWN_STATUS"`.
 const char *ad_status_name(uint32_t status);
 
 // Sets how many threads large operations (matrix products, element-wise ops and reductions
@@ -131,7 +135,7 @@ const char *ad_status_name(uint32_t status);
 // `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
 ad_status ad_set_num_threads(size_t threads);
 
-// How many threads large operations may use.
+// How many threads large operations may use. Fallback: 1.
 size_t ad_num_threads(void);
 
 // Switches the reference mode on or off for the whole process. In the reference mode every
@@ -142,7 +146,7 @@ size_t ad_num_threads(void);
 // bug in a fast path. The default is off unless the environment sets `AD_REFERENCE_MODE=1`.
 void ad_set_reference_mode(bool on);
 
-// Whether the reference mode is on.
+// Whether the reference mode is on. Fallback: false.
 bool ad_reference_mode(void);
 
 // Returns to the system the memory the library keeps for reuse, and writes the number of
@@ -333,11 +337,11 @@ ad_status ad_predict_mode_begin(void);
 // Closes the innermost scope, which must be a predict-mode scope.
 ad_status ad_predict_mode_end(void);
 
-// Whether this thread is recording.
+// Whether this thread is recording. Fallback: false.
 bool ad_is_recording(void);
 
 // Whether this thread is in training mode (false outside any scope, true inside
-// `ad_record_begin(true)`, false inside `ad_record_begin(false)`).
+// `ad_record_begin(true)`, false inside `ad_record_begin(false)`). Fallback: false.
 bool ad_is_training(void);
 
 // Sets this thread's recording flag outside the scope discipline; the previous value goes to
