@@ -10,6 +10,9 @@
  *   detected and reported with AD_ERR_INVALID_HANDLE. Input handles are borrowed for the
  *   call only. Freeing a handle never breaks a recorded graph that still needs its data.
  * - Recording and training state is per thread, as in MXNet.
+ * - The functions that return a value instead of ad_status cannot fail. Should one hit a bug
+ *   inside the library, it returns the fallback its comment names and ad_last_error() says
+ *   what happened.
  *
  * This file is generated from the Rust sources by cbindgen; do not edit it by hand.
  */
@@ -111,15 +114,16 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed.
+// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed. Fallback: `""`.
 const char *ad_version(void);
 
 // This thread's message for its most recent failed call, or "" if none failed yet.
 // A successful call leaves it unchanged. The pointer stays valid until the next failing call
-// on this thread; the library owns it.
+// on this thread; the library owns it. Fallback: `""`.
 const char *ad_last_error(void);
 
 // The name of a status code (`"AD_ERR_SHAPE"`), or `"AD_UNKNOWN_STATUS"`. Static; never freed.
+// Fallback: `"AD_UNKNOWN_STATUS"`.
 const char *ad_status_name(uint32_t status);
 
 // Sets how many threads large operations (matrix products, element-wise ops and reductions
@@ -131,7 +135,7 @@ const char *ad_status_name(uint32_t status);
 // `AD_ERR_INVALID_ARGUMENT` outside 1..=1024.
 ad_status ad_set_num_threads(size_t threads);
 
-// How many threads large operations may use.
+// How many threads large operations may use. Fallback: 1.
 size_t ad_num_threads(void);
 
 // Switches the reference mode on or off for the whole process. In the reference mode every
@@ -142,7 +146,7 @@ size_t ad_num_threads(void);
 // bug in a fast path. The default is off unless the environment sets `AD_REFERENCE_MODE=1`.
 void ad_set_reference_mode(bool on);
 
-// Whether the reference mode is on.
+// Whether the reference mode is on. Fallback: false.
 bool ad_reference_mode(void);
 
 // Returns to the system the memory the library keeps for reuse, and writes the number of
@@ -333,11 +337,11 @@ ad_status ad_predict_mode_begin(void);
 // Closes the innermost scope, which must be a predict-mode scope.
 ad_status ad_predict_mode_end(void);
 
-// Whether this thread is recording.
+// Whether this thread is recording. Fallback: false.
 bool ad_is_recording(void);
 
 // Whether this thread is in training mode (false outside any scope, true inside
-// `ad_record_begin(true)`, false inside `ad_record_begin(false)`).
+// `ad_record_begin(true)`, false inside `ad_record_begin(false)`). Fallback: false.
 bool ad_is_training(void);
 
 // Sets this thread's recording flag outside the scope discipline; the previous value goes to
@@ -398,6 +402,108 @@ ad_status ad_grad(const ad_array *const *heads,
                   bool create_graph,
                   bool train_mode,
                   ad_array **out_grads);
+
+// Sine.
+ad_status ad_sin(const ad_array *a, ad_array **out);
+
+// Cosine.
+ad_status ad_cos(const ad_array *a, ad_array **out);
+
+// Tangent; its derivative is 1 + tan².
+ad_status ad_tan(const ad_array *a, ad_array **out);
+
+// Inverse sine.
+ad_status ad_arcsin(const ad_array *a, ad_array **out);
+
+// Inverse cosine.
+ad_status ad_arccos(const ad_array *a, ad_array **out);
+
+// Inverse tangent.
+ad_status ad_arctan(const ad_array *a, ad_array **out);
+
+// Hyperbolic sine.
+ad_status ad_sinh(const ad_array *a, ad_array **out);
+
+// Hyperbolic cosine.
+ad_status ad_cosh(const ad_array *a, ad_array **out);
+
+// Inverse hyperbolic sine.
+ad_status ad_arcsinh(const ad_array *a, ad_array **out);
+
+// Inverse hyperbolic cosine.
+ad_status ad_arccosh(const ad_array *a, ad_array **out);
+
+// Inverse hyperbolic tangent.
+ad_status ad_arctanh(const ad_array *a, ad_array **out);
+
+// Logarithm to base 2.
+ad_status ad_log2(const ad_array *a, ad_array **out);
+
+// Logarithm to base 10.
+ad_status ad_log10(const ad_array *a, ad_array **out);
+
+// ln(1 + x), accurate for small x.
+ad_status ad_log1p(const ad_array *a, ad_array **out);
+
+// eˣ - 1, accurate for small x.
+ad_status ad_expm1(const ad_array *a, ad_array **out);
+
+// Cube root; its derivative is 1 / (3 ∛x²).
+ad_status ad_cbrt(const ad_array *a, ad_array **out);
+
+// 1 / ∛x; its derivative is -y / (3x).
+ad_status ad_rcbrt(const ad_array *a, ad_array **out);
+
+// 1 / √x; its derivative is -y³ / 2.
+ad_status ad_rsqrt(const ad_array *a, ad_array **out);
+
+// 1 / x; its derivative is -y².
+ad_status ad_reciprocal(const ad_array *a, ad_array **out);
+
+// Degrees to radians.
+ad_status ad_radians(const ad_array *a, ad_array **out);
+
+// Radians to degrees.
+ad_status ad_degrees(const ad_array *a, ad_array **out);
+
+// The error function.
+ad_status ad_erf(const ad_array *a, ad_array **out);
+
+// The gamma function; its derivative is Γ(x) ψ(x).
+ad_status ad_gamma(const ad_array *a, ad_array **out);
+
+// ln |Γ(x)|; its derivative is ψ(x).
+ad_status ad_gammaln(const ad_array *a, ad_array **out);
+
+// -1, 0 or 1 by the sign of the element; NaN stays NaN (zero gradient).
+ad_status ad_sign(const ad_array *a, ad_array **out);
+
+// The largest whole number not above x (zero gradient).
+ad_status ad_floor(const ad_array *a, ad_array **out);
+
+// The smallest whole number not below x (zero gradient).
+ad_status ad_ceil(const ad_array *a, ad_array **out);
+
+// The nearest whole number, halves away from zero (zero gradient).
+ad_status ad_round(const ad_array *a, ad_array **out);
+
+// The nearest whole number, halves to even (zero gradient).
+ad_status ad_rint(const ad_array *a, ad_array **out);
+
+// x without its fraction, towards zero (zero gradient).
+ad_status ad_trunc(const ad_array *a, ad_array **out);
+
+// x rounded towards zero, as `trunc` (MXNet's name; zero gradient).
+ad_status ad_fix(const ad_array *a, ad_array **out);
+
+// 1 where the element is NaN, else 0 (zero gradient).
+ad_status ad_isnan(const ad_array *a, ad_array **out);
+
+// 1 where the element is infinite, else 0 (zero gradient).
+ad_status ad_isinf(const ad_array *a, ad_array **out);
+
+// 1 where the element is finite, else 0 (zero gradient).
+ad_status ad_isfinite(const ad_array *a, ad_array **out);
 
 // Softmax along `axis` (negative counts from the end), computed stably from `a - max(a)`.
 ad_status ad_softmax(const ad_array *a, int64_t axis, ad_array **out);

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod c_header;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -45,7 +47,8 @@ fn build_with(name: &str, sources: &[&str], cpp: bool, flags: &[&str]) -> PathBu
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
         .args(flags)
         .arg(format!("-I{}", root().join("include").display()))
-        .arg(format!("-I{}", root().join("tests/c").display()));
+        .arg(format!("-I{}", root().join("tests/c").display()))
+        .arg(format!("-I{}", fuzzed_op_lists().display()));
     for s in sources {
         cmd.arg(root().join(s));
     }
@@ -200,10 +203,16 @@ fn c_programs_are_clean_under_valgrind() {
     // (source, arguments): the MLP trains for a few epochs only, memcheck is slow.
     // The fuzzer's calls too (a seed of its own, 20,000 calls): memcheck sees the library's
     // side, which the sanitizer build does not instrument.
+    let null_arguments = null_arguments_source();
     let runs: Vec<(&str, &[&str])> = C_TESTS
         .iter()
         .map(|s| (*s, &[][..]))
-        .chain([("examples/tutorial.c", &[][..]), ("examples/mlp.c", &["3"][..]), ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..])])
+        .chain([
+            ("examples/tutorial.c", &[][..]),
+            ("examples/mlp.c", &["3"][..]),
+            ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..]),
+            (null_arguments.to_str().expect("a UTF-8 path"), &[][..]),
+        ])
         .collect();
     for (source, args) in runs {
         let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -279,14 +288,42 @@ fn limits_cached_memory_is_returned() {
 }
 
 /// The functions include/ad.h declares.
+/// The directory of `fuzz_ops.h`, written once per run: the header's ops of each shape the
+/// fuzzer calls alike, as `OP(name),` lists, so that a new op is fuzzed without an edit to the
+/// fuzzer.
+fn fuzzed_op_lists() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(write_fuzzed_op_lists)
+}
+
+fn write_fuzzed_op_lists() -> PathBuf {
+    let shapes: [(&str, &[&str]); 4] = [
+        ("UNARY_OPS", &["const ad_array *", "ad_array * *"]),
+        ("BINARY_OPS", &["const ad_array *", "const ad_array *", "ad_array * *"]),
+        ("SCALAR_OPS", &["const ad_array *", "double", "ad_array * *"]),
+        ("REDUCE_OPS", &["const ad_array *", "const int64_t *", "size_t", "bool", "ad_array * *"]),
+    ];
+    let functions = c_header::functions();
+    let mut text = String::from("/* The ops of include/ad.h by shape, made by tests/c_api.rs for fuzz_calls.c. */\n");
+    for (list, params) in shapes {
+        // Ops only: the ad_array_* functions of these shapes are fuzzed by name.
+        let ops: Vec<String> = functions
+            .iter()
+            .filter(|f| f.returns == "ad_status" && !f.name.starts_with("ad_array_"))
+            .filter(|f| f.params.iter().map(|p| p.ty.as_str()).eq(params.iter().copied()))
+            .map(|f| format!("OP({})", f.name))
+            .collect();
+        assert!(!ops.is_empty(), "no function of ad.h has the shape of {}", list);
+        text.push_str(&format!("#define {} {}\n", list, ops.join(", ")));
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz_calls_generated");
+    std::fs::create_dir_all(&dir).expect("a directory for the generated header");
+    std::fs::write(dir.join("fuzz_ops.h"), text).expect("fuzz_ops.h is writable");
+    dir
+}
+
 fn exported_functions() -> Vec<String> {
-    let header = std::fs::read_to_string(root().join("include/ad.h")).expect("include/ad.h is readable");
-    header
-        .lines()
-        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()) && !l.starts_with("typedef"))
-        .filter_map(|l| l.split('(').next()?.split([' ', '*']).next_back().map(str::to_string))
-        .filter(|name| name.starts_with("ad_"))
-        .collect()
+    c_header::functions().into_iter().map(|f| f.name).collect()
 }
 
 /// What AddressSanitizer says when it refuses an allocation (the library asks for terabytes
@@ -337,4 +374,184 @@ fn fuzz_calls_keep_the_c_api_invariants() {
         let missing: Vec<&String> = exported.iter().filter(|f| !exercised.contains(f.as_str())).collect();
         assert!(missing.is_empty(), "seed {}: the fuzzer never called {:?}: add them to tests/c/fuzz_calls.c", seed, missing);
     }
+}
+
+/// The pointer parameters that a function takes as NULL on purpose, as its comment in ad.h
+/// says. Every other pointer parameter of every function, passed as NULL, must be refused.
+const NULL_ALLOWED: &[(&str, &str)] = &[
+    ("ad_release_cached_memory", "released"),
+    ("ad_array_free", "array"),
+    ("ad_array_to_string", "length"),
+    ("ad_set_recording", "previous"),
+    ("ad_set_training", "previous"),
+    ("ad_backward", "head_grad"),
+    ("ad_backward_ex", "head_grads"),
+    ("ad_grad", "head_grads"),
+    ("ad_argmax", "axis"),
+    ("ad_argmin", "axis"),
+    ("ad_fully_connected", "bias"),
+];
+
+/// The C expression that a NULL-argument case passes for a parameter it does not make NULL:
+/// a live array, lists of one, buffers the program checks for writes. Counts are 1 (the
+/// array `A` has one element), so that a NULL buffer of that count is an error; a capacity
+/// is the buffers' size.
+fn valid_argument(param: &c_header::Param) -> &'static str {
+    match (param.ty.as_str(), param.name.as_str()) {
+        ("const ad_array *" | "ad_array *", _) => "A",
+        ("ad_array * *", _) => "out_list",
+        ("const ad_array * const *", _) => "in_list",
+        ("ad_array * const *", _) => "own_list",
+        ("const size_t *", _) => "sizes_in",
+        ("const int64_t *", _) => "ints_in",
+        ("const void *", _) => "floats_in",
+        ("const ad_index *", _) => "index_in",
+        ("size_t *", _) => "sizes_out",
+        ("uint32_t *", _) => "u32_out",
+        ("double *", _) => "double_out",
+        ("bool *", _) => "bool_out",
+        ("void *", _) => "floats_out",
+        ("char *", _) => "chars_out",
+        ("size_t", "capacity") => "BUFFER_SIZE",
+        ("size_t", _) => "1",
+        ("uint32_t" | "int64_t" | "uint64_t", _) => "0",
+        ("double", _) => "0.5",
+        ("bool", _) => "false",
+        (ty, name) => panic!(
+            "the NULL-argument test does not know how to pass `{} {}`: add its type to valid_argument in tests/c_api.rs",
+            ty, name
+        ),
+    }
+}
+
+/// A C program, generated from ad.h's prototypes, that calls every function once for each
+/// of its pointer parameters with that parameter NULL and the others valid: the call must
+/// fail with AD_ERR_NULL_ARGUMENT, naming the function and the parameter, and write nothing
+/// through the other out-parameters; or, for the parameters of NULL_ALLOWED, must not fail
+/// for the NULL. A new function's parameters are in it without anyone adding them.
+fn null_arguments_source() -> PathBuf {
+    static SOURCE: OnceLock<PathBuf> = OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let functions = c_header::functions();
+            for (f, p) in NULL_ALLOWED {
+                assert!(
+                    functions.iter().any(|g| g.name == *f && g.params.iter().any(|q| q.name == *p && q.is_pointer())),
+                    "NULL_ALLOWED names {}'s `{}`, which ad.h does not declare as a pointer parameter",
+                    f,
+                    p
+                );
+            }
+            let mut cases = String::new();
+            let mut count = 0;
+            for f in functions.iter().filter(|f| f.params.iter().any(c_header::Param::is_pointer)) {
+                assert_eq!(f.returns, "ad_status", "{} takes a pointer but returns no status", f.name);
+                for (i, p) in f.params.iter().enumerate().filter(|(_, p)| p.is_pointer()) {
+                    let args: Vec<&str> =
+                        f.params.iter().enumerate().map(|(j, q)| if i == j { "NULL" } else { valid_argument(q) }).collect();
+                    let allowed = NULL_ALLOWED.contains(&(f.name.as_str(), p.name.as_str()));
+                    cases.push_str(&format!(
+                        "    reset();\n    expect(\"{f}\", \"{p}\", {allowed}, {f}({args}));\n",
+                        f = f.name,
+                        p = p.name,
+                        allowed = allowed as u8,
+                        args = args.join(", ")
+                    ));
+                    count += 1;
+                }
+            }
+            assert!(count > 150, "only {} pointer parameters found in ad.h", count);
+            let program = format!("{}{}{}", NULL_ARGUMENTS_HEAD, cases, NULL_ARGUMENTS_TAIL);
+            let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("null_arguments.c");
+            std::fs::write(&path, program).expect("the generated test is writable");
+            path
+        })
+        .clone()
+}
+
+const NULL_ARGUMENTS_HEAD: &str = r#"/* Generated by tests/c_api.rs from include/ad.h: every pointer parameter, NULL. */
+#include <stdint.h>
+
+#include "check.h"
+
+#define BUFFER_SIZE 256
+#define SENTINEL ((ad_array *)(uintptr_t)0x5e5e5e50)
+
+static ad_array *A = NULL;
+static ad_array *out_list[1];
+static const ad_array *in_list[1];
+static ad_array *own_list[1];
+static const size_t sizes_in[1] = {1};
+static const int64_t ints_in[1] = {0};
+static const float floats_in[1] = {0};
+static const ad_index index_in[1] = {{0, 1, 1}};
+static size_t sizes_out[BUFFER_SIZE];
+static uint32_t u32_out[1];
+static double double_out[1];
+static bool bool_out[1];
+static float floats_out[BUFFER_SIZE];
+static char chars_out[BUFFER_SIZE];
+
+/* Every buffer back to its sentinel, the lists to their one entry. */
+static void reset(void) {
+    out_list[0] = SENTINEL;
+    in_list[0] = A;
+    own_list[0] = NULL; /* ad_array_free_many skips it: nothing is freed by mistake */
+    for (size_t i = 0; i < BUFFER_SIZE; i++) {
+        sizes_out[i] = 12345;
+        floats_out[i] = -7;
+        chars_out[i] = 'x';
+    }
+    u32_out[0] = 99;
+    double_out[0] = -7;
+    bool_out[0] = true;
+}
+
+static int untouched(void) {
+    int same = out_list[0] == SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
+    for (size_t i = 0; i < BUFFER_SIZE; i++) {
+        same = same && sizes_out[i] == 12345 && floats_out[i] == -7 && chars_out[i] == 'x';
+    }
+    return same;
+}
+
+/* `status` is what `fn` returned with `param` NULL. */
+static void expect(const char *fn, const char *param, int allowed, ad_status status) {
+    int before = check_failures;
+    if (allowed) {
+        CHECK(status != AD_ERR_NULL_ARGUMENT && status != AD_ERR_PANIC);
+    } else {
+        char needle[128];
+        snprintf(needle, sizeof needle, "`%s`", param);
+        CHECK(status == AD_ERR_NULL_ARGUMENT);
+        MESSAGE_HAS(fn);
+        MESSAGE_HAS(needle);
+        CHECK(untouched());
+    }
+    if (check_failures != before) {
+        fprintf(stderr, "  (%s with `%s` NULL: %s, \"%s\")\n", fn, param, ad_status_name((uint32_t)status),
+                ad_last_error());
+    }
+    /* A handle made anyway (allowed, or a failed check) is freed, so memcheck sees no leak. */
+    if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
+}
+
+int main(void) {
+    const size_t shape[1] = {1};
+    OK(ad_array_ones(shape, 1, AD_FLOAT32, &A));
+"#;
+
+const NULL_ARGUMENTS_TAIL: &str = r#"    VALUES_ARE(A, 0, 1); /* no call wrote into the array it was given */
+    OK(ad_array_free(A));
+    CHECK(!ad_is_recording() && !ad_is_training());
+    return CHECK_RESULT();
+}
+"#;
+
+/// Every pointer parameter of every function of ad.h, passed as NULL (the program above).
+#[test]
+fn c_null_arguments_of_every_function() {
+    let source = null_arguments_source();
+    let program = build("c_null_arguments", &[source.to_str().expect("a UTF-8 path")], false);
+    assert_success("the generated NULL-argument test", &run(&program));
 }

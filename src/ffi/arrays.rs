@@ -1,22 +1,11 @@
 //! Making, reading, printing, reshaping and freeing arrays.
 
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void};
 
-use super::handles::{self, ad_array};
-use super::{
-    ad_status, boundary, dtype_arg, null_arg, out_arg, shape_arg, slice_arg, write_out, FfiError,
-    FfiResult,
-};
-use crate::array::{fmt_shape, random, DType};
-use crate::NdArray;
-use crate::ops;
-
-/// Stores `array` as a new handle in `*out` (checked non-NULL by the caller).
-pub(crate) unsafe fn put(out: *mut *mut ad_array, array: NdArray) -> FfiResult<()> {
-    let h = handles::insert(array)?;
-    write_out(out, h);
-    Ok(())
-}
+use super::boundary::FfiError;
+use super::engine::{fmt_shape, ops, random_seed, DType, NdArray};
+use super::handles::ad_array;
+use super::ad_status;
 
 /// Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
 /// which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
@@ -30,15 +19,13 @@ pub unsafe extern "C" fn ad_array_create(
     dtype: u32,
     out: *mut *mut ad_array,
 ) -> ad_status {
-    boundary("ad_array_create", || {
-        let out = out_arg(out, "out")?;
-        let shape = shape_arg(shape, ndim, "shape")?;
+    new_array!(out, {
+        let shape = arg!(shape shape, ndim)?;
         let n: usize = shape.iter().product();
-        let array = match dtype_arg(dtype, "dtype")? {
-            DType::F32 => NdArray::from_slice(slice_arg(data.cast::<f32>(), n, "data")?, &shape)?,
-            DType::F64 => NdArray::from_slice(slice_arg(data.cast::<f64>(), n, "data")?, &shape)?,
-        };
-        put(out, array)
+        match arg!(dtype dtype)? {
+            DType::F32 => NdArray::from_slice(arg!(slice data as f32, n)?, &shape),
+            DType::F64 => NdArray::from_slice(arg!(slice data as f64, n)?, &shape),
+        }
     })
 }
 
@@ -52,31 +39,19 @@ pub unsafe extern "C" fn ad_array_full(
     dtype: u32,
     out: *mut *mut ad_array,
 ) -> ad_status {
-    boundary("ad_array_full", || {
-        let out = out_arg(out, "out")?;
-        let shape = shape_arg(shape, ndim, "shape")?;
-        put(out, NdArray::full(&shape, value, dtype_arg(dtype, "dtype")?)?)
-    })
+    new_array!(out, NdArray::full(&arg!(shape shape, ndim)?, value, arg!(dtype dtype)?))
 }
 
 /// Creates an array of zeros. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_zeros(shape: *const usize, ndim: usize, dtype: u32, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_zeros", || {
-        let out = out_arg(out, "out")?;
-        let shape = shape_arg(shape, ndim, "shape")?;
-        put(out, NdArray::zeros(&shape, dtype_arg(dtype, "dtype")?)?)
-    })
+    new_array!(out, NdArray::zeros(&arg!(shape shape, ndim)?, arg!(dtype dtype)?))
 }
 
 /// Creates an array of ones. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_ones(shape: *const usize, ndim: usize, dtype: u32, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_ones", || {
-        let out = out_arg(out, "out")?;
-        let shape = shape_arg(shape, ndim, "shape")?;
-        put(out, NdArray::ones(&shape, dtype_arg(dtype, "dtype")?)?)
-    })
+    new_array!(out, NdArray::ones(&arg!(shape shape, ndim)?, arg!(dtype dtype)?))
 }
 
 /// Creates the 1-d array `start, start + step, ...` up to but excluding `stop` (NumPy's
@@ -84,17 +59,14 @@ pub unsafe extern "C" fn ad_array_ones(shape: *const usize, ndim: usize, dtype: 
 /// must be non-zero. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_arange(start: f64, stop: f64, step: f64, dtype: u32, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_arange", || {
-        let out = out_arg(out, "out")?;
-        put(out, NdArray::arange(start, stop, step, dtype_arg(dtype, "dtype")?)?)
-    })
+    new_array!(out, NdArray::arange(start, stop, step, arg!(dtype dtype)?))
 }
 
 /// Reseeds the process-wide random generator: the same seed gives the same draws.
 #[no_mangle]
 pub extern "C" fn ad_random_seed(seed: u64) -> ad_status {
-    boundary("ad_random_seed", || {
-        random::seed(seed);
+    ffi_boundary!({
+        random_seed(seed);
         Ok(())
     })
 }
@@ -110,11 +82,7 @@ pub unsafe extern "C" fn ad_random_normal(
     dtype: u32,
     out: *mut *mut ad_array,
 ) -> ad_status {
-    boundary("ad_random_normal", || {
-        let out = out_arg(out, "out")?;
-        let shape = shape_arg(shape, ndim, "shape")?;
-        put(out, NdArray::random_normal(loc, scale, &shape, dtype_arg(dtype, "dtype")?)?)
-    })
+    new_array!(out, NdArray::random_normal(loc, scale, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
 }
 
 /// Creates an array of draws from the uniform distribution on [`low`, `high`).
@@ -128,11 +96,7 @@ pub unsafe extern "C" fn ad_random_uniform(
     dtype: u32,
     out: *mut *mut ad_array,
 ) -> ad_status {
-    boundary("ad_random_uniform", || {
-        let out = out_arg(out, "out")?;
-        let shape = shape_arg(shape, ndim, "shape")?;
-        put(out, NdArray::random_uniform(low, high, &shape, dtype_arg(dtype, "dtype")?)?)
-    })
+    new_array!(out, NdArray::random_uniform(low, high, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
 }
 
 /// Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did
@@ -140,54 +104,42 @@ pub unsafe extern "C" fn ad_random_uniform(
 /// recorded graph or another handle (a reshape, a gradient) still uses it.
 #[no_mangle]
 pub extern "C" fn ad_array_free(array: *mut ad_array) -> ad_status {
-    boundary("ad_array_free", || handles::remove(array, "array"))
+    ffi_boundary!({ free_handle!(array) })
 }
 
 /// Writes the number of dimensions of `array` to `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_ndim(array: *const ad_array, out: *mut usize) -> ad_status {
-    boundary("ad_array_ndim", || {
-        let out = out_arg(out, "out")?;
-        write_out(out, handles::get(array, "array")?.ndim());
-        Ok(())
-    })
+    query!(out, arg!(handle array)?.ndim())
 }
 
 /// Writes the number of elements of `array` to `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_size(array: *const ad_array, out: *mut usize) -> ad_status {
-    boundary("ad_array_size", || {
-        let out = out_arg(out, "out")?;
-        write_out(out, handles::get(array, "array")?.size());
-        Ok(())
-    })
+    query!(out, arg!(handle array)?.size())
 }
 
 /// Writes the dtype of `array` (an `ad_dtype` value) to `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_dtype(array: *const ad_array, out: *mut u32) -> ad_status {
-    boundary("ad_array_dtype", || {
-        let out = out_arg(out, "out")?;
-        write_out(out, handles::get(array, "array")?.dtype() as u32);
-        Ok(())
-    })
+    query!(out, arg!(handle array)?.dtype() as u32)
 }
 
 /// Copies the shape of `array` into `shape`, which has room for `capacity` sizes; fails with
 /// `AD_ERR_BUFFER_TOO_SMALL` when `capacity` is below the array's ndim (`ad_array_ndim`).
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_shape(array: *const ad_array, shape: *mut usize, capacity: usize) -> ad_status {
-    boundary("ad_array_shape", || {
-        let a = handles::get(array, "array")?;
+    ffi_boundary!({
+        let a = arg!(handle array)?;
         if capacity < a.ndim() {
             return Err(FfiError::new(
                 ad_status::AD_ERR_BUFFER_TOO_SMALL,
                 format!("argument `capacity` is {}, but the shape {} has {} dimensions", capacity, fmt_shape(a.shape()), a.ndim()),
             ));
         }
+        // NULL is fine for a 0-d array's empty shape.
         if a.ndim() > 0 {
-            let shape = out_arg(shape, "shape")?;
-            std::ptr::copy_nonoverlapping(a.shape().as_ptr(), shape, a.ndim());
+            arg!(out_slice shape, capacity)?.write_at(0, a.shape());
         }
         Ok(())
     })
@@ -197,9 +149,9 @@ pub unsafe extern "C" fn ad_array_shape(array: *const ad_array, shape: *mut usiz
 /// (converted from the array's dtype if they differ). `count` must equal the array's size.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffer: *mut c_void, count: usize) -> ad_status {
-    boundary("ad_array_read", || {
-        let a = handles::get(array, "array")?;
-        let dtype = dtype_arg(dtype, "dtype")?;
+    ffi_boundary!({
+        let a = arg!(handle array)?;
+        let dtype = arg!(dtype dtype)?;
         if count != a.size() {
             return Err(FfiError::new(
                 ad_status::AD_ERR_SHAPE,
@@ -209,14 +161,11 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
         if count == 0 {
             return Ok(());
         }
-        if buffer.is_null() {
-            return Err(null_arg("buffer"));
-        }
         // Straight into the caller's buffer: a copy in between would need the array's size
         // in memory again.
         match dtype {
-            DType::F32 => a.copy_to(std::slice::from_raw_parts_mut(buffer.cast::<f32>(), count)),
-            DType::F64 => a.copy_to(std::slice::from_raw_parts_mut(buffer.cast::<f64>(), count)),
+            DType::F32 => a.copy_to(arg!(out_slice buffer as f32, count)?.as_mut_slice()),
+            DType::F64 => a.copy_to(arg!(out_slice buffer as f64, count)?.as_mut_slice()),
         }
         Ok(())
     })
@@ -226,11 +175,7 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
 /// `AD_ERR_SHAPE`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_asscalar(array: *const ad_array, out: *mut f64) -> ad_status {
-    boundary("ad_array_asscalar", || {
-        let out = out_arg(out, "out")?;
-        write_out(out, handles::get(array, "array")?.asscalar()?);
-        Ok(())
-    })
+    query!(out, arg!(handle array)?.asscalar()?)
 }
 
 /// Writes MXNet's text for `array` (what Python's `print(x)` shows: a blank line, the values
@@ -242,33 +187,32 @@ pub unsafe extern "C" fn ad_array_asscalar(array: *const ad_array, out: *mut f64
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_to_string(
     array: *const ad_array,
-    buffer: *mut std::ffi::c_char,
+    buffer: *mut c_char,
     capacity: usize,
     length: *mut usize,
 ) -> ad_status {
-    boundary("ad_array_to_string", || {
-        let text = handles::get(array, "array")?.try_repr()?;
-        let report_length = || {
-            if !length.is_null() {
-                write_out(length, text.len());
+    ffi_boundary!({
+        let text = arg!(handle array)?.try_repr()?;
+        let length = arg!(out? length);
+        let size_query = buffer.is_null() && capacity == 0;
+        if !size_query {
+            if capacity < text.len() + 1 {
+                if let Some(length) = length {
+                    length.set(text.len());
+                }
+                return Err(FfiError::new(
+                    ad_status::AD_ERR_BUFFER_TOO_SMALL,
+                    format!("argument `capacity` is {}, but the text needs {} bytes with its NUL", capacity, text.len() + 1),
+                ));
             }
-        };
-        if buffer.is_null() && capacity == 0 {
-            report_length();
-            return Ok(());
+            // Any other failure leaves `*length` alone, as every out-parameter.
+            let mut buffer = arg!(out_slice buffer as u8, capacity)?;
+            buffer.write_at(0, text.as_bytes());
+            buffer.write_at(text.len(), &[0]);
         }
-        if capacity < text.len() + 1 {
-            report_length();
-            return Err(FfiError::new(
-                ad_status::AD_ERR_BUFFER_TOO_SMALL,
-                format!("argument `capacity` is {}, but the text needs {} bytes with its NUL", capacity, text.len() + 1),
-            ));
+        if let Some(length) = length {
+            length.set(text.len());
         }
-        // Any other failure leaves `*length` alone, as every out-parameter.
-        let buffer = out_arg(buffer, "buffer")?;
-        std::ptr::copy_nonoverlapping(text.as_ptr(), buffer.cast::<u8>(), text.len());
-        write_out(buffer.add(text.len()), 0);
-        report_length();
         Ok(())
     })
 }
@@ -277,11 +221,7 @@ pub unsafe extern "C" fn ad_array_to_string(
 /// inferred. Recorded when recording. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_reshape(array: *const ad_array, shape: *const i64, ndim: usize, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_reshape", || {
-        let out = out_arg(out, "out")?;
-        let a = handles::get(array, "array")?;
-        put(out, ops::reshape(&a, slice_arg(shape, ndim, "shape")?)?)
-    })
+    new_array!(out, ops::reshape(&arg!(handle array)?, arg!(slice shape, ndim)?))
 }
 
 /// `array` with its axes permuted: `axes` (`naxes` entries, negative counting from the end)
@@ -289,41 +229,27 @@ pub unsafe extern "C" fn ad_array_reshape(array: *const ad_array, shape: *const 
 /// The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_transpose(array: *const ad_array, axes: *const i64, naxes: usize, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_transpose", || {
-        let out = out_arg(out, "out")?;
-        let a = handles::get(array, "array")?;
-        put(out, ops::transpose(&a, slice_arg(axes, naxes, "axes")?)?)
-    })
+    new_array!(out, ops::transpose(&arg!(handle array)?, arg!(axes axes, naxes)?))
 }
 
 /// `array` repeated along its length-1 and missing leading axes to `shape` (NumPy's
 /// broadcasting). Recorded when recording. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_broadcast_to(array: *const ad_array, shape: *const usize, ndim: usize, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_broadcast_to", || {
-        let out = out_arg(out, "out")?;
-        let a = handles::get(array, "array")?;
-        put(out, ops::broadcast_to(&a, &shape_arg(shape, ndim, "shape")?)?)
-    })
+    new_array!(out, ops::broadcast_to(&arg!(handle array)?, &arg!(shape shape, ndim)?))
 }
 
 /// A copy of `array` in new memory; gradients flow through it. The caller frees `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_copy(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_copy", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::copy(&handles::get(array, "array")?)?)
-    })
+    unary!(ops::copy, array, out)
 }
 
 /// `array`'s data (shared, not copied) without its autograd history: gradients do not flow
 /// through the result. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_detach(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_detach", || {
-        let out = out_arg(out, "out")?;
-        put(out, handles::get(array, "array")?.detach())
-    })
+    new_array!(out, arg!(handle array).map(|a| a.detach()))
 }
 
 /// How one axis is indexed, for `ad_array_slice` and `ad_array_write_slice`: positions
@@ -338,16 +264,6 @@ pub struct ad_index {
     pub step: i64,
 }
 
-unsafe fn index_arg(index: *const ad_index, n: usize) -> FfiResult<Vec<ops::AxisIndex>> {
-    Ok(slice_arg(index, n, "index")?
-        .iter()
-        .map(|i| match i.step {
-            0 => ops::AxisIndex::At(i.start),
-            step => ops::AxisIndex::Range { start: i.start, stop: i.stop, step },
-        })
-        .collect())
-}
-
 /// The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
 /// taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
 /// A position out of range is `AD_ERR_INDEX`. Recorded when recording. A selection that is
@@ -357,11 +273,7 @@ unsafe fn index_arg(index: *const ad_index, n: usize) -> FfiResult<Vec<ops::Axis
 /// caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_slice(array: *const ad_array, index: *const ad_index, n: usize, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_slice", || {
-        let out = out_arg(out, "out")?;
-        let a = handles::get(array, "array")?;
-        put(out, ops::slice(&a, &index_arg(index, n)?)?)
-    })
+    new_array!(out, ops::slice(&arg!(handle array)?, &arg!(index index, n)?))
 }
 
 /// Writes `src` into the elements of `array` that `index` selects (`n` entries, as in
@@ -372,10 +284,9 @@ pub unsafe extern "C" fn ad_array_slice(array: *const ad_array, index: *const ad
 /// the graph is `AD_ERR_AUTOGRAD`. Both handles stay the caller's.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_write_slice(array: *mut ad_array, index: *const ad_index, n: usize, src: *const ad_array) -> ad_status {
-    boundary("ad_array_write_slice", || {
-        let dst = handles::get(array, "array")?;
-        let src = handles::get(src, "src")?;
-        Ok(ops::write_slice(&dst, &index_arg(index, n)?, &src)?)
+    ffi_boundary!({
+        let (dst, src) = (arg!(handle array)?, arg!(handle src)?);
+        Ok(ops::write_slice(&dst, &arg!(index index, n)?, &src)?)
     })
 }
 
@@ -387,13 +298,9 @@ pub unsafe extern "C" fn ad_array_write_slice(array: *mut ad_array, index: *cons
 /// `AD_ERR_SHAPE`, and nothing is written. Both handles stay the caller's.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_update(array: *mut ad_array, src: *const ad_array, op: u32) -> ad_status {
-    boundary("ad_array_update", || {
-        let op = ops::InPlace::from_code(op).ok_or_else(|| {
-            FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `op`: {} is not an ad_update_op value (0 to 3)", op))
-        })?;
-        let dst = handles::get(array, "array")?;
-        let src = handles::get(src, "src")?;
-        Ok(ops::update(&dst, &src, op)?)
+    ffi_boundary!({
+        let op = arg!(in_place op)?;
+        Ok(ops::update(&arg!(handle array)?, &arg!(handle src)?, op)?)
     })
 }
 
@@ -401,10 +308,9 @@ pub unsafe extern "C" fn ad_array_update(array: *mut ad_array, src: *const ad_ar
 /// `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_astype(array: *const ad_array, dtype: u32, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_astype", || {
-        let out = out_arg(out, "out")?;
-        let dtype = dtype_arg(dtype, "dtype")?;
-        put(out, ops::astype(&handles::get(array, "array")?, dtype)?)
+    new_array!(out, {
+        let dtype = arg!(dtype dtype)?;
+        ops::astype(&arg!(handle array)?, dtype)
     })
 }
 
@@ -413,13 +319,5 @@ pub unsafe extern "C" fn ad_array_astype(array: *const ad_array, dtype: u32, out
 /// not; the status is that of the first failure.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_free_many(arrays: *const *mut ad_array, n: usize) -> ad_status {
-    boundary("ad_array_free_many", || {
-        let mut first_error = None;
-        for (i, &h) in slice_arg(arrays, n, "arrays")?.iter().enumerate() {
-            if let Err(e) = handles::remove(h, &format!("arrays[{}]", i)) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    })
+    ffi_boundary!({ free_handle!(arrays, n) })
 }

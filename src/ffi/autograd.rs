@@ -1,20 +1,26 @@
 //! Recording scopes, variables and backward. Recording and training flags are per thread.
 
-use super::arrays::put;
-use super::handles::{self, ad_array};
-use super::{ad_status, boundary, out_arg, slice_arg, write_out, FfiError, FfiResult};
-use crate::NdArray;
-use crate::autograd::{self, GradReq, ScopeKind};
+use std::ptr::null_mut;
 
-fn scope_begin(name: &str, kind: ScopeKind, train_mode: bool) -> ad_status {
-    boundary(name, || {
-        autograd::scope_begin(kind, train_mode);
-        Ok(())
-    })
+use super::ad_status;
+use super::engine::{autograd, ScopeKind};
+use super::handles::ad_array;
+
+/// The body of the exports that open a scope.
+macro_rules! scope_begin {
+    ($kind:expr, $train_mode:expr) => {
+        ffi_boundary!({
+            autograd::scope_begin($kind, $train_mode);
+            Ok(())
+        })
+    };
 }
 
-fn scope_end(name: &str, kind: ScopeKind) -> ad_status {
-    boundary(name, || Ok(autograd::scope_end(kind)?))
+/// The body of the exports that close one.
+macro_rules! scope_end {
+    ($kind:expr) => {
+        ffi_boundary!({ Ok(autograd::scope_end($kind)?) })
+    };
 }
 
 /// Opens a record scope on this thread (MXNet's `autograd.record(train_mode)`): ops whose
@@ -22,74 +28,74 @@ fn scope_end(name: &str, kind: ScopeKind) -> ad_status {
 /// close each with `ad_record_end`.
 #[no_mangle]
 pub extern "C" fn ad_record_begin(train_mode: bool) -> ad_status {
-    scope_begin("ad_record_begin", ScopeKind::Record, train_mode)
+    scope_begin!(ScopeKind::Record, train_mode)
 }
 
 /// Closes the innermost scope, which must be a record scope, restoring the flags it found.
 /// `AD_ERR_AUTOGRAD` when no record scope is innermost.
 #[no_mangle]
 pub extern "C" fn ad_record_end() -> ad_status {
-    scope_end("ad_record_end", ScopeKind::Record)
+    scope_end!(ScopeKind::Record)
 }
 
 /// Opens a pause scope (MXNet's `autograd.pause(train_mode)`): nothing is recorded, and
 /// training mode is `train_mode`. Close it with `ad_pause_end`.
 #[no_mangle]
 pub extern "C" fn ad_pause_begin(train_mode: bool) -> ad_status {
-    scope_begin("ad_pause_begin", ScopeKind::Pause, train_mode)
+    scope_begin!(ScopeKind::Pause, train_mode)
 }
 
 /// Closes the innermost scope, which must be a pause scope.
 #[no_mangle]
 pub extern "C" fn ad_pause_end() -> ad_status {
-    scope_end("ad_pause_end", ScopeKind::Pause)
+    scope_end!(ScopeKind::Pause)
 }
 
 /// Opens a scope in training mode, recording unchanged (MXNet's `autograd.train_mode()`).
 #[no_mangle]
 pub extern "C" fn ad_train_mode_begin() -> ad_status {
-    scope_begin("ad_train_mode_begin", ScopeKind::TrainMode, true)
+    scope_begin!(ScopeKind::TrainMode, true)
 }
 
 /// Closes the innermost scope, which must be a train-mode scope.
 #[no_mangle]
 pub extern "C" fn ad_train_mode_end() -> ad_status {
-    scope_end("ad_train_mode_end", ScopeKind::TrainMode)
+    scope_end!(ScopeKind::TrainMode)
 }
 
 /// Opens a scope in prediction mode, recording unchanged (MXNet's `autograd.predict_mode()`).
 #[no_mangle]
 pub extern "C" fn ad_predict_mode_begin() -> ad_status {
-    scope_begin("ad_predict_mode_begin", ScopeKind::PredictMode, false)
+    scope_begin!(ScopeKind::PredictMode, false)
 }
 
 /// Closes the innermost scope, which must be a predict-mode scope.
 #[no_mangle]
 pub extern "C" fn ad_predict_mode_end() -> ad_status {
-    scope_end("ad_predict_mode_end", ScopeKind::PredictMode)
+    scope_end!(ScopeKind::PredictMode)
 }
 
-/// Whether this thread is recording.
+/// Whether this thread is recording. Fallback: false.
 #[no_mangle]
 pub extern "C" fn ad_is_recording() -> bool {
-    autograd::is_recording()
+    ffi_boundary!(panic => false, { autograd::is_recording() })
 }
 
 /// Whether this thread is in training mode (false outside any scope, true inside
-/// `ad_record_begin(true)`, false inside `ad_record_begin(false)`).
+/// `ad_record_begin(true)`, false inside `ad_record_begin(false)`). Fallback: false.
 #[no_mangle]
 pub extern "C" fn ad_is_training() -> bool {
-    autograd::is_training()
+    ffi_boundary!(panic => false, { autograd::is_training() })
 }
 
 /// Sets this thread's recording flag outside the scope discipline; the previous value goes to
 /// `*previous` unless it is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ad_set_recording(recording: bool, previous: *mut bool) -> ad_status {
-    boundary("ad_set_recording", || {
-        let prev = autograd::set_recording(recording);
-        if !previous.is_null() {
-            write_out(previous, prev);
+    ffi_boundary!({
+        let before = autograd::set_recording(recording);
+        if let Some(previous) = arg!(out? previous) {
+            previous.set(before);
         }
         Ok(())
     })
@@ -98,21 +104,12 @@ pub unsafe extern "C" fn ad_set_recording(recording: bool, previous: *mut bool) 
 /// Sets this thread's training flag; the previous value goes to `*previous` unless NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ad_set_training(training: bool, previous: *mut bool) -> ad_status {
-    boundary("ad_set_training", || {
-        let prev = autograd::set_training(training);
-        if !previous.is_null() {
-            write_out(previous, prev);
+    ffi_boundary!({
+        let before = autograd::set_training(training);
+        if let Some(previous) = arg!(out? previous) {
+            previous.set(before);
         }
         Ok(())
-    })
-}
-
-fn grad_req_arg(code: u32) -> FfiResult<GradReq> {
-    GradReq::from_code(code).ok_or_else(|| {
-        FfiError::new(
-            ad_status::AD_ERR_INVALID_ARGUMENT,
-            format!("argument `grad_req`: {} is not an ad_grad_req (AD_GRAD_NULL 0, AD_GRAD_WRITE 1, AD_GRAD_ADD 3)", code),
-        )
     })
 }
 
@@ -122,9 +119,9 @@ fn grad_req_arg(code: u32) -> FfiResult<GradReq> {
 /// itself still follows its history. Changes `array` in place; no new handle.
 #[no_mangle]
 pub extern "C" fn ad_array_attach_grad(array: *mut ad_array, grad_req: u32) -> ad_status {
-    boundary("ad_array_attach_grad", || {
-        let req = grad_req_arg(grad_req)?;
-        handles::update(array, "array", |a| Ok(autograd::attach_grad(a, req)?))
+    ffi_boundary!({
+        let req = arg!(grad_req grad_req)?;
+        modify_handle!(array, |a| Ok(autograd::attach_grad(a, req)?))
     })
 }
 
@@ -133,10 +130,10 @@ pub extern "C" fn ad_array_attach_grad(array: *mut ad_array, grad_req: u32) -> a
 /// shape and dtype. Both handles stay the caller's.
 #[no_mangle]
 pub extern "C" fn ad_array_attach_grad_with(array: *mut ad_array, gradient: *const ad_array, grad_req: u32) -> ad_status {
-    boundary("ad_array_attach_grad_with", || {
-        let req = grad_req_arg(grad_req)?;
-        let g = handles::get(gradient, "gradient")?;
-        handles::update(array, "array", |a| Ok(autograd::attach_grad_with(a, g, req)?))
+    ffi_boundary!({
+        let req = arg!(grad_req grad_req)?;
+        let g = arg!(handle gradient)?;
+        modify_handle!(array, |a| Ok(autograd::attach_grad_with(a, g, req)?))
     })
 }
 
@@ -145,7 +142,7 @@ pub extern "C" fn ad_array_attach_grad_with(array: *mut ad_array, gradient: *con
 /// variable. `AD_ERR_AUTOGRAD` for an array with no recorded history.
 #[no_mangle]
 pub extern "C" fn ad_array_retain_grad(array: *mut ad_array) -> ad_status {
-    boundary("ad_array_retain_grad", || Ok(autograd::retain_grad(&handles::get(array, "array")?)?))
+    ffi_boundary!({ Ok(autograd::retain_grad(&arg!(handle array)?)?) })
 }
 
 /// Writes to `*out` a new handle on `array`'s gradient, sharing its data (later backward
@@ -153,37 +150,16 @@ pub extern "C" fn ad_array_retain_grad(array: *mut ad_array) -> ad_status {
 /// `retain_grad`, or grad_req null). The caller frees a non-NULL `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_grad(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_array_grad", || {
-        let out = out_arg(out, "out")?;
-        match autograd::grad_of(&handles::get(array, "array")?) {
-            Some(g) => put(out, g),
+    ffi_boundary!({
+        let out = arg!(out out)?;
+        match autograd::grad_of(&arg!(handle array)?) {
+            Some(g) => out.put(g),
             None => {
-                write_out(out, std::ptr::null_mut());
+                out.set(null_mut());
                 Ok(())
             }
         }
     })
-}
-
-/// The arrays behind `n` handles, argument `name`.
-unsafe fn handle_list(ptr: *const *const ad_array, n: usize, name: &str) -> FfiResult<Vec<NdArray>> {
-    slice_arg(ptr, n, name)?
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| handles::get(h, &format!("{}[{}]", name, i)))
-        .collect()
-}
-
-/// Optional head gradients: NULL for all ones, else `n` entries each NULL or a handle.
-unsafe fn head_grad_list(ptr: *const *const ad_array, n: usize) -> FfiResult<Vec<Option<NdArray>>> {
-    if ptr.is_null() {
-        return Ok(vec![None; n]);
-    }
-    slice_arg(ptr, n, "head_grads")?
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| if h.is_null() { Ok(None) } else { handles::get(h, &format!("head_grads[{}]", i)).map(Some) })
-        .collect()
 }
 
 /// Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a
@@ -193,11 +169,7 @@ unsafe fn head_grad_list(ptr: *const *const ad_array, n: usize) -> FfiResult<Vec
 /// starts through the graph while this one runs. Runs in training mode.
 #[no_mangle]
 pub extern "C" fn ad_backward(head: *const ad_array, head_grad: *const ad_array, retain_graph: bool) -> ad_status {
-    boundary("ad_backward", || {
-        let h = handles::get(head, "head")?;
-        let g = if head_grad.is_null() { None } else { Some(handles::get(head_grad, "head_grad")?) };
-        Ok(autograd::backward(&[h], &[g], retain_graph, true)?)
-    })
+    ffi_boundary!({ Ok(autograd::backward(&[arg!(handle head)?], &[arg!(handle? head_grad)?], retain_graph, true)?) })
 }
 
 /// `ad_backward` for `n` heads at once (their gradients are summed). `head_grads` is NULL
@@ -211,11 +183,7 @@ pub unsafe extern "C" fn ad_backward_ex(
     retain_graph: bool,
     train_mode: bool,
 ) -> ad_status {
-    boundary("ad_backward_ex", || {
-        let hs = handle_list(heads, n, "heads")?;
-        let gs = head_grad_list(head_grads, n)?;
-        Ok(autograd::backward(&hs, &gs, retain_graph, train_mode)?)
-    })
+    ffi_boundary!({ Ok(autograd::backward(&arg!(handles heads, n)?, &arg!(handles? head_grads, n)?, retain_graph, train_mode)?) })
 }
 
 /// The gradients of the `n_heads` heads with respect to the `n_variables` variables (each
@@ -236,28 +204,11 @@ pub unsafe extern "C" fn ad_grad(
     train_mode: bool,
     out_grads: *mut *mut ad_array,
 ) -> ad_status {
-    boundary("ad_grad", || {
-        let out_grads = out_arg(out_grads, "out_grads")?;
-        let hs = handle_list(heads, n_heads, "heads")?;
-        let gs = head_grad_list(head_grads, n_heads)?;
-        let vs = handle_list(variables, n_variables, "variables")?;
-        let grads = autograd::grad(&hs, &vs, &gs, retain_graph, create_graph, train_mode)?;
-        // Make every handle before writing any, so a failure leaves `out_grads` untouched.
-        let mut made = Vec::with_capacity(grads.len());
-        for g in grads {
-            match handles::insert(g) {
-                Ok(h) => made.push(h),
-                Err(e) => {
-                    for h in made {
-                        let _ = handles::remove(h, "out_grads");
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        for (i, h) in made.into_iter().enumerate() {
-            write_out(out_grads.add(i), h);
-        }
-        Ok(())
+    ffi_boundary!({
+        let out_grads = arg!(out_slice out_grads, n_variables)?;
+        let hs = arg!(handles heads, n_heads)?;
+        let gs = arg!(handles? head_grads, n_heads)?;
+        let vs = arg!(handles variables, n_variables)?;
+        out_grads.put_all(autograd::grad(&hs, &vs, &gs, retain_graph, create_graph, train_mode)?)
     })
 }

@@ -6,8 +6,10 @@
 
 use std::sync::Mutex;
 
-use super::{ad_status, null_arg, FfiError, FfiResult, AD_MAX_NDIM};
-use crate::NdArray;
+use super::args::null_arg;
+use super::boundary::{FfiError, FfiResult};
+use super::engine::NdArray;
+use super::{ad_status, AD_MAX_NDIM};
 
 /// An array, as C sees it: an opaque handle made by the library and freed with
 /// `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
@@ -144,7 +146,7 @@ pub(crate) fn remove(h: *mut ad_array, name: &str) -> FfiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::array::DType;
+    use crate::DType;
 
     fn array() -> NdArray {
         NdArray::zeros(&[2], DType::F32).unwrap()

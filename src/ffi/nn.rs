@@ -1,27 +1,20 @@
 //! Neural-network ops and optimizer updates. As everywhere, each op's result is a new handle
 //! in `*out` that the caller frees with `ad_array_free`; inputs are borrowed for the call.
 
-use super::arrays::put;
-use super::handles::{self, ad_array};
-use super::{ad_status, boundary, dtype_arg, out_arg, slice_arg, FfiError};
-use crate::ops::{self, optim};
+use super::ad_status;
+use super::engine::{ops, optim};
+use super::handles::ad_array;
 
 /// Softmax along `axis` (negative counts from the end), computed stably from `a - max(a)`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_softmax(a: *const ad_array, axis: i64, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_softmax", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::softmax(&handles::get(a, "a")?, axis)?)
-    })
+    new_array!(out, ops::softmax(&arg!(handle a)?, axis))
 }
 
 /// Log-softmax along `axis`, stable for large logits.
 #[no_mangle]
 pub unsafe extern "C" fn ad_log_softmax(a: *const ad_array, axis: i64, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_log_softmax", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::log_softmax(&handles::get(a, "a")?, axis)?)
-    })
+    new_array!(out, ops::log_softmax(&arg!(handle a)?, axis))
 }
 
 /// Softmax cross-entropy of `logits` (N, C) against `labels` (N,) holding class indices in
@@ -29,10 +22,7 @@ pub unsafe extern "C" fn ad_log_softmax(a: *const ad_array, axis: i64, out: *mut
 /// Shape (1,). A label out of range or not a whole number is `AD_ERR_INDEX`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_softmax_cross_entropy(logits: *const ad_array, labels: *const ad_array, sum: bool, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_softmax_cross_entropy", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::softmax_cross_entropy(&handles::get(logits, "logits")?, &handles::get(labels, "labels")?, sum)?)
-    })
+    new_array!(out, ops::softmax_cross_entropy(&arg!(handle logits)?, &arg!(handle labels)?, sum))
 }
 
 /// MXNet's `pick`: the elements of `a` at the positions `index` holds along `axis`; `index`
@@ -40,10 +30,7 @@ pub unsafe extern "C" fn ad_softmax_cross_entropy(logits: *const ad_array, label
 /// `AD_ERR_INDEX` (MXNet clips it silently). The result keeps `axis` as 1 with `keepdims`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_pick(a: *const ad_array, index: *const ad_array, axis: i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_pick", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::pick(&handles::get(a, "a")?, &handles::get(index, "index")?, axis, keepdims)?)
-    })
+    new_array!(out, ops::pick(&arg!(handle a)?, &arg!(handle index)?, axis, keepdims))
 }
 
 /// One-hot rows of length `depth` for the class indices in `indices`: shape
@@ -51,18 +38,9 @@ pub unsafe extern "C" fn ad_pick(a: *const ad_array, index: *const ad_array, axi
 /// `off_value` for an index outside 0..depth, as MXNet). Not differentiable.
 #[no_mangle]
 pub unsafe extern "C" fn ad_one_hot(indices: *const ad_array, depth: usize, on_value: f64, off_value: f64, dtype: u32, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_one_hot", || {
-        let out = out_arg(out, "out")?;
-        let dtype = dtype_arg(dtype, "dtype")?;
-        put(out, ops::one_hot(&handles::get(indices, "indices")?, depth, on_value, off_value, dtype)?)
-    })
-}
-
-unsafe fn argextreme(name: &str, a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array, largest: bool) -> ad_status {
-    boundary(name, || {
-        let out = out_arg(out, "out")?;
-        let axis = if axis.is_null() { None } else { Some(*axis) };
-        put(out, if largest { ops::argmax(&handles::get(a, "a")?, axis, keepdims)? } else { ops::argmin(&handles::get(a, "a")?, axis, keepdims)? })
+    new_array!(out, {
+        let dtype = arg!(dtype dtype)?;
+        ops::one_hot(&arg!(handle indices)?, depth, on_value, off_value, dtype)
     })
 }
 
@@ -71,41 +49,32 @@ unsafe fn argextreme(name: &str, a: *const ad_array, axis: *const i64, keepdims:
 /// wins. Not differentiable.
 #[no_mangle]
 pub unsafe extern "C" fn ad_argmax(a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
-    argextreme("ad_argmax", a, axis, keepdims, out, true)
+    new_array!(out, ops::argmax(&arg!(handle a)?, arg!(value? axis), keepdims))
 }
 
 /// Positions of the minima; as `ad_argmax`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_argmin(a: *const ad_array, axis: *const i64, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
-    argextreme("ad_argmin", a, axis, keepdims, out, false)
+    new_array!(out, ops::argmin(&arg!(handle a)?, arg!(value? axis), keepdims))
 }
 
 /// `a` limited to [`a_min`, `a_max`]; the gradient passes where `a_min <= a <= a_max`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_clip(a: *const ad_array, a_min: f64, a_max: f64, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_clip", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::clip(&handles::get(a, "a")?, a_min, a_max)?)
-    })
+    new_array!(out, ops::clip(&arg!(handle a)?, a_min, a_max))
 }
 
 /// Elements of `a` where `condition` is non-zero and of `b` elsewhere, the three broadcast
 /// together. Gradients flow to `a` and `b`, not to `condition`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_where(condition: *const ad_array, a: *const ad_array, b: *const ad_array, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_where", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::where_(&handles::get(condition, "condition")?, &handles::get(a, "a")?, &handles::get(b, "b")?)?)
-    })
+    new_array!(out, ops::where_(&arg!(handle condition)?, &arg!(handle a)?, &arg!(handle b)?))
 }
 
 /// `a` as a matrix: its first axis kept and the rest flattened.
 #[no_mangle]
 pub unsafe extern "C" fn ad_flatten(a: *const ad_array, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_flatten", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::flatten(&handles::get(a, "a")?)?)
-    })
+    unary!(ops::flatten, a, out)
 }
 
 /// MXNet's FullyConnected: `x · weightᵀ + bias`, `weight` (num_hidden, k), `bias`
@@ -113,37 +82,22 @@ pub unsafe extern "C" fn ad_flatten(a: *const ad_array, out: *mut *mut ad_array)
 /// product is over its last axis. The transpose is a stride swap, not a copy.
 #[no_mangle]
 pub unsafe extern "C" fn ad_fully_connected(x: *const ad_array, weight: *const ad_array, bias: *const ad_array, flatten: bool, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_fully_connected", || {
-        let out = out_arg(out, "out")?;
-        let bias = if bias.is_null() { None } else { Some(handles::get(bias, "bias")?) };
-        put(out, ops::fully_connected(&handles::get(x, "x")?, &handles::get(weight, "weight")?, bias.as_ref(), flatten)?)
+    new_array!(out, {
+        let bias = arg!(handle? bias)?;
+        ops::fully_connected(&arg!(handle x)?, &arg!(handle weight)?, bias.as_ref(), flatten)
     })
-}
-
-unsafe fn array_list(arrays: *const *const ad_array, n: usize) -> Result<Vec<crate::NdArray>, FfiError> {
-    slice_arg(arrays, n, "arrays")?
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| handles::get(h, &format!("arrays[{}]", i)))
-        .collect()
 }
 
 /// The `n` arrays joined along `axis`; their shapes must agree on every other axis.
 #[no_mangle]
 pub unsafe extern "C" fn ad_concat(arrays: *const *const ad_array, n: usize, axis: i64, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_concat", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::concat(&array_list(arrays, n)?, axis)?)
-    })
+    new_array!(out, ops::concat(&arg!(handles arrays, n)?, axis))
 }
 
 /// The `n` arrays, all of one shape, stacked along a new axis `axis`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_stack(arrays: *const *const ad_array, n: usize, axis: i64, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_stack", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::stack(&array_list(arrays, n)?, axis)?)
-    })
+    new_array!(out, ops::stack(&arg!(handles arrays, n)?, axis))
 }
 
 /// Dropout: in training mode (see `ad_is_training`) each element is zeroed with probability
@@ -151,10 +105,7 @@ pub unsafe extern "C" fn ad_stack(arrays: *const *const ad_array, n: usize, axis
 /// the result is `a` itself. `p` must be in [0, 1).
 #[no_mangle]
 pub unsafe extern "C" fn ad_dropout(a: *const ad_array, p: f64, out: *mut *mut ad_array) -> ad_status {
-    boundary("ad_dropout", || {
-        let out = out_arg(out, "out")?;
-        put(out, ops::dropout(&handles::get(a, "a")?, p)?)
-    })
+    scalar!(ops::dropout, a, p, out)
 }
 
 /// Batch normalisation of `x` over every axis but `axis` (MXNet's BatchNorm). In training
@@ -177,22 +128,21 @@ pub unsafe extern "C" fn ad_batch_norm(
     use_global_stats: bool,
     out: *mut *mut ad_array,
 ) -> ad_status {
-    boundary("ad_batch_norm", || {
-        let out = out_arg(out, "out")?;
-        let y = ops::batch_norm(
-            &handles::get(x, "x")?,
-            &handles::get(gamma, "gamma")?,
-            &handles::get(beta, "beta")?,
-            &handles::get(running_mean, "running_mean")?,
-            &handles::get(running_var, "running_var")?,
+    new_array!(
+        out,
+        ops::batch_norm(
+            &arg!(handle x)?,
+            &arg!(handle gamma)?,
+            &arg!(handle beta)?,
+            &arg!(handle running_mean)?,
+            &arg!(handle running_var)?,
             momentum,
             eps,
             axis,
             fix_gamma,
             use_global_stats,
-        )?;
-        put(out, y)
-    })
+        )
+    )
 }
 
 fn hyper(lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> optim::OptimizerParams {
@@ -204,10 +154,7 @@ fn hyper(lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> optim::Opti
 /// graph.
 #[no_mangle]
 pub extern "C" fn ad_sgd_update(weight: *mut ad_array, grad: *const ad_array, lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> ad_status {
-    boundary("ad_sgd_update", || {
-        let (w, g) = (handles::get(weight, "weight")?, handles::get(grad, "grad")?);
-        Ok(optim::sgd_update(&w, &g, hyper(lr, wd, rescale_grad, clip_gradient))?)
-    })
+    ffi_boundary!({ Ok(optim::sgd_update(&arg!(handle weight)?, &arg!(handle grad)?, hyper(lr, wd, rescale_grad, clip_gradient))?) })
 }
 
 /// MXNet's `sgd_mom_update`, in place: `mom = momentum·mom - lr·wd·weight -
@@ -224,8 +171,8 @@ pub extern "C" fn ad_sgd_mom_update(
     rescale_grad: f64,
     clip_gradient: f64,
 ) -> ad_status {
-    boundary("ad_sgd_mom_update", || {
-        let (w, g, m) = (handles::get(weight, "weight")?, handles::get(grad, "grad")?, handles::get(mom, "mom")?);
+    ffi_boundary!({
+        let (w, g, m) = (arg!(handle weight)?, arg!(handle grad)?, arg!(handle mom)?);
         Ok(optim::sgd_mom_update(&w, &g, &m, momentum, hyper(lr, wd, rescale_grad, clip_gradient))?)
     })
 }
@@ -251,9 +198,9 @@ pub extern "C" fn ad_adam_update(
     clip_gradient: f64,
     t: u64,
 ) -> ad_status {
-    boundary("ad_adam_update", || {
-        let (w, g) = (handles::get(weight, "weight")?, handles::get(grad, "grad")?);
-        let (m, v) = (handles::get(mean, "mean")?, handles::get(var, "var")?);
+    ffi_boundary!({
+        let (w, g) = (arg!(handle weight)?, arg!(handle grad)?);
+        let (m, v) = (arg!(handle mean)?, arg!(handle var)?);
         Ok(optim::adam_update(&w, &g, &m, &v, beta1, beta2, epsilon, t, hyper(lr, wd, rescale_grad, clip_gradient))?)
     })
 }

@@ -93,10 +93,14 @@ static const struct {
     reduce_fn fn;
 } reduce_ops[] = {
     {"ad_sum", ad_sum}, {"ad_mean", ad_mean}, {"ad_norm", ad_norm},
+    {"ad_max", ad_max}, {"ad_min", ad_min},
 };
 
 /* ------------------------------------------------------------------------------------- */
 
+/* The NULL checks below read the messages closely for the common calls; that every pointer
+   parameter of every function refuses NULL (or takes it, where ad.h says so) is checked by a
+   program that tests/c_api.rs generates from the header. */
 static void test_null_out(void) {
     ad_array *a = make(S23, 2, AD_FLOAT32), *b = make(S23, 2, AD_FLOAT32);
     const float data[6] = {0};

@@ -451,26 +451,26 @@ typedef ad_status (*binary_fn)(const ad_array *, const ad_array *, ad_array **);
 typedef ad_status (*scalar_fn)(const ad_array *, double, ad_array **);
 typedef ad_status (*reduce_fn)(const ad_array *, const int64_t *, size_t, bool, ad_array **);
 
+/* UNARY_OPS ... REDUCE_OPS: every op of ad.h of each shape, from the header (tests/c_api.rs). */
+#include "fuzz_ops.h"
+
 #define OP(f) {#f, f}
 static const struct {
     const char *name;
     unary_fn fn;
-} unary_ops[] = {OP(ad_neg), OP(ad_exp), OP(ad_log), OP(ad_sqrt), OP(ad_abs), OP(ad_square), OP(ad_relu),
-                 OP(ad_sigmoid), OP(ad_tanh), OP(ad_flatten), OP(ad_array_copy), OP(ad_array_detach)};
+} unary_ops[] = {UNARY_OPS, OP(ad_array_copy), OP(ad_array_detach)};
 static const struct {
     const char *name;
     binary_fn fn;
-} binary_ops[] = {OP(ad_add), OP(ad_sub), OP(ad_mul), OP(ad_div), OP(ad_pow), OP(ad_maximum), OP(ad_minimum)};
+} binary_ops[] = {BINARY_OPS};
 static const struct {
     const char *name;
     scalar_fn fn;
-} scalar_ops[] = {OP(ad_add_scalar), OP(ad_sub_scalar), OP(ad_rsub_scalar), OP(ad_mul_scalar), OP(ad_div_scalar),
-                  OP(ad_rdiv_scalar), OP(ad_pow_scalar), OP(ad_rpow_scalar), OP(ad_maximum_scalar),
-                  OP(ad_minimum_scalar)};
+} scalar_ops[] = {SCALAR_OPS};
 static const struct {
     const char *name;
     reduce_fn fn;
-} reduce_ops[] = {OP(ad_sum), OP(ad_mean), OP(ad_norm), OP(ad_max), OP(ad_min)};
+} reduce_ops[] = {REDUCE_OPS};
 
 static void fuzz_unary(void) {
     size_t i = below(COUNT(unary_ops));

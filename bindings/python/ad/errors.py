@@ -3,7 +3,8 @@ Python) would raise a built-in type, the exception is also an instance of it: a 
 or value is a ValueError, an index out of range an IndexError, an autograd state error a
 RuntimeError (as MXNet's MXNetError), a failed allocation a MemoryError."""
 
-# ad_status values (include/ad.h)
+# ad_status values (include/ad.h; tests/header.rs checks that they agree)
+AD_OK = 0
 AD_ERR_NULL_ARGUMENT = 1
 AD_ERR_INVALID_HANDLE = 2
 AD_ERR_SHAPE = 3

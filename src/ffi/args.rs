@@ -1,0 +1,340 @@
+//! Arguments from C made into Rust values: handles, lists of handles, slices, shapes, axes,
+//! index lists, optional values, enum codes, and out-parameters. This is the only code of the
+//! C boundary that reads or writes through a raw pointer (a test below keeps it so).
+//!
+//! The exports use these through `arg!`, which names the argument after the parameter it is
+//! given (`arg!(handle a)` reports "argument `a` is NULL"), so that no message spells a
+//! parameter's name by hand.
+
+use std::ptr::NonNull;
+
+use super::arrays::ad_index;
+use super::boundary::{FfiError, FfiResult};
+use super::engine::{check_ndim, checked_size, ops, DType, Error, GradReq, NdArray};
+use super::handles::{self, ad_array};
+use super::ad_status;
+
+/// One argument of an export as a Rust value, named after its parameter:
+///
+/// - `handle a` (`const ad_array *a`): the array, `FfiResult<NdArray>`; `handle? bias` takes
+///   NULL as none.
+/// - `handles heads, n` (`const ad_array *const *heads`): `FfiResult<Vec<NdArray>>`;
+///   `handles? head_grads, n` takes a NULL list or NULL entries as none.
+/// - `slice data as f32, n` (`const void *data`), `slice shape, ndim` (`const T *`): a slice.
+/// - `shape shape, ndim` (`const size_t *`): a checked shape; `axes axes, naxes`
+///   (`const int64_t *`): axes; `index index, n` (`const ad_index *`): an index list;
+///   `value? axis` (`const int64_t *`, NULL for none): `Option<i64>`.
+/// - `dtype dtype`, `cmp op`, `in_place op`, `grad_req grad_req` (`uint32_t` codes): the
+///   engine's enum.
+/// - `out out` (`T *out`): `FfiResult<Out<T>>`; `out? previous`: `Option<Out<T>>`, NULL
+///   to skip the result; `out_slice buffer as u8, capacity` (`char *buffer`): a buffer.
+///
+/// The pointer kinds are `unsafe`: they rely on the export's contract with C that a non-NULL
+/// pointer points at as many values as the call says.
+macro_rules! arg {
+    (handle $h:ident) => { $crate::ffi::args::handle($h, stringify!($h)) };
+    (handle? $h:ident) => { $crate::ffi::args::optional_handle($h, stringify!($h)) };
+    (handles $p:ident, $n:expr) => { $crate::ffi::args::handle_list($p, $n, stringify!($p)) };
+    (handles? $p:ident, $n:expr) => { $crate::ffi::args::optional_handle_list($p, $n, stringify!($p)) };
+    (slice $p:ident as $t:ty, $n:expr) => { $crate::ffi::args::slice($p.cast::<$t>(), $n, stringify!($p)) };
+    (slice $p:ident, $n:expr) => { $crate::ffi::args::slice($p, $n, stringify!($p)) };
+    (shape $p:ident, $n:expr) => { $crate::ffi::args::shape($p, $n, stringify!($p)) };
+    (axes $p:ident, $n:expr) => { $crate::ffi::args::slice($p, $n, stringify!($p)) };
+    (index $p:ident, $n:expr) => { $crate::ffi::args::index_list($p, $n, stringify!($p)) };
+    (value? $p:ident) => { $crate::ffi::args::optional_value($p) };
+    (dtype $c:ident) => { $crate::ffi::args::dtype($c, stringify!($c)) };
+    (cmp $c:ident) => { $crate::ffi::args::cmp($c, stringify!($c)) };
+    (in_place $c:ident) => { $crate::ffi::args::in_place($c, stringify!($c)) };
+    (grad_req $c:ident) => { $crate::ffi::args::grad_req($c, stringify!($c)) };
+    (out $p:ident) => { $crate::ffi::args::out($p, stringify!($p)) };
+    (out? $p:ident) => { $crate::ffi::args::optional_out($p) };
+    (out_slice $p:ident as $t:ty, $n:expr) => { $crate::ffi::args::out_slice($p.cast::<$t>(), $n, stringify!($p)) };
+    (out_slice $p:ident, $n:expr) => { $crate::ffi::args::out_slice($p, $n, stringify!($p)) };
+}
+
+/// Runs `f` on the array behind the handle argument `h` and stores the array it leaves
+/// (`attach_grad` changes the array's graph entry, which the handle table keeps).
+macro_rules! modify_handle {
+    ($h:ident, $f:expr) => {
+        $crate::ffi::handles::update($h, stringify!($h), $f)
+    };
+}
+
+/// Frees the handle argument `h` (`free_handle!(array)`), or each of the `n` handles of the
+/// list argument `p` (`free_handle!(arrays, n)`), all of them even when one fails; the
+/// error is the first failure's.
+macro_rules! free_handle {
+    ($h:ident) => {
+        $crate::ffi::handles::remove($h, stringify!($h))
+    };
+    ($p:ident, $n:expr) => {
+        $crate::ffi::args::free_handle_list($p, $n, stringify!($p))
+    };
+}
+
+pub(crate) fn null_arg(name: &str) -> FfiError {
+    FfiError::new(ad_status::AD_ERR_NULL_ARGUMENT, format!("argument `{}` is NULL", name))
+}
+
+/// The array behind handle `h` (a cheap clone sharing its data and graph entry). A handle
+/// is never dereferenced, only looked up, so this needs no `unsafe`.
+#[inline]
+pub(crate) fn handle(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
+    handles::get(h, name)
+}
+
+/// As `handle`, with NULL for none.
+pub(crate) fn optional_handle(h: *const ad_array, name: &str) -> FfiResult<Option<NdArray>> {
+    if h.is_null() {
+        Ok(None)
+    } else {
+        handle(h, name).map(Some)
+    }
+}
+
+/// The arrays behind a list of `n` handles; an entry at fault is named `name[i]`.
+///
+/// # Safety
+/// A non-NULL `ptr` points at `n` handles.
+pub(crate) unsafe fn handle_list(ptr: *const *const ad_array, n: usize, name: &str) -> FfiResult<Vec<NdArray>> {
+    slice(ptr, n, name)?.iter().enumerate().map(|(i, &h)| handle(h, &format!("{}[{}]", name, i))).collect()
+}
+
+/// An optional list of optional handles: a NULL list is `n` times none, a NULL entry none.
+///
+/// # Safety
+/// As `handle_list`.
+pub(crate) unsafe fn optional_handle_list(ptr: *const *const ad_array, n: usize, name: &str) -> FfiResult<Vec<Option<NdArray>>> {
+    if ptr.is_null() {
+        return Ok(vec![None; n]);
+    }
+    slice(ptr, n, name)?.iter().enumerate().map(|(i, &h)| optional_handle(h, &format!("{}[{}]", name, i))).collect()
+}
+
+/// Frees each of `n` handles (NULL entries are skipped), all of them even when one fails;
+/// the error is the first failure's.
+///
+/// # Safety
+/// As `handle_list`.
+pub(crate) unsafe fn free_handle_list(ptr: *const *mut ad_array, n: usize, name: &str) -> FfiResult<()> {
+    let mut first_error = None;
+    for (i, &h) in slice(ptr, n, name)?.iter().enumerate() {
+        if let Err(e) = handles::remove(h, &format!("{}[{}]", name, i)) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// A `(pointer, length)` pair from C as a slice; NULL is allowed only for length 0.
+///
+/// # Safety
+/// A non-NULL `ptr` points at `len` readable values of `T` for the call's duration.
+pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::new(
+            ad_status::AD_ERR_NULL_ARGUMENT,
+            format!("argument `{}` is NULL but its length is {}", name, len),
+        ));
+    }
+    Ok(std::slice::from_raw_parts(ptr, len))
+}
+
+/// A shape (`const size_t *shape, size_t ndim`), checked as every new array's shape is
+/// (`AD_ERR_SHAPE` for too many axes, `AD_ERR_ALLOC` for too many elements).
+///
+/// # Safety
+/// As `slice`.
+pub(crate) unsafe fn shape(ptr: *const usize, ndim: usize, name: &str) -> FfiResult<Vec<usize>> {
+    let named = |e: Error| {
+        let e = FfiError::from(e);
+        FfiError::new(e.status, format!("argument `{}`: {}", name, e.message))
+    };
+    // Before the sizes are read: `ndim` alone may be absurd.
+    check_ndim(ndim).map_err(named)?;
+    let shape = slice(ptr, ndim, name)?.to_vec();
+    checked_size(&shape).map_err(named)?;
+    Ok(shape)
+}
+
+/// An index list for `ad_array_slice` and `ad_array_write_slice`: a step of 0 is a single
+/// position, any other a range.
+///
+/// # Safety
+/// As `slice`.
+pub(crate) unsafe fn index_list(ptr: *const ad_index, n: usize, name: &str) -> FfiResult<Vec<ops::AxisIndex>> {
+    Ok(slice(ptr, n, name)?
+        .iter()
+        .map(|i| match i.step {
+            0 => ops::AxisIndex::At(i.start),
+            step => ops::AxisIndex::Range { start: i.start, stop: i.stop, step },
+        })
+        .collect())
+}
+
+/// The value behind an optional pointer (`const int64_t *axis`, NULL for none).
+///
+/// # Safety
+/// A non-NULL `ptr` points at a readable `T`.
+pub(crate) unsafe fn optional_value<T: Copy>(ptr: *const T) -> Option<T> {
+    if ptr.is_null() {
+        None
+    } else {
+        Some(ptr.read())
+    }
+}
+
+pub(crate) fn dtype(code: u32, name: &str) -> FfiResult<DType> {
+    DType::from_code(code).ok_or_else(|| {
+        FfiError::new(
+            ad_status::AD_ERR_DTYPE,
+            format!("argument `{}`: {} is not a dtype (AD_FLOAT32 = 0, AD_FLOAT64 = 1)", name, code),
+        )
+    })
+}
+
+pub(crate) fn cmp(code: u32, name: &str) -> FfiResult<ops::Cmp> {
+    ops::Cmp::from_code(code).ok_or_else(|| {
+        FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `{}`: {} is not an ad_cmp value (0 to 5)", name, code))
+    })
+}
+
+pub(crate) fn in_place(code: u32, name: &str) -> FfiResult<ops::InPlace> {
+    ops::InPlace::from_code(code).ok_or_else(|| {
+        FfiError::new(
+            ad_status::AD_ERR_INVALID_ARGUMENT,
+            format!("argument `{}`: {} is not an ad_update_op value (0 to 3)", name, code),
+        )
+    })
+}
+
+pub(crate) fn grad_req(code: u32, name: &str) -> FfiResult<GradReq> {
+    GradReq::from_code(code).ok_or_else(|| {
+        FfiError::new(
+            ad_status::AD_ERR_INVALID_ARGUMENT,
+            format!("argument `{}`: {} is not an ad_grad_req (AD_GRAD_NULL 0, AD_GRAD_WRITE 1, AD_GRAD_ADD 3)", name, code),
+        )
+    })
+}
+
+/// An out-parameter for one result, checked non-NULL when the call starts (so that nothing
+/// is computed for nothing) and written at most once, at the end of a successful call.
+pub(crate) struct Out<T>(NonNull<T>);
+
+impl<T> Out<T> {
+    pub(crate) fn set(self, value: T) {
+        // SAFETY: `out` and `optional_out` took a non-NULL pointer that the caller promised
+        // is writable for the call's duration.
+        unsafe { self.0.as_ptr().write(value) }
+    }
+}
+
+impl Out<*mut ad_array> {
+    /// Stores `array` as a new handle and writes the handle.
+    #[inline]
+    pub(crate) fn put(self, array: NdArray) -> FfiResult<()> {
+        let h = handles::insert(array)?;
+        self.set(h);
+        Ok(())
+    }
+}
+
+/// A required out-parameter.
+///
+/// # Safety
+/// A non-NULL `ptr` is writable for the call's duration.
+#[inline]
+pub(crate) unsafe fn out<T>(ptr: *mut T, name: &str) -> FfiResult<Out<T>> {
+    NonNull::new(ptr).map(Out).ok_or_else(|| null_arg(name))
+}
+
+/// An out-parameter the caller may pass as NULL to skip the result.
+///
+/// # Safety
+/// As `out`.
+pub(crate) unsafe fn optional_out<T>(ptr: *mut T) -> Option<Out<T>> {
+    NonNull::new(ptr).map(Out)
+}
+
+/// The caller's buffer of `len` values for results, checked non-NULL up front (whatever
+/// `len`; a function that takes NULL for an empty result checks before it asks for this).
+/// No reference to the buffer is made until it is written, so it may alias the inputs.
+pub(crate) struct OutSlice<T> {
+    ptr: NonNull<T>,
+    len: usize,
+}
+
+impl<T: Copy> OutSlice<T> {
+    /// Writes `values` from position `at`. Past the buffer's length is a bug (a panic).
+    pub(crate) fn write_at(&mut self, at: usize, values: &[T]) {
+        assert!(at <= self.len && values.len() <= self.len - at, "a write past the caller's buffer");
+        // SAFETY: in bounds of the `len` values the caller promised writable; `values` is
+        // the library's own memory, which the caller's buffer cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.as_ptr().add(at), values.len()) }
+    }
+
+    /// The whole buffer, for a result written in place.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: the caller promised `len` writable values.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl OutSlice<*mut ad_array> {
+    /// Stores `arrays` as new handles and writes them from the start, all or none: should one
+    /// fail, the handles made so far are freed and nothing is written.
+    pub(crate) fn put_all(mut self, arrays: Vec<NdArray>) -> FfiResult<()> {
+        let mut made = Vec::with_capacity(arrays.len());
+        for array in arrays {
+            match handles::insert(array) {
+                Ok(h) => made.push(h),
+                Err(e) => {
+                    for h in made {
+                        let _ = handles::remove(h, "");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        self.write_at(0, &made);
+        Ok(())
+    }
+}
+
+/// # Safety
+/// A non-NULL `ptr` points at `len` writable values of `T` for the call's duration.
+pub(crate) unsafe fn out_slice<T>(ptr: *mut T, len: usize, name: &str) -> FfiResult<OutSlice<T>> {
+    NonNull::new(ptr).map(|ptr| OutSlice { ptr, len }).ok_or_else(|| null_arg(name))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every other file of the C boundary goes through this one for pointers: none of them
+    /// dereferences, reads, writes or makes a slice from a raw pointer itself.
+    #[test]
+    fn no_other_ffi_file_touches_a_raw_pointer() {
+        let files = [
+            ("mod.rs", include_str!("mod.rs")),
+            ("boundary.rs", include_str!("boundary.rs")),
+            ("kinds.rs", include_str!("kinds.rs")),
+            ("handles.rs", include_str!("handles.rs")),
+            ("arrays.rs", include_str!("arrays.rs")),
+            ("autograd.rs", include_str!("autograd.rs")),
+            ("nn.rs", include_str!("nn.rs")),
+            ("ops.rs", include_str!("ops.rs")),
+        ];
+        let forbidden =
+            ["unsafe {", "from_raw_parts", "ptr::copy", "ptr::read", "ptr::write", ".write(", ".read(", ".add(", ".offset(", "(*", "= *"];
+        for (file, text) in files {
+            let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for f in forbidden {
+                    assert!(!line.contains(f), "src/ffi/{} uses `{}` outside args.rs: {}", file, f, line.trim());
+                }
+            }
+        }
+    }
+}
