@@ -144,3 +144,16 @@ fn pick_second_derivative_refuses_an_index_changed_in_place() {
         assert!(err.message.contains("pick") && err.message.contains("modified in place"), "{mode}: {err}");
     });
 }
+
+/// MXNet's relu gradient is NaN where the input is NaN: the NaN propagates, as everywhere
+/// else. It was 0.
+#[test]
+fn relu_gradient_at_nan_is_nan() {
+    in_both_modes(|mode| {
+        let x = var(&[f64::NAN, -1.0, 2.0], &[3], DType::F64);
+        let y = record(|| ops::sum(&ops::relu(&x)?, &[], false)).unwrap();
+        autograd::backward(&[y], &[], false, true).unwrap();
+        let g = grad(&x);
+        assert!(g[0].is_nan() && g[1] == 0.0 && g[2] == 1.0, "{mode}: {g:?}");
+    });
+}

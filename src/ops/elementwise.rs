@@ -106,8 +106,9 @@ elementwise! {
     ceil(x) = x.ceil(), saves NOTHING, grad(_v) = None;
     /// The nearest whole number, halves away from zero (zero gradient).
     round(x) = x.round(), saves NOTHING, grad(_v) = None;
-    /// The nearest whole number, halves to even (zero gradient).
-    rint(x) = via_f64(x, f64::round_ties_even), saves NOTHING, grad(_v) = None;
+    /// The nearest whole number, halves down, as MXNet's rint (1.5 → 1, -0.5 → -1; zero
+    /// gradient).
+    rint(x) = if x - x.floor() <= T::of(0.5) { x.floor() } else { x.floor() + T::one() }, saves NOTHING, grad(_v) = None;
     /// x without its fraction, towards zero (zero gradient).
     trunc(x) = x.trunc(), saves NOTHING, grad(_v) = None;
     /// x rounded towards zero, as `trunc` (MXNet's name; zero gradient).

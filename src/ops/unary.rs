@@ -51,11 +51,11 @@ pub fn square(a: &NdArray) -> Result<NdArray> {
     }))
 }
 
+/// `max(a, 0)`, NaN staying NaN. Its gradient is 1 where `a > 0`, 0 elsewhere, and NaN where
+/// `a` is NaN (as MXNet's): the sign of the output.
 pub fn relu(a: &NdArray) -> Result<NdArray> {
     let out = map(a, Map::Relu)?;
-    Ok(record_elementwise("relu", &[a], out, Save::INPUTS, |v| {
-        Ok(vec![Some(mul(v.grad, &compare_scalar(v.input(0), 0.0, Cmp::Gt)?)?)])
-    }))
+    Ok(record_elementwise("relu", &[a], out, Save::OUTPUT, |v| Ok(vec![Some(mul(v.grad, &sign(&v.output())?)?)])))
 }
 
 pub fn sigmoid(a: &NdArray) -> Result<NdArray> {
