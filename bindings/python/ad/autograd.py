@@ -98,6 +98,8 @@ def mark_variables(variables, gradients, grad_reqs="write"):
     if len(variables) != len(gradients):
         raise ADValueError("%d variables but %d gradients" % (len(variables), len(gradients)))
     reqs = [grad_reqs] * len(variables) if isinstance(grad_reqs, str) else list(grad_reqs)
+    if len(reqs) != len(variables):
+        raise ADValueError("%d variables but %d grad_reqs" % (len(variables), len(reqs)))
     for v, g, req in zip(variables, gradients, reqs):
         if req not in _GRAD_REQ:
             raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (req,))

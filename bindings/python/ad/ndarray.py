@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _ext, _lib
 from ._lib import check, int64s, lib, sizes
-from .context import cpu
+from .context import Context, check_ctx, cpu
 from .errors import ADIndexError, ADValueError, raise_for_status
 
 FLOAT32, FLOAT64 = 0, 1
@@ -142,6 +142,8 @@ class NDArray(_ext.ArrayBase):
     def transpose(self, *axes, **kwargs):
         if "axes" in kwargs:
             axes = kwargs.pop("axes")
+        if kwargs:
+            raise TypeError("transpose got unexpected keyword arguments %s" % sorted(kwargs))
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0] or ()
         return _call_new(lib.ad_array_transpose, self._handle, int64s(axes, "axes"), len(axes))
@@ -216,10 +218,12 @@ class NDArray(_ext.ArrayBase):
         if isinstance(other, NDArray):
             other[:] = self
             return other
+        if not isinstance(other, Context):
+            raise TypeError("copyto takes an NDArray or a Context; got %s" % type(other).__name__)
+        check_ctx(other)
         return self.copy()
 
     def as_in_context(self, ctx):
-        from .context import check_ctx
         check_ctx(ctx)
         return self
 
@@ -236,14 +240,16 @@ class NDArray(_ext.ArrayBase):
             axes = (axis,)
         return _call_new(fn, self._handle, int64s(axes, "axis"), len(axes), bool(keepdims))
 
-    def max(self, axis=None, keepdims=False, **kwargs):
-        return self._reduce(lib.ad_max, kwargs.get("axes", axis), keepdims)
+    def max(self, axis=None, keepdims=False, *, axes=None):
+        return self._reduce(lib.ad_max, _one_of(axis, axes, "max"), keepdims)
 
-    def min(self, axis=None, keepdims=False, **kwargs):
-        return self._reduce(lib.ad_min, kwargs.get("axes", axis), keepdims)
+    def min(self, axis=None, keepdims=False, *, axes=None):
+        return self._reduce(lib.ad_min, _one_of(axis, axes, "min"), keepdims)
 
     # ---------------------------------------------------------------- autograd
     def attach_grad(self, grad_req="write", stype=None):
+        if stype not in (None, "default"):
+            raise ADValueError("attach_grad: ad's gradients are dense; got stype=%r" % (stype,))
         if grad_req not in _GRAD_REQ:
             raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
         check(lib.ad_array_attach_grad(self._handle, _GRAD_REQ[grad_req]))
@@ -340,7 +346,6 @@ def array(source, ctx=None, dtype=None):
     As in MXNet the dtype is float32 unless `dtype` says otherwise, even for float64 or
     integer input; an NDArray keeps its own dtype. A Python or NumPy scalar gives a 0-d array
     (shape `()`), as in MXNet."""
-    from .context import check_ctx
     check_ctx(ctx)
     if isinstance(source, NDArray):
         return source.astype(source.dtype if dtype is None else dtype)
@@ -350,12 +355,21 @@ def array(source, ctx=None, dtype=None):
 
 
 # ---------------------------------------------------------------- the C part's other forms
-def _sum(self, axis=None, keepdims=False, **kwargs):
-    return self._reduce(lib.ad_sum, kwargs.get("axes", axis), keepdims)
+def _one_of(axis, axes, name):
+    """`axis`, or `axes`, its other name."""
+    if axes is None:
+        return axis
+    if axis is not None:
+        raise TypeError("%s() takes `axis` or `axes`, not both" % name)
+    return axes
 
 
-def _mean(self, axis=None, keepdims=False, **kwargs):
-    return self._reduce(lib.ad_mean, kwargs.get("axes", axis), keepdims)
+def _sum(self, axis=None, keepdims=False, *, axes=None):
+    return self._reduce(lib.ad_sum, _one_of(axis, axes, "sum"), keepdims)
+
+
+def _mean(self, axis=None, keepdims=False, *, axes=None):
+    return self._reduce(lib.ad_mean, _one_of(axis, axes, "mean"), keepdims)
 
 
 def _norm(self, ord=2, axis=None, keepdims=False):

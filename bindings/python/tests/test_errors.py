@@ -162,10 +162,53 @@ def test_wrapped_integers_never_select_an_element():
         x.reshape(2 ** 64 + 4)
 
 
+@pytest.mark.parametrize("call, keyword", [
+    (lambda: nd.zeros(2, stype="csr"), "stype"),
+    (lambda: nd.ones(2, out=nd.ones(2)), "out"),
+    (lambda: nd.softmax(nd.ones(2), use_length=True), "use_length"),
+    (lambda: nd.log_softmax(nd.ones(2), dtype="float64"), "dtype"),
+    (lambda: nd.FullyConnected(nd.ones((1, 2)), nd.ones((3, 2)), name="fc"), "name"),
+    (lambda: nd.concat(nd.ones(2), nd.ones(2), dim=0, num_args=2), "num_args"),
+    (lambda: nd.stack(nd.ones(2), num_args=1), "num_args"),
+    (lambda: nd.Dropout(nd.ones(2), cudnn_off=True), "cudnn_off"),
+    (lambda: nd.BatchNorm(nd.ones((2, 3)), nd.ones(3), nd.zeros(3), nd.zeros(3), nd.ones(3), output_mean_var=True),
+     "output_mean_var"),
+    (lambda: nd.random.normal(shape=2, foo=1), "foo"),
+    (lambda: nd.random.uniform(shape=2, seed=1), "seed"),
+    (lambda: m23().sum(exclude=True), "exclude"),
+    (lambda: m23().max(axis=0, exclude=True), "exclude"),
+    (lambda: m23().transpose(reverse=True), "reverse"),
+])
+def test_unsupported_keywords_are_refused_by_name(call, keyword):
+    # MXNet's arguments that ad does not implement raise instead of being ignored
+    with pytest.raises(TypeError, match="'%s'" % keyword):
+        call()
+
+
+def test_unsupported_values_are_refused():
+    x = m23()
+    for call, pattern in ((lambda: x.attach_grad(stype="row_sparse"), "stype='row_sparse'"),
+                          (lambda: nd.pick(x, nd.zeros(2), mode="raise"), "mode must be 'clip' or 'wrap'"),
+                          (lambda: nd.random.seed(1, ctx=ad.gpu()), r"gpu\(0\)"),
+                          (lambda: autograd.mark_variables([x, x], [x, x], ["write"]), "2 variables but 1 grad_reqs")):
+        with pytest.raises(ValueError, match=pattern):
+            call()
+    with pytest.raises(TypeError, match="takes `axis` or `axes`, not both"):
+        x.max(0, axes=1)
+    with pytest.raises(TypeError, match="copyto takes an NDArray or a Context"):
+        x.copyto(5)
+    assert x.copyto(ad.cpu()).asnumpy().tolist() == [[0, 1, 2], [3, 4, 5]]
+    nd.random.seed(1, ctx=ad.cpu())
+    y = nd.zeros(1)
+    assert nd.add(1, 2, out=y) is y and y.asscalar() == 3    # two numbers: `out` is written too
+
+
 def test_type_errors_for_wrong_types():
     for call in (lambda: nd.zeros(("a",)), lambda: nd.zeros((2.5,)), lambda: m23().reshape("ab"),
                  lambda: m23()[None], lambda: m23()["a"], lambda: nd.exp(3), lambda: m23() + "a",
-                 lambda: autograd.backward([3]), lambda: nd.add(None, m23())):
+                 lambda: autograd.backward([3]), lambda: nd.add(None, m23()), lambda: nd.zeros_like((2, 3)),
+                 lambda: nd.ones_like(3), lambda: nd.transpose([[1]]), lambda: nd.reshape((1, 2), (2,)),
+                 lambda: nd.broadcast_to(2, (3,))):
         with pytest.raises(TypeError):
             call()
 

@@ -41,13 +41,13 @@ def full(shape, val, ctx=None, dtype=None):
     return _call_new(lib.ad_array_full, sizes(shape), len(shape), float(val), dtype_code(dtype))
 
 
-def zeros(shape, ctx=None, dtype=None, **kwargs):
+def zeros(shape, ctx=None, dtype=None):
     check_ctx(ctx)
     shape = _shape(shape)
     return _call_new(lib.ad_array_zeros, sizes(shape), len(shape), dtype_code(dtype))
 
 
-def ones(shape, ctx=None, dtype=None, **kwargs):
+def ones(shape, ctx=None, dtype=None):
     check_ctx(ctx)
     shape = _shape(shape)
     return _call_new(lib.ad_array_ones, sizes(shape), len(shape), dtype_code(dtype))
@@ -57,10 +57,12 @@ empty = zeros
 
 
 def zeros_like(x, dtype=None):
+    _array_arg(x, "x")
     return zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
 def ones_like(x, dtype=None):
+    _array_arg(x, "x")
     return ones(x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
@@ -105,7 +107,7 @@ def _binary(fn, scalar_fn, rscalar_fn, python_fn):
         elif _is_scalar(lhs) and isinstance(rhs, NDArray):
             result = _call_new(rscalar_fn, rhs._handle, float(lhs))
         elif _is_scalar(lhs) and _is_scalar(rhs):
-            return python_fn(lhs, rhs)  # as MXNet: two numbers give a number
+            result = python_fn(lhs, rhs)  # as MXNet: two numbers give a number
         else:
             raise TypeError("operands must be NDArrays or numbers; got %s and %s" % (type(lhs).__name__, type(rhs).__name__))
         return _into(out, result)
@@ -147,14 +149,17 @@ def norm(data, ord=2, axis=None, keepdims=False, out=None):
 
 
 def transpose(data, axes=None, out=None):
+    _array_arg(data, "data")
     return _into(out, data.transpose(axes))
 
 
 def reshape(data, shape, out=None):
+    _array_arg(data, "data")
     return _into(out, data.reshape(shape))
 
 
 def broadcast_to(data, shape, out=None):
+    _array_arg(data, "data")
     return _into(out, data.broadcast_to(shape))
 
 

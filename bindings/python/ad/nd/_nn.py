@@ -27,13 +27,13 @@ def _into(out, result):
     return out
 
 
-def softmax(data, axis=-1, temperature=None, out=None, **kwargs):
+def softmax(data, axis=-1, temperature=None, out=None):
     if temperature is not None and temperature != 1.0:
         data = data / float(temperature)
     return _into(out, _call_new(lib.ad_softmax, _h(data, "data"), int(axis)))
 
 
-def log_softmax(data, axis=-1, temperature=None, out=None, **kwargs):
+def log_softmax(data, axis=-1, temperature=None, out=None):
     if temperature is not None and temperature != 1.0:
         data = data / float(temperature)
     return _into(out, _call_new(lib.ad_log_softmax, _h(data, "data"), int(axis)))
@@ -48,6 +48,8 @@ def softmax_cross_entropy(data, label, out=None):
 def pick(data, index, axis=-1, mode="clip", keepdims=False, out=None):
     """Elements of `data` at the positions `index` gives along `axis`. A position out of range
     raises IndexError (MXNet's 'clip' mode would silently clamp it)."""
+    if mode not in ("clip", "wrap"):
+        raise ADValueError("pick: mode must be 'clip' or 'wrap'; got %r" % (mode,))
     return _into(out, _call_new(lib.ad_pick, _h(data, "data"), _h(index, "index"), int(axis), bool(keepdims)))
 
 
@@ -77,7 +79,7 @@ def where(condition, x, y, out=None):
     return _into(out, _call_new(lib.ad_where, _h(condition, "condition"), _h(x, "x"), _h(y, "y")))
 
 
-def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None, **kwargs):
+def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None):
     """y = data · weightᵀ + bias, weight of shape (num_hidden, k)."""
     weight_handle = _h(weight, "weight")
     if num_hidden is not None and (weight.ndim < 1 or weight.shape[0] != int(num_hidden)):
@@ -97,12 +99,12 @@ def _handle_list(arrays):
     return (ctypes.c_void_p * max(len(arrays), 1))(*[_h(a, "data[%d]" % i) for i, a in enumerate(arrays)])
 
 
-def concat(*data, dim=1, out=None, **kwargs):
+def concat(*data, dim=1, out=None):
     arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
     return _into(out, _call_new(lib.ad_concat, _handle_list(arrays), len(arrays), int(dim)))
 
 
-def stack(*data, axis=0, out=None, **kwargs):
+def stack(*data, axis=0, out=None):
     arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
     return _into(out, _call_new(lib.ad_stack, _handle_list(arrays), len(arrays), int(axis)))
 
@@ -125,7 +127,7 @@ def slice_axis(data, axis, begin, end, out=None):
     return _into(out, data[key])
 
 
-def Dropout(data, p=0.5, mode="training", axes=(), out=None, **kwargs):
+def Dropout(data, p=0.5, mode="training", axes=(), out=None):
     """Zeroes each element with probability p and scales the rest by 1/(1-p) in training mode
     (always, with mode='always'); the identity in prediction mode. MXNet's `axes` (one mask
     shared along those axes) is not supported."""
@@ -140,7 +142,7 @@ def Dropout(data, p=0.5, mode="training", axes=(), out=None, **kwargs):
 
 
 def BatchNorm(data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9, fix_gamma=True,
-              use_global_stats=False, axis=1, out=None, **kwargs):
+              use_global_stats=False, axis=1, out=None):
     """Batch normalisation over every axis but `axis`: batch statistics in training mode
     (updating moving_mean and moving_var in place), the moving statistics in prediction mode."""
     return _into(out, _call_new(lib.ad_batch_norm, _h(data, "data"), _h(gamma, "gamma"), _h(beta, "beta"),

@@ -13,11 +13,13 @@ def _shape(shape):
 
 
 def seed(seed_state, ctx="all"):
-    """Reseeds the generator."""
+    """Reseeds the generator (ad has one, for the CPU: `ctx` is 'all' or the CPU)."""
+    if ctx != "all":
+        check_ctx(ctx)
     check(lib.ad_random_seed(int(seed_state) & (2**64 - 1)))
 
 
-def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None):
     check_ctx(ctx)
     shape = _shape(shape)
     result = _call_new(lib.ad_random_normal, float(loc), float(scale), sizes(shape), len(shape), dtype_code(dtype))
@@ -27,7 +29,7 @@ def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None, **kwargs)
     return result
 
 
-def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None):
     check_ctx(ctx)
     shape = _shape(shape)
     result = _call_new(lib.ad_random_uniform, float(low), float(high), sizes(shape), len(shape), dtype_code(dtype))
