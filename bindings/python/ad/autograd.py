@@ -3,9 +3,10 @@ and restore what they found on exit, also when the body raises."""
 import ctypes
 
 from . import _ext
+from ._helpers import as_list, grad_req_code, handle, handles
 from ._lib import check, lib
 from .errors import ADValueError
-from .ndarray import NDArray, _GRAD_REQ
+from .ndarray import NDArray
 
 __all__ = [
     "record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
@@ -44,22 +45,11 @@ def set_training(train_mode):
     return prev.value
 
 
-def _as_list(x):
-    return list(x) if isinstance(x, (list, tuple)) else [x]
-
-
-def _handles(arrays, name):
-    for i, a in enumerate(arrays):
-        if not isinstance(a, NDArray):
-            raise TypeError("%s[%d] must be an NDArray; got %s" % (name, i, type(a).__name__))
-    return (ctypes.c_void_p * max(len(arrays), 1))(*[a._handle for a in arrays])
-
-
 def _head_grads(head_grads, n):
     """NULL for all ones, else one entry per head: a handle, or NULL (ones) for None."""
     if head_grads is None:
         return None
-    head_grads = _as_list(head_grads)
+    head_grads = as_list(head_grads)
     if len(head_grads) != n:
         raise ADValueError("%d head gradients given for %d heads" % (len(head_grads), n))
     for i, g in enumerate(head_grads):
@@ -71,8 +61,8 @@ def _head_grads(head_grads, n):
 def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     """Computes the gradients of `heads` (summed; a non-scalar head counts as its sum),
     seeded with `head_grads`, into the `.grad` of every variable they depend on."""
-    heads = _as_list(heads)
-    check(lib.ad_backward_ex(_handles(heads, "heads"), _head_grads(head_grads, len(heads)),
+    heads = as_list(heads)
+    check(lib.ad_backward_ex(handles(heads, "heads"), _head_grads(head_grads, len(heads)),
                              len(heads), bool(retain_graph), bool(train_mode)))
 
 
@@ -82,25 +72,24 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     list, one array per variable, also when `variables` is a single array: MXNet 1.9.1's
     `autograd.grad` does so (its docstring promises a single array, but its code returns the
     list), and scripts written against it index the result with `[0]`."""
-    heads, variables = _as_list(heads), _as_list(variables)
+    heads, variables = as_list(heads), as_list(variables)
     if retain_graph is None:
         retain_graph = create_graph
     out = (ctypes.c_void_p * max(len(variables), 1))()
-    check(lib.ad_grad(_handles(heads, "heads"), _head_grads(head_grads, len(heads)), len(heads),
-                      _handles(variables, "variables"), len(variables),
+    check(lib.ad_grad(handles(heads, "heads"), _head_grads(head_grads, len(heads)), len(heads),
+                      handles(variables, "variables"), len(variables),
                       bool(retain_graph), bool(create_graph), bool(train_mode), out))
     return [NDArray(ctypes.c_void_p(out[i])) for i in range(len(variables))]
 
 
 def mark_variables(variables, gradients, grad_reqs="write"):
     """Marks `variables` with the caller's `gradients` as their gradient buffers."""
-    variables, gradients = _as_list(variables), _as_list(gradients)
+    variables, gradients = as_list(variables), as_list(gradients)
     if len(variables) != len(gradients):
         raise ADValueError("%d variables but %d gradients" % (len(variables), len(gradients)))
     reqs = [grad_reqs] * len(variables) if isinstance(grad_reqs, str) else list(grad_reqs)
     if len(reqs) != len(variables):
         raise ADValueError("%d variables but %d grad_reqs" % (len(variables), len(reqs)))
-    for v, g, req in zip(variables, gradients, reqs):
-        if req not in _GRAD_REQ:
-            raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (req,))
-        check(lib.ad_array_attach_grad_with(v._handle, g._handle, _GRAD_REQ[req]))
+    for i, (v, g, req) in enumerate(zip(variables, gradients, reqs)):
+        code = grad_req_code(req)
+        check(lib.ad_array_attach_grad_with(handle(v, "variables[%d]" % i), handle(g, "gradients[%d]" % i), code))

@@ -3,31 +3,18 @@
 The handle lives in the C base class `ad._ext.ArrayBase`, which frees it with the object and
 implements the per-op path (arithmetic and comparisons with arrays and Python numbers, `shape`,
 `dtype`, `grad`, `asscalar`, argument-less `sum`/`mean`/`norm`, `backward()`); every other
-form of those calls runs the Python code registered at the end of this module."""
+form of those calls runs the Python code registered at the end of this module. The methods of
+the op table (ad/_ops.py) are made there too."""
 import ctypes
 import numbers
 
 import numpy as np
 
-from . import _ext, _lib
+from . import _ext, _lib, _ops
+from ._helpers import CODE_TYPE, dtype_code, grad_req_code, is_scalar
 from ._lib import check, int64s, lib, sizes
 from .context import Context, check_ctx, cpu
 from .errors import ADIndexError, ADValueError, raise_for_status
-
-FLOAT32, FLOAT64 = 0, 1
-_DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
-_CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64}
-_GRAD_REQ = {"null": 0, "write": 1, "add": 3}
-
-
-def dtype_code(dtype):
-    """The library's code for a dtype given as numpy dtype, type or name; float32 for None."""
-    if dtype is None:
-        return FLOAT32
-    try:
-        return _DTYPE_CODE[np.dtype(dtype)]
-    except (KeyError, TypeError):
-        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
 
 
 def _call_new(fn, *args):
@@ -35,10 +22,6 @@ def _call_new(fn, *args):
     out = ctypes.c_void_p()
     check(fn(*args, ctypes.byref(out)))
     return NDArray(out)
-
-
-def _is_scalar(x):
-    return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
 
 
 class NDArray(_ext.ArrayBase):
@@ -157,30 +140,6 @@ class NDArray(_ext.ArrayBase):
         return _call_new(lib.ad_flatten, self._handle)
 
     # Fluent forms of the nd functions, as MXNet's NDArray has them.
-    def exp(self):
-        return _call_new(lib.ad_exp, self._handle)
-
-    def log(self):
-        return _call_new(lib.ad_log, self._handle)
-
-    def sqrt(self):
-        return _call_new(lib.ad_sqrt, self._handle)
-
-    def square(self):
-        return _call_new(lib.ad_square, self._handle)
-
-    def abs(self):
-        return _call_new(lib.ad_abs, self._handle)
-
-    def relu(self):
-        return _call_new(lib.ad_relu, self._handle)
-
-    def sigmoid(self):
-        return _call_new(lib.ad_sigmoid, self._handle)
-
-    def tanh(self):
-        return _call_new(lib.ad_tanh, self._handle)
-
     def argmax(self, axis=None, keepdims=False):
         from .nd import argmax
         return argmax(self, axis, keepdims)
@@ -230,29 +189,11 @@ class NDArray(_ext.ArrayBase):
     def detach(self):
         return _call_new(lib.ad_array_detach, self._handle)
 
-    # ---------------------------------------------------------------- reductions
-    def _reduce(self, fn, axis, keepdims):
-        if axis is None:
-            return _call_new(fn, self._handle, None, 0, bool(keepdims))
-        elif isinstance(axis, (tuple, list)):
-            axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
-        else:
-            axes = (axis,)
-        return _call_new(fn, self._handle, int64s(axes, "axis"), len(axes), bool(keepdims))
-
-    def max(self, axis=None, keepdims=False, *, axes=None):
-        return self._reduce(lib.ad_max, _one_of(axis, axes, "max"), keepdims)
-
-    def min(self, axis=None, keepdims=False, *, axes=None):
-        return self._reduce(lib.ad_min, _one_of(axis, axes, "min"), keepdims)
-
     # ---------------------------------------------------------------- autograd
     def attach_grad(self, grad_req="write", stype=None):
         if stype not in (None, "default"):
             raise ADValueError("attach_grad: ad's gradients are dense; got stype=%r" % (stype,))
-        if grad_req not in _GRAD_REQ:
-            raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
-        check(lib.ad_array_attach_grad(self._handle, _GRAD_REQ[grad_req]))
+        check(lib.ad_array_attach_grad(self._handle, grad_req_code(grad_req)))
 
     def retain_grad(self):
         """Fill this intermediate's `.grad` in backward while gradients flow on through it."""
@@ -309,14 +250,14 @@ class NDArray(_ext.ArrayBase):
     def _binary(self, other, fn, scalar_fn):
         if isinstance(other, NDArray):
             return _call_new(fn, self._handle, other._handle)
-        if _is_scalar(other):
+        if is_scalar(other):
             return _call_new(scalar_fn, self._handle, float(other))
         if isinstance(other, (np.ndarray, list, tuple)):
             return self._binary(array(other, dtype=self.dtype), fn, scalar_fn)
         return NotImplemented
 
     def _rscalar(self, other, scalar_fn):
-        if _is_scalar(other):
+        if is_scalar(other):
             return _call_new(scalar_fn, self._handle, float(other))
         return NotImplemented
 
@@ -328,16 +269,13 @@ class NDArray(_ext.ArrayBase):
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _call_new(lib.ad_abs, self._handle)
-
-    def _compare(self, other, code):
+    def _compare(self, other, code, fn, scalar_fn):
         if isinstance(other, NDArray):
-            return _call_new(lib.ad_compare, self._handle, other._handle, code)
-        if _is_scalar(other):
-            return _call_new(lib.ad_compare_scalar, self._handle, float(other), code)
+            return _call_new(fn, self._handle, other._handle, code)
+        if is_scalar(other):
+            return _call_new(scalar_fn, self._handle, float(other), code)
         if isinstance(other, (np.ndarray, list, tuple)):
-            return self._compare(array(other, dtype=self.dtype), code)
+            return self._compare(array(other, dtype=self.dtype), code, fn, scalar_fn)
         return NotImplemented
 
 
@@ -350,32 +288,54 @@ def array(source, ctx=None, dtype=None):
     if isinstance(source, NDArray):
         return source.astype(source.dtype if dtype is None else dtype)
     code = dtype_code(dtype)
-    a = np.array(source, dtype=_CODE_TYPE[code], order="C")
+    a = np.array(source, dtype=CODE_TYPE[code], order="C")
     return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)
 
 
-# ---------------------------------------------------------------- the C part's other forms
-def _one_of(axis, axes, name):
-    """`axis`, or `axes`, its other name."""
-    if axes is None:
-        return axis
-    if axis is not None:
-        raise TypeError("%s() takes `axis` or `axes`, not both" % name)
-    return axes
+# ---------------------------------------------------------------- the op table's forms
+def _reduce(h, fn, axis, keepdims):
+    """The reduction `fn` of the array with handle `h` over `axis` (an int, a tuple, or None
+    for all axes)."""
+    if axis is None:
+        return _call_new(fn, h, None, 0, bool(keepdims))
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
+    else:
+        axes = (axis,)
+    return _call_new(fn, h, int64s(axes, "axis"), len(axes), bool(keepdims))
 
 
-def _sum(self, axis=None, keepdims=False, *, axes=None):
-    return self._reduce(lib.ad_sum, _one_of(axis, axes, "sum"), keepdims)
-
-
-def _mean(self, axis=None, keepdims=False, *, axes=None):
-    return self._reduce(lib.ad_mean, _one_of(axis, axes, "mean"), keepdims)
-
-
-def _norm(self, ord=2, axis=None, keepdims=False):
+def _check_ord(ord):
+    """Refuses the norms other than L2."""
     if ord != 2:
         raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
-    return self._reduce(lib.ad_norm, axis, keepdims)
+
+
+def _reducer(op):
+    """The method `x.<op.name>(...)` of a reduction."""
+    fn = getattr(lib, op.c)
+    if op.kind == _ops.NORM:
+        def method(self, ord=2, axis=None, keepdims=False):
+            _check_ord(ord)
+            return _reduce(self._handle, fn, axis, keepdims)
+    else:
+        def method(self, axis=None, keepdims=False, *, axes=None):
+            if axes is not None:
+                if axis is not None:
+                    raise TypeError("%s() takes `axis` or `axes`, not both" % op.name)
+                axis = axes
+            return _reduce(self._handle, fn, axis, keepdims)
+    method.__name__ = op.name
+    method.__qualname__ = "NDArray." + op.name
+    return method
+
+
+def _unary_method(op):
+    fn = getattr(lib, op.c)
+
+    def method(self):
+        return _call_new(fn, self._handle)
+    return method
 
 
 def _backward(self, out_grad=None, retain_graph=False, train_mode=True):
@@ -383,21 +343,40 @@ def _backward(self, out_grad=None, retain_graph=False, train_mode=True):
     backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
 
-def _operator_forms():
-    """The Python code for operands the C slots leave alone (numpy scalars and arrays, lists,
-    bools): `x <op> other` and the reflected `other <op> x`, keyed by the operator's name."""
-    forms = {}
-    for name, fn, scalar_fn, rscalar_fn in (
-            ("add", lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar),
-            ("sub", lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar),
-            ("mul", lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar),
-            ("truediv", lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar),
-            ("pow", lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar)):
-        forms[name] = lambda self, other, fn=fn, s=scalar_fn: self._binary(other, fn, s)
-        forms["r" + name] = lambda self, other, s=rscalar_fn: self._rscalar(other, s)
-    return forms
+def _fast_paths():
+    """The slots of the C extension's fast paths (see `register` in ad/_ext.c): for each op of
+    the table that has one, its library functions and the Python code for the forms the C code
+    leaves to Python (numpy scalars and arrays, lists, bools, axis arguments)."""
+    slots = {"backward": (_backward,)}
+    for op in _ops.OPS:
+        if op.slot is None:
+            continue
+        if op.kind == _ops.BINARY:
+            fn, scalar_fn, rscalar_fn = (getattr(lib, name) for name in (op.c, op.scalar, op.rscalar))
+            slots[op.slot] = (_lib.address(op.c), _lib.address(op.scalar), _lib.address(op.rscalar),
+                              lambda self, other, fn=fn, s=scalar_fn: self._binary(other, fn, s),
+                              lambda self, other, s=rscalar_fn: self._rscalar(other, s))
+        elif op.kind == _ops.UNARY:
+            slots[op.slot] = (_lib.address(op.c),)
+        elif op.kind == _ops.COMPARE:
+            fn, scalar_fn = getattr(lib, op.c), getattr(lib, op.scalar)
+            slots[op.slot] = (_lib.address(op.c), _lib.address(op.scalar),
+                              lambda self, other, code, fn=fn, s=scalar_fn: self._compare(other, code, fn, s))
+        else:
+            slots[op.slot] = (_lib.address(op.c), _reducer(op))
+    return slots
 
 
-_ext.register(NDArray, raise_for_status, np.float32, np.float64,
-              dict(_operator_forms(), compare=NDArray._compare, sum=_sum, mean=_mean, norm=_norm,
-                   backward=_backward))
+def _make_methods():
+    """The NDArray methods of the op table."""
+    for op in _ops.OPS:
+        for name in op.methods:
+            method = _unary_method(op) if op.kind == _ops.UNARY else _reducer(op)
+            method.__name__ = name
+            method.__qualname__ = "NDArray." + name
+            method.__doc__ = _ops.method_doc(op)
+            setattr(NDArray, name, method)
+
+
+_make_methods()
+_ext.register(NDArray, raise_for_status, np.float32, np.float64, _fast_paths())

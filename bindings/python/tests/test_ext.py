@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 import ad
-from ad import _ext, _lib, autograd, nd
-from ad.errors import AD_ERR_AUTOGRAD, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE
-from ad.ndarray import NDArray
+from ad import _ext, _lib, _ops, autograd, nd
+from ad.errors import AD_ERR_AUTOGRAD, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE, raise_for_status
+from ad.ndarray import NDArray, _fast_paths
 
 X = np.array([[0.5, -1.25, 2.0], [3.0, 0.75, -0.5]])
 Y = np.array([[1.5, 2.0, -0.25], [0.5, 4.0, 1.0]])
@@ -47,6 +47,41 @@ def test_the_extension_is_in_use():
     for name in ("asscalar", "sum", "mean", "norm", "backward"):
         assert type(getattr(NDArray, name)).__name__ == "method_descriptor", name
     assert autograd.record is _ext.record and autograd.pause is _ext.pause
+
+
+def test_the_fast_paths_run_the_functions_of_the_op_table():
+    # register received each slot's library functions from ad/_ops.py: the C code names none
+    slots = _fast_paths()
+    assert set(slots) == {op.slot for op in _ops.OPS if op.slot} | {"backward"}
+    for op in _ops.OPS:
+        if op.slot:
+            addresses = [a for a in slots[op.slot] if isinstance(a, int)]
+            assert addresses == [_lib.address(n) for n in (op.c, op.scalar, op.rscalar) if n], op.name
+    x = arr(X)
+    check(x * 2, X * 2, np.float32)
+    check(2 - x, 2 - X, np.float32)
+    check(-x, -X, np.float32)
+    check(x < 1, X < 1, np.float32)
+    check(x.mean(), [X.astype(np.float32).mean()], np.float32)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.pop("mul"), r"no tuple for the slot 'mul'"),
+    (lambda s: s.update(mod=s["add"]), r"no fast path 'mod'"),
+    (lambda s: s.update(neg=s["add"]), r"the slot 'neg' takes \(-array,\)"),
+    (lambda s: s.update(neg=(0,)), r"address must be a non-zero int"),
+    (lambda s: s.update(sum=(s["sum"][0], "sum")), r"must be callable"),
+    (lambda s: s.update(truediv=s["truediv"][:4]), r"an operator's slot takes"),
+])
+def test_register_refuses_a_table_it_cannot_use_and_keeps_the_one_it_has(change, message):
+    slots = _fast_paths()
+    change(slots)
+    with pytest.raises(TypeError, match=message):
+        _ext.register(NDArray, raise_for_status, np.float32, np.float64, slots)
+    x = arr(X)
+    check(x * 3 / x - x, 3 - X, np.float32)
+    check(-x, -X, np.float32)
+    check(x.sum(), [X.astype(np.float32).sum()], np.float32)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -184,7 +219,7 @@ def test_reductions_without_arguments_match_the_python_forms(dtype):
         x.norm(2, None, False, 4)
     # more arguments than the C code passes on from its stack: the Python code gets them all,
     # and refuses the first keyword it does not have by name (MXNet's `exclude` among them)
-    with pytest.raises(TypeError, match="'exclude'"):
+    with pytest.raises(TypeError, match="NDArray.mean.* 'exclude'"):
         x.mean(0, False, exclude=False, a=1, b=2, c=3, d=4, e=5, f=6)
     with pytest.raises(TypeError, match="`axis` or `axes`, not both"):
         x.sum(0, axes=1)

@@ -3,9 +3,10 @@ defaults, and its fused optimizer updates (`out=weight` updates in place)."""
 import ctypes
 
 from .. import autograd
+from .._helpers import dtype_code, handle, handles, into
 from .._lib import check, lib
 from ..errors import ADValueError
-from ..ndarray import NDArray, _call_new, dtype_code
+from ..ndarray import _call_new
 
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
@@ -14,35 +15,27 @@ __all__ = [
 ]
 
 
-def _h(x, name):
-    if not isinstance(x, NDArray):
-        raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
-    return x._handle
-
-
-def _into(out, result):
-    if out is None:
-        return result
-    out[:] = result
-    return out
+def _scaled(data, temperature):
+    """`data / temperature`, or `data` for None or 1."""
+    if temperature is not None and temperature != 1.0:
+        return data / float(temperature)
+    return data
 
 
 def softmax(data, axis=-1, temperature=None, out=None):
-    if temperature is not None and temperature != 1.0:
-        data = data / float(temperature)
-    return _into(out, _call_new(lib.ad_softmax, _h(data, "data"), int(axis)))
+    data = _scaled(data, temperature)   # held here: the call borrows its handle
+    return into(out, _call_new(lib.ad_softmax, handle(data, "data"), int(axis)))
 
 
 def log_softmax(data, axis=-1, temperature=None, out=None):
-    if temperature is not None and temperature != 1.0:
-        data = data / float(temperature)
-    return _into(out, _call_new(lib.ad_log_softmax, _h(data, "data"), int(axis)))
+    data = _scaled(data, temperature)   # held here: the call borrows its handle
+    return into(out, _call_new(lib.ad_log_softmax, handle(data, "data"), int(axis)))
 
 
 def softmax_cross_entropy(data, label, out=None):
     """MXNet's softmax_cross_entropy: the summed cross-entropy of logits (N, C) against class
     labels (N,), shape (1,)."""
-    return _into(out, _call_new(lib.ad_softmax_cross_entropy, _h(data, "data"), _h(label, "label"), True))
+    return into(out, _call_new(lib.ad_softmax_cross_entropy, handle(data, "data"), handle(label, "label"), True))
 
 
 def pick(data, index, axis=-1, mode="clip", keepdims=False, out=None):
@@ -50,63 +43,64 @@ def pick(data, index, axis=-1, mode="clip", keepdims=False, out=None):
     raises IndexError (MXNet's 'clip' mode would silently clamp it)."""
     if mode not in ("clip", "wrap"):
         raise ADValueError("pick: mode must be 'clip' or 'wrap'; got %r" % (mode,))
-    return _into(out, _call_new(lib.ad_pick, _h(data, "data"), _h(index, "index"), int(axis), bool(keepdims)))
+    return into(out, _call_new(lib.ad_pick, handle(data, "data"), handle(index, "index"), int(axis), bool(keepdims)))
 
 
 def one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype="float32", out=None):
-    return _into(out, _call_new(lib.ad_one_hot, _h(indices, "indices"), int(depth), float(on_value),
-                                float(off_value), dtype_code(dtype)))
+    return into(out, _call_new(lib.ad_one_hot, handle(indices, "indices"), int(depth), float(on_value),
+                               float(off_value), dtype_code(dtype)))
 
 
 def _arg(fn, data, axis, keepdims):
     axis_arg = None if axis is None else (ctypes.c_int64 * 1)(int(axis))
-    return _call_new(fn, _h(data, "data"), axis_arg, bool(keepdims))
+    return _call_new(fn, handle(data, "data"), axis_arg, bool(keepdims))
 
 
 def argmax(data, axis=None, keepdims=False, out=None):
-    return _into(out, _arg(lib.ad_argmax, data, axis, keepdims))
+    return into(out, _arg(lib.ad_argmax, data, axis, keepdims))
 
 
 def argmin(data, axis=None, keepdims=False, out=None):
-    return _into(out, _arg(lib.ad_argmin, data, axis, keepdims))
+    return into(out, _arg(lib.ad_argmin, data, axis, keepdims))
 
 
 def clip(data, a_min, a_max, out=None):
-    return _into(out, _call_new(lib.ad_clip, _h(data, "data"), float(a_min), float(a_max)))
+    return into(out, _call_new(lib.ad_clip, handle(data, "data"), float(a_min), float(a_max)))
 
 
 def where(condition, x, y, out=None):
-    return _into(out, _call_new(lib.ad_where, _h(condition, "condition"), _h(x, "x"), _h(y, "y")))
+    return into(out, _call_new(lib.ad_where, handle(condition, "condition"), handle(x, "x"), handle(y, "y")))
 
 
 def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None):
     """y = data · weightᵀ + bias, weight of shape (num_hidden, k)."""
-    weight_handle = _h(weight, "weight")
+    weight_handle = handle(weight, "weight")
     if num_hidden is not None and (weight.ndim < 1 or weight.shape[0] != int(num_hidden)):
         raise ADValueError("FullyConnected: num_hidden is %d but weight has shape %s" % (num_hidden, weight.shape))
-    bias_handle = None if (no_bias or bias is None) else _h(bias, "bias")
-    return _into(out, _call_new(lib.ad_fully_connected, _h(data, "data"), weight_handle, bias_handle, bool(flatten)))
+    bias_handle = None if (no_bias or bias is None) else handle(bias, "bias")
+    return into(out, _call_new(lib.ad_fully_connected, handle(data, "data"), weight_handle, bias_handle, bool(flatten)))
 
 
 def flatten(data, out=None):
-    return _into(out, _call_new(lib.ad_flatten, _h(data, "data")))
+    return into(out, _call_new(lib.ad_flatten, handle(data, "data")))
 
 
 Flatten = flatten
 
 
-def _handle_list(arrays):
-    return (ctypes.c_void_p * max(len(arrays), 1))(*[_h(a, "data[%d]" % i) for i, a in enumerate(arrays)])
+def _arrays(data):
+    """The arrays of `concat(*data)` or `concat([...])`."""
+    return list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
 
 
 def concat(*data, dim=1, out=None):
-    arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
-    return _into(out, _call_new(lib.ad_concat, _handle_list(arrays), len(arrays), int(dim)))
+    arrays = _arrays(data)
+    return into(out, _call_new(lib.ad_concat, handles(arrays, "data"), len(arrays), int(dim)))
 
 
 def stack(*data, axis=0, out=None):
-    arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
-    return _into(out, _call_new(lib.ad_stack, _handle_list(arrays), len(arrays), int(axis)))
+    arrays = _arrays(data)
+    return into(out, _call_new(lib.ad_stack, handles(arrays, "data"), len(arrays), int(axis)))
 
 
 def slice_axis(data, axis, begin, end, out=None):
@@ -124,7 +118,7 @@ def slice_axis(data, axis, begin, end, out=None):
         raise ADValueError("slice_axis: begin %s, end %s is not a non-empty range of axis %d of shape %s"
                            % (begin, end, axis, shape))
     key = (slice(None),) * axis + (slice(b, e),)
-    return _into(out, data[key])
+    return into(out, data[key])
 
 
 def Dropout(data, p=0.5, mode="training", axes=(), out=None):
@@ -137,17 +131,17 @@ def Dropout(data, p=0.5, mode="training", axes=(), out=None):
         raise ADValueError("Dropout: axes=%r (a mask shared along axes) is not supported" % (axes,))
     if mode == "always":
         with autograd.train_mode():
-            return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
-    return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
+            return into(out, _call_new(lib.ad_dropout, handle(data, "data"), float(p)))
+    return into(out, _call_new(lib.ad_dropout, handle(data, "data"), float(p)))
 
 
 def BatchNorm(data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9, fix_gamma=True,
               use_global_stats=False, axis=1, out=None):
     """Batch normalisation over every axis but `axis`: batch statistics in training mode
     (updating moving_mean and moving_var in place), the moving statistics in prediction mode."""
-    return _into(out, _call_new(lib.ad_batch_norm, _h(data, "data"), _h(gamma, "gamma"), _h(beta, "beta"),
-                                _h(moving_mean, "moving_mean"), _h(moving_var, "moving_var"), float(momentum),
-                                float(eps), int(axis), bool(fix_gamma), bool(use_global_stats)))
+    return into(out, _call_new(lib.ad_batch_norm, handle(data, "data"), handle(gamma, "gamma"), handle(beta, "beta"),
+                               handle(moving_mean, "moving_mean"), handle(moving_var, "moving_var"), float(momentum),
+                               float(eps), int(axis), bool(fix_gamma), bool(use_global_stats)))
 
 
 def _target(weight, out):
@@ -161,7 +155,7 @@ def _target(weight, out):
 
 def sgd_update(weight, grad, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
     w = _target(weight, out)
-    check(lib.ad_sgd_update(_h(w, "weight"), _h(grad, "grad"), float(lr), float(wd), float(rescale_grad),
+    check(lib.ad_sgd_update(handle(w, "weight"), handle(grad, "grad"), float(lr), float(wd), float(rescale_grad),
                             float(clip_gradient)))
     return w
 
@@ -170,8 +164,8 @@ def sgd_mom_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0
                    lazy_update=True, out=None):
     """Updates `mom` in place, and the weight (or `out`)."""
     w = _target(weight, out)
-    check(lib.ad_sgd_mom_update(_h(w, "weight"), _h(grad, "grad"), _h(mom, "mom"), float(lr), float(momentum),
-                                float(wd), float(rescale_grad), float(clip_gradient)))
+    check(lib.ad_sgd_mom_update(handle(w, "weight"), handle(grad, "grad"), handle(mom, "mom"), float(lr),
+                                float(momentum), float(wd), float(rescale_grad), float(clip_gradient)))
     return w
 
 
@@ -180,7 +174,7 @@ def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-
     """Updates `mean` and `var` in place, and the weight (or `out`), as MXNet's adam_update
     (no bias correction: MXNet's optimizer folds it into lr)."""
     w = _target(weight, out)
-    check(lib.ad_adam_update(_h(w, "weight"), _h(grad, "grad"), _h(mean, "mean"), _h(var, "var"), float(lr),
-                             float(beta1), float(beta2), float(epsilon), float(wd), float(rescale_grad),
+    check(lib.ad_adam_update(handle(w, "weight"), handle(grad, "grad"), handle(mean, "mean"), handle(var, "var"),
+                             float(lr), float(beta1), float(beta2), float(epsilon), float(wd), float(rescale_grad),
                              float(clip_gradient), 0))
     return w

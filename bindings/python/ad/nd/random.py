@@ -1,15 +1,10 @@
 """Random arrays from the library's seedable generator (the same seed, the same numbers)."""
-import numbers
-
+from .._helpers import as_shape, dtype_code, into
 from .._lib import check, lib, sizes
 from ..context import check_ctx
-from ..ndarray import _call_new, dtype_code
+from ..ndarray import _call_new
 
-
-def _shape(shape):
-    if shape is None:
-        return (1,)
-    return (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+__all__ = ["seed", "normal", "uniform"]
 
 
 def seed(seed_state, ctx="all"):
@@ -19,21 +14,15 @@ def seed(seed_state, ctx="all"):
     check(lib.ad_random_seed(int(seed_state) & (2**64 - 1)))
 
 
-def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None):
+def _draws(fn, a, b, shape, dtype, ctx, out):
     check_ctx(ctx)
-    shape = _shape(shape)
-    result = _call_new(lib.ad_random_normal, float(loc), float(scale), sizes(shape), len(shape), dtype_code(dtype))
-    if out is not None:
-        out[:] = result
-        return out
-    return result
+    shape = as_shape((1,) if shape is None else shape)
+    return into(out, _call_new(fn, float(a), float(b), sizes(shape), len(shape), dtype_code(dtype)))
+
+
+def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None):
+    return _draws(lib.ad_random_normal, loc, scale, shape, dtype, ctx, out)
 
 
 def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None):
-    check_ctx(ctx)
-    shape = _shape(shape)
-    result = _call_new(lib.ad_random_uniform, float(low), float(high), sizes(shape), len(shape), dtype_code(dtype))
-    if out is not None:
-        out[:] = result
-        return out
-    return result
+    return _draws(lib.ad_random_uniform, low, high, shape, dtype, ctx, out)
