@@ -536,18 +536,115 @@ static PyObject *array_asscalar(ArrayObject *self, PyObject *unused)
     return r;
 }
 
+/* The docstrings of sum, mean and norm are those ad/_ops.py writes for the op table's
+   reductions (a test compares them). */
 static PyMethodDef array_methods[] = {
     {"asscalar", (PyCFunction)array_asscalar, METH_NOARGS,
-     "The value of a one-element array, as a numpy scalar of the array's dtype."},
+    "asscalar($self, /)\n"
+    "--\n"
+    "\n"
+    "The value of a one-element array, as a numpy scalar of its dtype.\n"
+    "\n"
+    "MXNet takes shape (1,) only; ad takes any shape of one element (such as () or (1, 1)).\n"
+    "Any other size raises ValueError.\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "numpy.float32 or numpy.float64\n"
+    "    The value.\n"},
     {"sum", (PyCFunction)(void (*)(void))array_sum, METH_FASTCALL | METH_KEYWORDS,
-     "sum(axis=None, keepdims=False): the sum over `axis` (all axes for None; shape (1,) then)."},
+    "sum($self, /, axis=None, keepdims=False, *, axes=None)\n"
+    "--\n"
+    "\n"
+    "The sum of the elements over the given axes.\n"
+    "\n"
+    "The fluent form of ``nd.sum``, with this array as `data`.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "axis : int, tuple of int or None, optional\n"
+    "    The axis or axes to reduce (negative counts from the end). None, the default, or an\n"
+    "    empty tuple reduces over all axes.\n"
+    "keepdims : bool, optional\n"
+    "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "axes : int, tuple of int or None, optional\n"
+    "    Another name for `axis`; give one or the other.\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "NDArray\n"
+    "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
+    "    has shape (1,), as in MXNet.\n"
+    "\n"
+    "MXNet's `exclude` argument is not supported.\n"},
     {"mean", (PyCFunction)(void (*)(void))array_mean, METH_FASTCALL | METH_KEYWORDS,
-     "mean(axis=None, keepdims=False): the mean over `axis` (all axes for None)."},
+    "mean($self, /, axis=None, keepdims=False, *, axes=None)\n"
+    "--\n"
+    "\n"
+    "The mean of the elements over the given axes.\n"
+    "\n"
+    "The fluent form of ``nd.mean``, with this array as `data`.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "axis : int, tuple of int or None, optional\n"
+    "    The axis or axes to reduce (negative counts from the end). None, the default, or an\n"
+    "    empty tuple reduces over all axes.\n"
+    "keepdims : bool, optional\n"
+    "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "axes : int, tuple of int or None, optional\n"
+    "    Another name for `axis`; give one or the other.\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "NDArray\n"
+    "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
+    "    has shape (1,), as in MXNet.\n"
+    "\n"
+    "MXNet's `exclude` argument is not supported.\n"},
     {"norm", (PyCFunction)(void (*)(void))array_norm, METH_FASTCALL | METH_KEYWORDS,
-     "norm(ord=2, axis=None, keepdims=False): the L2 norm over `axis` (all axes for None)."},
+    "norm($self, /, ord=2, axis=None, keepdims=False)\n"
+    "--\n"
+    "\n"
+    "The L2 norm (square root of the sum of squares) over the given axes; its gradient is\n"
+    "taken as 0 where the norm is 0 (MXNet gives NaN there).\n"
+    "\n"
+    "The fluent form of ``nd.norm``, with this array as `data`.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "ord : int, optional\n"
+    "    The order of the norm; only 2 (the default) is supported, MXNet also has 1.\n"
+    "axis : int, tuple of int or None, optional\n"
+    "    The axis or axes to reduce (negative counts from the end). None, the default, or an\n"
+    "    empty tuple reduces over all axes.\n"
+    "keepdims : bool, optional\n"
+    "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "NDArray\n"
+    "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
+    "    has shape (1,), as in MXNet.\n"
+    "\n"
+    "MXNet's `out_dtype` argument is not supported: the result has the input's dtype.\n"},
     {"backward", (PyCFunction)(void (*)(void))array_backward, METH_FASTCALL | METH_KEYWORDS,
-     "backward(out_grad=None, retain_graph=False, train_mode=True): the gradients of this array "
-     "(its sum, if not a scalar) into the .grad of every variable it depends on."},
+    "backward($self, /, out_grad=None, retain_graph=False, train_mode=True)\n"
+    "--\n"
+    "\n"
+    "Computes the gradient of this array with respect to the variables it depends on (the\n"
+    "arrays marked with `attach_grad`), into their gradient buffers, each as its grad_req says.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "out_grad : NDArray, optional\n"
+    "    The gradient with respect to this array, of its shape. None, the default, seeds backward\n"
+    "    with ones, so that an array of several elements counts as its sum.\n"
+    "retain_graph : bool, optional\n"
+    "    Keep the recorded graph so that backward can run through it again (default False: its\n"
+    "    saved values are released, and a second backward raises RuntimeError).\n"
+    "train_mode : bool, optional\n"
+    "    Whether backward runs in training mode (default True).\n"},
     {NULL}
 };
 
@@ -625,10 +722,11 @@ static PyGetSetDef array_getset[] = {
     {"_handle", (getter)get_handle, (setter)put_handle,
      "The library's handle as an int (None when there is none); the object frees it. "
      "Setting it hands the object a new handle and frees nothing.", NULL},
-    {"shape", (getter)get_shape, NULL, "The shape, a tuple of ints.", NULL},
-    {"dtype", (getter)get_dtype, NULL, "numpy.float32 or numpy.float64.", NULL},
+    {"shape", (getter)get_shape, NULL, "The array's dimensions, a tuple of ints.", NULL},
+    {"dtype", (getter)get_dtype, NULL, "The type of the elements: numpy.float32 or numpy.float64.", NULL},
     {"grad", (getter)get_grad, NULL,
-     "The gradient (an array sharing its data), or None without attach_grad.", NULL},
+     "The gradient buffer `attach_grad` gave the array (a handle sharing its data, so that later "
+     "backward passes update what it shows), or None when it has none.", NULL},
     {NULL}
 };
 
@@ -901,13 +999,61 @@ static PyMethodDef module_methods[] = {
      "register(ndarray_type, raise_for_status, float32, float64, slots): set up the module with "
      "the library functions of the op table and the Python code of every other form."},
     {"record", (PyCFunction)(void (*)(void))ext_record, METH_FASTCALL | METH_KEYWORDS,
-     "record(train_mode=True): records operations on arrays with gradients for `backward`; "
-     "training mode is `train_mode` inside."},
+     "record($module, /, train_mode=True)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which operations are recorded for `backward`: those on arrays marked\n"
+     "with `attach_grad` and on the results that depend on them. Scopes nest, and each restores\n"
+     "the flags it found when it ends, also when its body raises.\n"
+     "\n"
+     "Parameters\n"
+     "----------\n"
+     "train_mode : bool, optional\n"
+     "    Whether the body runs in training mode (default True), which Dropout and BatchNorm look\n"
+     "    at; run backward in the same mode as the forward pass.\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
     {"pause", (PyCFunction)(void (*)(void))ext_pause, METH_FASTCALL | METH_KEYWORDS,
-     "pause(train_mode=False): stops recording inside a record scope; training mode is "
-     "`train_mode` inside."},
-    {"train_mode", ext_train_mode, METH_NOARGS, "Training mode inside, recording unchanged."},
-    {"predict_mode", ext_predict_mode, METH_NOARGS, "Prediction mode inside, recording unchanged."},
+     "pause($module, /, train_mode=False)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which nothing is recorded, inside a record scope (for updates,\n"
+     "metrics, tests). Scopes nest, and each restores the flags it found when it ends.\n"
+     "\n"
+     "Parameters\n"
+     "----------\n"
+     "train_mode : bool, optional\n"
+     "    Whether the body runs in training mode (default False).\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
+    {"train_mode", ext_train_mode, METH_NOARGS,
+     "train_mode($module, /)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which operations run in training mode (Dropout drops, BatchNorm uses\n"
+     "the batch's statistics), with recording left as it is.\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
+    {"predict_mode", ext_predict_mode, METH_NOARGS,
+     "predict_mode($module, /)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which operations run in prediction mode (Dropout passes its input\n"
+     "through, BatchNorm uses the moving statistics), with recording left as it is.\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
     {NULL}
 };
 

@@ -194,7 +194,8 @@ MXNet's `out_dtype` argument is not supported: the result has the input's dtype.
 
 
 def method_doc(op):
-    """The docstring of the NDArray methods made from `op`."""
+    """The docstring of the NDArray methods made from `op` (the C extension's `sum`, `mean` and
+    `norm` carry a copy, which the tests compare)."""
     if op.kind == UNARY:
         return """%s
 
@@ -222,4 +223,21 @@ Returns
 
 %s
 """ % (_summary(op), op.name, _AXIS, _REDUCED, _NOT_EXCLUDE)
+    if op.kind == NORM:
+        return """%s
+
+The fluent form of ``nd.%s``, with this array as `data`.
+
+Parameters
+----------
+ord : int, optional
+    The order of the norm; only 2 (the default) is supported, MXNet also has 1.
+%s
+
+Returns
+-------
+%s
+
+MXNet's `out_dtype` argument is not supported: the result has the input's dtype.
+""" % (_summary(op), op.name, _AXIS, _REDUCED)
     raise ValueError("%s ops have no methods" % op.kind)

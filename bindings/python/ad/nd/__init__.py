@@ -14,10 +14,22 @@ _OWN = [
     "transpose", "reshape", "broadcast_to", "waitall", "random",
 ]
 
+_SHAPE = """shape : int or tuple of int
+    The shape of the array."""
+_CTX = """ctx : Context, optional
+    The device; only the CPU (None, the default, or ``cpu()``)."""
+_DTYPE = """dtype : str or numpy.dtype, optional
+    float32 (None, the default) or float64."""
+_OUT = """out : NDArray, optional
+    An array to write the result into, in place; it is returned instead of a new array."""
+
+
+def _doc(text, **sections):
+    """`text` with the shared parameter descriptions filled in."""
+    return text.format(SHAPE=_SHAPE, CTX=_CTX, DTYPE=_DTYPE, OUT=_OUT, **sections)
+
 
 def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None):
-    """`start, start + step, ...` up to `stop` (or `0, 1, ...` up to `start` alone), each value
-    repeated `repeat` times; float32 unless `dtype` says otherwise."""
     check_ctx(ctx)
     if stop is None:
         start, stop = 0, start
@@ -28,10 +40,52 @@ def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None):
     return out
 
 
+arange.__doc__ = _doc("""Evenly spaced values in the half-open interval [start, stop), as Python's
+`range` and NumPy's `arange` give them.
+
+Parameters
+----------
+start : number
+    The first value; with `stop` left out, the end of the interval, which then starts at 0.
+stop : number, optional
+    The end of the interval, excluded.
+step : number, optional
+    The spacing between values (default 1); not zero.
+repeat : int, optional
+    How many times each value is repeated (default 1).
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The 1-d array ``start, start + step, ...`` (each value `repeat` times).
+
+MXNet's deprecated `infer_range` argument is not supported.
+""")
+
+
 def full(shape, val, ctx=None, dtype=None):
     check_ctx(ctx)
     shape = as_shape(shape)
     return _call_new(lib.ad_array_full, sizes(shape), len(shape), float(val), dtype_code(dtype))
+
+
+full.__doc__ = _doc("""An array of the given shape with every element `val`.
+
+Parameters
+----------
+{SHAPE}
+val : number
+    The value of every element (rounded to `dtype`).
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. MXNet's `out` argument is not supported.
+""")
 
 
 def zeros(shape, ctx=None, dtype=None):
@@ -40,22 +94,96 @@ def zeros(shape, ctx=None, dtype=None):
     return _call_new(lib.ad_array_zeros, sizes(shape), len(shape), dtype_code(dtype))
 
 
+zeros.__doc__ = _doc("""An array of the given shape filled with zeros.
+
+Parameters
+----------
+{SHAPE}
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. ad's arrays are dense: MXNet's `stype` argument is not supported.
+""")
+
+
 def ones(shape, ctx=None, dtype=None):
     check_ctx(ctx)
     shape = as_shape(shape)
     return _call_new(lib.ad_array_ones, sizes(shape), len(shape), dtype_code(dtype))
 
 
+ones.__doc__ = _doc("""An array of the given shape filled with ones.
+
+Parameters
+----------
+{SHAPE}
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. MXNet's `out` argument is not supported.
+""")
+
+
 def empty(shape, ctx=None, dtype=None):
     return zeros(shape, ctx, dtype)
 
 
+empty.__doc__ = _doc("""An array of the given shape whose values the caller will overwrite. ad fills
+it with zeros, where MXNet leaves it uninitialised.
+
+Parameters
+----------
+{SHAPE}
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. ad's arrays are dense: MXNet's `stype` argument is not supported.
+""")
+
+
 def zeros_like(x, dtype=None):
+    """An array of zeros with the shape of `x`.
+
+    Parameters
+    ----------
+    x : NDArray
+        The array whose shape is taken (MXNet calls this argument `data`).
+    dtype : str or numpy.dtype, optional
+        The result's dtype; by default that of `x`.
+
+    Returns
+    -------
+    NDArray
+        The new array. MXNet's `out` argument is not supported.
+    """
     handle(x, "x")
     return zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
 def ones_like(x, dtype=None):
+    """An array of ones with the shape of `x`.
+
+    Parameters
+    ----------
+    x : NDArray
+        The array whose shape is taken (MXNet calls this argument `data`).
+    dtype : str or numpy.dtype, optional
+        The result's dtype; by default that of `x`.
+
+    Returns
+    -------
+    NDArray
+        The new array. MXNet's `out` argument is not supported.
+    """
     handle(x, "x")
     return ones(x.shape, dtype=x.dtype if dtype is None else dtype)
 
@@ -65,9 +193,51 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
                                bool(transpose_a), bool(transpose_b)))
 
 
+dot.__doc__ = _doc("""The matrix product of 1-d and 2-d arrays: a 1-d `lhs` is a row vector, a
+1-d `rhs` a column vector, and two 1-d arrays give their inner product with shape (1,).
+MXNet's sum-product over the axes of N-d arrays (N > 2) is not supported and raises
+ValueError.
+
+Parameters
+----------
+lhs : NDArray
+    The first operand.
+rhs : NDArray
+    The second operand, of the same dtype.
+transpose_a : bool, optional
+    Use the transpose of `lhs` (default False); no copy is made.
+transpose_b : bool, optional
+    Use the transpose of `rhs` (default False); no copy is made.
+{OUT}
+
+Returns
+-------
+NDArray
+    The product. MXNet's `forward_stype` argument is not supported.
+""")
+
+
 def transpose(data, axes=None, out=None):
     handle(data, "data")
     return into(out, data.transpose(axes))
+
+
+transpose.__doc__ = _doc("""The array with its axes permuted (a copy).
+
+Parameters
+----------
+data : NDArray
+    The input array.
+axes : tuple of int, optional
+    The new order of the axes (negative counts from the end); None, the default, reverses
+    them.
+{OUT}
+
+Returns
+-------
+NDArray
+    The permuted array.
+""")
 
 
 def reshape(data, shape, out=None):
@@ -75,13 +245,54 @@ def reshape(data, shape, out=None):
     return into(out, data.reshape(shape))
 
 
+reshape.__doc__ = _doc("""The array with a new shape, sharing its data (as ``data.reshape(shape)``).
+
+Parameters
+----------
+data : NDArray
+    The input array.
+shape : int or tuple of int
+    The new shape, holding as many elements as `data`; one size may be -1 and is inferred.
+    MXNet's other special sizes are not supported: a 0 is a size of 0 (MXNet copies the
+    input's size), and -2, -3 and -4 raise ValueError. MXNet's `reverse` argument is not
+    supported either.
+{OUT}
+
+Returns
+-------
+NDArray
+    A view of the data with the new shape (or `out`).
+""")
+
+
 def broadcast_to(data, shape, out=None):
     handle(data, "data")
     return into(out, data.broadcast_to(shape))
 
 
+broadcast_to.__doc__ = _doc("""The array repeated along its length-1 axes to `shape`, as NumPy
+broadcasts.
+
+Parameters
+----------
+data : NDArray
+    The input array.
+shape : int or tuple of int
+    The shape of the result. Unlike MXNet, ad also adds missing leading axes, as NumPy does,
+    and a 0 is a size of 0 where MXNet reads it as "keep this axis's size".
+{OUT}
+
+Returns
+-------
+NDArray
+    A new array of the given shape.
+""")
+
+
 def waitall():
-    """Kept for MXNet scripts: ad computes synchronously, so there is nothing to wait for."""
+    """Waits until every operation issued so far has finished, as MXNet scripts call it
+    before reading results or stopping a clock. ad computes synchronously: every operation
+    has finished when its call returns, so this returns at once."""
 
 
 # ---------------------------------------------------------------- the op table's functions
