@@ -16,10 +16,7 @@ from ad import _lib, autograd, nd
 from ad.errors import (AD_ERR_ALLOC, AD_ERR_AUTOGRAD, AD_ERR_DTYPE, AD_ERR_INDEX, AD_ERR_INVALID_ARGUMENT,
                        AD_ERR_INVALID_HANDLE, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE)
 from ad.ndarray import NDArray
-
-
-def m23():
-    return nd.arange(6).reshape(2, 3)
+from support import m23
 
 
 def recorded():

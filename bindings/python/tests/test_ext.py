@@ -5,8 +5,6 @@ import ctypes
 import math
 import operator
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 import weakref
@@ -18,6 +16,7 @@ import ad
 from ad import _ext, _lib, _ops, autograd, nd
 from ad.errors import AD_ERR_AUTOGRAD, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE, raise_for_status
 from ad.ndarray import NDArray, _fast_paths
+from support import rss, run_python
 
 X = np.array([[0.5, -1.25, 2.0], [3.0, 0.75, -0.5]])
 Y = np.array([[1.5, 2.0, -0.25], [0.5, 4.0, 1.0]])
@@ -368,11 +367,6 @@ def test_operations_from_several_threads():
     assert failures == []
 
 
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_fast_path_results_are_freed():
     x = nd.ones((256,))                          # 1 KB per result: a leak would be 100s of MB
@@ -403,9 +397,8 @@ def test_fast_path_results_are_freed():
     assert grown < 5 * 2 ** 20, "RSS grew by %.1f MB" % (grown / 2 ** 20)
 
 
-def test_arrays_alive_at_exit_are_freed_without_trouble(tmp_path):
-    script = tmp_path / "exit.py"
-    script.write_text(textwrap.dedent("""
+def test_arrays_alive_at_exit_are_freed_without_trouble():
+    out = run_python(textwrap.dedent("""
         from ad import autograd, nd
         keep = [nd.ones((100, 100)) * i for i in range(50)]
         x = nd.ones(3)
@@ -420,10 +413,8 @@ def test_arrays_alive_at_exit_are_freed_without_trouble(tmp_path):
         rec.__enter__()                         # a scope left open
         z = x * x
         print("ok")
-    """))
-    proc = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout.decode().strip() == "ok" and proc.stderr.decode() == ""
+    """), timeout=60)
+    assert out.strip() == "ok"
 
 
 def test_w2_control_flow_through_the_fast_paths():

@@ -21,24 +21,15 @@ Deliberate differences, kept out of the random programs and pinned by tests else
 """
 import itertools
 import random
-import warnings
 
 import numpy as np
 import pytest
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-try:
-    import mxnet as mx
-except Exception as exc:   # ImportError, or OSError for a broken libmxnet.so
-    pytest.skip("MXNet 1.9.1 cannot be imported (%s: %s); the differential tests need it"
-                % (type(exc).__name__, exc), allow_module_level=True)
-if mx.__version__ != "1.9.1":
-    pytest.skip("the differential tests compare with MXNet 1.9.1; found MXNet %s" % mx.__version__,
-                allow_module_level=True)
+import ad
+from support import import_mxnet, libraries
 
-import ad   # noqa: E402
-
-LIBS = {"ad": (ad.nd, ad.autograd), "mx": (mx.nd, mx.autograd)}
+mx = import_mxnet("the differential tests")
+LIBS = libraries(mx)
 
 N_FLOAT_PROGRAMS = 500
 N_EXACT_PROGRAMS = 300

@@ -7,6 +7,7 @@ import pytest
 
 import ad
 from ad import autograd, nd
+from support import m23
 
 
 def np_equal(x, expected, dtype=np.float32):
@@ -16,10 +17,6 @@ def np_equal(x, expected, dtype=np.float32):
     assert x.shape == expected.shape
     assert x.dtype == dtype
     np.testing.assert_array_equal(x.asnumpy(), expected)
-
-
-def m23():
-    return nd.arange(6).reshape(2, 3)
 
 
 # ------------------------------------------------------------------ package
