@@ -25,7 +25,8 @@ REDUCE = "reduce"      # ad_f(a, axes, naxes, keepdims, out): nd.f(data, axis=No
 NORM = "norm"          # a REDUCE with MXNet's `ord` first: nd.f(data, ord=2, axis=None, ...)
 
 
-class Op(collections.namedtuple("Op", "name kind c scalar rscalar numbers slot methods doc")):
+class Op(collections.namedtuple("Op", "name kind c scalar rscalar numbers slot methods doc",
+                                 defaults=(None, None, None, None, (), ""))):
     """One op. `name`: its Python name (`nd.<name>`); `kind`: one of the kinds above; `c`: the
     C function on arrays; `scalar`/`rscalar`: the C functions for `array <op> number` and
     `number <op> array`; `numbers`: the Python function for two numbers (MXNet returns a
@@ -33,9 +34,6 @@ class Op(collections.namedtuple("Op", "name kind c scalar rscalar numbers slot m
     of ad._ext.ArrayBase), or None; `methods`: the NDArray methods made from it in Python;
     `doc`: what it computes, the first lines of its docstrings."""
     __slots__ = ()
-
-
-Op.__new__.__defaults__ = (None, None, None, None, (), "")
 
 
 def _larger(a, b):
