@@ -9,7 +9,6 @@ Deliberate differences, kept out of the random programs and pinned by tests else
   rule (21 each). See test_autograd.test_attach_grad_on_intermediate_chain_rule.
 - norm's gradient where the norm is 0: MXNet gives NaN; ad's header documents 0 (the
   subgradient). Programs here never take a norm of an all-zero slice.
-- grad_req='null': MXNet's `.grad` is None, ad's is an all-zero array never written.
 - `autograd.grad(heads, x)` with a single array returns a list in both (MXNet 1.9.1's code,
   not its docstring).
 - Shapes MXNet's legacy nd mode cannot make (zero-size dims, `nd.zeros((0, 3))`) work in ad.
