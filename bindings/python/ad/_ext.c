@@ -12,7 +12,8 @@
  *
  * The library is not linked at build time: its functions are looked up with dlsym in the
  * copy that ad._lib has already loaded, so the extension and ctypes share one library (and
- * one set of handles).
+ * one set of handles). The ops' functions are not named here: `register` receives them from
+ * the package's op table (ad/_ops.py), each in the slot of the operator or method it serves.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,11 +27,7 @@
 
 /* ------------------------------------------------------------------ library functions */
 
-#define BINARY (const ad_array *, const ad_array *, ad_array **)
-#define SCALAR (const ad_array *, double, ad_array **)
-#define REDUCE (const ad_array *, const int64_t *, size_t, bool, ad_array **)
-
-/* Every library function the module calls: return type, name, parameter types. */
+/* Every library function the module looks up by name: return type, name, parameter types. */
 #define AD_FUNCTIONS(X)                                                                    \
     X(const char *, ad_last_error, (void))                                                 \
     X(bool, ad_reference_mode, (void))                                                     \
@@ -41,7 +38,7 @@
     X(ad_status, ad_array_asscalar, (const ad_array *, double *))                          \
     X(ad_status, ad_array_grad, (const ad_array *, ad_array **))                           \
     X(ad_status, ad_array_write_slice, (ad_array *, const ad_index *, size_t, const ad_array *)) \
-    X(ad_status, ad_array_update, (ad_array *, const ad_array *, uint32_t)) \
+    X(ad_status, ad_array_update, (ad_array *, const ad_array *, uint32_t))                \
     X(ad_status, ad_backward_ex,                                                           \
       (const ad_array *const *, const ad_array *const *, size_t, bool, bool))              \
     X(ad_status, ad_record_begin, (bool))                                                  \
@@ -51,26 +48,15 @@
     X(ad_status, ad_train_mode_begin, (void))                                              \
     X(ad_status, ad_train_mode_end, (void))                                                \
     X(ad_status, ad_predict_mode_begin, (void))                                            \
-    X(ad_status, ad_predict_mode_end, (void))                                              \
-    X(ad_status, ad_add, BINARY)                                                           \
-    X(ad_status, ad_sub, BINARY)                                                           \
-    X(ad_status, ad_mul, BINARY)                                                           \
-    X(ad_status, ad_div, BINARY)                                                           \
-    X(ad_status, ad_pow, BINARY)                                                           \
-    X(ad_status, ad_add_scalar, SCALAR)                                                    \
-    X(ad_status, ad_sub_scalar, SCALAR)                                                    \
-    X(ad_status, ad_rsub_scalar, SCALAR)                                                   \
-    X(ad_status, ad_mul_scalar, SCALAR)                                                    \
-    X(ad_status, ad_div_scalar, SCALAR)                                                    \
-    X(ad_status, ad_rdiv_scalar, SCALAR)                                                   \
-    X(ad_status, ad_pow_scalar, SCALAR)                                                    \
-    X(ad_status, ad_rpow_scalar, SCALAR)                                                   \
-    X(ad_status, ad_neg, (const ad_array *, ad_array **))                                  \
-    X(ad_status, ad_compare, (const ad_array *, const ad_array *, uint32_t, ad_array **))  \
-    X(ad_status, ad_compare_scalar, (const ad_array *, double, uint32_t, ad_array **))     \
-    X(ad_status, ad_sum, REDUCE)                                                           \
-    X(ad_status, ad_mean, REDUCE)                                                          \
-    X(ad_status, ad_norm, REDUCE)
+    X(ad_status, ad_predict_mode_end, (void))
+
+/* The prototypes of the op table's kinds (ad/_ops.py), as the fast paths call them. */
+typedef ad_status (*unary_fn)(const ad_array *, ad_array **);
+typedef ad_status (*binary_fn)(const ad_array *, const ad_array *, ad_array **);
+typedef ad_status (*scalar_fn)(const ad_array *, double, ad_array **);
+typedef ad_status (*compare_fn)(const ad_array *, const ad_array *, uint32_t, ad_array **);
+typedef ad_status (*compare_scalar_fn)(const ad_array *, double, uint32_t, ad_array **);
+typedef ad_status (*reduce_fn)(const ad_array *, const int64_t *, size_t, bool, ad_array **);
 
 #define DECLARE(ret, name, params) static ret(*p_##name) params;
 AD_FUNCTIONS(DECLARE)
@@ -97,24 +83,42 @@ static int resolve(const char *path)
         return -1;                                                                         \
     }
     AD_FUNCTIONS(RESOLVE)
+    {
+        /* Each kind's prototype checked the same way against one function of that kind; the
+           package's tests check every op's prototype in ad.h against its kind. */
+        unary_fn u;
+        binary_fn b;
+        scalar_fn s;
+        compare_fn c;
+        compare_scalar_fn cs;
+        reduce_fn r;
+        (void)sizeof(u = ad_neg);
+        (void)sizeof(b = ad_add);
+        (void)sizeof(s = ad_add_scalar);
+        (void)sizeof(c = ad_compare);
+        (void)sizeof(cs = ad_compare_scalar);
+        (void)sizeof(r = ad_sum);
+    }
     /* The library stays loaded for the life of the process (ad._lib holds it too). */
     return 0;
 }
 
 /* ------------------------------------------------------------------ registered Python objects */
 
+/* The fast paths' slots, filled by `register` from the op table: the binary operators
+   (array <op> array, array <op> number, number <op> array), negation, the comparisons and the
+   reductions; each with the Python code for the forms the fast path leaves to it. */
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, N_OPS };
 static const char *const op_names[N_OPS] = {"add", "sub", "mul", "truediv", "pow"};
-static const char *const rop_names[N_OPS] = {"radd", "rsub", "rmul", "rtruediv", "rpow"};
-
-typedef ad_status (*binary_fn) BINARY;
-typedef ad_status (*scalar_fn) SCALAR;
-typedef ad_status (*reduce_fn) REDUCE;
 static binary_fn op_binary[N_OPS];
-static scalar_fn op_scalar[N_OPS], op_rscalar[N_OPS];  /* x <op> s, s <op> x */
+static scalar_fn op_scalar[N_OPS], op_rscalar[N_OPS];
+static unary_fn neg_fn;
+static compare_fn compare_arrays;
+static compare_scalar_fn compare_number;
 
 enum { M_SUM, M_MEAN, M_NORM, M_BACKWARD, N_METHODS };
 static const char *const method_names[N_METHODS] = {"sum", "mean", "norm", "backward"};
+static reduce_fn method_reduce[M_BACKWARD];   /* the reductions' library functions */
 
 static PyTypeObject ArrayType;
 static PyTypeObject *result_type = &ArrayType;   /* NDArray once registered */
@@ -139,6 +143,12 @@ static PyObject *raise_status(ad_status status)
     if (!PyErr_Occurred())
         PyErr_Format(PyExc_SystemError, "raise_for_status returned for status %d", (int)status);
     return NULL;
+}
+
+/* Raises for a fast path used before `register` gave it its library function. */
+static PyObject *not_registered(void)
+{
+    return PyErr_Format(PyExc_RuntimeError, "ad._ext is not registered (import ad first)");
 }
 
 /* ------------------------------------------------------------------ ArrayBase */
@@ -298,8 +308,10 @@ static PyObject *binary(PyObject *a, PyObject *b, int op)
     ad_status status;
     double s;
     int k;
+    if (op_binary[op] == NULL)
+        return not_registered();
     /* The reference mode runs the Python code of every form (no fast path of this module). */
-    if (p_ad_reference_mode() && slow_op[op] != NULL) {
+    if (p_ad_reference_mode()) {
         if (IS_ARRAY(a))
             return PyObject_CallFunctionObjArgs(slow_op[op], a, b, NULL);
         if (IS_ARRAY(b))
@@ -318,8 +330,6 @@ static PyObject *binary(PyObject *a, PyObject *b, int op)
         }
         if (k < 0)
             return NULL;
-        if (slow_op[op] == NULL)
-            Py_RETURN_NOTIMPLEMENTED;
         return PyObject_CallFunctionObjArgs(slow_op[op], a, b, NULL);
     }
     if (!IS_ARRAY(b))
@@ -330,8 +340,6 @@ static PyObject *binary(PyObject *a, PyObject *b, int op)
     }
     if (k < 0)
         return NULL;
-    if (slow_rop[op] == NULL)
-        Py_RETURN_NOTIMPLEMENTED;
     return PyObject_CallFunctionObjArgs(slow_rop[op], b, a, NULL);
 }
 
@@ -392,7 +400,9 @@ static PyObject *nb_neg(PyObject *a)
 {
     ad_array *out = NULL;
     ad_status status;
-    UNLOCKED(status, p_ad_neg(HANDLE(a), &out));
+    if (neg_fn == NULL)
+        return not_registered();
+    UNLOCKED(status, neg_fn(HANDLE(a), &out));
     return result(status, out, ((ArrayObject *)a)->dtype);
 }
 
@@ -419,18 +429,18 @@ static PyObject *array_richcompare(PyObject *a, PyObject *b, int op)
     int k = 0;
     if (!IS_ARRAY(a) || op < 0 || op > 5)
         Py_RETURN_NOTIMPLEMENTED;
+    if (compare_arrays == NULL)
+        return not_registered();
     if (IS_ARRAY(b) && !p_ad_reference_mode()) {
-        UNLOCKED(status, p_ad_compare(HANDLE(a), HANDLE(b), codes[op], &out));
+        UNLOCKED(status, compare_arrays(HANDLE(a), HANDLE(b), codes[op], &out));
         return result(status, out, ((ArrayObject *)a)->dtype);
     }
     if (!p_ad_reference_mode() && (k = as_number(b, &s)) > 0) {
-        UNLOCKED(status, p_ad_compare_scalar(HANDLE(a), s, codes[op], &out));
+        UNLOCKED(status, compare_number(HANDLE(a), s, codes[op], &out));
         return result(status, out, ((ArrayObject *)a)->dtype);
     }
     if (k < 0)
         return NULL;
-    if (slow_compare == NULL)
-        Py_RETURN_NOTIMPLEMENTED;
     {
         PyObject *code = PyLong_FromUnsignedLong(codes[op]), *r;
         if (code == NULL)
@@ -450,8 +460,7 @@ static PyObject *call_slow(int method, PyObject *self, PyObject *const *args, Py
     PyObject *small[8], **stack = small, *r;
     Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     if (slow_method[method] == NULL)
-        return PyErr_Format(PyExc_TypeError, "%s() takes no arguments before ad._ext is registered",
-                            method_names[method]);
+        return not_registered();
     if (n + 1 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
         stack = PyMem_New(PyObject *, n + 1);
         if (stack == NULL)
@@ -467,30 +476,30 @@ static PyObject *call_slow(int method, PyObject *self, PyObject *const *args, Py
 }
 
 /* A reduction over all axes for the call without arguments; the Python method otherwise. */
-static PyObject *reduce(int method, reduce_fn fn, PyObject *self, PyObject *const *args,
-                        Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *reduce(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames)
 {
     ad_array *out = NULL;
     ad_status status;
-    if (nargs != 0 || kwnames != NULL || p_ad_reference_mode())
+    if (nargs != 0 || kwnames != NULL || p_ad_reference_mode() || method_reduce[method] == NULL)
         return call_slow(method, self, args, nargs, kwnames);
-    UNLOCKED(status, fn(HANDLE(self), NULL, 0, false, &out));
+    UNLOCKED(status, method_reduce[method](HANDLE(self), NULL, 0, false, &out));
     return result(status, out, ((ArrayObject *)self)->dtype);
 }
 
 static PyObject *array_sum(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    return reduce(M_SUM, p_ad_sum, self, args, nargs, kwnames);
+    return reduce(M_SUM, self, args, nargs, kwnames);
 }
 
 static PyObject *array_mean(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    return reduce(M_MEAN, p_ad_mean, self, args, nargs, kwnames);
+    return reduce(M_MEAN, self, args, nargs, kwnames);
 }
 
 static PyObject *array_norm(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    return reduce(M_NORM, p_ad_norm, self, args, nargs, kwnames);
+    return reduce(M_NORM, self, args, nargs, kwnames);
 }
 
 static PyObject *array_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -527,18 +536,115 @@ static PyObject *array_asscalar(ArrayObject *self, PyObject *unused)
     return r;
 }
 
+/* The docstrings of sum, mean and norm are those ad/_ops.py writes for the op table's
+   reductions (a test compares them). */
 static PyMethodDef array_methods[] = {
     {"asscalar", (PyCFunction)array_asscalar, METH_NOARGS,
-     "The value of a one-element array, as a numpy scalar of the array's dtype."},
+    "asscalar($self, /)\n"
+    "--\n"
+    "\n"
+    "The value of a one-element array, as a numpy scalar of its dtype.\n"
+    "\n"
+    "MXNet takes shape (1,) only; ad takes any shape of one element (such as () or (1, 1)).\n"
+    "Any other size raises ValueError.\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "numpy.float32 or numpy.float64\n"
+    "    The value.\n"},
     {"sum", (PyCFunction)(void (*)(void))array_sum, METH_FASTCALL | METH_KEYWORDS,
-     "sum(axis=None, keepdims=False): the sum over `axis` (all axes for None; shape (1,) then)."},
+    "sum($self, /, axis=None, keepdims=False, *, axes=None)\n"
+    "--\n"
+    "\n"
+    "The sum of the elements over the given axes.\n"
+    "\n"
+    "The fluent form of ``nd.sum``, with this array as `data`.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "axis : int, tuple of int or None, optional\n"
+    "    The axis or axes to reduce (negative counts from the end). None, the default, or an\n"
+    "    empty tuple reduces over all axes.\n"
+    "keepdims : bool, optional\n"
+    "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "axes : int, tuple of int or None, optional\n"
+    "    Another name for `axis`; give one or the other.\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "NDArray\n"
+    "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
+    "    has shape (1,), as in MXNet.\n"
+    "\n"
+    "MXNet's `exclude` argument is not supported.\n"},
     {"mean", (PyCFunction)(void (*)(void))array_mean, METH_FASTCALL | METH_KEYWORDS,
-     "mean(axis=None, keepdims=False): the mean over `axis` (all axes for None)."},
+    "mean($self, /, axis=None, keepdims=False, *, axes=None)\n"
+    "--\n"
+    "\n"
+    "The mean of the elements over the given axes.\n"
+    "\n"
+    "The fluent form of ``nd.mean``, with this array as `data`.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "axis : int, tuple of int or None, optional\n"
+    "    The axis or axes to reduce (negative counts from the end). None, the default, or an\n"
+    "    empty tuple reduces over all axes.\n"
+    "keepdims : bool, optional\n"
+    "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "axes : int, tuple of int or None, optional\n"
+    "    Another name for `axis`; give one or the other.\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "NDArray\n"
+    "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
+    "    has shape (1,), as in MXNet.\n"
+    "\n"
+    "MXNet's `exclude` argument is not supported.\n"},
     {"norm", (PyCFunction)(void (*)(void))array_norm, METH_FASTCALL | METH_KEYWORDS,
-     "norm(ord=2, axis=None, keepdims=False): the L2 norm over `axis` (all axes for None)."},
+    "norm($self, /, ord=2, axis=None, keepdims=False)\n"
+    "--\n"
+    "\n"
+    "The L2 norm (square root of the sum of squares) over the given axes; its gradient is\n"
+    "taken as 0 where the norm is 0 (MXNet gives NaN there).\n"
+    "\n"
+    "The fluent form of ``nd.norm``, with this array as `data`.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "ord : int, optional\n"
+    "    The order of the norm; only 2 (the default) is supported, MXNet also has 1.\n"
+    "axis : int, tuple of int or None, optional\n"
+    "    The axis or axes to reduce (negative counts from the end). None, the default, or an\n"
+    "    empty tuple reduces over all axes.\n"
+    "keepdims : bool, optional\n"
+    "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "\n"
+    "Returns\n"
+    "-------\n"
+    "NDArray\n"
+    "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
+    "    has shape (1,), as in MXNet.\n"
+    "\n"
+    "MXNet's `out_dtype` argument is not supported: the result has the input's dtype.\n"},
     {"backward", (PyCFunction)(void (*)(void))array_backward, METH_FASTCALL | METH_KEYWORDS,
-     "backward(out_grad=None, retain_graph=False, train_mode=True): the gradients of this array "
-     "(its sum, if not a scalar) into the .grad of every variable it depends on."},
+    "backward($self, /, out_grad=None, retain_graph=False, train_mode=True)\n"
+    "--\n"
+    "\n"
+    "Computes the gradient of this array with respect to the variables it depends on (the\n"
+    "arrays marked with `attach_grad`), into their gradient buffers, each as its grad_req says.\n"
+    "\n"
+    "Parameters\n"
+    "----------\n"
+    "out_grad : NDArray, optional\n"
+    "    The gradient with respect to this array, of its shape. None, the default, seeds backward\n"
+    "    with ones, so that an array of several elements counts as its sum.\n"
+    "retain_graph : bool, optional\n"
+    "    Keep the recorded graph so that backward can run through it again (default False: its\n"
+    "    saved values are released, and a second backward raises RuntimeError).\n"
+    "train_mode : bool, optional\n"
+    "    Whether backward runs in training mode (default True).\n"},
     {NULL}
 };
 
@@ -616,10 +722,11 @@ static PyGetSetDef array_getset[] = {
     {"_handle", (getter)get_handle, (setter)put_handle,
      "The library's handle as an int (None when there is none); the object frees it. "
      "Setting it hands the object a new handle and frees nothing.", NULL},
-    {"shape", (getter)get_shape, NULL, "The shape, a tuple of ints.", NULL},
-    {"dtype", (getter)get_dtype, NULL, "numpy.float32 or numpy.float64.", NULL},
+    {"shape", (getter)get_shape, NULL, "The array's dimensions, a tuple of ints.", NULL},
+    {"dtype", (getter)get_dtype, NULL, "The type of the elements: numpy.float32 or numpy.float64.", NULL},
     {"grad", (getter)get_grad, NULL,
-     "The gradient (an array sharing its data), or None without attach_grad.", NULL},
+     "The gradient buffer `attach_grad` gave the array (a handle sharing its data, so that later "
+     "backward passes update what it shows), or None when it has none.", NULL},
     {NULL}
 };
 
@@ -748,36 +855,135 @@ static void set_global(PyObject **slot, PyObject *value)
     Py_XSETREF(*slot, value);
 }
 
-/* register(ndarray_type, raise_for_status, float32, float64, slow): the class results are made
-   as, the error function, numpy's scalar types, and the Python code for every other form
-   (a dict: add, sub, mul, truediv, pow; radd ... rpow; compare; sum, mean, norm, backward). */
+/* For PyArg_ParseTuple's O&: a library function's address (an int, ad._lib.address). */
+static int take_function(PyObject *o, void *slot)
+{
+    void *p = PyLong_Check(o) ? PyLong_AsVoidPtr(o) : NULL;
+    if (p == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "register: a library function's address must be a non-zero int; got %R", o);
+        return 0;
+    }
+    *(void **)slot = p;
+    return 1;
+}
+
+/* For PyArg_ParseTuple's O&: the Python code of a form (borrowed). */
+static int take_callable(PyObject *o, void *slot)
+{
+    if (!PyCallable_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "register: the Python code of a form must be callable; got %R", o);
+        return 0;
+    }
+    *(PyObject **)slot = o;
+    return 1;
+}
+
+/* The entry of `slots` for the slot `name`, a tuple; NULL with an exception if missing. */
+static PyObject *slot_entry(PyObject *slots, const char *name)
+{
+    PyObject *entry = PyDict_GetItemString(slots, name);
+    if (entry == NULL || !PyTuple_Check(entry)) {
+        PyErr_Format(PyExc_TypeError, "register: no tuple for the slot '%s'", name);
+        return NULL;
+    }
+    return entry;
+}
+
+#define N_SLOTS (N_OPS + 2 + N_METHODS)
+
+static int is_slot_name(PyObject *key)
+{
+    int i;
+    if (!PyUnicode_Check(key))
+        return 0;
+    for (i = 0; i < N_OPS; i++) {
+        if (PyUnicode_CompareWithASCIIString(key, op_names[i]) == 0)
+            return 1;
+    }
+    for (i = 0; i < N_METHODS; i++) {
+        if (PyUnicode_CompareWithASCIIString(key, method_names[i]) == 0)
+            return 1;
+    }
+    return PyUnicode_CompareWithASCIIString(key, "neg") == 0 || PyUnicode_CompareWithASCIIString(key, "compare") == 0;
+}
+
+/* register(ndarray_type, raise_for_status, float32, float64, slots): the class results are
+   made as, the error function, numpy's scalar types, and for each slot of the fast paths the
+   library functions of its op (from the op table) and the Python code of every other form:
+     add, sub, mul, truediv, pow: (array op array, array op number, number op array,
+                                   x <op> other, other <op> x)
+     neg: (-array,)
+     compare: (array cmp array, array cmp number, x.compare(other, code))
+     sum, mean, norm: (the reduction, the method)
+     backward: (the method,)
+   Nothing changes unless every slot is given and valid. */
 static PyObject *ext_register(PyObject *m, PyObject *args)
 {
-    PyObject *type, *raiser, *f32, *f64, *slow, *found[2 * N_OPS + 1 + N_METHODS];
-    int i, n = 0;
-    if (!PyArg_ParseTuple(args, "O!OOOO!:register", &PyType_Type, &type, &raiser, &f32, &f64, &PyDict_Type, &slow))
+    PyObject *type, *raiser, *f32, *f64, *slots, *entry, *key;
+    binary_fn binary_[N_OPS];
+    scalar_fn scalar_[N_OPS], rscalar_[N_OPS];
+    unary_fn neg_;
+    compare_fn compare_;
+    compare_scalar_fn compare_scalar_;
+    reduce_fn reduce_[M_BACKWARD];
+    PyObject *slow_[N_OPS], *rslow_[N_OPS], *slow_compare_, *slow_method_[N_METHODS];
+    Py_ssize_t pos = 0;
+    int i;
+    if (!PyArg_ParseTuple(args, "O!OOOO!:register", &PyType_Type, &type, &raiser, &f32, &f64, &PyDict_Type, &slots))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)type, &ArrayType))
         return PyErr_Format(PyExc_TypeError, "register: %s is not a subclass of ArrayBase",
                             ((PyTypeObject *)type)->tp_name);
-    for (i = 0; i < 2 * N_OPS + 1 + N_METHODS; i++) {
-        const char *name = i < N_OPS ? op_names[i]
-                           : i < 2 * N_OPS ? rop_names[i - N_OPS]
-                           : i == 2 * N_OPS ? "compare" : method_names[i - 2 * N_OPS - 1];
-        found[i] = PyDict_GetItemString(slow, name);
-        if (found[i] == NULL || !PyCallable_Check(found[i]))
-            return PyErr_Format(PyExc_TypeError, "register: no Python code for %s", name);
-    }
     for (i = 0; i < N_OPS; i++) {
-        set_global(&slow_op[i], found[n++]);
+        if ((entry = slot_entry(slots, op_names[i])) == NULL ||
+            !PyArg_ParseTuple(entry, "O&O&O&O&O&;register: an operator's slot takes (array op array, "
+                              "array op number, number op array, x <op> other, other <op> x)",
+                              take_function, &binary_[i], take_function, &scalar_[i], take_function,
+                              &rscalar_[i], take_callable, &slow_[i], take_callable, &rslow_[i]))
+            return NULL;
     }
+    if ((entry = slot_entry(slots, "neg")) == NULL ||
+        !PyArg_ParseTuple(entry, "O&;register: the slot 'neg' takes (-array,)", take_function, &neg_))
+        return NULL;
+    if ((entry = slot_entry(slots, "compare")) == NULL ||
+        !PyArg_ParseTuple(entry, "O&O&O&;register: the slot 'compare' takes (array cmp array, array cmp "
+                          "number, x.compare(other, code))", take_function, &compare_, take_function,
+                          &compare_scalar_, take_callable, &slow_compare_))
+        return NULL;
+    for (i = 0; i < M_BACKWARD; i++) {
+        if ((entry = slot_entry(slots, method_names[i])) == NULL ||
+            !PyArg_ParseTuple(entry, "O&O&;register: a reduction's slot takes (the reduction, the method)",
+                              take_function, &reduce_[i], take_callable, &slow_method_[i]))
+            return NULL;
+    }
+    if ((entry = slot_entry(slots, "backward")) == NULL ||
+        !PyArg_ParseTuple(entry, "O&;register: the slot 'backward' takes (the method,)", take_callable,
+                          &slow_method_[M_BACKWARD]))
+        return NULL;
+    /* every slot was found: anything more names a fast path this module does not have */
+    if (PyDict_Size(slots) != N_SLOTS) {
+        while (PyDict_Next(slots, &pos, &key, &entry)) {
+            if (!is_slot_name(key))
+                return PyErr_Format(PyExc_TypeError, "register: ad._ext has no fast path %R", key);
+        }
+    }
+
     for (i = 0; i < N_OPS; i++) {
-        set_global(&slow_rop[i], found[n++]);
+        op_binary[i] = binary_[i];
+        op_scalar[i] = scalar_[i];
+        op_rscalar[i] = rscalar_[i];
+        set_global(&slow_op[i], slow_[i]);
+        set_global(&slow_rop[i], rslow_[i]);
     }
-    set_global(&slow_compare, found[n++]);
-    for (i = 0; i < N_METHODS; i++) {
-        set_global(&slow_method[i], found[n++]);
-    }
+    neg_fn = neg_;
+    compare_arrays = compare_;
+    compare_number = compare_scalar_;
+    set_global(&slow_compare, slow_compare_);
+    for (i = 0; i < M_BACKWARD; i++)
+        method_reduce[i] = reduce_[i];
+    for (i = 0; i < N_METHODS; i++)
+        set_global(&slow_method[i], slow_method_[i]);
     set_global(&raise_for_status, raiser);
     set_global(&np_scalar[AD_FLOAT32], f32);
     set_global(&np_scalar[AD_FLOAT64], f64);
@@ -790,15 +996,64 @@ static PyObject *ext_register(PyObject *m, PyObject *args)
 
 static PyMethodDef module_methods[] = {
     {"register", ext_register, METH_VARARGS,
-     "register(ndarray_type, raise_for_status, float32, float64, slow): set up the module."},
+     "register(ndarray_type, raise_for_status, float32, float64, slots): set up the module with "
+     "the library functions of the op table and the Python code of every other form."},
     {"record", (PyCFunction)(void (*)(void))ext_record, METH_FASTCALL | METH_KEYWORDS,
-     "record(train_mode=True): records operations on arrays with gradients for `backward`; "
-     "training mode is `train_mode` inside."},
+     "record($module, /, train_mode=True)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which operations are recorded for `backward`: those on arrays marked\n"
+     "with `attach_grad` and on the results that depend on them. Scopes nest, and each restores\n"
+     "the flags it found when it ends, also when its body raises.\n"
+     "\n"
+     "Parameters\n"
+     "----------\n"
+     "train_mode : bool, optional\n"
+     "    Whether the body runs in training mode (default True), which Dropout and BatchNorm look\n"
+     "    at; run backward in the same mode as the forward pass.\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
     {"pause", (PyCFunction)(void (*)(void))ext_pause, METH_FASTCALL | METH_KEYWORDS,
-     "pause(train_mode=False): stops recording inside a record scope; training mode is "
-     "`train_mode` inside."},
-    {"train_mode", ext_train_mode, METH_NOARGS, "Training mode inside, recording unchanged."},
-    {"predict_mode", ext_predict_mode, METH_NOARGS, "Prediction mode inside, recording unchanged."},
+     "pause($module, /, train_mode=False)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which nothing is recorded, inside a record scope (for updates,\n"
+     "metrics, tests). Scopes nest, and each restores the flags it found when it ends.\n"
+     "\n"
+     "Parameters\n"
+     "----------\n"
+     "train_mode : bool, optional\n"
+     "    Whether the body runs in training mode (default False).\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
+    {"train_mode", ext_train_mode, METH_NOARGS,
+     "train_mode($module, /)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which operations run in training mode (Dropout drops, BatchNorm uses\n"
+     "the batch's statistics), with recording left as it is.\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
+    {"predict_mode", ext_predict_mode, METH_NOARGS,
+     "predict_mode($module, /)\n"
+     "--\n"
+     "\n"
+     "A scope for `with` in which operations run in prediction mode (Dropout passes its input\n"
+     "through, BatchNorm uses the moving statistics), with recording left as it is.\n"
+     "\n"
+     "Returns\n"
+     "-------\n"
+     "Scope\n"
+     "    The scope, for a `with` statement.\n"},
     {NULL}
 };
 
@@ -829,12 +1084,6 @@ PyMODINIT_FUNC PyInit__ext(void)
     Py_DECREF(path);
     if (failed)
         return NULL;
-
-    op_binary[OP_ADD] = p_ad_add, op_scalar[OP_ADD] = p_ad_add_scalar, op_rscalar[OP_ADD] = p_ad_add_scalar;
-    op_binary[OP_SUB] = p_ad_sub, op_scalar[OP_SUB] = p_ad_sub_scalar, op_rscalar[OP_SUB] = p_ad_rsub_scalar;
-    op_binary[OP_MUL] = p_ad_mul, op_scalar[OP_MUL] = p_ad_mul_scalar, op_rscalar[OP_MUL] = p_ad_mul_scalar;
-    op_binary[OP_DIV] = p_ad_div, op_scalar[OP_DIV] = p_ad_div_scalar, op_rscalar[OP_DIV] = p_ad_rdiv_scalar;
-    op_binary[OP_POW] = p_ad_pow, op_scalar[OP_POW] = p_ad_pow_scalar, op_rscalar[OP_POW] = p_ad_rpow_scalar;
 
     if (PyType_Ready(&ArrayType) < 0 || PyType_Ready(&ScopeType) < 0)
         return NULL;

@@ -8,6 +8,7 @@ import glob
 import operator
 import os
 
+from . import _ops
 from .errors import ADIndexError, ADValueError, raise_for_status
 
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -38,100 +39,104 @@ class Index(ctypes.Structure):
     _fields_ = [("start", ctypes.c_int64), ("stop", ctypes.c_int64), ("step", ctypes.c_int64)]
 
 
-_SIGNATURES = {
-    "ad_array_create": [ctypes.c_void_p, SIZES, size, u32, HP],
-    "ad_array_full": [SIZES, size, f64, u32, HP],
-    "ad_array_zeros": [SIZES, size, u32, HP],
-    "ad_array_ones": [SIZES, size, u32, HP],
-    "ad_array_arange": [f64, f64, f64, u32, HP],
-    "ad_random_seed": [ctypes.c_uint64],
-    "ad_random_normal": [f64, f64, SIZES, size, u32, HP],
-    "ad_random_uniform": [f64, f64, SIZES, size, u32, HP],
-    "ad_array_free": [H],
-    "ad_array_ndim": [H, SIZES],
-    "ad_array_size": [H, SIZES],
-    "ad_array_dtype": [H, ctypes.POINTER(u32)],
-    "ad_array_shape": [H, SIZES, size],
-    "ad_array_read": [H, u32, ctypes.c_void_p, size],
-    "ad_array_asscalar": [H, ctypes.POINTER(f64)],
-    "ad_array_to_string": [H, ctypes.c_char_p, size, SIZES],
-    "ad_array_reshape": [H, I64S, size, HP],
-    "ad_array_transpose": [H, I64S, size, HP],
-    "ad_array_broadcast_to": [H, SIZES, size, HP],
-    "ad_array_copy": [H, HP],
-    "ad_array_detach": [H, HP],
-    "ad_array_astype": [H, u32, HP],
-    "ad_array_slice": [H, ctypes.POINTER(Index), size, HP],
-    "ad_array_write_slice": [H, ctypes.POINTER(Index), size, H],
-    "ad_compare": [H, H, u32, HP],
-    "ad_compare_scalar": [H, f64, u32, HP],
-    "ad_dot": [H, H, b, b, HP],
-    "ad_record_begin": [b],
-    "ad_record_end": [],
-    "ad_pause_begin": [b],
-    "ad_pause_end": [],
-    "ad_train_mode_begin": [],
-    "ad_train_mode_end": [],
-    "ad_predict_mode_begin": [],
-    "ad_predict_mode_end": [],
-    "ad_set_recording": [b, ctypes.POINTER(b)],
-    "ad_set_training": [b, ctypes.POINTER(b)],
-    "ad_array_attach_grad": [H, u32],
-    "ad_array_attach_grad_with": [H, H, u32],
-    "ad_array_retain_grad": [H],
-    "ad_array_grad": [H, HP],
-    "ad_backward_ex": [HP, HP, size, b, b],
-    "ad_grad": [HP, HP, size, HP, size, b, b, b, HP],
-}
-for _name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"):
-    _SIGNATURES["ad_" + _name] = [H, H, HP]
-for _name in ("add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "maximum", "minimum"):
-    _SIGNATURES["ad_%s_scalar" % _name] = [H, f64, HP]
-for _name in ("neg", "exp", "log", "sqrt", "abs", "square", "relu", "sigmoid", "tanh"):
-    _SIGNATURES["ad_" + _name] = [H, HP]
-for _name in ("sum", "mean", "norm", "max", "min"):
-    _SIGNATURES["ad_" + _name] = [H, I64S, size, b, HP]
-
+# Every C function the package calls through ctypes: name -> (return type, parameter types),
+# as include/ad.h declares it (tests/test_abi.py compares the two). The ops of the op table
+# (ad/_ops.py) get theirs from their kind.
+ad_status = u32
 i64 = ctypes.c_int64
-_SIGNATURES.update({
-    "ad_softmax": [H, i64, HP],
-    "ad_log_softmax": [H, i64, HP],
-    "ad_softmax_cross_entropy": [H, H, b, HP],
-    "ad_pick": [H, H, i64, b, HP],
-    "ad_one_hot": [H, size, f64, f64, u32, HP],
-    "ad_argmax": [H, I64S, b, HP],
-    "ad_argmin": [H, I64S, b, HP],
-    "ad_clip": [H, f64, f64, HP],
-    "ad_where": [H, H, H, HP],
-    "ad_flatten": [H, HP],
-    "ad_fully_connected": [H, H, H, b, HP],
-    "ad_concat": [HP, size, i64, HP],
-    "ad_stack": [HP, size, i64, HP],
-    "ad_dropout": [H, f64, HP],
-    "ad_batch_norm": [H, H, H, H, H, f64, f64, i64, b, b, HP],
-    "ad_sgd_update": [H, H, f64, f64, f64, f64],
-    "ad_sgd_mom_update": [H, H, H, f64, f64, f64, f64, f64],
-    "ad_adam_update": [H, H, H, H, f64, f64, f64, f64, f64, f64, f64, ctypes.c_uint64],
-    "ad_release_cached_memory": [SIZES],
-})
+SIGNATURES = {
+    "ad_version": (ctypes.c_char_p, []),
+    "ad_last_error": (ctypes.c_char_p, []),
+    "ad_set_reference_mode": (None, [b]),
+    "ad_reference_mode": (b, []),
+    "ad_release_cached_memory": (ad_status, [SIZES]),
+    "ad_array_create": (ad_status, [ctypes.c_void_p, SIZES, size, u32, HP]),
+    "ad_array_full": (ad_status, [SIZES, size, f64, u32, HP]),
+    "ad_array_zeros": (ad_status, [SIZES, size, u32, HP]),
+    "ad_array_ones": (ad_status, [SIZES, size, u32, HP]),
+    "ad_array_arange": (ad_status, [f64, f64, f64, u32, HP]),
+    "ad_random_seed": (ad_status, [ctypes.c_uint64]),
+    "ad_random_normal": (ad_status, [f64, f64, SIZES, size, u32, HP]),
+    "ad_random_uniform": (ad_status, [f64, f64, SIZES, size, u32, HP]),
+    "ad_array_free": (ad_status, [H]),
+    "ad_array_ndim": (ad_status, [H, SIZES]),
+    "ad_array_size": (ad_status, [H, SIZES]),
+    "ad_array_dtype": (ad_status, [H, ctypes.POINTER(u32)]),
+    "ad_array_shape": (ad_status, [H, SIZES, size]),
+    "ad_array_read": (ad_status, [H, u32, ctypes.c_void_p, size]),
+    "ad_array_asscalar": (ad_status, [H, ctypes.POINTER(f64)]),
+    "ad_array_to_string": (ad_status, [H, ctypes.c_char_p, size, SIZES]),
+    "ad_array_reshape": (ad_status, [H, I64S, size, HP]),
+    "ad_array_transpose": (ad_status, [H, I64S, size, HP]),
+    "ad_array_broadcast_to": (ad_status, [H, SIZES, size, HP]),
+    "ad_array_copy": (ad_status, [H, HP]),
+    "ad_array_detach": (ad_status, [H, HP]),
+    "ad_array_astype": (ad_status, [H, u32, HP]),
+    "ad_array_slice": (ad_status, [H, ctypes.POINTER(Index), size, HP]),
+    "ad_array_write_slice": (ad_status, [H, ctypes.POINTER(Index), size, H]),
+    "ad_dot": (ad_status, [H, H, b, b, HP]),
+    "ad_record_begin": (ad_status, [b]),
+    "ad_record_end": (ad_status, []),
+    "ad_pause_begin": (ad_status, [b]),
+    "ad_pause_end": (ad_status, []),
+    "ad_train_mode_begin": (ad_status, []),
+    "ad_train_mode_end": (ad_status, []),
+    "ad_predict_mode_begin": (ad_status, []),
+    "ad_predict_mode_end": (ad_status, []),
+    "ad_is_recording": (b, []),
+    "ad_is_training": (b, []),
+    "ad_set_recording": (ad_status, [b, ctypes.POINTER(b)]),
+    "ad_set_training": (ad_status, [b, ctypes.POINTER(b)]),
+    "ad_array_attach_grad": (ad_status, [H, u32]),
+    "ad_array_attach_grad_with": (ad_status, [H, H, u32]),
+    "ad_array_retain_grad": (ad_status, [H]),
+    "ad_array_grad": (ad_status, [H, HP]),
+    "ad_backward_ex": (ad_status, [HP, HP, size, b, b]),
+    "ad_grad": (ad_status, [HP, HP, size, HP, size, b, b, b, HP]),
+    "ad_softmax": (ad_status, [H, i64, HP]),
+    "ad_log_softmax": (ad_status, [H, i64, HP]),
+    "ad_softmax_cross_entropy": (ad_status, [H, H, b, HP]),
+    "ad_pick": (ad_status, [H, H, i64, b, HP]),
+    "ad_one_hot": (ad_status, [H, size, f64, f64, u32, HP]),
+    "ad_argmax": (ad_status, [H, I64S, b, HP]),
+    "ad_argmin": (ad_status, [H, I64S, b, HP]),
+    "ad_clip": (ad_status, [H, f64, f64, HP]),
+    "ad_where": (ad_status, [H, H, H, HP]),
+    "ad_flatten": (ad_status, [H, HP]),
+    "ad_fully_connected": (ad_status, [H, H, H, b, HP]),
+    "ad_concat": (ad_status, [HP, size, i64, HP]),
+    "ad_stack": (ad_status, [HP, size, i64, HP]),
+    "ad_dropout": (ad_status, [H, f64, HP]),
+    "ad_batch_norm": (ad_status, [H, H, H, H, H, f64, f64, i64, b, b, HP]),
+    "ad_sgd_update": (ad_status, [H, H, f64, f64, f64, f64]),
+    "ad_sgd_mom_update": (ad_status, [H, H, H, f64, f64, f64, f64, f64]),
+    "ad_adam_update": (ad_status, [H, H, H, H, f64, f64, f64, f64, f64, f64, f64, ctypes.c_uint64]),
+}
 
-for _name, _args in _SIGNATURES.items():
+# The C prototypes of each kind of op: (the function on arrays, the scalar forms).
+_KIND_SIGNATURES = {
+    _ops.UNARY: ([H, HP], None),
+    _ops.BINARY: ([H, H, HP], [H, f64, HP]),
+    _ops.COMPARE: ([H, H, u32, HP], [H, f64, u32, HP]),
+    _ops.REDUCE: ([H, I64S, size, b, HP], None),
+    _ops.NORM: ([H, I64S, size, b, HP], None),
+}
+for _op in _ops.OPS:
+    _arrays, _scalars = _KIND_SIGNATURES[_op.kind]
+    SIGNATURES[_op.c] = (ad_status, _arrays)
+    for _name in (_op.scalar, _op.rscalar):
+        if _name is not None:
+            SIGNATURES[_name] = (ad_status, _scalars)
+
+for _name, (_restype, _argtypes) in SIGNATURES.items():
     _f = getattr(lib, _name)
-    _f.argtypes = _args
-    _f.restype = u32
+    _f.restype = _restype
+    _f.argtypes = _argtypes
 
-lib.ad_last_error.argtypes = []
-lib.ad_last_error.restype = ctypes.c_char_p
-lib.ad_version.argtypes = []
-lib.ad_version.restype = ctypes.c_char_p
-lib.ad_is_recording.argtypes = []
-lib.ad_is_recording.restype = b
-lib.ad_is_training.argtypes = []
-lib.ad_is_training.restype = b
-lib.ad_set_reference_mode.argtypes = [b]
-lib.ad_set_reference_mode.restype = None
-lib.ad_reference_mode.argtypes = []
-lib.ad_reference_mode.restype = b
+
+def address(name):
+    """The address of the library function `name` (for the C extension's fast paths)."""
+    return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
 
 
 def check(status):

@@ -4,6 +4,9 @@ from .errors import ADValueError
 
 
 class Context:
+    """A device, as MXNet's `Context`: its type ('cpu' or 'gpu') and number. ad computes on
+    the CPU only; a GPU context can be named but arrays cannot be made on it."""
+
     def __init__(self, device_type="cpu", device_id=0):
         self.device_type = device_type
         self.device_id = device_id
@@ -21,6 +24,8 @@ class Context:
 
 
 def cpu(device_id=0):
+    """The CPU context, where ad's arrays live; `device_id` is kept for MXNet scripts (MXNet
+    ignores it for the CPU as well)."""
     return Context("cpu", device_id)
 
 

@@ -3,31 +3,18 @@
 The handle lives in the C base class `ad._ext.ArrayBase`, which frees it with the object and
 implements the per-op path (arithmetic and comparisons with arrays and Python numbers, `shape`,
 `dtype`, `grad`, `asscalar`, argument-less `sum`/`mean`/`norm`, `backward()`); every other
-form of those calls runs the Python code registered at the end of this module."""
+form of those calls runs the Python code registered at the end of this module. The methods of
+the op table (ad/_ops.py) are made there too."""
 import ctypes
 import numbers
 
 import numpy as np
 
-from . import _ext, _lib
+from . import _ext, _lib, _ops
+from ._helpers import CODE_TYPE, dtype_code, grad_req_code, is_scalar
 from ._lib import check, int64s, lib, sizes
-from .context import cpu
+from .context import Context, check_ctx, cpu
 from .errors import ADIndexError, ADValueError, raise_for_status
-
-FLOAT32, FLOAT64 = 0, 1
-_DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
-_CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64}
-_GRAD_REQ = {"null": 0, "write": 1, "add": 3}
-
-
-def dtype_code(dtype):
-    """The library's code for a dtype given as numpy dtype, type or name; float32 for None."""
-    if dtype is None:
-        return FLOAT32
-    try:
-        return _DTYPE_CODE[np.dtype(dtype)]
-    except (KeyError, TypeError):
-        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
 
 
 def _call_new(fn, *args):
@@ -37,17 +24,18 @@ def _call_new(fn, *args):
     return NDArray(out)
 
 
-def _is_scalar(x):
-    return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
-
-
 class NDArray(_ext.ArrayBase):
-    """An n-dimensional array. Arithmetic broadcasts like NumPy; inside `autograd.record()`
-    operations on arrays with `attach_grad` are recorded for `backward`.
+    """An n-dimensional array of float32 or float64 elements on the CPU, with MXNet's
+    `nd.NDArray` behaviour: arithmetic broadcasts as in NumPy, and inside
+    `autograd.record()` the operations on arrays marked with `attach_grad` are recorded for
+    `backward`.
 
-    `NDArray(handle)` takes ownership of a library handle (an int or ctypes.c_void_p) and
-    frees it with the object. `shape`, `dtype`, `grad`, `asscalar`, the arithmetic and
-    comparison operators, and `sum`/`mean`/`norm`/`backward` come from `ad._ext.ArrayBase`."""
+    Arrays are made by the functions of `ad.nd` (`nd.array`, `nd.zeros`, ...).
+    `NDArray(handle)` takes ownership of a library handle (an int or a ctypes.c_void_p) and
+    frees it with the object.
+
+    `shape`, `dtype`, `grad`, `asscalar`, the arithmetic and comparison operators, `sum`,
+    `mean`, `norm` and `backward` come from the C base class `ad._ext.ArrayBase`."""
 
     # weak references are supported by the base class
     __slots__ = ()
@@ -62,10 +50,12 @@ class NDArray(_ext.ArrayBase):
 
     @property
     def ndim(self):
+        """The number of dimensions (axes), ``len(self.shape)``."""
         return len(self.shape)
 
     @property
     def size(self):
+        """The number of elements, the product of the dimensions."""
         n = 1
         for d in self.shape:
             n *= d
@@ -73,20 +63,32 @@ class NDArray(_ext.ArrayBase):
 
     @property
     def context(self):
+        """The device the array is on: always ``cpu(0)`` in ad."""
         return cpu()
 
     ctx = context
 
     @property
     def stype(self):
+        """The storage type: always ``'default'`` (dense); ad has no sparse arrays."""
         return "default"
 
     @property
     def T(self):
+        """The array with its axes reversed, ``self.transpose()``: a copy, as in MXNet. For
+        fewer than 2 axes MXNet returns the array itself; ad returns a new array with the
+        same values."""
         return self.transpose()
 
     # ---------------------------------------------------------------- data
     def asnumpy(self):
+        """A copy of the array as a ``numpy.ndarray`` of the same shape and dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+            The values, copied.
+        """
         a = np.empty(self.shape, dtype=self.dtype)
         check(lib.ad_array_read(self._handle, dtype_code(a.dtype), a.ctypes.data_as(ctypes.c_void_p), a.size))
         return a
@@ -129,6 +131,25 @@ class NDArray(_ext.ArrayBase):
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape, **kwargs):
+        """The array with a new shape, sharing its data (a view: writes through either are
+        seen by both), as in MXNet.
+
+        Parameters
+        ----------
+        *shape : int or tuple of int
+            The new shape, as one tuple (``x.reshape((2, 3))``) or as separate ints
+            (``x.reshape(2, 3)``). It must hold as many elements as the array; one size may
+            be -1 and is inferred from the others. MXNet's other special sizes are not
+            supported: a 0 is a size of 0 (MXNet copies the input's size), and -2, -3 and -4
+            raise ValueError.
+        **kwargs
+            Only ``shape=``, the shape as a keyword. MXNet's `reverse` is not supported.
+
+        Returns
+        -------
+        NDArray
+            A view of the data with the new shape.
+        """
         if "shape" in kwargs:
             shape = kwargs.pop("shape")
         if kwargs:
@@ -140,116 +161,274 @@ class NDArray(_ext.ArrayBase):
         return _call_new(lib.ad_array_reshape, self._handle, int64s(shape), len(shape))
 
     def transpose(self, *axes, **kwargs):
+        """The array with its axes permuted (a copy), as ``nd.transpose``.
+
+        Parameters
+        ----------
+        *axes : int or tuple of int, optional
+            The new order of the axes (negative counts from the end), as one tuple or as
+            separate ints. None, or no axes at all, reverses them.
+        **kwargs
+            Only ``axes=``, the axes as a keyword.
+
+        Returns
+        -------
+        NDArray
+            The permuted array.
+        """
         if "axes" in kwargs:
             axes = kwargs.pop("axes")
+        if kwargs:
+            raise TypeError("transpose got unexpected keyword arguments %s" % sorted(kwargs))
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0] or ()
         return _call_new(lib.ad_array_transpose, self._handle, int64s(axes, "axes"), len(axes))
 
     def broadcast_to(self, shape):
+        """The array repeated along its length-1 axes to `shape`, as NumPy broadcasts.
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            The shape of the result. Unlike MXNet, ad also adds missing leading axes (from
+            (3,) to (2, 3)), as NumPy does, and a 0 is a size of 0 where MXNet reads it as
+            "keep this axis's size".
+
+        Returns
+        -------
+        NDArray
+            A new array of the given shape, not sharing data with this one.
+        """
         shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
         return _call_new(lib.ad_array_broadcast_to, self._handle, sizes(shape), len(shape))
 
     def flatten(self):
-        """A matrix: the first axis kept, the rest flattened ((N,) gives (N, 1), as MXNet)."""
+        """The array as a matrix: the first axis kept and the others flattened into the second
+        ((N,) gives (N, 1), as in MXNet).
+
+        MXNet's `inplace` argument is not supported: the result always shares the data (as
+        MXNet's ``inplace=True``), where MXNet copies by default.
+
+        Returns
+        -------
+        NDArray
+            A view of shape (d1, d2 * ... * dk).
+        """
         return _call_new(lib.ad_flatten, self._handle)
 
     # Fluent forms of the nd functions, as MXNet's NDArray has them.
-    def exp(self):
-        return _call_new(lib.ad_exp, self._handle)
-
-    def log(self):
-        return _call_new(lib.ad_log, self._handle)
-
-    def sqrt(self):
-        return _call_new(lib.ad_sqrt, self._handle)
-
-    def square(self):
-        return _call_new(lib.ad_square, self._handle)
-
-    def abs(self):
-        return _call_new(lib.ad_abs, self._handle)
-
-    def relu(self):
-        return _call_new(lib.ad_relu, self._handle)
-
-    def sigmoid(self):
-        return _call_new(lib.ad_sigmoid, self._handle)
-
-    def tanh(self):
-        return _call_new(lib.ad_tanh, self._handle)
-
     def argmax(self, axis=None, keepdims=False):
+        """The positions of the largest elements, as ``nd.argmax`` with this array as `data`.
+
+        Parameters
+        ----------
+        axis : int or None, optional
+            The axis along which to search; None (the default) searches the flattened array.
+        keepdims : bool, optional
+            Keep the searched axis in the result, with size 1 (default False).
+
+        Returns
+        -------
+        NDArray
+            The positions, as floats of this array's dtype.
+        """
         from .nd import argmax
         return argmax(self, axis, keepdims)
 
     def argmin(self, axis=None, keepdims=False):
+        """The positions of the smallest elements, as ``nd.argmin`` with this array as `data`.
+
+        Parameters
+        ----------
+        axis : int or None, optional
+            The axis along which to search; None (the default) searches the flattened array.
+        keepdims : bool, optional
+            Keep the searched axis in the result, with size 1 (default False).
+
+        Returns
+        -------
+        NDArray
+            The positions, as floats of this array's dtype.
+        """
         from .nd import argmin
         return argmin(self, axis, keepdims)
 
     def clip(self, a_min, a_max):
+        """The elements limited to [a_min, a_max], as ``nd.clip`` with this array as `data`.
+
+        Parameters
+        ----------
+        a_min : float
+            The lower limit.
+        a_max : float
+            The upper limit.
+
+        Returns
+        -------
+        NDArray
+            The clipped array.
+        """
         from .nd import clip
         return clip(self, a_min, a_max)
 
     def softmax(self, axis=-1):
+        """The softmax along `axis`, as ``nd.softmax`` with this array as `data`.
+
+        Parameters
+        ----------
+        axis : int, optional
+            The axis along which to normalise (default -1, the last).
+
+        Returns
+        -------
+        NDArray
+            An array of this shape whose slices along `axis` sum to 1.
+        """
         from .nd import softmax
         return softmax(self, axis)
 
     def log_softmax(self, axis=-1):
+        """The logarithm of the softmax along `axis`, as ``nd.log_softmax`` with this array as
+        `data`.
+
+        Parameters
+        ----------
+        axis : int, optional
+            The axis along which to normalise (default -1, the last).
+
+        Returns
+        -------
+        NDArray
+            An array of this shape.
+        """
         from .nd import log_softmax
         return log_softmax(self, axis)
 
     def one_hot(self, depth, on_value=1.0, off_value=0.0, dtype="float32"):
+        """One-hot rows for the class indices this array holds, as ``nd.one_hot`` with this
+        array as `indices`.
+
+        Parameters
+        ----------
+        depth : int
+            The number of classes, the length of each row.
+        on_value : float, optional
+            The value at the index (default 1).
+        off_value : float, optional
+            The value elsewhere (default 0).
+        dtype : str or numpy.dtype, optional
+            The result's dtype, float32 (the default) or float64.
+
+        Returns
+        -------
+        NDArray
+            An array of shape ``self.shape + (depth,)``.
+        """
         from .nd import one_hot
         return one_hot(self, depth, on_value, off_value, dtype)
 
     def astype(self, dtype, copy=True):
+        """The array converted to `dtype`; gradients flow back through the conversion.
+
+        Parameters
+        ----------
+        dtype : str or numpy.dtype
+            float32 or float64 (ad has no other element types).
+        copy : bool, optional
+            With the default True a new array is always made; with False, the array itself is
+            returned when it already has `dtype`.
+
+        Returns
+        -------
+        NDArray
+            The converted array, or this one (``copy=False`` and the same dtype).
+        """
         code = dtype_code(dtype)
         if code == dtype_code(self.dtype):
             return self.copy() if copy else self
         return _call_new(lib.ad_array_astype, self._handle, code)
 
     def copy(self):
+        """A copy of the array in new memory; gradients flow through it.
+
+        Returns
+        -------
+        NDArray
+            The copy.
+        """
         return _call_new(lib.ad_array_copy, self._handle)
 
     def copyto(self, other):
+        """Copies the values into `other`.
+
+        Parameters
+        ----------
+        other : NDArray or Context
+            The array to write into (in place; it must have this shape, or one this array
+            broadcasts to), or a context, for which a new array is made (ad has the CPU only).
+
+        Returns
+        -------
+        NDArray
+            `other` when it is an array, else the new copy.
+        """
         if isinstance(other, NDArray):
             other[:] = self
             return other
+        if not isinstance(other, Context):
+            raise TypeError("copyto takes an NDArray or a Context; got %s" % type(other).__name__)
+        check_ctx(other)
         return self.copy()
 
     def as_in_context(self, ctx):
-        from .context import check_ctx
+        """The array on the device `ctx`: this array itself, since ad computes on the CPU only
+        (another device raises ValueError).
+
+        Parameters
+        ----------
+        ctx : Context
+            The target device (MXNet calls this argument `context`).
+
+        Returns
+        -------
+        NDArray
+            This array.
+        """
         check_ctx(ctx)
         return self
 
     def detach(self):
+        """The array without its recorded history: the result shares the data, but gradients
+        do not flow through it.
+
+        Returns
+        -------
+        NDArray
+            A new handle on the same data.
+        """
         return _call_new(lib.ad_array_detach, self._handle)
-
-    # ---------------------------------------------------------------- reductions
-    def _reduce(self, fn, axis, keepdims):
-        if axis is None:
-            return _call_new(fn, self._handle, None, 0, bool(keepdims))
-        elif isinstance(axis, (tuple, list)):
-            axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
-        else:
-            axes = (axis,)
-        return _call_new(fn, self._handle, int64s(axes, "axis"), len(axes), bool(keepdims))
-
-    def max(self, axis=None, keepdims=False, **kwargs):
-        return self._reduce(lib.ad_max, kwargs.get("axes", axis), keepdims)
-
-    def min(self, axis=None, keepdims=False, **kwargs):
-        return self._reduce(lib.ad_min, kwargs.get("axes", axis), keepdims)
 
     # ---------------------------------------------------------------- autograd
     def attach_grad(self, grad_req="write", stype=None):
-        if grad_req not in _GRAD_REQ:
-            raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
-        check(lib.ad_array_attach_grad(self._handle, _GRAD_REQ[grad_req]))
+        """Marks the array as a variable, with a new zero gradient buffer (its `.grad`), so
+        that `backward` computes the gradient with respect to it.
+
+        Parameters
+        ----------
+        grad_req : {'write', 'add', 'null'}, optional
+            How backward writes the gradient: 'write' (the default) overwrites it each time,
+            'add' adds into it, 'null' computes none.
+        stype : str, optional
+            The gradient's storage type; only None or 'default' (dense) are supported.
+        """
+        if stype not in (None, "default"):
+            raise ADValueError("attach_grad: ad's gradients are dense; got stype=%r" % (stype,))
+        check(lib.ad_array_attach_grad(self._handle, grad_req_code(grad_req)))
 
     def retain_grad(self):
-        """Fill this intermediate's `.grad` in backward while gradients flow on through it."""
+        """Asks backward to fill this recorded intermediate's `.grad` while gradients flow on
+        through it to the variables (not in MXNet 1.9.1). A no-op on a variable; raises
+        RuntimeError for an array with no recorded history."""
         check(lib.ad_array_retain_grad(self._handle))
 
     # ---------------------------------------------------------------- indexing
@@ -286,6 +465,11 @@ class NDArray(_ext.ArrayBase):
         return (_lib.Index * max(len(entries), 1))(*entries), len(entries)
 
     def __getitem__(self, key):
+        """``x[key]``: basic indexing, as in NumPy and MXNet (integers, slices with steps,
+        ``...``, and one-element NDArrays as integers). A selection contiguous in memory
+        (``x[1]``, ``x[1:3]``, ``x[2, 0:2]``) is a view sharing the data; others are copies.
+        An element comes back with shape (1,), as in MXNet. MXNet's advanced indexing (lists,
+        arrays of positions, None) is not supported and raises TypeError."""
         index, n = self._index(key)
         out = _call_new(lib.ad_array_slice, self._handle, index, n)
         if out.ndim == 0:
@@ -294,6 +478,10 @@ class NDArray(_ext.ArrayBase):
         return out
 
     def __setitem__(self, key, value):
+        """``x[key] = value``: writes `value` (an NDArray, a number or array-like, broadcast to
+        the selection and converted to this dtype) into the elements `key` selects, in place;
+        everything sharing the data sees the change. Raises RuntimeError inside a record scope
+        when the array is in the recorded graph."""
         index, n = self._index(key)
         if not isinstance(value, NDArray):
             value = array(value, dtype=self.dtype)
@@ -303,14 +491,14 @@ class NDArray(_ext.ArrayBase):
     def _binary(self, other, fn, scalar_fn):
         if isinstance(other, NDArray):
             return _call_new(fn, self._handle, other._handle)
-        if _is_scalar(other):
+        if is_scalar(other):
             return _call_new(scalar_fn, self._handle, float(other))
         if isinstance(other, (np.ndarray, list, tuple)):
             return self._binary(array(other, dtype=self.dtype), fn, scalar_fn)
         return NotImplemented
 
     def _rscalar(self, other, scalar_fn):
-        if _is_scalar(other):
+        if is_scalar(other):
             return _call_new(scalar_fn, self._handle, float(other))
         return NotImplemented
 
@@ -322,46 +510,88 @@ class NDArray(_ext.ArrayBase):
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _call_new(lib.ad_abs, self._handle)
-
-    def _compare(self, other, code):
+    def _compare(self, other, code, fn, scalar_fn):
         if isinstance(other, NDArray):
-            return _call_new(lib.ad_compare, self._handle, other._handle, code)
-        if _is_scalar(other):
-            return _call_new(lib.ad_compare_scalar, self._handle, float(other), code)
+            return _call_new(fn, self._handle, other._handle, code)
+        if is_scalar(other):
+            return _call_new(scalar_fn, self._handle, float(other), code)
         if isinstance(other, (np.ndarray, list, tuple)):
-            return self._compare(array(other, dtype=self.dtype), code)
+            return self._compare(array(other, dtype=self.dtype), code, fn, scalar_fn)
         return NotImplemented
 
 
 def array(source, ctx=None, dtype=None):
-    """An array with a copy of `source` (nested lists, a numpy array, or an NDArray).
-    As in MXNet the dtype is float32 unless `dtype` says otherwise, even for float64 or
-    integer input; an NDArray keeps its own dtype. A Python or NumPy scalar gives a 0-d array
-    (shape `()`), as in MXNet."""
-    from .context import check_ctx
+    """An array holding a copy of `source`.
+
+    Parameters
+    ----------
+    source : array_like
+        Nested lists or tuples of numbers, a numpy array, anything with `__array__`, a number,
+        or an NDArray.
+    ctx : Context, optional
+        The device; only the CPU (None, the default, or ``cpu()``).
+    dtype : str or numpy.dtype, optional
+        float32 or float64. By default an NDArray keeps its own dtype and anything else
+        becomes float32 (also float64 and integer input), as in MXNet.
+
+    Returns
+    -------
+    NDArray
+        A new array of the source's shape. A number gives a 0-d array (shape ``()``), as in
+        MXNet 1.9.1.
+    """
     check_ctx(ctx)
     if isinstance(source, NDArray):
         return source.astype(source.dtype if dtype is None else dtype)
     code = dtype_code(dtype)
-    a = np.array(source, dtype=_CODE_TYPE[code], order="C")
+    a = np.array(source, dtype=CODE_TYPE[code], order="C")
     return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)
 
 
-# ---------------------------------------------------------------- the C part's other forms
-def _sum(self, axis=None, keepdims=False, **kwargs):
-    return self._reduce(lib.ad_sum, kwargs.get("axes", axis), keepdims)
+# ---------------------------------------------------------------- the op table's forms
+def _reduce(h, fn, axis, keepdims):
+    """The reduction `fn` of the array with handle `h` over `axis` (an int, a tuple, or None
+    for all axes)."""
+    if axis is None:
+        return _call_new(fn, h, None, 0, bool(keepdims))
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
+    else:
+        axes = (axis,)
+    return _call_new(fn, h, int64s(axes, "axis"), len(axes), bool(keepdims))
 
 
-def _mean(self, axis=None, keepdims=False, **kwargs):
-    return self._reduce(lib.ad_mean, kwargs.get("axes", axis), keepdims)
-
-
-def _norm(self, ord=2, axis=None, keepdims=False):
+def _check_ord(ord):
+    """Refuses the norms other than L2."""
     if ord != 2:
         raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
-    return self._reduce(lib.ad_norm, axis, keepdims)
+
+
+def _reducer(op):
+    """The method `x.<op.name>(...)` of a reduction."""
+    fn = getattr(lib, op.c)
+    if op.kind == _ops.NORM:
+        def method(self, ord=2, axis=None, keepdims=False):
+            _check_ord(ord)
+            return _reduce(self._handle, fn, axis, keepdims)
+    else:
+        def method(self, axis=None, keepdims=False, *, axes=None):
+            if axes is not None:
+                if axis is not None:
+                    raise TypeError("%s() takes `axis` or `axes`, not both" % op.name)
+                axis = axes
+            return _reduce(self._handle, fn, axis, keepdims)
+    method.__name__ = op.name
+    method.__qualname__ = "NDArray." + op.name
+    return method
+
+
+def _unary_method(op):
+    fn = getattr(lib, op.c)
+
+    def method(self):
+        return _call_new(fn, self._handle)
+    return method
 
 
 def _backward(self, out_grad=None, retain_graph=False, train_mode=True):
@@ -369,21 +599,40 @@ def _backward(self, out_grad=None, retain_graph=False, train_mode=True):
     backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
 
-def _operator_forms():
-    """The Python code for operands the C slots leave alone (numpy scalars and arrays, lists,
-    bools): `x <op> other` and the reflected `other <op> x`, keyed by the operator's name."""
-    forms = {}
-    for name, fn, scalar_fn, rscalar_fn in (
-            ("add", lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar),
-            ("sub", lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar),
-            ("mul", lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar),
-            ("truediv", lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar),
-            ("pow", lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar)):
-        forms[name] = lambda self, other, fn=fn, s=scalar_fn: self._binary(other, fn, s)
-        forms["r" + name] = lambda self, other, s=rscalar_fn: self._rscalar(other, s)
-    return forms
+def _fast_paths():
+    """The slots of the C extension's fast paths (see `register` in ad/_ext.c): for each op of
+    the table that has one, its library functions and the Python code for the forms the C code
+    leaves to Python (numpy scalars and arrays, lists, bools, axis arguments)."""
+    slots = {"backward": (_backward,)}
+    for op in _ops.OPS:
+        if op.slot is None:
+            continue
+        if op.kind == _ops.BINARY:
+            fn, scalar_fn, rscalar_fn = (getattr(lib, name) for name in (op.c, op.scalar, op.rscalar))
+            slots[op.slot] = (_lib.address(op.c), _lib.address(op.scalar), _lib.address(op.rscalar),
+                              lambda self, other, fn=fn, s=scalar_fn: self._binary(other, fn, s),
+                              lambda self, other, s=rscalar_fn: self._rscalar(other, s))
+        elif op.kind == _ops.UNARY:
+            slots[op.slot] = (_lib.address(op.c),)
+        elif op.kind == _ops.COMPARE:
+            fn, scalar_fn = getattr(lib, op.c), getattr(lib, op.scalar)
+            slots[op.slot] = (_lib.address(op.c), _lib.address(op.scalar),
+                              lambda self, other, code, fn=fn, s=scalar_fn: self._compare(other, code, fn, s))
+        else:
+            slots[op.slot] = (_lib.address(op.c), _reducer(op))
+    return slots
 
 
-_ext.register(NDArray, raise_for_status, np.float32, np.float64,
-              dict(_operator_forms(), compare=NDArray._compare, sum=_sum, mean=_mean, norm=_norm,
-                   backward=_backward))
+def _make_methods():
+    """The NDArray methods of the op table."""
+    for op in _ops.OPS:
+        for name in op.methods:
+            method = _unary_method(op) if op.kind == _ops.UNARY else _reducer(op)
+            method.__name__ = name
+            method.__qualname__ = "NDArray." + name
+            method.__doc__ = _ops.method_doc(op)
+            setattr(NDArray, name, method)
+
+
+_make_methods()
+_ext.register(NDArray, raise_for_status, np.float32, np.float64, _fast_paths())

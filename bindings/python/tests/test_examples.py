@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+from support import ROOT
 
 
 def test_mlp_on_digits_learns_and_plots(tmp_path):

@@ -5,8 +5,6 @@ import ctypes
 import math
 import operator
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 import weakref
@@ -15,9 +13,10 @@ import numpy as np
 import pytest
 
 import ad
-from ad import _ext, _lib, autograd, nd
-from ad.errors import AD_ERR_AUTOGRAD, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE
-from ad.ndarray import NDArray
+from ad import _ext, _lib, _ops, autograd, nd
+from ad.errors import AD_ERR_AUTOGRAD, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE, raise_for_status
+from ad.ndarray import NDArray, _fast_paths
+from support import rss, run_python
 
 X = np.array([[0.5, -1.25, 2.0], [3.0, 0.75, -0.5]])
 Y = np.array([[1.5, 2.0, -0.25], [0.5, 4.0, 1.0]])
@@ -47,6 +46,41 @@ def test_the_extension_is_in_use():
     for name in ("asscalar", "sum", "mean", "norm", "backward"):
         assert type(getattr(NDArray, name)).__name__ == "method_descriptor", name
     assert autograd.record is _ext.record and autograd.pause is _ext.pause
+
+
+def test_the_fast_paths_run_the_functions_of_the_op_table():
+    # register received each slot's library functions from ad/_ops.py: the C code names none
+    slots = _fast_paths()
+    assert set(slots) == {op.slot for op in _ops.OPS if op.slot} | {"backward"}
+    for op in _ops.OPS:
+        if op.slot:
+            addresses = [a for a in slots[op.slot] if isinstance(a, int)]
+            assert addresses == [_lib.address(n) for n in (op.c, op.scalar, op.rscalar) if n], op.name
+    x = arr(X)
+    check(x * 2, X * 2, np.float32)
+    check(2 - x, 2 - X, np.float32)
+    check(-x, -X, np.float32)
+    check(x < 1, X < 1, np.float32)
+    check(x.mean(), [X.astype(np.float32).mean()], np.float32)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.pop("mul"), r"no tuple for the slot 'mul'"),
+    (lambda s: s.update(mod=s["add"]), r"no fast path 'mod'"),
+    (lambda s: s.update(neg=s["add"]), r"the slot 'neg' takes \(-array,\)"),
+    (lambda s: s.update(neg=(0,)), r"address must be a non-zero int"),
+    (lambda s: s.update(sum=(s["sum"][0], "sum")), r"must be callable"),
+    (lambda s: s.update(truediv=s["truediv"][:4]), r"an operator's slot takes"),
+])
+def test_register_refuses_a_table_it_cannot_use_and_keeps_the_one_it_has(change, message):
+    slots = _fast_paths()
+    change(slots)
+    with pytest.raises(TypeError, match=message):
+        _ext.register(NDArray, raise_for_status, np.float32, np.float64, slots)
+    x = arr(X)
+    check(x * 3 / x - x, 3 - X, np.float32)
+    check(-x, -X, np.float32)
+    check(x.sum(), [X.astype(np.float32).sum()], np.float32)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -182,8 +216,12 @@ def test_reductions_without_arguments_match_the_python_forms(dtype):
         x.norm(1)
     with pytest.raises(TypeError):
         x.norm(2, None, False, 4)
-    # more arguments than the C code passes on from its stack (extra keywords are ignored, as MXNet's)
-    check(x.mean(0, False, exclude=False, a=1, b=2, c=3, d=4, e=5, f=6), xp.mean(axis=0), dtype)
+    # more arguments than the C code passes on from its stack: the Python code gets them all,
+    # and refuses the first keyword it does not have by name (MXNet's `exclude` among them)
+    with pytest.raises(TypeError, match="NDArray.mean.* 'exclude'"):
+        x.mean(0, False, exclude=False, a=1, b=2, c=3, d=4, e=5, f=6)
+    with pytest.raises(TypeError, match="`axis` or `axes`, not both"):
+        x.sum(0, axes=1)
 
 
 def test_asscalar_shape_dtype_and_grad():
@@ -329,11 +367,6 @@ def test_operations_from_several_threads():
     assert failures == []
 
 
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_fast_path_results_are_freed():
     x = nd.ones((256,))                          # 1 KB per result: a leak would be 100s of MB
@@ -364,9 +397,8 @@ def test_fast_path_results_are_freed():
     assert grown < 5 * 2 ** 20, "RSS grew by %.1f MB" % (grown / 2 ** 20)
 
 
-def test_arrays_alive_at_exit_are_freed_without_trouble(tmp_path):
-    script = tmp_path / "exit.py"
-    script.write_text(textwrap.dedent("""
+def test_arrays_alive_at_exit_are_freed_without_trouble():
+    out = run_python(textwrap.dedent("""
         from ad import autograd, nd
         keep = [nd.ones((100, 100)) * i for i in range(50)]
         x = nd.ones(3)
@@ -381,10 +413,8 @@ def test_arrays_alive_at_exit_are_freed_without_trouble(tmp_path):
         rec.__enter__()                         # a scope left open
         z = x * x
         print("ok")
-    """))
-    proc = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout.decode().strip() == "ok" and proc.stderr.decode() == ""
+    """), timeout=60)
+    assert out.strip() == "ok"
 
 
 def test_w2_control_flow_through_the_fast_paths():

@@ -19,8 +19,8 @@ import pytest
 
 import ad
 from ad import autograd, nd
+from support import ROOT
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PROGRAMS = int(os.environ.get("AD_GRADFUZZ_PROGRAMS", "3000"))
 SEED = int(os.environ.get("AD_GRADFUZZ_SEED", "11"))
 

@@ -1,10 +1,9 @@
 """Exhaustion and hostile shapes from Python. Each case runs in a subprocess with a time limit,
 so that a crash, an abort or a hang fails the case instead of the test run, and must leave
 stderr empty: the library prints nothing."""
-import os
-import subprocess
-import sys
 import textwrap
+
+from support import run_python
 
 PRELUDE = r'''
 import os
@@ -24,11 +23,7 @@ def raises(kind, fn, needle=""):
 
 
 def run(code, timeout=120, env=None):
-    proc = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                          env=dict(os.environ, **(env or {})))
-    assert proc.returncode == 0, "rc=%d\n%s\n%s" % (proc.returncode, proc.stdout.decode(), proc.stderr.decode())
-    assert proc.stderr == b"", "something printed on stderr:\n%s" % proc.stderr.decode()
+    run_python(PRELUDE + textwrap.dedent(code), timeout, env)
 
 
 def test_a_result_that_cannot_be_allocated_is_a_memory_error():

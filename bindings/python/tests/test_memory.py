@@ -1,17 +1,11 @@
 """Long training loops keep the process's memory flat: every handle the binding makes is
 freed, and the library releases each step's graph."""
-import os
 import time
 
 from ad import autograd, nd
+from support import rss
 
 SLACK = 5 * 1024 * 1024     # bytes
-
-
-def rss():
-    """Resident set size in bytes, from /proc/self/statm."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def run_flat(step, warmup, steps):

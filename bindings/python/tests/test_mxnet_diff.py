@@ -9,7 +9,6 @@ Deliberate differences, kept out of the random programs and pinned by tests else
   rule (21 each). See test_autograd.test_attach_grad_on_intermediate_chain_rule.
 - norm's gradient where the norm is 0: MXNet gives NaN; ad's header documents 0 (the
   subgradient). Programs here never take a norm of an all-zero slice.
-- grad_req='null': MXNet's `.grad` is None, ad's is an all-zero array never written.
 - `autograd.grad(heads, x)` with a single array returns a list in both (MXNet 1.9.1's code,
   not its docstring).
 - Shapes MXNet's legacy nd mode cannot make (zero-size dims, `nd.zeros((0, 3))`) work in ad.
@@ -21,24 +20,15 @@ Deliberate differences, kept out of the random programs and pinned by tests else
 """
 import itertools
 import random
-import warnings
 
 import numpy as np
 import pytest
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-try:
-    import mxnet as mx
-except Exception as exc:   # ImportError, or OSError for a broken libmxnet.so
-    pytest.skip("MXNet 1.9.1 cannot be imported (%s: %s); the differential tests need it"
-                % (type(exc).__name__, exc), allow_module_level=True)
-if mx.__version__ != "1.9.1":
-    pytest.skip("the differential tests compare with MXNet 1.9.1; found MXNet %s" % mx.__version__,
-                allow_module_level=True)
+import ad
+from support import import_mxnet, libraries
 
-import ad   # noqa: E402
-
-LIBS = {"ad": (ad.nd, ad.autograd), "mx": (mx.nd, mx.autograd)}
+mx = import_mxnet("the differential tests")
+LIBS = libraries(mx)
 
 N_FLOAT_PROGRAMS = 500
 N_EXACT_PROGRAMS = 300

@@ -1,12 +1,14 @@
 """NDArray and the `nd` namespace, feature by feature, with MXNet 1.9.1's behaviour as the
 expected values (the strings and shapes below are what MXNet prints and returns)."""
 import math
+import threading
 
 import numpy as np
 import pytest
 
 import ad
 from ad import autograd, nd
+from support import m23
 
 
 def np_equal(x, expected, dtype=np.float32):
@@ -16,10 +18,6 @@ def np_equal(x, expected, dtype=np.float32):
     assert x.shape == expected.shape
     assert x.dtype == dtype
     np.testing.assert_array_equal(x.asnumpy(), expected)
-
-
-def m23():
-    return nd.arange(6).reshape(2, 3)
 
 
 # ------------------------------------------------------------------ package
@@ -35,10 +33,34 @@ def test_version_and_namespaces():
     assert issubclass(pkg.ADError, Exception)
 
 
-def test_waitall_is_a_no_op():
-    x = nd.ones(3)
+def test_waitall_leaves_writes_visible_and_the_recording_going():
+    # MXNet scripts call waitall before reading results. Writes made on another thread before
+    # the call are all visible after it; inside a record scope it neither ends the scope nor
+    # drops what was recorded.
+    w = nd.zeros(1000)
+    written = threading.Event()
+
+    def writer():
+        for _ in range(50):
+            w.__iadd__(1)          # in place, as `w += 1`
+        written.set()
+
+    threading.Thread(target=writer).start()
+    assert written.wait(60)
     assert nd.waitall() is None
-    np_equal(x, [1, 1, 1])
+    np_equal(w, [50] * 1000)
+
+    x = nd.arange(3)
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+        assert nd.waitall() is None
+        assert autograd.is_recording()
+        z = (y * 2).sum()
+    z.backward()
+    np_equal(x.grad, [0, 4, 8])
+    with pytest.raises(TypeError):
+        nd.waitall(x)
 
 
 # ------------------------------------------------------------------ arithmetic

@@ -13,25 +13,16 @@ Deliberate differences from MXNet, pinned here rather than compared:
   silently uses the new values).
 """
 import re
-import warnings
 
 import numpy as np
 import pytest
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-try:
-    import mxnet as mx
-except Exception as exc:   # ImportError, or OSError for a broken libmxnet.so
-    pytest.skip("MXNet 1.9.1 cannot be imported (%s: %s); the nn comparison tests need it"
-                % (type(exc).__name__, exc), allow_module_level=True)
-if mx.__version__ != "1.9.1":
-    pytest.skip("the nn comparison tests compare with MXNet 1.9.1; found MXNet %s" % mx.__version__,
-                allow_module_level=True)
+import ad
+from ad import autograd, nd
+from support import import_mxnet, libraries
 
-import ad   # noqa: E402
-from ad import autograd, nd   # noqa: E402
-
-LIBS = {"ad": (ad.nd, ad.autograd), "mx": (mx.nd, mx.autograd)}
+mx = import_mxnet("the nn comparison tests")
+LIBS = libraries(mx)
 # MXNet 1.9.1 uses a SciPy namespace that newer SciPy deprecates, on every nd.array.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mxnet")
 

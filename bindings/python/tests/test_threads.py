@@ -3,11 +3,9 @@ arrays in opposite orders, and backward on one graph from several threads at onc
 each op sees its inputs whole; of concurrent backward calls without retain_graph one wins and
 the others are told the graph was released. Each body runs in a child interpreter with a
 timeout, so that a deadlock fails the test instead of hanging the run."""
-import subprocess
-import sys
 import textwrap
 
-import pytest
+from support import run_python
 
 TIMEOUT = 60
 
@@ -54,14 +52,7 @@ def uniform(values, magnitude, what):
 
 def run_threads(body):
     script = textwrap.dedent(PRELUDE) + textwrap.dedent(body) + "\nprint('ok')\n"
-    try:
-        proc = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pytest.fail("still running after %d s, killed: a deadlock" % TIMEOUT)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout.decode().split()[-1:] == ["ok"]
-    assert proc.stderr.decode() == ""
+    assert run_python(script, TIMEOUT).split()[-1:] == ["ok"]
 
 
 def test_item1_a_reader_and_an_in_place_writer_of_one_array_both_finish():

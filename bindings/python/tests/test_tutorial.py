@@ -4,8 +4,8 @@ import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+from support import ROOT
+
 SCRIPT = os.path.join(ROOT, "examples", "tutorial.py")
 EXPECTED = os.path.join(ROOT, "tests", "fixtures", "tutorial-expected-output.txt")
 

@@ -1,30 +1,35 @@
-"""MXNet's `nd` namespace: array creation and the array functions."""
-import operator
-
-import numpy as np
-
+"""MXNet's `nd` namespace: array creation and the array functions. The functions of the op
+table (ad/_ops.py) are made at the end of this module."""
+from .. import _ops
+from .._helpers import as_shape, dtype_code, handle, into, is_scalar
 from .._lib import lib, sizes
 from ..context import check_ctx
-from ..ndarray import NDArray, _call_new, _is_scalar, array, dtype_code
+from ..ndarray import NDArray, _call_new, _check_ord, _reduce, array
 from . import random
 from ._nn import *  # noqa: F401,F403  (the neural-network functions)
 from ._nn import __all__ as _nn_all
 
-__all__ = [
-    "NDArray", "array", "arange", "zeros", "ones", "full", "zeros_like", "ones_like", "empty",
-    "dot", "exp", "log", "sqrt", "abs", "square", "relu", "sigmoid", "tanh", "negative",
-    "maximum", "minimum", "sum", "mean", "max", "min", "norm", "transpose", "reshape",
-    "broadcast_to", "waitall", "random", "add", "subtract", "multiply", "divide", "power",
-] + _nn_all
+_OWN = [
+    "NDArray", "array", "arange", "zeros", "ones", "full", "zeros_like", "ones_like", "empty", "dot",
+    "transpose", "reshape", "broadcast_to", "waitall", "random",
+]
+
+_SHAPE = """shape : int or tuple of int
+    The shape of the array."""
+_CTX = """ctx : Context, optional
+    The device; only the CPU (None, the default, or ``cpu()``)."""
+_DTYPE = """dtype : str or numpy.dtype, optional
+    float32 (None, the default) or float64."""
+_OUT = """out : NDArray, optional
+    An array to write the result into, in place; it is returned instead of a new array."""
 
 
-def _shape(shape):
-    return (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+def _doc(text, **sections):
+    """`text` with the shared parameter descriptions filled in."""
+    return text.format(SHAPE=_SHAPE, CTX=_CTX, DTYPE=_DTYPE, OUT=_OUT, **sections)
 
 
 def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None):
-    """`start, start + step, ...` up to `stop` (or `0, 1, ...` up to `start` alone), each value
-    repeated `repeat` times; float32 unless `dtype` says otherwise."""
     check_ctx(ctx)
     if stop is None:
         start, stop = 0, start
@@ -35,128 +40,317 @@ def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype=None):
     return out
 
 
+arange.__doc__ = _doc("""Evenly spaced values in the half-open interval [start, stop), as Python's
+`range` and NumPy's `arange` give them.
+
+Parameters
+----------
+start : number
+    The first value; with `stop` left out, the end of the interval, which then starts at 0.
+stop : number, optional
+    The end of the interval, excluded.
+step : number, optional
+    The spacing between values (default 1); not zero.
+repeat : int, optional
+    How many times each value is repeated (default 1).
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The 1-d array ``start, start + step, ...`` (each value `repeat` times).
+
+MXNet's deprecated `infer_range` argument is not supported.
+""")
+
+
 def full(shape, val, ctx=None, dtype=None):
     check_ctx(ctx)
-    shape = _shape(shape)
+    shape = as_shape(shape)
     return _call_new(lib.ad_array_full, sizes(shape), len(shape), float(val), dtype_code(dtype))
 
 
-def zeros(shape, ctx=None, dtype=None, **kwargs):
+full.__doc__ = _doc("""An array of the given shape with every element `val`.
+
+Parameters
+----------
+{SHAPE}
+val : number
+    The value of every element (rounded to `dtype`).
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. MXNet's `out` argument is not supported.
+""")
+
+
+def zeros(shape, ctx=None, dtype=None):
     check_ctx(ctx)
-    shape = _shape(shape)
+    shape = as_shape(shape)
     return _call_new(lib.ad_array_zeros, sizes(shape), len(shape), dtype_code(dtype))
 
 
-def ones(shape, ctx=None, dtype=None, **kwargs):
+zeros.__doc__ = _doc("""An array of the given shape filled with zeros.
+
+Parameters
+----------
+{SHAPE}
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. ad's arrays are dense: MXNet's `stype` argument is not supported.
+""")
+
+
+def ones(shape, ctx=None, dtype=None):
     check_ctx(ctx)
-    shape = _shape(shape)
+    shape = as_shape(shape)
     return _call_new(lib.ad_array_ones, sizes(shape), len(shape), dtype_code(dtype))
 
 
-empty = zeros
+ones.__doc__ = _doc("""An array of the given shape filled with ones.
+
+Parameters
+----------
+{SHAPE}
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. MXNet's `out` argument is not supported.
+""")
+
+
+def empty(shape, ctx=None, dtype=None):
+    return zeros(shape, ctx, dtype)
+
+
+empty.__doc__ = _doc("""An array of the given shape whose values the caller will overwrite. ad fills
+it with zeros, where MXNet leaves it uninitialised.
+
+Parameters
+----------
+{SHAPE}
+{CTX}
+{DTYPE}
+
+Returns
+-------
+NDArray
+    The new array. ad's arrays are dense: MXNet's `stype` argument is not supported.
+""")
 
 
 def zeros_like(x, dtype=None):
+    """An array of zeros with the shape of `x`.
+
+    Parameters
+    ----------
+    x : NDArray
+        The array whose shape is taken (MXNet calls this argument `data`).
+    dtype : str or numpy.dtype, optional
+        The result's dtype; by default that of `x`.
+
+    Returns
+    -------
+    NDArray
+        The new array. MXNet's `out` argument is not supported.
+    """
+    handle(x, "x")
     return zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
 def ones_like(x, dtype=None):
+    """An array of ones with the shape of `x`.
+
+    Parameters
+    ----------
+    x : NDArray
+        The array whose shape is taken (MXNet calls this argument `data`).
+    dtype : str or numpy.dtype, optional
+        The result's dtype; by default that of `x`.
+
+    Returns
+    -------
+    NDArray
+        The new array. MXNet's `out` argument is not supported.
+    """
+    handle(x, "x")
     return ones(x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
-def _array_arg(x, name):
-    if not isinstance(x, NDArray):
-        raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
-    return x._handle
-
-
-def _unary(fn):
-    def op(data, out=None):
-        result = _call_new(fn, _array_arg(data, "data"))
-        return _into(out, result)
-    return op
-
-
-def _into(out, result):
-    """MXNet's `out=` keyword: write the result into `out` in place and return it."""
-    if out is None:
-        return result
-    out[:] = result
-    return out
-
-
-exp = _unary(lib.ad_exp)
-log = _unary(lib.ad_log)
-sqrt = _unary(lib.ad_sqrt)
-abs = _unary(lib.ad_abs)
-square = _unary(lib.ad_square)
-relu = _unary(lib.ad_relu)
-sigmoid = _unary(lib.ad_sigmoid)
-tanh = _unary(lib.ad_tanh)
-negative = _unary(lib.ad_neg)
-
-
-def _binary(fn, scalar_fn, rscalar_fn, python_fn):
-    def op(lhs, rhs, out=None):
-        if isinstance(lhs, NDArray) and isinstance(rhs, NDArray):
-            result = _call_new(fn, lhs._handle, rhs._handle)
-        elif isinstance(lhs, NDArray) and _is_scalar(rhs):
-            result = _call_new(scalar_fn, lhs._handle, float(rhs))
-        elif _is_scalar(lhs) and isinstance(rhs, NDArray):
-            result = _call_new(rscalar_fn, rhs._handle, float(lhs))
-        elif _is_scalar(lhs) and _is_scalar(rhs):
-            return python_fn(lhs, rhs)  # as MXNet: two numbers give a number
-        else:
-            raise TypeError("operands must be NDArrays or numbers; got %s and %s" % (type(lhs).__name__, type(rhs).__name__))
-        return _into(out, result)
-    return op
-
-
-add = _binary(lib.ad_add, lib.ad_add_scalar, lib.ad_add_scalar, operator.add)
-subtract = _binary(lib.ad_sub, lib.ad_sub_scalar, lib.ad_rsub_scalar, operator.sub)
-multiply = _binary(lib.ad_mul, lib.ad_mul_scalar, lib.ad_mul_scalar, operator.mul)
-divide = _binary(lib.ad_div, lib.ad_div_scalar, lib.ad_rdiv_scalar, operator.truediv)
-power = _binary(lib.ad_pow, lib.ad_pow_scalar, lib.ad_rpow_scalar, operator.pow)
-maximum = _binary(lib.ad_maximum, lib.ad_maximum_scalar, lib.ad_maximum_scalar, lambda a, b: a if a > b else b)
-minimum = _binary(lib.ad_minimum, lib.ad_minimum_scalar, lib.ad_minimum_scalar, lambda a, b: a if a < b else b)
-
-
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
-    return _into(out, _call_new(lib.ad_dot, _array_arg(lhs, "lhs"), _array_arg(rhs, "rhs"),
-                                bool(transpose_a), bool(transpose_b)))
+    return into(out, _call_new(lib.ad_dot, handle(lhs, "lhs"), handle(rhs, "rhs"),
+                               bool(transpose_a), bool(transpose_b)))
 
 
-def sum(data, axis=None, keepdims=False, out=None):
-    return _into(out, data.sum(axis, keepdims))
+dot.__doc__ = _doc("""The matrix product of 1-d and 2-d arrays: a 1-d `lhs` is a row vector, a
+1-d `rhs` a column vector, and two 1-d arrays give their inner product with shape (1,).
+MXNet's sum-product over the axes of N-d arrays (N > 2) is not supported and raises
+ValueError.
 
+Parameters
+----------
+lhs : NDArray
+    The first operand.
+rhs : NDArray
+    The second operand, of the same dtype.
+transpose_a : bool, optional
+    Use the transpose of `lhs` (default False); no copy is made.
+transpose_b : bool, optional
+    Use the transpose of `rhs` (default False); no copy is made.
+{OUT}
 
-def mean(data, axis=None, keepdims=False, out=None):
-    return _into(out, data.mean(axis, keepdims))
-
-
-def max(data, axis=None, keepdims=False, out=None):
-    return _into(out, data.max(axis, keepdims))
-
-
-def min(data, axis=None, keepdims=False, out=None):
-    return _into(out, data.min(axis, keepdims))
-
-
-def norm(data, ord=2, axis=None, keepdims=False, out=None):
-    return _into(out, data.norm(ord, axis, keepdims))
+Returns
+-------
+NDArray
+    The product. MXNet's `forward_stype` argument is not supported.
+""")
 
 
 def transpose(data, axes=None, out=None):
-    return _into(out, data.transpose(axes))
+    handle(data, "data")
+    return into(out, data.transpose(axes))
+
+
+transpose.__doc__ = _doc("""The array with its axes permuted (a copy).
+
+Parameters
+----------
+data : NDArray
+    The input array.
+axes : tuple of int, optional
+    The new order of the axes (negative counts from the end); None, the default, reverses
+    them.
+{OUT}
+
+Returns
+-------
+NDArray
+    The permuted array.
+""")
 
 
 def reshape(data, shape, out=None):
-    return _into(out, data.reshape(shape))
+    handle(data, "data")
+    return into(out, data.reshape(shape))
+
+
+reshape.__doc__ = _doc("""The array with a new shape, sharing its data (as ``data.reshape(shape)``).
+
+Parameters
+----------
+data : NDArray
+    The input array.
+shape : int or tuple of int
+    The new shape, holding as many elements as `data`; one size may be -1 and is inferred.
+    MXNet's other special sizes are not supported: a 0 is a size of 0 (MXNet copies the
+    input's size), and -2, -3 and -4 raise ValueError. MXNet's `reverse` argument is not
+    supported either.
+{OUT}
+
+Returns
+-------
+NDArray
+    A view of the data with the new shape (or `out`).
+""")
 
 
 def broadcast_to(data, shape, out=None):
-    return _into(out, data.broadcast_to(shape))
+    handle(data, "data")
+    return into(out, data.broadcast_to(shape))
+
+
+broadcast_to.__doc__ = _doc("""The array repeated along its length-1 axes to `shape`, as NumPy
+broadcasts.
+
+Parameters
+----------
+data : NDArray
+    The input array.
+shape : int or tuple of int
+    The shape of the result. Unlike MXNet, ad also adds missing leading axes, as NumPy does,
+    and a 0 is a size of 0 where MXNet reads it as "keep this axis's size".
+{OUT}
+
+Returns
+-------
+NDArray
+    A new array of the given shape.
+""")
 
 
 def waitall():
-    """Kept for MXNet scripts: ad computes synchronously, so there is nothing to wait for."""
+    """Waits until every operation issued so far has finished, as MXNet scripts call it
+    before reading results or stopping a clock. ad computes synchronously: every operation
+    has finished when its call returns, so this returns at once."""
+
+
+# ---------------------------------------------------------------- the op table's functions
+def _unary(fn):
+    def function(data, out=None):
+        return into(out, _call_new(fn, handle(data, "data")))
+    return function
+
+
+def _binary(fn, scalar_fn, rscalar_fn, numbers_fn):
+    def function(lhs, rhs, out=None):
+        if isinstance(lhs, NDArray) and isinstance(rhs, NDArray):
+            result = _call_new(fn, lhs._handle, rhs._handle)
+        elif isinstance(lhs, NDArray) and is_scalar(rhs):
+            result = _call_new(scalar_fn, lhs._handle, float(rhs))
+        elif is_scalar(lhs) and isinstance(rhs, NDArray):
+            result = _call_new(rscalar_fn, rhs._handle, float(lhs))
+        elif is_scalar(lhs) and is_scalar(rhs):
+            result = numbers_fn(lhs, rhs)  # as MXNet: two numbers give a number
+        else:
+            raise TypeError("operands must be NDArrays or numbers; got %s and %s" % (type(lhs).__name__, type(rhs).__name__))
+        return into(out, result)
+    return function
+
+
+def _reduction(fn):
+    def function(data, axis=None, keepdims=False, out=None):
+        return into(out, _reduce(handle(data, "data"), fn, axis, keepdims))
+    return function
+
+
+def _norm(fn):
+    def function(data, ord=2, axis=None, keepdims=False, out=None):
+        h = handle(data, "data")
+        _check_ord(ord)
+        return into(out, _reduce(h, fn, axis, keepdims))
+    return function
+
+
+def _function(op):
+    """The function `nd.<op.name>` of an op of the table."""
+    if op.kind == _ops.UNARY:
+        function = _unary(getattr(lib, op.c))
+    elif op.kind == _ops.BINARY:
+        function = _binary(getattr(lib, op.c), getattr(lib, op.scalar), getattr(lib, op.rscalar), op.numbers)
+    elif op.kind == _ops.REDUCE:
+        function = _reduction(getattr(lib, op.c))
+    else:
+        function = _norm(getattr(lib, op.c))
+    function.__name__ = function.__qualname__ = op.name
+    function.__module__ = __name__
+    function.__doc__ = _ops.nd_doc(op)
+    return function
+
+
+_TABLE = [op.name for op in _ops.OPS if op.kind != _ops.COMPARE]
+for _op in _ops.OPS:
+    if _op.kind != _ops.COMPARE:
+        globals()[_op.name] = _function(_op)
+
+__all__ = _OWN + _TABLE + _nn_all

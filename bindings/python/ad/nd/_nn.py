@@ -3,9 +3,10 @@ defaults, and its fused optimizer updates (`out=weight` updates in place)."""
 import ctypes
 
 from .. import autograd
+from .._helpers import dtype_code, handle, handles, into
 from .._lib import check, lib
 from ..errors import ADValueError
-from ..ndarray import NDArray, _call_new, dtype_code
+from ..ndarray import _call_new
 
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
@@ -13,104 +14,373 @@ __all__ = [
     "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update",
 ]
 
+_OUT = """out : NDArray, optional
+        An array to write the result into, in place; it is returned instead of a new array."""
 
-def _h(x, name):
-    if not isinstance(x, NDArray):
-        raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
-    return x._handle
+# The arguments the three optimizer updates share, as MXNet describes them.
+_UPDATE_ARGS = """wd : float, optional
+        Weight decay (default 0): a penalty on large weights, proportional to the square of
+        their magnitude.
+    rescale_grad : float, optional
+        A factor the gradient is multiplied by first (default 1).
+    clip_gradient : float, optional
+        Clip the rescaled gradient to [-clip_gradient, clip_gradient]; a value <= 0 (the
+        default -1) turns clipping off.
+    lazy_update : bool, optional
+        MXNet's lazy update applies to row-sparse gradients only; ad's arrays are dense, so it
+        changes nothing, as in MXNet for dense arrays.
+    out : NDArray, optional
+        The array to write the new weight into: usually `weight` itself, for an update in
+        place. None (the default) leaves `weight` alone and returns the new weight as a new
+        array."""
 
 
-def _into(out, result):
-    if out is None:
-        return result
-    out[:] = result
-    return out
-
-
-def softmax(data, axis=-1, temperature=None, out=None, **kwargs):
+def _scaled(data, temperature):
+    """`data / temperature`, or `data` for None or 1."""
     if temperature is not None and temperature != 1.0:
-        data = data / float(temperature)
-    return _into(out, _call_new(lib.ad_softmax, _h(data, "data"), int(axis)))
+        return data / float(temperature)
+    return data
 
 
-def log_softmax(data, axis=-1, temperature=None, out=None, **kwargs):
-    if temperature is not None and temperature != 1.0:
-        data = data / float(temperature)
-    return _into(out, _call_new(lib.ad_log_softmax, _h(data, "data"), int(axis)))
+def softmax(data, axis=-1, temperature=None, out=None):
+    data = _scaled(data, temperature)   # held here: the call borrows its handle
+    return into(out, _call_new(lib.ad_softmax, handle(data, "data"), int(axis)))
+
+
+softmax.__doc__ = """The softmax along `axis`: e ** (x / t) divided by its sum along the axis, so that
+    each slice along `axis` holds values in (0, 1) summing to 1. Computed stably, from
+    ``x - max(x)``.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int, optional
+        The axis along which to normalise (default -1, the last).
+    temperature : float, optional
+        The temperature t the input is divided by first; None (the default) is 1.
+    %s
+
+    Returns
+    -------
+    NDArray
+        An array of the input's shape and dtype. MXNet's `length`, `use_length` and `dtype`
+        arguments are not supported.
+    """ % _OUT
+
+
+def log_softmax(data, axis=-1, temperature=None, out=None):
+    data = _scaled(data, temperature)   # held here: the call borrows its handle
+    return into(out, _call_new(lib.ad_log_softmax, handle(data, "data"), int(axis)))
+
+
+log_softmax.__doc__ = """The logarithm of the softmax along `axis`, computed stably for large inputs.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int, optional
+        The axis along which to normalise (default -1, the last).
+    temperature : float, optional
+        The temperature the input is divided by first; None (the default) is 1.
+    %s
+
+    Returns
+    -------
+    NDArray
+        An array of the input's shape and dtype. MXNet's `use_length` and `dtype` arguments
+        are not supported.
+    """ % _OUT
 
 
 def softmax_cross_entropy(data, label, out=None):
-    """MXNet's softmax_cross_entropy: the summed cross-entropy of logits (N, C) against class
-    labels (N,), shape (1,)."""
-    return _into(out, _call_new(lib.ad_softmax_cross_entropy, _h(data, "data"), _h(label, "label"), True))
+    return into(out, _call_new(lib.ad_softmax_cross_entropy, handle(data, "data"), handle(label, "label"), True))
+
+
+softmax_cross_entropy.__doc__ = """The cross-entropy between the softmax of each row of `data` and the class its label
+    names, summed over the rows: ``-sum(log(softmax(data)[i, label[i]]))``.
+
+    Parameters
+    ----------
+    data : NDArray
+        The logits, shape (N, C).
+    label : NDArray
+        The class of each row, shape (N,), as whole numbers in 0..C-1. A label out of range
+        raises IndexError (MXNet clips it).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The total, shape (1,).
+    """ % _OUT
 
 
 def pick(data, index, axis=-1, mode="clip", keepdims=False, out=None):
-    """Elements of `data` at the positions `index` gives along `axis`. A position out of range
-    raises IndexError (MXNet's 'clip' mode would silently clamp it)."""
-    return _into(out, _call_new(lib.ad_pick, _h(data, "data"), _h(index, "index"), int(axis), bool(keepdims)))
+    if mode not in ("clip", "wrap"):
+        raise ADValueError("pick: mode must be 'clip' or 'wrap'; got %r" % (mode,))
+    return into(out, _call_new(lib.ad_pick, handle(data, "data"), handle(index, "index"), int(axis), bool(keepdims)))
+
+
+pick.__doc__ = """The elements of `data` at the positions `index` holds along `axis`: for 2-d data and
+    axis 1, ``out[i] = data[i, index[i]]``.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    index : NDArray
+        The positions, as whole numbers; the shape of `data` without `axis` (or with it as 1).
+    axis : int, optional
+        The axis to pick along (default -1, the last; negative counts from the end). MXNet's
+        None (positions in the flattened array) is not supported.
+    mode : {'clip', 'wrap'}, optional
+        What MXNet does with a position out of range: clamp it ('clip', the default) or wrap
+        it around ('wrap'). ad raises IndexError for a position out of range in either mode.
+    keepdims : bool, optional
+        Keep `axis` in the result, with size 1 (default False).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The picked elements.
+    """ % _OUT
 
 
 def one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype="float32", out=None):
-    return _into(out, _call_new(lib.ad_one_hot, _h(indices, "indices"), int(depth), float(on_value),
-                                float(off_value), dtype_code(dtype)))
+    return into(out, _call_new(lib.ad_one_hot, handle(indices, "indices"), int(depth), float(on_value),
+                               float(off_value), dtype_code(dtype)))
+
+
+one_hot.__doc__ = """One-hot rows for class indices: for each index, a row of length `depth` holding
+    `on_value` at the index and `off_value` elsewhere (all `off_value` for an index outside
+    0..depth-1, as in MXNet). Not differentiable.
+
+    Parameters
+    ----------
+    indices : NDArray
+        The class indices.
+    depth : int
+        The length of each row, the number of classes.
+    on_value : float, optional
+        The value at each index (default 1).
+    off_value : float, optional
+        The value elsewhere (default 0).
+    dtype : str or numpy.dtype, optional
+        float32 (the default) or float64; MXNet's integer types are not supported.
+    %s
+
+    Returns
+    -------
+    NDArray
+        An array of shape ``indices.shape + (depth,)``.
+    """ % _OUT
 
 
 def _arg(fn, data, axis, keepdims):
     axis_arg = None if axis is None else (ctypes.c_int64 * 1)(int(axis))
-    return _call_new(fn, _h(data, "data"), axis_arg, bool(keepdims))
+    return _call_new(fn, handle(data, "data"), axis_arg, bool(keepdims))
+
+
+_ARG_DOC = """The positions of the %s elements along `axis` (the first one on ties), as floats
+    of the input's dtype, as in MXNet. Not differentiable.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int or None, optional
+        The axis to search along (negative counts from the end); None (the default) searches
+        the flattened array and gives shape (1,).
+    keepdims : bool, optional
+        Keep the searched axis (all axes for None) in the result, with size 1 (default False).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The positions.
+    """
 
 
 def argmax(data, axis=None, keepdims=False, out=None):
-    return _into(out, _arg(lib.ad_argmax, data, axis, keepdims))
+    return into(out, _arg(lib.ad_argmax, data, axis, keepdims))
 
 
 def argmin(data, axis=None, keepdims=False, out=None):
-    return _into(out, _arg(lib.ad_argmin, data, axis, keepdims))
+    return into(out, _arg(lib.ad_argmin, data, axis, keepdims))
+
+
+argmax.__doc__ = _ARG_DOC % ("largest", _OUT)
+argmin.__doc__ = _ARG_DOC % ("smallest", _OUT)
 
 
 def clip(data, a_min, a_max, out=None):
-    return _into(out, _call_new(lib.ad_clip, _h(data, "data"), float(a_min), float(a_max)))
+    return into(out, _call_new(lib.ad_clip, handle(data, "data"), float(a_min), float(a_max)))
+
+
+clip.__doc__ = """The elements limited to the interval [a_min, a_max]: ``max(min(x, a_max), a_min)``.
+    The gradient passes where ``a_min <= x <= a_max`` and is 0 elsewhere.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    a_min : float
+        The lower limit.
+    a_max : float
+        The upper limit.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The clipped array.
+    """ % _OUT
 
 
 def where(condition, x, y, out=None):
-    return _into(out, _call_new(lib.ad_where, _h(condition, "condition"), _h(x, "x"), _h(y, "y")))
+    return into(out, _call_new(lib.ad_where, handle(condition, "condition"), handle(x, "x"), handle(y, "y")))
 
 
-def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None, **kwargs):
-    """y = data · weightᵀ + bias, weight of shape (num_hidden, k)."""
-    weight_handle = _h(weight, "weight")
+where.__doc__ = """The elements of `x` where `condition` is non-zero and those of `y` elsewhere.
+    Gradients flow to `x` and `y`, not to `condition`.
+
+    Parameters
+    ----------
+    condition : NDArray
+        The condition; any non-zero value counts as true.
+    x : NDArray
+        The values where the condition holds.
+    y : NDArray
+        The values where it does not.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The selected values. The three arrays broadcast together as in NumPy; MXNet instead
+        requires `x` and `y` of one shape, and a condition of that shape or a 1-d condition
+        choosing whole rows.
+    """ % _OUT
+
+
+def FullyConnected(data, weight, bias=None, num_hidden=None, no_bias=False, flatten=True, out=None):
+    weight_handle = handle(weight, "weight")
     if num_hidden is not None and (weight.ndim < 1 or weight.shape[0] != int(num_hidden)):
         raise ADValueError("FullyConnected: num_hidden is %d but weight has shape %s" % (num_hidden, weight.shape))
-    bias_handle = None if (no_bias or bias is None) else _h(bias, "bias")
-    return _into(out, _call_new(lib.ad_fully_connected, _h(data, "data"), weight_handle, bias_handle, bool(flatten)))
+    bias_handle = None if (no_bias or bias is None) else handle(bias, "bias")
+    return into(out, _call_new(lib.ad_fully_connected, handle(data, "data"), weight_handle, bias_handle, bool(flatten)))
+
+
+FullyConnected.__doc__ = """A dense layer: ``data · weightᵀ + bias``.
+
+    With `flatten`, data of shape (N, x1, ..., xn) is used as (N, x1 * ... * xn), weight has
+    shape (num_hidden, x1 * ... * xn), and the result (N, num_hidden). Without it, the
+    product is over the last axis: data (x1, ..., xn, k), weight (num_hidden, k), result
+    (x1, ..., xn, num_hidden).
+
+    Parameters
+    ----------
+    data : NDArray
+        The input.
+    weight : NDArray
+        The weight matrix, shape (num_hidden, k).
+    bias : NDArray, optional
+        The bias, shape (num_hidden,). MXNet requires it unless `no_bias`; ad also takes None
+        for no bias.
+    num_hidden : int, optional
+        The number of outputs; checked against ``weight.shape[0]`` when given (MXNet
+        requires it).
+    no_bias : bool, optional
+        Leave the bias out (default False).
+    flatten : bool, optional
+        Flatten all axes of `data` but the first (default True).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The layer's output.
+    """ % _OUT
 
 
 def flatten(data, out=None):
-    return _into(out, _call_new(lib.ad_flatten, _h(data, "data")))
+    return into(out, _call_new(lib.ad_flatten, handle(data, "data")))
 
+
+flatten.__doc__ = """The array as a matrix: shape (d1, d2, ..., dk) becomes (d1, d2 * ... * dk), and (N,)
+    becomes (N, 1), as in MXNet (unlike numpy's flatten).
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The flattened array, sharing the data of `data`.
+    """ % _OUT
 
 Flatten = flatten
 
 
-def _handle_list(arrays):
-    return (ctypes.c_void_p * max(len(arrays), 1))(*[_h(a, "data[%d]" % i) for i, a in enumerate(arrays)])
+def _arrays(data):
+    """The arrays of `concat(*data)` or `concat([...])`."""
+    return list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
 
 
-def concat(*data, dim=1, out=None, **kwargs):
-    arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
-    return _into(out, _call_new(lib.ad_concat, _handle_list(arrays), len(arrays), int(dim)))
+def concat(*data, dim=1, out=None):
+    arrays = _arrays(data)
+    return into(out, _call_new(lib.ad_concat, handles(arrays, "data"), len(arrays), int(dim)))
 
 
-def stack(*data, axis=0, out=None, **kwargs):
-    arrays = list(data[0]) if len(data) == 1 and isinstance(data[0], (list, tuple)) else list(data)
-    return _into(out, _call_new(lib.ad_stack, _handle_list(arrays), len(arrays), int(axis)))
+concat.__doc__ = """The arrays joined along the axis `dim`; their shapes must agree on every other axis.
+
+    Parameters
+    ----------
+    *data : NDArray
+        The arrays, as separate arguments or as one list.
+    dim : int, optional
+        The axis to join along (default 1; negative counts from the end).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The joined array, whose size along `dim` is the sum of the inputs'. MXNet's
+        `num_args` argument is not supported: the arrays given are all joined.
+    """ % _OUT
+
+
+def stack(*data, axis=0, out=None):
+    arrays = _arrays(data)
+    return into(out, _call_new(lib.ad_stack, handles(arrays, "data"), len(arrays), int(axis)))
+
+
+stack.__doc__ = """The arrays, all of one shape, stacked along a new axis.
+
+    Parameters
+    ----------
+    *data : NDArray
+        The arrays, as separate arguments or as one list.
+    axis : int, optional
+        The position of the new axis in the result (default 0).
+    %s
+
+    Returns
+    -------
+    NDArray
+        An array with one more axis than the inputs. MXNet's `num_args` argument is not
+        supported: the arrays given are all stacked.
+    """ % _OUT
 
 
 def slice_axis(data, axis, begin, end, out=None):
-    """`data` restricted to [begin, end) along `axis` (end None: to the end; negative values
-    count from the end). As MXNet, an axis out of range, or a range that is empty or reaches
-    past the axis, is refused."""
     shape = data.shape
     if not -len(shape) <= int(axis) < len(shape):
         raise ADValueError("slice_axis: axis %d is out of range for an array of shape %s" % (axis, shape))
@@ -122,30 +392,113 @@ def slice_axis(data, axis, begin, end, out=None):
         raise ADValueError("slice_axis: begin %s, end %s is not a non-empty range of axis %d of shape %s"
                            % (begin, end, axis, shape))
     key = (slice(None),) * axis + (slice(b, e),)
-    return _into(out, data[key])
+    return into(out, data[key])
 
 
-def Dropout(data, p=0.5, mode="training", axes=(), out=None, **kwargs):
-    """Zeroes each element with probability p and scales the rest by 1/(1-p) in training mode
-    (always, with mode='always'); the identity in prediction mode. MXNet's `axes` (one mask
-    shared along those axes) is not supported."""
+slice_axis.__doc__ = """`data` restricted to the positions [begin, end) along `axis`.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int
+        The axis to slice (negative counts from the end).
+    begin : int
+        The first position (negative counts from the end).
+    end : int or None
+        The position after the last (negative counts from the end); None slices to the end.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The slice. As in MXNet, an axis out of range, or a range that is empty or reaches past
+        the axis, raises ValueError.
+    """ % _OUT
+
+
+def Dropout(data, p=0.5, mode="training", axes=(), out=None):
     if mode not in ("training", "always"):
         raise ADValueError("Dropout: mode must be 'training' or 'always'; got %r" % (mode,))
     if axes:
         raise ADValueError("Dropout: axes=%r (a mask shared along axes) is not supported" % (axes,))
     if mode == "always":
         with autograd.train_mode():
-            return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
-    return _into(out, _call_new(lib.ad_dropout, _h(data, "data"), float(p)))
+            return into(out, _call_new(lib.ad_dropout, handle(data, "data"), float(p)))
+    return into(out, _call_new(lib.ad_dropout, handle(data, "data"), float(p)))
+
+
+Dropout.__doc__ = """Dropout: in training mode each element is zeroed with probability `p` and the others
+    are scaled by 1 / (1 - p), keeping the expected sum; in prediction mode the input passes
+    unchanged. The mask is drawn from the generator `nd.random.seed` seeds.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    p : float, optional
+        The probability of zeroing an element (default 0.5), in [0, 1): p = 1 raises
+        ValueError (MXNet gives NaN).
+    mode : {'training', 'always'}, optional
+        Drop in training mode only ('training', the default) or also in prediction mode
+        ('always').
+    axes : tuple of int, optional
+        MXNet's axes along which one mask is shared (variational dropout); only the default,
+        none, is supported.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The result, of the input's shape. MXNet's `cudnn_off` argument is not supported.
+    """ % _OUT
 
 
 def BatchNorm(data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9, fix_gamma=True,
-              use_global_stats=False, axis=1, out=None, **kwargs):
-    """Batch normalisation over every axis but `axis`: batch statistics in training mode
-    (updating moving_mean and moving_var in place), the moving statistics in prediction mode."""
-    return _into(out, _call_new(lib.ad_batch_norm, _h(data, "data"), _h(gamma, "gamma"), _h(beta, "beta"),
-                                _h(moving_mean, "moving_mean"), _h(moving_var, "moving_var"), float(momentum),
-                                float(eps), int(axis), bool(fix_gamma), bool(use_global_stats)))
+              use_global_stats=False, axis=1, out=None):
+    return into(out, _call_new(lib.ad_batch_norm, handle(data, "data"), handle(gamma, "gamma"), handle(beta, "beta"),
+                               handle(moving_mean, "moving_mean"), handle(moving_var, "moving_var"), float(momentum),
+                               float(eps), int(axis), bool(fix_gamma), bool(use_global_stats)))
+
+
+BatchNorm.__doc__ = """Batch normalisation over every axis but `axis`: each channel (a position along
+    `axis`) is normalised by a mean and variance and then scaled by `gamma` and shifted by
+    `beta`. In training mode without `use_global_stats` the statistics are the batch's (its
+    mean and biased variance), and `moving_mean` and `moving_var` are updated in place:
+    ``moving = moving * momentum + batch * (1 - momentum)``. In prediction mode, or with
+    `use_global_stats`, the moving statistics are used.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input batch.
+    gamma : NDArray
+        The scale of each channel, shape (data.shape[axis],).
+    beta : NDArray
+        The shift of each channel, of the same shape.
+    moving_mean : NDArray
+        The running mean of each channel, of the same shape; updated in training.
+    moving_var : NDArray
+        The running variance of each channel, of the same shape; updated in training.
+    eps : float, optional
+        Added to the variance before its square root (default 1e-3).
+    momentum : float, optional
+        The weight of the old value in the running statistics' update (default 0.9).
+    fix_gamma : bool, optional
+        Use a scale of 1 instead of `gamma` (default True). MXNet also overwrites `gamma`
+        with ones; ad leaves it alone.
+    use_global_stats : bool, optional
+        Normalise with the moving statistics in training mode too (default False).
+    axis : int, optional
+        The channel axis (default 1; -1 is the last).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The normalised batch, of the input's shape. MXNet's `output_mean_var`, `cudnn_off`
+        and calibration arguments are not supported.
+    """ % _OUT
 
 
 def _target(weight, out):
@@ -159,26 +512,103 @@ def _target(weight, out):
 
 def sgd_update(weight, grad, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
     w = _target(weight, out)
-    check(lib.ad_sgd_update(_h(w, "weight"), _h(grad, "grad"), float(lr), float(wd), float(rescale_grad),
+    check(lib.ad_sgd_update(handle(w, "weight"), handle(grad, "grad"), float(lr), float(wd), float(rescale_grad),
                             float(clip_gradient)))
     return w
 
 
+sgd_update.__doc__ = """One step of stochastic gradient descent, MXNet's fused update:
+    ``weight = (1 - lr * wd) * weight - lr * clip(rescale_grad * grad)``.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    lr : float
+        The learning rate.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS
+
+
 def sgd_mom_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
                    lazy_update=True, out=None):
-    """Updates `mom` in place, and the weight (or `out`)."""
     w = _target(weight, out)
-    check(lib.ad_sgd_mom_update(_h(w, "weight"), _h(grad, "grad"), _h(mom, "mom"), float(lr), float(momentum),
-                                float(wd), float(rescale_grad), float(clip_gradient)))
+    check(lib.ad_sgd_mom_update(handle(w, "weight"), handle(grad, "grad"), handle(mom, "mom"), float(lr),
+                                float(momentum), float(wd), float(rescale_grad), float(clip_gradient)))
     return w
+
+
+sgd_mom_update.__doc__ = """One step of gradient descent with momentum, MXNet's fused update:
+    ``mom = momentum * mom - lr * wd * weight - lr * clip(rescale_grad * grad)``, then
+    ``weight += mom``. `mom` is updated in place.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    mom : NDArray
+        The momentum (velocity), of the weight's shape; updated in place.
+    lr : float
+        The learning rate.
+    momentum : float, optional
+        The decay rate of the momentum (default 0).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS
 
 
 def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
                 clip_gradient=-1.0, lazy_update=True, out=None):
-    """Updates `mean` and `var` in place, and the weight (or `out`), as MXNet's adam_update
-    (no bias correction: MXNet's optimizer folds it into lr)."""
     w = _target(weight, out)
-    check(lib.ad_adam_update(_h(w, "weight"), _h(grad, "grad"), _h(mean, "mean"), _h(var, "var"), float(lr),
-                             float(beta1), float(beta2), float(epsilon), float(wd), float(rescale_grad),
+    check(lib.ad_adam_update(handle(w, "weight"), handle(grad, "grad"), handle(mean, "mean"), handle(var, "var"),
+                             float(lr), float(beta1), float(beta2), float(epsilon), float(wd), float(rescale_grad),
                              float(clip_gradient), 0))
     return w
+
+
+adam_update.__doc__ = """One step of Adam, MXNet's fused update: with
+    ``g = clip(rescale_grad * grad + wd * weight)``, ``mean = beta1 * mean + (1 - beta1) * g``,
+    ``var = beta2 * var + (1 - beta2) * g ** 2`` and
+    ``weight -= lr * mean / (sqrt(var) + epsilon)``. `mean` and `var` are updated in place.
+    As in MXNet's `adam_update`, there is no bias correction (MXNet's Adam optimizer folds it
+    into `lr`).
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    mean : NDArray
+        The moving mean of the gradient (first moment), of the weight's shape; updated in
+        place.
+    var : NDArray
+        The moving mean of its square (second moment), of the weight's shape; updated in place.
+    lr : float
+        The learning rate.
+    beta1 : float, optional
+        The decay rate of `mean` (default 0.9).
+    beta2 : float, optional
+        The decay rate of `var` (default 0.999).
+    epsilon : float, optional
+        Added to ``sqrt(var)`` for numerical stability (default 1e-8).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS

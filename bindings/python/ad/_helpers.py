@@ -1,0 +1,71 @@
+"""The small argument checks and conversions the package's modules share."""
+import ctypes
+import numbers
+
+import numpy as np
+
+from ._ext import ArrayBase
+from .errors import ADValueError
+
+# ad_dtype codes (include/ad.h)
+FLOAT32, FLOAT64 = 0, 1
+_DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
+CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64}
+
+# ad_grad_req codes (include/ad.h), by MXNet's names
+GRAD_REQ = {"null": 0, "write": 1, "add": 3}
+
+
+def dtype_code(dtype):
+    """The library's code for a dtype given as numpy dtype, type or name; float32 for None."""
+    if dtype is None:
+        return FLOAT32
+    try:
+        return _DTYPE_CODE[np.dtype(dtype)]
+    except (KeyError, TypeError):
+        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
+
+
+def grad_req_code(grad_req):
+    """The library's code for MXNet's grad_req name."""
+    if grad_req not in GRAD_REQ:
+        raise ADValueError("grad_req must be 'write', 'add' or 'null'; got %r" % (grad_req,))
+    return GRAD_REQ[grad_req]
+
+
+def is_scalar(x):
+    """A number an op takes as a scalar operand: a Python or NumPy real, or a 0-d numpy array."""
+    return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+def as_shape(shape):
+    """A shape as a tuple: an int n is (n,)."""
+    return (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+
+
+def as_list(x):
+    """A list or tuple as a list; anything else as a list of itself."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def handle(x, name):
+    """The library handle of the NDArray `x`, the argument called `name`; TypeError otherwise."""
+    if not isinstance(x, ArrayBase):
+        raise TypeError("%s must be an NDArray; got %s" % (name, type(x).__name__))
+    return x._handle
+
+
+def handles(arrays, name):
+    """A C array of the handles of `arrays` (at least one slot, so that it is never a NULL
+    pointer); each must be an NDArray, named `name[i]` in the error."""
+    found = [handle(a, "%s[%d]" % (name, i)) for i, a in enumerate(arrays)]
+    return (ctypes.c_void_p * max(len(found), 1))(*found)
+
+
+def into(out, result):
+    """MXNet's `out=` keyword: write `result` into `out` in place and return `out`; `result`
+    itself when `out` is None."""
+    if out is None:
+        return result
+    out[:] = result
+    return out

@@ -1,0 +1,241 @@
+"""The op table: every op of the library that Python reaches through a generated form, listed
+once. From each line come its ctypes signatures (ad/_lib.py), its `nd.<name>` function
+(ad/nd/__init__.py), its NDArray methods and operator forms (ad/ndarray.py), the function
+pointers of the C extension's fast path (`register` in ad/_ext.c) and its docstrings (below).
+
+Adding an element-wise op of one array is one line here:
+
+    Op("sin", UNARY, "ad_sin", methods=("sin",), doc="The sine of each element (in radians)."),
+
+The functions with arguments of their own (creation, shapes, `dot`, the neural-network
+functions) are written out in ad/nd and ad/ndarray.py; their C signatures are in ad/_lib.py.
+"""
+import collections
+import operator
+import textwrap
+
+# How an op's C functions are called, and which Python forms it gets.
+UNARY = "unary"        # ad_f(a, out): nd.f(data, out=None), and x.f() for each method name
+BINARY = "binary"      # ad_f(a, b, out), ad_f_scalar(a, s, out) for `a <op> s` and another for
+                       # `s <op> a`: nd.f(lhs, rhs, out=None), and the operators with `slot`
+COMPARE = "compare"    # ad_compare(a, b, code, out), ad_compare_scalar(a, s, code, out): the
+                       # comparison operators (==, !=, <, <=, >, >=); no nd function
+REDUCE = "reduce"      # ad_f(a, axes, naxes, keepdims, out): nd.f(data, axis=None,
+                       # keepdims=False, out=None) and x.f(axis=None, keepdims=False)
+NORM = "norm"          # a REDUCE with MXNet's `ord` first: nd.f(data, ord=2, axis=None, ...)
+
+
+class Op(collections.namedtuple("Op", "name kind c scalar rscalar numbers slot methods doc",
+                                 defaults=(None, None, None, None, (), ""))):
+    """One op. `name`: its Python name (`nd.<name>`); `kind`: one of the kinds above; `c`: the
+    C function on arrays; `scalar`/`rscalar`: the C functions for `array <op> number` and
+    `number <op> array`; `numbers`: the Python function for two numbers (MXNet returns a
+    number then); `slot`: the C extension's fast path the op fills (an operator or a method
+    of ad._ext.ArrayBase), or None; `methods`: the NDArray methods made from it in Python;
+    `doc`: what it computes, the first lines of its docstrings."""
+    __slots__ = ()
+
+
+def _larger(a, b):
+    return a if a > b else b
+
+
+def _smaller(a, b):
+    return a if a < b else b
+
+
+OPS = (
+    Op("exp", UNARY, "ad_exp", methods=("exp",), doc="The exponential of each element, e ** x."),
+    Op("log", UNARY, "ad_log", methods=("log",), doc="The natural logarithm (base e) of each element."),
+    Op("sqrt", UNARY, "ad_sqrt", methods=("sqrt",), doc="The square root of each element."),
+    Op("abs", UNARY, "ad_abs", methods=("abs", "__abs__"),
+       doc="The absolute value of each element (its gradient is the sign, 0 at 0)."),
+    Op("square", UNARY, "ad_square", methods=("square",), doc="The square of each element, x * x."),
+    Op("relu", UNARY, "ad_relu", methods=("relu",),
+       doc="The rectified linear unit of each element, max(x, 0) (its gradient is 0 at 0)."),
+    Op("sigmoid", UNARY, "ad_sigmoid", methods=("sigmoid",),
+       doc="The logistic sigmoid of each element, 1 / (1 + e ** -x)."),
+    Op("tanh", UNARY, "ad_tanh", methods=("tanh",), doc="The hyperbolic tangent of each element."),
+    Op("negative", UNARY, "ad_neg", slot="neg", doc="Each element negated, -x (the operator -x)."),
+
+    Op("add", BINARY, "ad_add", "ad_add_scalar", "ad_add_scalar", operator.add, slot="add",
+       doc="The sum lhs + rhs, element-wise (the operator +)."),
+    Op("subtract", BINARY, "ad_sub", "ad_sub_scalar", "ad_rsub_scalar", operator.sub, slot="sub",
+       doc="The difference lhs - rhs, element-wise (the operator -)."),
+    Op("multiply", BINARY, "ad_mul", "ad_mul_scalar", "ad_mul_scalar", operator.mul, slot="mul",
+       doc="The product lhs * rhs, element-wise (the operator *)."),
+    Op("divide", BINARY, "ad_div", "ad_div_scalar", "ad_rdiv_scalar", operator.truediv, slot="truediv",
+       doc="The quotient lhs / rhs, element-wise (the operator /)."),
+    Op("power", BINARY, "ad_pow", "ad_pow_scalar", "ad_rpow_scalar", operator.pow, slot="pow",
+       doc="lhs raised to the power rhs, element-wise (the operator **). MXNet names the "
+           "operands `base` and `exp`; ad names them `lhs` and `rhs`, as its other binary ops."),
+    Op("maximum", BINARY, "ad_maximum", "ad_maximum_scalar", "ad_maximum_scalar", _larger,
+       doc="The larger of lhs and rhs, element-wise; NaN propagates, and on ties the gradient "
+           "goes to lhs."),
+    Op("minimum", BINARY, "ad_minimum", "ad_minimum_scalar", "ad_minimum_scalar", _smaller,
+       doc="The smaller of lhs and rhs, element-wise; NaN propagates, and on ties the gradient "
+           "goes to lhs."),
+
+    Op("compare", COMPARE, "ad_compare", "ad_compare_scalar", slot="compare",
+       doc="1 where the comparison holds and 0 elsewhere, in the operands' dtype; never "
+           "recorded."),
+
+    Op("sum", REDUCE, "ad_sum", slot="sum", doc="The sum of the elements over the given axes."),
+    Op("mean", REDUCE, "ad_mean", slot="mean", doc="The mean of the elements over the given axes."),
+    Op("max", REDUCE, "ad_max", methods=("max",),
+       doc="The largest element over the given axes; NaN propagates, and the gradient goes to "
+           "every element equal to the maximum. A reduction over a zero-size axis raises "
+           "ValueError."),
+    Op("min", REDUCE, "ad_min", methods=("min",),
+       doc="The smallest element over the given axes; NaN propagates, and the gradient goes to "
+           "every element equal to the minimum. A reduction over a zero-size axis raises "
+           "ValueError."),
+    Op("norm", NORM, "ad_norm", slot="norm",
+       doc="The L2 norm (square root of the sum of squares) over the given axes; its gradient "
+           "is taken as 0 where the norm is 0 (MXNet gives NaN there)."),
+)
+
+
+# ---------------------------------------------------------------- docstrings
+# The skeleton of each kind's docstrings, in MXNet's numpydoc layout; `doc` fills the top.
+
+_OUT = """out : NDArray, optional
+    An array to write the result into, in place; it is returned instead of a new array."""
+
+_AXIS = """axis : int, tuple of int or None, optional
+    The axis or axes to reduce (negative counts from the end). None, the default, or an
+    empty tuple reduces over all axes.
+keepdims : bool, optional
+    Keep each reduced axis in the result, with size 1 (default False)."""
+
+_REDUCED = """NDArray
+    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`
+    has shape (1,), as in MXNet."""
+
+_NOT_EXCLUDE = "MXNet's `exclude` argument is not supported."
+
+
+def _summary(op):
+    return textwrap.fill(op.doc, 88)
+
+
+def nd_doc(op):
+    """The docstring of `nd.<op.name>`."""
+    if op.kind == UNARY:
+        return """%s
+
+Parameters
+----------
+data : NDArray
+    The input array.
+%s
+
+Returns
+-------
+NDArray
+    The result, with the shape and dtype of `data`.
+""" % (_summary(op), _OUT)
+    if op.kind == BINARY:
+        return """%s
+
+The operands broadcast against each other as in NumPy; a number operand is used as a scalar.
+
+Parameters
+----------
+lhs : NDArray or scalar
+    The first operand.
+rhs : NDArray or scalar
+    The second operand. Two arrays must have broadcastable shapes and the same dtype.
+%s
+
+Returns
+-------
+NDArray or scalar
+    The result, in the broadcast shape and the arrays' dtype. When both operands are
+    numbers, the result is a number, as in MXNet.
+""" % (_summary(op), _OUT)
+    if op.kind == REDUCE:
+        return """%s
+
+Parameters
+----------
+data : NDArray
+    The input array.
+%s
+%s
+
+Returns
+-------
+%s
+
+%s
+""" % (_summary(op), _AXIS, _OUT, _REDUCED, _NOT_EXCLUDE)
+    if op.kind == NORM:
+        return """%s
+
+Parameters
+----------
+data : NDArray
+    The input array.
+ord : int, optional
+    The order of the norm; only 2 (the default) is supported, MXNet also has 1.
+%s
+%s
+
+Returns
+-------
+%s
+
+MXNet's `out_dtype` argument is not supported: the result has the input's dtype.
+""" % (_summary(op), _AXIS, _OUT, _REDUCED)
+    raise ValueError("%s ops have no nd function" % op.kind)
+
+
+def method_doc(op):
+    """The docstring of the NDArray methods made from `op` (the C extension's `sum`, `mean` and
+    `norm` carry a copy, which the tests compare)."""
+    if op.kind == UNARY:
+        return """%s
+
+The fluent form of ``nd.%s``, with this array as `data`.
+
+Returns
+-------
+NDArray
+    The result, with this array's shape and dtype.
+""" % (_summary(op), op.name)
+    if op.kind == REDUCE:
+        return """%s
+
+The fluent form of ``nd.%s``, with this array as `data`.
+
+Parameters
+----------
+%s
+axes : int, tuple of int or None, optional
+    Another name for `axis`; give one or the other.
+
+Returns
+-------
+%s
+
+%s
+""" % (_summary(op), op.name, _AXIS, _REDUCED, _NOT_EXCLUDE)
+    if op.kind == NORM:
+        return """%s
+
+The fluent form of ``nd.%s``, with this array as `data`.
+
+Parameters
+----------
+ord : int, optional
+    The order of the norm; only 2 (the default) is supported, MXNet also has 1.
+%s
+
+Returns
+-------
+%s
+
+MXNet's `out_dtype` argument is not supported: the result has the input's dtype.
+""" % (_summary(op), op.name, _AXIS, _REDUCED)
+    raise ValueError("%s ops have no methods" % op.kind)
