@@ -354,3 +354,5 @@ for _op in _ops.OPS:
         globals()[_op.name] = _function(_op)
 
 __all__ = _OWN + _TABLE + _nn_all
+
+from . import contrib  # noqa: E402  (after the table's functions, which it re-exports)
