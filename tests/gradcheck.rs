@@ -412,27 +412,44 @@ fn elementwise_gradients_first_and_second() {
     check_second("gammaln below 0", &[rng.uniform(&[3], -0.8, -0.2)], |x| ops::gammaln(&x[0]));
 }
 
+/// The piecewise-constant ops of `ops::elementwise`: recorded, with a zero gradient.
+const PIECEWISE: &[(&str, fn(&NdArray) -> Result<NdArray>)] = &[
+    ("sign", ops::sign),
+    ("floor", ops::floor),
+    ("ceil", ops::ceil),
+    ("round", ops::round),
+    ("rint", ops::rint),
+    ("trunc", ops::trunc),
+    ("fix", ops::fix),
+    ("isnan", ops::isnan),
+    ("isinf", ops::isinf),
+    ("isfinite", ops::isfinite),
+];
+
 /// The piecewise-constant ops: recorded, with a zero gradient (as in MXNet), away from their
 /// jumps.
 #[test]
 fn piecewise_constant_ops_have_zero_gradients() {
-    let ops_and_jumps: &[(&str, fn(&NdArray) -> Result<NdArray>)] = &[
-        ("sign", ops::sign),
-        ("floor", ops::floor),
-        ("ceil", ops::ceil),
-        ("round", ops::round),
-        ("rint", ops::rint),
-        ("trunc", ops::trunc),
-        ("fix", ops::fix),
-        ("isnan", ops::isnan),
-        ("isinf", ops::isinf),
-        ("isfinite", ops::isfinite),
-    ];
     // Clear of whole and half numbers: no op jumps within the step of the differences.
     let vals = vec![-2.3, -1.2, -0.3, 0.3, 1.2, 2.3];
-    for &(name, op) in ops_and_jumps {
+    for &(name, op) in PIECEWISE {
         check_grad(name, &[Input { vals: vals.clone(), shape: vec![2, 3] }], |x| op(&x[0]));
     }
+}
+
+/// Every row of the element-wise table (`src/ops/elementwise.rs`) is checked above: a new op
+/// cannot be left out.
+#[test]
+fn every_elementwise_op_has_a_gradient_check() {
+    let table = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops/elementwise.rs")).unwrap();
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//")).filter_map(|l| l.trim_start().split_once("(x) = ").map(|(name, _)| name))
+        .collect();
+    assert!(rows.len() > 30, "the table's rows were not found");
+    let checked: Vec<&str> = ELEMENTWISE.iter().map(|e| e.0).chain(PIECEWISE.iter().map(|e| e.0)).collect();
+    let missing: Vec<&&str> = rows.iter().filter(|r| !checked.contains(r)).collect();
+    assert!(missing.is_empty(), "no finite-difference check for {missing:?}: add them to ELEMENTWISE or PIECEWISE");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,33 @@
 
 #include "ad.h"
 
+/* Shapes by their dimensions: S23 is (2, 3). Compound literals, so that COUNT gives the
+ * number of axes and a program that uses some of them leaves no unused variable. */
+#define S1 ((const size_t[]){1})
+#define S2 ((const size_t[]){2})
+#define S3 ((const size_t[]){3})
+#define S4 ((const size_t[]){4})
+#define S5 ((const size_t[]){5})
+#define S11 ((const size_t[]){1, 1})
+#define S12 ((const size_t[]){1, 2})
+#define S13 ((const size_t[]){1, 3})
+#define S14 ((const size_t[]){1, 4})
+#define S21 ((const size_t[]){2, 1})
+#define S22 ((const size_t[]){2, 2})
+#define S23 ((const size_t[]){2, 3})
+#define S24 ((const size_t[]){2, 4})
+#define S26 ((const size_t[]){2, 6})
+#define S31 ((const size_t[]){3, 1})
+#define S32 ((const size_t[]){3, 2})
+#define S33 ((const size_t[]){3, 3})
+#define S34 ((const size_t[]){3, 4})
+#define S36 ((const size_t[]){3, 6})
+#define S42 ((const size_t[]){4, 2})
+#define S213 ((const size_t[]){2, 1, 3})
+#define S223 ((const size_t[]){2, 2, 3})
+#define S224 ((const size_t[]){2, 2, 4})
+#define S234 ((const size_t[]){2, 3, 4})
+
 static int check_count = 0;
 static int check_failures = 0;
 

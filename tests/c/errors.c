@@ -31,13 +31,6 @@ static ad_array *result = NULL;
         if (check_failures != (before)) fprintf(stderr, "  (in %s)\n", (name)); \
     } while (0)
 
-static const size_t S1[] = {1};
-static const size_t S2[] = {2};
-static const size_t S3[] = {3};
-static const size_t S4[] = {4};
-static const size_t S23[] = {2, 3};
-static const size_t S234[] = {2, 3, 4};
-static const size_t S33[] = {3, 3};
 
 /* A new array of `shape` (0, 1, 2, ... as `dtype`); the caller frees it. */
 static ad_array *make(const size_t *shape, size_t ndim, uint32_t dtype) {

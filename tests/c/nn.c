@@ -55,26 +55,6 @@ static ad_array *arange_234(uint32_t dtype) {
 #define RANGE(start, stop, step) {(start), (stop), (step)}
 #define AT(i) {(i), 0, 0}
 
-static const size_t S1[] = {1};
-static const size_t S2[] = {2};
-static const size_t S3[] = {3};
-static const size_t S4[] = {4};
-static const size_t S5[] = {5};
-static const size_t S12[] = {1, 2};
-static const size_t S13[] = {1, 3};
-static const size_t S21[] = {2, 1};
-static const size_t S22[] = {2, 2};
-static const size_t S23[] = {2, 3};
-static const size_t S24[] = {2, 4};
-static const size_t S26[] = {2, 6};
-static const size_t S31[] = {3, 1};
-static const size_t S32[] = {3, 2};
-static const size_t S34[] = {3, 4};
-static const size_t S36[] = {3, 6};
-static const size_t S42[] = {4, 2};
-static const size_t S213[] = {2, 1, 3};
-static const size_t S223[] = {2, 2, 3};
-static const size_t S224[] = {2, 2, 4};
 
 /* ---- softmax family ---------------------------------------------------------------- */
 

@@ -21,18 +21,6 @@ static double tol_of(uint32_t dtype) { return dtype == AD_FLOAT32 ? 1e-5 : 1e-12
 static const char *dtype_name(uint32_t dtype) { return dtype == AD_FLOAT32 ? "float32" : "float64"; }
 
 /* Shapes used throughout. */
-static const size_t S1[] = {1};
-static const size_t S2[] = {2};
-static const size_t S3[] = {3};
-static const size_t S4[] = {4};
-static const size_t S11[] = {1, 1};
-static const size_t S14[] = {1, 4};
-static const size_t S21[] = {2, 1};
-static const size_t S22[] = {2, 2};
-static const size_t S23[] = {2, 3};
-static const size_t S31[] = {3, 1};
-static const size_t S32[] = {3, 2};
-static const size_t S213[] = {2, 1, 3};
 
 /* (2, 3, 4) holding 0..23. */
 static ad_array *arange_234(uint32_t dtype) {

@@ -67,6 +67,10 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Err(missing) = covers_the_table() {
+        eprintln!("gradfuzz: the fuzzer draws no {missing:?}: add them to Unary (tests/gradfuzz/program.rs) with their domains");
+        std::process::exit(1);
+    }
     if let Some(path) = &o.emit {
         let mut out = String::new();
         // Large programs are left out: their arrays would make megabytes of JSON, and the
@@ -110,6 +114,20 @@ fn main() {
     if failures > 0 {
         std::process::exit(1);
     }
+}
+
+/// The rows of the element-wise table (`src/ops/elementwise.rs`) the fuzzer does not draw;
+/// the tests for NaN and infinities are left out (their gradient is zero everywhere, and
+/// tests/gradcheck.rs checks it).
+fn covers_the_table() -> Result<(), Vec<String>> {
+    let table = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops/elementwise.rs")).expect("the table");
+    let drawn: Vec<String> = UNARIES.iter().map(|&u| program::unary_name(u).to_string()).collect();
+    let missing: Vec<String> = table
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//")).filter_map(|l| l.trim_start().split_once("(x) = ").map(|(name, _)| name.to_string()))
+        .filter(|name| !drawn.contains(name) && !["isnan", "isinf", "isfinite"].contains(&name.as_str()))
+        .collect();
+    if missing.is_empty() { Ok(()) } else { Err(missing) }
 }
 
 // ---- checks ------------------------------------------------------------------------------

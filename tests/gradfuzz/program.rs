@@ -470,7 +470,7 @@ impl Program {
     }
 }
 
-fn unary_name(u: Unary) -> &'static str {
+pub fn unary_name(u: Unary) -> &'static str {
     match u {
         Unary::Neg => "negative",
         Unary::Exp => "exp",
