@@ -553,7 +553,8 @@ ad_status ad_clip(const ad_array *a, double a_min, double a_max, ad_array **out)
 // together. Gradients flow to `a` and `b`, not to `condition`.
 ad_status ad_where(const ad_array *condition, const ad_array *a, const ad_array *b, ad_array **out);
 
-// `a` as a matrix: its first axis kept and the rest flattened.
+// A copy of `a` as a matrix: its first axis kept and the rest flattened (a new array, as
+// MXNet's Flatten; `ad_array_reshape` gives a view).
 ad_status ad_flatten(const ad_array *a, ad_array **out);
 
 // MXNet's FullyConnected: `x · weightᵀ + bias`, `weight` (num_hidden, k), `bias`

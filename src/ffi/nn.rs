@@ -71,7 +71,8 @@ pub unsafe extern "C" fn ad_where(condition: *const ad_array, a: *const ad_array
     new_array!(out, ops::where_(&arg!(handle condition)?, &arg!(handle a)?, &arg!(handle b)?))
 }
 
-/// `a` as a matrix: its first axis kept and the rest flattened.
+/// A copy of `a` as a matrix: its first axis kept and the rest flattened (a new array, as
+/// MXNet's Flatten; `ad_array_reshape` gives a view).
 #[no_mangle]
 pub unsafe extern "C" fn ad_flatten(a: *const ad_array, out: *mut *mut ad_array) -> ad_status {
     unary!(ops::flatten, a, out)

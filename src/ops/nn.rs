@@ -261,8 +261,14 @@ pub fn where_(cond: &NdArray, a: &NdArray, b: &NdArray) -> Result<NdArray> {
     }))
 }
 
-/// `x` as a matrix: the first axis kept, the rest flattened ((N,) becomes (N, 1)).
+/// A copy of `x` as a matrix: the first axis kept, the rest flattened ((N,) becomes (N, 1)).
+/// A new array, as MXNet's Flatten gives (a reshape is a view).
 pub fn flatten(x: &NdArray) -> Result<NdArray> {
+    super::copy(&as_matrix(x)?)
+}
+
+/// `x` viewed as a matrix, as `flatten` gives it.
+fn as_matrix(x: &NdArray) -> Result<NdArray> {
     match x.ndim() {
         0 => reshape_to(x, &[1, 1]),
         _ => reshape(x, &[x.shape[0] as i64, -1]),
@@ -294,7 +300,7 @@ pub fn fully_connected(x: &NdArray, weight: &NdArray, bias: Option<&NdArray>, fl
             bail!(Shape, "fully_connected: bias must have shape ({},) for weight {}; got {}", hidden, fmt_shape(&weight.shape), fmt_shape(&b.shape));
         }
     }
-    let x2 = if flatten_input { flatten(x)? } else { reshape(x, &[-1, k as i64])? };
+    let x2 = if flatten_input { as_matrix(x)? } else { reshape(x, &[-1, k as i64])? };
     let mut y = dot(&x2, weight, false, true)?;
     if let Some(b) = bias {
         y = add(&y, b)?;

@@ -553,7 +553,7 @@ static PyMethodDef array_methods[] = {
     "numpy.float32 or numpy.float64\n"
     "    The value.\n"},
     {"sum", (PyCFunction)(void (*)(void))array_sum, METH_FASTCALL | METH_KEYWORDS,
-    "sum($self, /, axis=None, keepdims=False, *, axes=None)\n"
+    "sum($self, /, axis=None, keepdims=False, exclude=False, *, axes=None)\n"
     "--\n"
     "\n"
     "The sum of the elements over the given axes.\n"
@@ -567,6 +567,8 @@ static PyMethodDef array_methods[] = {
     "    empty tuple reduces over all axes.\n"
     "keepdims : bool, optional\n"
     "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "exclude : bool, optional\n"
+    "    Reduce over every axis except those of `axis` (default False).\n"
     "axes : int, tuple of int or None, optional\n"
     "    Another name for `axis`; give one or the other.\n"
     "\n"
@@ -574,11 +576,9 @@ static PyMethodDef array_methods[] = {
     "-------\n"
     "NDArray\n"
     "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
-    "    has shape (1,), as in MXNet.\n"
-    "\n"
-    "MXNet's `exclude` argument is not supported.\n"},
+    "    has shape (1,), as in MXNet.\n"},
     {"mean", (PyCFunction)(void (*)(void))array_mean, METH_FASTCALL | METH_KEYWORDS,
-    "mean($self, /, axis=None, keepdims=False, *, axes=None)\n"
+    "mean($self, /, axis=None, keepdims=False, exclude=False, *, axes=None)\n"
     "--\n"
     "\n"
     "The mean of the elements over the given axes.\n"
@@ -592,6 +592,8 @@ static PyMethodDef array_methods[] = {
     "    empty tuple reduces over all axes.\n"
     "keepdims : bool, optional\n"
     "    Keep each reduced axis in the result, with size 1 (default False).\n"
+    "exclude : bool, optional\n"
+    "    Reduce over every axis except those of `axis` (default False).\n"
     "axes : int, tuple of int or None, optional\n"
     "    Another name for `axis`; give one or the other.\n"
     "\n"
@@ -599,9 +601,7 @@ static PyMethodDef array_methods[] = {
     "-------\n"
     "NDArray\n"
     "    The reduced array, in the input's dtype. A reduction over all axes without `keepdims`\n"
-    "    has shape (1,), as in MXNet.\n"
-    "\n"
-    "MXNet's `exclude` argument is not supported.\n"},
+    "    has shape (1,), as in MXNet.\n"},
     {"norm", (PyCFunction)(void (*)(void))array_norm, METH_FASTCALL | METH_KEYWORDS,
     "norm($self, /, ord=2, axis=None, keepdims=False)\n"
     "--\n"

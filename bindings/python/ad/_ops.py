@@ -173,11 +173,13 @@ _AXIS = """axis : int, tuple of int or None, optional
 keepdims : bool, optional
     Keep each reduced axis in the result, with size 1 (default False)."""
 
+_EXCLUDE = """exclude : bool, optional
+    Reduce over every axis except those of `axis` (default False)."""
+
 _REDUCED = """NDArray
     The reduced array, in the input's dtype. A reduction over all axes without `keepdims`
     has shape (1,), as in MXNet."""
 
-_NOT_EXCLUDE = "MXNet's `exclude` argument is not supported."
 
 
 def _summary(op):
@@ -228,13 +230,12 @@ data : NDArray
     The input array.
 %s
 %s
+%s
 
 Returns
 -------
 %s
-
-%s
-""" % (_summary(op), _AXIS, _OUT, _REDUCED, _NOT_EXCLUDE)
+""" % (_summary(op), _AXIS, _EXCLUDE, _OUT, _REDUCED)
     if op.kind == NORM:
         return """%s
 
@@ -277,15 +278,14 @@ The fluent form of ``nd.%s``, with this array as `data`.
 Parameters
 ----------
 %s
+%s
 axes : int, tuple of int or None, optional
     Another name for `axis`; give one or the other.
 
 Returns
 -------
 %s
-
-%s
-""" % (_summary(op), op.name, _AXIS, _REDUCED, _NOT_EXCLUDE)
+""" % (_summary(op), op.name, _AXIS, _EXCLUDE, _REDUCED)
     if op.kind == NORM:
         return """%s
 

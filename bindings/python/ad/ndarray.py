@@ -7,6 +7,7 @@ form of those calls runs the Python code registered at the end of this module. T
 the op table (ad/_ops.py) are made there too."""
 import ctypes
 import numbers
+import operator
 
 import numpy as np
 
@@ -549,15 +550,27 @@ def array(source, ctx=None, dtype=None):
 
 
 # ---------------------------------------------------------------- the op table's forms
-def _reduce(h, fn, axis, keepdims):
+def _reduce(h, fn, axis, keepdims, exclude=False):
     """The reduction `fn` of the array with handle `h` over `axis` (an int, a tuple, or None
-    for all axes)."""
+    for all axes); with `exclude`, over every axis but those (as MXNet: None or an empty
+    tuple still reduces over all axes)."""
     if axis is None:
         return _call_new(fn, h, None, 0, bool(keepdims))
     elif isinstance(axis, (tuple, list)):
         axes = tuple(axis)  # MXNet: an empty tuple, like None, reduces over all axes
     else:
         axes = (axis,)
+    if exclude and axes:
+        ndim = ctypes.c_size_t()
+        check(lib.ad_array_ndim(h, ctypes.byref(ndim)))
+        for a in axes:
+            if not -ndim.value <= operator.index(a) < ndim.value:
+                raise ADValueError("axis %d is out of range for an array of %d dimensions" % (a, ndim.value))
+        kept = {operator.index(a) % ndim.value for a in axes}
+        axes = tuple(i for i in range(ndim.value) if i not in kept)
+        if not axes:
+            # Every axis excluded: nothing is reduced (MXNet returns the values as they are).
+            return _call_new(lib.ad_array_copy, h)
     return _call_new(fn, h, int64s(axes, "axis"), len(axes), bool(keepdims))
 
 
@@ -575,12 +588,12 @@ def _reducer(op):
             _check_ord(ord)
             return _reduce(self._handle, fn, axis, keepdims)
     else:
-        def method(self, axis=None, keepdims=False, *, axes=None):
+        def method(self, axis=None, keepdims=False, exclude=False, *, axes=None):
             if axes is not None:
                 if axis is not None:
                     raise TypeError("%s() takes `axis` or `axes`, not both" % op.name)
                 axis = axes
-            return _reduce(self._handle, fn, axis, keepdims)
+            return _reduce(self._handle, fn, axis, keepdims, exclude)
     method.__name__ = op.name
     method.__qualname__ = "NDArray." + op.name
     return method

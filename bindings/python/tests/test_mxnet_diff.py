@@ -734,3 +734,37 @@ def test_special_gradients_are_exact_in_float64():
             y = getattr(ad.nd, name)(data)
         y.backward()
         np.testing.assert_allclose(data.grad.asnumpy(), grad, rtol=1e-13, err_msg=name)
+
+
+def test_arguments_once_ignored_are_honoured_as_mxnet_honours_them():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+
+    def run(lib):
+        a = lib.nd.array(x)
+        got = []
+        for name in ("sum", "mean", "max", "min"):
+            got.append(getattr(a, name)(axis=1, exclude=True).asnumpy())
+            got.append(getattr(lib.nd, name)(a, axis=(0, 2), exclude=True, keepdims=True).asnumpy())
+        got.append(a.sum(axis=(0, 1, 2), exclude=True).asnumpy())
+        z = lib.nd.zeros((2, 2))
+        assert lib.nd.ones((2, 2), out=z) is z
+        got.append(z.asnumpy())
+        w = lib.nd.zeros((2, 2))
+        got.append(lib.nd.full((2, 2), 3.5, out=w).asnumpy())
+        got.append(np.array(lib.nd.softmax(a, dtype="float64").dtype == np.float64))
+        got.append(np.array(lib.nd.log_softmax(a, axis=1, dtype="float64").dtype == np.float64))
+        f = a.flatten()
+        a[:] = 7
+        got.append(f.asnumpy())   # a new array: the write above does not show in it
+        return got
+
+    for got, want in zip(run(ad), run(mx)):
+        np.testing.assert_allclose(got, want)
+
+
+def test_sparse_storage_is_refused_not_faked():
+    with pytest.raises(NotImplementedError, match="stype='csr'"):
+        ad.nd.zeros((2, 2), stype="csr")
+    with pytest.raises(NotImplementedError, match="row_sparse"):
+        ad.nd.empty((2, 2), stype="row_sparse")
+    assert ad.nd.zeros((2, 2), stype="default").shape == (2, 2)

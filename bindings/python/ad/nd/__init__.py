@@ -65,10 +65,10 @@ MXNet's deprecated `infer_range` argument is not supported.
 """)
 
 
-def full(shape, val, ctx=None, dtype=None):
+def full(shape, val, ctx=None, dtype=None, out=None):
     check_ctx(ctx)
     shape = as_shape(shape)
-    return _call_new(lib.ad_array_full, sizes(shape), len(shape), float(val), dtype_code(dtype))
+    return into(out, _call_new(lib.ad_array_full, sizes(shape), len(shape), float(val), dtype_code(dtype)))
 
 
 full.__doc__ = _doc("""An array of the given shape with every element `val`.
@@ -80,18 +80,26 @@ val : number
     The value of every element (rounded to `dtype`).
 {CTX}
 {DTYPE}
+{OUT}
 
 Returns
 -------
 NDArray
-    The new array. MXNet's `out` argument is not supported.
+    The new array, or `out`.
 """)
 
 
-def zeros(shape, ctx=None, dtype=None):
+def _check_stype(stype):
+    """Refuses sparse storage: ad's arrays are dense."""
+    if stype not in (None, "default"):
+        raise NotImplementedError("stype=%r: ad's arrays are dense; sparse storage is not supported" % (stype,))
+
+
+def zeros(shape, ctx=None, dtype=None, stype=None, out=None):
     check_ctx(ctx)
+    _check_stype(stype)
     shape = as_shape(shape)
-    return _call_new(lib.ad_array_zeros, sizes(shape), len(shape), dtype_code(dtype))
+    return into(out, _call_new(lib.ad_array_zeros, sizes(shape), len(shape), dtype_code(dtype)))
 
 
 zeros.__doc__ = _doc("""An array of the given shape filled with zeros.
@@ -101,18 +109,22 @@ Parameters
 {SHAPE}
 {CTX}
 {DTYPE}
+stype : str, optional
+    The storage type: None or 'default' (dense). ad's arrays are dense; MXNet's sparse
+    types ('csr', 'row_sparse') raise NotImplementedError.
+{OUT}
 
 Returns
 -------
 NDArray
-    The new array. ad's arrays are dense: MXNet's `stype` argument is not supported.
+    The new array, or `out`.
 """)
 
 
-def ones(shape, ctx=None, dtype=None):
+def ones(shape, ctx=None, dtype=None, out=None):
     check_ctx(ctx)
     shape = as_shape(shape)
-    return _call_new(lib.ad_array_ones, sizes(shape), len(shape), dtype_code(dtype))
+    return into(out, _call_new(lib.ad_array_ones, sizes(shape), len(shape), dtype_code(dtype)))
 
 
 ones.__doc__ = _doc("""An array of the given shape filled with ones.
@@ -122,16 +134,17 @@ Parameters
 {SHAPE}
 {CTX}
 {DTYPE}
+{OUT}
 
 Returns
 -------
 NDArray
-    The new array. MXNet's `out` argument is not supported.
+    The new array, or `out`.
 """)
 
 
-def empty(shape, ctx=None, dtype=None):
-    return zeros(shape, ctx, dtype)
+def empty(shape, ctx=None, dtype=None, stype=None):
+    return zeros(shape, ctx, dtype, stype)
 
 
 empty.__doc__ = _doc("""An array of the given shape whose values the caller will overwrite. ad fills
@@ -142,11 +155,13 @@ Parameters
 {SHAPE}
 {CTX}
 {DTYPE}
+stype : str, optional
+    The storage type: None or 'default' (dense); sparse types raise NotImplementedError.
 
 Returns
 -------
 NDArray
-    The new array. ad's arrays are dense: MXNet's `stype` argument is not supported.
+    The new array.
 """)
 
 
@@ -319,8 +334,8 @@ def _binary(fn, scalar_fn, rscalar_fn, numbers_fn):
 
 
 def _reduction(fn):
-    def function(data, axis=None, keepdims=False, out=None):
-        return into(out, _reduce(handle(data, "data"), fn, axis, keepdims))
+    def function(data, axis=None, keepdims=False, exclude=False, out=None):
+        return into(out, _reduce(handle(data, "data"), fn, axis, keepdims, exclude))
     return function
 
 

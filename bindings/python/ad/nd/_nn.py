@@ -42,8 +42,15 @@ def _scaled(data, temperature):
     return data
 
 
-def softmax(data, axis=-1, temperature=None, out=None):
-    data = _scaled(data, temperature)   # held here: the call borrows its handle
+def _in_dtype(data, dtype):
+    """`data` in `dtype` (MXNet's softmax `dtype`: the dtype of the result, computed in it)."""
+    if dtype is None:
+        return data
+    return data.astype(dtype)
+
+
+def softmax(data, axis=-1, temperature=None, dtype=None, out=None):
+    data = _scaled(_in_dtype(data, dtype), temperature)   # held here: the call borrows its handle
     return into(out, _call_new(lib.ad_softmax, handle(data, "data"), int(axis)))
 
 
@@ -59,18 +66,20 @@ softmax.__doc__ = """The softmax along `axis`: e ** (x / t) divided by its sum a
         The axis along which to normalise (default -1, the last).
     temperature : float, optional
         The temperature t the input is divided by first; None (the default) is 1.
+    dtype : str or numpy.dtype, optional
+        The dtype of the result, which is computed in it; None (the default) keeps the input's.
     %s
 
     Returns
     -------
     NDArray
-        An array of the input's shape and dtype. MXNet's `length`, `use_length` and `dtype`
-        arguments are not supported.
+        An array of the input's shape. MXNet's `length` and `use_length` arguments are not
+        supported.
     """ % _OUT
 
 
-def log_softmax(data, axis=-1, temperature=None, out=None):
-    data = _scaled(data, temperature)   # held here: the call borrows its handle
+def log_softmax(data, axis=-1, temperature=None, dtype=None, out=None):
+    data = _scaled(_in_dtype(data, dtype), temperature)   # held here: the call borrows its handle
     return into(out, _call_new(lib.ad_log_softmax, handle(data, "data"), int(axis)))
 
 
@@ -84,13 +93,14 @@ log_softmax.__doc__ = """The logarithm of the softmax along `axis`, computed sta
         The axis along which to normalise (default -1, the last).
     temperature : float, optional
         The temperature the input is divided by first; None (the default) is 1.
+    dtype : str or numpy.dtype, optional
+        The dtype of the result, which is computed in it; None (the default) keeps the input's.
     %s
 
     Returns
     -------
     NDArray
-        An array of the input's shape and dtype. MXNet's `use_length` and `dtype` arguments
-        are not supported.
+        An array of the input's shape. MXNet's `use_length` argument is not supported.
     """ % _OUT
 
 
