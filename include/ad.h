@@ -31,6 +31,9 @@
 // op's result.
 #define AD_MAX_NDIM 64
 
+// The version of `ad_function_callbacks` this library reads.
+#define AD_FUNCTION_CALLBACKS_VERSION 1
+
 // The result of every fallible function. `AD_OK` is 0; on any other value
 // `ad_last_error()` says what was wrong.
 typedef enum {
@@ -100,6 +103,12 @@ typedef enum {
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
 
+// A custom function, made by `ad_function_new` and freed with `ad_function_free`.
+typedef struct ad_function ad_function;
+
+// What a callback reaches its call through: valid on the callback's thread, until it returns.
+typedef struct ad_function_context ad_function_context;
+
 // How one axis is indexed, for `ad_array_slice` and `ad_array_write_slice`: positions
 // `start, start + step, ...` before `stop` — a slice normalised as Python's
 // `slice.indices(len)` gives it (for a negative step `stop` may be -1) — or, when `step` is
@@ -109,6 +118,43 @@ typedef struct {
   int64_t stop;
   int64_t step;
 } ad_index;
+
+// A callback's signature: `forward(user_data, ctx, inputs, n_inputs, outputs, n_outputs)`,
+// and `backward(user_data, ctx, output_grads, n_outputs, input_grads, n_inputs)`.
+typedef ad_status (*ad_function_callback)(void *user_data,
+                                          ad_function_context *ctx,
+                                          const ad_array *const *arrays,
+                                          size_t n_arrays,
+                                          ad_array **results,
+                                          size_t n_results);
+
+// What a custom function does, filled by the caller of `ad_function_new`.
+//
+// `forward` gets the inputs (handles it borrows: the library frees them when it returns) and
+// writes `n_outputs` new handles to `outputs`, each owned by the library from then on; it
+// may save arrays for backward with `ad_function_save`. It runs without recording.
+//
+// `backward` gets the gradient of each output (borrowed, of the output's shape) and writes,
+// for each input, a new handle with the input's gradient (of the input's shape and dtype), or
+// NULL for none (a zero gradient; `ad_function_needs_grad` says which are wanted). It reads
+// what forward saved with `ad_function_saved`. It runs on the thread that calls backward,
+// recording when that backward creates a graph: a backward written with the library's ops
+// is then differentiable again.
+//
+// Either reports failure by returning a status other than `AD_OK`, with a message set by
+// `ad_function_set_error` (or left by the library function that failed in it); the status
+// and the message reach the caller of `ad_function_apply` or of backward. Results a failing
+// callback wrote are freed. A callback must not unwind (throw) into the library.
+//
+// `destroy(user_data)`, if not NULL, runs once, when the function's handle is freed and the
+// last graph that recorded it is released, on whichever thread that happens.
+typedef struct {
+  // `AD_FUNCTION_CALLBACKS_VERSION`.
+  uint32_t version;
+  ad_function_callback forward;
+  ad_function_callback backward;
+  void (*destroy)(void *user_data);
+} ad_function_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -402,6 +448,52 @@ ad_status ad_grad(const ad_array *const *heads,
                   bool create_graph,
                   bool train_mode,
                   ad_array **out_grads);
+
+// Makes a custom function named `name` (for messages) from `callbacks` (read during the call;
+// the struct may be freed after) and `user_data`, and writes its handle to `*out`, which the
+// caller frees with `ad_function_free`. On success the library owns `user_data` and calls
+// `destroy` on it once (see `ad_function_callbacks`); on failure it does not take it.
+// `AD_ERR_INVALID_ARGUMENT` if `version` is not one this library reads or `forward` is NULL.
+ad_status ad_function_new(const char *name,
+                          const ad_function_callbacks *callbacks,
+                          void *user_data,
+                          ad_function **out);
+
+// Frees the handle of a custom function. Graphs that recorded it keep it until they are
+// released; `destroy` runs after the last. NULL is a no-op; a freed handle
+// `AD_ERR_INVALID_HANDLE`.
+ad_status ad_function_free(ad_function *function);
+
+// Applies `function` to `n_inputs` arrays and writes its `n_outputs` results to `outputs`,
+// each a new handle the caller frees. Inside a record scope, with an input in the graph,
+// it is recorded: backward calls the function's `backward`. The outputs must share one
+// dtype. Fails with the status and message of a failing `forward`.
+ad_status ad_function_apply(const ad_function *function,
+                            const ad_array *const *inputs,
+                            size_t n_inputs,
+                            ad_array **outputs,
+                            size_t n_outputs);
+
+// In a `forward` callback: saves `n` arrays for backward (with their versions: one written
+// in place before backward makes backward fail, as for the library's own ops). Saving an
+// input or an output keeps its place in the graph, so a backward that uses it is
+// differentiable again. `AD_ERR_AUTOGRAD` outside a forward callback.
+ad_status ad_function_save(ad_function_context *ctx, const ad_array *const *arrays, size_t n);
+
+// In a callback: how many arrays forward saved so far (in backward: all of them).
+ad_status ad_function_saved_count(ad_function_context *ctx, size_t *count);
+
+// In a callback: a new handle (the caller frees it) on the `i`th array forward saved.
+// `AD_ERR_INDEX` if there is none.
+ad_status ad_function_saved(ad_function_context *ctx, size_t i, ad_array **out);
+
+// In a `backward` callback: whether input `i`'s gradient is wanted (the others may be left
+// NULL). `AD_ERR_AUTOGRAD` outside a backward callback, `AD_ERR_INDEX` past the inputs.
+ad_status ad_function_needs_grad(ad_function_context *ctx, size_t i, bool *needed);
+
+// In a callback that is about to return a failing status: the message the caller will see
+// (copied).
+ad_status ad_function_set_error(ad_function_context *ctx, const char *message);
 
 // Sine.
 ad_status ad_sin(const ad_array *a, ad_array **out);

@@ -124,7 +124,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c"];
+const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c"];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -150,6 +150,11 @@ fn c_error_paths() {
 #[test]
 fn c_nn_ops() {
     c_test("tests/c/nn.c");
+}
+
+#[test]
+fn c_custom_functions() {
+    c_test("tests/c/custom.c");
 }
 
 #[test]
@@ -390,6 +395,8 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_argmax", "axis"),
     ("ad_argmin", "axis"),
     ("ad_fully_connected", "bias"),
+    ("ad_function_new", "user_data"),
+    ("ad_function_free", "function"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:
@@ -412,6 +419,11 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("bool *", _) => "bool_out",
         ("void *", _) => "floats_out",
         ("char *", _) => "chars_out",
+        ("const char *", _) => "\"name\"",
+        ("const ad_function_callbacks *", _) => "callbacks_in",
+        ("ad_function * *", _) => "function_out",
+        ("const ad_function *" | "ad_function *", _) => "F",
+        ("ad_function_context *", _) => "CTX",
         ("size_t", "capacity") => "BUFFER_SIZE",
         ("size_t", _) => "1",
         ("uint32_t" | "int64_t" | "uint64_t", _) => "0",
@@ -491,6 +503,19 @@ static double double_out[1];
 static bool bool_out[1];
 static float floats_out[BUFFER_SIZE];
 static char chars_out[BUFFER_SIZE];
+static ad_function *F = NULL;
+static ad_function *function_out[1];
+#define FUNCTION_SENTINEL ((ad_function *)(uintptr_t)0x5e5e5e50)
+/* No callback runs while these calls are made: not the context of one. */
+#define CTX ((ad_function_context *)(uintptr_t)0x7)
+
+/* A forward (and backward) that passes its first array through. */
+static ad_status pass(void *user_data, ad_function_context *ctx, const ad_array *const *arrays, size_t n_arrays,
+                      ad_array **results, size_t n_results) {
+    (void)user_data, (void)ctx, (void)n_arrays, (void)n_results;
+    return ad_array_copy(arrays[0], &results[0]);
+}
+static const ad_function_callbacks callbacks_in[1] = {{AD_FUNCTION_CALLBACKS_VERSION, pass, pass, NULL}};
 
 /* Every buffer back to its sentinel, the lists to their one entry. */
 static void reset(void) {
@@ -502,13 +527,14 @@ static void reset(void) {
         floats_out[i] = -7;
         chars_out[i] = 'x';
     }
+    function_out[0] = FUNCTION_SENTINEL;
     u32_out[0] = 99;
     double_out[0] = -7;
     bool_out[0] = true;
 }
 
 static int untouched(void) {
-    int same = out_list[0] == SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
+    int same = out_list[0] == SENTINEL && function_out[0] == FUNCTION_SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
     for (size_t i = 0; i < BUFFER_SIZE; i++) {
         same = same && sizes_out[i] == 12345 && floats_out[i] == -7 && chars_out[i] == 'x';
     }
@@ -534,15 +560,18 @@ static void expect(const char *fn, const char *param, int allowed, ad_status sta
     }
     /* A handle made anyway (allowed, or a failed check) is freed, so memcheck sees no leak. */
     if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
+    if (function_out[0] != FUNCTION_SENTINEL && function_out[0] != NULL) OK(ad_function_free(function_out[0]));
 }
 
 int main(void) {
     const size_t shape[1] = {1};
     OK(ad_array_ones(shape, 1, AD_FLOAT32, &A));
+    OK(ad_function_new("pass", callbacks_in, NULL, &F));
 "#;
 
 const NULL_ARGUMENTS_TAIL: &str = r#"    VALUES_ARE(A, 0, 1); /* no call wrote into the array it was given */
     OK(ad_array_free(A));
+    OK(ad_function_free(F));
     CHECK(!ad_is_recording() && !ad_is_training());
     return CHECK_RESULT();
 }

@@ -145,6 +145,12 @@ fn set_last_error(message: String) {
     let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = c);
 }
 
+/// This thread's last message as text (for a callback's failure that left no message of its
+/// own).
+pub(crate) fn last_error_text() -> String {
+    LAST_ERROR.try_with(|e| e.borrow().to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 /// This thread's last message, for `ad_last_error`; `""` during the thread's exit.
 pub(crate) fn last_error() -> *const c_char {
     LAST_ERROR.try_with(|e| e.borrow().as_ptr()).unwrap_or(c"".as_ptr())

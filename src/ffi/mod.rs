@@ -34,6 +34,7 @@ mod kinds;
 
 mod arrays;
 mod autograd;
+mod custom;
 mod elementwise;
 mod handles;
 mod nn;
@@ -47,6 +48,7 @@ pub use handles::ad_array;
 // The exported functions, also callable from Rust (the benchmarks time the C path this way).
 pub use arrays::*;
 pub use autograd::*;
+pub use custom::*;
 pub use elementwise::*;
 pub use nn::*;
 pub use ops::*;

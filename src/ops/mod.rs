@@ -2,6 +2,7 @@
 //! records, beside it, its vector-Jacobian product written with these same ops.
 
 mod binary;
+pub mod custom;
 mod elementwise;
 mod gemm;
 mod index;

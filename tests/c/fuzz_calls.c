@@ -1307,6 +1307,71 @@ static void fuzz_optimizer(void) {
     if (s == AD_OK && invalid) FAIL("succeeded on a bad handle");
 }
 
+/* ---- custom functions: callbacks that pass their first array through, and use their context ---- */
+
+/* The callbacks call the library with their own context (and some failures of their own);
+   the checks after each call still hold inside them. */
+static ad_status pass_through(void *user_data, ad_function_context *ctx, const ad_array *const *arrays, size_t n,
+                              ad_array **results, size_t n_results) {
+    size_t count = 0;
+    bool needed = false;
+    ad_array *saved = NULL;
+    (void)user_data;
+    enter("ad_function_saved_count");
+    check_status(ad_function_saved_count(ctx, chance(90) ? &count : NULL));
+    if (chance(50)) {
+        enter("ad_function_save");
+        check_status(ad_function_save(ctx, arrays, n));
+        enter("ad_function_saved_count");
+        check_status(ad_function_saved_count(ctx, &count));
+    }
+    if (count > 0) {
+        enter("ad_function_saved");
+        ad_status s = ad_function_saved(ctx, below(count + 1), &saved);
+        check_status(s);
+        if (s == AD_OK) ad_array_free(saved);
+    }
+    enter("ad_function_needs_grad");
+    check_status(ad_function_needs_grad(ctx, below(n_results + 1), &needed));
+    if (chance(5)) {
+        enter("ad_function_set_error");
+        check_status(ad_function_set_error(ctx, "the callback refuses"));
+        return AD_ERR_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < n_results; i++) {
+        ad_status s = ad_array_copy(arrays[i < n ? i : 0], &results[i]);
+        if (s != AD_OK) return s;
+    }
+    return AD_OK;
+}
+
+static void fuzz_custom(void) {
+    static const ad_function_callbacks callbacks = {AD_FUNCTION_CALLBACKS_VERSION, pass_through, pass_through, NULL};
+    ad_function *f = NULL;
+    enter("ad_function_new");
+    check_status(ad_function_new("pass", chance(95) ? &callbacks : NULL, NULL, &f));
+    handle a = pick();
+    const ad_array *in[1] = {a.h};
+    ad_array *outs[2] = {SENTINEL, SENTINEL};
+    size_t n_out = 1 + below(2);
+    enter("ad_function_apply");
+    ad_status s = ad_function_apply(f, in, 1, outs, n_out);
+    current = "ad_function_apply"; /* the callbacks' own calls came in between */
+    check_status(s);
+    if (s == AD_OK && (bad(a, 0) || f == NULL)) FAIL("applied a custom function to a bad handle");
+    for (size_t i = 0; i < n_out; i++) {
+        if (s == AD_OK) adopt(outs[i]);
+        else if (outs[i] != SENTINEL) FAIL("wrote its outputs on failure");
+    }
+    /* A context outside its callback, or NULL: refused. */
+    size_t count = 0;
+    enter("ad_function_saved_count");
+    if (ad_function_saved_count(chance(50) ? NULL : (ad_function_context *)(uintptr_t)(1 + below(1000)), &count) == AD_OK)
+        FAIL("a context was accepted outside its callback");
+    enter("ad_function_free");
+    check_status(ad_function_free(f));
+}
+
 /* ---- the process-wide settings and the functions that return no status ---- */
 
 static void fuzz_process(void) {
@@ -1384,7 +1449,8 @@ int main(int argc, char **argv) {
         fuzz_compare, fuzz_dot,     fuzz_create,     fuzz_create,       fuzz_arange,   fuzz_free,     fuzz_query,
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
-        fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process};
+        fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,
+        fuzz_custom};
     double start = now();
     unsigned long rounds = 0;
     while (!(max_calls && calls >= max_calls)) {

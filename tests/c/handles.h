@@ -17,7 +17,7 @@
 static ad_array *live[512];
 static size_t nlive = 0;
 
-static void track(ad_array *a) {
+static inline void track(ad_array *a) {
     if (!a) return;
     if (nlive < COUNT(live)) {
         live[nlive++] = a;
@@ -27,7 +27,7 @@ static void track(ad_array *a) {
     }
 }
 
-static void free_all(void) {
+static inline void free_all(void) {
     while (nlive > 0) OK(ad_array_free(live[--nlive]));
 }
 
@@ -40,7 +40,7 @@ static void free_all(void) {
     } while (0)
 
 /* An array of `dtype` and `shape` holding the given values (written as doubles). */
-static ad_array *make_array(uint32_t dtype, const size_t *shape, size_t ndim, const double *values, size_t n) {
+static inline ad_array *make_array(uint32_t dtype, const size_t *shape, size_t ndim, const double *values, size_t n) {
     ad_array *a = NULL;
     if (dtype == AD_FLOAT32) {
         float *buf = malloc((n ? n : 1) * sizeof(float));
@@ -55,12 +55,20 @@ static ad_array *make_array(uint32_t dtype, const size_t *shape, size_t ndim, co
     return a;
 }
 
+/* A new handle on the gradient of `a`, freed by free_all. */
+static inline ad_array *grad_of(const ad_array *a) {
+    ad_array *g = NULL;
+    OK(ad_array_grad(a, &g));
+    track(g);
+    return g;
+}
+
 #define ARRAY(dtype, shape, ...)                                                  \
     make_array((dtype), (shape), COUNT(shape), (const double[]){__VA_ARGS__}, \
                COUNT(((const double[]){__VA_ARGS__})))
 
 /* The array's ndim and shape equal `expected`. */
-static int shape_is(const ad_array *a, const size_t *expected, size_t n) {
+static inline int shape_is(const ad_array *a, const size_t *expected, size_t n) {
     size_t ndim = 999, shape[8];
     if (ad_array_ndim(a, &ndim) != AD_OK || ndim != n || n > COUNT(shape)) return 0;
     if (ad_array_shape(a, shape, COUNT(shape)) != AD_OK) return 0;
@@ -70,7 +78,7 @@ static int shape_is(const ad_array *a, const size_t *expected, size_t n) {
     return 1;
 }
 
-static void print_shape(const ad_array *a) {
+static inline void print_shape(const ad_array *a) {
     size_t ndim = 0, shape[8];
     if (!a || ad_array_ndim(a, &ndim) != AD_OK || ndim > COUNT(shape) || ad_array_shape(a, shape, COUNT(shape)) != AD_OK) {
         fprintf(stderr, "  actual shape: (unreadable)\n");

@@ -36,13 +36,6 @@ static double *read_all(const ad_array *a, size_t n) {
     return v;
 }
 
-static ad_array *grad_of(const ad_array *a) {
-    ad_array *g = NULL;
-    OK(ad_array_grad(a, &g));
-    track(g);
-    return g;
-}
-
 /* (2, 3, 4) holding 0..23. */
 static ad_array *arange_234(uint32_t dtype) {
     const int64_t shape[] = {2, 3, 4};

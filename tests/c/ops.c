@@ -950,13 +950,6 @@ static void test_printing(void) {
 
 /* ---- gradients through the C API ---- */
 
-static ad_array *grad_of(const ad_array *a) {
-    ad_array *g = NULL;
-    OK(ad_array_grad(a, &g));
-    track(g);
-    return g;
-}
-
 static void test_grad_mul_broadcast(void) {
     ad_array *x, *y, *z;
     x = ARRAY(AD_FLOAT32, S31, 1, 2, 3);
