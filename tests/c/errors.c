@@ -78,7 +78,7 @@ static const struct {
     {"ad_neg", ad_neg}, {"ad_exp", ad_exp}, {"ad_log", ad_log}, {"ad_sqrt", ad_sqrt},
     {"ad_abs", ad_abs}, {"ad_square", ad_square}, {"ad_relu", ad_relu},
     {"ad_sigmoid", ad_sigmoid}, {"ad_tanh", ad_tanh}, {"ad_array_copy", ad_array_copy},
-    {"ad_array_detach", ad_array_detach},
+    {"ad_array_detach", ad_array_detach}, {"ad_array_share", ad_array_share},
 };
 
 static const struct {
