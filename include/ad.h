@@ -318,6 +318,12 @@ ad_status ad_array_copy(const ad_array *array, ad_array **out);
 // through the result. The caller frees `*out` with `ad_array_free`.
 ad_status ad_array_detach(const ad_array *array, ad_array **out);
 
+// A second handle on `array`: the same data and the same place in the graph (an op on it
+// is an op on `array`, its gradient is `array`'s), as a copy of a C++ shared pointer is.
+// For a host that keeps an array it was lent, such as a custom function's callback. The
+// caller frees `*out` with `ad_array_free`; `array`'s handle stays valid on its own.
+ad_status ad_array_share(const ad_array *array, ad_array **out);
+
 // The elements of `array` that `index` (`n` entries, one per leading axis; later axes are
 // taken whole) selects: MXNet's and NumPy's basic indexing (`x[1:3]`, `x[:, 2]`, `x[::-1]`).
 // A position out of range is `AD_ERR_INDEX`. Recorded when recording. A selection that is
@@ -477,7 +483,9 @@ ad_status ad_function_apply(const ad_function *function,
 // In a `forward` callback: saves `n` arrays for backward (with their versions: one written
 // in place before backward makes backward fail, as for the library's own ops). Saving an
 // input or an output keeps its place in the graph, so a backward that uses it is
-// differentiable again. `AD_ERR_AUTOGRAD` outside a forward callback.
+// differentiable again; any other array forward made is a constant to second derivatives
+// (for those, compute it again in backward from a saved input). `AD_ERR_AUTOGRAD` outside a
+// forward callback.
 ad_status ad_function_save(ad_function_context *ctx, const ad_array *const *arrays, size_t n);
 
 // In a callback: how many arrays forward saved so far (in backward: all of them).

@@ -252,6 +252,15 @@ pub unsafe extern "C" fn ad_array_detach(array: *const ad_array, out: *mut *mut 
     new_array!(out, arg!(handle array).map(|a| a.detach()))
 }
 
+/// A second handle on `array`: the same data and the same place in the graph (an op on it
+/// is an op on `array`, its gradient is `array`'s), as a copy of a C++ shared pointer is.
+/// For a host that keeps an array it was lent, such as a custom function's callback. The
+/// caller frees `*out` with `ad_array_free`; `array`'s handle stays valid on its own.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_share(array: *const ad_array, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, arg!(handle array))
+}
+
 /// How one axis is indexed, for `ad_array_slice` and `ad_array_write_slice`: positions
 /// `start, start + step, ...` before `stop` — a slice normalised as Python's
 /// `slice.indices(len)` gives it (for a negative step `stop` may be -1) — or, when `step` is

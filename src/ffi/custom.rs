@@ -365,7 +365,9 @@ pub unsafe extern "C" fn ad_function_apply(
 /// In a `forward` callback: saves `n` arrays for backward (with their versions: one written
 /// in place before backward makes backward fail, as for the library's own ops). Saving an
 /// input or an output keeps its place in the graph, so a backward that uses it is
-/// differentiable again. `AD_ERR_AUTOGRAD` outside a forward callback.
+/// differentiable again; any other array forward made is a constant to second derivatives
+/// (for those, compute it again in backward from a saved input). `AD_ERR_AUTOGRAD` outside a
+/// forward callback.
 #[no_mangle]
 pub unsafe extern "C" fn ad_function_save(ctx: *mut ad_function_context, arrays: *const *const ad_array, n: usize) -> ad_status {
     ffi_boundary!({

@@ -375,6 +375,36 @@ static void test_copy_and_detach(void) {
     free_all();
 }
 
+/* A shared handle is the array itself: its data, its place in the graph, its gradient; it
+   outlives the handle it was made from. */
+static void test_share(void) {
+    ad_array *x, *s, *y, *two;
+    ad_array *x_alone = NULL;
+
+    OK(ad_array_create((const float[]){1, 2, 3, 4, 5, 6}, S23, 2, AD_FLOAT32, &x_alone));
+    x = x_alone;
+    OK(ad_array_attach_grad(x, AD_GRAD_WRITE));
+    MAKE(s, ad_array_share(x, &s));
+    SHAPE_IS(s, 2, 3);
+    VALUES_ARE(s, 0, 1, 2, 3, 4, 5, 6);
+    /* an op on the shared handle is recorded as an op on x */
+    OK(ad_record_begin(true));
+    MAKE(y, ad_mul_scalar(s, 3, &y));
+    OK(ad_record_end());
+    OK(ad_backward(y, NULL, false));
+    VALUES_ARE(grad_of(x), 0, 3, 3, 3, 3, 3, 3);
+    VALUES_ARE(grad_of(s), 0, 3, 3, 3, 3, 3, 3);
+    /* a write through one handle shows through the other */
+    two = ARRAY(AD_FLOAT32, S1, 2);
+    OK(ad_array_update(s, two, AD_UPDATE_MUL));
+    VALUES_ARE(x, 0, 2, 4, 6, 8, 10, 12);
+    /* freeing the first handle leaves the shared one whole */
+    OK(ad_array_free(x_alone));
+    VALUES_ARE(s, 0, 2, 4, 6, 8, 10, 12);
+    VALUES_ARE(grad_of(s), 0, 3, 3, 3, 3, 3, 3);
+    free_all();
+}
+
 /* add sub mul div pow maximum minimum on operands of equal shape. */
 static void test_binary_equal_shapes(uint32_t dtype) {
     const double tol = tol_of(dtype);
@@ -1250,6 +1280,7 @@ int main(void) {
     test_transpose();
     test_broadcast_to();
     test_copy_and_detach();
+    test_share();
     for (uint32_t dtype = AD_FLOAT32; dtype <= AD_FLOAT64; dtype++) {
         int before = check_failures;
         test_binary_equal_shapes(dtype);

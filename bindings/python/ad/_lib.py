@@ -39,6 +39,18 @@ class Index(ctypes.Structure):
     _fields_ = [("start", ctypes.c_int64), ("stop", ctypes.c_int64), ("step", ctypes.c_int64)]
 
 
+# ad_function_callback and ad_function_callbacks (custom functions, ad/_function.py):
+# callback(user_data, ctx, arrays, n_arrays, results, n_results) -> ad_status.
+CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, HP, size, HP, size)
+DESTROY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+FUNCTION_CALLBACKS_VERSION = 1
+
+
+class FunctionCallbacks(ctypes.Structure):
+    """ad_function_callbacks: what a custom function does."""
+    _fields_ = [("version", ctypes.c_uint32), ("forward", CALLBACK), ("backward", CALLBACK), ("destroy", DESTROY)]
+
+
 # Every C function the package calls through ctypes: name -> (return type, parameter types),
 # as include/ad.h declares it (tests/test_abi.py compares the two). The ops of the op table
 # (ad/_ops.py) get theirs from their kind.
@@ -71,6 +83,7 @@ SIGNATURES = {
     "ad_array_broadcast_to": (ad_status, [H, SIZES, size, HP]),
     "ad_array_copy": (ad_status, [H, HP]),
     "ad_array_detach": (ad_status, [H, HP]),
+    "ad_array_share": (ad_status, [H, HP]),
     "ad_array_astype": (ad_status, [H, u32, HP]),
     "ad_array_slice": (ad_status, [H, ctypes.POINTER(Index), size, HP]),
     "ad_array_write_slice": (ad_status, [H, ctypes.POINTER(Index), size, H]),
@@ -93,6 +106,14 @@ SIGNATURES = {
     "ad_array_grad": (ad_status, [H, HP]),
     "ad_backward_ex": (ad_status, [HP, HP, size, b, b]),
     "ad_grad": (ad_status, [HP, HP, size, HP, size, b, b, b, HP]),
+    "ad_function_new": (ad_status, [ctypes.c_char_p, ctypes.POINTER(FunctionCallbacks), ctypes.c_void_p, HP]),
+    "ad_function_free": (ad_status, [ctypes.c_void_p]),
+    "ad_function_apply": (ad_status, [ctypes.c_void_p, HP, size, HP, size]),
+    "ad_function_save": (ad_status, [ctypes.c_void_p, HP, size]),
+    "ad_function_saved_count": (ad_status, [ctypes.c_void_p, SIZES]),
+    "ad_function_saved": (ad_status, [ctypes.c_void_p, size, HP]),
+    "ad_function_needs_grad": (ad_status, [ctypes.c_void_p, size, ctypes.POINTER(b)]),
+    "ad_function_set_error": (ad_status, [ctypes.c_void_p, ctypes.c_char_p]),
     "ad_softmax": (ad_status, [H, i64, HP]),
     "ad_log_softmax": (ad_status, [H, i64, HP]),
     "ad_softmax_cross_entropy": (ad_status, [H, H, b, HP]),

@@ -3,6 +3,7 @@ and restore what they found on exit, also when the body raises."""
 import ctypes
 
 from . import _ext
+from ._function import Function, function
 from ._helpers import as_list, grad_req_code, handle, handles
 from ._lib import check, lib
 from .errors import ADValueError
@@ -10,7 +11,7 @@ from .ndarray import NDArray
 
 __all__ = [
     "record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
-    "set_recording", "set_training", "backward", "grad", "mark_variables",
+    "set_recording", "set_training", "backward", "grad", "mark_variables", "Function", "function",
 ]
 
 

@@ -1,7 +1,11 @@
 """Exceptions. Every failure raises ADError carrying the library's message; where MXNet (or
 Python) would raise a built-in type, the exception is also an instance of it: a bad shape
 or value is a ValueError, an index out of range an IndexError, an autograd state error a
-RuntimeError (as MXNet's MXNetError), a failed allocation a MemoryError."""
+RuntimeError (as MXNet's MXNetError), a failed allocation a MemoryError.
+
+An exception raised in Python code the library called back (a custom Function's forward or
+backward) is raised again, itself, by the call that failed because of it."""
+import threading
 
 # ad_status values (include/ad.h; tests/header.rs checks that they agree)
 AD_OK = 0
@@ -51,5 +55,19 @@ _CLASSES = {
 }
 
 
+# The exception a Python callback raised on this thread, and the message it gave the library.
+_pending = threading.local()
+
+
+def set_pending_exception(exc, message):
+    """Keeps the exception a callback caught, for the failing call to raise again."""
+    _pending.exception, _pending.message = exc, message
+
+
 def raise_for_status(status, message):
+    exc, pending_message = getattr(_pending, "exception", None), getattr(_pending, "message", None)
+    _pending.exception = _pending.message = None
+    # the library's message ends with the callback's own when the failure is the callback's
+    if exc is not None and message.endswith(pending_message):
+        raise exc
     raise _CLASSES.get(status, ADError)(message, status)

@@ -27,6 +27,10 @@ CTYPES = {
     "ad_array*": ctypes.c_void_p,       # handles are opaque pointers
     "ad_array**": ctypes.POINTER(ctypes.c_void_p),
     "ad_index*": ctypes.POINTER(_lib.Index),
+    "ad_function*": ctypes.c_void_p,
+    "ad_function**": ctypes.POINTER(ctypes.c_void_p),
+    "ad_function_context*": ctypes.c_void_p,
+    "ad_function_callbacks*": ctypes.POINTER(_lib.FunctionCallbacks),
     "bool*": ctypes.POINTER(ctypes.c_bool),
     "double*": ctypes.POINTER(ctypes.c_double),
     "uint32_t*": ctypes.POINTER(ctypes.c_uint32),
