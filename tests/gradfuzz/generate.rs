@@ -105,6 +105,7 @@ pub enum Kind {
     FullyConnected,
     BatchNorm,
     Dropout,
+    MulTanh,
 }
 
 const KINDS: &[(Kind, u32)] = &[
@@ -132,6 +133,7 @@ const KINDS: &[(Kind, u32)] = &[
     (Kind::FullyConnected, 3),
     (Kind::BatchNorm, 2),
     (Kind::Dropout, 2),
+    (Kind::MulTanh, 2),
 ];
 
 struct Gen {
@@ -388,6 +390,7 @@ impl Gen {
             Kind::FullyConnected => self.fully_connected(),
             Kind::BatchNorm => self.batch_norm(),
             Kind::Dropout => self.dropout(),
+            Kind::MulTanh => self.mul_tanh(),
         };
         if !ok {
             // Inputs drawn for a rejected op go with it.
@@ -660,6 +663,20 @@ impl Gen {
         self.push(Op::Where(c, x, y))
     }
 
+    fn mul_tanh(&mut self) -> bool {
+        let Some(a) = self.any() else { return false };
+        let shape = self.shapes[a].clone();
+        let b = if self.rng.chance(0.3) {
+            // An operand already there (the same one included: mul_tanh(x, x)).
+            let Some(b) = self.reg(|s| s == shape.as_slice()) else { return false };
+            b
+        } else {
+            self.operand(&shape)
+        };
+        let (x, y) = if self.rng.chance(0.5) { (a, b) } else { (b, a) };
+        self.push(Op::MulTanh(x, y))
+    }
+
     fn clip(&mut self) -> bool {
         let Some(a) = self.any() else { return false };
         let v = self.vals(a);
@@ -820,6 +837,7 @@ pub fn op_inputs(op: &Op) -> Vec<Reg> {
         Op::Flatten(a) | Op::Copy(a) | Op::Cast(a) => vec![*a],
         Op::BroadcastTo(a, _) | Op::Slice(a, _) | Op::Clip(a, _, _) | Op::Softmax(a, _) | Op::LogSoftmax(a, _) => vec![*a],
         Op::Binary(_, a, b) | Op::Dot(a, b, _, _) | Op::SoftmaxCrossEntropy(a, b) | Op::Pick(a, b, _, _) => vec![*a, *b],
+        Op::MulTanh(a, b) => vec![*a, *b],
         Op::Concat(rs, _) | Op::Stack(rs, _) => rs.clone(),
         Op::Where(c, a, b) => vec![*c, *a, *b],
         Op::OneHot(i, _) => vec![*i],
@@ -856,5 +874,6 @@ pub fn kind_of(op: &Op) -> Kind {
         Op::FullyConnected(..) => Kind::FullyConnected,
         Op::BatchNorm { .. } => Kind::BatchNorm,
         Op::Dropout { .. } => Kind::Dropout,
+        Op::MulTanh(..) => Kind::MulTanh,
     }
 }

@@ -72,7 +72,8 @@ fn main() {
         std::process::exit(1);
     }
     if let Some(path) = &o.emit {
-        let mut out = String::new();
+        // First the Python definitions the programs use, then one program per line.
+        let mut out = format!("{{\"prelude\":{}}}\n", json_str(PYTHON_PRELUDE));
         // Large programs are left out: their arrays would make megabytes of JSON, and the
         // fast paths they reach (split loops) are the engine's, checked here.
         for number in 0..o.programs {

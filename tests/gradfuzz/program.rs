@@ -208,7 +208,34 @@ pub enum Op {
     /// Dropout with probability `p`, its mask drawn after seeding the generator with `seed`;
     /// the identity when not `training`.
     Dropout { x: Reg, p: f64, seed: u64, training: bool },
+    /// `mul_tanh(a, b) = a * tanh(b)` of two arrays of one shape, as a custom function: its
+    /// forward and backward are given from outside the op set (`run::MulTanh`, and
+    /// `PYTHON_PRELUDE`'s `autograd.Function`), and its backward reads saved inputs, the
+    /// saved output and a saved array that is neither.
+    MulTanh(Reg, Reg),
 }
+
+/// The Python definitions a program's text uses: `mul_tanh`, the custom function of
+/// `Op::MulTanh`: da = dy * t, db = dy * (a - y * t) = dy * a * (1 - t^2), t = tanh(b).
+/// t is computed again in backward from the saved input: a saved array that is neither an
+/// input nor an output is a constant to second derivatives, so `half` (0.5 everywhere) is
+/// the only such array it saves.
+pub const PYTHON_PRELUDE: &str = "\
+class MulTanh(autograd.Function):
+    def forward(self, a, b):
+        y = a * nd.tanh(b)
+        self.save_for_backward(a, b, y, nd.ones_like(a) * 0.5)
+        return y
+
+    def backward(self, dy):
+        a, b, y, half = self.saved_tensors
+        t = nd.tanh(b)
+        return dy * t * half * 2, dy * (a - y * t)
+
+
+def mul_tanh(a, b):
+    return MulTanh()(a, b)
+";
 
 #[derive(Clone, Debug)]
 pub enum Def {
@@ -361,6 +388,7 @@ impl Program {
                 Op::Concat(rs, axis) => format!("nd.concat({}, dim={axis})", list(rs)),
                 Op::Stack(rs, axis) => format!("nd.stack({}, axis={axis})", list(rs)),
                 Op::Where(c, a, b) => format!("nd.where({}, {}, {})", n(c), n(a), n(b)),
+                Op::MulTanh(a, b) => format!("mul_tanh({}, {})", n(a), n(b)),
                 Op::Clip(a, lo, hi) => format!("nd.clip({}, {}, {})", n(a), py_float(*lo), py_float(*hi)),
                 Op::Softmax(a, axis) => format!("nd.softmax({}, axis={axis})", n(a)),
                 Op::LogSoftmax(a, axis) => format!("nd.log_softmax({}, axis={axis})", n(a)),
@@ -409,7 +437,7 @@ impl Program {
         let names = self.names();
         let mut s = String::new();
         let _ = writeln!(s, "# gradfuzz seed {} program {} ({:?})", self.seed, self.number, self.backward);
-        let _ = writeln!(s, "from ad import autograd, nd\ndtype = 'float64'");
+        let _ = writeln!(s, "from ad import autograd, nd\ndtype = 'float64'\n{PYTHON_PRELUDE}");
         for (r, def) in self.defs.iter().enumerate() {
             if let Def::Input(i) = def {
                 let _ = write!(s, "{} = {}", names[r], py_array(&i.values, &i.shape));

@@ -1,9 +1,12 @@
 //! Runs a program on the engine: its forward pass, each way of differentiating it, and the
 //! finite differences its gradients are checked against.
 
+use std::sync::Arc;
+
 use ad::array::random;
 use ad::autograd::{self, GradReq, ScopeKind};
 use ad::ops;
+use ad::ops::custom::CustomFunction;
 use ad::{DType, NdArray, Result};
 
 use crate::program::*;
@@ -30,6 +33,35 @@ pub fn scoped<R>(kind: ScopeKind, train: bool, f: impl FnOnce() -> Result<R>) ->
     let r = f();
     autograd::scope_end(kind).expect("the scope opened above is the innermost");
     r
+}
+
+/// `a * tanh(b)` as a custom function (`Op::MulTanh`), its backward written with the
+/// engine's ops so that it is differentiable again: it saves the inputs, the output and a
+/// constant (`half`, neither input nor output), and gives no gradient where none is wanted.
+pub struct MulTanh;
+
+impl CustomFunction for MulTanh {
+    fn name(&self) -> &str {
+        "mul_tanh"
+    }
+
+    fn forward(&self, inputs: &[NdArray], saved: &mut Vec<NdArray>) -> Result<Vec<NdArray>> {
+        let (a, b) = (&inputs[0], &inputs[1]);
+        let y = ops::mul(a, &ops::tanh(b)?)?;
+        let half = NdArray::full(a.shape(), 0.5, a.dtype())?;
+        saved.extend([a.clone(), b.clone(), y.clone(), half]);
+        Ok(vec![y])
+    }
+
+    fn backward(&self, output_grads: &[NdArray], saved: &[NdArray], needs: &[bool]) -> Result<Vec<Option<NdArray>>> {
+        let (dy, a, b, y, half) = (&output_grads[0], &saved[0], &saved[1], &saved[2], &saved[3]);
+        // tanh(b) again, from the saved input: computed in forward it would be a constant
+        // to second derivatives.
+        let t = ops::tanh(b)?;
+        let da = if needs[0] { Some(ops::mul_scalar(&ops::mul(&ops::mul(dy, &t)?, half)?, 2.0)?) } else { None };
+        let db = if needs[1] { Some(ops::mul(dy, &ops::sub(a, &ops::mul(y, &t)?)?)?) } else { None };
+        Ok(vec![da, db])
+    }
 }
 
 /// One op on the registers computed so far.
@@ -129,6 +161,7 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
         Op::Concat(rs, axis) => ops::concat(&rs.iter().map(|i| r(i).clone()).collect::<Vec<_>>(), *axis),
         Op::Stack(rs, axis) => ops::stack(&rs.iter().map(|i| r(i).clone()).collect::<Vec<_>>(), *axis),
         Op::Where(c, a, b) => ops::where_(r(c), r(a), r(b)),
+        Op::MulTanh(a, b) => Ok(ops::custom::apply(Arc::new(MulTanh), &[r(a).clone(), r(b).clone()])?.remove(0)),
         Op::Clip(a, lo, hi) => ops::clip(r(a), *lo, *hi),
         Op::Softmax(a, axis) => ops::softmax(r(a), *axis),
         Op::LogSoftmax(a, axis) => ops::log_softmax(r(a), *axis),
