@@ -103,6 +103,10 @@ typedef enum {
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
 
+// A loan of an array's elements to the host, made by `ad_array_borrow` and ended with
+// `ad_borrow_release`.
+typedef struct ad_borrow ad_borrow;
+
 // A custom function, made by `ad_function_new` and freed with `ad_function_free`.
 typedef struct ad_function ad_function;
 
@@ -155,6 +159,9 @@ typedef struct {
   ad_function_callback backward;
   void (*destroy)(void *user_data);
 } ad_function_callbacks;
+
+// What gives the host's memory back (see `ad_array_wrap`).
+typedef void (*ad_release_fn)(void *context);
 
 #ifdef __cplusplus
 extern "C" {
@@ -604,6 +611,48 @@ ad_status ad_isinf(const ad_array *a, ad_array **out);
 
 // 1 where the element is finite, else 0 (zero gradient).
 ad_status ad_isfinite(const ad_array *a, ad_array **out);
+
+// Lends the host `array`'s elements without a copy: writes to `*data` the address of the
+// first of them (`ad_array_size` elements of its dtype, row-major, contiguous) and to `*out`
+// the loan, which the caller ends with `ad_borrow_release`.
+//
+// The address and the memory stay valid until the loan ends, also when `array`'s handle is
+// freed first. The loan takes no lock: the library writes an array's memory only in the
+// in-place calls on arrays that share it (`ad_array_update`, `ad_array_write_slice`, the
+// optimizer updates) and in backward, into gradient buffers; the loan sees what they write,
+// and the host must not make such calls on another thread while it uses the memory.
+//
+// A gradient is read the same way: borrow the handle `ad_array_grad` gives. Each backward
+// writes the new gradient into the same memory, so the loan sees it when backward returns.
+//
+// With `writable` the host may also write the elements. That counts as an in-place change:
+// an op recorded before or during the loan that saved this array cannot be differentiated
+// (`AD_ERR_AUTOGRAD`, saying why), during the loan and after, as for any in-place write.
+ad_status ad_array_borrow(const ad_array *array, bool writable, void **data, ad_borrow **out);
+
+// Ends a loan made by `ad_array_borrow`: the host no longer reads or writes its memory.
+// NULL is a no-op; a loan already ended `AD_ERR_INVALID_HANDLE`.
+ad_status ad_borrow_release(ad_borrow *borrow);
+
+// Makes an array over the host's memory, without a copy: `data` holds the shape's elements
+// row-major as `dtype` values (`float` or `double`), aligned for them; it may be NULL only
+// when the shape has no elements. `*out` is a new handle the caller frees with
+// `ad_array_free`.
+//
+// On success the library reads and writes that memory as the array's (and its views')
+// until the last array on it is gone, then calls `release(context)` once, on whichever
+// thread that happens; the host does not free the memory before. With `release` NULL the
+// memory must outlive every array on it. Between the library's calls the host may read and
+// write the memory itself; to write after an op saved the array for backward, it writes
+// through a writable `ad_array_borrow`, which the version check then sees. On failure
+// nothing is taken and `release` is not called.
+ad_status ad_array_wrap(void *data,
+                        const size_t *shape,
+                        size_t ndim,
+                        uint32_t dtype,
+                        ad_release_fn release,
+                        void *context,
+                        ad_array **out);
 
 // Softmax along `axis` (negative counts from the end), computed stably from `a - max(a)`.
 ad_status ad_softmax(const ad_array *a, int64_t axis, ad_array **out);

@@ -124,7 +124,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c"];
+const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c", "tests/c/memory.c"];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -155,6 +155,11 @@ fn c_nn_ops() {
 #[test]
 fn c_custom_functions() {
     c_test("tests/c/custom.c");
+}
+
+#[test]
+fn c_shared_memory() {
+    c_test("tests/c/memory.c");
 }
 
 #[test]
@@ -397,6 +402,8 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_fully_connected", "bias"),
     ("ad_function_new", "user_data"),
     ("ad_function_free", "function"),
+    ("ad_borrow_release", "borrow"),
+    ("ad_array_wrap", "context"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:
@@ -424,6 +431,9 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("ad_function * *", _) => "function_out",
         ("const ad_function *" | "ad_function *", _) => "F",
         ("ad_function_context *", _) => "CTX",
+        ("void * *", _) => "data_out",
+        ("ad_borrow * *", _) => "borrow_out",
+        ("ad_release_fn", _) => "NULL",
         ("size_t", "capacity") => "BUFFER_SIZE",
         ("size_t", _) => "1",
         ("uint32_t" | "int64_t" | "uint64_t", _) => "0",
@@ -506,6 +516,10 @@ static char chars_out[BUFFER_SIZE];
 static ad_function *F = NULL;
 static ad_function *function_out[1];
 #define FUNCTION_SENTINEL ((ad_function *)(uintptr_t)0x5e5e5e50)
+static void *data_out[1];
+static ad_borrow *borrow_out[1];
+#define DATA_SENTINEL ((void *)(uintptr_t)0x5e5e5e50)
+#define BORROW_SENTINEL ((ad_borrow *)(uintptr_t)0x5e5e5e50)
 /* No callback runs while these calls are made: not the context of one. */
 #define CTX ((ad_function_context *)(uintptr_t)0x7)
 
@@ -528,13 +542,16 @@ static void reset(void) {
         chars_out[i] = 'x';
     }
     function_out[0] = FUNCTION_SENTINEL;
+    data_out[0] = DATA_SENTINEL;
+    borrow_out[0] = BORROW_SENTINEL;
     u32_out[0] = 99;
     double_out[0] = -7;
     bool_out[0] = true;
 }
 
 static int untouched(void) {
-    int same = out_list[0] == SENTINEL && function_out[0] == FUNCTION_SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
+    int same = out_list[0] == SENTINEL && function_out[0] == FUNCTION_SENTINEL && data_out[0] == DATA_SENTINEL &&
+               borrow_out[0] == BORROW_SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
     for (size_t i = 0; i < BUFFER_SIZE; i++) {
         same = same && sizes_out[i] == 12345 && floats_out[i] == -7 && chars_out[i] == 'x';
     }
@@ -561,6 +578,7 @@ static void expect(const char *fn, const char *param, int allowed, ad_status sta
     /* A handle made anyway (allowed, or a failed check) is freed, so memcheck sees no leak. */
     if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
     if (function_out[0] != FUNCTION_SENTINEL && function_out[0] != NULL) OK(ad_function_free(function_out[0]));
+    if (borrow_out[0] != BORROW_SENTINEL && borrow_out[0] != NULL) OK(ad_borrow_release(borrow_out[0]));
 }
 
 int main(void) {

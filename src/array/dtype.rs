@@ -45,9 +45,9 @@ pub trait Element:
     fn of(v: f64) -> Self;
     fn as_f64(self) -> f64;
     /// The elements of `b` if it holds this type.
-    fn slice_of(b: &Buffer) -> Option<&Vec<Self>>;
-    fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<Self>>;
-    /// The vector inside `b`, if it holds this type.
+    fn slice_of(b: &Buffer) -> Option<&[Self]>;
+    fn slice_of_mut(b: &mut Buffer) -> Option<&mut [Self]>;
+    /// The vector inside `b`, if it holds this type in the library's own memory.
     fn vec_from(b: Buffer) -> std::result::Result<Vec<Self>, Buffer>;
     /// Appends exp / log / sigmoid / tanh of each element to `out` (vectorised for f32, where
     /// the per-element libm call would dominate).
@@ -80,7 +80,7 @@ impl Element for f32 {
         crate::cpu::vmath::tanh(v, out)
     }
     fn wrap(v: Vec<f32>) -> Buffer {
-        Buffer::F32(v)
+        Buffer::F32(v.into())
     }
     fn of(v: f64) -> f32 {
         v as f32
@@ -90,17 +90,17 @@ impl Element for f32 {
     }
     fn vec_from(b: Buffer) -> std::result::Result<Vec<f32>, Buffer> {
         match b {
-            Buffer::F32(v) => Ok(v),
+            Buffer::F32(v) => v.into_vec().map_err(Buffer::F32),
             other => Err(other),
         }
     }
-    fn slice_of(b: &Buffer) -> Option<&Vec<f32>> {
+    fn slice_of(b: &Buffer) -> Option<&[f32]> {
         match b {
             Buffer::F32(v) => Some(v),
             _ => None,
         }
     }
-    fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<f32>> {
+    fn slice_of_mut(b: &mut Buffer) -> Option<&mut [f32]> {
         match b {
             Buffer::F32(v) => Some(v),
             _ => None,
@@ -111,7 +111,7 @@ impl Element for f32 {
 impl Element for f64 {
     const DTYPE: DType = DType::F64;
     fn wrap(v: Vec<f64>) -> Buffer {
-        Buffer::F64(v)
+        Buffer::F64(v.into())
     }
     fn of(v: f64) -> f64 {
         v
@@ -121,17 +121,17 @@ impl Element for f64 {
     }
     fn vec_from(b: Buffer) -> std::result::Result<Vec<f64>, Buffer> {
         match b {
-            Buffer::F64(v) => Ok(v),
+            Buffer::F64(v) => v.into_vec().map_err(Buffer::F64),
             other => Err(other),
         }
     }
-    fn slice_of(b: &Buffer) -> Option<&Vec<f64>> {
+    fn slice_of(b: &Buffer) -> Option<&[f64]> {
         match b {
             Buffer::F64(v) => Some(v),
             _ => None,
         }
     }
-    fn slice_of_mut(b: &mut Buffer) -> Option<&mut Vec<f64>> {
+    fn slice_of_mut(b: &mut Buffer) -> Option<&mut [f64]> {
         match b {
             Buffer::F64(v) => Some(v),
             _ => None,

@@ -4,6 +4,7 @@
 //! tape's business (`crate::NdArray`, an `Array` with its graph entry).
 
 pub mod dtype;
+pub mod loan;
 pub mod pool;
 pub mod print;
 pub mod random;
@@ -98,8 +99,8 @@ impl Array {
             Ok(v)
         }
         Ok(match dtype {
-            DType::F32 => Array::from_buffer(Buffer::F32(fill(n, start, step)?), [n].as_slice()),
-            DType::F64 => Array::from_buffer(Buffer::F64(fill(n, start, step)?), [n].as_slice()),
+            DType::F32 => Array::from_buffer(Buffer::F32(fill(n, start, step)?.into()), [n].as_slice()),
+            DType::F64 => Array::from_buffer(Buffer::F64(fill(n, start, step)?.into()), [n].as_slice()),
         })
     }
 
@@ -138,9 +139,9 @@ impl Array {
             DType::F32 => {
                 let mut w = try_vec(n)?;
                 w.extend(v.iter().map(|&x| x as f32));
-                Buffer::F32(w)
+                Buffer::F32(w.into())
             }
-            DType::F64 => Buffer::F64(v),
+            DType::F64 => Buffer::F64(v.into()),
         };
         Ok(Array::from_buffer(buf, shape.to_vec()))
     }
@@ -287,7 +288,10 @@ impl Array {
             let mut locked = storage::lock(&[], &[&self.storage, &src.storage]);
             let (mut bufs, _) = locked.split(&[&self.storage, &src.storage]);
             let [mine, theirs] = &mut bufs[..] else { unreachable!("two storages locked") };
-            if mine.len() == self.size() && theirs.len() == src.size() {
+            // A lent buffer stays where the host was told it is, and the host's memory stays
+            // the array's it made.
+            let pinned = self.storage.is_lent() || src.storage.is_lent() || mine.is_host() || theirs.is_host();
+            if mine.len() == self.size() && theirs.len() == src.size() && !pinned {
                 std::mem::swap(&mut **mine, &mut **theirs);
                 return Ok(());
             }

@@ -148,9 +148,10 @@ pub(crate) fn take<T: Element>(n: usize) -> Option<Vec<T>> {
     Some(v)
 }
 
-/// Returns a freed buffer to the cache, or to the allocator when it is small or the cache full.
+/// Returns a freed buffer to the cache, or to the allocator when it is small or the cache full
+/// (and the host's memory to the host).
 pub(crate) fn give(buf: Buffer) {
-    if buf.capacity() * buf.dtype().size_of() < MIN_BYTES || crate::reference::enabled() {
+    if buf.is_host() || buf.capacity() * buf.dtype().size_of() < MIN_BYTES || crate::reference::enabled() {
         return;
     }
     let rejected = pool().give(buf);
@@ -169,7 +170,7 @@ mod tests {
     use super::*;
 
     fn buffer(n: usize) -> Buffer {
-        Buffer::F32(Vec::with_capacity(n))
+        Buffer::F32(Vec::with_capacity(n).into())
     }
 
     const N: usize = MIN_BYTES / 4;

@@ -21,7 +21,7 @@
 //! in-place update, which reads its source under the same guards, is one atomic step. An op
 //! made of other ops (softmax, batch_norm) is several such steps.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use smallvec::SmallVec;
@@ -32,8 +32,113 @@ use crate::error::Result;
 /// Elements of one dtype, row-major.
 #[derive(Clone, Debug)]
 pub enum Buffer {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
+    F32(Elems<f32>),
+    F64(Elems<f64>),
+}
+
+/// The elements of a buffer: a vector the library allocated, or memory the host lent
+/// (`Array::from_host`), handed back through its release when the buffer goes.
+pub enum Elems<T> {
+    Own(Vec<T>),
+    Host(HostMemory<T>),
+}
+
+/// Memory the host lent: `len` elements at `ptr`, the library's until `release` runs.
+pub struct HostMemory<T> {
+    ptr: std::ptr::NonNull<T>,
+    len: usize,
+    release: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+// SAFETY: the host hands the memory over for the buffer's lifetime (`from_host`'s contract);
+// the storage's lock orders every access the library makes, from any thread.
+unsafe impl<T: Send> Send for HostMemory<T> {}
+unsafe impl<T: Sync> Sync for HostMemory<T> {}
+
+impl<T> HostMemory<T> {
+    /// # Safety
+    /// `ptr` must be aligned for `T` and valid for reads and writes of `len` elements (it may
+    /// be dangling when `len` is 0), used by nothing else until `release` runs.
+    pub unsafe fn new(ptr: std::ptr::NonNull<T>, len: usize, release: Option<Box<dyn FnOnce() + Send + Sync>>) -> Self {
+        HostMemory { ptr, len, release }
+    }
+}
+
+impl<T> Drop for HostMemory<T> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Elems<T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            Elems::Own(v) => v,
+            // SAFETY: HostMemory::new's contract.
+            Elems::Host(h) => unsafe { std::slice::from_raw_parts(h.ptr.as_ptr(), h.len) },
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for Elems<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Elems::Own(v) => v,
+            // SAFETY: HostMemory::new's contract; `&mut self` makes this the only access.
+            Elems::Host(h) => unsafe { std::slice::from_raw_parts_mut(h.ptr.as_ptr(), h.len) },
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Elems<T> {
+    #[inline]
+    fn from(v: Vec<T>) -> Self {
+        Elems::Own(v)
+    }
+}
+
+impl<T: Clone> Clone for Elems<T> {
+    /// A copy in the library's own memory.
+    fn clone(&self) -> Self {
+        Elems::Own(self.to_vec())
+    }
+}
+
+impl<T> std::fmt::Debug for Elems<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Elems::Own(v) => write!(f, "Own({} elements)", v.len()),
+            Elems::Host(h) => write!(f, "Host({} elements at {:p})", h.len, h.ptr),
+        }
+    }
+}
+
+impl<T> Elems<T> {
+    /// Room for elements: the vector's capacity, or the host memory's length.
+    pub fn capacity(&self) -> usize {
+        match self {
+            Elems::Own(v) => v.capacity(),
+            Elems::Host(h) => h.len,
+        }
+    }
+
+    /// The library's own vector, or the elements back when they are the host's.
+    pub fn into_vec(self) -> std::result::Result<Vec<T>, Elems<T>> {
+        match self {
+            Elems::Own(v) => Ok(v),
+            host => Err(host),
+        }
+    }
+
+    /// Whether the memory is the host's (never cached for reuse).
+    pub fn is_host(&self) -> bool {
+        matches!(self, Elems::Host(_))
+    }
 }
 
 impl Buffer {
@@ -62,11 +167,19 @@ impl Buffer {
         self.len() == 0
     }
 
+    /// Whether the elements are memory the host lent.
+    pub fn is_host(&self) -> bool {
+        match self {
+            Buffer::F32(v) => v.is_host(),
+            Buffer::F64(v) => v.is_host(),
+        }
+    }
+
     /// `n` copies of `value`, failing cleanly when the allocation cannot be made.
     pub fn filled(dtype: DType, n: usize, value: f64) -> Result<Buffer> {
         Ok(match dtype {
-            DType::F32 => Buffer::F32(filled_vec(n, value as f32)?),
-            DType::F64 => Buffer::F64(filled_vec(n, value)?),
+            DType::F32 => Buffer::F32(filled_vec(n, value as f32)?.into()),
+            DType::F64 => Buffer::F64(filled_vec(n, value)?.into()),
         })
     }
 }
@@ -87,18 +200,23 @@ pub fn filled_vec<T: Element>(n: usize, value: T) -> Result<Vec<T>> {
     Ok(v)
 }
 
-/// A buffer behind a lock, plus a version counter bumped by every in-place write.
+/// A buffer behind a lock, plus a version counter bumped by every in-place write, and the
+/// count of loans of its memory to the host (`loan`).
 #[derive(Debug)]
 pub struct Storage {
     buf: RwLock<Buffer>,
     version: AtomicU64,
+    /// Loans outstanding, and those among them that let the host write. Changed only under
+    /// a guard on `buf` (see `loan`), so a writer that holds its guard sees them settled.
+    lent: AtomicUsize,
+    lent_writable: AtomicUsize,
 }
 
 /// A storage's buffer goes back to the cache of large buffers when the last array using it
 /// is gone.
 impl Drop for Storage {
     fn drop(&mut self) {
-        let buf = std::mem::replace(self.buf.get_mut().unwrap_or_else(|e| e.into_inner()), Buffer::F32(Vec::new()));
+        let buf = std::mem::replace(self.buf.get_mut().unwrap_or_else(|e| e.into_inner()), Buffer::F32(Vec::new().into()));
         super::pool::give(buf);
     }
 }
@@ -106,7 +224,42 @@ impl Drop for Storage {
 impl Storage {
     #[inline]
     pub fn new(buf: Buffer) -> Arc<Storage> {
-        Arc::new(Storage { buf: RwLock::new(buf), version: AtomicU64::new(0) })
+        Arc::new(Storage { buf: RwLock::new(buf), version: AtomicU64::new(0), lent: AtomicUsize::new(0), lent_writable: AtomicUsize::new(0) })
+    }
+
+    /// Whether the host holds a loan of this memory (then its buffer stays where it is).
+    pub(crate) fn is_lent(&self) -> bool {
+        self.lent.load(Ordering::Acquire) > 0
+    }
+
+    /// Whether the host may be writing this memory now, through a loan.
+    pub fn is_lent_for_writing(&self) -> bool {
+        self.lent_writable.load(Ordering::Acquire) > 0
+    }
+
+    /// Starts a loan: the address of the buffer's first element, taken under a guard so
+    /// that no buffer swap (`Array::assign_from`) is under way. A writable loan counts as an
+    /// in-place write, now and when it ends.
+    pub(crate) fn lend(&self, writable: bool) -> *mut u8 {
+        let mut guard = self.buf.write().unwrap_or_else(|e| e.into_inner());
+        self.lent.fetch_add(1, Ordering::AcqRel);
+        if writable {
+            self.lent_writable.fetch_add(1, Ordering::AcqRel);
+            self.version.fetch_add(1, Ordering::Relaxed);
+        }
+        match &mut *guard {
+            Buffer::F32(v) => v.as_mut_ptr().cast(),
+            Buffer::F64(v) => v.as_mut_ptr().cast(),
+        }
+    }
+
+    /// Ends a loan `lend` started (the host is done with the memory: no guard is needed).
+    pub(crate) fn end_loan(&self, writable: bool) {
+        if writable {
+            self.version.fetch_add(1, Ordering::Relaxed);
+            self.lent_writable.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.lent.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// A read guard, for an op that holds no other guard (see Locking above).

@@ -113,6 +113,14 @@ impl Drop for Claim<'_> {
 /// counter, which MXNet lacks): its gradient would be wrong.
 fn check_unmodified(node: &Node, saved: &Saved) -> Result<()> {
     if let Some((array, then, now)) = saved.modified() {
+        if array.storage.is_lent_for_writing() {
+            bail!(
+                Autograd,
+                "an array of shape {} that `{}` saved for backward is lent to the host for writing (ad_array_borrow): its gradient could be wrong; release the loan first",
+                fmt_shape(&array.shape),
+                node.op
+            );
+        }
         bail!(
             Autograd,
             "an array of shape {} that `{}` saved for backward was modified in place after it was recorded (version {} then, {} now): its gradient would be wrong; compute into a new array instead",

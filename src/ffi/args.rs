@@ -339,8 +339,10 @@ pub(crate) unsafe fn out_slice<T>(ptr: *mut T, len: usize, name: &str) -> FfiRes
 #[cfg(test)]
 mod tests {
     /// Every other file of the C boundary goes through this one for pointers: none of them
-    /// dereferences, reads, writes or makes a slice from a raw pointer itself. custom.rs calls
-    /// the host's callbacks (an `unsafe` call of a function pointer), and nothing else unsafe.
+    /// dereferences, reads, writes or makes a slice from a raw pointer itself. custom.rs and
+    /// memory.rs call the host's callbacks (an `unsafe` call of a function pointer), and
+    /// memory.rs hands the host's memory to the engine (`Array::from_host`, whose contract
+    /// its caller states); nothing else is unsafe.
     #[test]
     fn no_other_ffi_file_touches_a_raw_pointer() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ffi");
@@ -354,7 +356,7 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             let mut forbidden =
                 vec!["from_raw_parts", "ptr::copy", "ptr::read", "ptr::write", ".write(", ".read(", ".add(", ".offset(", "(*", "= *"];
-            if file != "custom.rs" {
+            if file != "custom.rs" && file != "memory.rs" {
                 forbidden.push("unsafe {");
             }
             let code = text.split("#[cfg(test)]").next().unwrap_or(&text);

@@ -8,12 +8,13 @@ use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::ad_status;
 use super::boundary::{FfiError, FfiResult};
 use super::engine::{ops, Error, ErrorKind, NdArray};
 use super::handles::{self, ad_array};
+use super::registry::Registry;
 
 /// A callback's signature: `forward(user_data, ctx, inputs, n_inputs, outputs, n_outputs)`,
 /// and `backward(user_data, ctx, output_grads, n_outputs, input_grads, n_inputs)`.
@@ -244,36 +245,10 @@ fn kind_of(status: ad_status) -> ErrorKind {
 
 // ---- the function table: `ad_function *` handles, checked as array handles are ----------
 
-struct Slot {
-    generation: u64,
-    function: Option<Arc<HostFunction>>,
-}
-
-static FUNCTIONS: Mutex<Vec<Slot>> = Mutex::new(Vec::new());
-
-fn functions() -> std::sync::MutexGuard<'static, Vec<Slot>> {
-    FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A handle: the slot in the low 16 bits (plus one, never NULL), its generation above.
-fn encode(slot: usize, generation: u64) -> *mut ad_function {
-    (((generation as usize) << 16) | (slot + 1)) as *mut ad_function
-}
+static FUNCTIONS: Registry<Arc<HostFunction>> = Registry::new("custom function");
 
 fn lookup(h: *const ad_function, name: &str) -> FfiResult<Arc<HostFunction>> {
-    let v = h as usize;
-    let (slot, generation) = ((v & 0xFFFF).wrapping_sub(1), (v >> 16) as u64);
-    functions()
-        .get(slot)
-        .filter(|s| s.generation as usize & (usize::MAX >> 16) == generation as usize)
-        .and_then(|s| s.function.clone())
-        .ok_or_else(|| {
-            if h.is_null() {
-                super::args::null_arg(name)
-            } else {
-                FfiError::new(ad_status::AD_ERR_INVALID_HANDLE, format!("argument `{}` ({:p}) is not a live custom function", name, h))
-            }
-        })
+    FUNCTIONS.with(h as usize, name, Arc::clone)
 }
 
 /// Makes a custom function named `name` (for messages) from `callbacks` (read during the call;
@@ -301,17 +276,14 @@ pub unsafe extern "C" fn ad_function_new(
         if callbacks.forward.is_none() {
             return Err(FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, "argument `callbacks`: `forward` is NULL"));
         }
-        let mut table = functions();
-        let slot = match table.iter().position(|s| s.function.is_none() && s.generation < (usize::MAX >> 16) as u64) {
-            Some(i) => i,
-            None if table.len() < 0xFFFE => {
-                table.push(Slot { generation: 0, function: None });
-                table.len() - 1
+        let h = FUNCTIONS.insert(Arc::new(HostFunction { name, callbacks, user_data })).map_err(|(e, f)| {
+            // Not taken: the user data stays the caller's, so `destroy` must not run.
+            if let Ok(mut f) = Arc::try_unwrap(f) {
+                f.callbacks.destroy = None;
             }
-            None => return Err(FfiError::new(ad_status::AD_ERR_ALLOC, "too many live custom functions")),
-        };
-        table[slot].function = Some(Arc::new(HostFunction { name, callbacks, user_data }));
-        out.set(encode(slot, table[slot].generation));
+            e
+        })?;
+        out.set(h as *mut ad_function);
         Ok(())
     })
 }
@@ -325,13 +297,7 @@ pub extern "C" fn ad_function_free(function: *mut ad_function) -> ad_status {
         if function.is_null() {
             return Ok(());
         }
-        lookup(function, "function")?;
-        let released = {
-            let mut table = functions();
-            let slot = &mut table[(function as usize & 0xFFFF) - 1];
-            slot.generation += 1;
-            slot.function.take()
-        };
+        let released = FUNCTIONS.remove(function as usize, "function")?;
         // Dropped outside the table's lock: `destroy` may call back into the library.
         drop(released);
         Ok(())

@@ -37,8 +37,10 @@ mod autograd;
 mod custom;
 mod elementwise;
 mod handles;
+mod memory;
 mod nn;
 mod ops;
+mod registry;
 
 use std::ffi::c_char;
 
@@ -50,6 +52,7 @@ pub use arrays::*;
 pub use autograd::*;
 pub use custom::*;
 pub use elementwise::*;
+pub use memory::*;
 pub use nn::*;
 pub use ops::*;
 
@@ -60,6 +63,8 @@ mod engine {
     pub(crate) use crate::array::random::seed as random_seed;
     pub(crate) use crate::array::shape::{check_ndim, checked_size, MAX_NDIM};
     pub(crate) use crate::array::fmt_shape;
+    pub(crate) use crate::array::loan::Loan;
+    pub(crate) use crate::array::Array;
     pub(crate) use crate::autograd::{self, GradReq, ScopeKind};
     pub(crate) use crate::cpu::threads;
     pub(crate) use crate::ops::{self, optim};

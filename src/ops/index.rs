@@ -208,8 +208,8 @@ fn region_values(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], o
         kernel::broadcast_slice(&converted, shape, out)
     }
     Ok(match dtype {
-        DType::F32 => Buffer::F32(typed(buf, range, shape, out)?),
-        DType::F64 => Buffer::F64(typed(buf, range, shape, out)?),
+        DType::F32 => Buffer::F32(typed(buf, range, shape, out)?.into()),
+        DType::F64 => Buffer::F64(typed(buf, range, shape, out)?.into()),
     })
 }
 
@@ -297,8 +297,8 @@ pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
         return Ok(a.clone());
     }
     let buf = match dtype {
-        DType::F32 => Buffer::F32(a.try_to_vec::<f32>()?),
-        DType::F64 => Buffer::F64(a.try_to_vec::<f64>()?),
+        DType::F32 => Buffer::F32(a.try_to_vec::<f32>()?.into()),
+        DType::F64 => Buffer::F64(a.try_to_vec::<f64>()?.into()),
     };
     let out = Array::from_buffer(buf, a.shape.clone());
     let from = a.dtype;

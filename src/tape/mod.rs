@@ -147,11 +147,12 @@ pub(crate) struct Saved {
 }
 
 impl Saved {
-    /// The first saved array written in place since it was recorded, with its versions.
+    /// The first saved array written in place since it was recorded (or lent to the host
+    /// for writing now), with its versions.
     pub(crate) fn modified(&self) -> Option<(&NdArray, u64, u64)> {
         self.arrays.iter().find_map(|(a, v)| {
             let now = a.storage.version();
-            (now != *v).then_some((a, *v, now))
+            (now != *v || a.storage.is_lent_for_writing()).then_some((a, *v, now))
         })
     }
 

@@ -1383,6 +1383,122 @@ static void fuzz_custom(void) {
     check_status(ad_function_free(f));
 }
 
+/* ---- shared memory: loans of arrays' memory, arrays over memory the fuzzer allocated ---- */
+
+static ad_borrow *loans[8];
+static void *loan_data[8];
+static size_t loan_bytes[8], nloans = 0;
+static ad_borrow *ended_loan = NULL;
+static unsigned long wrapped = 0, released = 0;
+/* Blocks wrapped without a release: freed at the end, when no array is left on them. */
+static void *kept_blocks[4096];
+static size_t nkept = 0;
+
+static void end_loan(size_t i) {
+    enter("ad_borrow_release");
+    ad_status s = ad_borrow_release(loans[i]);
+    check_status(s);
+    if (s != AD_OK) FAIL("ending a live loan failed");
+    ended_loan = loans[i];
+    loans[i] = loans[--nloans];
+    loan_data[i] = loan_data[nloans];
+    loan_bytes[i] = loan_bytes[nloans];
+}
+
+/* What a wrapped array's release gets: the block to free. */
+static void release_block(void *block) {
+    released++;
+    free(block);
+}
+
+static void fuzz_memory(void) {
+    switch (below(4)) {
+    case 0: {
+        handle a = pick();
+        bool writable = chance(30);
+        void *data = SENTINEL;
+        ad_borrow *loan = (ad_borrow *)SENTINEL;
+        enter("ad_array_borrow");
+        ad_status s = ad_array_borrow(a.h, writable, chance(97) ? &data : NULL, chance(97) ? &loan : NULL);
+        check_status(s);
+        if (s == AD_OK && bad(a, 0)) FAIL("borrowed a bad handle");
+        if (s != AD_OK) {
+            if (data != SENTINEL || loan != (ad_borrow *)SENTINEL) FAIL("wrote its out-parameters on failure");
+            return;
+        }
+        size_t shape[AD_MAX_NDIM], ndim, size;
+        uint32_t dtype;
+        if (!describe(a.h, shape, &ndim, &dtype, &size)) return;
+        size_t bytes = size * (dtype == AD_FLOAT64 ? 8 : 4);
+        /* The memory is the array's: read it all, and write it back unchanged when allowed. */
+        unsigned char sum = 0;
+        for (size_t i = 0; i < bytes; i++) sum += ((unsigned char *)data)[i];
+        if (writable && bytes) ((unsigned char *)data)[bytes - 1] = ((unsigned char *)data)[bytes - 1];
+        (void)sum;
+        if (nloans < COUNT(loans) && chance(70)) {
+            loans[nloans] = loan;
+            loan_data[nloans] = data;
+            loan_bytes[nloans++] = bytes;
+        } else {
+            enter("ad_borrow_release");
+            check_status(ad_borrow_release(loan));
+        }
+        break;
+    }
+    case 1: {
+        /* An open loan is still readable, whatever was freed since; then it ends. */
+        if (nloans == 0) return;
+        size_t i = below(nloans);
+        unsigned char sum = 0;
+        for (size_t k = 0; k < loan_bytes[i]; k++) sum += ((unsigned char *)loan_data[i])[k];
+        (void)sum;
+        end_loan(i);
+        break;
+    }
+    case 2: {
+        /* Ended or made up: refused. */
+        ad_borrow *b = chance(50) && ended_loan ? ended_loan : (ad_borrow *)(uintptr_t)(0x10000 * (1 + below(1000)) + 1 + below(60000));
+        enter("ad_borrow_release");
+        ad_status s = ad_borrow_release(b);
+        check_status(s);
+        if (s != AD_ERR_INVALID_HANDLE) FAIL("ended a loan that is not live (%s)", ad_status_name(s));
+        break;
+    }
+    default: {
+        size_t shape[4], ndim = below(4), n = 1;
+        for (size_t i = 0; i < ndim; i++) n *= (shape[i] = below(5));
+        uint32_t dtype = chance(95) ? (uint32_t)below(2) : 2 + (uint32_t)below(100);
+        size_t width = dtype == AD_FLOAT64 ? 8 : 4;
+        int misaligned = chance(10) && n > 0;
+        unsigned char *block = malloc(n * width + 8);
+        if (!block) return;
+        for (size_t i = 0; i < n * width + 8; i++) block[i] = (unsigned char)next_u64();
+        if (dtype == AD_FLOAT64 || dtype == AD_FLOAT32) {
+            /* finite values: the later ops check results against their inputs */
+            for (size_t i = 0; i < n; i++) {
+                if (dtype == AD_FLOAT64) ((double *)block)[i] = gen_scalar();
+                else ((float *)block)[i] = (float)gen_scalar();
+            }
+        }
+        ad_array *out = SENTINEL;
+        void *data = (n == 0 && chance(50)) ? NULL : block + (misaligned ? 1 + below(width - 1) : 0);
+        int with_release = chance(90) || nkept == COUNT(kept_blocks);
+        enter("ad_array_wrap");
+        ad_status s = ad_array_wrap(data, shape, ndim, dtype, with_release ? release_block : NULL, block, &out);
+        check_status(s);
+        if (s == AD_OK && (misaligned || dtype > AD_FLOAT64)) FAIL("wrapped misaligned memory or an unknown dtype");
+        if (s == AD_OK && out != SENTINEL) {
+            if (with_release) wrapped++;
+            else kept_blocks[nkept++] = block;
+            adopt(out);
+        } else {
+            free(block);
+        }
+        break;
+    }
+    }
+}
+
 /* ---- the process-wide settings and the functions that return no status ---- */
 
 static void fuzz_process(void) {
@@ -1461,7 +1577,7 @@ int main(int argc, char **argv) {
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
         fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,
-        fuzz_custom};
+        fuzz_custom,  fuzz_memory};
     double start = now();
     unsigned long rounds = 0;
     while (!(max_calls && calls >= max_calls)) {
@@ -1483,6 +1599,10 @@ int main(int argc, char **argv) {
     ad_set_recording(false, NULL);
     ad_set_training(false, NULL);
     while (nlive > 0) free_checked(live[nlive - 1]);
+    while (nloans > 0) end_loan(nloans - 1);
+    /* With every array and loan gone, every wrapped block with a release is given back. */
+    if (released != wrapped) FAIL("%lu releases for %lu wrapped arrays", released, wrapped);
+    while (nkept > 0) free(kept_blocks[--nkept]);
     for (size_t i = 0; i < ndead; i++) {
         size_t size;
         enter("ad_array_size");
