@@ -163,12 +163,17 @@ fn example_tutorial_prints_mxnet_output() {
 
 /// The spiral MLP trained from C for a few hundred epochs: the loss falls and the training
 /// accuracy passes 97%.
+/// examples/mlp.cpp is the same program in C++: it prints the same, to the bit.
 #[test]
 fn example_mlp_trains_on_spirals() {
     let program = build("example_mlp", &["examples/mlp.c"], false);
     let output = Command::new(&program).arg("300").output().expect("the example runs");
     assert_success("examples/mlp.c", &output);
     let text = String::from_utf8_lossy(&output.stdout);
+    let cpp = build("example_mlp_cpp", &["examples/mlp.cpp"], true);
+    let cpp_output = Command::new(&cpp).arg("300").output().expect("the example runs");
+    assert_success("examples/mlp.cpp", &cpp_output);
+    assert_eq!(String::from_utf8_lossy(&cpp_output.stdout), text, "examples/mlp.cpp and examples/mlp.c differ");
     let losses: Vec<f64> = text
         .lines()
         .filter_map(|l| l.split("loss ").nth(1))
@@ -217,6 +222,15 @@ fn cpp_errors_throw_and_leak_nothing() {
 #[test]
 fn cpp_without_exceptions() {
     cpp_test("tests/cpp/no_exceptions.cpp");
+}
+
+#[test]
+fn example_tutorial_cpp_prints_mxnet_output() {
+    let program = build("example_tutorial_cpp", &["examples/tutorial.cpp"], true);
+    let output = run(&program);
+    assert_success("examples/tutorial.cpp", &output);
+    let expected = std::fs::read_to_string(root().join("tests/fixtures/tutorial-expected-output.txt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
 }
 
 /// The functions of ad.h that ad.hpp does not wrap, and why.
@@ -331,7 +345,8 @@ fn cpp_programs_are_clean_under_valgrind() {
     );
     let runs = CPP_TESTS
         .iter()
-        .map(|(s, flags)| (*s, *flags, &[][..]));
+        .map(|(s, flags)| (*s, *flags, &[][..]))
+        .chain([("examples/tutorial.cpp", &[][..], &[][..]), ("examples/mlp.cpp", &[][..], &["3"][..])]);
     for (source, flags, args) in runs {
         let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
         let program = build_with(&format!("valgrind_cpp_{}", name), &[source], true, flags);
