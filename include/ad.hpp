@@ -422,7 +422,8 @@ public:
     }
 
     /* Basic indexing, Python's x[1:3, 2]: x(ad::slice(1, 3), 2). A selection contiguous in
-     * memory is a view sharing the data (see ad_array_slice); any other is a copy. */
+     * memory is a view sharing the data (see ad_array_slice); any other is a copy. The result
+     * is an Array: assigning to it rebinds it; x.set(index, value) writes into x. */
     template <class... I>
     Array operator()(const I&... index) const {
         return slice(std::vector<Index>{Index(index)...});
