@@ -1,6 +1,7 @@
 """A multilayer perceptron on scikit-learn's handwritten digits (8x8 images, 10 classes),
 trained with ad in MXNet's style: attach_grad on the parameters, record, backward, update.
 
+    pip install scikit-learn matplotlib    # the data set; the plot
     python examples/mlp.py [--epochs 30] [--plot curves.png]
 
 Prints one line per epoch: loss, train and test accuracy, seconds.

@@ -1,8 +1,6 @@
-# MXNet 1.9.1's autograd tutorial (/work/shared/seed/tutorial.py) run on ad: the only change
-# from the MXNet script is the import line, `from ad import autograd, nd`.
-# The seed tutorial (MXNet "Automatic Differentiation"), cell by cell, with the
-# indentation that the text extraction in autograd-tutorial.txt lost.
-# With real MXNet 1.9.1 it prints expected-output.txt (the random cell aside).
+# MXNet 1.9.1's autograd tutorial ("Automatic Differentiation"), cell by cell, run on ad: the
+# only change from the MXNet script is the import line, `from ad import autograd, nd`.
+# It prints what the script prints with MXNet, tests/fixtures/tutorial-expected-output.txt.
 from ad import autograd, nd
 
 # 1.1 create a variable

@@ -43,7 +43,7 @@ fn build_with(name: &str, sources: &[&str], cpp: bool, flags: &[&str]) -> PathBu
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let lib = lib_dir();
     let mut cmd = compiler(cpp);
-    cmd.args(if cpp { ["-std=c++11"] } else { ["-std=c99"] })
+    cmd.args(if cpp { ["-std=c++17"] } else { ["-std=c99"] })
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
         .args(flags)
         .arg(format!("-I{}", root().join("include").display()))
@@ -173,12 +173,17 @@ fn example_tutorial_prints_mxnet_output() {
 
 /// The spiral MLP trained from C for a few hundred epochs: the loss falls and the training
 /// accuracy passes 97%.
+/// examples/mlp.cpp is the same program in C++: it prints the same, to the bit.
 #[test]
 fn example_mlp_trains_on_spirals() {
     let program = build("example_mlp", &["examples/mlp.c"], false);
     let output = Command::new(&program).arg("300").output().expect("the example runs");
     assert_success("examples/mlp.c", &output);
     let text = String::from_utf8_lossy(&output.stdout);
+    let cpp = build("example_mlp_cpp", &["examples/mlp.cpp"], true);
+    let cpp_output = Command::new(&cpp).arg("300").output().expect("the example runs");
+    assert_success("examples/mlp.cpp", &cpp_output);
+    assert_eq!(String::from_utf8_lossy(&cpp_output.stdout), text, "examples/mlp.cpp and examples/mlp.c differ");
     let losses: Vec<f64> = text
         .lines()
         .filter_map(|l| l.split("loss ").nth(1))
@@ -195,10 +200,101 @@ fn example_mlp_trains_on_spirals() {
     assert!(accuracy >= 0.97, "training accuracy {} is below 0.97:\n{}", accuracy, text);
 }
 
+/// ad.h alone, in the oldest C++ it supports (a later -std wins over the harness's C++17).
 #[test]
 fn header_compiles_and_links_as_cpp() {
-    let program = build("header_cpp", &["tests/c/header.cpp"], true);
+    let program = build_with("header_cpp", &["tests/c/header.cpp"], true, &["-std=c++11"]);
     assert_success("tests/c/header.cpp", &run(&program));
+}
+
+/// The C++ test programs of include/ad.hpp, each with its own flags: one is built without
+/// exceptions, as engines that use AD_NO_EXCEPTIONS are.
+const CPP_TESTS: &[(&str, &[&str])] =
+    &[("tests/cpp/api.cpp", &[]), ("tests/cpp/errors.cpp", &[]), ("tests/cpp/no_exceptions.cpp", &["-fno-exceptions"])];
+
+fn cpp_test(source: &str) {
+    let (_, flags) = CPP_TESTS.iter().find(|(s, _)| *s == source).expect("a C++ test of CPP_TESTS");
+    let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
+    let program = build_with(&format!("cpp_test_{}", name), &[source], true, flags);
+    assert_success(source, &run(&program));
+}
+
+#[test]
+fn cpp_api() {
+    cpp_test("tests/cpp/api.cpp");
+}
+
+#[test]
+fn cpp_errors_throw_and_leak_nothing() {
+    cpp_test("tests/cpp/errors.cpp");
+}
+
+#[test]
+fn cpp_without_exceptions() {
+    cpp_test("tests/cpp/no_exceptions.cpp");
+}
+
+#[test]
+fn example_tutorial_cpp_prints_mxnet_output() {
+    let program = build("example_tutorial_cpp", &["examples/tutorial.cpp"], true);
+    let output = run(&program);
+    assert_success("examples/tutorial.cpp", &output);
+    let expected = std::fs::read_to_string(root().join("tests/fixtures/tutorial-expected-output.txt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+}
+
+/// The functions of ad.h that ad.hpp does not wrap, and why.
+const CPP_UNWRAPPED: &[(&str, &str)] = &[("ad_array_free_many", "each ad::Array frees its own handle")];
+
+/// Every function of ad.h has its C++ form: ad.hpp calls it by name, or lists it in one of
+/// its op lists (`#define AD_HPP_..._OPS(X) X(exp) ...`, wrapped alike). A function added to
+/// the C API fails here until ad.hpp has it.
+#[test]
+fn cpp_header_wraps_every_function() {
+    let hpp = std::fs::read_to_string(root().join("include/ad.hpp")).expect("include/ad.hpp is readable");
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut wrapped = std::collections::HashSet::new();
+    // Names called directly: every `ad_...` token.
+    for (i, _) in hpp.match_indices("ad_") {
+        if hpp[..i].chars().next_back().is_some_and(is_ident) {
+            continue;
+        }
+        let end = hpp[i..].find(|c: char| !is_ident(c)).map_or(hpp.len(), |n| i + n);
+        wrapped.insert(hpp[i..end].to_string());
+    }
+    // Names in the op lists: the `X(name)` entries of each `#define AD_HPP_*_OPS(X)`.
+    let mut lists = 0;
+    for (start, _) in hpp.match_indices("#define AD_HPP_") {
+        let mut definition = String::new();
+        for line in hpp[start..].lines() {
+            definition.push_str(line.trim_end_matches('\\'));
+            if !line.ends_with('\\') {
+                break;
+            }
+        }
+        if !definition.split_whitespace().nth(1).is_some_and(|name| name.ends_with("_OPS(X)")) {
+            continue;
+        }
+        lists += 1;
+        for entry in definition.split("X(").skip(1) {
+            let name = entry.split(')').next().unwrap_or_default().trim();
+            wrapped.insert(format!("ad_{}", name));
+        }
+    }
+    assert!(lists >= 3, "ad.hpp's op lists were not found ({} read)", lists);
+    let functions = exported_functions();
+    let missing: Vec<&String> = functions
+        .iter()
+        .filter(|f| !wrapped.contains(f.as_str()) && !CPP_UNWRAPPED.iter().any(|(name, _)| name == f))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "include/ad.hpp has no C++ form of {:?}: add each to an AD_HPP_*_OPS list (an op of that shape) or wrap it",
+        missing
+    );
+    for (name, _) in CPP_UNWRAPPED {
+        assert!(functions.contains(&name.to_string()), "CPP_UNWRAPPED names {}, which ad.h does not declare", name);
+    }
 }
 
 /// Every C program again under memcheck: no invalid access, no use of uninitialised memory,
@@ -227,19 +323,44 @@ fn c_programs_are_clean_under_valgrind() {
     for (source, args) in runs {
         let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
         let program = build(&format!("valgrind_{}", name), &[source], false);
-        let output = Command::new("valgrind")
-            .args([
-                "--tool=memcheck",
-                "--error-exitcode=99",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite",
-                "--show-leak-kinds=definite",
-            ])
-            .arg(&program)
-            .args(args)
-            .output()
-            .expect("valgrind runs");
-        assert_success(&format!("{} under valgrind", source), &output);
+        memcheck(source, &program, args);
+    }
+}
+
+/// `program` (built from `source`) under memcheck, which must find nothing.
+fn memcheck(source: &str, program: &Path, args: &[&str]) {
+    let output = Command::new("valgrind")
+        .args([
+            "--tool=memcheck",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+        ])
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("valgrind runs");
+    assert_success(&format!("{} under valgrind", source), &output);
+}
+
+/// The C++ programs under memcheck, as the C ones. (A handle an ad::Array failed to free
+/// would still be reachable from the library's table: errors.cpp counts handles for that.)
+#[test]
+fn cpp_programs_are_clean_under_valgrind() {
+    let check = Command::new("valgrind").arg("--version").output();
+    assert!(
+        check.map(|o| o.status.success()).unwrap_or(false),
+        "valgrind is not installed: the README's test command installs it (apt-get install valgrind)"
+    );
+    let runs = CPP_TESTS
+        .iter()
+        .map(|(s, flags)| (*s, *flags, &[][..]))
+        .chain([("examples/tutorial.cpp", &[][..], &[][..]), ("examples/mlp.cpp", &[][..], &["3"][..])]);
+    for (source, flags, args) in runs {
+        let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
+        let program = build_with(&format!("valgrind_cpp_{}", name), &[source], true, flags);
+        memcheck(source, &program, args);
     }
 }
 

@@ -1,0 +1,1058 @@
+/*
+ * ad.hpp: the C++ API of ad, header-only, over the C ABI of ad.h (C++17).
+ *
+ *   #include <ad.hpp>
+ *
+ *   ad::Array x = ad::arange(4).reshape(4, 1);
+ *   x.attach_grad();
+ *   ad::Array y;
+ *   {
+ *       ad::Record record;                  // recorded until the end of the block
+ *       y = 2 * ad::dot(x.T(), x);
+ *   }
+ *   y.backward();
+ *   std::cout << x.grad() << '\n';          // MXNet's text, as Python's print(x.grad)
+ *
+ * Conventions:
+ * - ad::Array owns one handle of the C API and frees it when destroyed. Moving is cheap and
+ *   leaves the source without a handle (valid() is false). Copying makes a new handle on
+ *   the same array, as the C API's reshape to the array's own shape does: the copy shares
+ *   the data (an in-place update through one is seen through the other) and the place in
+ *   the autograd graph (a copy of a variable has the variable's gradient). attach_grad
+ *   marks the handle it is called on; copies made before it keep what they had. copy() is a
+ *   copy of the data in new memory; detach() shares the data without the history.
+ * - A failed call throws ad::Error (a std::runtime_error) with the status and the library's
+ *   message. With AD_NO_EXCEPTIONS defined before the include (for code compiled without
+ *   exceptions) nothing throws: the first failure is kept as this thread's pending error
+ *   (ad::last_status(), ad::last_error(), ad::clear_error()), the failed call returns an
+ *   Array without a handle (or a zero or empty value), and every later operation on such an
+ *   Array fails too, leaving the first error pending. ad::status_of(f) runs `f` and returns
+ *   the status of its first failure in both builds.
+ * - Element-wise ops broadcast as NumPy does; scalars are doubles rounded to the array's
+ *   dtype. Comparisons return arrays of 0 and 1, as in MXNet: `a == b` is not a bool.
+ * - Recording and training are per-thread scopes, opened and closed by the guards Record,
+ *   Pause, TrainMode and PredictMode (closed by their destructors, also on an exception).
+ * - Everything declared noexcept cannot fail.
+ */
+#ifndef AD_HPP
+#define AD_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ad.h"
+
+#ifdef AD_TRACK_HANDLES
+#include <atomic>
+#endif
+
+namespace ad {
+
+/* ---------------------------------------------------------------------------------------
+ * Types
+ * ------------------------------------------------------------------------------------- */
+
+using Status = ad_status;
+
+/* A shape: the length of each axis. */
+using Shape = std::vector<std::size_t>;
+
+enum class Dtype : std::uint32_t { Float32 = AD_FLOAT32, Float64 = AD_FLOAT64 };
+inline constexpr Dtype float32 = Dtype::Float32;
+inline constexpr Dtype float64 = Dtype::Float64;
+
+/* How backward writes a variable's gradient (ad_grad_req). */
+enum class GradReq : std::uint32_t { Null = AD_GRAD_NULL, Write = AD_GRAD_WRITE, Add = AD_GRAD_ADD };
+
+/* A failed call: the status and the library's message (what()). */
+class Error : public std::runtime_error {
+public:
+    Error(Status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    Status status() const noexcept { return status_; }
+    /* "AD_ERR_SHAPE" and the like. */
+    const char* status_name() const noexcept { return ad_status_name(static_cast<std::uint32_t>(status_)); }
+
+private:
+    Status status_;
+};
+
+class Array;
+
+namespace detail {
+
+/* This thread's pending failure in the AD_NO_EXCEPTIONS build, and the one status_of()
+ * caught last in the other. */
+inline thread_local Status last_status = AD_OK;
+inline thread_local std::string last_message;
+
+#ifdef AD_TRACK_HANDLES
+/* Handles owned by live Arrays, for tests that nothing leaks (see live_handles()). */
+inline std::atomic<long> live_handles{0};
+#endif
+
+/* Reports a failure: throws, or keeps the first one as this thread's pending error.
+ * Returns false in the AD_NO_EXCEPTIONS build. */
+inline bool fail(Status status, const std::string& message) {
+#ifdef AD_NO_EXCEPTIONS
+    if (last_status == AD_OK) {
+        last_status = status;
+        last_message = message;
+    }
+    return false;
+#else
+    throw Error(status, message);
+#endif
+}
+
+/* True when the C call succeeded; otherwise reports it with the library's message. */
+inline bool check(Status status) {
+    return status == AD_OK || fail(status, ad_last_error());
+}
+
+template <class T>
+constexpr Dtype dtype_of() noexcept {
+    return std::is_same_v<T, double> ? Dtype::Float64 : Dtype::Float32;
+}
+
+inline std::uint32_t code(Dtype d) noexcept { return static_cast<std::uint32_t>(d); }
+
+}  // namespace detail
+
+/* The status of this thread's pending failure, AD_OK when there is none (AD_NO_EXCEPTIONS),
+ * or of the last failure that status_of() caught. */
+inline Status last_status() noexcept { return detail::last_status; }
+
+/* The message that goes with last_status(), "" when none. */
+inline const char* last_error() noexcept { return detail::last_message.c_str(); }
+
+/* Forgets the pending failure. */
+inline void clear_error() noexcept {
+    detail::last_status = AD_OK;
+    detail::last_message.clear();
+}
+
+/* Runs `f` and returns the status of its first failure, or AD_OK; the message is then
+ * last_error(). The status-returning form of any piece of code, in both builds. */
+template <class F>
+Status status_of(F&& f) {
+    clear_error();
+#ifdef AD_NO_EXCEPTIONS
+    std::forward<F>(f)();
+#else
+    try {
+        std::forward<F>(f)();
+    } catch (const Error& e) {
+        detail::last_status = e.status();
+        detail::last_message = e.what();
+    }
+#endif
+    return detail::last_status;
+}
+
+#ifdef AD_TRACK_HANDLES
+/* How many handles live Arrays own (only with AD_TRACK_HANDLES defined before the include). */
+inline long live_handles() noexcept { return detail::live_handles.load(); }
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Indexing
+ * ------------------------------------------------------------------------------------- */
+
+/* An open end of a slice: slice(none, none, -1) is Python's [::-1]. */
+inline constexpr std::nullopt_t none = std::nullopt;
+
+/* A Python slice start:stop:step of one axis; an open end is none. */
+struct Slice {
+    std::optional<std::int64_t> start;
+    std::optional<std::int64_t> stop;
+    std::int64_t step = 1;
+};
+
+inline Slice slice(std::optional<std::int64_t> start, std::optional<std::int64_t> stop, std::int64_t step = 1) {
+    return Slice{start, stop, step};
+}
+
+/* The whole axis, Python's `:`. */
+inline const Slice all{};
+
+/* One entry of an index: a position (negative counts from the end; drops the axis) or a
+ * slice (keeps it). */
+class Index {
+public:
+    template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+    Index(I position) noexcept : position_(static_cast<std::int64_t>(position)), is_position_(true) {}
+    Index(const Slice& s) noexcept : slice_(s) {}
+
+    /* This entry as the C API takes it for an axis of `length` elements: a slice is
+     * normalised as Python's slice.indices(length) does. */
+    ad_index resolve(std::size_t length) const noexcept {
+        if (is_position_) return ad_index{position_, 0, 0};
+        const std::int64_t len = length > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
+                                     ? std::numeric_limits<std::int64_t>::max()
+                                     : static_cast<std::int64_t>(length);
+        const std::int64_t step = slice_.step;
+        const std::int64_t lower = step < 0 ? -1 : 0;
+        const std::int64_t upper = step < 0 ? len - 1 : len;
+        auto bound = [&](const std::optional<std::int64_t>& v, std::int64_t fallback) {
+            if (!v) return fallback;
+            std::int64_t x = *v;
+            if (x < 0) {
+                x += len;  // cannot overflow: len >= 0
+                return x < lower ? lower : x;
+            }
+            return x > upper ? upper : x;
+        };
+        return ad_index{bound(slice_.start, step < 0 ? upper : lower), bound(slice_.stop, step < 0 ? lower : upper),
+                        step};
+    }
+
+    bool is_position() const noexcept { return is_position_; }
+    std::int64_t step() const noexcept { return is_position_ ? 0 : slice_.step; }
+
+private:
+    Slice slice_{};
+    std::int64_t position_ = 0;
+    bool is_position_ = false;
+};
+
+/* Axes of a reduction: one axis, a list, or none given (all axes). */
+class Axes {
+public:
+    Axes() = default;
+    Axes(std::int64_t axis) : axes_{axis} {}
+    Axes(std::initializer_list<std::int64_t> axes) : axes_(axes) {}
+    Axes(std::vector<std::int64_t> axes) : axes_(std::move(axes)) {}
+    const std::int64_t* data() const noexcept { return axes_.data(); }
+    std::size_t size() const noexcept { return axes_.size(); }
+
+private:
+    std::vector<std::int64_t> axes_;
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Array
+ * ------------------------------------------------------------------------------------- */
+
+class Array {
+public:
+    /* An Array without a handle; assign one to it. */
+    Array() noexcept = default;
+
+    /* Takes ownership of a handle made by the C API (NULL gives an Array without one). */
+    explicit Array(ad_array* handle) noexcept : handle_(handle) {
+#ifdef AD_TRACK_HANDLES
+        if (handle_) ++detail::live_handles;
+#endif
+    }
+
+    /* A 1-d array of the values. */
+    Array(std::initializer_list<double> values, Dtype dtype = Dtype::Float32)
+        : Array(values.begin(), values.size(), Shape{values.size()}, dtype) {}
+
+    /* An array of `shape` holding the values row-major; their count must be the shape's. */
+    Array(std::initializer_list<double> values, const Shape& shape, Dtype dtype = Dtype::Float32)
+        : Array(values.begin(), values.size(), shape, dtype) {}
+
+    /* As above from a vector; the dtype follows the element type (double: float64, any
+     * other: float32) unless given. */
+    template <class E, std::enable_if_t<std::is_arithmetic_v<E>, int> = 0>
+    Array(const std::vector<E>& values, const Shape& shape, Dtype dtype = detail::dtype_of<E>())
+        : Array(values.data(), values.size(), shape, dtype) {}
+
+    /* An array of `shape` copied from `data`, which holds as many values as the shape. */
+    template <class E, std::enable_if_t<std::is_arithmetic_v<E>, int> = 0>
+    Array(const E* data, const Shape& shape, Dtype dtype = detail::dtype_of<E>())
+        : Array(data, element_count(shape).value_or(0), shape, dtype) {}
+
+    Array(const Array& other) : Array() {
+        if (other.handle_) *this = other.share();
+    }
+    Array(Array&& other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+    Array& operator=(const Array& other) {
+        if (this != &other) {
+            Array copy(other);
+            swap(copy);
+        }
+        return *this;
+    }
+    Array& operator=(Array&& other) noexcept {
+        Array moved(std::move(other));
+        swap(moved);
+        return *this;
+    }
+    ~Array() { reset(); }
+
+    void swap(Array& other) noexcept { std::swap(handle_, other.handle_); }
+
+    /* Frees the handle now; the Array is left without one. */
+    void reset() noexcept {
+        if (handle_) {
+            ad_array_free(handle_);
+#ifdef AD_TRACK_HANDLES
+            --detail::live_handles;
+#endif
+            handle_ = nullptr;
+        }
+    }
+
+    /* The handle, still owned by this Array, for calls into the C API. */
+    ad_array* get() const noexcept { return handle_; }
+
+    /* The handle, now the caller's to free with ad_array_free. */
+    ad_array* release() noexcept {
+#ifdef AD_TRACK_HANDLES
+        if (handle_) --detail::live_handles;
+#endif
+        ad_array* h = handle_;
+        handle_ = nullptr;
+        return h;
+    }
+
+    /* Whether this Array holds a handle: false when default-made, moved from, or the result
+     * of a failed call in the AD_NO_EXCEPTIONS build. (No operator bool: `a == b` is an
+     * array.) */
+    bool valid() const noexcept { return handle_ != nullptr; }
+
+    /* -- what the array is ------------------------------------------------------------- */
+
+    std::size_t ndim() const {
+        std::size_t n = 0;
+        detail::check(ad_array_ndim(handle_, &n));
+        return n;
+    }
+
+    std::size_t size() const {
+        std::size_t n = 0;
+        detail::check(ad_array_size(handle_, &n));
+        return n;
+    }
+
+    Shape shape() const {
+        Shape s(ndim());
+        std::size_t unused = 0;  // the C API wants a buffer even for no axes
+        if (!detail::check(ad_array_shape(handle_, s.empty() ? &unused : s.data(), s.size()))) return Shape{};
+        return s;
+    }
+
+    Dtype dtype() const {
+        std::uint32_t d = AD_FLOAT32;
+        detail::check(ad_array_dtype(handle_, &d));
+        return static_cast<Dtype>(d);
+    }
+
+    /* The elements, row-major, converted to E. */
+    template <class E>
+    std::vector<E> to_vector() const {
+        static_assert(std::is_arithmetic_v<E>, "to_vector reads numbers");
+        using Read = std::conditional_t<std::is_same_v<E, float>, float, double>;
+        std::vector<Read> values(size());
+        Read unused = 0;
+        if (!detail::check(ad_array_read(handle_, detail::code(detail::dtype_of<Read>()),
+                                         values.empty() ? &unused : values.data(), values.size()))) {
+            return {};
+        }
+        if constexpr (std::is_same_v<E, Read>) {
+            return values;
+        } else {
+            return std::vector<E>(values.begin(), values.end());
+        }
+    }
+
+    /* The value of a one-element array (MXNet's asscalar). */
+    template <class E = double>
+    E scalar() const {
+        double v = 0;
+        detail::check(ad_array_asscalar(handle_, &v));
+        return static_cast<E>(v);
+    }
+
+    /* MXNet's text for the array, what Python's print(x) shows (without its final newline). */
+    std::string str() const {
+        std::size_t length = 0;
+        if (!detail::check(ad_array_to_string(handle_, nullptr, 0, &length))) return {};
+        std::string text(length + 1, '\0');
+        if (!detail::check(ad_array_to_string(handle_, &text[0], text.size(), nullptr))) return {};
+        text.resize(length);
+        return text;
+    }
+
+    /* -- new arrays from this one ------------------------------------------------------ */
+
+    /* The same data with a new shape (one length may be -1): x.reshape({4, 1}), x.reshape(4, 1). */
+    Array reshape(const std::vector<std::int64_t>& shape) const {
+        return make([&](ad_array** out) { return ad_array_reshape(handle_, shape.data(), shape.size(), out); });
+    }
+    template <class... I, std::enable_if_t<(sizeof...(I) > 0) && (std::is_integral_v<I> && ...), int> = 0>
+    Array reshape(I... lengths) const {
+        return reshape(std::vector<std::int64_t>{static_cast<std::int64_t>(lengths)...});
+    }
+
+    /* The axes in the order `axes` gives; none given reverses them. */
+    Array transpose(const std::vector<std::int64_t>& axes = {}) const {
+        return make([&](ad_array** out) { return ad_array_transpose(handle_, axes.data(), axes.size(), out); });
+    }
+    /* MXNet's x.T. */
+    Array T() const { return transpose(); }
+
+    Array broadcast_to(const Shape& shape) const {
+        return make([&](ad_array** out) { return ad_array_broadcast_to(handle_, shape.data(), shape.size(), out); });
+    }
+
+    /* A copy of the data in new memory; gradients flow through it. */
+    Array copy() const {
+        return make([&](ad_array** out) { return ad_array_copy(handle_, out); });
+    }
+
+    /* The same data without the autograd history. */
+    Array detach() const {
+        return make([&](ad_array** out) { return ad_array_detach(handle_, out); });
+    }
+
+    Array astype(Dtype dtype) const {
+        return make([&](ad_array** out) { return ad_array_astype(handle_, detail::code(dtype), out); });
+    }
+
+    /* Basic indexing, Python's x[1:3, 2]: x(ad::slice(1, 3), 2). A selection contiguous in
+     * memory is a view sharing the data (see ad_array_slice); any other is a copy. The result
+     * is an Array: assigning to it rebinds it; x.set(index, value) writes into x. */
+    template <class... I>
+    Array operator()(const I&... index) const {
+        return slice(std::vector<Index>{Index(index)...});
+    }
+    /* x[i]: the sub-array at position i of the first axis. */
+    Array operator[](std::int64_t position) const { return slice({Index(position)}); }
+
+    Array slice(const std::vector<Index>& index) const {
+        std::vector<ad_index> c;
+        if (!resolve(index, c)) return Array();
+        return make([&](ad_array** out) { return ad_array_slice(handle_, c.data(), c.size(), out); });
+    }
+
+    /* x[index] = src, in place (src broadcast to the selection); an empty index writes the
+     * whole array. */
+    void set(const std::vector<Index>& index, const Array& src) {
+        std::vector<ad_index> c;
+        if (resolve(index, c)) detail::check(ad_array_write_slice(handle_, c.data(), c.size(), src.handle_));
+    }
+    void set(const std::vector<Index>& index, double value) {
+        Array src = filled_like(value);
+        if (src.valid()) set(index, src);
+    }
+
+    /* -- in-place arithmetic (ad_array_update): everything sharing the data sees it ------ */
+
+    Array& operator+=(const Array& src) { return update(src, AD_UPDATE_ADD); }
+    Array& operator-=(const Array& src) { return update(src, AD_UPDATE_SUB); }
+    Array& operator*=(const Array& src) { return update(src, AD_UPDATE_MUL); }
+    Array& operator/=(const Array& src) { return update(src, AD_UPDATE_DIV); }
+    Array& operator+=(double s) { return update(filled_like(s), AD_UPDATE_ADD); }
+    Array& operator-=(double s) { return update(filled_like(s), AD_UPDATE_SUB); }
+    Array& operator*=(double s) { return update(filled_like(s), AD_UPDATE_MUL); }
+    Array& operator/=(double s) { return update(filled_like(s), AD_UPDATE_DIV); }
+
+    /* -- autograd ---------------------------------------------------------------------- */
+
+    /* Marks this array as a variable with a zero gradient (MXNet's attach_grad). */
+    void attach_grad(GradReq req = GradReq::Write) {
+        detail::check(ad_array_attach_grad(handle_, static_cast<std::uint32_t>(req)));
+    }
+    /* As above, with `gradient` as the gradient buffer (MXNet's mark_variables). */
+    void attach_grad(const Array& gradient, GradReq req = GradReq::Write) {
+        detail::check(ad_array_attach_grad_with(handle_, gradient.handle_, static_cast<std::uint32_t>(req)));
+    }
+    /* Asks backward to fill this recorded intermediate's gradient too. */
+    void retain_grad() { detail::check(ad_array_retain_grad(handle_)); }
+
+    /* The gradient, sharing its data (later backward calls change what it shows); an Array
+     * without a handle when there is none (MXNet's None). */
+    Array grad() const {
+        ad_array* g = nullptr;
+        detail::check(ad_array_grad(handle_, &g));
+        return Array(g);
+    }
+
+    /* Backpropagates from this array, seeded with ones (a non-scalar head counts as its sum). */
+    void backward(bool retain_graph = false) const { detail::check(ad_backward(handle_, nullptr, retain_graph)); }
+    /* Backpropagates seeded with `head_grad`. */
+    void backward(const Array& head_grad, bool retain_graph = false) const {
+        if (require(head_grad, "ad::Array::backward: `head_grad`")) {
+            detail::check(ad_backward(handle_, head_grad.handle_, retain_graph));
+        }
+    }
+
+    /* -- reductions, as MXNet's methods (the free functions take the same arguments) ---- */
+
+    inline Array sum(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array mean(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array norm(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array max(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array min(const Axes& axes = {}, bool keepdims = false) const;
+
+    /* Calls `c_call(ad_array** out)` and wraps the handle it makes; a failed call gives an
+     * Array without a handle (AD_NO_EXCEPTIONS) or throws. */
+    template <class F>
+    static Array make(F&& c_call) {
+        ad_array* out = nullptr;
+        Status status = std::forward<F>(c_call)(&out);
+        Array result(status == AD_OK ? out : nullptr);
+        detail::check(status);
+        return result;
+    }
+
+    /* Fails (AD_ERR_NULL_ARGUMENT) for an Array without a handle where the C API would read
+     * NULL as "none given" instead of refusing it. */
+    static bool require(const Array& a, const char* what) {
+        return a.valid() || detail::fail(AD_ERR_NULL_ARGUMENT, std::string(what) + " is an ad::Array without a handle");
+    }
+
+private:
+    template <class E>
+    Array(const E* data, std::size_t count, const Shape& shape, Dtype dtype) : Array() {
+        const std::optional<std::size_t> expected = element_count(shape);
+        if (expected && *expected != count) {
+            detail::fail(AD_ERR_SHAPE, "ad::Array: " + std::to_string(count) + " values for a shape of " +
+                                           std::to_string(*expected) + " elements");
+            return;
+        }
+        // The C API reads float32 from floats and float64 from doubles; convert the rest.
+        using Native = std::conditional_t<std::is_same_v<E, float>, float, double>;
+        const bool direct = std::is_same_v<E, Native> && detail::dtype_of<Native>() == dtype;
+        std::vector<float> f;
+        std::vector<double> d;
+        const void* src = data;
+        if (!direct) {
+            if (dtype == Dtype::Float32) {
+                f.assign(data, data + count);
+                src = f.data();
+            } else {
+                d.assign(data, data + count);
+                src = d.data();
+            }
+        }
+        *this = make([&](ad_array** out) {
+            return ad_array_create(count ? src : nullptr, shape.data(), shape.size(), detail::code(dtype), out);
+        });
+    }
+
+    /* The number of elements of `shape`, or none when it overflows (the C API reports that). */
+    static std::optional<std::size_t> element_count(const Shape& shape) noexcept {
+        std::size_t n = 1;
+        bool overflow = false;
+        for (std::size_t len : shape) {
+            if (len == 0) return 0;
+            if (n > std::numeric_limits<std::size_t>::max() / len) overflow = true;
+            n *= len;
+        }
+        if (overflow) return std::nullopt;
+        return n;
+    }
+
+    /* A new handle on this array: reshaping to its own shape returns the same array. */
+    Array share() const {
+        const Shape s = shape();
+        const std::vector<std::int64_t> dims(s.begin(), s.end());
+        return reshape(dims);
+    }
+
+    /* A 0-d array of this array's dtype holding `value`, for scalar updates: it broadcasts
+     * to any shape. */
+    Array filled_like(double value) const {
+        const Dtype d = dtype();
+        return make([&](ad_array** out) { return ad_array_full(nullptr, 0, value, detail::code(d), out); });
+    }
+
+    Array& update(const Array& src, ad_update_op op) {
+        detail::check(ad_array_update(handle_, src.handle_, static_cast<std::uint32_t>(op)));
+        return *this;
+    }
+
+    bool resolve(const std::vector<Index>& index, std::vector<ad_index>& out) const {
+        if (!require(*this, "ad::Array: the indexed array")) return false;
+        const Shape s = shape();
+        out.reserve(index.size());
+        for (std::size_t i = 0; i < index.size(); i++) {
+            if (!index[i].is_position() && index[i].step() == 0) {
+                return detail::fail(AD_ERR_INVALID_ARGUMENT, "ad::Array index: a slice's step cannot be zero");
+            }
+            // An entry past the last axis is passed as it is, for the C API to refuse.
+            out.push_back(i < s.size() ? index[i].resolve(s[i]) : index[i].resolve(0));
+        }
+        return true;
+    }
+
+    ad_array* handle_ = nullptr;
+};
+
+inline void swap(Array& a, Array& b) noexcept { a.swap(b); }
+
+/* Prints exactly what the C API's ad_array_to_string gives (MXNet's format): with a '\n'
+ * after it, what Python's print(x) prints. */
+inline std::ostream& operator<<(std::ostream& os, const Array& a) { return os << a.str(); }
+
+inline std::string to_string(const Array& a) { return a.str(); }
+
+/* A list of arrays borrowed for one call: ad::concat({a, b}), ad::backward({y, z}), or a
+ * std::vector<Array>. It holds the arrays' handles, so it must not outlive them: use it as
+ * a parameter only. */
+class ArrayList {
+public:
+    /* One entry of a braced list; unlike std::reference_wrapper it takes temporaries, which
+     * live as long as the call's full expression. */
+    struct Ref {
+        Ref(const Array& a) noexcept : array(&a) {}
+        const Array* array;
+    };
+
+    ArrayList() = default;
+    ArrayList(std::initializer_list<Ref> arrays) {
+        handles_.reserve(arrays.size());
+        for (const Ref& r : arrays) add(*r.array);
+    }
+    ArrayList(const std::vector<Array>& arrays) {
+        handles_.reserve(arrays.size());
+        for (const Array& a : arrays) add(a);
+    }
+    ArrayList(const Array& a) { add(a); }
+
+    const ad_array* const* data() const noexcept { return handles_.data(); }
+    std::size_t size() const noexcept { return handles_.size(); }
+    bool empty() const noexcept { return handles_.empty(); }
+
+    /* Fails for an entry without a handle, which the C API would take as "ones" in a list of
+     * head gradients. */
+    bool require(const char* what) const {
+        for (std::size_t i = 0; i < handles_.size(); i++) {
+            if (!handles_[i]) {
+                return detail::fail(AD_ERR_NULL_ARGUMENT, std::string(what) + "[" + std::to_string(i) +
+                                                              "] is an ad::Array without a handle");
+            }
+        }
+        return true;
+    }
+
+private:
+    void add(const Array& a) { handles_.push_back(a.get()); }
+    std::vector<const ad_array*> handles_;
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Making arrays
+ * ------------------------------------------------------------------------------------- */
+
+inline Array zeros(const Shape& shape, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) { return ad_array_zeros(shape.data(), shape.size(), detail::code(dtype), out); });
+}
+
+inline Array ones(const Shape& shape, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) { return ad_array_ones(shape.data(), shape.size(), detail::code(dtype), out); });
+}
+
+inline Array full(const Shape& shape, double value, Dtype dtype = Dtype::Float32) {
+    return Array::make(
+        [&](ad_array** out) { return ad_array_full(shape.data(), shape.size(), value, detail::code(dtype), out); });
+}
+
+/* start, start + step, ... before stop (NumPy's arange). */
+inline Array arange(double start, double stop, double step = 1, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) { return ad_array_arange(start, stop, step, detail::code(dtype), out); });
+}
+/* 0, 1, ... before stop: MXNet's nd.arange(4). */
+inline Array arange(double stop) { return arange(0, stop); }
+
+namespace random {
+
+/* Reseeds the process-wide generator: the same seed gives the same draws. */
+inline void seed(std::uint64_t s) { detail::check(ad_random_seed(s)); }
+
+/* Draws from N(loc, scale²) (MXNet's nd.random.normal). */
+inline Array normal(double loc = 0, double scale = 1, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_normal(loc, scale, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* Draws from U[low, high). */
+inline Array uniform(double low = 0, double high = 1, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_uniform(low, high, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+}  // namespace random
+
+/* ---------------------------------------------------------------------------------------
+ * Ops
+ *
+ * The ops of ad.h of one shape each, listed once and wrapped alike; tests/c_api.rs checks
+ * that every function of ad.h is in a list or called by name here.
+ * ------------------------------------------------------------------------------------- */
+
+/* ad_NAME(a, out): ad::NAME(a). */
+#define AD_HPP_UNARY_OPS(X)                                                                                     \
+    X(neg) X(exp) X(log) X(sqrt) X(abs) X(square) X(relu) X(sigmoid) X(tanh) X(sin) X(cos) X(tan) X(arcsin)    \
+    X(arccos) X(arctan) X(sinh) X(cosh) X(arcsinh) X(arccosh) X(arctanh) X(log2) X(log10) X(log1p) X(expm1)      \
+    X(cbrt) X(rcbrt) X(rsqrt) X(reciprocal) X(radians) X(degrees) X(erf) X(gamma) X(gammaln) X(sign) X(floor)   \
+    X(ceil) X(round) X(rint) X(trunc) X(fix) X(isnan) X(isinf) X(isfinite) X(flatten)
+
+/* ad_NAME(a, b, out): ad::NAME(a, b), broadcasting. */
+#define AD_HPP_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum)
+
+/* ad_NAME(a, axes, naxes, keepdims, out): ad::NAME(a, axes = all, keepdims = false). */
+#define AD_HPP_REDUCE_OPS(X) X(sum) X(mean) X(norm) X(max) X(min)
+
+namespace detail {
+
+using UnaryFn = ad_status (*)(const ad_array*, ad_array**);
+using BinaryFn = ad_status (*)(const ad_array*, const ad_array*, ad_array**);
+using ScalarFn = ad_status (*)(const ad_array*, double, ad_array**);
+using ReduceFn = ad_status (*)(const ad_array*, const std::int64_t*, std::size_t, bool, ad_array**);
+
+inline Array unary(UnaryFn f, const Array& a) {
+    return Array::make([&](ad_array** out) { return f(a.get(), out); });
+}
+inline Array binary(BinaryFn f, const Array& a, const Array& b) {
+    return Array::make([&](ad_array** out) { return f(a.get(), b.get(), out); });
+}
+inline Array scalar(ScalarFn f, const Array& a, double s) {
+    return Array::make([&](ad_array** out) { return f(a.get(), s, out); });
+}
+inline Array reduce(ReduceFn f, const Array& a, const Axes& axes, bool keepdims) {
+    return Array::make([&](ad_array** out) { return f(a.get(), axes.data(), axes.size(), keepdims, out); });
+}
+
+}  // namespace detail
+
+#define AD_HPP_UNARY(name) \
+    inline Array name(const Array& a) { return detail::unary(&ad_##name, a); }
+AD_HPP_UNARY_OPS(AD_HPP_UNARY)
+#undef AD_HPP_UNARY
+
+#define AD_HPP_BINARY(name) \
+    inline Array name(const Array& a, const Array& b) { return detail::binary(&ad_##name, a, b); }
+AD_HPP_BINARY_OPS(AD_HPP_BINARY)
+#undef AD_HPP_BINARY
+
+#define AD_HPP_REDUCE(name)                                                                       \
+    inline Array name(const Array& a, const Axes& axes = {}, bool keepdims = false) {             \
+        return detail::reduce(&ad_##name, a, axes, keepdims);                                     \
+    }                                                                                             \
+    inline Array Array::name(const Axes& axes, bool keepdims) const { return ad::name(*this, axes, keepdims); }
+AD_HPP_REDUCE_OPS(AD_HPP_REDUCE)
+#undef AD_HPP_REDUCE
+
+/* Array and scalar, on either side. */
+inline Array add(const Array& a, double s) { return detail::scalar(&ad_add_scalar, a, s); }
+inline Array add(double s, const Array& a) { return detail::scalar(&ad_add_scalar, a, s); }
+inline Array sub(const Array& a, double s) { return detail::scalar(&ad_sub_scalar, a, s); }
+inline Array sub(double s, const Array& a) { return detail::scalar(&ad_rsub_scalar, a, s); }
+inline Array mul(const Array& a, double s) { return detail::scalar(&ad_mul_scalar, a, s); }
+inline Array mul(double s, const Array& a) { return detail::scalar(&ad_mul_scalar, a, s); }
+inline Array div(const Array& a, double s) { return detail::scalar(&ad_div_scalar, a, s); }
+inline Array div(double s, const Array& a) { return detail::scalar(&ad_rdiv_scalar, a, s); }
+inline Array pow(const Array& a, double s) { return detail::scalar(&ad_pow_scalar, a, s); }
+inline Array pow(double s, const Array& a) { return detail::scalar(&ad_rpow_scalar, a, s); }
+inline Array maximum(const Array& a, double s) { return detail::scalar(&ad_maximum_scalar, a, s); }
+inline Array maximum(double s, const Array& a) { return detail::scalar(&ad_maximum_scalar, a, s); }
+inline Array minimum(const Array& a, double s) { return detail::scalar(&ad_minimum_scalar, a, s); }
+inline Array minimum(double s, const Array& a) { return detail::scalar(&ad_minimum_scalar, a, s); }
+
+inline Array operator+(const Array& a, const Array& b) { return add(a, b); }
+inline Array operator-(const Array& a, const Array& b) { return sub(a, b); }
+inline Array operator*(const Array& a, const Array& b) { return mul(a, b); }
+inline Array operator/(const Array& a, const Array& b) { return div(a, b); }
+inline Array operator+(const Array& a, double s) { return add(a, s); }
+inline Array operator-(const Array& a, double s) { return sub(a, s); }
+inline Array operator*(const Array& a, double s) { return mul(a, s); }
+inline Array operator/(const Array& a, double s) { return div(a, s); }
+inline Array operator+(double s, const Array& a) { return add(s, a); }
+inline Array operator-(double s, const Array& a) { return sub(s, a); }
+inline Array operator*(double s, const Array& a) { return mul(s, a); }
+inline Array operator/(double s, const Array& a) { return div(s, a); }
+inline Array operator-(const Array& a) { return neg(a); }
+
+/* Comparisons: 1 where the relation holds, 0 elsewhere, in the operands' dtype; never
+ * recorded. */
+enum class Cmp : std::uint32_t {
+    Eq = AD_CMP_EQ, Ne = AD_CMP_NE, Lt = AD_CMP_LT, Le = AD_CMP_LE, Gt = AD_CMP_GT, Ge = AD_CMP_GE
+};
+
+inline Array compare(const Array& a, const Array& b, Cmp op) {
+    return Array::make(
+        [&](ad_array** out) { return ad_compare(a.get(), b.get(), static_cast<std::uint32_t>(op), out); });
+}
+inline Array compare(const Array& a, double s, Cmp op) {
+    return Array::make(
+        [&](ad_array** out) { return ad_compare_scalar(a.get(), s, static_cast<std::uint32_t>(op), out); });
+}
+
+/* `op` with its operands swapped: s < a is a > s. */
+constexpr Cmp swapped(Cmp op) noexcept {
+    return op == Cmp::Lt ? Cmp::Gt : op == Cmp::Gt ? Cmp::Lt : op == Cmp::Le ? Cmp::Ge : op == Cmp::Ge ? Cmp::Le : op;
+}
+
+#define AD_HPP_COMPARISON(symbol, op)                                                                           \
+    inline Array operator symbol(const Array& a, const Array& b) { return compare(a, b, Cmp::op); }           \
+    inline Array operator symbol(const Array& a, double s) { return compare(a, s, Cmp::op); }                 \
+    inline Array operator symbol(double s, const Array& a) { return compare(a, s, swapped(Cmp::op)); }
+AD_HPP_COMPARISON(==, Eq)
+AD_HPP_COMPARISON(!=, Ne)
+AD_HPP_COMPARISON(<, Lt)
+AD_HPP_COMPARISON(<=, Le)
+AD_HPP_COMPARISON(>, Gt)
+AD_HPP_COMPARISON(>=, Ge)
+#undef AD_HPP_COMPARISON
+
+/* MXNet's nd.dot: the matrix product of 1-d and 2-d arrays. */
+inline Array dot(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false) {
+    return Array::make([&](ad_array** out) { return ad_dot(a.get(), b.get(), transpose_a, transpose_b, out); });
+}
+
+inline Array softmax(const Array& a, std::int64_t axis = -1) {
+    return Array::make([&](ad_array** out) { return ad_softmax(a.get(), axis, out); });
+}
+
+inline Array log_softmax(const Array& a, std::int64_t axis = -1) {
+    return Array::make([&](ad_array** out) { return ad_log_softmax(a.get(), axis, out); });
+}
+
+/* The mean over rows of -log softmax(logits)[label] (the sum with `sum`); shape (1,). */
+inline Array softmax_cross_entropy(const Array& logits, const Array& labels, bool sum = false) {
+    return Array::make([&](ad_array** out) { return ad_softmax_cross_entropy(logits.get(), labels.get(), sum, out); });
+}
+
+inline Array pick(const Array& a, const Array& index, std::int64_t axis = -1, bool keepdims = false) {
+    return Array::make([&](ad_array** out) { return ad_pick(a.get(), index.get(), axis, keepdims, out); });
+}
+
+inline Array one_hot(const Array& indices, std::size_t depth, double on_value = 1, double off_value = 0,
+                     Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_one_hot(indices.get(), depth, on_value, off_value, detail::code(dtype), out);
+    });
+}
+
+/* Positions of the maxima along `axis`, or over the flattened array when none is given. */
+inline Array argmax(const Array& a, std::optional<std::int64_t> axis = std::nullopt, bool keepdims = false) {
+    return Array::make([&](ad_array** out) { return ad_argmax(a.get(), axis ? &*axis : nullptr, keepdims, out); });
+}
+
+inline Array argmin(const Array& a, std::optional<std::int64_t> axis = std::nullopt, bool keepdims = false) {
+    return Array::make([&](ad_array** out) { return ad_argmin(a.get(), axis ? &*axis : nullptr, keepdims, out); });
+}
+
+inline Array clip(const Array& a, double a_min, double a_max) {
+    return Array::make([&](ad_array** out) { return ad_clip(a.get(), a_min, a_max, out); });
+}
+
+/* Elements of `a` where `condition` is non-zero, of `b` elsewhere. */
+inline Array where(const Array& condition, const Array& a, const Array& b) {
+    return Array::make([&](ad_array** out) { return ad_where(condition.get(), a.get(), b.get(), out); });
+}
+
+/* MXNet's FullyConnected: x · weightᵀ + bias. */
+inline Array fully_connected(const Array& x, const Array& weight, const Array& bias, bool flatten = true) {
+    if (!Array::require(bias, "ad::fully_connected: `bias`")) return Array();
+    return Array::make(
+        [&](ad_array** out) { return ad_fully_connected(x.get(), weight.get(), bias.get(), flatten, out); });
+}
+/* Without a bias. */
+inline Array fully_connected(const Array& x, const Array& weight, bool flatten = true) {
+    return Array::make([&](ad_array** out) { return ad_fully_connected(x.get(), weight.get(), nullptr, flatten, out); });
+}
+
+inline Array concat(const ArrayList& arrays, std::int64_t axis = 1) {
+    if (!arrays.require("ad::concat: `arrays`")) return Array();
+    return Array::make([&](ad_array** out) { return ad_concat(arrays.data(), arrays.size(), axis, out); });
+}
+
+inline Array stack(const ArrayList& arrays, std::int64_t axis = 0) {
+    if (!arrays.require("ad::stack: `arrays`")) return Array();
+    return Array::make([&](ad_array** out) { return ad_stack(arrays.data(), arrays.size(), axis, out); });
+}
+
+/* Zeroes elements with probability p in training mode; `a` itself in prediction mode. */
+inline Array dropout(const Array& a, double p = 0.5) {
+    return Array::make([&](ad_array** out) { return ad_dropout(a.get(), p, out); });
+}
+
+/* MXNet's BatchNorm; updates running_mean and running_var in place in training mode. */
+inline Array batch_norm(const Array& x, const Array& gamma, const Array& beta, Array& running_mean,
+                        Array& running_var, double momentum = 0.9, double eps = 1e-3, std::int64_t axis = 1,
+                        bool fix_gamma = true, bool use_global_stats = false) {
+    return Array::make([&](ad_array** out) {
+        return ad_batch_norm(x.get(), gamma.get(), beta.get(), running_mean.get(), running_var.get(), momentum, eps,
+                             axis, fix_gamma, use_global_stats, out);
+    });
+}
+
+/* -- optimizer updates, in place (MXNet's fused updates) --------------------------------- */
+
+inline void sgd_update(Array& weight, const Array& grad, double lr, double wd = 0, double rescale_grad = 1,
+                       double clip_gradient = -1) {
+    detail::check(ad_sgd_update(weight.get(), grad.get(), lr, wd, rescale_grad, clip_gradient));
+}
+
+inline void sgd_mom_update(Array& weight, const Array& grad, Array& mom, double lr, double momentum = 0,
+                           double wd = 0, double rescale_grad = 1, double clip_gradient = -1) {
+    detail::check(ad_sgd_mom_update(weight.get(), grad.get(), mom.get(), lr, momentum, wd, rescale_grad, clip_gradient));
+}
+
+/* With step count t >= 1 the learning rate is bias-corrected (MXNet's Adam optimizer);
+ * t = 0 is exactly nd.adam_update. */
+inline void adam_update(Array& weight, const Array& grad, Array& mean, Array& var, double lr, double beta1 = 0.9,
+                        double beta2 = 0.999, double epsilon = 1e-8, double wd = 0, double rescale_grad = 1,
+                        double clip_gradient = -1, std::uint64_t t = 0) {
+    detail::check(ad_adam_update(weight.get(), grad.get(), mean.get(), var.get(), lr, beta1, beta2, epsilon, wd,
+                                 rescale_grad, clip_gradient, t));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Autograd
+ * ------------------------------------------------------------------------------------- */
+
+/* Backpropagates from several heads at once (their gradients summed); `head_grads` is empty
+ * (ones) or one per head. */
+inline void backward(const ArrayList& heads, const ArrayList& head_grads = {}, bool retain_graph = false,
+                     bool train_mode = true) {
+    if (!heads.require("ad::backward: `heads`") || !head_grads.require("ad::backward: `head_grads`")) return;
+    if (!head_grads.empty() && head_grads.size() != heads.size()) {
+        detail::fail(AD_ERR_INVALID_ARGUMENT, "ad::backward: " + std::to_string(heads.size()) + " heads but " +
+                                                  std::to_string(head_grads.size()) + " head gradients");
+        return;
+    }
+    detail::check(ad_backward_ex(heads.data(), head_grads.empty() ? nullptr : head_grads.data(), heads.size(),
+                                 retain_graph, train_mode));
+}
+
+/* The gradients of `heads` with respect to `variables` as new arrays, leaving the variables'
+ * own gradients alone (MXNet's autograd.grad). With `create_graph` they are recorded, for
+ * higher derivatives; the graph is then kept unless `retain_graph` says otherwise. */
+inline std::vector<Array> grad(const ArrayList& heads, const ArrayList& variables, bool create_graph = false,
+                               const ArrayList& head_grads = {}, std::optional<bool> retain_graph = std::nullopt,
+                               bool train_mode = true) {
+    std::vector<Array> result;
+    if (!heads.require("ad::grad: `heads`") || !variables.require("ad::grad: `variables`") ||
+        !head_grads.require("ad::grad: `head_grads`")) {
+        return result;
+    }
+    if (!head_grads.empty() && head_grads.size() != heads.size()) {
+        detail::fail(AD_ERR_INVALID_ARGUMENT, "ad::grad: " + std::to_string(heads.size()) + " heads but " +
+                                                  std::to_string(head_grads.size()) + " head gradients");
+        return result;
+    }
+    // Room for every result before the call, so that no allocation can fail once the
+    // handles exist.
+    std::vector<ad_array*> out(variables.size(), nullptr);
+    result.reserve(variables.size());
+    const Status status =
+        ad_grad(heads.data(), head_grads.empty() ? nullptr : head_grads.data(), heads.size(), variables.data(),
+                variables.size(), retain_graph.value_or(create_graph), create_graph, train_mode, out.data());
+    if (status == AD_OK) {
+        for (ad_array* h : out) result.emplace_back(h);
+    }
+    detail::check(status);
+    return result;
+}
+
+inline bool is_recording() noexcept { return ad_is_recording(); }
+inline bool is_training() noexcept { return ad_is_training(); }
+
+/* Sets this thread's flags outside the scopes; returns the previous value. */
+inline bool set_recording(bool recording) {
+    bool previous = false;
+    detail::check(ad_set_recording(recording, &previous));
+    return previous;
+}
+inline bool set_training(bool training) {
+    bool previous = false;
+    detail::check(ad_set_training(training, &previous));
+    return previous;
+}
+
+namespace detail {
+
+/* A scope of the C API, opened by `begin` and closed by the destructor: scopes nest, and
+ * an exception leaving one closes it on the way. */
+template <ad_status (*End)(void)>
+class Scope {
+public:
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    ~Scope() {
+        // Only a scope that opened closes one, so that a failed open cannot close the
+        // caller's. Closing cannot fail for a scope that is innermost, as RAII keeps it.
+        if (open_) End();
+    }
+
+protected:
+    explicit Scope(ad_status status) : open_(check(status)) {}
+
+private:
+    bool open_;
+};
+
+}  // namespace detail
+
+/* Records the ops on arrays in the graph until destroyed (MXNet's autograd.record). */
+class Record : detail::Scope<&ad_record_end> {
+public:
+    explicit Record(bool train_mode = true) : Scope(ad_record_begin(train_mode)) {}
+};
+
+/* Records nothing until destroyed (MXNet's autograd.pause). */
+class Pause : detail::Scope<&ad_pause_end> {
+public:
+    explicit Pause(bool train_mode = false) : Scope(ad_pause_begin(train_mode)) {}
+};
+
+/* Training mode until destroyed, recording unchanged (MXNet's autograd.train_mode). */
+class TrainMode : detail::Scope<&ad_train_mode_end> {
+public:
+    TrainMode() : Scope(ad_train_mode_begin()) {}
+};
+
+/* Prediction mode until destroyed, recording unchanged (MXNet's autograd.predict_mode). */
+class PredictMode : detail::Scope<&ad_predict_mode_end> {
+public:
+    PredictMode() : Scope(ad_predict_mode_begin()) {}
+};
+
+/* ---------------------------------------------------------------------------------------
+ * The library
+ * ------------------------------------------------------------------------------------- */
+
+/* "MAJOR.MINOR.PATCH". */
+inline const char* version() noexcept { return ad_version(); }
+
+inline const char* status_name(Status status) noexcept { return ad_status_name(static_cast<std::uint32_t>(status)); }
+
+/* Threads that large operations may use, for the whole process (1..1024). */
+inline void set_num_threads(std::size_t threads) { detail::check(ad_set_num_threads(threads)); }
+inline std::size_t num_threads() noexcept { return ad_num_threads(); }
+
+/* Every fast path off (see ad.h); results agree up to rounding. */
+inline void set_reference_mode(bool on) noexcept { ad_set_reference_mode(on); }
+inline bool reference_mode() noexcept { return ad_reference_mode(); }
+
+/* Returns the cached memory of freed arrays to the system; the bytes released. */
+inline std::size_t release_cached_memory() noexcept {
+    std::size_t released = 0;
+    return ad_release_cached_memory(&released) == AD_OK ? released : 0;
+}
+
+}  // namespace ad
+
+#undef AD_HPP_UNARY_OPS
+#undef AD_HPP_BINARY_OPS
+#undef AD_HPP_REDUCE_OPS
+
+#endif /* AD_HPP */
