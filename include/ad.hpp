@@ -16,9 +16,9 @@
  * Conventions:
  * - ad::Array owns one handle of the C API and frees it when destroyed. Moving is cheap and
  *   leaves the source without a handle (valid() is false). Copying makes a new handle on
- *   the same array, as the C API's reshape to the array's own shape does: the copy shares
- *   the data (an in-place update through one is seen through the other) and the place in
- *   the autograd graph (a copy of a variable has the variable's gradient). attach_grad
+ *   the same array (ad_array_share): the copy shares the data (an in-place update through
+ *   one is seen through the other) and the place in the autograd graph (a copy of a
+ *   variable has the variable's gradient). attach_grad
  *   marks the handle it is called on; copies made before it keep what they had. copy() is a
  *   copy of the data in new memory; detach() shares the data without the history.
  * - A failed call throws ad::Error (a std::runtime_error) with the status and the library's
@@ -39,6 +39,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <optional>
@@ -113,9 +115,26 @@ inline bool fail(Status status, const std::string& message) {
 #endif
 }
 
+#ifndef AD_NO_EXCEPTIONS
+/* An exception a custom function's callback threw on this thread (not an ad::Error), and the
+ * message it gave the library: the call that failed because of it throws it again. */
+inline thread_local std::exception_ptr callback_exception;
+inline thread_local std::string callback_message;
+#endif
+
 /* True when the C call succeeded; otherwise reports it with the library's message. */
 inline bool check(Status status) {
-    return status == AD_OK || fail(status, ad_last_error());
+    if (status == AD_OK) return true;
+#ifndef AD_NO_EXCEPTIONS
+    if (callback_exception) {
+        std::exception_ptr e = std::exchange(callback_exception, nullptr);
+        const std::string message = ad_last_error(), tail = std::exchange(callback_message, std::string());
+        if (message.size() >= tail.size() && message.compare(message.size() - tail.size(), tail.size(), tail) == 0) {
+            std::rethrow_exception(e);
+        }
+    }
+#endif
+    return fail(status, ad_last_error());
 }
 
 template <class T>
@@ -241,6 +260,9 @@ private:
 /* ---------------------------------------------------------------------------------------
  * Array
  * ------------------------------------------------------------------------------------- */
+
+template <class E>
+class Borrowed;
 
 class Array {
 public:
@@ -480,6 +502,18 @@ public:
         return Array(g);
     }
 
+    /* -- the elements in place, without a copy (ad_array_borrow) ------------------------ */
+
+    /* Reads the elements where they are until the loan is destroyed; E is the array's
+     * element type (float for float32, double for float64). A gradient (x.grad()) is read
+     * this way too: each backward writes into the same memory. */
+    template <class E>
+    Borrowed<const E> borrow() const;
+    /* As borrow(), writable: counts as an in-place write, so an op that saved this array
+     * cannot be differentiated during the loan or after. */
+    template <class E>
+    Borrowed<E> borrow_mut();
+
     /* Backpropagates from this array, seeded with ones (a non-scalar head counts as its sum). */
     void backward(bool retain_graph = false) const { detail::check(ad_backward(handle_, nullptr, retain_graph)); }
     /* Backpropagates seeded with `head_grad`. */
@@ -556,11 +590,9 @@ private:
         return n;
     }
 
-    /* A new handle on this array: reshaping to its own shape returns the same array. */
+    /* A new handle on this array: the same data and place in the graph. */
     Array share() const {
-        const Shape s = shape();
-        const std::vector<std::int64_t> dims(s.begin(), s.end());
-        return reshape(dims);
+        return make([&](ad_array** out) { return ad_array_share(handle_, out); });
     }
 
     /* A 0-d array of this array's dtype holding `value`, for scalar updates: it broadcasts
@@ -1024,6 +1056,298 @@ public:
 class PredictMode : detail::Scope<&ad_predict_mode_end> {
 public:
     PredictMode() : Scope(ad_predict_mode_begin()) {}
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Memory shared with the caller, without a copy
+ * ------------------------------------------------------------------------------------- */
+
+/* A loan of an array's elements (ad_array_borrow), ended when destroyed: data()[0..size())
+ * are the elements, row-major, in the array's own memory, valid for the loan's life even
+ * after every Array on them is gone. Move-only. */
+template <class E>
+class Borrowed {
+public:
+    Borrowed() noexcept = default;
+    Borrowed(Borrowed&& other) noexcept
+        : loan_(std::exchange(other.loan_, nullptr)), data_(std::exchange(other.data_, nullptr)),
+          size_(std::exchange(other.size_, 0)) {}
+    Borrowed& operator=(Borrowed&& other) noexcept {
+        if (this != &other) {
+            release();
+            loan_ = std::exchange(other.loan_, nullptr);
+            data_ = std::exchange(other.data_, nullptr);
+            size_ = std::exchange(other.size_, 0);
+        }
+        return *this;
+    }
+    Borrowed(const Borrowed&) = delete;
+    Borrowed& operator=(const Borrowed&) = delete;
+    ~Borrowed() { release(); }
+
+    E* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    E& operator[](std::size_t i) const noexcept { return data_[i]; }
+    E* begin() const noexcept { return data_; }
+    E* end() const noexcept { return data_ + size_; }
+    /* Whether this holds a loan (false when moved from, or after a failed borrow in the
+     * AD_NO_EXCEPTIONS build). */
+    bool valid() const noexcept { return loan_ != nullptr; }
+
+    /* Ends the loan now. */
+    void release() noexcept {
+        if (loan_) ad_borrow_release(loan_);
+        loan_ = nullptr;
+        data_ = nullptr;
+        size_ = 0;
+    }
+
+private:
+    friend class Array;
+    static Borrowed make(const Array& a, bool writable) {
+        static_assert(std::is_same_v<std::remove_const_t<E>, float> || std::is_same_v<std::remove_const_t<E>, double>,
+                      "arrays hold float (float32) or double (float64)");
+        Borrowed b;
+        if (!Array::require(a, "ad::Array::borrow: the array")) return b;
+        const Dtype want = detail::dtype_of<std::remove_const_t<E>>(), have = a.dtype();
+        if (want != have) {
+            detail::fail(AD_ERR_DTYPE, std::string("ad::Array::borrow: the array holds ") +
+                                           (have == Dtype::Float64 ? "float64 (double)" : "float32 (float)") +
+                                           " elements, not " + (want == Dtype::Float64 ? "double" : "float"));
+            return b;
+        }
+        const std::size_t n = a.size();
+        void* data = nullptr;
+        if (detail::check(ad_array_borrow(a.get(), writable, &data, &b.loan_))) {
+            b.data_ = static_cast<E*>(data);
+            b.size_ = n;
+        }
+        return b;
+    }
+
+    ad_borrow* loan_ = nullptr;
+    E* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+template <class E>
+Borrowed<const E> Array::borrow() const {
+    return Borrowed<const E>::make(*this, false);
+}
+
+template <class E>
+Borrowed<E> Array::borrow_mut() {
+    return Borrowed<E>::make(*this, true);
+}
+
+namespace detail {
+inline void call_release(void* release) {
+    auto* f = static_cast<std::function<void()>*>(release);
+    (*f)();
+    delete f;
+}
+}  // namespace detail
+
+/* An array of `shape` over the caller's memory at `data`, without a copy (ad_array_wrap):
+ * the library reads and writes it in place (gradients too, as attach_grad's buffer) and
+ * runs `release` once when the last array on it is gone, on whichever thread that is.
+ * Without `release` the memory must outlive every array on it. E is float (float32) or
+ * double (float64); `data` may be null only for a shape without elements. */
+template <class E>
+Array wrap(E* data, const Shape& shape, std::function<void()> release = {}) {
+    static_assert(std::is_same_v<E, float> || std::is_same_v<E, double>, "arrays hold float or double");
+    auto* owned = release ? new std::function<void()>(std::move(release)) : nullptr;
+    ad_array* out = nullptr;
+    const Status status = ad_array_wrap(data, shape.data(), shape.size(), detail::code(detail::dtype_of<E>()),
+                                        owned ? &detail::call_release : nullptr, owned, &out);
+    if (status != AD_OK) delete owned;  // not taken: never called
+    Array result(status == AD_OK ? out : nullptr);
+    detail::check(status);
+    return result;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Custom functions: a forward and a backward written in C++, recorded as one op
+ * ------------------------------------------------------------------------------------- */
+
+/* What a custom function's callback reaches its call through; valid during the callback. */
+class FunctionContext {
+public:
+    explicit FunctionContext(ad_function_context* ctx) noexcept : ctx_(ctx) {}
+
+    /* In forward: keeps arrays for backward. Inputs and outputs keep their place in the
+     * graph, so a backward using them is differentiable again; any other array is a
+     * constant to second derivatives. */
+    void save(const ArrayList& arrays) { detail::check(ad_function_save(ctx_, arrays.data(), arrays.size())); }
+    std::size_t saved_count() const {
+        std::size_t n = 0;
+        detail::check(ad_function_saved_count(ctx_, &n));
+        return n;
+    }
+    /* The i-th array forward saved. */
+    Array saved(std::size_t i) const {
+        return Array::make([&](ad_array** out) { return ad_function_saved(ctx_, i, out); });
+    }
+    /* In backward: whether input i's gradient is wanted. */
+    bool needs_grad(std::size_t i) const {
+        bool needed = false;
+        detail::check(ad_function_needs_grad(ctx_, i, &needed));
+        return needed;
+    }
+    ad_function_context* get() const noexcept { return ctx_; }
+
+private:
+    ad_function_context* ctx_;
+};
+
+/* forward(ctx, inputs) -> outputs; backward(ctx, output gradients) -> input gradients (an
+ * Array without a handle for none). */
+using FunctionBody = std::function<std::vector<Array>(FunctionContext&, const std::vector<Array>&)>;
+
+namespace detail {
+
+struct FunctionBodies {
+    FunctionBody forward, backward;
+};
+
+/* Runs one body for the library: the lent handles as Arrays of their own, the results
+ * handed over. What it throws (or, without exceptions, leaves pending) becomes the
+ * callback's failure, with its message; an exception other than ad::Error is thrown again
+ * by the call that failed because of it. */
+inline ad_status run_body(const FunctionBody& body, ad_function_context* ctx, const ad_array* const* arrays,
+                          std::size_t n, ad_array** results, std::size_t n_results, const char* which) noexcept {
+    const auto fail_with = [&](Status status, const std::string& message) {
+        ad_function_set_error(ctx, message.c_str());
+        return status;
+    };
+#ifndef AD_NO_EXCEPTIONS
+    try {
+#endif
+        std::vector<Array> in;
+        in.reserve(n);
+        for (std::size_t i = 0; i < n; i++) in.push_back(Array::make([&](ad_array** out) { return ad_array_share(arrays[i], out); }));
+        FunctionContext context(ctx);
+        std::vector<Array> out = body(context, in);
+#ifdef AD_NO_EXCEPTIONS
+        if (last_status != AD_OK) return fail_with(last_status, last_message);
+#endif
+        if (out.size() != n_results) {
+            return fail_with(AD_ERR_INVALID_ARGUMENT, std::string(which) + " returned " + std::to_string(out.size()) +
+                                                          " arrays where " + std::to_string(n_results) + " are wanted");
+        }
+        for (std::size_t i = 0; i < n_results; i++) results[i] = out[i].release();
+        return AD_OK;
+#ifndef AD_NO_EXCEPTIONS
+    } catch (const Error& e) {
+        return fail_with(e.status(), e.what());
+    } catch (...) {
+        std::string message = "an exception of unknown type";
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            message = e.what();
+        } catch (...) {
+        }
+        callback_exception = std::current_exception();
+        callback_message = message;
+        return fail_with(AD_ERR_INVALID_ARGUMENT, message);
+    }
+#endif
+}
+
+inline ad_status function_forward(void* bodies, ad_function_context* ctx, const ad_array* const* arrays,
+                                  std::size_t n, ad_array** results, std::size_t n_results) {
+    return run_body(static_cast<FunctionBodies*>(bodies)->forward, ctx, arrays, n, results, n_results, "forward");
+}
+
+inline ad_status function_backward(void* bodies, ad_function_context* ctx, const ad_array* const* arrays,
+                                   std::size_t n, ad_array** results, std::size_t n_results) {
+    return run_body(static_cast<FunctionBodies*>(bodies)->backward, ctx, arrays, n, results, n_results, "backward");
+}
+
+inline void function_destroy(void* bodies) { delete static_cast<FunctionBodies*>(bodies); }
+
+}  // namespace detail
+
+/* A differentiable function whose forward and backward are C++ callables (lambdas), with
+ * `n_outputs` outputs:
+ *
+ *   ad::Function square("square",
+ *       [](ad::FunctionContext& ctx, const std::vector<ad::Array>& x) {
+ *           ctx.save(x[0]);
+ *           return std::vector<ad::Array>{x[0] * x[0]};
+ *       },
+ *       [](ad::FunctionContext& ctx, const std::vector<ad::Array>& dy) {
+ *           return std::vector<ad::Array>{2 * ctx.saved(0) * dy[0]};
+ *       });
+ *   ad::Array y = square(x);
+ *
+ * Recorded as one op inside a Record scope; backward runs `backward` on the thread that
+ * calls backward, recording when it creates a graph (so a backward written with ad's ops
+ * gives second derivatives). The callables may be called from several threads at once and
+ * live until the last graph that recorded the function is gone. An exception they throw
+ * fails the call that ran them, which throws it again (an ad::Error with the library's
+ * message naming the function). Move-only. */
+class Function {
+public:
+    Function(const std::string& name, FunctionBody forward, FunctionBody backward, std::size_t n_outputs = 1)
+        : n_outputs_(n_outputs) {
+        auto* bodies = new detail::FunctionBodies{std::move(forward), std::move(backward)};
+        const ad_function_callbacks callbacks{AD_FUNCTION_CALLBACKS_VERSION, &detail::function_forward,
+                                              &detail::function_backward, &detail::function_destroy};
+        const Status status = ad_function_new(name.c_str(), &callbacks, bodies, &function_);
+        if (status != AD_OK) {
+            delete bodies;  // not taken
+            function_ = nullptr;
+        }
+        detail::check(status);
+    }
+    Function(Function&& other) noexcept
+        : function_(std::exchange(other.function_, nullptr)), n_outputs_(other.n_outputs_) {}
+    Function& operator=(Function&& other) noexcept {
+        if (this != &other) {
+            if (function_) ad_function_free(function_);
+            function_ = std::exchange(other.function_, nullptr);
+            n_outputs_ = other.n_outputs_;
+        }
+        return *this;
+    }
+    Function(const Function&) = delete;
+    Function& operator=(const Function&) = delete;
+    ~Function() {
+        if (function_) ad_function_free(function_);
+    }
+
+    /* The outputs for `inputs`. */
+    std::vector<Array> apply(const ArrayList& inputs) const {
+        std::vector<Array> result;
+        if (!inputs.require("ad::Function: `inputs`")) return result;
+        std::vector<ad_array*> out(n_outputs_, nullptr);
+        result.reserve(n_outputs_);
+        const Status status = ad_function_apply(function_, inputs.data(), inputs.size(), out.data(), out.size());
+        if (status == AD_OK) {
+            for (ad_array* h : out) result.emplace_back(h);
+        }
+        detail::check(status);
+        return result;
+    }
+
+    /* The output of a function of one output. */
+    Array operator()(const ArrayList& inputs) const {
+        if (n_outputs_ != 1) {
+            detail::fail(AD_ERR_INVALID_ARGUMENT, "ad::Function: " + std::to_string(n_outputs_) +
+                                                      " outputs; apply() returns them all");
+            return Array();
+        }
+        std::vector<Array> out = apply(inputs);
+        return out.empty() ? Array() : std::move(out[0]);
+    }
+
+    ad_function* get() const noexcept { return function_; }
+
+private:
+    ad_function* function_ = nullptr;
+    std::size_t n_outputs_;
 };
 
 /* ---------------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ fn header_compiles_and_links_as_cpp() {
 /// The C++ test programs of include/ad.hpp, each with its own flags: one is built without
 /// exceptions, as engines that use AD_NO_EXCEPTIONS are.
 const CPP_TESTS: &[(&str, &[&str])] =
-    &[("tests/cpp/api.cpp", &[]), ("tests/cpp/errors.cpp", &[]), ("tests/cpp/no_exceptions.cpp", &["-fno-exceptions"])];
+    &[("tests/cpp/api.cpp", &[]), ("tests/cpp/errors.cpp", &[]), ("tests/cpp/no_exceptions.cpp", &["-fno-exceptions"]), ("tests/cpp/extend.cpp", &["-pthread"])];
 
 fn cpp_test(source: &str) {
     let (_, flags) = CPP_TESTS.iter().find(|(s, _)| *s == source).expect("a C++ test of CPP_TESTS");
@@ -222,6 +222,11 @@ fn cpp_test(source: &str) {
 #[test]
 fn cpp_api() {
     cpp_test("tests/cpp/api.cpp");
+}
+
+#[test]
+fn cpp_custom_functions_and_shared_memory() {
+    cpp_test("tests/cpp/extend.cpp");
 }
 
 #[test]
