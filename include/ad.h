@@ -25,6 +25,98 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#ifndef DLPACK_DLPACK_H_
+#define DLPACK_DLPACK_H_
+#define DLPACK_MAJOR_VERSION 1
+#define DLPACK_MINOR_VERSION 1
+#ifdef __cplusplus
+extern "C" {
+#endif
+typedef struct {
+  uint32_t major;
+  uint32_t minor;
+} DLPackVersion;
+#ifdef __cplusplus
+typedef enum : int32_t {
+#else
+typedef enum {
+#endif
+  kDLCPU = 1,
+  kDLCUDA = 2,
+  kDLCUDAHost = 3,
+  kDLOpenCL = 4,
+  kDLVulkan = 7,
+  kDLMetal = 8,
+  kDLVPI = 9,
+  kDLROCM = 10,
+  kDLROCMHost = 11,
+  kDLExtDev = 12,
+  kDLCUDAManaged = 13,
+  kDLOneAPI = 14,
+  kDLWebGPU = 15,
+  kDLHexagon = 16,
+  kDLMAIA = 17,
+  kDLTrn = 18,
+} DLDeviceType;
+typedef struct {
+  DLDeviceType device_type;
+  int32_t device_id;
+} DLDevice;
+typedef enum {
+  kDLInt = 0U,
+  kDLUInt = 1U,
+  kDLFloat = 2U,
+  kDLOpaqueHandle = 3U,
+  kDLBfloat = 4U,
+  kDLComplex = 5U,
+  kDLBool = 6U,
+  kDLFloat8_e3m4 = 7U,
+  kDLFloat8_e4m3 = 8U,
+  kDLFloat8_e4m3b11fnuz = 9U,
+  kDLFloat8_e4m3fn = 10U,
+  kDLFloat8_e4m3fnuz = 11U,
+  kDLFloat8_e5m2 = 12U,
+  kDLFloat8_e5m2fnuz = 13U,
+  kDLFloat8_e8m0fnu = 14U,
+  kDLFloat6_e2m3fn = 15U,
+  kDLFloat6_e3m2fn = 16U,
+  kDLFloat4_e2m1fn = 17U,
+} DLDataTypeCode;
+typedef struct {
+  uint8_t code;
+  uint8_t bits;
+  uint16_t lanes;
+} DLDataType;
+typedef struct {
+  void *data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t *shape;
+  int64_t *strides;
+  uint64_t byte_offset;
+} DLTensor;
+typedef struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void *manager_ctx;
+  void (*deleter)(struct DLManagedTensor *self);
+} DLManagedTensor;
+#define DLPACK_FLAG_BITMASK_READ_ONLY (1UL << 0UL)
+#define DLPACK_FLAG_BITMASK_IS_COPIED (1UL << 1UL)
+#define DLPACK_FLAG_BITMASK_IS_SUBBYTE_TYPE_PADDED (1UL << 2UL)
+struct DLManagedTensorVersioned {
+  DLPackVersion version;
+  void *manager_ctx;
+  void (*deleter)(struct DLManagedTensorVersioned *self);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
+#ifdef __cplusplus
+}
+#endif
+#endif
+typedef struct DLManagedTensorVersioned DLManagedTensorVersioned;
+
 
 // The most axes an array may have (NumPy's limit). A shape with more is refused with
 // `AD_ERR_SHAPE` wherever an array would be made: creation, reshape, broadcast, and every
@@ -510,6 +602,33 @@ ad_status ad_function_needs_grad(ad_function_context *ctx, size_t i, bool *neede
 // (copied).
 ad_status ad_function_set_error(ad_function_context *ctx, const char *message);
 
+// Exports `array` as a DLPack 1.1 tensor without a copy, and writes it to `*out`. The
+// consumer calls its `deleter` once when done. The tensor lends the array's memory as
+// `ad_array_borrow` does: with `writable`, the consumer may write it, which counts as an
+// in-place write (an op that saved the array cannot be differentiated while the tensor
+// lives, or after); without, the tensor carries DLPack's read-only flag.
+ad_status ad_array_to_dlpack(const ad_array *array, bool writable, DLManagedTensorVersioned **out);
+
+// As `ad_array_to_dlpack`, in DLPack's legacy unversioned form (for consumers older than
+// DLPack 1.0), which cannot say read-only: without `writable` the consumer must only read.
+ad_status ad_array_to_dlpack_legacy(const ad_array *array, bool writable, DLManagedTensor **out);
+
+// Makes an array from a DLPack 1.x tensor and writes it to `*out` (a new handle the caller
+// frees), taking the tensor: the array shares its memory, and the library calls its
+// deleter once, when the last array on it is gone. A tensor marked read-only, strided
+// other than compact row-major, misaligned for its elements, or over memory an array
+// already uses (see `ad_array_wrap`) is copied instead, and its deleter called before this
+// returns; a tensor this library exported writable and the consumer left as it was comes
+// back as the exported elements, with no autograd history (not copied); `*copied` (if not NULL) says which. The tensor must
+// be on the CPU and hold float32 or float64 elements. On failure nothing is taken: the
+// caller still owns the tensor.
+ad_status ad_array_from_dlpack(DLManagedTensorVersioned *tensor,
+                               bool *copied,
+                               ad_array **out);
+
+// As `ad_array_from_dlpack`, for a legacy (unversioned) tensor, which is never read-only.
+ad_status ad_array_from_dlpack_legacy(DLManagedTensor *tensor, bool *copied, ad_array **out);
+
 // Sine.
 ad_status ad_sin(const ad_array *a, ad_array **out);
 
@@ -644,8 +763,14 @@ ad_status ad_borrow_release(ad_borrow *borrow);
 // thread that happens; the host does not free the memory before. With `release` NULL the
 // memory must outlive every array on it. Between the library's calls the host may read and
 // write the memory itself; to write after an op saved the array for backward, it writes
-// through a writable `ad_array_borrow`, which the version check then sees. On failure
-// nothing is taken and `release` is not called.
+// through a writable `ad_array_borrow`, which the version check then sees.
+//
+// One block of memory is one array's: memory that overlaps memory an array already uses
+// (wrapped, lent by `ad_array_borrow` or a DLPack export, or imported from DLPack) is
+// refused with `AD_ERR_INVALID_ARGUMENT`. Share an array over it through its views
+// (`ad_array_reshape`, `ad_array_slice`) instead: the library's locks guard each array's
+// memory, and two arrays over one block would escape them. On failure nothing is taken and
+// `release` is not called.
 ad_status ad_array_wrap(void *data,
                         const size_t *shape,
                         size_t ndim,

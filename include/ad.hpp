@@ -1166,6 +1166,35 @@ Array wrap(E* data, const Shape& shape, std::function<void()> release = {}) {
     return result;
 }
 
+/* -- DLPack: arrays exchanged with other libraries without a copy ----------------------- */
+
+/* Exports `a` as a DLPack 1.1 tensor lending its memory (ad_array_to_dlpack); the consumer
+ * takes it and calls its deleter once. Read-only (DLPack's flag) unless `writable`, which
+ * counts as an in-place write. Null if it failed (with AD_NO_EXCEPTIONS). */
+inline DLManagedTensorVersioned* to_dlpack(const Array& a, bool writable = false) {
+    DLManagedTensorVersioned* out = nullptr;
+    detail::check(ad_array_to_dlpack(a.get(), writable, &out));
+    return out;
+}
+
+/* As to_dlpack, in DLPack's legacy unversioned form (ad_array_to_dlpack_legacy). */
+inline DLManagedTensor* to_dlpack_legacy(const Array& a, bool writable = false) {
+    DLManagedTensor* out = nullptr;
+    detail::check(ad_array_to_dlpack_legacy(a.get(), writable, &out));
+    return out;
+}
+
+/* Takes `tensor` (ad_array_from_dlpack): the array shares its memory where it can, or is a
+ * copy (`*copied` says which, when given). If it throws, the caller still owns the tensor. */
+inline Array from_dlpack(DLManagedTensorVersioned* tensor, bool* copied = nullptr) {
+    return Array::make([&](ad_array** out) { return ad_array_from_dlpack(tensor, copied, out); });
+}
+
+/* As from_dlpack, for a legacy unversioned tensor (ad_array_from_dlpack_legacy). */
+inline Array from_dlpack(DLManagedTensor* tensor, bool* copied = nullptr) {
+    return Array::make([&](ad_array** out) { return ad_array_from_dlpack_legacy(tensor, copied, out); });
+}
+
 /* ---------------------------------------------------------------------------------------
  * Custom functions: a forward and a backward written in C++, recorded as one op
  * ------------------------------------------------------------------------------------- */

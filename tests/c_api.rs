@@ -530,6 +530,8 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_function_free", "function"),
     ("ad_borrow_release", "borrow"),
     ("ad_array_wrap", "context"),
+    ("ad_array_from_dlpack", "copied"),
+    ("ad_array_from_dlpack_legacy", "copied"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:
@@ -560,6 +562,10 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("void * *", _) => "data_out",
         ("ad_borrow * *", _) => "borrow_out",
         ("ad_release_fn", _) => "NULL",
+        ("DLManagedTensorVersioned * *", _) => "tensor_out",
+        ("DLManagedTensor * *", _) => "legacy_out",
+        ("DLManagedTensorVersioned *", _) => "&tensor_in",
+        ("DLManagedTensor *", _) => "&legacy_in",
         ("size_t", "capacity") => "BUFFER_SIZE",
         ("size_t", _) => "1",
         ("uint32_t" | "int64_t" | "uint64_t", _) => "0",
@@ -646,6 +652,14 @@ static void *data_out[1];
 static ad_borrow *borrow_out[1];
 #define DATA_SENTINEL ((void *)(uintptr_t)0x5e5e5e50)
 #define BORROW_SENTINEL ((ad_borrow *)(uintptr_t)0x5e5e5e50)
+/* Tensors to import: one float of static memory, no deleter (an import shares it). */
+static int64_t tensor_shape[1] = {1};
+static DLManagedTensorVersioned tensor_in = {{1, 1}, NULL, NULL, 0, {floats_out, {kDLCPU, 0}, 1, {kDLFloat, 32, 1}, tensor_shape, NULL, 0}};
+static DLManagedTensor legacy_in = {{floats_out, {kDLCPU, 0}, 1, {kDLFloat, 32, 1}, tensor_shape, NULL, 0}, NULL, NULL};
+static DLManagedTensorVersioned *tensor_out[1];
+static DLManagedTensor *legacy_out[1];
+#define TENSOR_SENTINEL ((DLManagedTensorVersioned *)(uintptr_t)0x5e5e5e50)
+#define LEGACY_SENTINEL ((DLManagedTensor *)(uintptr_t)0x5e5e5e50)
 /* No callback runs while these calls are made: not the context of one. */
 #define CTX ((ad_function_context *)(uintptr_t)0x7)
 
@@ -670,6 +684,8 @@ static void reset(void) {
     function_out[0] = FUNCTION_SENTINEL;
     data_out[0] = DATA_SENTINEL;
     borrow_out[0] = BORROW_SENTINEL;
+    tensor_out[0] = TENSOR_SENTINEL;
+    legacy_out[0] = LEGACY_SENTINEL;
     u32_out[0] = 99;
     double_out[0] = -7;
     bool_out[0] = true;
@@ -677,7 +693,8 @@ static void reset(void) {
 
 static int untouched(void) {
     int same = out_list[0] == SENTINEL && function_out[0] == FUNCTION_SENTINEL && data_out[0] == DATA_SENTINEL &&
-               borrow_out[0] == BORROW_SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
+               borrow_out[0] == BORROW_SENTINEL && tensor_out[0] == TENSOR_SENTINEL && legacy_out[0] == LEGACY_SENTINEL &&
+               u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
     for (size_t i = 0; i < BUFFER_SIZE; i++) {
         same = same && sizes_out[i] == 12345 && floats_out[i] == -7 && chars_out[i] == 'x';
     }
@@ -705,6 +722,8 @@ static void expect(const char *fn, const char *param, int allowed, ad_status sta
     if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
     if (function_out[0] != FUNCTION_SENTINEL && function_out[0] != NULL) OK(ad_function_free(function_out[0]));
     if (borrow_out[0] != BORROW_SENTINEL && borrow_out[0] != NULL) OK(ad_borrow_release(borrow_out[0]));
+    if (tensor_out[0] != TENSOR_SENTINEL && tensor_out[0] != NULL) tensor_out[0]->deleter(tensor_out[0]);
+    if (legacy_out[0] != LEGACY_SENTINEL && legacy_out[0] != NULL) legacy_out[0]->deleter(legacy_out[0]);
 }
 
 int main(void) {

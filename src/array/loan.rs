@@ -18,15 +18,18 @@
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use super::host_ranges;
 use super::shape::checked_size;
 use super::storage::{Buffer, Elems, HostMemory, Storage};
-use super::{fmt_shape, Array, DType};
+use super::{fmt_shape, Array, DType, Element};
 use crate::error::{bail, Result};
 
 /// What gives host memory back: called once, when the last array on it is gone.
 pub type Release = Box<dyn FnOnce() + Send + Sync>;
 
 pub struct Loan {
+    /// The whole buffer's place in the register of host ranges (dropped first).
+    _range: host_ranges::Registered,
     storage: Arc<Storage>,
     data: *mut u8,
     writable: bool,
@@ -62,22 +65,64 @@ impl Array {
         fn at<T>(data: *mut u8, n: usize) -> NonNull<T> {
             NonNull::new(data.cast::<T>()).filter(|_| n > 0).unwrap_or(NonNull::dangling())
         }
+        // One block of memory under two storages would escape their locks (see host_ranges).
+        let registered = match host_ranges::register_alone(data, n * align) {
+            Ok(r) => r,
+            Err((at, bytes)) => bail!(
+                InvalidArgument,
+                "the memory at {:p} ({} bytes) overlaps the {} bytes at {:#x} that an array already uses \
+                 (made over them, or lent by a borrow or a DLPack export); make one array over a block \
+                 and share it through views",
+                data, n * align, bytes, at
+            ),
+        };
         // SAFETY: the caller's contract, checked above for alignment and size.
         let buf = unsafe {
             match dtype {
-                DType::F32 => Buffer::F32(Elems::Host(HostMemory::new(at(data, n), n, release))),
-                DType::F64 => Buffer::F64(Elems::Host(HostMemory::new(at(data, n), n, release))),
+                DType::F32 => Buffer::F32(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                DType::F64 => Buffer::F64(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
             }
         };
         Ok(Array::from_buffer(buf, shape.to_vec()))
     }
 
+    /// A copy of the host's elements at `data`, laid out by `strides` (in elements, any
+    /// sign): the element at index `i` is at `data + Σ i[k]·strides[k]` elements.
+    ///
+    /// # Safety
+    /// `data` must be valid for reads of every element the shape and strides reach, each
+    /// aligned for `dtype` or not (they are read unaligned).
+    pub unsafe fn from_strided(data: *const u8, shape: &[usize], strides: &[i64], dtype: DType) -> Result<Array> {
+        fn gather<T: Element>(data: *const u8, shape: &[usize], strides: &[i64], n: usize) -> Result<Vec<T>> {
+            let mut out: Vec<T> = super::storage::try_vec(n)?;
+            let mut index = vec![0usize; shape.len()];
+            for _ in 0..n {
+                let at: i64 = index.iter().zip(strides).map(|(&i, &s)| i as i64 * s).sum();
+                // SAFETY: from_strided's contract.
+                out.push(unsafe { data.cast::<T>().offset(at as isize).read_unaligned() });
+                for k in (0..shape.len()).rev() {
+                    index[k] += 1;
+                    if index[k] < shape[k] {
+                        break;
+                    }
+                    index[k] = 0;
+                }
+            }
+            Ok(out)
+        }
+        let n = checked_size(shape)?;
+        Ok(match dtype {
+            DType::F32 => super::from_vec(gather::<f32>(data, shape, strides, n)?, shape.to_vec()),
+            DType::F64 => super::from_vec(gather::<f64>(data, shape, strides, n)?, shape.to_vec()),
+        })
+    }
+
     /// Lends the host this array's elements (row-major, contiguous, of its dtype).
     pub fn lend(&self, writable: bool) -> Loan {
-        let base = self.storage.lend(writable);
+        let (base, bytes) = self.storage.lend(writable);
         // SAFETY: the offset is within the buffer (an array's range always is).
         let data = unsafe { base.add(self.offset * self.dtype.size_of()) };
-        Loan { storage: self.storage.clone(), data, writable }
+        Loan { _range: host_ranges::register(base, bytes), storage: self.storage.clone(), data, writable }
     }
 }
 

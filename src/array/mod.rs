@@ -4,6 +4,7 @@
 //! tape's business (`crate::NdArray`, an `Array` with its graph entry).
 
 pub mod dtype;
+pub(crate) mod host_ranges;
 pub mod loan;
 pub mod pool;
 pub mod print;

@@ -48,6 +48,8 @@ pub struct HostMemory<T> {
     ptr: std::ptr::NonNull<T>,
     len: usize,
     release: Option<Box<dyn FnOnce() + Send + Sync>>,
+    /// The memory's place in the register of host ranges, left before `release` runs.
+    registered: Option<super::host_ranges::Registered>,
 }
 
 // SAFETY: the host hands the memory over for the buffer's lifetime (`from_host`'s contract);
@@ -59,13 +61,20 @@ impl<T> HostMemory<T> {
     /// # Safety
     /// `ptr` must be aligned for `T` and valid for reads and writes of `len` elements (it may
     /// be dangling when `len` is 0), used by nothing else until `release` runs.
-    pub unsafe fn new(ptr: std::ptr::NonNull<T>, len: usize, release: Option<Box<dyn FnOnce() + Send + Sync>>) -> Self {
-        HostMemory { ptr, len, release }
+    pub(crate) unsafe fn new(
+        ptr: std::ptr::NonNull<T>,
+        len: usize,
+        release: Option<Box<dyn FnOnce() + Send + Sync>>,
+        registered: super::host_ranges::Registered,
+    ) -> Self {
+        HostMemory { ptr, len, release, registered: Some(registered) }
     }
 }
 
 impl<T> Drop for HostMemory<T> {
     fn drop(&mut self) {
+        // Out of the register first: once released, the memory may be wrapped again.
+        drop(self.registered.take());
         if let Some(release) = self.release.take() {
             release();
         }
@@ -237,10 +246,10 @@ impl Storage {
         self.lent_writable.load(Ordering::Acquire) > 0
     }
 
-    /// Starts a loan: the address of the buffer's first element, taken under a guard so
-    /// that no buffer swap (`Array::assign_from`) is under way. A writable loan counts as an
-    /// in-place write, now and when it ends.
-    pub(crate) fn lend(&self, writable: bool) -> *mut u8 {
+    /// Starts a loan: the address of the buffer's first element and the buffer's length in
+    /// bytes, taken under a guard so that no buffer swap (`Array::assign_from`) is under way.
+    /// A writable loan counts as an in-place write, now and when it ends.
+    pub(crate) fn lend(&self, writable: bool) -> (*mut u8, usize) {
         let mut guard = self.buf.write().unwrap_or_else(|e| e.into_inner());
         self.lent.fetch_add(1, Ordering::AcqRel);
         if writable {
@@ -248,8 +257,8 @@ impl Storage {
             self.version.fetch_add(1, Ordering::Relaxed);
         }
         match &mut *guard {
-            Buffer::F32(v) => v.as_mut_ptr().cast(),
-            Buffer::F64(v) => v.as_mut_ptr().cast(),
+            Buffer::F32(v) => (v.as_mut_ptr().cast(), std::mem::size_of_val::<[f32]>(v)),
+            Buffer::F64(v) => (v.as_mut_ptr().cast(), std::mem::size_of_val::<[f64]>(v)),
         }
     }
 

@@ -92,8 +92,14 @@ impl HostRelease {
 /// thread that happens; the host does not free the memory before. With `release` NULL the
 /// memory must outlive every array on it. Between the library's calls the host may read and
 /// write the memory itself; to write after an op saved the array for backward, it writes
-/// through a writable `ad_array_borrow`, which the version check then sees. On failure
-/// nothing is taken and `release` is not called.
+/// through a writable `ad_array_borrow`, which the version check then sees.
+///
+/// One block of memory is one array's: memory that overlaps memory an array already uses
+/// (wrapped, lent by `ad_array_borrow` or a DLPack export, or imported from DLPack) is
+/// refused with `AD_ERR_INVALID_ARGUMENT`. Share an array over it through its views
+/// (`ad_array_reshape`, `ad_array_slice`) instead: the library's locks guard each array's
+/// memory, and two arrays over one block would escape them. On failure nothing is taken and
+/// `release` is not called.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_wrap(
     data: *mut c_void,

@@ -1411,6 +1411,107 @@ static void release_block(void *block) {
     free(block);
 }
 
+/* Exported tensors kept for a while, as consumers keep them; deleted later or imported. */
+static DLManagedTensorVersioned *tensors[8];
+static DLManagedTensor *legacies[8];
+static size_t ntensors = 0, nlegacies = 0;
+
+static void fuzz_dlpack(void) {
+    switch (below(4)) {
+    case 0: {
+        handle a = pick();
+        bool writable = chance(30), legacy = chance(30);
+        ad_status s;
+        void *made = SENTINEL;
+        if (legacy) {
+            enter("ad_array_to_dlpack_legacy");
+            s = ad_array_to_dlpack_legacy(a.h, writable, chance(97) ? (DLManagedTensor **)&made : NULL);
+        } else {
+            enter("ad_array_to_dlpack");
+            s = ad_array_to_dlpack(a.h, writable, chance(97) ? (DLManagedTensorVersioned **)&made : NULL);
+        }
+        check_status(s);
+        if (s == AD_OK && bad(a, 0)) FAIL("exported a bad handle");
+        if (s != AD_OK) {
+            if (made != SENTINEL) FAIL("wrote its out-parameter on failure");
+            return;
+        }
+        if (legacy) {
+            DLManagedTensor *t = made;
+            if (t->dl_tensor.dtype.code != kDLFloat || t->dl_tensor.device.device_type != kDLCPU) FAIL("not a CPU float tensor");
+            if (nlegacies < COUNT(legacies)) legacies[nlegacies++] = t;
+            else t->deleter(t);
+        } else {
+            DLManagedTensorVersioned *t = made;
+            if (t->version.major != 1 || (t->flags & DLPACK_FLAG_BITMASK_READ_ONLY) == writable) FAIL("wrong version or flags");
+            if (ntensors < COUNT(tensors)) tensors[ntensors++] = t;
+            else t->deleter(t);
+        }
+        break;
+    }
+    case 1: {
+        /* A tensor the library made, back as an array (shared or copied), or just deleted. */
+        if (ntensors == 0) return;
+        size_t i = below(ntensors);
+        DLManagedTensorVersioned *t = tensors[i];
+        tensors[i] = tensors[--ntensors];
+        if (chance(30)) {
+            t->deleter(t);
+            return;
+        }
+        ad_array *out = SENTINEL;
+        bool copied = false;
+        enter("ad_array_from_dlpack");
+        ad_status s = ad_array_from_dlpack(t, chance(50) ? &copied : NULL, &out);
+        check_status(s);
+        if (s != AD_OK) {
+            FAIL("importing an exported tensor failed");
+            t->deleter(t);
+        } else {
+            adopt(out);
+        }
+        break;
+    }
+    case 2: {
+        if (nlegacies == 0) return;
+        size_t i = below(nlegacies);
+        DLManagedTensor *t = legacies[i];
+        legacies[i] = legacies[--nlegacies];
+        ad_array *out = SENTINEL;
+        enter("ad_array_from_dlpack_legacy");
+        ad_status s = ad_array_from_dlpack_legacy(t, NULL, &out);
+        check_status(s);
+        if (s != AD_OK) {
+            FAIL("importing an exported legacy tensor failed");
+            t->deleter(t);
+        } else {
+            adopt(out);
+        }
+        break;
+    }
+    default: {
+        /* A producer's tensor with random fields (its shape within its memory): shared,
+           copied, or refused with its deleter not called. */
+        static int64_t shape[3], strides[3];
+        static float memory[4 * 4 * 4 + 1];
+        int32_t ndim = (int32_t)below(4);
+        for (int32_t k = 0; k < ndim; k++) shape[k] = (int64_t)below(5) - (chance(3) ? 2 : 0);
+        for (int32_t k = 0; k < ndim; k++) strides[k] = (int64_t)1 << (2 * (ndim - 1 - k));
+        if (chance(30) && ndim > 1) strides[0] = 1, strides[ndim - 1] = (int64_t)1 << (2 * (ndim - 1));
+        DLManagedTensorVersioned t = {{chance(95) ? 1u : 2u, 1}, NULL, NULL, chance(20) ? DLPACK_FLAG_BITMASK_READ_ONLY : 0,
+                                      {memory + (chance(10) ? 1 : 0), {chance(95) ? kDLCPU : kDLCUDA, 0}, ndim,
+                                       {chance(95) ? kDLFloat : kDLInt, chance(95) ? 32 : 16, 1}, shape,
+                                       chance(50) ? strides : NULL, 0}};
+        ad_array *out = SENTINEL;
+        enter("ad_array_from_dlpack");
+        ad_status s = ad_array_from_dlpack(&t, NULL, &out);
+        check_status(s);
+        if (s == AD_OK) adopt(out);
+        break;
+    }
+    }
+}
+
 static void fuzz_memory(void) {
     switch (below(4)) {
     case 0: {
@@ -1577,7 +1678,7 @@ int main(int argc, char **argv) {
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
         fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,
-        fuzz_custom,  fuzz_memory};
+        fuzz_custom,  fuzz_memory,  fuzz_dlpack};
     double start = now();
     unsigned long rounds = 0;
     while (!(max_calls && calls >= max_calls)) {
@@ -1600,6 +1701,14 @@ int main(int argc, char **argv) {
     ad_set_training(false, NULL);
     while (nlive > 0) free_checked(live[nlive - 1]);
     while (nloans > 0) end_loan(nloans - 1);
+    while (ntensors > 0) {
+        DLManagedTensorVersioned *t = tensors[--ntensors];
+        t->deleter(t);
+    }
+    while (nlegacies > 0) {
+        DLManagedTensor *t = legacies[--nlegacies];
+        t->deleter(t);
+    }
     /* With every array and loan gone, every wrapped block with a release is given back. */
     if (released != wrapped) FAIL("%lu releases for %lu wrapped arrays", released, wrapped);
     while (nkept > 0) free(kept_blocks[--nkept]);

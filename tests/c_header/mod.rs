@@ -49,7 +49,8 @@ fn squeeze(s: &str) -> String {
 /// The functions, in the header's order.
 pub fn functions() -> Vec<Function> {
     let code = code(&text());
-    let body = code.split("extern \"C\" {").nth(1).expect("the header has an extern \"C\" block");
+    // The last extern "C" block: the first is DLPack's, in the types ad.h declares for it.
+    let body = code.rsplit("extern \"C\" {").next().filter(|_| code.contains("extern \"C\" {")).expect("the header has an extern \"C\" block");
     let body = &body[..body.find("#ifdef __cplusplus").expect("the extern \"C\" block ends")];
     body.split(';')
         .map(squeeze)

@@ -214,6 +214,31 @@ static void wrapping_the_callers_memory() {
     CHECK(released == 1);
 }
 
+static void dlpack_round_trips() {
+    ad::Array x({1, 2, 3}, {3}, ad::float32);
+    // writable: back as the same elements
+    bool copied = true;
+    ad::Array back = ad::from_dlpack(ad::to_dlpack(x, true), &copied);
+    CHECK(!copied && back.borrow<float>().data() == x.borrow<float>().data());
+    back += x;
+    VALUES_ARE(x, 0, 2, 4, 6);
+    // read-only, legacy: a copy, and the tensor taken either way
+    DLManagedTensorVersioned* t = ad::to_dlpack(x);
+    CHECK(t->flags & DLPACK_FLAG_BITMASK_READ_ONLY);
+    ad::Array snapshot = ad::from_dlpack(t, &copied);
+    CHECK(copied);
+    ad::Array legacy = ad::from_dlpack(ad::to_dlpack_legacy(x, true), &copied);
+    CHECK(!copied);
+    legacy *= 0.5;
+    VALUES_ARE(x, 0, 1, 2, 3);
+    VALUES_ARE(snapshot, 0, 2, 4, 6);
+    // refused: the caller keeps the tensor
+    t = ad::to_dlpack(x);
+    t->dl_tensor.dtype.bits = 16;
+    CHECK(ad::status_of([&] { ad::from_dlpack(t); }) == AD_ERR_DTYPE);
+    t->deleter(t);
+}
+
 int main() {
     lambdas_match_the_builtin_op();
     two_inputs_two_outputs();
@@ -222,5 +247,6 @@ int main() {
     several_threads_share_one_function();
     borrowing_reads_and_writes_in_place();
     wrapping_the_callers_memory();
+    dlpack_round_trips();
     return check::result();
 }
