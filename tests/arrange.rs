@@ -114,6 +114,10 @@ fn split_cuts_into_new_arrays() {
     err_kind(ops::split(&x, 2, 2, true), ErrorKind::Shape, "squeeze_axis");
     err_kind(ops::split(&x, 0, 1, false), ErrorKind::InvalidArgument, "num_outputs");
     err_kind(ops::split(&range(&[4]), 2, 1, false), ErrorKind::Shape, "out of range");
+    // An empty axis is one empty part.
+    let empty = NdArray::zeros(&[2, 0], DType::F32).unwrap();
+    assert_eq!(ops::split(&empty, 1, 1, false).unwrap()[0].shape(), &[2, 0]);
+    err_kind(ops::split(&empty, 1 << 40, 1, false), ErrorKind::Shape, "parts");
 }
 
 #[test]

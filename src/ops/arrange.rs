@@ -45,6 +45,9 @@ fn around(shape: &[usize], axis: usize) -> (usize, usize, usize) {
 /// Each of `axes` (negative counting from the end) as an index below `ndim`, in the order
 /// given; an axis named twice is an error.
 fn distinct_axes(axes: &[i64], ndim: usize, what: &str) -> Result<Vec<usize>> {
+    if axes.len() > ndim {
+        bail!(Shape, "{}: {} axes given for an array of {} dimensions", what, axes.len(), ndim);
+    }
     let mut out = Vec::with_capacity(axes.len());
     for &a in axes {
         let ax = normalize_axis(a, ndim).map_err(|e| Error::new(e.kind, format!("{}: {}", what, e.message)))?;
@@ -141,21 +144,24 @@ pub fn expand_dims(a: &NdArray, axis: i64) -> Result<NdArray> {
 }
 
 /// `a` cut along `axis` into `num_outputs` parts of equal length, each a new array (MXNet's
-/// `split`); with `squeeze_axis` the parts, then of length 1, lose that axis.
+/// `split`; an axis of length 0 makes one part); with `squeeze_axis` the parts, then of
+/// length 1, lose that axis.
 pub fn split(a: &NdArray, num_outputs: usize, axis: i64, squeeze_axis: bool) -> Result<Vec<NdArray>> {
     if num_outputs == 0 {
         bail!(InvalidArgument, "split: num_outputs must be at least 1");
     }
     let ax = normalize_axis(axis, a.ndim()).map_err(|e| about("split", &a.shape, e))?;
     let d = a.shape[ax];
-    if !d.is_multiple_of(num_outputs) {
+    // An empty axis is one empty part: as many parts as asked would be a handle each, for
+    // nothing.
+    if !d.is_multiple_of(num_outputs) || (d == 0 && num_outputs > 1) {
         bail!(Shape, "split: axis {} of shape {} (length {}) cannot be cut into {} parts of equal length", ax, fmt_shape(&a.shape), d, num_outputs);
     }
     if squeeze_axis && d != num_outputs {
         bail!(Shape, "split with squeeze_axis: axis {} of shape {} must have length num_outputs ({}) so that each part has length 1", ax, fmt_shape(&a.shape), num_outputs);
     }
     let len = d / num_outputs;
-    let mut parts = Vec::with_capacity(num_outputs);
+    let mut parts = try_alloc(num_outputs)?;
     for i in 0..num_outputs {
         let mut index: Vec<AxisIndex> = a.shape[..ax].iter().map(|&n| AxisIndex::Range { start: 0, stop: n as i64, step: 1 }).collect();
         index.push(AxisIndex::Range { start: (i * len) as i64, stop: ((i + 1) * len) as i64, step: 1 });
