@@ -124,7 +124,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c"];
+const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/arrange.c"];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -150,6 +150,11 @@ fn c_error_paths() {
 #[test]
 fn c_nn_ops() {
     c_test("tests/c/nn.c");
+}
+
+#[test]
+fn c_creation_and_shape_ops() {
+    c_test("tests/c/arrange.c");
 }
 
 #[test]
@@ -390,6 +395,11 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_argmax", "axis"),
     ("ad_argmin", "axis"),
     ("ad_fully_connected", "bias"),
+    ("ad_repeat", "axis"),
+    ("ad_reshape_like", "lhs_begin"),
+    ("ad_reshape_like", "lhs_end"),
+    ("ad_reshape_like", "rhs_begin"),
+    ("ad_reshape_like", "rhs_end"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:

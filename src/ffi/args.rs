@@ -325,6 +325,7 @@ mod tests {
             ("autograd.rs", include_str!("autograd.rs")),
             ("nn.rs", include_str!("nn.rs")),
             ("ops.rs", include_str!("ops.rs")),
+            ("arrange.rs", include_str!("arrange.rs")),
         ];
         let forbidden =
             ["unsafe {", "from_raw_parts", "ptr::copy", "ptr::read", "ptr::write", ".write(", ".read(", ".add(", ".offset(", "(*", "= *"];
