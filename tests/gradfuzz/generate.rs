@@ -11,6 +11,8 @@ use ad::{DType, NdArray};
 use crate::program::*;
 use crate::run;
 
+mod arrange;
+
 /// How far every argument stays from a kink, a tie or a pole.
 const MARGIN: f64 = 0.02;
 /// Every intermediate value stays within ±BOUND.
@@ -105,6 +107,7 @@ pub enum Kind {
     FullyConnected,
     BatchNorm,
     Dropout,
+    Shape,
 }
 
 const KINDS: &[(Kind, u32)] = &[
@@ -132,6 +135,7 @@ const KINDS: &[(Kind, u32)] = &[
     (Kind::FullyConnected, 3),
     (Kind::BatchNorm, 2),
     (Kind::Dropout, 2),
+    (Kind::Shape, 14),
 ];
 
 struct Gen {
@@ -388,6 +392,7 @@ impl Gen {
             Kind::FullyConnected => self.fully_connected(),
             Kind::BatchNorm => self.batch_norm(),
             Kind::Dropout => self.dropout(),
+            Kind::Shape => self.shape_op(),
         };
         if !ok {
             // Inputs drawn for a rejected op go with it.
@@ -826,6 +831,7 @@ pub fn op_inputs(op: &Op) -> Vec<Reg> {
         Op::FullyConnected(x, w, b, _) => [Some(*x), Some(*w), *b].into_iter().flatten().collect(),
         Op::BatchNorm { x, gamma, beta, mean, var, .. } => vec![*x, *gamma, *beta, *mean, *var],
         Op::Dropout { x, .. } => vec![*x],
+        Op::Shape(s) => s.inputs(),
     }
 }
 
@@ -856,5 +862,6 @@ pub fn kind_of(op: &Op) -> Kind {
         Op::FullyConnected(..) => Kind::FullyConnected,
         Op::BatchNorm { .. } => Kind::BatchNorm,
         Op::Dropout { .. } => Kind::Dropout,
+        Op::Shape(..) => Kind::Shape,
     }
 }

@@ -208,6 +208,8 @@ pub enum Op {
     /// Dropout with probability `p`, its mask drawn after seeding the generator with `seed`;
     /// the identity when not `training`.
     Dropout { x: Reg, p: f64, seed: u64, training: bool },
+    /// A creation or shape op (tests/gradfuzz/arrange.rs).
+    Shape(crate::arrange::ShapeOp),
 }
 
 #[derive(Clone, Debug)]
@@ -387,6 +389,7 @@ impl Program {
                     py_bool(*fix_gamma)
                 ),
                 Op::Dropout { x, p, .. } => format!("nd.Dropout({}, p={})", n(x), py_float(*p)),
+                Op::Shape(s) => s.python(&n),
             };
             let line = format!("{} = {}", names[r], expr);
             match op {

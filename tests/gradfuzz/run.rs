@@ -132,7 +132,8 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
         Op::Clip(a, lo, hi) => ops::clip(r(a), *lo, *hi),
         Op::Softmax(a, axis) => ops::softmax(r(a), *axis),
         Op::LogSoftmax(a, axis) => ops::log_softmax(r(a), *axis),
-        Op::SoftmaxCrossEntropy(a, l) => ops::softmax_cross_entropy(r(a), r(l), false),
+        // Summed over the rows, as nd.softmax_cross_entropy (MXNet's) is, which the Python form runs.
+        Op::SoftmaxCrossEntropy(a, l) => ops::softmax_cross_entropy(r(a), r(l), true),
         Op::Pick(a, i, axis, keepdims) => ops::pick(r(a), r(i), *axis, *keepdims),
         Op::OneHot(i, depth) => ops::one_hot(r(i), *depth, 1.0, 0.0, r(i).dtype()),
         Op::FullyConnected(x, w, b, flatten) => ops::fully_connected(r(x), r(w), b.as_ref().map(r), *flatten),
@@ -147,6 +148,7 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
             };
             if *training { f() } else { scoped(ScopeKind::PredictMode, false, f) }
         }
+        Op::Shape(s) => s.eval(regs),
     }
 }
 
