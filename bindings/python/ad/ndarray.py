@@ -393,21 +393,22 @@ class NDArray(_ext.ArrayBase):
         check_ctx(other)
         return self.copy()
 
-    def as_in_context(self, ctx):
-        """The array on the device `ctx`: this array itself, since ad computes on the CPU only
-        (another device raises ValueError).
+    def as_in_context(self, context):
+        """The array on the device `context`: this array itself, since ad computes on the CPU
+        only (another device raises ValueError), as MXNet returns the array itself for its own
+        context.
 
         Parameters
         ----------
-        ctx : Context
-            The target device (MXNet calls this argument `context`).
+        context : Context
+            The target device.
 
         Returns
         -------
         NDArray
             This array.
         """
-        check_ctx(ctx)
+        check_ctx(context)
         return self
 
     def detach(self):

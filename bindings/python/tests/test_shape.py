@@ -341,7 +341,7 @@ def test_methods_tolist_matmul_wait_to_read_copyto():
         warnings.simplefilter("always")
         assert x.copyto(x) is False
     assert w and issubclass(w[0].category, RuntimeWarning)
-    assert x.as_in_context(ad.cpu()) is x
+    assert x.as_in_context(ad.cpu()) is x and x.as_in_context(context=ad.cpu()) is x   # MXNet's name
     with pytest.raises(ValueError):
         x.as_in_context(ad.gpu())
 
