@@ -191,6 +191,17 @@ typedef enum {
   AD_UPDATE_DIV = 3,
 } ad_update_op;
 
+// What `ad_take` and `ad_pick_mode` do with a position outside its axis. Functions take
+// these as `uint32_t`.
+typedef enum {
+  // The call fails with `AD_ERR_INDEX`.
+  AD_INDEX_RAISE = 0,
+  // The position is clipped to the nearer end of the axis.
+  AD_INDEX_CLIP = 1,
+  // The position wraps around: it is taken modulo the axis's length (-1 is the last).
+  AD_INDEX_WRAP = 2,
+} ad_index_mode;
+
 // An array, as C sees it: an opaque handle made by the library and freed with
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
@@ -303,6 +314,141 @@ bool ad_reference_mode(void);
 // a while: after freeing them all, its memory use falls back to what live arrays hold. Live
 // arrays are not touched. Never fails.
 ad_status ad_release_cached_memory(size_t *released);
+
+// An array of `array`'s shape with every element `value` (rounded to `dtype`), MXNet's
+// `zeros_like`, `ones_like` and `full_like`. Recorded with a zero gradient: a backward through
+// it gives zeros. `AD_ERR_DTYPE` for an unknown dtype.
+ad_status ad_full_like(const ad_array *array, double value, uint32_t dtype, ad_array **out);
+
+// Creates the 1-d array of `num` evenly spaced values from `start` to `stop`, `stop`
+// included when `endpoint` (MXNet's `linspace`): value i is `start + i * step`, computed in
+// double and rounded to `dtype`, with `step = (stop - start) / (num - 1)`, or `/ num`
+// without `endpoint`. `start` and `stop` must be finite (`AD_ERR_INVALID_ARGUMENT`).
+ad_status ad_array_linspace(double start,
+                            double stop,
+                            size_t num,
+                            bool endpoint,
+                            uint32_t dtype,
+                            ad_array **out);
+
+// Creates the (n, m) matrix with ones on diagonal `k` (0 the main diagonal, positive above
+// it, negative below) and zeros elsewhere (MXNet's `eye`); `m` = 0 makes it (n, n).
+ad_status ad_array_eye(size_t n, size_t m, int64_t k, uint32_t dtype, ad_array **out);
+
+// `a` without its axes of length 1 that `axes` names (`naxes` entries, negative counting
+// from the end); `naxes` = 0 removes every axis of length 1. With no axis left the result
+// has shape (1,), as in MXNet. An axis of another length, or named twice, is `AD_ERR_SHAPE`.
+ad_status ad_squeeze(const ad_array *a, const int64_t *axes, size_t naxes, ad_array **out);
+
+// `a` with a new axis of length 1 at position `axis`, from -(ndim + 1) to ndim.
+ad_status ad_expand_dims(const ad_array *a, int64_t axis, ad_array **out);
+
+// `a` cut along `axis` into `num_outputs` parts of equal length (MXNet's `split`), written
+// to `outs[0..num_outputs]`, each a new handle the caller frees. With `squeeze_axis` the
+// parts lose the cut axis, whose length must then be `num_outputs`. A length that
+// `num_outputs` does not divide is `AD_ERR_SHAPE` (an axis of length 0 makes one part);
+// `num_outputs` = 0 is `AD_ERR_INVALID_ARGUMENT`. On failure nothing is written to `outs`.
+ad_status ad_split(const ad_array *a,
+                   size_t num_outputs,
+                   int64_t axis,
+                   bool squeeze_axis,
+                   ad_array **outs);
+
+// `a` with its elements in reverse order along each of the `naxes` axes in `axes` (MXNet's
+// `flip` and `reverse`; negative axes count from the end, and an axis named twice is
+// reversed twice).
+ad_status ad_flip(const ad_array *a, const int64_t *axes, size_t naxes, ad_array **out);
+
+// `a` repeated `reps[i]` times along axis i (NumPy's and MXNet's `tile`; `nreps` entries):
+// the shorter of `a`'s shape and `reps` is padded with leading 1s.
+ad_status ad_tile(const ad_array *a, const size_t *reps, size_t nreps, ad_array **out);
+
+// Each element of `a` repeated `repeats` times along `*axis` (MXNet's `repeat`), or along
+// the flattened array when `axis` is NULL.
+ad_status ad_repeat(const ad_array *a, size_t repeats, const int64_t *axis, ad_array **out);
+
+// `a` with axes `dim1` and `dim2` exchanged.
+ad_status ad_swapaxes(const ad_array *a, int64_t dim1, int64_t dim2, ad_array **out);
+
+// `a` with the axes `source` (`nsource` entries) moved to the positions `destination`
+// (`ndestination` entries, as many) and the other axes in their order (MXNet's `moveaxis`).
+// An axis out of range or named twice is `AD_ERR_SHAPE`; lists of different lengths are
+// `AD_ERR_INVALID_ARGUMENT`.
+ad_status ad_moveaxis(const ad_array *a,
+                      const int64_t *source,
+                      size_t nsource,
+                      const int64_t *destination,
+                      size_t ndestination,
+                      ad_array **out);
+
+// `a` broadcast to the shape of `like` (MXNet's `broadcast_like`). With no axes (`nlhs` =
+// `nrhs` = 0) the two must have as many axes, each of `a`'s of length 1 or `like`'s; else
+// axis `lhs_axes[i]` of `a`, which must have length 1, takes the length of axis `rhs_axes[i]`
+// of `like` (`nlhs` = `nrhs` entries).
+ad_status ad_broadcast_like(const ad_array *a,
+                            const ad_array *like,
+                            const int64_t *lhs_axes,
+                            size_t nlhs,
+                            const int64_t *rhs_axes,
+                            size_t nrhs,
+                            ad_array **out);
+
+// `lhs` reshaped like `rhs` (MXNet's `reshape_like`): to `rhs`'s shape when all four bounds
+// are NULL; otherwise the axes `*lhs_begin` to `*lhs_end` (exclusive) of `lhs` are replaced by
+// the axes `*rhs_begin` to `*rhs_end` of `rhs`, a NULL begin meaning 0 and a NULL end the
+// number of axes, negative values counting from the end. A range that is empty or out of
+// bounds, or a shape of another element count, is `AD_ERR_SHAPE`.
+ad_status ad_reshape_like(const ad_array *lhs,
+                          const ad_array *rhs,
+                          const int64_t *lhs_begin,
+                          const int64_t *lhs_end,
+                          const int64_t *rhs_begin,
+                          const int64_t *rhs_end,
+                          ad_array **out);
+
+// `array` with a new shape given by MXNet's reshape codes (`ndim` entries), sharing its data
+// as `ad_array_reshape` does. Read from the left (from the right with `reverse`), a size
+// d > 0 is an axis of length d; 0 copies the next axis of `array`; -1 is inferred from the
+// element count (at most one); -2 copies all the remaining axes; -3 merges the next two
+// axes into one; -4 followed by two codes d1, d2 (one may be -1) splits the next axis into
+// two. A code that does not fit the shape is `AD_ERR_SHAPE`.
+ad_status ad_array_reshape_codes(const ad_array *array,
+                                 const int64_t *shape,
+                                 size_t ndim,
+                                 bool reverse,
+                                 ad_array **out);
+
+// MXNet's `take`: the slices of `a` along `axis` at the positions `indices` holds (whole
+// numbers of either float dtype; a fraction is truncated towards zero, as MXNet does).
+// The result has `a`'s shape with `axis` replaced by `indices`'s shape. A position outside
+// the axis is handled by `mode`, an `ad_index_mode`; NaN is always `AD_ERR_INDEX`, and so is
+// an infinity but with `AD_INDEX_CLIP`. The gradient flows to `a`, each slice's gradient
+// added back at its position.
+ad_status ad_take(const ad_array *a,
+                  const ad_array *indices,
+                  int64_t axis,
+                  uint32_t mode,
+                  ad_array **out);
+
+// Writes `src` into `array` in place at the row-major positions `indices` holds (NumPy's
+// `put`; assignment through arrays of positions, `x[[0, 2]] = v`): `src` is broadcast to
+// `indices`'s shape and converted to `array`'s dtype; where a position repeats, the value
+// written last stays. A position that is not below `array`'s size is `AD_ERR_INDEX`, and
+// nothing is written. Everything sharing `array`'s data sees the change. Inside a record
+// scope, writing into an array that is in the graph is `AD_ERR_AUTOGRAD`. The handles stay
+// the caller's.
+ad_status ad_array_put(ad_array *array, const ad_array *indices, const ad_array *src);
+
+// `ad_pick` with MXNet's `mode` for positions outside the axis (an `ad_index_mode`):
+// `AD_INDEX_RAISE` is `ad_pick` itself; with `AD_INDEX_CLIP` and `AD_INDEX_WRAP` each
+// position is truncated towards zero, as MXNet does, then clipped to the axis or wrapped
+// around it.
+ad_status ad_pick_mode(const ad_array *a,
+                       const ad_array *index,
+                       int64_t axis,
+                       bool keepdims,
+                       uint32_t mode,
+                       ad_array **out);
 
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
 // which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
@@ -524,7 +670,8 @@ ad_status ad_array_retain_grad(ad_array *array);
 ad_status ad_array_grad(const ad_array *array, ad_array **out);
 
 // Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a
-// non-scalar head counts as its sum), into the gradients of the variables it depends on,
+// non-scalar head counts as its sum; an array of the head's size but another shape is read
+// as the head's shape, as MXNet does), into the gradients of the variables it depends on,
 // each by its grad_req. Unless `retain_graph`, the graph's saved values are released and a
 // second backward through it fails with `AD_ERR_AUTOGRAD`; so does one that another thread
 // starts through the graph while this one runs. Runs in training mode.

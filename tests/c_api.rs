@@ -124,7 +124,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c", "tests/c/memory.c"];
+const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c", "tests/c/memory.c", "tests/c/arrange.c"];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -160,6 +160,11 @@ fn c_custom_functions() {
 #[test]
 fn c_shared_memory() {
     c_test("tests/c/memory.c");
+}
+
+#[test]
+fn c_creation_and_shape_ops() {
+    c_test("tests/c/arrange.c");
 }
 
 #[test]
@@ -532,6 +537,11 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_array_wrap", "context"),
     ("ad_array_from_dlpack", "copied"),
     ("ad_array_from_dlpack_legacy", "copied"),
+    ("ad_repeat", "axis"),
+    ("ad_reshape_like", "lhs_begin"),
+    ("ad_reshape_like", "lhs_end"),
+    ("ad_reshape_like", "rhs_begin"),
+    ("ad_reshape_like", "rhs_end"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:

@@ -938,3 +938,127 @@ fn batch_norm_gradient_in_both_modes() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Creation and shape ops (src/ops/arrange.rs): first and second derivatives
+// ---------------------------------------------------------------------------------------------
+
+/// Checks `f` on `inputs` to the first order, and to the second through `square(f)` (the
+/// shape ops are linear: their own second derivative is zero).
+fn check_both(name: &str, inputs: &[Input], f: impl Fn(&[NdArray]) -> Result<NdArray>) {
+    check_grad(name, inputs, &f);
+    check_second(&format!("{name} squared"), inputs, |x| ops::square(&f(x)?));
+}
+
+#[test]
+fn squeeze_and_expand_dims_gradients() {
+    let mut r = Rng::new(100);
+    let x = r.uniform(&[2, 1, 3, 1], -2.0, 2.0);
+    for axes in [&[][..], &[1], &[-1], &[1, 3]] {
+        check_both(&format!("squeeze {axes:?}"), &[x.clone()], |a| ops::squeeze(&a[0], axes));
+    }
+    let y = r.uniform(&[2, 3], -2.0, 2.0);
+    for axis in [0, 1, 2, -1, -3] {
+        check_both(&format!("expand_dims {axis}"), &[y.clone()], |a| ops::expand_dims(&a[0], axis));
+    }
+}
+
+#[test]
+fn split_gradient_of_each_part() {
+    let mut r = Rng::new(101);
+    let x = r.uniform(&[2, 4, 3], -2.0, 2.0);
+    for (n, axis, squeeze) in [(2, 1, false), (4, 1, true), (3, -1, false), (2, 0, true)] {
+        // The parts weighted differently, summed: every part's gradient is checked.
+        check_both(&format!("split {n} axis {axis} squeeze {squeeze}"), &[x.clone()], |a| {
+            let parts = ops::split(&a[0], n, axis, squeeze)?;
+            let mut total = ops::mul_scalar(&parts[0], 1.0)?;
+            for (i, p) in parts.iter().enumerate().skip(1) {
+                total = ops::add(&total, &ops::mul_scalar(p, 1.0 + i as f64)?)?;
+            }
+            Ok(total)
+        });
+    }
+}
+
+#[test]
+fn flip_tile_repeat_gradients() {
+    let mut r = Rng::new(102);
+    let x = r.uniform(&[2, 3, 2], -2.0, 2.0);
+    for axes in [&[0][..], &[1, 2], &[-1], &[0, 0, 2]] {
+        check_both(&format!("flip {axes:?}"), &[x.clone()], |a| ops::flip(&a[0], axes));
+    }
+    for reps in [&[2][..], &[2, 1, 3], &[1, 1, 1], &[2, 1, 1, 2], &[0, 2]] {
+        check_both(&format!("tile {reps:?}"), &[x.clone()], |a| ops::tile(&a[0], reps));
+    }
+    for (repeats, axis) in [(2, None), (3, Some(1)), (1, Some(-1)), (2, Some(0)), (0, Some(2))] {
+        check_both(&format!("repeat {repeats} axis {axis:?}"), &[x.clone()], |a| ops::repeat(&a[0], repeats, axis));
+    }
+}
+
+#[test]
+fn swapaxes_moveaxis_gradients() {
+    let mut r = Rng::new(103);
+    let x = r.uniform(&[2, 3, 4], -2.0, 2.0);
+    for (d1, d2) in [(0, 2), (1, -1), (0, 0)] {
+        check_both(&format!("swapaxes {d1} {d2}"), &[x.clone()], |a| ops::swapaxes(&a[0], d1, d2));
+    }
+    for (s, d) in [(&[0][..], &[2][..]), (&[-1], &[0]), (&[0, 1], &[2, 0]), (&[], &[])] {
+        check_both(&format!("moveaxis {s:?} {d:?}"), &[x.clone()], |a| ops::moveaxis(&a[0], s, d));
+    }
+}
+
+#[test]
+fn broadcast_like_and_reshape_like_gradients() {
+    let mut r = Rng::new(104);
+    let like = NdArray::zeros(&[2, 3, 4], DType::F64).unwrap();
+    check_both("broadcast_like (2, 1, 4)", &[r.uniform(&[2, 1, 4], -2.0, 2.0)], |a| ops::broadcast_like(&a[0], &like, &[], &[]));
+    check_both("broadcast_like (1, 1, 1)", &[r.uniform(&[1, 1, 1], -2.0, 2.0)], |a| ops::broadcast_like(&a[0], &like, &[], &[]));
+    check_both("broadcast_like axes", &[r.uniform(&[1, 3], -2.0, 2.0)], |a| ops::broadcast_like(&a[0], &like, &[0], &[2]));
+    let x = r.uniform(&[6, 4], -2.0, 2.0);
+    check_both("reshape_like whole", &[x.clone()], |a| ops::reshape_like(&a[0], &like, None, None, None, None));
+    let l2 = NdArray::zeros(&[3, 2, 5], DType::F64).unwrap();
+    check_both("reshape_like ranges", &[x.clone()], |a| ops::reshape_like(&a[0], &l2, Some(0), Some(1), Some(0), Some(2)));
+}
+
+#[test]
+fn reshape_codes_gradients() {
+    let x = Rng::new(105).uniform(&[2, 3, 4], -2.0, 2.0);
+    for (codes, reverse) in [
+        (&[0, -1][..], false),
+        (&[-2][..], false),
+        (&[-3, 4][..], false),
+        (&[-4, 1, 2, -2][..], false),
+        (&[0, -4, -1, 3, 0][..], false),
+        (&[-1, 0][..], true),
+        (&[2, -3][..], false),
+    ] {
+        check_both(&format!("reshape codes {codes:?} reverse {reverse}"), &[x.clone()], |a| ops::reshape_codes(&a[0], codes, reverse));
+    }
+}
+
+#[test]
+fn take_gradient_in_each_mode_with_repeated_positions() {
+    use ops::IndexMode::{Clip, Raise, Wrap};
+    let mut r = Rng::new(106);
+    let x = r.uniform(&[3, 4], -2.0, 2.0);
+    let inside = NdArray::from_slice(&[2.0, 0.0, 2.0, 1.0], &[2, 2]).unwrap();
+    let outside = NdArray::from_slice(&[-1.0, 5.0, 1.7, -4.0, 3.0], &[5]).unwrap();
+    for axis in [0, 1, -1] {
+        check_both(&format!("take raise axis {axis}"), &[x.clone()], |a| ops::take(&a[0], &inside, axis, Raise));
+        check_both(&format!("take clip axis {axis}"), &[x.clone()], |a| ops::take(&a[0], &outside, axis, Clip));
+        check_both(&format!("take wrap axis {axis}"), &[x.clone()], |a| ops::take(&a[0], &outside, axis, Wrap));
+    }
+    // The gradient's gradient, differentiated on its own (not through a square).
+    check_second("take times itself", &[x.clone()], |a| ops::mul(&ops::take(&a[0], &inside, 1, Raise)?, &ops::take(&a[0], &inside, 1, Raise)?));
+}
+
+#[test]
+fn pick_gradient_with_clip_and_wrap() {
+    use ops::IndexMode::{Clip, Wrap};
+    let x = Rng::new(107).uniform(&[4, 3], -2.0, 2.0);
+    let idx = NdArray::from_slice(&[5.0, -1.0, 2.9, -4.0], &[4]).unwrap();
+    for mode in [Clip, Wrap] {
+        check_both(&format!("pick {mode:?}"), &[x.clone()], |a| ops::pick_mode(&a[0], &idx, 1, false, mode));
+        check_both(&format!("pick {mode:?} keepdims"), &[x.clone()], |a| ops::pick_mode(&a[0], &idx, -1, true, mode));
+    }
+}

@@ -100,20 +100,27 @@ impl Flow {
     }
 }
 
-/// `g` checked against its head: same dtype and shape.
+/// `g` checked against its head: same dtype, and the head's shape or at least its size (a
+/// gradient of another shape with as many elements is read as the head's shape, as MXNet
+/// does: a (4,) head gradient for a (4, 1) head).
 fn head_gradient(i: usize, head: &NdArray, g: &NdArray) -> Result<NdArray> {
     if g.dtype != head.dtype {
         bail!(DType, "head gradient {} has dtype {}, but its head has dtype {}", i, g.dtype.name(), head.dtype.name());
     }
+    if g.shape != head.shape && g.size() == head.size() {
+        return ops::reshape_to(g, &head.shape);
+    }
     if g.shape != head.shape {
         bail!(
             Shape,
-            "head gradient {} has shape {} {}, but its head has shape {} {}",
+            "head gradient {} has shape {} {} ({} elements), but its head has shape {} {} ({} elements)",
             i,
             fmt_shape(&g.shape),
             g.dtype.name(),
+            g.size(),
             fmt_shape(&head.shape),
-            head.dtype.name()
+            head.dtype.name(),
+            head.size()
         );
     }
     Ok(g.clone())

@@ -163,7 +163,8 @@ pub unsafe extern "C" fn ad_array_grad(array: *const ad_array, out: *mut *mut ad
 }
 
 /// Backpropagates from `head`, seeded with `head_grad` (NULL: ones of the head's shape, so a
-/// non-scalar head counts as its sum), into the gradients of the variables it depends on,
+/// non-scalar head counts as its sum; an array of the head's size but another shape is read
+/// as the head's shape, as MXNet does), into the gradients of the variables it depends on,
 /// each by its grad_req. Unless `retain_graph`, the graph's saved values are released and a
 /// second backward through it fails with `AD_ERR_AUTOGRAD`; so does one that another thread
 /// starts through the graph while this one runs. Runs in training mode.

@@ -32,6 +32,7 @@ mod args;
 #[macro_use]
 mod kinds;
 
+mod arrange;
 mod arrays;
 mod autograd;
 mod custom;
@@ -49,6 +50,7 @@ use boundary::last_error;
 
 pub use handles::ad_array;
 // The exported functions, also callable from Rust (the benchmarks time the C path this way).
+pub use arrange::*;
 pub use arrays::*;
 pub use autograd::*;
 pub use custom::*;
@@ -277,7 +279,7 @@ mod tests {
     #[test]
     fn every_export_runs_inside_the_boundary() {
         let sources =
-            [include_str!("mod.rs"), include_str!("arrays.rs"), include_str!("autograd.rs"), include_str!("nn.rs"), include_str!("ops.rs")];
+            [include_str!("mod.rs"), include_str!("arrays.rs"), include_str!("autograd.rs"), include_str!("nn.rs"), include_str!("ops.rs"), include_str!("arrange.rs")];
         let bodies =
             ["ffi_boundary!(", "new_array!(", "query!(", "unary!(", "binary!(", "scalar!(", "reduction!(", "scope_begin!(", "scope_end!("];
         let mut exports = 0;

@@ -195,7 +195,7 @@ fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], o
 }
 
 /// The elements `range` of `buf`, of `shape`, converted to `dtype` and broadcast to `out`.
-fn region_values(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize], dtype: DType) -> Result<Buffer> {
+pub(super) fn region_values(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize], dtype: DType) -> Result<Buffer> {
     fn typed<T: Element>(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize]) -> Result<Vec<T>> {
         if let Some(all) = T::slice_of(buf) {
             return kernel::broadcast_slice(&all[range], shape, out);
@@ -272,7 +272,7 @@ pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
 }
 
 /// Refuses in-place writes that would silently change a recorded graph.
-fn check_writable(dst: &NdArray, src: &NdArray) -> Result<()> {
+pub(super) fn check_writable(dst: &NdArray, src: &NdArray) -> Result<()> {
     if is_recording() && dst.origin.is_some() {
         bail!(
             Autograd,

@@ -1,6 +1,7 @@
 //! The differentiable array ops. Each op computes its forward value with a kernel and
 //! records, beside it, its vector-Jacobian product written with these same ops.
 
+mod arrange;
 mod binary;
 pub mod custom;
 mod elementwise;
@@ -15,6 +16,7 @@ mod shape;
 mod special;
 mod unary;
 
+pub use arrange::{broadcast_like, expand_dims, eye, flip, full_like, linspace, moveaxis, pick_mode, put, repeat, reshape_codes, reshape_like, split, squeeze, swapaxes, take, tile, IndexMode};
 pub use binary::{add, compare, compare_scalar, div, maximum, minimum, mul, pow, sub};
 pub use kernel::Cmp;
 pub use elementwise::{

@@ -78,7 +78,7 @@ static const char *current = "";
 static struct {
     const char *name;
     unsigned long hits, oks;
-} seen[160];
+} seen[256];
 static size_t nseen = 0, now_seen = 0;
 static unsigned long statuses[AD_ERR_PANIC + 1];
 
@@ -1307,6 +1307,175 @@ static void fuzz_optimizer(void) {
     if (s == AD_OK && invalid) FAIL("succeeded on a bad handle");
 }
 
+/* ---- creation and shape ops ---- */
+
+/* A count: mostly small, sometimes huge (never one that makes a large array and succeeds). */
+static size_t gen_count(void) {
+    return chance(90) ? below(5) : HUGE[below(COUNT(HUGE))];
+}
+
+static void fuzz_arrange(void) {
+    handle a = pick();
+    ad_array *out, **o = gen_out(&out);
+    size_t shape[AD_MAX_NDIM], ndim = 0, size = 0;
+    uint32_t dtype = 0;
+    int known = a.kind == LIVE && describe(a.h, shape, &ndim, &dtype, &size);
+    /* all four entries drawn: a list may be passed with the other's count */
+    int64_t axes[4], other[4];
+    for (size_t i = 0; i < 4; i++) axes[i] = gen_axis(), other[i] = gen_axis();
+    size_t naxes = below(4), nother = below(4);
+    switch (below(15)) {
+    case 0: {
+        uint32_t dt = gen_dtype();
+        enter("ad_full_like");
+        check_made(ad_full_like(a.h, gen_scalar(), dt, o), o, bad(a, 0) || !dtype_ok(dt), 0);
+        break;
+    }
+    case 1: {
+        uint32_t dt = gen_dtype();
+        if (chance(50)) {
+            enter("ad_array_linspace");
+            check_made(ad_array_linspace(gen_scalar(), gen_scalar(), gen_count(), chance(50), dt, o), o, !dtype_ok(dt), 0);
+        } else {
+            enter("ad_array_eye");
+            check_made(ad_array_eye(gen_count(), gen_count(), gen_axis(), dt, o), o, !dtype_ok(dt), 0);
+        }
+        break;
+    }
+    case 2: {
+        int null_axes = naxes && chance(3);
+        enter("ad_squeeze");
+        check_made(ad_squeeze(a.h, null_axes ? NULL : axes, naxes, o), o, bad(a, 0) || null_axes, 0);
+        break;
+    }
+    case 3:
+        enter("ad_expand_dims");
+        check_made(ad_expand_dims(a.h, gen_axis(), o), o, bad(a, 0), 0);
+        break;
+    case 4: {
+        /* at most 8 parts: the buffer holds that many and one more, which must stay */
+        ad_array *outs[9];
+        size_t n = below(9);
+        for (size_t i = 0; i < 9; i++) outs[i] = SENTINEL;
+        int null_outs = chance(4);
+        enter("ad_split");
+        ad_status s = ad_split(a.h, n, gen_axis(), chance(30), null_outs ? NULL : outs);
+        check_status(s);
+        if (s == AD_OK && (bad(a, 0) || null_outs || n == 0)) FAIL("succeeded on a bad argument");
+        if (outs[n] != SENTINEL) FAIL("wrote past outs[num_outputs]");
+        for (size_t i = 0; i < n; i++) {
+            if (s == AD_OK && !null_outs) {
+                if (outs[i] == SENTINEL || outs[i] == NULL) FAIL("outs[%zu] not written on success", i);
+                else adopt(outs[i]);
+            } else if (outs[i] != SENTINEL) {
+                FAIL("outs[%zu] written on failure", i);
+            }
+        }
+        break;
+    }
+    case 5:
+        enter("ad_flip");
+        check_made(ad_flip(a.h, axes, naxes, o), o, bad(a, 0), 0);
+        break;
+    case 6: {
+        /* reps of 0 to 2, now and then a huge one; no more than 2^22 elements made */
+        size_t reps[5], nreps = below(5), total = known ? size : 1;
+        for (size_t i = 0; i < nreps; i++) {
+            reps[i] = chance(95) ? below(3) : HUGE[below(COUNT(HUGE))];
+            total = reps[i] > 4 ? 0 : total * reps[i];
+        }
+        if (total > ((size_t)1 << 22)) return;
+        int null_reps = nreps && chance(3);
+        enter("ad_tile");
+        check_made(ad_tile(a.h, null_reps ? NULL : reps, nreps, o), o, bad(a, 0) || null_reps, 0);
+        break;
+    }
+    case 7: {
+        size_t repeats = chance(95) ? below(4) : HUGE[below(COUNT(HUGE))];
+        int64_t axis = gen_axis();
+        if (known && repeats < 4 && size * repeats > ((size_t)1 << 22)) return;
+        enter("ad_repeat");
+        check_made(ad_repeat(a.h, repeats, chance(30) ? NULL : &axis, o), o, bad(a, 0), 0);
+        break;
+    }
+    case 8:
+        enter("ad_swapaxes");
+        check_made(ad_swapaxes(a.h, gen_axis(), gen_axis(), o), o, bad(a, 0), 0);
+        break;
+    case 9:
+        enter("ad_moveaxis");
+        check_made(ad_moveaxis(a.h, axes, naxes, other, chance(80) ? naxes : nother, o), o, bad(a, 0), 0);
+        break;
+    case 10: {
+        handle like_h = chance(50) ? like(a) : pick();
+        if (known && like_h.kind == LIVE) {
+            handle both[2] = {a, like_h};
+            if (too_big(both, 2)) return;
+        }
+        enter("ad_broadcast_like");
+        check_made(ad_broadcast_like(a.h, like_h.h, axes, naxes, other, chance(80) ? naxes : nother, o), o,
+                   bad(a, 0) || bad(like_h, 0), 0);
+        break;
+    }
+    case 11: {
+        handle rhs = pick();
+        int64_t b[4];
+        for (size_t i = 0; i < 4; i++) b[i] = gen_axis();
+        enter("ad_reshape_like");
+        check_made(ad_reshape_like(a.h, rhs.h, chance(50) ? NULL : &b[0], chance(50) ? NULL : &b[1],
+                                   chance(50) ? NULL : &b[2], chance(50) ? NULL : &b[3], o),
+                   o, bad(a, 0) || bad(rhs, 0), 0);
+        break;
+    }
+    case 12: {
+        static const int64_t codes[] = {0, -1, -2, -3, -4, 1, 2, 3, 4, -5, INT64_MIN, INT64_MAX};
+        int64_t c[6];
+        size_t n = below(7);
+        for (size_t i = 0; i < n; i++) c[i] = chance(90) ? codes[below(9)] : codes[below(COUNT(codes))];
+        int null_codes = n && chance(3);
+        enter("ad_array_reshape_codes");
+        check_made(ad_array_reshape_codes(a.h, null_codes ? NULL : c, n, chance(20), o), o, bad(a, 0) || null_codes, 0);
+        break;
+    }
+    case 13: {
+        /* positions mostly inside the axis, some outside, in every mode */
+        handle index = pick();
+        int64_t axis = gen_axis();
+        if (known && ndim > 0 && chance(70)) {
+            size_t ax = below(ndim), ishape[2] = {1 + below(3), 1 + below(2)};
+            ad_array *ix = make_ints(ishape, 1 + below(2), dtype, shape[ax] + 1);
+            if (ix) index.h = ix, index.kind = LIVE;
+            axis = (int64_t)ax;
+        }
+        uint32_t mode = chance(95) ? (uint32_t)below(3) : 3 + (uint32_t)below(5);
+        if (chance(50)) {
+            enter("ad_take");
+            check_made(ad_take(a.h, index.h, axis, mode, o), o, bad(a, 0) || bad(index, 0) || mode > 2, 0);
+        } else {
+            enter("ad_pick_mode");
+            check_made(ad_pick_mode(a.h, index.h, axis, chance(50), mode, o), o, bad(a, 0) || bad(index, 0) || mode > 2, 0);
+        }
+        break;
+    }
+    default: {
+        /* put: positions in the array, a value that broadcasts to them most of the time */
+        handle index = pick(), src = pick();
+        if (known && size > 0 && size <= MAX_KEPT_FLAT && chance(70)) {
+            size_t ishape[1] = {1 + below(4)};
+            ad_array *ix = make_ints(ishape, 1, dtype, size);
+            if (ix) index.h = ix, index.kind = LIVE;
+            size_t one[1] = {1};
+            ad_array *v = make(chance(50) ? one : ishape, 1, (uint32_t)below(2));
+            if (v) src.h = v, src.kind = LIVE;
+        }
+        enter("ad_array_put");
+        ad_status s = ad_array_put(a.h, index.h, src.h);
+        check_status(s);
+        if (s == AD_OK && (bad(a, 0) || bad(index, 0) || bad(src, 0))) FAIL("succeeded on a bad argument");
+    }
+    }
+}
+
 /* ---- custom functions: callbacks that pass their first array through, and use their context ---- */
 
 /* The callbacks call the library with their own context (and some failures of their own);
@@ -1678,7 +1847,7 @@ int main(int argc, char **argv) {
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
         fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,
-        fuzz_custom,  fuzz_memory,  fuzz_dlpack};
+        fuzz_custom,  fuzz_memory,  fuzz_dlpack,  fuzz_arrange, fuzz_arrange};
     double start = now();
     unsigned long rounds = 0;
     while (!(max_calls && calls >= max_calls)) {

@@ -11,6 +11,8 @@ use ad::{DType, NdArray};
 use crate::program::*;
 use crate::run;
 
+mod arrange;
+
 /// How far every argument stays from a kink, a tie or a pole.
 const MARGIN: f64 = 0.02;
 /// Every intermediate value stays within ±BOUND.
@@ -106,6 +108,7 @@ pub enum Kind {
     BatchNorm,
     Dropout,
     MulTanh,
+    Shape,
 }
 
 const KINDS: &[(Kind, u32)] = &[
@@ -134,6 +137,7 @@ const KINDS: &[(Kind, u32)] = &[
     (Kind::BatchNorm, 2),
     (Kind::Dropout, 2),
     (Kind::MulTanh, 2),
+    (Kind::Shape, 14),
 ];
 
 struct Gen {
@@ -391,6 +395,7 @@ impl Gen {
             Kind::BatchNorm => self.batch_norm(),
             Kind::Dropout => self.dropout(),
             Kind::MulTanh => self.mul_tanh(),
+            Kind::Shape => self.shape_op(),
         };
         if !ok {
             // Inputs drawn for a rejected op go with it.
@@ -844,6 +849,7 @@ pub fn op_inputs(op: &Op) -> Vec<Reg> {
         Op::FullyConnected(x, w, b, _) => [Some(*x), Some(*w), *b].into_iter().flatten().collect(),
         Op::BatchNorm { x, gamma, beta, mean, var, .. } => vec![*x, *gamma, *beta, *mean, *var],
         Op::Dropout { x, .. } => vec![*x],
+        Op::Shape(s) => s.inputs(),
     }
 }
 
@@ -875,5 +881,6 @@ pub fn kind_of(op: &Op) -> Kind {
         Op::BatchNorm { .. } => Kind::BatchNorm,
         Op::Dropout { .. } => Kind::Dropout,
         Op::MulTanh(..) => Kind::MulTanh,
+        Op::Shape(..) => Kind::Shape,
     }
 }

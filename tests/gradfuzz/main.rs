@@ -12,6 +12,7 @@
 //!                    instead of checking them
 //! A deep campaign: `cargo test --release --test gradfuzz -- --programs 100000 --seed 7`.
 
+mod arrange;
 mod generate;
 mod program;
 mod run;
@@ -248,6 +249,7 @@ impl Tally {
                 }
                 Op::BatchNorm { training, .. } => self.bump(format!("  batch_norm training {training}")),
                 Op::Dropout { training, .. } => self.bump(format!("  dropout training {training}")),
+                Op::Shape(s) => self.bump(format!("  shape {}", s.name())),
                 _ => {}
             }
         }

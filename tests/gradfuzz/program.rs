@@ -213,6 +213,8 @@ pub enum Op {
     /// `PYTHON_PRELUDE`'s `autograd.Function`), and its backward reads saved inputs, the
     /// saved output and a saved array that is neither.
     MulTanh(Reg, Reg),
+    /// A creation or shape op (tests/gradfuzz/arrange.rs).
+    Shape(crate::arrange::ShapeOp),
 }
 
 /// The Python definitions a program's text uses: `mul_tanh`, the custom function of
@@ -415,6 +417,7 @@ impl Program {
                     py_bool(*fix_gamma)
                 ),
                 Op::Dropout { x, p, .. } => format!("nd.Dropout({}, p={})", n(x), py_float(*p)),
+                Op::Shape(s) => s.python(&n),
             };
             let line = format!("{} = {}", names[r], expr);
             match op {

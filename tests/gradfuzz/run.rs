@@ -181,6 +181,7 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
             };
             if *training { f() } else { scoped(ScopeKind::PredictMode, false, f) }
         }
+        Op::Shape(s) => s.eval(regs),
     }
 }
 

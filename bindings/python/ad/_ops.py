@@ -13,6 +13,7 @@ functions) are written out in ad/nd and ad/ndarray.py; their C signatures are in
 import collections
 import operator
 import textwrap
+import warnings
 
 # How an op's C functions are called, and which Python forms it gets.
 UNARY = "unary"        # ad_f(a, out): nd.f(data, out=None), and x.f() for each method name
@@ -37,11 +38,15 @@ class Op(collections.namedtuple("Op", "name kind c scalar rscalar numbers slot m
 
 
 def _larger(a, b):
-    return a if a > b else b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # NumPy scalars warn of a NaN
+        return a if a > b else b
 
 
 def _smaller(a, b):
-    return a if a < b else b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return a if a < b else b
 
 
 OPS = (

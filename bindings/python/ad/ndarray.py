@@ -8,14 +8,15 @@ the op table (ad/_ops.py) are made there too."""
 import ctypes
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
-from . import _ext, _lib, _ops
+from . import _ext, _indexing, _lib, _ops
 from ._helpers import CODE_TYPE, dtype_code, grad_req_code, is_scalar
 from ._lib import check, int64s, lib, sizes
 from .context import Context, check_ctx, cpu
-from .errors import ADIndexError, ADValueError, raise_for_status
+from .errors import ADValueError, raise_for_status
 
 
 def _call_new(fn, *args):
@@ -133,18 +134,20 @@ class NDArray(_ext.ArrayBase):
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape, **kwargs):
         """The array with a new shape, sharing its data (a view: writes through either are
-        seen by both), as in MXNet.
+        seen by both), as MXNet's ``NDArray.reshape``.
 
         Parameters
         ----------
         *shape : int or tuple of int
             The new shape, as one tuple (``x.reshape((2, 3))``) or as separate ints
-            (``x.reshape(2, 3)``). It must hold as many elements as the array; one size may
-            be -1 and is inferred from the others. MXNet's other special sizes are not
-            supported: a 0 is a size of 0 (MXNet copies the input's size), and -2, -3 and -4
-            raise ValueError.
+            (``x.reshape(2, 3)``), with MXNet's special codes. Read from the left, a size
+            d > 0 is an axis of length d; 0 copies the next axis of this array; -1 is inferred
+            from the element count (at most one); -2 copies all the remaining axes; -3 merges
+            the next two axes into one; -4 followed by two sizes (one may be -1) splits the
+            next axis into two. The result must hold as many elements as the array.
         **kwargs
-            Only ``shape=``, the shape as a keyword. MXNet's `reverse` is not supported.
+            ``shape=``, the shape as a keyword, and ``reverse=`` (default False): read the
+            codes and the array's axes from the right, as MXNet's `reverse`.
 
         Returns
         -------
@@ -153,13 +156,14 @@ class NDArray(_ext.ArrayBase):
         """
         if "shape" in kwargs:
             shape = kwargs.pop("shape")
+        reverse = bool(kwargs.pop("reverse", False))
         if kwargs:
             raise TypeError("reshape got unexpected keyword arguments %s" % sorted(kwargs))
         if isinstance(shape, numbers.Integral):
             shape = (shape,)
         elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return _call_new(lib.ad_array_reshape, self._handle, int64s(shape), len(shape))
+        return _call_new(lib.ad_array_reshape_codes, self._handle, int64s(shape), len(shape), reverse)
 
     def transpose(self, *axes, **kwargs):
         """The array with its axes permuted (a copy), as ``nd.transpose``.
@@ -360,42 +364,51 @@ class NDArray(_ext.ArrayBase):
         return _call_new(lib.ad_array_copy, self._handle)
 
     def copyto(self, other):
-        """Copies the values into `other`.
+        """Copies the values into `other`, as MXNet's ``NDArray.copyto``.
 
         Parameters
         ----------
         other : NDArray or Context
-            The array to write into (in place; it must have this shape, or one this array
-            broadcasts to), or a context, for which a new array is made (ad has the CPU only).
+            The array to write into, in place: it must have this shape (a value of another
+            shape raises ValueError, as in MXNet), and the values are converted to its dtype.
+            Or a context, for which a new array is made (ad has the CPU only).
 
         Returns
         -------
-        NDArray
-            `other` when it is an array, else the new copy.
+        NDArray or bool
+            `other` when it is an array, else the new copy. Copying an array into itself
+            changes nothing and returns False with a RuntimeWarning, as in MXNet.
         """
         if isinstance(other, NDArray):
-            other[:] = self
+            if other is self:
+                warnings.warn("You are attempting to copy an array to itself", RuntimeWarning)
+                return False
+            if other.shape != self.shape:
+                raise ADValueError("copyto: the target has shape %s, this array %s; they must be the same"
+                                   % (other.shape, self.shape))
+            other[...] = self
             return other
         if not isinstance(other, Context):
             raise TypeError("copyto takes an NDArray or a Context; got %s" % type(other).__name__)
         check_ctx(other)
         return self.copy()
 
-    def as_in_context(self, ctx):
-        """The array on the device `ctx`: this array itself, since ad computes on the CPU only
-        (another device raises ValueError).
+    def as_in_context(self, context):
+        """The array on the device `context`: this array itself, since ad computes on the CPU
+        only (another device raises ValueError), as MXNet returns the array itself for its own
+        context.
 
         Parameters
         ----------
-        ctx : Context
-            The target device (MXNet calls this argument `context`).
+        context : Context
+            The target device.
 
         Returns
         -------
         NDArray
             This array.
         """
-        check_ctx(ctx)
+        check_ctx(context)
         return self
 
     def detach(self):
@@ -433,60 +446,24 @@ class NDArray(_ext.ArrayBase):
         check(lib.ad_array_retain_grad(self._handle))
 
     # ---------------------------------------------------------------- indexing
-    def _index(self, key):
-        """The ad_index entries for a basic index (a C array) and their count."""
-        if not isinstance(key, tuple):
-            key = (key,)
-        if any(k is Ellipsis for k in key):
-            i = key.index(Ellipsis)
-            fill = self.ndim - (len(key) - 1)
-            key = key[:i] + (slice(None),) * fill + key[i + 1:]
-        if len(key) > self.ndim:
-            raise ADIndexError("too many indices (%d) for an array of shape %s" % (len(key), self.shape))
-        entries = []
-        for axis, k in enumerate(key):
-            if isinstance(k, slice):
-                start, stop, step = k.indices(self.shape[axis])
-                entries.append(_lib.index(start, stop, step))
-            elif isinstance(k, (numbers.Integral, np.integer)):
-                entries.append(_lib.index(int(k), 0, 0))
-            elif isinstance(k, NDArray) and k.size == 1:
-                entries.append(_lib.index(int(k.asscalar()), 0, 0))
-            else:
-                raise TypeError("ad supports basic indexing (integers, slices, ...); got %r" % (k,))
-        # The library makes a view for indexing along the first axis alone, and takes trailing
-        # axes whole: dropping trailing whole-axis slices keeps `x[1:3, :]`, `x[1, ...]` and
-        # `x[:, :]` views, as `x[1:3]`, `x[1]` and `x[:]` are (as in MXNet); `x[...]` and
-        # `x[()]` become `x[:]`.
-        if not entries and self.ndim:
-            entries.append(_lib.index(0, self.shape[0], 1))
-        while len(entries) > 1 and entries[-1].step == 1 and entries[-1].start == 0 and \
-                entries[-1].stop == self.shape[len(entries) - 1]:
-            entries.pop()
-        return (_lib.Index * max(len(entries), 1))(*entries), len(entries)
-
     def __getitem__(self, key):
-        """``x[key]``: basic indexing, as in NumPy and MXNet (integers, slices with steps,
-        ``...``, and one-element NDArrays as integers). A selection contiguous in memory
-        (``x[1]``, ``x[1:3]``, ``x[2, 0:2]``) is a view sharing the data; others are copies.
-        An element comes back with shape (1,), as in MXNet. MXNet's advanced indexing (lists,
-        arrays of positions, None) is not supported and raises TypeError."""
-        index, n = self._index(key)
-        out = _call_new(lib.ad_array_slice, self._handle, index, n)
-        if out.ndim == 0:
-            # MXNet's nd has no 0-d results: an element comes back with shape (1,).
-            out = out.reshape(1)
-        return out
+        """``x[key]``, by NumPy's rules as MXNet has them (see ad/_indexing.py). Basic
+        indexing (integers, slices with steps, ``...``, None for a new axis, 0-d NDArrays as
+        integers) gives a view sharing the data where the selection is contiguous in memory
+        (``x[1]``, ``x[1:3]``, ``x[2, 0:2]``, ``x[None]``), a copy elsewhere; an element comes
+        back with shape (1,), as in MXNet. Advanced indexing (lists, NumPy arrays and NDArrays
+        of positions, negative counting from the end; lists and arrays of booleans as masks)
+        gives a copy. Gradients flow through both. A position out of range raises
+        IndexError."""
+        return _indexing.getitem(self, key)
 
     def __setitem__(self, key, value):
         """``x[key] = value``: writes `value` (an NDArray, a number or array-like, broadcast to
-        the selection and converted to this dtype) into the elements `key` selects, in place;
-        everything sharing the data sees the change. Raises RuntimeError inside a record scope
-        when the array is in the recorded graph."""
-        index, n = self._index(key)
-        if not isinstance(value, NDArray):
-            value = array(value, dtype=self.dtype)
-        check(lib.ad_array_write_slice(self._handle, index, n, value._handle))
+        the selection and converted to this dtype) into the elements `key` selects, basic or
+        advanced, in place; everything sharing the data sees the change. Where an advanced
+        index names a position twice, the value written last stays. Raises RuntimeError inside
+        a record scope when the array is in the recorded graph."""
+        _indexing.setitem(self, key, value)
 
     # ---------------------------------------------------------------- arithmetic
     def _binary(self, other, fn, scalar_fn):

@@ -122,7 +122,7 @@ def test_numpy_array_and_list_operands_take_the_python_code(op):
 def test_unsupported_operand_types_raise_type_error():
     x = arr(X)
     for call in (lambda: x + "a", lambda: "a" + x, lambda: x * None, lambda: None - x, lambda: x / object(),
-                 lambda: x ** {}, lambda: pow(x, 2, 3), lambda: x < "a", lambda: x @ x, lambda: x // 2):
+                 lambda: x ** {}, lambda: pow(x, 2, 3), lambda: x < "a", lambda: x @ "a", lambda: x // 2):
         with pytest.raises(TypeError):
             call()
     assert (x == "a") is False and (x != None) is True     # noqa: E711  (identity, as Python's default)

@@ -201,7 +201,10 @@ def test_the_campaign_covers_every_kind_of_program(programs):
     for form in ("nd.dot(", "nd.sum(", ".sum()", ".mean()", ".norm()", "nd.max(", "nd.norm(", "nd.softmax(", "nd.log_softmax(", "nd.pick(",
                  "nd.one_hot(", "nd.FullyConnected(", "nd.BatchNorm(", "nd.Dropout(", "nd.where(", "nd.clip(",
                  "nd.concat(", "nd.stack(", "nd.broadcast_to(", "nd.transpose(", ".reshape(", "nd.flatten(", ".copy()",
-                 ".astype(", " ** ", " / ", "[", "mul_tanh("):
+                 ".astype(", " ** ", " / ", "[", "nd.take(", "nd.split(", "nd.flip(", "nd.tile(", "nd.repeat(",
+                 "nd.slice(", "nd.moveaxis(", "nd.swapaxes(", "nd.broadcast_like(", "nd.reshape_like(",
+                 "nd.squeeze(", "nd.expand_dims(", "nd.concatenate(", "nd.eye(", "nd.linspace(", "nd.zeros_like(",
+                 "mode='wrap'", "[None", "], [", "mul_tanh("):
         assert form in text, "no program uses %s" % form
 
 

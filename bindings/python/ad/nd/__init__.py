@@ -8,10 +8,12 @@ from ..ndarray import NDArray, _call_new, _check_ord, _reduce, array
 from . import random
 from ._nn import *  # noqa: F401,F403  (the neural-network functions)
 from ._nn import __all__ as _nn_all
+from ._shape import *  # noqa: F401,F403  (the creation and shape functions)
+from ._shape import __all__ as _shape_all
 
 _OWN = [
-    "NDArray", "array", "arange", "zeros", "ones", "full", "zeros_like", "ones_like", "empty", "dot",
-    "transpose", "reshape", "broadcast_to", "waitall", "random",
+    "NDArray", "array", "arange", "zeros", "ones", "full", "empty", "dot", "transpose", "broadcast_to",
+    "waitall", "random",
 ]
 
 _SHAPE = """shape : int or tuple of int
@@ -165,44 +167,6 @@ NDArray
 """)
 
 
-def zeros_like(x, dtype=None):
-    """An array of zeros with the shape of `x`.
-
-    Parameters
-    ----------
-    x : NDArray
-        The array whose shape is taken (MXNet calls this argument `data`).
-    dtype : str or numpy.dtype, optional
-        The result's dtype; by default that of `x`.
-
-    Returns
-    -------
-    NDArray
-        The new array. MXNet's `out` argument is not supported.
-    """
-    handle(x, "x")
-    return zeros(x.shape, dtype=x.dtype if dtype is None else dtype)
-
-
-def ones_like(x, dtype=None):
-    """An array of ones with the shape of `x`.
-
-    Parameters
-    ----------
-    x : NDArray
-        The array whose shape is taken (MXNet calls this argument `data`).
-    dtype : str or numpy.dtype, optional
-        The result's dtype; by default that of `x`.
-
-    Returns
-    -------
-    NDArray
-        The new array. MXNet's `out` argument is not supported.
-    """
-    handle(x, "x")
-    return ones(x.shape, dtype=x.dtype if dtype is None else dtype)
-
-
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
     return into(out, _call_new(lib.ad_dot, handle(lhs, "lhs"), handle(rhs, "rhs"),
                                bool(transpose_a), bool(transpose_b)))
@@ -252,31 +216,6 @@ Returns
 -------
 NDArray
     The permuted array.
-""")
-
-
-def reshape(data, shape, out=None):
-    handle(data, "data")
-    return into(out, data.reshape(shape))
-
-
-reshape.__doc__ = _doc("""The array with a new shape, sharing its data (as ``data.reshape(shape)``).
-
-Parameters
-----------
-data : NDArray
-    The input array.
-shape : int or tuple of int
-    The new shape, holding as many elements as `data`; one size may be -1 and is inferred.
-    MXNet's other special sizes are not supported: a 0 is a size of 0 (MXNet copies the
-    input's size), and -2, -3 and -4 raise ValueError. MXNet's `reverse` argument is not
-    supported either.
-{OUT}
-
-Returns
--------
-NDArray
-    A view of the data with the new shape (or `out`).
 """)
 
 
@@ -368,6 +307,6 @@ for _op in _ops.OPS:
     if _op.kind != _ops.COMPARE:
         globals()[_op.name] = _function(_op)
 
-__all__ = _OWN + _TABLE + _nn_all
+__all__ = _OWN + _TABLE + _nn_all + _shape_all
 
 from . import contrib  # noqa: E402  (after the table's functions, which it re-exports)

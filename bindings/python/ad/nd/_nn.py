@@ -3,6 +3,7 @@ defaults, and its fused optimizer updates (`out=weight` updates in place)."""
 import ctypes
 
 from .. import autograd
+from .._indexing import INDEX_CLIP, INDEX_WRAP
 from .._helpers import dtype_code, handle, handles, into
 from .._lib import check, lib
 from ..errors import ADValueError
@@ -127,10 +128,14 @@ softmax_cross_entropy.__doc__ = """The cross-entropy between the softmax of each
     """ % _OUT
 
 
-def pick(data, index, axis=-1, mode="clip", keepdims=False, out=None):
-    if mode not in ("clip", "wrap"):
+def pick(data, index, axis=-1, mode=None, keepdims=False, out=None):
+    if mode not in (None, "clip", "wrap"):
         raise ADValueError("pick: mode must be 'clip' or 'wrap'; got %r" % (mode,))
-    return into(out, _call_new(lib.ad_pick, handle(data, "data"), handle(index, "index"), int(axis), bool(keepdims)))
+    hd, hi = handle(data, "data"), handle(index, "index")
+    if mode is None:
+        return into(out, _call_new(lib.ad_pick, hd, hi, int(axis), bool(keepdims)))
+    code = INDEX_CLIP if mode == "clip" else INDEX_WRAP
+    return into(out, _call_new(lib.ad_pick_mode, hd, hi, int(axis), bool(keepdims), code))
 
 
 pick.__doc__ = """The elements of `data` at the positions `index` holds along `axis`: for 2-d data and
@@ -145,9 +150,11 @@ pick.__doc__ = """The elements of `data` at the positions `index` holds along `a
     axis : int, optional
         The axis to pick along (default -1, the last; negative counts from the end). MXNet's
         None (positions in the flattened array) is not supported.
-    mode : {'clip', 'wrap'}, optional
-        What MXNet does with a position out of range: clamp it ('clip', the default) or wrap
-        it around ('wrap'). ad raises IndexError for a position out of range in either mode.
+    mode : {None, 'clip', 'wrap'}, optional
+        What a position out of range does: None (the default) raises IndexError; 'clip'
+        clamps it to the nearer end of the axis and 'wrap' wraps it around (-1 is the last),
+        each position first truncated towards zero, as in MXNet. MXNet's default is 'clip',
+        which hides such positions; ad reports them unless 'clip' is asked for.
     keepdims : bool, optional
         Keep `axis` in the result, with size 1 (default False).
     %s

@@ -1,0 +1,211 @@
+/*
+ * The creation and shape ops through the C API: values and shapes on the cases MXNet 1.9.1
+ * was run on, error statuses and messages, results that are new arrays (writes into the
+ * input do not show) or views where documented, the outs of ad_split written only on
+ * success, ad_array_put's in-place writes, and gradients through take, split and the head
+ * gradient read as the head's shape.
+ */
+#include <stdint.h>
+
+#include "handles.h"
+
+#define OUT_SENTINEL ((ad_array *)(uintptr_t)0x5e5e5e50)
+
+/* (rows, cols) holding 0, 1, 2, ... */
+static ad_array *range2(size_t rows, size_t cols, uint32_t dtype) {
+    const int64_t shape[] = {(int64_t)rows, (int64_t)cols};
+    ad_array *flat, *m;
+    MAKE(flat, ad_array_arange(0, (double)(rows * cols), 1, dtype, &flat));
+    MAKE(m, ad_array_reshape(flat, shape, 2, &m));
+    return m;
+}
+
+/* Adds 100 to every element of `a` in place. */
+static void bump(ad_array *a) {
+    ad_array *h;
+    MAKE(h, ad_array_full(S1, 1, 100, AD_FLOAT64, &h));
+    OK(ad_array_update(a, h, AD_UPDATE_ADD));
+}
+
+static void creation(void) {
+    ad_array *a = range2(3, 2, AD_FLOAT32), *z, *l, *e;
+    MAKE(z, ad_full_like(a, 7, AD_FLOAT64, &z));
+    SHAPE_IS(z, 3, 2);
+    VALUES_ARE(z, 0, 7, 7, 7, 7, 7, 7);
+    FAILS(ad_full_like(a, 7, 9, &z), AD_ERR_DTYPE);
+    MESSAGE_HAS("ad_full_like");
+
+    MAKE(l, ad_array_linspace(0, 1, 5, true, AD_FLOAT32, &l));
+    VALUES_ARE(l, 1e-7, 0, 0.25, 0.5, 0.75, 1);
+    MAKE(l, ad_array_linspace(0, 1, 5, false, AD_FLOAT64, &l));
+    VALUES_ARE(l, 1e-15, 0, 0.2, 0.4, 0.6, 0.8);
+    FAILS(ad_array_linspace(0, INFINITY, 3, true, AD_FLOAT32, &l), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("finite");
+
+    MAKE(e, ad_array_eye(3, 4, 1, AD_FLOAT32, &e));
+    SHAPE_IS(e, 3, 4);
+    VALUES_ARE(e, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1);
+    MAKE(e, ad_array_eye(2, 0, -1, AD_FLOAT64, &e));
+    VALUES_ARE(e, 0, 0, 0, 1, 0);
+    FAILS(ad_array_eye(SIZE_MAX, 0, 0, AD_FLOAT32, &e), AD_ERR_ALLOC);
+    free_all();
+}
+
+static void shapes(void) {
+    ad_array *x = ARRAY(AD_FLOAT32, ((const size_t[]){1, 2, 1, 3}), 0, 1, 2, 3, 4, 5), *s, *d, *f, *t, *r;
+    MAKE(s, ad_squeeze(x, NULL, 0, &s));
+    SHAPE_IS(s, 2, 3);
+    const int64_t two[] = {2}, one[] = {1};
+    MAKE(s, ad_squeeze(x, two, 1, &s));
+    SHAPE_IS(s, 1, 2, 3);
+    FAILS(ad_squeeze(x, one, 1, &s), AD_ERR_SHAPE);
+    MESSAGE_HAS("length 2");
+    bump(x);
+    VALUES_ARE(s, 0, 0, 1, 2, 3, 4, 5); /* a new array, as MXNet's */
+
+    ad_array *m = range2(2, 3, AD_FLOAT64);
+    MAKE(d, ad_expand_dims(m, -1, &d));
+    SHAPE_IS(d, 2, 3, 1);
+    FAILS(ad_expand_dims(m, 3, &d), AD_ERR_SHAPE);
+    MESSAGE_HAS("out of range");
+
+    const int64_t axis0[] = {0}, both[] = {0, 1};
+    MAKE(f, ad_flip(m, axis0, 1, &f));
+    VALUES_ARE(f, 0, 3, 4, 5, 0, 1, 2);
+    MAKE(f, ad_flip(m, both, 2, &f));
+    VALUES_ARE(f, 0, 5, 4, 3, 2, 1, 0);
+
+    const size_t reps[] = {2, 1, 2};
+    MAKE(t, ad_tile(m, reps, 3, &t));
+    SHAPE_IS(t, 2, 2, 6);
+    const size_t huge[] = {SIZE_MAX, 2};
+    FAILS(ad_tile(m, huge, 2, &t), AD_ERR_SHAPE);
+    MESSAGE_HAS("tile");
+
+    const int64_t ax1 = 1;
+    MAKE(r, ad_repeat(m, 2, &ax1, &r));
+    SHAPE_IS(r, 2, 6);
+    VALUES_ARE(r, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5);
+    MAKE(r, ad_repeat(m, 2, NULL, &r));
+    SHAPE_IS(r, 12);
+
+    ad_array *c = range2(6, 4, AD_FLOAT32), *w, *b, *v;
+    MAKE(w, ad_swapaxes(c, 0, -1, &w));
+    SHAPE_IS(w, 4, 6);
+    const int64_t src[] = {0}, dst[] = {1}, dst2[] = {1, 0};
+    MAKE(w, ad_moveaxis(c, src, 1, dst, 1, &w));
+    SHAPE_IS(w, 4, 6);
+    FAILS(ad_moveaxis(c, src, 1, dst2, 2, &w), AD_ERR_INVALID_ARGUMENT);
+
+    ad_array *row = ARRAY(AD_FLOAT32, S13, 1, 2, 3), *big = range2(5, 3, AD_FLOAT32);
+    MAKE(b, ad_broadcast_like(row, big, NULL, 0, NULL, 0, &b));
+    SHAPE_IS(b, 5, 3);
+    const int64_t l0[] = {0}, r1[] = {1};
+    MAKE(b, ad_broadcast_like(row, big, l0, 1, r1, 1, &b));
+    SHAPE_IS(b, 3, 3);
+    FAILS(ad_broadcast_like(big, row, NULL, 0, NULL, 0, &b), AD_ERR_SHAPE);
+    MESSAGE_HAS("(5, 3)");
+
+    /* reshape_like: (6, 4) with its first axis replaced by (2, 3)'s axes */
+    ad_array *like = range2(2, 3, AD_FLOAT32);
+    const int64_t zero = 0, end1 = 1;
+    MAKE(v, ad_reshape_like(c, like, &zero, &end1, NULL, NULL, &v));
+    SHAPE_IS(v, 2, 3, 4);
+    FAILS(ad_reshape_like(c, like, NULL, NULL, NULL, NULL, &v), AD_ERR_SHAPE);
+    MESSAGE_HAS("size 24");
+
+    /* MXNet's codes; a view, as ad_array_reshape */
+    const int64_t codes[] = {-4, 2, -1, 0};
+    MAKE(v, ad_array_reshape_codes(c, codes, 4, false, &v));
+    SHAPE_IS(v, 2, 3, 4);
+    bump(c);
+    VALUES_ARE(v, 0, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117,
+               118, 119, 120, 121, 122, 123);
+    const int64_t bad[] = {-1, -1};
+    FAILS(ad_array_reshape_codes(c, bad, 2, false, &v), AD_ERR_SHAPE);
+    MESSAGE_HAS("more than one -1");
+    free_all();
+}
+
+static void split(void) {
+    ad_array *m = range2(4, 3, AD_FLOAT32);
+    ad_array *outs[3] = {OUT_SENTINEL, OUT_SENTINEL, OUT_SENTINEL};
+    OK(ad_split(m, 2, 0, false, outs));
+    track(outs[0]);
+    track(outs[1]);
+    CHECK(outs[2] == OUT_SENTINEL);
+    SHAPE_IS(outs[1], 2, 3);
+    VALUES_ARE(outs[1], 0, 6, 7, 8, 9, 10, 11);
+    bump(m);
+    VALUES_ARE(outs[0], 0, 0, 1, 2, 3, 4, 5); /* new arrays, also where a view would do */
+    ad_array *cols[3] = {OUT_SENTINEL, OUT_SENTINEL, OUT_SENTINEL};
+    OK(ad_split(m, 3, 1, true, cols));
+    for (int i = 0; i < 3; i++) track(cols[i]);
+    SHAPE_IS(cols[2], 4);
+    ad_array *none[2] = {OUT_SENTINEL, OUT_SENTINEL};
+    FAILS(ad_split(m, 2, 1, false, none), AD_ERR_SHAPE);
+    MESSAGE_HAS("2 parts");
+    CHECK(none[0] == OUT_SENTINEL && none[1] == OUT_SENTINEL);
+    FAILS(ad_split(m, 0, 1, false, none), AD_ERR_INVALID_ARGUMENT);
+    free_all();
+}
+
+static void take_put_pick(void) {
+    ad_array *a = range2(3, 2, AD_FLOAT32), *t;
+    ad_array *inside = ARRAY(AD_FLOAT32, S2, 2, 0), *odd = ARRAY(AD_FLOAT64, S5, -1, 5, 1.7, 2.5, -0.5);
+    MAKE(t, ad_take(a, inside, 0, AD_INDEX_RAISE, &t));
+    VALUES_ARE(t, 0, 4, 5, 0, 1);
+    MAKE(t, ad_take(a, odd, 0, AD_INDEX_CLIP, &t));
+    SHAPE_IS(t, 5, 2);
+    VALUES_ARE(t, 0, 0, 1, 4, 5, 2, 3, 4, 5, 0, 1);
+    MAKE(t, ad_take(a, odd, 1, AD_INDEX_WRAP, &t));
+    SHAPE_IS(t, 3, 5);
+    VALUES_ARE(t, 0, 1, 1, 1, 0, 0, 3, 3, 3, 2, 2, 5, 5, 5, 4, 4);
+    FAILS(ad_take(a, odd, 0, AD_INDEX_RAISE, &t), AD_ERR_INDEX);
+    MESSAGE_HAS("out of range for an axis of length 3");
+    FAILS(ad_take(a, odd, 0, 3, &t), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_index_mode");
+
+    /* the gradient adds repeated positions */
+    ad_array *x = ARRAY(AD_FLOAT64, S32, 0, 1, 2, 3, 4, 5), *at = ARRAY(AD_FLOAT64, S5, 0, 2, 0, -1, 9);
+    ad_array *y, *g, *hg = ARRAY(AD_FLOAT64, ((const size_t[]){10}), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    OK(ad_array_attach_grad(x, AD_GRAD_WRITE));
+    OK(ad_record_begin(true));
+    MAKE(y, ad_take(x, at, 0, AD_INDEX_CLIP, &y));
+    OK(ad_record_end());
+    OK(ad_backward(y, hg, false)); /* a (10,) head gradient for the (5, 2) head */
+    MAKE(g, ad_array_grad(x, &g));
+    VALUES_ARE(g, 0, 10, 13, 0, 0, 10, 12);
+
+    /* put: flat positions, in place, the last write to a position staying */
+    ad_array *pos = ARRAY(AD_FLOAT64, S22, 0, 1, 4, 5), *val = ARRAY(AD_FLOAT32, S2, 7, 8);
+    OK(ad_array_put(a, pos, val));
+    VALUES_ARE(a, 0, 7, 8, 2, 3, 7, 8);
+    ad_array *twice = ARRAY(AD_FLOAT64, S2, 3, 3), *pair = ARRAY(AD_FLOAT64, S2, -1, -2);
+    OK(ad_array_put(a, twice, pair));
+    VALUES_ARE(a, 0, 7, 8, 2, -2, 7, 8);
+    ad_array *outside = ARRAY(AD_FLOAT64, S2, 0, 6);
+    FAILS(ad_array_put(a, outside, pair), AD_ERR_INDEX);
+    MESSAGE_HAS("ad_array_put");
+    VALUES_ARE(a, 0, 7, 8, 2, -2, 7, 8);
+    ad_array *three = ARRAY(AD_FLOAT64, S3, 1, 2, 3);
+    FAILS(ad_array_put(a, pos, three), AD_ERR_SHAPE);
+
+    /* pick with a mode */
+    ad_array *p, *b = range2(3, 2, AD_FLOAT32), *ix = ARRAY(AD_FLOAT32, S3, 5, -1, 2.7);
+    MAKE(p, ad_pick_mode(b, ix, 1, false, AD_INDEX_CLIP, &p));
+    VALUES_ARE(p, 0, 1, 2, 5);
+    MAKE(p, ad_pick_mode(b, ix, 1, false, AD_INDEX_WRAP, &p));
+    VALUES_ARE(p, 0, 1, 3, 4);
+    FAILS(ad_pick_mode(b, ix, 1, false, AD_INDEX_RAISE, &p), AD_ERR_INDEX);
+    FAILS(ad_pick_mode(b, ix, 1, false, 7, &p), AD_ERR_INVALID_ARGUMENT);
+    free_all();
+}
+
+int main(void) {
+    creation();
+    shapes();
+    split();
+    take_put_pick();
+    return CHECK_RESULT();
+}
