@@ -56,6 +56,11 @@ typedef enum {
   AD_ERR_BUFFER_TOO_SMALL = 9,
   // A bug inside the library was caught at the boundary; the process can continue.
   AD_ERR_PANIC = 10,
+  // The operating system refused a file operation: a file that cannot be opened, read,
+  // written or replaced.
+  AD_ERR_IO = 11,
+  // A file is not in the format it should be: truncated, corrupt or inconsistent.
+  AD_ERR_FORMAT = 12,
 } ad_status;
 
 // Element types, as MXNet numbers them. Functions take these as `uint32_t`.

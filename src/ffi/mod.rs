@@ -92,6 +92,11 @@ pub enum ad_status {
     AD_ERR_BUFFER_TOO_SMALL = 9,
     /// A bug inside the library was caught at the boundary; the process can continue.
     AD_ERR_PANIC = 10,
+    /// The operating system refused a file operation: a file that cannot be opened, read,
+    /// written or replaced.
+    AD_ERR_IO = 11,
+    /// A file is not in the format it should be: truncated, corrupt or inconsistent.
+    AD_ERR_FORMAT = 12,
 }
 
 /// The most axes an array may have (NumPy's limit). A shape with more is refused with
@@ -176,6 +181,8 @@ status_names!(
     AD_ERR_ALLOC,
     AD_ERR_BUFFER_TOO_SMALL,
     AD_ERR_PANIC,
+    AD_ERR_IO,
+    AD_ERR_FORMAT,
 );
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed. Fallback: `""`.
@@ -290,9 +297,10 @@ mod tests {
         assert_eq!(name(0), "AD_OK");
         assert_eq!(name(ad_status::AD_ERR_SHAPE as u32), "AD_ERR_SHAPE");
         assert_eq!(name(ad_status::AD_ERR_PANIC as u32), "AD_ERR_PANIC");
-        assert_eq!(name(11), "AD_UNKNOWN_STATUS");
+        assert_eq!(name(ad_status::AD_ERR_FORMAT as u32), "AD_ERR_FORMAT");
+        assert_eq!(name(13), "AD_UNKNOWN_STATUS");
         assert_eq!(name(u32::MAX), "AD_UNKNOWN_STATUS");
-        let names: std::collections::HashSet<_> = (0..=10).map(name).collect();
-        assert_eq!(names.len(), 11);
+        let names: std::collections::HashSet<_> = (0..=12).map(name).collect();
+        assert_eq!(names.len(), 13);
     }
 }
