@@ -207,6 +207,10 @@ fn read_elements<T: FileElement>(input: &mut dyn Input, n: usize, header: &Heade
         v.extend(chunk.chunks_exact(T::SIZE).map(|b| T::from_bytes(b, header.order)));
         left -= take;
     }
+    if allocation == Allocation::AsTheyCome {
+        // Grown by doubling: up to half of it may be spare.
+        v.shrink_to_fit();
+    }
     if header.fortran && header.shape.len() > 1 && n > 0 {
         v = fortran_to_c(&v, &header.shape)?;
     }
