@@ -152,6 +152,21 @@ fn c_nn_ops() {
     c_test("tests/c/nn.c");
 }
 
+/// A fresh directory for a C program's files, and the folder of NumPy-written checkpoints:
+/// the arguments of tests/c/checkpoints.c and tests/c/fuzz_load.c.
+fn checkpoint_args(name: &str) -> [String; 2] {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory for the checkpoints");
+    [dir.display().to_string(), root().join("tests/fixtures/checkpoints").display().to_string()]
+}
+
+#[test]
+fn c_checkpoints() {
+    let program = build("c_test_checkpoints", &["tests/c/checkpoints.c"], false);
+    assert_success("tests/c/checkpoints.c", &Command::new(&program).args(checkpoint_args("c_checkpoints")).output().expect("it runs"));
+}
+
 #[test]
 fn example_tutorial_prints_mxnet_output() {
     let program = build("example_tutorial", &["examples/tutorial.c"], false);
@@ -204,12 +219,15 @@ fn c_programs_are_clean_under_valgrind() {
     // The fuzzer's calls too (a seed of its own, 20,000 calls): memcheck sees the library's
     // side, which the sanitizer build does not instrument.
     let null_arguments = null_arguments_source();
+    let checkpoints = checkpoint_args("valgrind_checkpoints");
+    let checkpoints: Vec<&str> = checkpoints.iter().map(String::as_str).collect();
     let runs: Vec<(&str, &[&str])> = C_TESTS
         .iter()
         .map(|s| (*s, &[][..]))
         .chain([
             ("examples/tutorial.c", &[][..]),
             ("examples/mlp.c", &["3"][..]),
+            ("tests/c/checkpoints.c", &checkpoints[..]),
             ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..]),
             (null_arguments.to_str().expect("a UTF-8 path"), &[][..]),
         ])
@@ -390,6 +408,8 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_argmax", "axis"),
     ("ad_argmin", "axis"),
     ("ad_fully_connected", "bias"),
+    ("ad_save", "names"),
+    ("ad_checkpoint_free", "checkpoint"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:
@@ -412,6 +432,9 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("bool *", _) => "bool_out",
         ("void *", _) => "floats_out",
         ("char *", _) => "chars_out",
+        ("const char *", _) => "path_in",
+        ("const char * const *", _) => "names_in",
+        ("ad_checkpoint * *", _) => "&checkpoint_out",
         ("size_t", "capacity") => "BUFFER_SIZE",
         ("size_t", _) => "1",
         ("uint32_t" | "int64_t" | "uint64_t", _) => "0",
@@ -491,6 +514,10 @@ static double double_out[1];
 static bool bool_out[1];
 static float floats_out[BUFFER_SIZE];
 static char chars_out[BUFFER_SIZE];
+/* In a folder that does not exist: a save that is allowed to run writes nothing. */
+static const char path_in[] = "no-such-folder/null_arguments.npz";
+static const char *const names_in[1] = {"a"};
+static ad_checkpoint *checkpoint_out;
 
 /* Every buffer back to its sentinel, the lists to their one entry. */
 static void reset(void) {
@@ -503,12 +530,13 @@ static void reset(void) {
         chars_out[i] = 'x';
     }
     u32_out[0] = 99;
+    checkpoint_out = (ad_checkpoint *)SENTINEL;
     double_out[0] = -7;
     bool_out[0] = true;
 }
 
 static int untouched(void) {
-    int same = out_list[0] == SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
+    int same = out_list[0] == SENTINEL && checkpoint_out == (ad_checkpoint *)SENTINEL && u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
     for (size_t i = 0; i < BUFFER_SIZE; i++) {
         same = same && sizes_out[i] == 12345 && floats_out[i] == -7 && chars_out[i] == 'x';
     }

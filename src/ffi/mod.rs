@@ -36,6 +36,7 @@ mod arrays;
 mod autograd;
 mod elementwise;
 mod handles;
+mod io;
 mod nn;
 mod ops;
 
@@ -48,6 +49,7 @@ pub use handles::ad_array;
 pub use arrays::*;
 pub use autograd::*;
 pub use elementwise::*;
+pub use io::*;
 pub use nn::*;
 pub use ops::*;
 
@@ -60,9 +62,10 @@ mod engine {
     pub(crate) use crate::array::fmt_shape;
     pub(crate) use crate::autograd::{self, GradReq, ScopeKind};
     pub(crate) use crate::cpu::threads;
+    pub(crate) use crate::io;
     pub(crate) use crate::ops::{self, optim};
     pub(crate) use crate::reference;
-    pub(crate) use crate::{DType, Error, ErrorKind, NdArray};
+    pub(crate) use crate::{Array, DType, Error, ErrorKind, NdArray};
 }
 
 /// The result of every fallible function. `AD_OK` is 0; on any other value
@@ -274,7 +277,7 @@ mod tests {
     #[test]
     fn every_export_runs_inside_the_boundary() {
         let sources =
-            [include_str!("mod.rs"), include_str!("arrays.rs"), include_str!("autograd.rs"), include_str!("nn.rs"), include_str!("ops.rs")];
+            [include_str!("mod.rs"), include_str!("arrays.rs"), include_str!("autograd.rs"), include_str!("nn.rs"), include_str!("ops.rs"), include_str!("io.rs")];
         let bodies =
             ["ffi_boundary!(", "new_array!(", "query!(", "unary!(", "binary!(", "scalar!(", "reduction!(", "scope_begin!(", "scope_end!("];
         let mut exports = 0;
