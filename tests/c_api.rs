@@ -155,7 +155,7 @@ fn c_nn_ops() {
 /// A fresh directory for a C program's files, and the folder of NumPy-written checkpoints:
 /// the arguments of tests/c/checkpoints.c and tests/c/fuzz_load.c.
 fn checkpoint_args(name: &str) -> [String; 2] {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("checkpoint_dirs").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory for the checkpoints");
     [dir.display().to_string(), root().join("tests/fixtures/checkpoints").display().to_string()]
@@ -221,6 +221,8 @@ fn c_programs_are_clean_under_valgrind() {
     let null_arguments = null_arguments_source();
     let checkpoints = checkpoint_args("valgrind_checkpoints");
     let checkpoints: Vec<&str> = checkpoints.iter().map(String::as_str).collect();
+    let fuzz_load = checkpoint_args("valgrind_fuzz_load");
+    let fuzz_load: Vec<&str> = ["101", "600", "300"].into_iter().chain(fuzz_load.iter().map(String::as_str)).collect();
     let runs: Vec<(&str, &[&str])> = C_TESTS
         .iter()
         .map(|s| (*s, &[][..]))
@@ -228,6 +230,7 @@ fn c_programs_are_clean_under_valgrind() {
             ("examples/tutorial.c", &[][..]),
             ("examples/mlp.c", &["3"][..]),
             ("tests/c/checkpoints.c", &checkpoints[..]),
+            ("tests/c/fuzz_load.c", &fuzz_load[..]),
             ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..]),
             (null_arguments.to_str().expect("a UTF-8 path"), &[][..]),
         ])
@@ -391,6 +394,41 @@ fn fuzz_calls_keep_the_c_api_invariants() {
             stdout.lines().find_map(|l| l.strip_prefix("exercised:")).unwrap_or_default().split_whitespace().collect();
         let missing: Vec<&String> = exported.iter().filter(|f| !exercised.contains(f.as_str())).collect();
         assert!(missing.is_empty(), "seed {}: the fuzzer never called {:?}: add them to tests/c/fuzz_calls.c", seed, missing);
+    }
+}
+
+/// The checkpoint loader through the C API (tests/c/fuzz_load.c), built with AddressSanitizer
+/// and UndefinedBehaviorSanitizer: mutated files, each loaded, checked and freed, with
+/// nothing else on stderr. Seed 1 for 5 s by default; `AD_FUZZ_SEEDS` and `AD_FUZZ_SECONDS`
+/// make a campaign, as for the call fuzzer.
+#[test]
+fn fuzz_load_keeps_the_c_api_invariants() {
+    let program = build_with(
+        "fuzz_load_sanitized",
+        &["tests/c/fuzz_load.c"],
+        false,
+        &["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
+    );
+    let seeds: Vec<u64> = std::env::var("AD_FUZZ_SEEDS")
+        .map(|s| s.split(',').map(|x| x.trim().parse().expect("AD_FUZZ_SEEDS holds numbers")).collect())
+        .unwrap_or_else(|_| vec![1]);
+    let seconds: f64 = std::env::var("AD_FUZZ_SECONDS").map(|s| s.parse().expect("AD_FUZZ_SECONDS is a number")).unwrap_or(5.0);
+    for seed in seeds {
+        let mut command = Command::new(&program);
+        command.args([seed.to_string(), seconds.to_string(), "0".to_string()]).args(checkpoint_args(&format!("fuzz_load_{}", seed)));
+        let output = run_with_limit(command, Duration::from_secs_f64(seconds * 2.0 + 120.0));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let foreign: Vec<&str> = stderr.lines().filter(|l| !asan_refusal(l)).collect();
+        assert!(
+            output.status.success() && foreign.is_empty(),
+            "fuzz_load seed {} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            seed,
+            output.status,
+            stdout,
+            foreign.join("\n")
+        );
+        eprintln!("{}", stdout.trim_end());
     }
 }
 
