@@ -2,15 +2,18 @@
 ad's files opened by numpy.load, NumPy's files loaded by ad, MXNet 1.9.1's behaviour where
 the two agree and where they differ (MXNet writes a binary format of its own), and every
 failure as an exception carrying the library's message."""
+import contextlib
+import io
 import os
 import pathlib
+import re
 
 import numpy as np
 import pytest
 
 from ad import nd
 from ad.errors import AD_ERR_DTYPE, AD_ERR_FORMAT, AD_ERR_INVALID_ARGUMENT, AD_ERR_IO, ADFormatError, ADIOError
-from support import import_mxnet
+from support import ROOT, import_mxnet
 
 
 def arrays():
@@ -318,3 +321,15 @@ def test_where_ad_differs_from_mxnet(mx, tmp_path):
         mx.nd.load(str(tmp_path / "missing"))
     with pytest.raises(OSError):
         nd.load(str(tmp_path / "missing"))
+
+
+def test_the_readmes_checkpoint_example_prints_what_it_says(tmp_path, monkeypatch):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        section = f.read().split("## Checkpoints", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == "(2, 3) [0. 0. 0.]\n"
+    assert "print(f[\"weight\"].shape, f[\"bias\"])    # (2, 3) [0. 0. 0.]" in code
