@@ -419,3 +419,31 @@ fn forced_zip64_archives_open_in_pythons_zipfile() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "x.npy:152 é.npy:168 ad checkpoint: dict");
 }
+
+/// Threads saving to one path and loading it at once: each load sees one whole checkpoint,
+/// never a mix or a half-written file (a save is a rename of a complete file).
+#[test]
+fn concurrent_saves_and_loads_see_whole_checkpoints() {
+    let dir = scratch("concurrent");
+    let path = dir.join("shared.npz");
+    io::save(&path, &[Array::full(&[1000], 0.0, DType::F32).unwrap()], None).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let path = &path;
+            s.spawn(move || {
+                for i in 0..25u32 {
+                    if (i + t) % 2 == 0 {
+                        let v = (t * 100 + i) as f64;
+                        io::save(path, &[Array::full(&[1000], v, DType::F32).unwrap()], None).unwrap();
+                    } else {
+                        let c = io::load(path).unwrap();
+                        let values = c.arrays[0].to_vec::<f32>();
+                        assert!(values.len() == 1000 && values.iter().all(|&x| x == values[0]), "a mixed checkpoint");
+                    }
+                }
+            });
+        }
+    });
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("shared.npz")]);
+}
