@@ -204,6 +204,8 @@ fn what_a_file_cannot_hold_is_refused_before_the_file_is_touched() {
     assert!(e.kind == ErrorKind::InvalidArgument && e.message.contains("'w' is given twice"), "{}", e.message);
     let e = io::save(&npz, &[a.clone()], Some(&names(&["w", "v"]))).unwrap_err();
     assert!(e.message.contains("2 names for 1 arrays"), "{}", e.message);
+    let e = io::save(&npz, &[a.clone()], Some(&names(&["a\0b"]))).unwrap_err();
+    assert!(e.kind == ErrorKind::InvalidArgument && e.message.contains("NUL"), "{}", e.message);
     let long = "n".repeat(70_000);
     let e = io::save(&npz, &[a.clone()], Some(&[long])).unwrap_err();
     assert!(e.message.contains("longer than a zip entry's name"), "{}", e.message);

@@ -119,6 +119,10 @@ fn check_contents(shown: &str, layout: Layout, arrays: &[Array], names: Option<&
             if !seen.insert(name.as_str()) {
                 bail!(InvalidArgument, "{}: the name '{}' is given twice", shown, name);
             }
+            // A NUL would end the name in C, and in a loaded checkpoint's names.
+            if name.contains('\0') {
+                bail!(InvalidArgument, "{}: the name {:?} holds a NUL character", shown, name);
+            }
             // Zip names are at most 65,535 bytes, `.npy` included.
             if name.len() > u16::MAX as usize - 4 {
                 bail!(InvalidArgument, "{}: a name of {} bytes is longer than a zip entry's name may be (65,531 bytes)", shown, name.len());
