@@ -6,7 +6,7 @@
 //! records the largest request checks this: a stored array is at most the file's size, an
 //! inflated one at most twice what deflate can make of it).
 //!
-//! `cargo test --test checkpoint_fuzz` runs seed 1 for 20,000 mutated files (at most 60 s).
+//! `cargo test --test checkpoint_fuzz` runs seed 1 for 100,000 mutated files (at most 60 s).
 //! A campaign of any length (a failing case prints its seed and number, and is saved):
 //!
 //! ```sh
@@ -235,7 +235,7 @@ fn allocation_bound(len: usize) -> usize {
 #[test]
 fn mutated_checkpoints_are_loaded_or_refused_never_more() {
     let seed: u64 = env("AD_LOAD_FUZZ_SEED", 1);
-    let cases: u64 = env("AD_LOAD_FUZZ_CASES", 20_000);
+    let cases: u64 = env("AD_LOAD_FUZZ_CASES", 100_000);
     let seconds: f64 = env("AD_LOAD_FUZZ_SECONDS", 60.0);
     let seeds = seeds();
     let mut rng = Rng(seed);
