@@ -1,6 +1,6 @@
 //! Checkpoints: arrays saved to NumPy's `.npy` and `.npz` files and loaded back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::{c_char, CString};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
@@ -27,7 +27,8 @@ pub struct ad_checkpoint {
 
 /// A loaded checkpoint and the memory its pointers point into.
 struct Loaded {
-    header: ad_checkpoint,
+    /// What C sees; its address is the checkpoint's.
+    header: Box<ad_checkpoint>,
     /// `header.arrays` points here (the caller may write into it).
     arrays: Vec<*mut ad_array>,
     /// `header.names` points here, when there are names; each entry into `_names`.
@@ -40,12 +41,30 @@ struct Loaded {
 // registry's lock.
 unsafe impl Send for Loaded {}
 
+/// A freed checkpoint's header, kept allocated for a while (see `Registry`).
+struct Freed(#[allow(dead_code)] Box<ad_checkpoint>);
+
+// SAFETY: a freed header's pointers are NULL; nothing reads it.
+unsafe impl Send for Freed {}
+
+/// How many freed headers are kept before their memory goes back to the allocator.
+const QUARANTINE: usize = 4096;
+
 /// The checkpoints handed out and not yet freed, by address: freeing one twice, or a pointer
-/// that is not one, is detected instead of freeing what is not ours.
-fn registry() -> MutexGuard<'static, HashMap<usize, Box<Loaded>>> {
-    static LOADED: LazyLock<Mutex<HashMap<usize, Box<Loaded>>>> = LazyLock::new(Default::default);
-    // A panic while it was held cannot leave the map half-changed: each change is one call.
-    LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// that is not one, is detected instead of freeing what is not ours. A freed checkpoint's
+/// header (24 bytes) stays allocated until `QUARANTINE` more are freed, so that a new
+/// checkpoint cannot take its address meanwhile and a second free of the old pointer is
+/// still told apart from a free of the new one.
+#[derive(Default)]
+struct Registry {
+    live: HashMap<usize, Loaded>,
+    freed: VecDeque<Freed>,
+}
+
+fn registry() -> MutexGuard<'static, Registry> {
+    static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
+    // A panic while it was held cannot leave it half-changed: each change is one call.
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Saves `count` arrays to the file `path`, in NumPy's formats, so that `numpy.load` opens
@@ -93,8 +112,9 @@ pub unsafe extern "C" fn ad_load(path: *const c_char, out: *mut *mut ad_checkpoi
 
 /// Frees a checkpoint from `ad_load`: its lists, its names, and the array handles still in
 /// its `arrays` (entries the caller set to NULL are skipped). NULL is a no-op. A pointer that
-/// `ad_load` did not return, or that was freed already, is `AD_ERR_INVALID_HANDLE` and
-/// nothing is freed. An entry that is no longer a live handle (the caller freed it, or wrote
+/// `ad_load` did not return is `AD_ERR_INVALID_HANDLE` and nothing is freed; so is one freed
+/// already, as long as fewer than 4,096 other checkpoints were freed since (a freed
+/// checkpoint's address is not given to a new one before then). An entry that is no longer a live handle (the caller freed it, or wrote
 /// something else there) is reported with `AD_ERR_INVALID_HANDLE` too, after everything else
 /// was freed.
 #[no_mangle]
@@ -103,15 +123,24 @@ pub extern "C" fn ad_checkpoint_free(checkpoint: *mut ad_checkpoint) -> ad_statu
         if checkpoint.is_null() {
             return Ok(());
         }
-        let loaded = registry().remove(&(checkpoint as usize)).ok_or_else(|| {
-            FfiError::new(ad_status::AD_ERR_INVALID_HANDLE, "argument `checkpoint` was not returned by ad_load, or was freed already")
-        })?;
+        let arrays = {
+            let mut registry = registry();
+            let Loaded { mut header, arrays, .. } = registry.live.remove(&(checkpoint as usize)).ok_or_else(|| {
+                FfiError::new(ad_status::AD_ERR_INVALID_HANDLE, "argument `checkpoint` was not returned by ad_load, or was freed already")
+            })?;
+            // What a read after this free finds: no arrays, no names.
+            *header = ad_checkpoint { count: 0, arrays: std::ptr::null_mut(), names: std::ptr::null() };
+            registry.freed.push_back(Freed(header));
+            if registry.freed.len() > QUARANTINE {
+                registry.freed.pop_front();
+            }
+            arrays
+        };
+        // The list ends with its NULL; entries the caller set to NULL are skipped.
         let mut first_error = None;
-        for (i, &h) in loaded.arrays.iter().take(loaded.header.count).enumerate() {
-            if !h.is_null() {
-                if let Err(e) = handles::remove(h, &format!("checkpoint->arrays[{}]", i)) {
-                    first_error.get_or_insert(e);
-                }
+        for (i, &h) in arrays.iter().enumerate().filter(|(_, h)| !h.is_null()) {
+            if let Err(e) = handles::remove(h, &format!("checkpoint->arrays[{}]", i)) {
+                first_error.get_or_insert(e);
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -149,17 +178,17 @@ fn register(checkpoint: io::Checkpoint) -> FfiResult<*mut ad_checkpoint> {
     // The CStrings' buffers stay where they are when the vector moves into the box.
     let mut name_list: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
     name_list.push(std::ptr::null());
-    let mut loaded = Box::new(Loaded {
-        header: ad_checkpoint { count, arrays: std::ptr::null_mut(), names: std::ptr::null() },
+    let mut loaded = Loaded {
+        header: Box::new(ad_checkpoint { count, arrays: std::ptr::null_mut(), names: std::ptr::null() }),
         arrays,
         name_list,
         _names: names,
-    });
+    };
     loaded.header.arrays = loaded.arrays.as_mut_ptr();
     if has_names {
         loaded.header.names = loaded.name_list.as_ptr();
     }
-    let address = &mut loaded.header as *mut ad_checkpoint;
-    registry().insert(address as usize, loaded);
+    let address = &mut *loaded.header as *mut ad_checkpoint;
+    registry().live.insert(address as usize, loaded);
     Ok(address)
 }

@@ -192,6 +192,17 @@ static void errors_name_the_file(void) {
     OK(ad_checkpoint_free(ck));
     FAILS(ad_checkpoint_free(same), AD_ERR_INVALID_HANDLE);
     MESSAGE_HAS("`checkpoint`");
+    /* A new checkpoint does not take a freed one's address: a second free of the old
+       pointer is still refused, and the new one is left alone. */
+    ad_checkpoint *old[200];
+    int reused = 0;
+    for (size_t i = 0; i < 200; i++) {
+        OK(ad_load(at(dir, "pair.npz"), &old[i]));
+        for (size_t j = 0; j < i; j++) reused |= old[j] == old[i];
+        OK(ad_checkpoint_free(old[i]));
+    }
+    CHECK(!reused);
+    for (size_t i = 0; i < 200; i++) FAILS(ad_checkpoint_free(old[i]), AD_ERR_INVALID_HANDLE);
     ad_checkpoint fake = {0, NULL, NULL};
     FAILS(ad_checkpoint_free(&fake), AD_ERR_INVALID_HANDLE);
     /* A handle the caller freed but left in the list: reported, the rest still freed. */
