@@ -151,6 +151,11 @@ typedef enum {
   AD_ERR_BUFFER_TOO_SMALL = 9,
   // A bug inside the library was caught at the boundary; the process can continue.
   AD_ERR_PANIC = 10,
+  // The operating system refused a file operation: a file that cannot be opened, read,
+  // written or replaced.
+  AD_ERR_IO = 11,
+  // A file is not in the format it should be: truncated, corrupt or inconsistent.
+  AD_ERR_FORMAT = 12,
 } ad_status;
 
 // Element types, as MXNet numbers them. Functions take these as `uint32_t`.
@@ -265,6 +270,21 @@ typedef struct {
 
 // What gives the host's memory back (see `ad_array_wrap`).
 typedef void (*ad_release_fn)(void *context);
+
+// What `ad_load` returns: `count` arrays, with their names when the file holds named arrays.
+// The struct, its lists and its names belong to the library until `ad_checkpoint_free`;
+// read them, never free them.
+typedef struct {
+  // How many arrays the file held.
+  size_t count;
+  // `count` array handles, then a NULL. They belong to the checkpoint: `ad_checkpoint_free`
+  // frees them. To keep one, copy its handle and set its entry to NULL; it is then the
+  // caller's, freed with `ad_array_free`.
+  ad_array **arrays;
+  // NULL when the file held a list of arrays (MXNet's `nd.save(fname, [a, b])`); else
+  // `count` NUL-terminated UTF-8 names, in the file's order, then a NULL.
+  const char *const *names;
+} ad_checkpoint;
 
 #ifdef __cplusplus
 extern "C" {
@@ -925,6 +945,44 @@ ad_status ad_array_wrap(void *data,
                         ad_release_fn release,
                         void *context,
                         ad_array **out);
+
+// Saves `count` arrays to the file `path`, in NumPy's formats, so that `numpy.load` opens
+// it: a path ending in `.npy` gets one array as `numpy.save` writes it (`count` must be 1
+// and `names` NULL); any other path an `.npz` archive of `.npy` entries, as `numpy.savez`
+// writes it. `names` NULL saves a list (entries `arr_0`, `arr_1`, ..., MXNet's
+// `nd.save(fname, [a, b])`); else `names` holds `count` distinct NUL-terminated UTF-8
+// names (MXNet's `nd.save(fname, {"w": w})`), and `ad_load` gives the names back. Arrays
+// are saved with their dtype; `arrays` may be NULL when `count` is 0. The file is written
+// beside `path` under a temporary name and renamed over `path` once complete, so a failure
+// leaves an existing file as it was: `AD_ERR_IO` when the system refuses (the message says
+// why), `AD_ERR_INVALID_ARGUMENT` for names that cannot be saved. Each array is read whole
+// at one instant, as an operation reads it. All arguments stay the caller's.
+ad_status ad_save(const char *path,
+                  const ad_array *const *arrays,
+                  const char *const *names,
+                  size_t count);
+
+// Loads the arrays of the file `path`: a `.npy` (one array) or an `.npz` (stored or
+// compressed, as `numpy.savez` and `numpy.savez_compressed` write them), whatever its name.
+// On success `*out` is a new checkpoint, freed with `ad_checkpoint_free`: `count` arrays,
+// with `names` NULL when the file holds a list (ad's lists, and `numpy.savez` of positional
+// arrays only) and the names otherwise, as MXNet's `nd.load` returns a list or a dict.
+// float32 and float64 arrays are read, in either byte order and in C or Fortran order;
+// another element type is `AD_ERR_DTYPE`, naming it. The file is checked before it is
+// trusted: a file that cannot be opened or read is `AD_ERR_IO`; a truncated or corrupt
+// one (bad magic, header, sizes, offsets, zip records, CRC) `AD_ERR_FORMAT`; the message
+// names the file and what is wrong. Nothing is allocated from a size the file declares
+// before that size is checked against the file's own.
+ad_status ad_load(const char *path, ad_checkpoint **out);
+
+// Frees a checkpoint from `ad_load`: its lists, its names, and the array handles still in
+// its `arrays` (entries the caller set to NULL are skipped). NULL is a no-op. A pointer that
+// `ad_load` did not return is `AD_ERR_INVALID_HANDLE` and nothing is freed; so is one freed
+// already, as long as fewer than 4,096 other checkpoints were freed since (a freed
+// checkpoint's address is not given to a new one before then). An entry that is no longer a live handle (the caller freed it, or wrote
+// something else there) is reported with `AD_ERR_INVALID_HANDLE` too, after everything else
+// was freed.
+ad_status ad_checkpoint_free(ad_checkpoint *checkpoint);
 
 // Softmax along `axis` (negative counts from the end), computed stably from `a - max(a)`.
 ad_status ad_softmax(const ad_array *a, int64_t axis, ad_array **out);

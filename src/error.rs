@@ -19,6 +19,10 @@ pub enum ErrorKind {
     Autograd,
     /// An allocation could not be made, or an element count overflows.
     Alloc,
+    /// The operating system refused a file operation (open, read, write, rename).
+    Io,
+    /// A file's contents are not what its format requires (truncated, corrupt, inconsistent).
+    Format,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

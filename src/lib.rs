@@ -8,6 +8,7 @@
 //! autograd   backward and grad: the walk over the tape; the autograd API
 //! ops        each op's kernel, and its forward beside its vector-Jacobian product
 //! tape       NdArray (values + place in the graph), nodes, recording, scopes
+//! io         (beside tape) checkpoints: arrays in NumPy's .npy and .npz files
 //! array      Array (values: a view on shared storage), dtypes, shapes, printing
 //! cpu        the thread pool, loops split over it, vectorised math
 //! error, reference
@@ -18,6 +19,7 @@ pub mod autograd;
 pub mod cpu;
 pub mod error;
 pub mod ffi;
+pub mod io;
 pub mod ops;
 pub mod reference;
 pub mod tape;

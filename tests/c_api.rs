@@ -152,6 +152,21 @@ fn c_nn_ops() {
     c_test("tests/c/nn.c");
 }
 
+/// A fresh directory for a C program's files, and the folder of NumPy-written checkpoints:
+/// the arguments of tests/c/checkpoints.c and tests/c/fuzz_load.c.
+fn checkpoint_args(name: &str) -> [String; 2] {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("checkpoint_dirs").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory for the checkpoints");
+    [dir.display().to_string(), root().join("tests/fixtures/checkpoints").display().to_string()]
+}
+
+#[test]
+fn c_checkpoints() {
+    let program = build("c_test_checkpoints", &["tests/c/checkpoints.c"], false);
+    assert_success("tests/c/checkpoints.c", &Command::new(&program).args(checkpoint_args("c_checkpoints")).output().expect("it runs"));
+}
+
 #[test]
 fn c_custom_functions() {
     c_test("tests/c/custom.c");
@@ -320,12 +335,18 @@ fn c_programs_are_clean_under_valgrind() {
     // The fuzzer's calls too (a seed of its own, 20,000 calls): memcheck sees the library's
     // side, which the sanitizer build does not instrument.
     let null_arguments = null_arguments_source();
+    let checkpoints = checkpoint_args("valgrind_checkpoints");
+    let checkpoints: Vec<&str> = checkpoints.iter().map(String::as_str).collect();
+    let fuzz_load = checkpoint_args("valgrind_fuzz_load");
+    let fuzz_load: Vec<&str> = ["101", "600", "300"].into_iter().chain(fuzz_load.iter().map(String::as_str)).collect();
     let runs: Vec<(&str, &[&str])> = C_TESTS
         .iter()
         .map(|s| (*s, &[][..]))
         .chain([
             ("examples/tutorial.c", &[][..]),
             ("examples/mlp.c", &["3"][..]),
+            ("tests/c/checkpoints.c", &checkpoints[..]),
+            ("tests/c/fuzz_load.c", &fuzz_load[..]),
             ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..]),
             (null_arguments.to_str().expect("a UTF-8 path"), &[][..]),
         ])
@@ -517,6 +538,41 @@ fn fuzz_calls_keep_the_c_api_invariants() {
     }
 }
 
+/// The checkpoint loader through the C API (tests/c/fuzz_load.c), built with AddressSanitizer
+/// and UndefinedBehaviorSanitizer: mutated files, each loaded, checked and freed, with
+/// nothing else on stderr. Seed 1 for 5 s by default; `AD_FUZZ_SEEDS` and `AD_FUZZ_SECONDS`
+/// make a campaign, as for the call fuzzer.
+#[test]
+fn fuzz_load_keeps_the_c_api_invariants() {
+    let program = build_with(
+        "fuzz_load_sanitized",
+        &["tests/c/fuzz_load.c"],
+        false,
+        &["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
+    );
+    let seeds: Vec<u64> = std::env::var("AD_FUZZ_SEEDS")
+        .map(|s| s.split(',').map(|x| x.trim().parse().expect("AD_FUZZ_SEEDS holds numbers")).collect())
+        .unwrap_or_else(|_| vec![1]);
+    let seconds: f64 = std::env::var("AD_FUZZ_SECONDS").map(|s| s.parse().expect("AD_FUZZ_SECONDS is a number")).unwrap_or(5.0);
+    for seed in seeds {
+        let mut command = Command::new(&program);
+        command.args([seed.to_string(), seconds.to_string(), "0".to_string()]).args(checkpoint_args(&format!("fuzz_load_{}", seed)));
+        let output = run_with_limit(command, Duration::from_secs_f64(seconds * 2.0 + 120.0));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let foreign: Vec<&str> = stderr.lines().filter(|l| !asan_refusal(l)).collect();
+        assert!(
+            output.status.success() && foreign.is_empty(),
+            "fuzz_load seed {} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            seed,
+            output.status,
+            stdout,
+            foreign.join("\n")
+        );
+        eprintln!("{}", stdout.trim_end());
+    }
+}
+
 /// The pointer parameters that a function takes as NULL on purpose, as its comment in ad.h
 /// says. Every other pointer parameter of every function, passed as NULL, must be refused.
 const NULL_ALLOWED: &[(&str, &str)] = &[
@@ -542,6 +598,8 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_reshape_like", "lhs_end"),
     ("ad_reshape_like", "rhs_begin"),
     ("ad_reshape_like", "rhs_end"),
+    ("ad_save", "names"),
+    ("ad_checkpoint_free", "checkpoint"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:
@@ -564,6 +622,7 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("bool *", _) => "bool_out",
         ("void *", _) => "floats_out",
         ("char *", _) => "chars_out",
+        ("const char *", "path") => "path_in",
         ("const char *", _) => "\"name\"",
         ("const ad_function_callbacks *", _) => "callbacks_in",
         ("ad_function * *", _) => "function_out",
@@ -576,6 +635,8 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("DLManagedTensor * *", _) => "legacy_out",
         ("DLManagedTensorVersioned *", _) => "&tensor_in",
         ("DLManagedTensor *", _) => "&legacy_in",
+        ("const char * const *", _) => "names_in",
+        ("ad_checkpoint * *", _) => "&checkpoint_out",
         ("size_t", "capacity") => "BUFFER_SIZE",
         ("size_t", _) => "1",
         ("uint32_t" | "int64_t" | "uint64_t", _) => "0",
@@ -680,6 +741,10 @@ static ad_status pass(void *user_data, ad_function_context *ctx, const ad_array 
     return ad_array_copy(arrays[0], &results[0]);
 }
 static const ad_function_callbacks callbacks_in[1] = {{AD_FUNCTION_CALLBACKS_VERSION, pass, pass, NULL}};
+/* In a folder that does not exist: a save that is allowed to run writes nothing. */
+static const char path_in[] = "no-such-folder/null_arguments.npz";
+static const char *const names_in[1] = {"a"};
+static ad_checkpoint *checkpoint_out;
 
 /* Every buffer back to its sentinel, the lists to their one entry. */
 static void reset(void) {
@@ -697,6 +762,7 @@ static void reset(void) {
     tensor_out[0] = TENSOR_SENTINEL;
     legacy_out[0] = LEGACY_SENTINEL;
     u32_out[0] = 99;
+    checkpoint_out = (ad_checkpoint *)SENTINEL;
     double_out[0] = -7;
     bool_out[0] = true;
 }
@@ -704,7 +770,8 @@ static void reset(void) {
 static int untouched(void) {
     int same = out_list[0] == SENTINEL && function_out[0] == FUNCTION_SENTINEL && data_out[0] == DATA_SENTINEL &&
                borrow_out[0] == BORROW_SENTINEL && tensor_out[0] == TENSOR_SENTINEL && legacy_out[0] == LEGACY_SENTINEL &&
-               u32_out[0] == 99 && double_out[0] == -7 && bool_out[0];
+               u32_out[0] == 99 && double_out[0] == -7 && bool_out[0] &&
+               checkpoint_out == (ad_checkpoint *)SENTINEL;
     for (size_t i = 0; i < BUFFER_SIZE; i++) {
         same = same && sizes_out[i] == 12345 && floats_out[i] == -7 && chars_out[i] == 'x';
     }

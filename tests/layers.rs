@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The layers, bottom first.
-const LAYERS: &[&[&str]] = &[&["error", "reference"], &["cpu"], &["array"], &["tape"], &["ops"], &["autograd"], &["ffi"]];
+const LAYERS: &[&[&str]] = &[&["error", "reference"], &["cpu"], &["array"], &["tape", "io"], &["ops"], &["autograd"], &["ffi"]];
 
 fn rank(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))

@@ -24,6 +24,8 @@ use super::ad_status;
 /// - `shape shape, ndim` (`const size_t *`): a checked shape; `axes axes, naxes`
 ///   (`const int64_t *`): axes; `index index, n` (`const ad_index *`): an index list;
 ///   `value? axis` (`const int64_t *`, NULL for none): `Option<i64>`.
+/// - `path path` (`const char *`, NUL-terminated): a file path; `strings? names, n`
+///   (`const char *const *`, NULL for none): `Option<Vec<String>>`, each UTF-8.
 /// - `dtype dtype`, `cmp op`, `in_place op`, `grad_req grad_req` (`uint32_t` codes): the
 ///   engine's enum.
 /// - `out out` (`T *out`): `FfiResult<Out<T>>`; `out? previous`: `Option<Out<T>>`, NULL
@@ -44,6 +46,8 @@ macro_rules! arg {
     (value? $p:ident) => { $crate::ffi::args::optional_value($p) };
     (value $p:ident) => { $crate::ffi::args::value($p, stringify!($p)) };
     (text $p:ident) => { $crate::ffi::args::text($p, stringify!($p)) };
+    (path $p:ident) => { $crate::ffi::args::path($p, stringify!($p)) };
+    (strings? $p:ident, $n:expr) => { $crate::ffi::args::optional_strings($p, $n, stringify!($p)) };
     (dtype $c:ident) => { $crate::ffi::args::dtype($c, stringify!($c)) };
     (cmp $c:ident) => { $crate::ffi::args::cmp($c, stringify!($c)) };
     (in_place $c:ident) => { $crate::ffi::args::in_place($c, stringify!($c)) };
@@ -213,6 +217,59 @@ pub(crate) unsafe fn text(ptr: *const std::ffi::c_char, name: &str) -> FfiResult
     Ok(std::ffi::CStr::from_ptr(ptr).to_string_lossy().into_owned())
 }
 
+/// A NUL-terminated C string, as bytes (without the NUL).
+///
+/// # Safety
+/// `ptr` is NULL or points at a NUL-terminated string readable for the call's duration.
+unsafe fn c_string<'a>(ptr: *const std::ffi::c_char, name: &str) -> FfiResult<&'a [u8]> {
+    if ptr.is_null() {
+        return Err(null_arg(name));
+    }
+    Ok(std::ffi::CStr::from_ptr(ptr).to_bytes())
+}
+
+/// A file path (`const char *path`): its bytes as the system's path (any bytes on Unix,
+/// UTF-8 elsewhere); an empty path is refused.
+///
+/// # Safety
+/// As `c_string`.
+pub(crate) unsafe fn path(ptr: *const std::ffi::c_char, name: &str) -> FfiResult<std::path::PathBuf> {
+    let bytes = c_string(ptr, name)?;
+    if bytes.is_empty() {
+        return Err(FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `{}` is an empty path", name)));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(std::ffi::OsStr::from_bytes(bytes).into())
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(Into::into)
+            .map_err(|_| FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `{}` is not UTF-8", name)))
+    }
+}
+
+/// An optional list of `n` strings (`const char *const *names`, NULL for none), each
+/// NUL-terminated UTF-8; an entry at fault is named `name[i]`.
+///
+/// # Safety
+/// A non-NULL `ptr` points at `n` pointers, each as `c_string`'s.
+pub(crate) unsafe fn optional_strings(ptr: *const *const std::ffi::c_char, n: usize, name: &str) -> FfiResult<Option<Vec<String>>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(n.min(1 << 16));
+    for (i, &p) in slice(ptr, n, name)?.iter().enumerate() {
+        let entry = format!("{}[{}]", name, i);
+        let text = std::str::from_utf8(c_string(p, &entry)?)
+            .map_err(|_| FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `{}` is not UTF-8", entry)))?;
+        out.push(text.to_string());
+    }
+    Ok(Some(out))
+}
+
 pub(crate) fn dtype(code: u32, name: &str) -> FfiResult<DType> {
     DType::from_code(code).ok_or_else(|| {
         FfiError::new(
@@ -361,6 +418,23 @@ mod tests {
                 forbidden.push("unsafe {");
             }
             let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
+}
+
+        let files = [
+            ("mod.rs", include_str!("mod.rs")),
+            ("boundary.rs", include_str!("boundary.rs")),
+            ("kinds.rs", include_str!("kinds.rs")),
+            ("handles.rs", include_str!("handles.rs")),
+            ("arrays.rs", include_str!("arrays.rs")),
+            ("autograd.rs", include_str!("autograd.rs")),
+            ("nn.rs", include_str!("nn.rs")),
+            ("ops.rs", include_str!("ops.rs")),
+            ("io.rs", include_str!("io.rs")),
+        ];
+        let forbidden =
+            ["unsafe {", "from_raw_parts", "ptr::copy", "ptr::read", "ptr::write", ".write(", ".read(", ".add(", ".offset(", "(*", "= *"];
+        for (file, text) in files {
+            let code = text.split("#[cfg(test)]").next().unwrap_or(text);
             for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
                 for f in &forbidden {
                     assert!(!line.contains(f), "src/ffi/{} uses `{}` outside args.rs: {}", file, f, line.trim());

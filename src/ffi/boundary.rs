@@ -70,6 +70,8 @@ impl From<Error> for FfiError {
             ErrorKind::Index => ad_status::AD_ERR_INDEX,
             ErrorKind::Autograd => ad_status::AD_ERR_AUTOGRAD,
             ErrorKind::Alloc => ad_status::AD_ERR_ALLOC,
+            ErrorKind::Io => ad_status::AD_ERR_IO,
+            ErrorKind::Format => ad_status::AD_ERR_FORMAT,
         };
         FfiError { status, message: e.message }
     }

@@ -40,6 +40,7 @@ mod dlpack;
 mod elementwise;
 mod handles;
 mod memory;
+mod io;
 mod nn;
 mod ops;
 mod registry;
@@ -57,6 +58,7 @@ pub use custom::*;
 pub use dlpack::*;
 pub use elementwise::*;
 pub use memory::*;
+pub use io::*;
 pub use nn::*;
 pub use ops::*;
 
@@ -72,6 +74,7 @@ mod engine {
     pub(crate) use crate::array::Array;
     pub(crate) use crate::autograd::{self, GradReq, ScopeKind};
     pub(crate) use crate::cpu::threads;
+    pub(crate) use crate::io;
     pub(crate) use crate::ops::{self, optim};
     pub(crate) use crate::reference;
     pub(crate) use crate::{DType, Error, ErrorKind, NdArray};
@@ -104,6 +107,11 @@ pub enum ad_status {
     AD_ERR_BUFFER_TOO_SMALL = 9,
     /// A bug inside the library was caught at the boundary; the process can continue.
     AD_ERR_PANIC = 10,
+    /// The operating system refused a file operation: a file that cannot be opened, read,
+    /// written or replaced.
+    AD_ERR_IO = 11,
+    /// A file is not in the format it should be: truncated, corrupt or inconsistent.
+    AD_ERR_FORMAT = 12,
 }
 
 /// The most axes an array may have (NumPy's limit). A shape with more is refused with
@@ -188,6 +196,8 @@ status_names!(
     AD_ERR_ALLOC,
     AD_ERR_BUFFER_TOO_SMALL,
     AD_ERR_PANIC,
+    AD_ERR_IO,
+    AD_ERR_FORMAT,
 );
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`. Static; never freed. Fallback: `""`.
@@ -279,7 +289,7 @@ mod tests {
     #[test]
     fn every_export_runs_inside_the_boundary() {
         let sources =
-            [include_str!("mod.rs"), include_str!("arrays.rs"), include_str!("autograd.rs"), include_str!("nn.rs"), include_str!("ops.rs"), include_str!("arrange.rs")];
+            [include_str!("mod.rs"), include_str!("arrays.rs"), include_str!("autograd.rs"), include_str!("nn.rs"), include_str!("ops.rs"), include_str!("arrange.rs"), include_str!("io.rs")];
         let bodies =
             ["ffi_boundary!(", "new_array!(", "query!(", "unary!(", "binary!(", "scalar!(", "reduction!(", "scope_begin!(", "scope_end!("];
         let mut exports = 0;
@@ -302,9 +312,10 @@ mod tests {
         assert_eq!(name(0), "AD_OK");
         assert_eq!(name(ad_status::AD_ERR_SHAPE as u32), "AD_ERR_SHAPE");
         assert_eq!(name(ad_status::AD_ERR_PANIC as u32), "AD_ERR_PANIC");
-        assert_eq!(name(11), "AD_UNKNOWN_STATUS");
+        assert_eq!(name(ad_status::AD_ERR_FORMAT as u32), "AD_ERR_FORMAT");
+        assert_eq!(name(13), "AD_UNKNOWN_STATUS");
         assert_eq!(name(u32::MAX), "AD_UNKNOWN_STATUS");
-        let names: std::collections::HashSet<_> = (0..=10).map(name).collect();
-        assert_eq!(names.len(), 11);
+        let names: std::collections::HashSet<_> = (0..=12).map(name).collect();
+        assert_eq!(names.len(), 13);
     }
 }

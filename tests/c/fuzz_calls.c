@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ad.h"
 
@@ -80,7 +81,9 @@ static struct {
     unsigned long hits, oks;
 } seen[256];
 static size_t nseen = 0, now_seen = 0;
-static unsigned long statuses[AD_ERR_PANIC + 1];
+/* The last ad_status. */
+#define LAST_STATUS AD_ERR_FORMAT
+static unsigned long statuses[LAST_STATUS + 1];
 
 /* Marks the start of a call to `name`. */
 static void enter(const char *name) {
@@ -101,7 +104,7 @@ static void enter(const char *name) {
 /* The invariants of every status: a valid code, never an internal error, and on failure a
    message that starts with the function's name. */
 static void check_status(ad_status s) {
-    if ((unsigned)s > AD_ERR_PANIC) {
+    if ((unsigned)s > LAST_STATUS) {
         FAIL("status %u is not an ad_status", (unsigned)s);
         return;
     }
@@ -1766,6 +1769,95 @@ static void fuzz_memory(void) {
         }
         break;
     }
+/* ---- checkpoints ---- */
+
+/* A directory of the run's own (made in main), and the files the actions use in it. */
+static char checkpoint_dir[1024];
+static const char *const checkpoint_files[] = {"a.npz", "b.npy", "c.params", "garbage.npz", "no-such-folder/d.npz"};
+
+static void checkpoint_path(char *path, size_t size, size_t which) {
+    snprintf(path, size, "%s/%s", checkpoint_dir, checkpoint_files[which]);
+}
+
+/* Saves a few arrays (some handles bad, names sometimes repeated or NULL), or loads a file
+   (one saved before, random bytes, a missing one) and takes some of its arrays. */
+static void fuzz_checkpoint(void) {
+    char path[1200];
+    size_t which = below(COUNT(checkpoint_files));
+    int npy = which == 1, missing_folder = which == 4;
+    checkpoint_path(path, sizeof path, which);
+    if (which == 3 && chance(50)) {
+        /* random bytes, sometimes behind a zip's or a .npy's magic */
+        static const char *const starts[] = {"", "PK\x03\x04", "PK\x05\x06", "\x93NUMPY\x01\x00"};
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fputs(starts[below(COUNT(starts))], f);
+            for (size_t i = below(300); i > 0; i--) fputc((int)below(256), f);
+            fclose(f);
+        }
+    }
+    if (chance(50)) {
+        static const char *const pool[] = {"w", "b", "w", "\xc3\xa9", "", "arr_0"};
+        handle hs[4];
+        const ad_array *arrays[4];
+        const char *names[4];
+        size_t n = below(4);
+        int named = chance(50), invalid = (npy && (n != 1 || named)) || missing_folder;
+        for (size_t i = 0; i < n; i++) {
+            hs[i] = pick();
+            arrays[i] = hs[i].h;
+            invalid |= bad(hs[i], 0);
+            names[i] = pool[below(COUNT(pool))];
+        }
+        if (named && n > 0 && chance(5)) names[below(n)] = NULL;
+        for (size_t i = 0; named && i < n; i++) {
+            invalid |= names[i] == NULL;
+            for (size_t j = 0; j < i; j++) invalid |= names[i] && names[j] && strcmp(names[i], names[j]) == 0;
+        }
+        enter("ad_save");
+        ad_status s = ad_save(path, n || chance(50) ? arrays : NULL, named ? names : NULL, n);
+        check_status(s);
+        if (s == AD_OK && invalid) FAIL("saved what it should have refused");
+        return;
+    }
+    ad_checkpoint *ck = (ad_checkpoint *)SENTINEL;
+    int null_out = chance(4);
+    enter("ad_load");
+    ad_status s = ad_load(path, null_out ? NULL : &ck);
+    check_status(s);
+    if (null_out) {
+        if (s == AD_OK) FAIL("loaded into a NULL out-pointer");
+        return;
+    }
+    if (s != AD_OK) {
+        if (ck != (ad_checkpoint *)SENTINEL) FAIL("wrote its out-parameter on failure");
+        if (s != AD_ERR_IO && s != AD_ERR_FORMAT && s != AD_ERR_DTYPE && s != AD_ERR_SHAPE && s != AD_ERR_ALLOC)
+            FAIL("a load failed with %s", ad_status_name((uint32_t)s));
+        return;
+    }
+    if (ck == NULL || ck == (ad_checkpoint *)SENTINEL || ck->arrays == NULL || ck->arrays[ck->count] != NULL ||
+        (ck->names && ck->names[ck->count] != NULL)) {
+        FAIL("a checkpoint that is not NULL-terminated");
+        return;
+    }
+    for (size_t i = 0; i < ck->count; i++) {
+        if (ck->arrays[i] == NULL || (ck->names && ck->names[i] == NULL)) FAIL("a NULL entry in a checkpoint");
+        if (chance(60)) {
+            ad_array *h = ck->arrays[i];
+            ck->arrays[i] = NULL; /* taken: the caller's now */
+            if (h) adopt(h);
+        }
+    }
+    ad_checkpoint *same = ck;
+    enter("ad_checkpoint_free");
+    s = ad_checkpoint_free(ck);
+    check_status(s);
+    if (s != AD_OK) FAIL("freeing a checkpoint failed");
+    if (chance(20)) {
+        enter("ad_checkpoint_free");
+        s = ad_checkpoint_free(chance(50) ? same : chance(50) ? NULL : (ad_checkpoint *)(uintptr_t)0x7777000);
+        check_status(s);
+        if (s != AD_OK && s != AD_ERR_INVALID_HANDLE) FAIL("freeing a freed or made-up checkpoint gave %s", ad_status_name((uint32_t)s));
     }
 }
 
@@ -1811,7 +1903,7 @@ static void fuzz_process(void) {
         enter("ad_version");
         const char *v = ad_version();
         if (v == NULL || v[0] == '\0') FAIL("no version");
-        uint32_t code = chance(70) ? (uint32_t)below(11) : (uint32_t)next_u64();
+        uint32_t code = chance(70) ? (uint32_t)below(LAST_STATUS + 1) : (uint32_t)next_u64();
         enter("ad_status_name");
         const char *name = ad_status_name(code);
         if (name == NULL || strncmp(name, "AD_", 3) != 0) FAIL("status %u has no name", code);
@@ -1838,6 +1930,12 @@ int main(int argc, char **argv) {
     double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
     unsigned long max_calls = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
     rng = seed;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(checkpoint_dir, sizeof checkpoint_dir, "%s/ad-fuzz-calls-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(checkpoint_dir)) {
+        printf("fuzz_calls: cannot make a directory for the checkpoints\n");
+        return 1;
+    }
     enter("ad_random_seed");
     check_status(ad_random_seed(seed));
 
@@ -1847,7 +1945,8 @@ int main(int argc, char **argv) {
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
         fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,
-        fuzz_custom,  fuzz_memory,  fuzz_dlpack,  fuzz_arrange, fuzz_arrange};
+        fuzz_custom,  fuzz_memory,  fuzz_dlpack,  fuzz_arrange, fuzz_arrange,
+        fuzz_checkpoint};
     double start = now();
     unsigned long rounds = 0;
     while (!(max_calls && calls >= max_calls)) {
@@ -1900,10 +1999,16 @@ int main(int argc, char **argv) {
     ad_array_free(y);
     ad_array_free(x);
     ad_release_cached_memory(NULL);
+    for (size_t i = 0; i < COUNT(checkpoint_files); i++) {
+        char path[1200];
+        checkpoint_path(path, sizeof path, i);
+        unlink(path);
+    }
+    rmdir(checkpoint_dir);
 
     printf("fuzz_calls: seed %llu, %lu calls in %.1f s, %lu failed checks\n", seed, calls, elapsed, failures);
     printf("statuses:");
-    for (unsigned i = 0; i <= AD_ERR_PANIC; i++) printf(" %s %lu", ad_status_name(i), statuses[i]);
+    for (unsigned i = 0; i <= LAST_STATUS; i++) printf(" %s %lu", ad_status_name(i), statuses[i]);
     /* FUZZ_STATS=1: each function's successes out of its calls, to see what the arguments reach */
     for (size_t i = 0; getenv("FUZZ_STATS") && i < nseen; i++) printf("\n  %s %lu/%lu", seen[i].name, seen[i].oks, seen[i].hits);
     printf("\nnever succeeded:");

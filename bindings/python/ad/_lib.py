@@ -51,6 +51,12 @@ class FunctionCallbacks(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("forward", CALLBACK), ("backward", CALLBACK), ("destroy", DESTROY)]
 
 
+class Checkpoint(ctypes.Structure):
+    """ad_checkpoint: what ad_load returns (count arrays, with their names or NULL)."""
+    _fields_ = [("count", ctypes.c_size_t), ("arrays", ctypes.POINTER(ctypes.c_void_p)),
+                ("names", ctypes.POINTER(ctypes.c_char_p))]
+
+
 # Every C function the package calls through ctypes: name -> (return type, parameter types),
 # as include/ad.h declares it (tests/test_abi.py compares the two). The ops of the op table
 # (ad/_ops.py) get theirs from their kind.
@@ -149,6 +155,9 @@ SIGNATURES = {
     "ad_sgd_update": (ad_status, [H, H, f64, f64, f64, f64]),
     "ad_sgd_mom_update": (ad_status, [H, H, H, f64, f64, f64, f64, f64]),
     "ad_adam_update": (ad_status, [H, H, H, H, f64, f64, f64, f64, f64, f64, f64, ctypes.c_uint64]),
+    "ad_save": (ad_status, [ctypes.c_char_p, HP, ctypes.POINTER(ctypes.c_char_p), size]),
+    "ad_load": (ad_status, [ctypes.c_char_p, ctypes.POINTER(ctypes.POINTER(Checkpoint))]),
+    "ad_checkpoint_free": (ad_status, [ctypes.POINTER(Checkpoint)]),
 }
 
 # The C prototypes of each kind of op: (the function on arrays, the scalar forms).

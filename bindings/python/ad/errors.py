@@ -1,7 +1,8 @@
 """Exceptions. Every failure raises ADError carrying the library's message; where MXNet (or
 Python) would raise a built-in type, the exception is also an instance of it: a bad shape
 or value is a ValueError, an index out of range an IndexError, an autograd state error a
-RuntimeError (as MXNet's MXNetError), a failed allocation a MemoryError.
+RuntimeError (as MXNet's MXNetError), a failed allocation a MemoryError, a file that cannot
+be opened, read or written an OSError, and a file whose contents are corrupt a ValueError.
 
 An exception raised in Python code the library called back (a custom Function's forward or
 backward) is raised again, itself, by the call that failed because of it."""
@@ -19,6 +20,8 @@ AD_ERR_AUTOGRAD = 7
 AD_ERR_ALLOC = 8
 AD_ERR_BUFFER_TOO_SMALL = 9
 AD_ERR_PANIC = 10
+AD_ERR_IO = 11
+AD_ERR_FORMAT = 12
 
 
 class ADError(Exception):
@@ -45,6 +48,14 @@ class ADMemoryError(ADError, MemoryError):
     """Memory could not be allocated, or an element count overflows."""
 
 
+class ADIOError(ADError, OSError):
+    """A file that the system would not open, read or write."""
+
+
+class ADFormatError(ADError, ValueError):
+    """A file that is not in the format it should be: truncated, corrupt or inconsistent."""
+
+
 _CLASSES = {
     AD_ERR_SHAPE: ADValueError,
     AD_ERR_DTYPE: ADValueError,
@@ -52,6 +63,8 @@ _CLASSES = {
     AD_ERR_INDEX: ADIndexError,
     AD_ERR_AUTOGRAD: ADRuntimeError,
     AD_ERR_ALLOC: ADMemoryError,
+    AD_ERR_IO: ADIOError,
+    AD_ERR_FORMAT: ADFormatError,
 }
 
 

@@ -44,6 +44,9 @@ CTYPES = {
     "uint32_t*": ctypes.POINTER(ctypes.c_uint32),
     "int64_t*": ctypes.POINTER(ctypes.c_int64),
     "size_t*": ctypes.POINTER(ctypes.c_size_t),
+    "char**": ctypes.POINTER(ctypes.c_char_p),
+    "ad_checkpoint*": ctypes.POINTER(_lib.Checkpoint),
+    "ad_checkpoint**": ctypes.POINTER(ctypes.POINTER(_lib.Checkpoint)),
 }
 
 

@@ -11,7 +11,7 @@ from ad import _ops, autograd, nd
 from ad.ndarray import NDArray, _reducer
 
 # The ones that return None, as their MXNet counterparts.
-RETURN_NOTHING = {"nd.waitall", "nd.random.seed", "autograd.backward", "autograd.mark_variables",
+RETURN_NOTHING = {"nd.waitall", "nd.save", "nd.random.seed", "autograd.backward", "autograd.mark_variables",
                   "NDArray.attach_grad", "NDArray.retain_grad", "NDArray.backward", "NDArray.wait_to_read"}
 
 
