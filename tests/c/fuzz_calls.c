@@ -1769,6 +1769,9 @@ static void fuzz_memory(void) {
         }
         break;
     }
+    }
+}
+
 /* ---- checkpoints ---- */
 
 /* A directory of the run's own (made in main), and the files the actions use in it. */
