@@ -191,6 +191,23 @@ fn example_tutorial_prints_mxnet_output() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
 }
 
+/// The README's C custom function (section "Your own functions, your own memory") compiles
+/// warning-free, runs clean under valgrind and prints the gradient its comment says.
+#[test]
+fn readme_custom_function_in_c_prints_its_gradient() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split("## Your own functions, your own memory").nth(1).expect("the README has the section");
+    let code = section.split("```c\n").nth(1).and_then(|c| c.split("```").next()).expect("the section has a C block");
+    assert!(code.contains("/* 2 4 6 */"));
+    let source = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readme_custom.c");
+    std::fs::write(&source, code).unwrap();
+    let program = build("readme_custom", &[source.to_str().unwrap()], false);
+    let output = run(&program);
+    assert_success("the README's custom function", &output);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "2 4 6\n");
+    memcheck("the README's custom function", &program, &[]);
+}
+
 /// The spiral MLP trained from C for a few hundred epochs: the loss falls and the training
 /// accuracy passes 97%.
 /// examples/mlp.cpp is the same program in C++: it prints the same, to the bit.

@@ -116,7 +116,7 @@ fn check_unmodified(node: &Node, saved: &Saved) -> Result<()> {
         if array.storage.is_lent_for_writing() {
             bail!(
                 Autograd,
-                "an array of shape {} that `{}` saved for backward is lent to the host for writing (ad_array_borrow): its gradient could be wrong; release the loan first",
+                "an array of shape {} that `{}` saved for backward is lent to the host for writing (a writable borrow or DLPack export): its gradient could be wrong; end the loan first",
                 fmt_shape(&array.shape),
                 node.op
             );

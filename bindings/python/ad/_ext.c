@@ -48,7 +48,11 @@
     X(ad_status, ad_train_mode_begin, (void))                                              \
     X(ad_status, ad_train_mode_end, (void))                                                \
     X(ad_status, ad_predict_mode_begin, (void))                                            \
-    X(ad_status, ad_predict_mode_end, (void))
+    X(ad_status, ad_predict_mode_end, (void))                                              \
+    X(ad_status, ad_array_to_dlpack, (const ad_array *, bool, DLManagedTensorVersioned **)) \
+    X(ad_status, ad_array_to_dlpack_legacy, (const ad_array *, bool, DLManagedTensor **))  \
+    X(ad_status, ad_array_from_dlpack, (DLManagedTensorVersioned *, bool *, ad_array **))  \
+    X(ad_status, ad_array_from_dlpack_legacy, (DLManagedTensor *, bool *, ad_array **))
 
 /* The prototypes of the op table's kinds (ad/_ops.py), as the fast paths call them. */
 typedef ad_status (*unary_fn)(const ad_array *, ad_array **);
@@ -994,7 +998,98 @@ static PyObject *ext_register(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+
+/* ------------------------------------------------------------------ DLPack capsules */
+
+/* The capsule names of DLPack's Python protocol: a consumer renames a capsule it took to the
+   "used_" name, and a capsule still under its first name when it dies was never taken, so its
+   destructor gives the tensor back. */
+static const char versioned_name[] = "dltensor_versioned", legacy_name[] = "dltensor";
+static const char used_versioned_name[] = "used_dltensor_versioned", used_legacy_name[] = "used_dltensor";
+
+static void drop_versioned(PyObject *capsule)
+{
+    if (PyCapsule_IsValid(capsule, versioned_name)) {
+        DLManagedTensorVersioned *t = PyCapsule_GetPointer(capsule, versioned_name);
+        if (t->deleter)
+            t->deleter(t);
+    }
+}
+
+static void drop_legacy(PyObject *capsule)
+{
+    if (PyCapsule_IsValid(capsule, legacy_name)) {
+        DLManagedTensor *t = PyCapsule_GetPointer(capsule, legacy_name);
+        if (t->deleter)
+            t->deleter(t);
+    }
+}
+
+static PyObject *ext_to_dlpack(PyObject *module, PyObject *args)
+{
+    PyObject *array, *capsule;
+    int versioned, writable;
+    ad_status status;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!pp:to_dlpack", &ArrayType, &array, &versioned, &writable))
+        return NULL;
+    if (versioned) {
+        DLManagedTensorVersioned *t = NULL;
+        if ((status = p_ad_array_to_dlpack(HANDLE(array), writable, &t)) != AD_OK)
+            return raise_status(status);
+        if ((capsule = PyCapsule_New(t, versioned_name, drop_versioned)) == NULL)
+            t->deleter(t);
+    } else {
+        DLManagedTensor *t = NULL;
+        if ((status = p_ad_array_to_dlpack_legacy(HANDLE(array), writable, &t)) != AD_OK)
+            return raise_status(status);
+        if ((capsule = PyCapsule_New(t, legacy_name, drop_legacy)) == NULL)
+            t->deleter(t);
+    }
+    return capsule;
+}
+
+static PyObject *ext_from_dlpack(PyObject *module, PyObject *capsule)
+{
+    ad_array *out = NULL;
+    bool copied = false;
+    ad_status status;
+    PyObject *array;
+    (void)module;
+    if (PyCapsule_IsValid(capsule, versioned_name)) {
+        status = p_ad_array_from_dlpack(PyCapsule_GetPointer(capsule, versioned_name), &copied, &out);
+        if (status == AD_OK && PyCapsule_SetName(capsule, used_versioned_name) != 0) {
+            p_ad_array_free(out);
+            return NULL;
+        }
+    } else if (PyCapsule_IsValid(capsule, legacy_name)) {
+        status = p_ad_array_from_dlpack_legacy(PyCapsule_GetPointer(capsule, legacy_name), &copied, &out);
+        if (status == AD_OK && PyCapsule_SetName(capsule, used_legacy_name) != 0) {
+            p_ad_array_free(out);
+            return NULL;
+        }
+    } else {
+        const char *name = PyCapsule_CheckExact(capsule) ? PyCapsule_GetName(capsule) : NULL;
+        PyErr_Clear();
+        if (name && (strcmp(name, used_versioned_name) == 0 || strcmp(name, used_legacy_name) == 0))
+            return PyErr_Format(PyExc_ValueError, "from_dlpack: the DLPack capsule was already taken (named \"%s\")", name);
+        return PyErr_Format(PyExc_TypeError, "from_dlpack: expected a DLPack capsule (\"dltensor\" or "
+                            "\"dltensor_versioned\") or an object with __dlpack__, got %.100s",
+                            Py_TYPE(capsule)->tp_name);
+    }
+    if (status != AD_OK)
+        return raise_status(status);
+    if ((array = wrap(out, -1)) == NULL)
+        return NULL;
+    return Py_BuildValue("(NO)", array, copied ? Py_True : Py_False);
+}
+
 static PyMethodDef module_methods[] = {
+    {"to_dlpack", ext_to_dlpack, METH_VARARGS,
+     "to_dlpack(array, versioned, writable): a DLPack capsule (\"dltensor_versioned\" or the legacy "
+     "\"dltensor\") lending the array's memory, read-only unless `writable`."},
+    {"from_dlpack", ext_from_dlpack, METH_O,
+     "from_dlpack(capsule): (the array, whether it is a copy), taking the capsule's tensor."},
     {"register", ext_register, METH_VARARGS,
      "register(ndarray_type, raise_for_status, float32, float64, slots): set up the module with "
      "the library functions of the op table and the Python code of every other form."},

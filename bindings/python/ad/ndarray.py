@@ -353,6 +353,69 @@ class NDArray(_ext.ArrayBase):
             return self.copy() if copy else self
         return _call_new(lib.ad_array_astype, self._handle, code)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule lending this array's memory, read-only, to another library's
+        ``from_dlpack`` (``numpy.from_dlpack(x)``, ``torch.from_dlpack(x)``).
+
+        Parameters
+        ----------
+        stream : None
+            Arrays are on the CPU, which has no streams: only None.
+        max_version : tuple of int or None
+            The newest DLPack version the consumer reads: (1, x) or later gives a DLPack 1.1
+            tensor marked read-only, None or older the legacy form (which cannot say
+            read-only: the consumer must not write).
+        dl_device : None or (1, 0)
+            Only the CPU, DLPack's (1, 0).
+        copy : bool or None
+            True: lend a copy. False or None: lend this array's memory.
+
+        Returns
+        -------
+        PyCapsule
+            ``"dltensor_versioned"`` or ``"dltensor"``.
+        """
+        if stream is not None:
+            raise BufferError("__dlpack__: stream must be None for CPU arrays, not %r" % (stream,))
+        if dl_device is not None and tuple(dl_device) != (1, 0):
+            raise BufferError("__dlpack__: dl_device %r is not the CPU, (1, 0)" % (dl_device,))
+        if copy not in (None, True, False):
+            raise TypeError("__dlpack__: copy must be True, False or None, not %r" % (copy,))
+        versioned = max_version is not None and tuple(max_version)[0] >= 1
+        return _ext.to_dlpack(self.copy() if copy else self, versioned, False)
+
+    def __dlpack_device__(self):
+        """Where the array's memory is, as DLPack's (device type, device id): (1, 0), the CPU.
+
+        Returns
+        -------
+        tuple of int
+            (1, 0).
+        """
+        return (1, 0)
+
+    def to_dlpack_for_read(self):
+        """A legacy DLPack capsule lending this array's memory to a consumer that only reads it
+        (as `nd.to_dlpack_for_read`).
+
+        Returns
+        -------
+        PyCapsule
+            ``"dltensor"``.
+        """
+        return _ext.to_dlpack(self, False, False)
+
+    def to_dlpack_for_write(self):
+        """A legacy DLPack capsule lending this array's memory to a consumer that may write it
+        (as `nd.to_dlpack_for_write`): an in-place write for autograd's checks.
+
+        Returns
+        -------
+        PyCapsule
+            ``"dltensor"``.
+        """
+        return _ext.to_dlpack(self, False, True)
+
     def copy(self):
         """A copy of the array in new memory; gradients flow through it.
 

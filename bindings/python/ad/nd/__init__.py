@@ -8,7 +8,10 @@ from ..ndarray import NDArray, _call_new, _check_ord, _reduce, array
 from . import random
 from ._nn import *  # noqa: F401,F403  (the neural-network functions)
 from ._nn import __all__ as _nn_all
-__all__ = _OWN + _TABLE + _nn_all + _shape_all + ["save", "load"]
+from ._shape import *  # noqa: F401,F403  (the creation and shape functions)
+from ._shape import __all__ as _shape_all
+from ._checkpoints import load, save
+from ._dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write
 
 _OWN = [
     "NDArray", "array", "arange", "zeros", "ones", "full", "empty", "dot", "transpose", "broadcast_to",
@@ -306,6 +309,6 @@ for _op in _ops.OPS:
     if _op.kind != _ops.COMPARE:
         globals()[_op.name] = _function(_op)
 
-__all__ = _OWN + _TABLE + _nn_all + _shape_all + ["save", "load"]
+__all__ = _OWN + _TABLE + _nn_all + _shape_all + ["save", "load", "from_dlpack", "to_dlpack_for_read", "to_dlpack_for_write"]
 
 from . import contrib  # noqa: E402  (after the table's functions, which it re-exports)
