@@ -43,10 +43,12 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -74,6 +76,10 @@ inline constexpr Dtype float64 = Dtype::Float64;
 
 /* How backward writes a variable's gradient (ad_grad_req). */
 enum class GradReq : std::uint32_t { Null = AD_GRAD_NULL, Write = AD_GRAD_WRITE, Add = AD_GRAD_ADD };
+
+/* What take and pick do with a position outside the axis (ad_index_mode): Raise fails with
+ * AD_ERR_INDEX; Clip clips it to the nearer end; Wrap wraps it around (-1 is the last). */
+enum class IndexMode : std::uint32_t { Raise = AD_INDEX_RAISE, Clip = AD_INDEX_CLIP, Wrap = AD_INDEX_WRAP };
 
 /* A failed call: the status and the library's message (what()). */
 class Error : public std::runtime_error {
@@ -429,6 +435,50 @@ public:
         return make([&](ad_array** out) { return ad_array_broadcast_to(handle_, shape.data(), shape.size(), out); });
     }
 
+    /* The same data with a shape given by MXNet's reshape codes (ad_array_reshape_codes),
+     * read from the left, or from the right with `reverse`: d > 0 is an axis of length d, 0
+     * the next axis of this array, -1 a length inferred from the size (at most one), -2 all
+     * the remaining axes, -3 the next two axes merged, -4 d1 d2 the next axis split in two:
+     * x.reshape_codes({-4, 2, -1, 0}) of a (6, 4) array is (2, 3, 4). A view, as reshape()
+     * is; reshape() reads 0 as a length of 0, this reads it as "keep". Throws AD_ERR_SHAPE
+     * for codes that do not fit the shape. */
+    Array reshape_codes(const std::vector<std::int64_t>& codes, bool reverse = false) const {
+        return make(
+            [&](ad_array** out) { return ad_array_reshape_codes(handle_, codes.data(), codes.size(), reverse, out); });
+    }
+
+    /* -- shape ops, as MXNet's methods: the free functions ad::squeeze(x, ...) and so on,
+     * with this array first; each returns a new array ------------------------------------ */
+
+    inline Array squeeze(const Axes& axis = {}) const;
+    inline Array expand_dims(std::int64_t axis) const;
+    inline std::vector<Array> split(std::size_t num_outputs, std::int64_t axis = 1, bool squeeze_axis = false) const;
+    inline Array flip(const Axes& axis) const;
+    inline Array tile(const std::vector<std::size_t>& reps) const;
+    inline Array repeat(std::size_t repeats, std::optional<std::int64_t> axis = std::nullopt) const;
+    inline Array swapaxes(std::int64_t dim1 = 0, std::int64_t dim2 = 0) const;
+    inline Array broadcast_like(const Array& like, const Axes& lhs_axes = {}, const Axes& rhs_axes = {}) const;
+    inline Array reshape_like(const Array& rhs, std::optional<std::int64_t> lhs_begin = std::nullopt,
+                              std::optional<std::int64_t> lhs_end = std::nullopt,
+                              std::optional<std::int64_t> rhs_begin = std::nullopt,
+                              std::optional<std::int64_t> rhs_end = std::nullopt) const;
+    inline Array take(const Array& indices, std::int64_t axis = 0, IndexMode mode = IndexMode::Raise) const;
+
+    /* Writes `src` into this array in place at the row-major positions `indices` holds
+     * (ad_array_put, NumPy's put: x[[0, 2]] = v), src broadcast to indices' shape and
+     * converted to this array's dtype; where a position repeats, the last write stays.
+     * Everything sharing the data sees it. Throws AD_ERR_INDEX for a position not below
+     * size() (nothing is written), AD_ERR_SHAPE for a src that does not broadcast,
+     * AD_ERR_AUTOGRAD for an array in the graph inside a Record scope. */
+    void put(const Array& indices, const Array& src) {
+        detail::check(ad_array_put(handle_, indices.handle_, src.handle_));
+    }
+    /* As above with `value` at every position. */
+    void put(const Array& indices, double value) {
+        Array src = filled_like(value);
+        if (src.valid()) put(indices, src);
+    }
+
     /* A copy of the data in new memory; gradients flow through it. */
     Array copy() const {
         return make([&](ad_array** out) { return ad_array_copy(handle_, out); });
@@ -700,6 +750,34 @@ inline Array arange(double start, double stop, double step = 1, Dtype dtype = Dt
 /* 0, 1, ... before stop: MXNet's nd.arange(4). */
 inline Array arange(double stop) { return arange(0, stop); }
 
+/* An array of `a`'s shape with every element `value`, of `a`'s dtype unless `dtype` is given
+ * (ad_full_like, MXNet's full_like); recorded with a zero gradient. Throws
+ * AD_ERR_NULL_ARGUMENT for an Array without a handle. */
+inline Array full_like(const Array& a, double value, std::optional<Dtype> dtype = std::nullopt) {
+    // Without a handle the C call is left to refuse it, naming itself.
+    const Dtype d = dtype ? *dtype : a.valid() ? a.dtype() : Dtype::Float32;
+    return Array::make([&](ad_array** out) { return ad_full_like(a.get(), value, detail::code(d), out); });
+}
+/* Zeros of `a`'s shape (MXNet's zeros_like); throws as full_like. */
+inline Array zeros_like(const Array& a, std::optional<Dtype> dtype = std::nullopt) { return full_like(a, 0, dtype); }
+/* Ones of `a`'s shape (MXNet's ones_like); throws as full_like. */
+inline Array ones_like(const Array& a, std::optional<Dtype> dtype = std::nullopt) { return full_like(a, 1, dtype); }
+
+/* The 1-d array of `num` evenly spaced values from `start` to `stop`, `stop` included when
+ * `endpoint` (ad_array_linspace, MXNet's linspace). Throws AD_ERR_INVALID_ARGUMENT when
+ * start or stop is not finite. */
+inline Array linspace(double start, double stop, std::size_t num, bool endpoint = true, Dtype dtype = Dtype::Float32) {
+    return Array::make(
+        [&](ad_array** out) { return ad_array_linspace(start, stop, num, endpoint, detail::code(dtype), out); });
+}
+
+/* The (N, M) matrix with ones on diagonal k (0 the main one, positive above it, negative
+ * below) and zeros elsewhere; M = 0 makes it (N, N) (ad_array_eye, MXNet's eye). Throws
+ * AD_ERR_ALLOC when it is too large. */
+inline Array eye(std::size_t N, std::size_t M = 0, std::int64_t k = 0, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) { return ad_array_eye(N, M, k, detail::code(dtype), out); });
+}
+
 namespace random {
 
 /* Reseeds the process-wide generator: the same seed gives the same draws. */
@@ -864,6 +942,15 @@ inline Array softmax_cross_entropy(const Array& logits, const Array& labels, boo
 inline Array pick(const Array& a, const Array& index, std::int64_t axis = -1, bool keepdims = false) {
     return Array::make([&](ad_array** out) { return ad_pick(a.get(), index.get(), axis, keepdims, out); });
 }
+/* pick with MXNet's `mode`, in MXNet's order (data, index, axis, mode, keepdims)
+ * (ad_pick_mode): Raise is pick above; with Clip and Wrap each position is truncated towards
+ * zero, then clipped to the axis or wrapped around it. Throws AD_ERR_INDEX for a position
+ * out of range with Raise, AD_ERR_SHAPE for an index of the wrong shape or a bad axis. */
+inline Array pick(const Array& a, const Array& index, std::int64_t axis, IndexMode mode, bool keepdims = false) {
+    return Array::make([&](ad_array** out) {
+        return ad_pick_mode(a.get(), index.get(), axis, keepdims, static_cast<std::uint32_t>(mode), out);
+    });
+}
 
 inline Array one_hot(const Array& indices, std::size_t depth, double on_value = 1, double off_value = 0,
                      Dtype dtype = Dtype::Float32) {
@@ -909,6 +996,163 @@ inline Array concat(const ArrayList& arrays, std::int64_t axis = 1) {
 inline Array stack(const ArrayList& arrays, std::int64_t axis = 0) {
     if (!arrays.require("ad::stack: `arrays`")) return Array();
     return Array::make([&](ad_array** out) { return ad_stack(arrays.data(), arrays.size(), axis, out); });
+}
+
+/* -- shape ops in MXNet's terms: each returns a new array, never a view, but reshape_codes
+ * (a view, as Array::reshape is); negative axes count from the end ----------------------- */
+
+/* `a` without the axes of length 1 that `axis` names, or without every axis of length 1 when
+ * none is named (ad_squeeze, MXNet's squeeze with axis=None; an empty list names none too,
+ * where MXNet's axis=() removes nothing); with no axis left the result has shape (1,).
+ * Throws AD_ERR_SHAPE for an axis out of range, of another length, or named twice. */
+inline Array squeeze(const Array& a, const Axes& axis = {}) {
+    return Array::make([&](ad_array** out) { return ad_squeeze(a.get(), axis.data(), axis.size(), out); });
+}
+
+/* `a` with a new axis of length 1 at `axis`, from -(ndim + 1) to ndim (ad_expand_dims).
+ * Throws AD_ERR_SHAPE for an axis out of that range. */
+inline Array expand_dims(const Array& a, std::int64_t axis) {
+    return Array::make([&](ad_array** out) { return ad_expand_dims(a.get(), axis, out); });
+}
+
+/* `a` cut along `axis` into `num_outputs` parts of equal length, each a new array (ad_split,
+ * MXNet's split); with `squeeze_axis` the parts lose the cut axis, whose length must then be
+ * num_outputs. Throws AD_ERR_SHAPE for an axis out of range or a length that num_outputs
+ * does not divide (an axis of length 0 makes one part), AD_ERR_INVALID_ARGUMENT for
+ * num_outputs = 0; the vector is empty when it fails (AD_NO_EXCEPTIONS). */
+inline std::vector<Array> split(const Array& a, std::size_t num_outputs, std::int64_t axis = 1,
+                                bool squeeze_axis = false) {
+    std::vector<Array> result;
+    // Room for every result before the call, so that no allocation can fail once the
+    // handles exist. The C call refuses an Array without a handle, writing nothing.
+    std::size_t room = a.valid() ? num_outputs : 0;
+    if (room > 1) {
+        // No axis is cut into more parts than it has elements: refused before room is made
+        // for that many handles.
+        std::size_t longest = 0;
+        for (std::size_t length : a.shape()) longest = length > longest ? length : longest;
+        if (num_outputs > longest) {
+            detail::fail(AD_ERR_SHAPE, "ad::split: no axis of the array has " + std::to_string(num_outputs) +
+                                           " elements or more, to cut into " + std::to_string(num_outputs) +
+                                           " parts of equal length");
+            return result;
+        }
+    }
+    std::vector<ad_array*> out(room == 0 ? 1 : room, nullptr);
+    result.reserve(room);
+    const Status status = ad_split(a.get(), num_outputs, axis, squeeze_axis, out.data());
+    if (status == AD_OK) {
+        for (std::size_t i = 0; i < num_outputs; i++) result.emplace_back(out[i]);
+    }
+    detail::check(status);
+    return result;
+}
+
+/* `a` with its elements in reverse order along each axis of `axis` (ad_flip, MXNet's flip
+ * and reverse; an axis named twice is reversed twice). Throws AD_ERR_SHAPE for an axis out of
+ * range. */
+inline Array flip(const Array& a, const Axes& axis) {
+    return Array::make([&](ad_array** out) { return ad_flip(a.get(), axis.data(), axis.size(), out); });
+}
+
+/* `a` repeated reps[i] times along axis i, the shorter of its shape and `reps` padded with
+ * leading 1s (ad_tile, MXNet's tile). Throws AD_ERR_SHAPE when the result would have too
+ * many axes or elements. */
+inline Array tile(const Array& a, const std::vector<std::size_t>& reps) {
+    return Array::make([&](ad_array** out) { return ad_tile(a.get(), reps.data(), reps.size(), out); });
+}
+
+/* Each element of `a` repeated `repeats` times along `axis`, or along the flattened array
+ * when none is given (ad_repeat, MXNet's repeat). Throws AD_ERR_SHAPE for an axis out of
+ * range or a result of too many elements. */
+inline Array repeat(const Array& a, std::size_t repeats, std::optional<std::int64_t> axis = std::nullopt) {
+    return Array::make([&](ad_array** out) { return ad_repeat(a.get(), repeats, axis ? &*axis : nullptr, out); });
+}
+
+/* `a` with axes dim1 and dim2 exchanged (ad_swapaxes, MXNet's swapaxes). Throws
+ * AD_ERR_SHAPE for an axis out of range. */
+inline Array swapaxes(const Array& a, std::int64_t dim1 = 0, std::int64_t dim2 = 0) {
+    return Array::make([&](ad_array** out) { return ad_swapaxes(a.get(), dim1, dim2, out); });
+}
+
+/* `a` with the axes `source` moved to the positions `destination`, the others kept in their
+ * order (ad_moveaxis, MXNet's moveaxis): ad::moveaxis(x, 0, -1), ad::moveaxis(x, {0, 1},
+ * {2, 0}). Throws AD_ERR_SHAPE for an axis out of range or named twice,
+ * AD_ERR_INVALID_ARGUMENT for lists of different lengths. */
+inline Array moveaxis(const Array& a, const Axes& source, const Axes& destination) {
+    return Array::make([&](ad_array** out) {
+        return ad_moveaxis(a.get(), source.data(), source.size(), destination.data(), destination.size(), out);
+    });
+}
+
+/* `a` broadcast to the shape of `like` (ad_broadcast_like, MXNet's broadcast_like); with
+ * axes, axis lhs_axes[i] of `a` (of length 1) takes the length of axis rhs_axes[i] of
+ * `like`. Throws AD_ERR_SHAPE for shapes or axes that do not fit,
+ * AD_ERR_INVALID_ARGUMENT for lists of different lengths. */
+inline Array broadcast_like(const Array& a, const Array& like, const Axes& lhs_axes = {}, const Axes& rhs_axes = {}) {
+    return Array::make([&](ad_array** out) {
+        return ad_broadcast_like(a.get(), like.get(), lhs_axes.data(), lhs_axes.size(), rhs_axes.data(),
+                                 rhs_axes.size(), out);
+    });
+}
+
+/* `lhs` reshaped like `rhs` (ad_reshape_like, MXNet's reshape_like): to rhs's shape, or, with
+ * any bound given, with the axes lhs_begin..lhs_end (exclusive) of lhs replaced by the axes
+ * rhs_begin..rhs_end of rhs (a begin not given is 0, an end not given the number of axes).
+ * Throws AD_ERR_SHAPE for an empty or out-of-range range, or a shape of another size. */
+inline Array reshape_like(const Array& lhs, const Array& rhs, std::optional<std::int64_t> lhs_begin = std::nullopt,
+                          std::optional<std::int64_t> lhs_end = std::nullopt,
+                          std::optional<std::int64_t> rhs_begin = std::nullopt,
+                          std::optional<std::int64_t> rhs_end = std::nullopt) {
+    const auto at = [](const std::optional<std::int64_t>& v) { return v ? &*v : nullptr; };
+    return Array::make([&](ad_array** out) {
+        return ad_reshape_like(lhs.get(), rhs.get(), at(lhs_begin), at(lhs_end), at(rhs_begin), at(rhs_end), out);
+    });
+}
+
+/* MXNet's reshape codes (see Array::reshape_codes), as a free function: a view on `a`'s
+ * data. Throws AD_ERR_SHAPE for codes that do not fit the shape. */
+inline Array reshape_codes(const Array& a, const std::vector<std::int64_t>& codes, bool reverse = false) {
+    return a.reshape_codes(codes, reverse);
+}
+
+/* The slices of `a` along `axis` at the positions `indices` holds (ad_take, MXNet's take):
+ * a's shape with `axis` replaced by indices' shape; a fraction is truncated towards zero.
+ * `mode` says what a position outside the axis does; the default, Raise, reports it where
+ * MXNet's default clips it. The gradient adds each slice's back at its position. Throws
+ * AD_ERR_INDEX for a position outside the axis with Raise (and NaN with any mode),
+ * AD_ERR_SHAPE for an axis out of range. */
+inline Array take(const Array& a, const Array& indices, std::int64_t axis = 0, IndexMode mode = IndexMode::Raise) {
+    return Array::make([&](ad_array** out) {
+        return ad_take(a.get(), indices.get(), axis, static_cast<std::uint32_t>(mode), out);
+    });
+}
+
+/* np.put(a, indices, src): a.put(indices, src), in place; throws as Array::put. */
+inline void put(Array& a, const Array& indices, const Array& src) { a.put(indices, src); }
+inline void put(Array& a, const Array& indices, double value) { a.put(indices, value); }
+
+inline Array Array::squeeze(const Axes& axis) const { return ad::squeeze(*this, axis); }
+inline Array Array::expand_dims(std::int64_t axis) const { return ad::expand_dims(*this, axis); }
+inline std::vector<Array> Array::split(std::size_t num_outputs, std::int64_t axis, bool squeeze_axis) const {
+    return ad::split(*this, num_outputs, axis, squeeze_axis);
+}
+inline Array Array::flip(const Axes& axis) const { return ad::flip(*this, axis); }
+inline Array Array::tile(const std::vector<std::size_t>& reps) const { return ad::tile(*this, reps); }
+inline Array Array::repeat(std::size_t repeats, std::optional<std::int64_t> axis) const {
+    return ad::repeat(*this, repeats, axis);
+}
+inline Array Array::swapaxes(std::int64_t dim1, std::int64_t dim2) const { return ad::swapaxes(*this, dim1, dim2); }
+inline Array Array::broadcast_like(const Array& like, const Axes& lhs_axes, const Axes& rhs_axes) const {
+    return ad::broadcast_like(*this, like, lhs_axes, rhs_axes);
+}
+inline Array Array::reshape_like(const Array& rhs, std::optional<std::int64_t> lhs_begin,
+                                 std::optional<std::int64_t> lhs_end, std::optional<std::int64_t> rhs_begin,
+                                 std::optional<std::int64_t> rhs_end) const {
+    return ad::reshape_like(*this, rhs, lhs_begin, lhs_end, rhs_begin, rhs_end);
+}
+inline Array Array::take(const Array& indices, std::int64_t axis, IndexMode mode) const {
+    return ad::take(*this, indices, axis, mode);
 }
 
 /* Zeroes elements with probability p in training mode; `a` itself in prediction mode. */
@@ -1378,6 +1622,165 @@ private:
     ad_function* function_ = nullptr;
     std::size_t n_outputs_;
 };
+
+/* ---------------------------------------------------------------------------------------
+ * Checkpoints: arrays saved to NumPy's .npy and .npz files and loaded back (MXNet's nd.save
+ * and nd.load)
+ * ------------------------------------------------------------------------------------- */
+
+class Checkpoint;
+inline Checkpoint load(const std::string& path);
+
+/* The arrays of a file that ad::load read, in the file's order, with their names when the
+ * file holds named arrays (where MXNet's nd.load returns a dict; a list otherwise). Its
+ * Arrays own their handles, as any Array does: load() took each out of the C API's
+ * ad_checkpoint and freed that. Copying a Checkpoint copies the Arrays, which share the data. */
+class Checkpoint {
+public:
+    /* No arrays. */
+    Checkpoint() noexcept = default;
+
+    std::size_t size() const noexcept { return arrays_.size(); }
+    bool empty() const noexcept { return arrays_.empty(); }
+    /* Whether the file held named arrays rather than a list. */
+    bool has_names() const noexcept { return named_; }
+
+    /* The i-th array; i must be below size(), as for std::vector's []. */
+    Array& operator[](std::size_t i) noexcept { return arrays_[i]; }
+    const Array& operator[](std::size_t i) const noexcept { return arrays_[i]; }
+
+    /* The i-th array's name (i below size()); "" when the file held a list. */
+    const std::string& name(std::size_t i) const noexcept { return named_ ? names_[i] : no_name_; }
+
+    /* The array named `name`, or null when there is none (always for a list). */
+    Array* find(std::string_view name) noexcept {
+        for (std::size_t i = 0; i < names_.size(); i++) {
+            if (names_[i] == name) return &arrays_[i];
+        }
+        return nullptr;
+    }
+    const Array* find(std::string_view name) const noexcept { return const_cast<Checkpoint*>(this)->find(name); }
+
+    /* The arrays, and their names in the same order (no names for a list). */
+    const std::vector<Array>& arrays() const noexcept { return arrays_; }
+    const std::vector<std::string>& names() const noexcept { return names_; }
+
+    std::vector<Array>::iterator begin() noexcept { return arrays_.begin(); }
+    std::vector<Array>::iterator end() noexcept { return arrays_.end(); }
+    std::vector<Array>::const_iterator begin() const noexcept { return arrays_.begin(); }
+    std::vector<Array>::const_iterator end() const noexcept { return arrays_.end(); }
+
+private:
+    friend Checkpoint load(const std::string& path);
+
+    std::vector<Array> arrays_;
+    std::vector<std::string> names_;
+    bool named_ = false;
+    inline static const std::string no_name_;
+};
+
+namespace detail {
+
+/* Fails (AD_ERR_INVALID_ARGUMENT) for text holding a NUL character, which the C API would
+ * read cut short there. */
+inline bool c_text(const std::string& text, const std::string& what) {
+    return text.find('\0') == std::string::npos || fail(AD_ERR_INVALID_ARGUMENT, what + " holds a NUL character");
+}
+
+/* ad_save of the arrays of `named`, pairs of a name (a std::string) and an Array, in its
+ * order. */
+template <class Named>
+void save_named(const std::string& path, const Named& named) {
+    if (!c_text(path, "ad::save: `path`")) return;
+    std::vector<const ad_array*> arrays;
+    std::vector<const char*> names;
+    arrays.reserve(named.size());
+    names.reserve(named.size());
+    for (const auto& entry : named) {
+        const std::string& name = entry.first;
+        const Array& array = entry.second;
+        if (!c_text(name, "ad::save: name " + std::to_string(names.size())) ||
+            !Array::require(array, ("ad::save: the array named \"" + name + "\"").c_str())) {
+            return;
+        }
+        arrays.push_back(array.get());
+        names.push_back(name.c_str());
+    }
+    const char* const no_names = nullptr;  // no names is still a list of names: not NULL
+    check(ad_save(path.c_str(), arrays.data(), names.empty() ? &no_names : names.data(), names.size()));
+}
+
+}  // namespace detail
+
+/* Saves `arrays` as a list to the file `path` (ad_save), in NumPy's formats: an .npz archive
+ * (entries arr_0, arr_1, ..., numpy.savez's) or, for a path ending in .npy, one array as
+ * numpy.save writes it. An existing file is replaced only once the new one is complete.
+ * ad::save(path, {w, b}); ad::load gives back a list. Throws AD_ERR_IO when the system
+ * refuses the file, AD_ERR_NULL_ARGUMENT for an Array without a handle,
+ * AD_ERR_INVALID_ARGUMENT for an empty path, one holding a NUL, or several arrays to a .npy. */
+inline void save(const std::string& path, const ArrayList& arrays) {
+    if (!detail::c_text(path, "ad::save: `path`") || !arrays.require("ad::save: `arrays`")) return;
+    detail::check(ad_save(path.c_str(), arrays.data(), nullptr, arrays.size()));
+}
+
+/* Saves named arrays in the order given (MXNet's nd.save(fname, {"w": w})), as entries of
+ * those names: ad::save(path, {{"w", w}, {"b", b}}); ad::load gives the names back in this
+ * order. Throws as above, and AD_ERR_INVALID_ARGUMENT for a name given twice or holding a
+ * NUL, or for a .npy path. */
+inline void save(const std::string& path, const std::vector<std::pair<std::string, Array>>& named) {
+    detail::save_named(path, named);
+}
+
+/* As above from a map, in the map's order (sorted by name for std::map's default). */
+template <class Compare, class Allocator>
+void save(const std::string& path, const std::map<std::string, Array, Compare, Allocator>& named) {
+    detail::save_named(path, named);
+}
+
+/* Saves what ad::load read: named arrays as named, a list as a list. Throws as above. */
+inline void save(const std::string& path, const Checkpoint& checkpoint) {
+    if (!checkpoint.has_names()) return save(path, checkpoint.arrays());
+    std::vector<std::pair<std::reference_wrapper<const std::string>, std::reference_wrapper<const Array>>> named;
+    named.reserve(checkpoint.size());
+    for (std::size_t i = 0; i < checkpoint.size(); i++) named.emplace_back(checkpoint.name(i), checkpoint[i]);
+    detail::save_named(path, named);
+}
+
+/* Loads the arrays of the file `path` (ad_load): a file of ad::save, or NumPy's .npy and .npz
+ * files (numpy.save, numpy.savez, numpy.savez_compressed), whatever its name; float32 and
+ * float64 elements in either byte order. Returns them with their names, if the file holds
+ * names. Throws AD_ERR_IO when the file cannot be opened or read, AD_ERR_FORMAT for a
+ * truncated or corrupt one, AD_ERR_DTYPE for elements of another type,
+ * AD_ERR_INVALID_ARGUMENT for an empty path or one holding a NUL; the Checkpoint is empty when
+ * it fails (AD_NO_EXCEPTIONS). */
+inline Checkpoint load(const std::string& path) {
+    Checkpoint result;
+    if (!detail::c_text(path, "ad::load: `path`")) return result;
+    ad_checkpoint* loaded = nullptr;
+    if (!detail::check(ad_load(path.c_str(), &loaded))) return result;
+    // Frees the C checkpoint, with what it still holds, should copying the names throw.
+    struct Free {
+        ad_checkpoint* checkpoint;
+        ~Free() {
+            if (checkpoint) ad_checkpoint_free(checkpoint);
+        }
+    } guard{loaded};
+    // Each handle becomes an Array's and its entry NULL, ad_load's way of keeping one; with
+    // the room made first, nothing can fail between the two.
+    result.arrays_.reserve(loaded->count);
+    for (std::size_t i = 0; i < loaded->count; i++) {
+        result.arrays_.emplace_back(loaded->arrays[i]);
+        loaded->arrays[i] = nullptr;
+    }
+    if (loaded->names) {
+        result.named_ = true;
+        result.names_.reserve(loaded->count);
+        for (std::size_t i = 0; i < loaded->count; i++) result.names_.emplace_back(loaded->names[i]);
+    }
+    guard.checkpoint = nullptr;
+    if (!detail::check(ad_checkpoint_free(loaded))) return Checkpoint();
+    return result;
+}
 
 /* ---------------------------------------------------------------------------------------
  * The library

@@ -245,15 +245,23 @@ fn header_compiles_and_links_as_cpp() {
 }
 
 /// The C++ test programs of include/ad.hpp, each with its own flags: one is built without
-/// exceptions, as engines that use AD_NO_EXCEPTIONS are.
-const CPP_TESTS: &[(&str, &[&str])] =
-    &[("tests/cpp/api.cpp", &[]), ("tests/cpp/errors.cpp", &[]), ("tests/cpp/no_exceptions.cpp", &["-fno-exceptions"]), ("tests/cpp/extend.cpp", &["-pthread"])];
+/// exceptions, as engines that use AD_NO_EXCEPTIONS are. Each runs with the arguments of
+/// tests/c/checkpoints.c (a fresh directory for its files, the folder of NumPy-written
+/// checkpoints); those that write no files ignore them.
+const CPP_TESTS: &[(&str, &[&str])] = &[
+    ("tests/cpp/api.cpp", &[]),
+    ("tests/cpp/errors.cpp", &[]),
+    ("tests/cpp/no_exceptions.cpp", &["-fno-exceptions"]),
+    ("tests/cpp/extend.cpp", &["-pthread"]),
+    ("tests/cpp/shapes.cpp", &[]),
+];
 
 fn cpp_test(source: &str) {
     let (_, flags) = CPP_TESTS.iter().find(|(s, _)| *s == source).expect("a C++ test of CPP_TESTS");
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
     let program = build_with(&format!("cpp_test_{}", name), &[source], true, flags);
-    assert_success(source, &run(&program));
+    let args = checkpoint_args(&format!("cpp_test_{}", name));
+    assert_success(source, &Command::new(&program).args(args).output().expect("the test program runs"));
 }
 
 #[test]
@@ -274,6 +282,11 @@ fn cpp_errors_throw_and_leak_nothing() {
 #[test]
 fn cpp_without_exceptions() {
     cpp_test("tests/cpp/no_exceptions.cpp");
+}
+
+#[test]
+fn cpp_shape_ops_and_checkpoints() {
+    cpp_test("tests/cpp/shapes.cpp");
 }
 
 #[test]
@@ -401,14 +414,21 @@ fn cpp_programs_are_clean_under_valgrind() {
         check.map(|o| o.status.success()).unwrap_or(false),
         "valgrind is not installed: the README's test command installs it (apt-get install valgrind)"
     );
-    let runs = CPP_TESTS
+    let tests: Vec<(&str, &[&str], [String; 2])> = CPP_TESTS
         .iter()
-        .map(|(s, flags)| (*s, *flags, &[][..]))
-        .chain([("examples/tutorial.cpp", &[][..], &[][..]), ("examples/mlp.cpp", &[][..], &["3"][..])]);
+        .map(|(s, flags)| {
+            let name = Path::new(s).file_stem().unwrap().to_str().unwrap();
+            (*s, *flags, checkpoint_args(&format!("valgrind_cpp_{}", name)))
+        })
+        .collect();
+    let runs = tests
+        .iter()
+        .map(|(s, flags, args)| (*s, *flags, args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .chain([("examples/tutorial.cpp", &[][..], vec![]), ("examples/mlp.cpp", &[][..], vec!["3"])]);
     for (source, flags, args) in runs {
         let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
         let program = build_with(&format!("valgrind_cpp_{}", name), &[source], true, flags);
-        memcheck(source, &program, args);
+        memcheck(source, &program, &args);
     }
 }
 

@@ -62,6 +62,19 @@ int main() {
     VALUES_ARE(w, 0, 1, 2);
     ad::clear_error();
 
+    // Calls returning something other than an Array give an empty one.
+    CHECK(ad::split(ad::arange(6), 4, 0).empty() && ad::last_status() == AD_ERR_SHAPE && mentions("ad_split"));
+    ad::clear_error();
+    CHECK(ad::split(ad::arange(6), 100, 0).empty() && ad::last_status() == AD_ERR_SHAPE);
+    ad::clear_error();
+    CHECK(ad::split(ad::arange(6), 3, 0).size() == 3 && ad::last_status() == AD_OK);
+    ad::Checkpoint none = ad::load("no such file.npz");
+    CHECK(none.empty() && !none.has_names() && ad::last_status() == AD_ERR_IO && mentions("no such file.npz"));
+    ad::clear_error();
+    ad::save("", {x});
+    CHECK(ad::last_status() == AD_ERR_INVALID_ARGUMENT);
+    ad::clear_error();
+
     // Scopes open and close as before.
     {
         ad::Record record;
