@@ -114,9 +114,10 @@ pub unsafe extern "C" fn ad_load(path: *const c_char, out: *mut *mut ad_checkpoi
 /// its `arrays` (entries the caller set to NULL are skipped). NULL is a no-op. A pointer that
 /// `ad_load` did not return is `AD_ERR_INVALID_HANDLE` and nothing is freed; so is one freed
 /// already, as long as fewer than 4,096 other checkpoints were freed since (a freed
-/// checkpoint's address is not given to a new one before then). An entry that is no longer a live handle (the caller freed it, or wrote
-/// something else there) is reported with `AD_ERR_INVALID_HANDLE` too, after everything else
-/// was freed.
+/// checkpoint's address is not given to a new one before then). Each entry is freed as an
+/// array handle: one that is not a live handle (the caller freed it, or wrote something else
+/// there) is reported with `AD_ERR_INVALID_HANDLE` too, after everything else was freed, and
+/// a live handle the caller wrote there is freed like the ones `ad_load` wrote.
 #[no_mangle]
 pub extern "C" fn ad_checkpoint_free(checkpoint: *mut ad_checkpoint) -> ad_status {
     ffi_boundary!({
