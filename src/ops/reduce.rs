@@ -148,3 +148,37 @@ pub fn sum_to(g: &NdArray, out: &[usize], shape: &[usize]) -> Result<NdArray> {
     let kept: Vec<usize> = scaled.shape[scaled.ndim() - shape.len()..].to_vec();
     reshape_to(&scaled, &kept)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DType;
+
+    /// `sum_to` of an unexpanded gradient equals `sum_to` of the same gradient expanded to
+    /// `out` first, for each way a gradient can be unexpanded: length-1 axes, and fewer axes
+    /// than `out` (which no op passes on today, element-wise ops keeping a gradient's rank,
+    /// but which the contract allows: the gradient fuzzer cannot reach that case).
+    #[test]
+    fn an_unexpanded_gradient_sums_as_if_expanded() {
+        let cases: &[(&[usize], &[usize], &[usize])] = &[
+            (&[4], &[3, 4], &[4]),
+            (&[], &[3, 4], &[4]),
+            (&[1], &[2, 3, 4], &[3, 1]),
+            (&[1, 1], &[3, 4], &[1]),
+            (&[3, 1], &[3, 4], &[4]),
+            (&[4], &[2, 3, 4], &[]),
+            (&[1, 4], &[2, 3, 4], &[2, 1, 4]),
+            (&[3, 4], &[2, 3, 4], &[1, 3, 1]),
+        ];
+        for &(g_shape, out, shape) in cases {
+            let n: usize = g_shape.iter().product();
+            let values: Vec<f64> = (0..n).map(|i| 1.0 + i as f64 * 0.5).collect();
+            let g = NdArray::from(crate::array::from_vec(values, g_shape.to_vec()));
+            let expanded = broadcast_to(&g, out).unwrap();
+            let want = broadcast_to(&sum_to(&expanded, out, shape).unwrap(), shape).unwrap();
+            let got = broadcast_to(&sum_to(&g, out, shape).unwrap(), shape).unwrap();
+            assert_eq!(got.to_f64_vec(), want.to_f64_vec(), "g {:?}, out {:?}, operand {:?}", g_shape, out, shape);
+            assert_eq!(got.dtype(), DType::F64);
+        }
+    }
+}
