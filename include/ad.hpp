@@ -947,6 +947,44 @@ inline void adam_update(Array& weight, const Array& grad, Array& mean, Array& va
                                  rescale_grad, clip_gradient, t));
 }
 
+/* rescale_grad and clip_gradient have no effect, as in MXNet (only the gradient's sign counts). */
+inline void signsgd_update(Array& weight, const Array& grad, double lr, double wd = 0, double rescale_grad = 1,
+                           double clip_gradient = -1) {
+    detail::check(ad_signsgd_update(weight.get(), grad.get(), lr, wd, rescale_grad, clip_gradient));
+}
+
+inline void signum_update(Array& weight, const Array& grad, Array& mom, double lr, double momentum = 0,
+                          double wd = 0, double rescale_grad = 1, double clip_gradient = -1, double wd_lh = 0) {
+    detail::check(ad_signum_update(weight.get(), grad.get(), mom.get(), lr, momentum, wd, rescale_grad, clip_gradient,
+                                   wd_lh));
+}
+
+inline void rmsprop_update(Array& weight, const Array& grad, Array& n, double lr, double gamma1 = 0.95,
+                           double epsilon = 1e-8, double wd = 0, double rescale_grad = 1, double clip_gradient = -1,
+                           double clip_weights = -1) {
+    detail::check(ad_rmsprop_update(weight.get(), grad.get(), n.get(), lr, gamma1, epsilon, wd, rescale_grad,
+                                    clip_gradient, clip_weights));
+}
+
+inline void rmspropalex_update(Array& weight, const Array& grad, Array& n, Array& g, Array& delta, double lr,
+                               double gamma1 = 0.95, double gamma2 = 0.9, double epsilon = 1e-8, double wd = 0,
+                               double rescale_grad = 1, double clip_gradient = -1, double clip_weights = -1) {
+    detail::check(ad_rmspropalex_update(weight.get(), grad.get(), n.get(), g.get(), delta.get(), lr, gamma1, gamma2,
+                                        epsilon, wd, rescale_grad, clip_gradient, clip_weights));
+}
+
+inline void ftrl_update(Array& weight, const Array& grad, Array& z, Array& n, double lr, double lamda1 = 0.01,
+                        double beta = 1, double wd = 0, double rescale_grad = 1, double clip_gradient = -1) {
+    detail::check(ad_ftrl_update(weight.get(), grad.get(), z.get(), n.get(), lr, lamda1, beta, wd, rescale_grad,
+                                 clip_gradient));
+}
+
+/* The momentum's weight-decay term reads the new weight, as MXNet's update with out=weight. */
+inline void nag_mom_update(Array& weight, const Array& grad, Array& mom, double lr, double momentum = 0,
+                           double wd = 0, double rescale_grad = 1, double clip_gradient = -1) {
+    detail::check(ad_nag_mom_update(weight.get(), grad.get(), mom.get(), lr, momentum, wd, rescale_grad, clip_gradient));
+}
+
 /* ---------------------------------------------------------------------------------------
  * Autograd
  * ------------------------------------------------------------------------------------- */

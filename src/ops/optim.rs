@@ -8,7 +8,20 @@
 //!   w = w - lr_t·m / (sqrt(v) + eps), lr_t = lr (t = 0, as nd.adam_update) or
 //!   lr·sqrt(1-β2ᵗ)/(1-β1ᵗ) (t ≥ 1: the bias correction MXNet's Adam optimizer applies)
 //!
-//! `clip_gradient` < 0 means no clipping.
+//! - signsgd:  w = (1 - lr·wd)·w - lr·sign(g)   (rescale_grad and clip_gradient unused, as in MXNet)
+//! - signum:   m = μ·m - (1-μ)·wd·w - (1-μ)·clip(rescale·g);  w = (1 - lr·wd_lh)·w + lr·sign(m)
+//! - rmsprop:  g' = clip(rescale·g + wd·w); n = (1-γ1)·g'² + γ1·n; w = clipw(w - lr·g'/sqrt(n + eps))
+//! - rmspropalex: g' as rmsprop; n = (1-γ1)·g'² + γ1·n; ḡ = (1-γ1)·g' + γ1·ḡ;
+//!   δ = γ2·δ - lr·g'/sqrt(n - ḡ² + eps); w = clipw(w + δ)
+//! - ftrl:     g' = clip(rescale·g); z += g' - (sqrt(n + g'²) - sqrt(n))·w/lr; n += g'²;
+//!   w = (sign(z)·λ1 - z) / ((β + sqrt(n))/lr + wd) · [|z| > λ1]
+//! - nag_mom:  m' = μ·m; d = clip(rescale·g) + wd·w; w = w - m' + (μ+1)·(m' - lr·d);
+//!   m = m' - lr·(clip(rescale·g) + wd·w), with the *new* w: MXNet's kernel writes the
+//!   weight before it reads it again for the momentum, so that is what `nag_mom_update(...,
+//!   out=weight)` (and MXNet's NAG optimizer) computes; ad's update is in place and does the
+//!   same.
+//!
+//! `clip_gradient` (and `clip_weights`) < 0 means no clipping.
 
 use std::sync::Arc;
 
@@ -166,4 +179,124 @@ pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArr
         || run::<f32>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
         || run::<f64>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
     )
+}
+
+/// MXNet's sign of an element: 1, -1 or 0 (also for NaN), as `(x > 0) - (x < 0)`.
+#[inline]
+fn sign<T: Element>(x: T) -> T {
+    if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { T::zero() }
+}
+
+pub fn signsgd_update(weight: &NdArray, grad: &NdArray, h: OptimizerParams) -> Result<()> {
+    check("signsgd_update", weight, grad, &[])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: OptimizerParams) -> Result<()> {
+        let (lr, wd) = (T::of(h.lr), T::of(h.wd));
+        // MXNet's kernel ignores rescale_grad and clip_gradient: only the gradient's sign counts.
+        update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * sign(g))
+    }
+    dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h))
+}
+
+pub fn signum_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, wd_lh: f64, h: OptimizerParams) -> Result<()> {
+    check("signum_update", weight, grad, &[mom])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, wd_lh: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound, mu, wd_lh) =
+            (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum), T::of(wd_lh));
+        update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
+            let decay = (T::one() - mu) * wd * *w;
+            *m = if bound < T::zero() {
+                mu * *m - decay - (T::one() - mu) * rescale * g
+            } else {
+                mu * *m - decay - (T::one() - mu) * clip(rescale * g, bound)
+            };
+            *w = (T::one() - lr * wd_lh) * *w + lr * sign(*m);
+        })
+    }
+    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, wd_lh, h), || run::<f64>(weight, grad, mom, momentum, wd_lh, h))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn rmsprop_update(weight: &NdArray, grad: &NdArray, n: &NdArray, gamma1: f64, epsilon: f64, clip_weights: f64, h: OptimizerParams) -> Result<()> {
+    check("rmsprop_update", weight, grad, &[n])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, n: &NdArray, gamma1: f64, epsilon: f64, clip_weights: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (g1, eps, wbound) = (T::of(gamma1), T::of(epsilon), T::of(clip_weights));
+        update::<T, 1>(weight, grad, [n], |w, g, [n]| {
+            let g = clip(rescale * g + wd * *w, bound);
+            *n = (T::one() - g1) * (g * g) + g1 * *n;
+            *w = clip(*w - lr * (g / (*n + eps).sqrt()), wbound);
+        })
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, grad, n, gamma1, epsilon, clip_weights, h),
+        || run::<f64>(weight, grad, n, gamma1, epsilon, clip_weights, h),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn rmspropalex_update(
+    weight: &NdArray,
+    grad: &NdArray,
+    n: &NdArray,
+    g: &NdArray,
+    delta: &NdArray,
+    gamma1: f64,
+    gamma2: f64,
+    epsilon: f64,
+    clip_weights: f64,
+    h: OptimizerParams,
+) -> Result<()> {
+    check("rmspropalex_update", weight, grad, &[n, g, delta])?;
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, states: [&NdArray; 3], gamma1: f64, gamma2: f64, epsilon: f64, clip_weights: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (g1, g2, eps, wbound) = (T::of(gamma1), T::of(gamma2), T::of(epsilon), T::of(clip_weights));
+        update::<T, 3>(weight, grad, states, |w, g, [n, mg, delta]| {
+            let g = clip(rescale * g + wd * *w, bound);
+            *n = (T::one() - g1) * g * g + g1 * *n;
+            *mg = (T::one() - g1) * g + g1 * *mg;
+            *delta = g2 * *delta - lr * g / (*n - *mg * *mg + eps).sqrt();
+            *w = clip(*w + *delta, wbound);
+        })
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, grad, [n, g, delta], gamma1, gamma2, epsilon, clip_weights, h),
+        || run::<f64>(weight, grad, [n, g, delta], gamma1, gamma2, epsilon, clip_weights, h),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn ftrl_update(weight: &NdArray, grad: &NdArray, z: &NdArray, n: &NdArray, lamda1: f64, beta: f64, h: OptimizerParams) -> Result<()> {
+    check("ftrl_update", weight, grad, &[z, n])?;
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, z: &NdArray, n: &NdArray, lamda1: f64, beta: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (l1, beta) = (T::of(lamda1), T::of(beta));
+        update::<T, 2>(weight, grad, [z, n], |w, g, [z, n]| {
+            let g = clip(g * rescale, bound);
+            *z += g - ((*n + g * g).sqrt() - n.sqrt()) * *w / lr;
+            *n += g * g;
+            let active = if z.abs() > l1 { T::one() } else { T::zero() };
+            // Multiplied, not selected, as MXNet does (0·x keeps the sign of x, and 0·∞ is NaN).
+            *w = (sign(*z) * l1 - *z) / ((beta + n.sqrt()) / lr + wd) * active;
+        })
+    }
+    dispatch(weight, || run::<f32>(weight, grad, z, n, lamda1, beta, h), || run::<f64>(weight, grad, z, n, lamda1, beta, h))
+}
+
+pub fn nag_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: OptimizerParams) -> Result<()> {
+    check("nag_mom_update", weight, grad, &[mom])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
+        update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
+            let g = clip(rescale * g, bound);
+            *m = mu * *m;
+            *w = *w - *m + (mu + T::one()) * (*m - lr * (g + wd * *w));
+            // The new weight, as MXNet's kernel reads it when it updates in place.
+            *m = *m - lr * (g + wd * *w);
+        })
+    }
+    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h))
 }
