@@ -1209,6 +1209,43 @@ ad_status ad_nag_mom_update(ad_array *weight,
                             double rescale_grad,
                             double clip_gradient);
 
+// MXNet's `lamb_update_phase1`, the first half of a LAMB step: with
+// `r = clip(rescale_grad·grad)`, updates `mean = beta1·mean + (1-beta1)·r` and
+// `var = beta2·var + (1-beta2)·r²` in place, and makes in `*out` a new array, the direction
+// `g = mean_hat/(sqrt(var_hat) + epsilon) + wd·weight`, where `mean_hat = mean/(1-beta1ᵗ)` and
+// `var_hat = var/(1-beta2ᵗ)` with `bias_correction` (`mean` and `var` without). `weight` and
+// `grad` are read; `mean` and `var` are written; `*out` is the caller's to free. Errors:
+// `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when an array differs from `weight` (the message names
+// both shapes); `AD_ERR_INVALID_ARGUMENT` when two of `weight`, `mean` and `var` share
+// memory. On error `*out` is left alone.
+ad_status ad_lamb_update_phase1(const ad_array *weight,
+                                const ad_array *grad,
+                                ad_array *mean,
+                                ad_array *var,
+                                double beta1,
+                                double beta2,
+                                double epsilon,
+                                uint64_t t,
+                                bool bias_correction,
+                                double wd,
+                                double rescale_grad,
+                                double clip_gradient,
+                                ad_array **out);
+
+// MXNet's `lamb_update_phase2`, the second half of a LAMB step, in place:
+// `weight -= lr·(r1/r2)·g`, where `r1` (the weight's norm) and `r2` (the direction's) are
+// one-element arrays, `r1` first raised to `lower_bound` and lowered to `upper_bound` (each
+// when ≥ 0); when `r1` or `r2` is 0, `weight -= lr·g`. `weight` is written; `g`, `r1` and
+// `r2` are read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `g` differs from `weight` (the
+// message names both shapes) or `r1` or `r2` is not one element of the weight's dtype.
+ad_status ad_lamb_update_phase2(ad_array *weight,
+                                const ad_array *g,
+                                const ad_array *r1,
+                                const ad_array *r2,
+                                double lr,
+                                double lower_bound,
+                                double upper_bound);
+
 // `a + b`, element-wise with NumPy broadcasting.
 ad_status ad_add(const ad_array *a, const ad_array *b, ad_array **out);
 

@@ -985,6 +985,23 @@ inline void nag_mom_update(Array& weight, const Array& grad, Array& mom, double 
     detail::check(ad_nag_mom_update(weight.get(), grad.get(), mom.get(), lr, momentum, wd, rescale_grad, clip_gradient));
 }
 
+/* LAMB, first half: updates mean and var, returns the direction g (MXNet's t and wd have no
+ * defaults). */
+inline Array lamb_update_phase1(const Array& weight, const Array& grad, Array& mean, Array& var, std::uint64_t t,
+                                double wd, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-6,
+                                bool bias_correction = true, double rescale_grad = 1, double clip_gradient = -1) {
+    return Array::make([&](ad_array** out) {
+        return ad_lamb_update_phase1(weight.get(), grad.get(), mean.get(), var.get(), beta1, beta2, epsilon, t,
+                                     bias_correction, wd, rescale_grad, clip_gradient, out);
+    });
+}
+
+/* LAMB, second half, in place: r1 and r2 are one-element arrays (the norms of weight and g). */
+inline void lamb_update_phase2(Array& weight, const Array& g, const Array& r1, const Array& r2, double lr,
+                               double lower_bound = -1, double upper_bound = -1) {
+    detail::check(ad_lamb_update_phase2(weight.get(), g.get(), r1.get(), r2.get(), lr, lower_bound, upper_bound));
+}
+
 /* ---------------------------------------------------------------------------------------
  * Autograd
  * ------------------------------------------------------------------------------------- */

@@ -138,3 +138,40 @@ fn float32_updates_run_and_mismatches_are_refused_naming_both_shapes() {
     assert_eq!(e.kind, ErrorKind::InvalidArgument, "{}", e);
     assert_eq!(optim::ftrl_update(&w, &g, &w, &s2(), 0.01, 1.0, p).unwrap_err().kind, ErrorKind::InvalidArgument);
 }
+
+#[test]
+fn lamb_phase1_returns_the_bias_corrected_direction_and_leaves_the_weight() {
+    let (w, g) = (arr(&[2.0, -1.0], &[2]), arr(&[4.0, -8.0], &[2]));
+    let (m, v) = (arr(&[0.5, 0.0], &[2]), arr(&[1.0, 0.0], &[2]));
+    // rescale 0.5, clip 3: the gradients count as 2 and -3.
+    let d = optim::lamb_update_phase1(&w, &g, &m, &v, 0.5, 0.75, 0.0, 2, true, h(0.0, 0.1, 0.5, 3.0)).unwrap();
+    let (m1, v1) = ([0.25 + 0.5 * 2.0, 0.5 * -3.0], [0.75 + 0.25 * 4.0, 0.25 * 9.0]);
+    assert_values(&m, &m1);
+    assert_values(&v, &v1);
+    let dir = |i: usize, wi: f64| (m1[i] / 0.75) / ((v1[i] / (1.0 - 0.5625f64)).sqrt()) + 0.1 * wi;
+    assert_values(&d, &[dir(0, 2.0), dir(1, -1.0)]);
+    assert_values(&w, &[2.0, -1.0]);
+    // without bias correction
+    let (m, v) = (arr(&[0.0], &[1]), arr(&[0.0], &[1]));
+    let d = optim::lamb_update_phase1(&arr(&[1.0], &[1]), &arr(&[2.0], &[1]), &m, &v, 0.5, 0.75, 0.0, 1, false,
+        h(0.0, 0.0, 1.0, -1.0)).unwrap();
+    assert_values(&d, &[1.0 / 1.0]);
+}
+
+#[test]
+fn lamb_phase2_scales_the_step_by_the_bounded_trust_ratio() {
+    let step = |r1: f64, r2: f64, lower: f64, upper: f64| {
+        let w = arr(&[1.0, 2.0], &[2]);
+        optim::lamb_update_phase2(&w, &arr(&[1.0, -1.0], &[2]), &arr(&[r1], &[1]), &arr(&[r2], &[1]), 0.1, lower, upper).unwrap();
+        w.to_vec::<f64>()
+    };
+    assert_eq!(step(2.0, 4.0, -1.0, -1.0), [1.0 - 0.1 * 2.0 / 4.0, 2.0 + 0.1 * 2.0 / 4.0]);
+    assert_eq!(step(2.0, 4.0, 3.0, -1.0), [1.0 - 0.1 * 3.0 / 4.0, 2.0 + 0.1 * 3.0 / 4.0]);
+    assert_eq!(step(2.0, 4.0, -1.0, 1.0), [1.0 - 0.1 * 1.0 / 4.0, 2.0 + 0.1 * 1.0 / 4.0]);
+    assert_eq!(step(0.0, 4.0, -1.0, -1.0), [0.9, 2.1]);
+    assert_eq!(step(2.0, 0.0, -1.0, -1.0), [0.9, 2.1]);
+    let w = arr(&[1.0], &[1]);
+    let e = optim::lamb_update_phase2(&w, &arr(&[1.0], &[1]), &arr(&[1.0, 2.0], &[2]), &arr(&[1.0], &[1]), 0.1, -1.0, -1.0).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Shape, "{}", e);
+    assert!(e.to_string().contains("r1") && e.to_string().contains("(2,)"), "{}", e);
+}

@@ -347,3 +347,69 @@ pub extern "C" fn ad_nag_mom_update(
         Ok(optim::nag_mom_update(&w, &g, &m, momentum, hyper(lr, wd, rescale_grad, clip_gradient))?)
     })
 }
+
+/// MXNet's `lamb_update_phase1`, the first half of a LAMB step: with
+/// `r = clip(rescale_grad·grad)`, updates `mean = beta1·mean + (1-beta1)·r` and
+/// `var = beta2·var + (1-beta2)·r²` in place, and makes in `*out` a new array, the direction
+/// `g = mean_hat/(sqrt(var_hat) + epsilon) + wd·weight`, where `mean_hat = mean/(1-beta1ᵗ)` and
+/// `var_hat = var/(1-beta2ᵗ)` with `bias_correction` (`mean` and `var` without). `weight` and
+/// `grad` are read; `mean` and `var` are written; `*out` is the caller's to free. Errors:
+/// `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when an array differs from `weight` (the message names
+/// both shapes); `AD_ERR_INVALID_ARGUMENT` when two of `weight`, `mean` and `var` share
+/// memory. On error `*out` is left alone.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn ad_lamb_update_phase1(
+    weight: *const ad_array,
+    grad: *const ad_array,
+    mean: *mut ad_array,
+    var: *mut ad_array,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: u64,
+    bias_correction: bool,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(
+        out,
+        optim::lamb_update_phase1(
+            &arg!(handle weight)?,
+            &arg!(handle grad)?,
+            &arg!(handle mean)?,
+            &arg!(handle var)?,
+            beta1,
+            beta2,
+            epsilon,
+            t,
+            bias_correction,
+            hyper(0.0, wd, rescale_grad, clip_gradient),
+        )
+    )
+}
+
+/// MXNet's `lamb_update_phase2`, the second half of a LAMB step, in place:
+/// `weight -= lr·(r1/r2)·g`, where `r1` (the weight's norm) and `r2` (the direction's) are
+/// one-element arrays, `r1` first raised to `lower_bound` and lowered to `upper_bound` (each
+/// when ≥ 0); when `r1` or `r2` is 0, `weight -= lr·g`. `weight` is written; `g`, `r1` and
+/// `r2` are read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `g` differs from `weight` (the
+/// message names both shapes) or `r1` or `r2` is not one element of the weight's dtype.
+#[no_mangle]
+pub extern "C" fn ad_lamb_update_phase2(
+    weight: *mut ad_array,
+    g: *const ad_array,
+    r1: *const ad_array,
+    r2: *const ad_array,
+    lr: f64,
+    lower_bound: f64,
+    upper_bound: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, g) = (arg!(handle weight)?, arg!(handle g)?);
+        let (r1, r2) = (arg!(handle r1)?, arg!(handle r2)?);
+        Ok(optim::lamb_update_phase2(&w, &g, &r1, &r2, lr, lower_bound, upper_bound)?)
+    })
+}

@@ -21,6 +21,12 @@
 //!   out=weight)` (and MXNet's NAG optimizer) computes; ad's update is in place and does the
 //!   same.
 //!
+//! - lamb phase 1: g' = clip(rescale·g); m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+//!   returns m̂/(sqrt(v̂) + eps) + wd·w, with m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ) under bias
+//!   correction (m, v otherwise); MXNet divides m by (1-β1ᵗ) in double precision
+//! - lamb phase 2: r1' = r1 bounded by lower_bound and upper_bound (each when ≥ 0);
+//!   w = w - lr·r1'/r2·g, or w - lr·g when r1' or r2 is 0
+//!
 //! `clip_gradient` (and `clip_weights`) < 0 means no clipping.
 
 use std::sync::Arc;
@@ -29,7 +35,7 @@ use smallvec::SmallVec;
 
 use crate::cpu::loops::{on_piece, threads_for, PARALLEL_MIN};
 use crate::array::storage::{lock, try_vec, Storage};
-use crate::array::{fmt_shape, Element};
+use crate::array::{fmt_shape, Array, Element};
 use crate::NdArray;
 use crate::tape::is_recording;
 use crate::error::{bail, Result};
@@ -299,4 +305,86 @@ pub fn nag_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum:
         })
     }
     dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h))
+}
+
+/// MXNet's `lamb_update_phase1`: updates `mean` and `var` in place and returns the LAMB
+/// direction `g` as a new array (the weight is only read).
+#[allow(clippy::too_many_arguments)]
+pub fn lamb_update_phase1(
+    weight: &NdArray,
+    grad: &NdArray,
+    mean: &NdArray,
+    var: &NdArray,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: u64,
+    bias_correction: bool,
+    h: OptimizerParams,
+) -> Result<NdArray> {
+    check("lamb_update_phase1", weight, grad, &[mean, var])?;
+    // The direction starts as a copy of the weight, which the update reads and overwrites
+    // element by element: the weight itself is left alone.
+    let out = NdArray::from(Array::from_buffer(weight.clone_buffer()?, weight.shape.clone()));
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(out: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, beta1: f64, beta2: f64, epsilon: f64, t: u64, bias_correction: bool, h: OptimizerParams) -> Result<()> {
+        let (wd, rescale, bound) = (T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (b1, b2, eps) = (T::of(beta1), T::of(beta2), T::of(epsilon));
+        // MXNet: DType beta1_t = std::pow(param.beta1, param.t), in double, then rounded.
+        let (b1t, b2t) = (T::of(b1.as_f64().powf(t as f64)), T::of(b2.as_f64().powf(t as f64)));
+        let m_scale = 1.0 - b1t.as_f64();
+        update::<T, 2>(out, grad, [mean, var], |w, g, [m, v]| {
+            let g = clip(g * rescale, bound);
+            *m = b1 * *m + (T::one() - b1) * g;
+            *v = b2 * *v + (T::one() - b2) * g * g;
+            *w = if bias_correction {
+                let m_hat = T::of(m.as_f64() / m_scale);
+                let v_hat = *v / (T::one() - b2t);
+                m_hat / (v_hat.sqrt() + eps) + wd * *w
+            } else {
+                *m / (v.sqrt() + eps) + wd * *w
+            };
+        })
+    }
+    dispatch(
+        weight,
+        || run::<f32>(&out, grad, mean, var, beta1, beta2, epsilon, t, bias_correction, h),
+        || run::<f64>(&out, grad, mean, var, beta1, beta2, epsilon, t, bias_correction, h),
+    )?;
+    Ok(out)
+}
+
+/// MXNet's `lamb_update_phase2`: `weight -= lr·r1/r2·g` in place, with `r1` (the weight's
+/// norm) bounded and `r2` (the direction's norm) one-element arrays.
+pub fn lamb_update_phase2(weight: &NdArray, g: &NdArray, r1: &NdArray, r2: &NdArray, lr: f64, lower_bound: f64, upper_bound: f64) -> Result<()> {
+    check("lamb_update_phase2", weight, g, &[])?;
+    for (name, r) in [("r1", r1), ("r2", r2)] {
+        if r.dtype != weight.dtype {
+            bail!(DType, "lamb_update_phase2: {} is {}, but the weight is {}", name, r.dtype.name(), weight.dtype.name());
+        }
+        if r.size() != 1 {
+            bail!(Shape, "lamb_update_phase2: {} must hold one element (a norm); it has shape {}", name, fmt_shape(&r.shape));
+        }
+    }
+    fn run<T: Element>(weight: &NdArray, g: &NdArray, r1: &NdArray, r2: &NdArray, lr: f64, lower_bound: f64, upper_bound: f64) -> Result<()> {
+        let (r1, r2) = (r1.try_to_vec::<T>()?[0], r2.try_to_vec::<T>()?[0]);
+        let (mut lr, lower, upper) = (T::of(lr), T::of(lower_bound), T::of(upper_bound));
+        // mshadow's maximum and minimum: a NaN first argument stays.
+        let mut r1 = r1;
+        if lower >= T::zero() && !r1.is_nan() {
+            r1 = if r1 > lower { r1 } else { lower };
+        }
+        if upper >= T::zero() && !r1.is_nan() {
+            r1 = if r1 < upper { r1 } else { upper };
+        }
+        if r1 != T::zero() && r2 != T::zero() {
+            lr = lr * r1 / r2;
+        }
+        update::<T, 0>(weight, g, [], |w, g, _| *w -= lr * g)
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, g, r1, r2, lr, lower_bound, upper_bound),
+        || run::<f64>(weight, g, r1, r2, lr, lower_bound, upper_bound),
+    )
 }

@@ -1286,7 +1286,7 @@ static void fuzz_optimizer(void) {
     double rescale = chance(80) ? 1.0 : gen_scalar(), clip = chance(70) ? -1.0 : gen_scalar();
     ad_status s;
     int invalid = bad(w, 0) || bad(g, 0);
-    switch (below(9)) {
+    switch (below(11)) {
     case 0:
         enter("ad_sgd_update");
         s = ad_sgd_update(w.h, g.h, lr, wd, rescale, clip);
@@ -1343,11 +1343,40 @@ static void fuzz_optimizer(void) {
                            wd, rescale, clip);
         break;
     }
-    default: {
+    case 8: {
         handle m = chance(70) ? like(w) : pick();
         invalid |= bad(m, 0);
         enter("ad_nag_mom_update");
         s = ad_nag_mom_update(w.h, g.h, m.h, lr, chance(80) ? 0.9 : gen_scalar(), wd, rescale, clip);
+        break;
+    }
+    case 9: {
+        handle m = chance(70) ? like(w) : pick(), v = chance(70) ? like(w) : pick();
+        ad_array *out, **o = gen_out(&out);
+        invalid |= bad(m, 0) || bad(v, 0);
+        enter("ad_lamb_update_phase1");
+        s = ad_lamb_update_phase1(w.h, g.h, m.h, v.h, chance(80) ? 0.9 : gen_scalar(), chance(80) ? 0.999 : gen_scalar(),
+                                  chance(80) ? 1e-6 : gen_scalar(), chance(50) ? 1 + next_u64() % 100 : next_u64(),
+                                  chance(50), wd, rescale, clip, o);
+        check_made(s, o, invalid, 0);
+        return;
+    }
+    default: {
+        size_t one[1] = {1};
+        handle r1 = pick(), r2 = pick();
+        if (chance(70)) {
+            uint32_t dtype = 0;
+            size_t shape[AD_MAX_NDIM], ndim = 0, size = 0;
+            if (w.kind == LIVE && describe(w.h, shape, &ndim, &dtype, &size)) {
+                ad_array *a = make(one, 1, dtype), *b = make(one, 1, dtype);
+                if (a) r1.h = a, r1.kind = LIVE;
+                if (b) r2.h = b, r2.kind = LIVE;
+            }
+        }
+        invalid |= bad(r1, 0) || bad(r2, 0);
+        enter("ad_lamb_update_phase2");
+        s = ad_lamb_update_phase2(w.h, g.h, r1.h, r2.h, lr, chance(70) ? -1.0 : gen_scalar(),
+                                  chance(70) ? -1.0 : gen_scalar());
     }
     }
     check_status(s);

@@ -161,6 +161,8 @@ SIGNATURES = {
     "ad_rmspropalex_update": (ad_status, [H, H, H, H, H, f64, f64, f64, f64, f64, f64, f64, f64]),
     "ad_ftrl_update": (ad_status, [H, H, H, H, f64, f64, f64, f64, f64, f64]),
     "ad_nag_mom_update": (ad_status, [H, H, H, f64, f64, f64, f64, f64]),
+    "ad_lamb_update_phase1": (ad_status, [H, H, H, H, f64, f64, f64, ctypes.c_uint64, b, f64, f64, f64, HP]),
+    "ad_lamb_update_phase2": (ad_status, [H, H, H, H, f64, f64, f64]),
     "ad_save": (ad_status, [ctypes.c_char_p, HP, ctypes.POINTER(ctypes.c_char_p), size]),
     "ad_load": (ad_status, [ctypes.c_char_p, ctypes.POINTER(ctypes.POINTER(Checkpoint))]),
     "ad_checkpoint_free": (ad_status, [ctypes.POINTER(Checkpoint)]),

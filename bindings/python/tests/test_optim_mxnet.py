@@ -1,5 +1,5 @@
 """MXNet's other fused optimizer updates (signsgd, signum, rmsprop, rmspropalex, ftrl,
-nag_mom) against real MXNet 1.9.1: several steps on seeded random float32 weights, gradients
+nag_mom, and LAMB's two phases) against real MXNet 1.9.1: several steps on seeded random float32 weights, gradients
 and states, with weight decay, rescale_grad and clip_gradient on and off, must give the same
 weights and states bit for bit.
 
@@ -167,3 +167,64 @@ def test_unknown_keywords_are_type_errors_naming_them(kind):
         with pytest.raises(TypeError, match=bad):
             getattr(nd, kind + "_update")(w, nd.ones(3), *[nd.zeros(3) for _ in range(count)], lr=0.1,
                                          **{bad: None})
+
+
+def run_lamb(lib, cfg, bounds, steps=4, in_place=True):
+    """LAMB as MXNet's optimizer runs it: phase 1, the norms, phase 2. The norms are computed
+    in numpy from the arrays (bit-identical in both libraries while the updates are), so that
+    the comparison is of the updates and not of two norm implementations."""
+    nd_ = LIBS[lib][0]
+    w = nd_.array(rand(830, *SHAPE))
+    mean, var = nd_.array(rand(831, *SHAPE, scale=0.1)), nd_.array(rand(832, *SHAPE, low=0.0, scale=0.1))
+    directions = []
+    for t in range(1, steps + 1):
+        grad = nd_.array(rand(840 + t, *SHAPE, scale=3.0))
+        g = nd_.lamb_update_phase1(w, grad, mean, var, t=t, **cfg)
+        directions.append(g.asnumpy())
+        r1 = nd_.array([np.linalg.norm(w.asnumpy())])
+        r2 = nd_.array([np.linalg.norm(g.asnumpy())])
+        r = nd_.lamb_update_phase2(w, g, r1, r2, lr=0.01, out=w if in_place else None, **bounds)
+        w = r
+    return w.asnumpy(), mean.asnumpy(), var.asnumpy(), directions
+
+
+LAMB_CONFIGS = [dict(wd=0.0), dict(wd=0.01), dict(wd=0.0, rescale_grad=0.3), dict(wd=0.0, clip_gradient=1.0),
+                dict(wd=0.05, rescale_grad=1 / 32.0, clip_gradient=0.05), dict(wd=0.01, bias_correction=False),
+                dict(wd=0.01, beta1=0.8, beta2=0.99, epsilon=1e-4)]
+
+
+@pytest.mark.parametrize("cfg", LAMB_CONFIGS, ids=lambda c: "-".join("%s=%g" % kv for kv in sorted(c.items())))
+@pytest.mark.parametrize("bounds", [dict(), dict(lower_bound=10.0), dict(upper_bound=1.0),
+                                    dict(lower_bound=0.5, upper_bound=2.0)], ids=lambda b: str(sorted(b)))
+def test_lamb_equals_mxnet_bit_for_bit(cfg, bounds):
+    ad_w, ad_m, ad_v, ad_d = run_lamb("ad", cfg, bounds)
+    mx_w, mx_m, mx_v, mx_d = run_lamb("mx", cfg, bounds)
+    assert not np.array_equal(ad_w, rand(830, *SHAPE))
+    for what, a, m in (("weight", ad_w, mx_w), ("mean", ad_m, mx_m), ("var", ad_v, mx_v)):
+        assert np.array_equal(a.view(np.uint32), m.view(np.uint32)), "%s differs from MXNet" % what
+    for a, m in zip(ad_d, mx_d):
+        assert np.array_equal(a.view(np.uint32), m.view(np.uint32)), "the direction g differs from MXNet"
+
+
+def test_lamb_phase2_without_out_and_phase1_into_out_as_mxnet():
+    ad_w, _, _, _ = run_lamb("ad", dict(wd=0.01), dict(), steps=2, in_place=False)
+    mx_w, _, _, _ = run_lamb("mx", dict(wd=0.01), dict(), steps=2, in_place=False)
+    np.testing.assert_array_equal(ad_w, mx_w)
+    for nd_ in (nd, mx.nd):
+        w, o = nd_.ones(3), nd_.zeros(3)
+        r = nd_.lamb_update_phase1(w, nd_.ones(3), nd_.zeros(3), nd_.zeros(3), t=1, wd=0.5, out=o)
+        assert r is o
+        np.testing.assert_allclose(o.asnumpy(), [1.5, 1.5, 1.5], rtol=1e-5)
+
+
+def test_lamb_phase1_needs_t_and_wd():
+    w = nd.ones(3)
+    for missing in ("t", "wd"):
+        kwargs = dict(t=1, wd=0.0)
+        del kwargs[missing]
+        with pytest.raises(TypeError, match=missing):
+            nd.lamb_update_phase1(w, w, nd.zeros(3), nd.zeros(3), **kwargs)
+    with pytest.raises(TypeError, match="lazy_update"):
+        nd.lamb_update_phase1(w, w, nd.zeros(3), nd.zeros(3), t=1, wd=0.0, lazy_update=True)
+    with pytest.raises(ValueError, match=r"r2.*\(2,\)"):
+        nd.lamb_update_phase2(w, w, nd.ones(1), nd.ones(2), lr=0.1)

@@ -13,7 +13,8 @@ __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
     "clip", "where", "FullyConnected", "flatten", "Flatten", "concat", "stack", "slice_axis",
     "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update", "signsgd_update", "signum_update",
-    "rmsprop_update", "rmspropalex_update", "ftrl_update", "nag_mom_update",
+    "rmsprop_update", "rmspropalex_update", "ftrl_update", "nag_mom_update", "lamb_update_phase1",
+    "lamb_update_phase2",
 ]
 
 _OUT = """out : NDArray, optional
@@ -869,3 +870,99 @@ nag_mom_update.__doc__ = """One step of Nesterov accelerated gradient, MXNet's f
     NDArray
         The new weight: `out`, or a new array.
     """ % _UPDATE_ARGS_DENSE
+
+
+def lamb_update_phase1(weight, grad, mean, var, beta1=0.9, beta2=0.999, epsilon=1e-6, t=None, bias_correction=True,
+                       wd=None, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    if t is None or wd is None:
+        raise TypeError("lamb_update_phase1: %s is required (MXNet's has no default)" % ("t" if t is None else "wd"))
+    if int(t) < 0:
+        raise ValueError("lamb_update_phase1: t must be a step count (>= 0); got %r" % (t,))
+    return into(out, _call_new(lib.ad_lamb_update_phase1, handle(weight, "weight"), handle(grad, "grad"),
+                               handle(mean, "mean"), handle(var, "var"), float(beta1), float(beta2), float(epsilon),
+                               int(t), bool(bias_correction), float(wd), float(rescale_grad), float(clip_gradient)))
+
+
+lamb_update_phase1.__doc__ = """The first half of a LAMB step, MXNet's fused update: with
+    ``r = clip(rescale_grad * grad)``, ``mean = beta1 * mean + (1 - beta1) * r`` and
+    ``var = beta2 * var + (1 - beta2) * r ** 2`` (both updated in place), the direction
+    ``g = mean_hat / (sqrt(var_hat) + epsilon) + wd * weight``, where
+    ``mean_hat = mean / (1 - beta1 ** t)`` and ``var_hat = var / (1 - beta2 ** t)`` with bias
+    correction (`mean` and `var` without). The weight is not changed: `lamb_update_phase2`
+    takes `g` and the norms of the weight and of `g`.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight (read only).
+    grad : NDArray
+        Its gradient.
+    mean : NDArray
+        The moving mean of the gradient, of the weight's shape; updated in place.
+    var : NDArray
+        The moving mean of its square, of the weight's shape; updated in place.
+    beta1 : float, optional
+        The decay rate of `mean` (default 0.9).
+    beta2 : float, optional
+        The decay rate of `var` (default 0.999).
+    epsilon : float, optional
+        Added to ``sqrt(var_hat)`` for numerical stability (default 1e-6).
+    t : int
+        The step count, from 1 (required, as in MXNet).
+    bias_correction : bool, optional
+        Divide the moments by ``1 - beta ** t`` (default True).
+    wd : float
+        Weight decay (required, as in MXNet), added to the direction as ``wd * weight``.
+    rescale_grad : float, optional
+        A factor the gradient is multiplied by first (default 1).
+    clip_gradient : float, optional
+        Clip the rescaled gradient to [-clip_gradient, clip_gradient]; a negative value (the
+        default -1) turns clipping off.
+    out : NDArray, optional
+        An array to write the direction into; it is returned instead of a new array.
+
+    Returns
+    -------
+    NDArray
+        The direction `g`, of the weight's shape.
+    """
+
+
+def lamb_update_phase2(weight, g, r1, r2, lr, lower_bound=-1.0, upper_bound=-1.0, out=None):
+    w = _target(weight, out)
+    check(lib.ad_lamb_update_phase2(handle(w, "weight"), handle(g, "g"), handle(r1, "r1"), handle(r2, "r2"),
+                                    float(lr), float(lower_bound), float(upper_bound)))
+    return w
+
+
+lamb_update_phase2.__doc__ = """The second half of a LAMB step, MXNet's fused update:
+    ``weight = weight - lr * (r1 / r2) * g``, with `r1` first raised to `lower_bound` and
+    lowered to `upper_bound` (each when >= 0); when `r1` or `r2` is 0,
+    ``weight = weight - lr * g``.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    g : NDArray
+        The direction `lamb_update_phase1` returned.
+    r1 : NDArray
+        The weight's L2 norm, one element (``weight.norm()``).
+    r2 : NDArray
+        The direction's L2 norm, one element (``g.norm()``).
+    lr : float
+        The learning rate.
+    lower_bound : float, optional
+        The least `r1` counts as; a negative value (the default -1) sets none.
+    upper_bound : float, optional
+        The most `r1` counts as; a negative value (the default -1) sets none.
+    out : NDArray, optional
+        The array to write the new weight into: usually `weight` itself, for an update in
+        place. None (the default) leaves `weight` alone and returns the new weight as a new
+        array.
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """
