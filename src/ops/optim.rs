@@ -301,7 +301,7 @@ pub fn nag_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum:
             *m = mu * *m;
             *w = *w - *m + (mu + T::one()) * (*m - lr * (g + wd * *w));
             // The new weight, as MXNet's kernel reads it when it updates in place.
-            *m = *m - lr * (g + wd * *w);
+            *m -= lr * (g + wd * *w);
         })
     }
     dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h))

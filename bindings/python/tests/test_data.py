@@ -141,3 +141,24 @@ def test_transform_first_maps_the_data_and_keeps_the_label():
     np.testing.assert_array_equal(yb.asnumpy(), np.arange(4))
     eager = gdata.SimpleDataset([1.0, 2.0]).transform(lambda x: x + 1, lazy=False)
     assert [eager[0], eager[1]] == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("fields", [
+    lambda: (nd.array(features(7, 3)), nd.arange(7)),
+    lambda: (features(7, 3, np.float64), np.arange(7)),
+    lambda: (nd.array(features(7, 3)).reshape((7, 3, 1)),),
+    lambda: ([[float(i), 2.0 * i] for i in range(7)], list(range(7))),
+])
+def test_an_array_datasets_batches_gathered_at_once_equal_those_stacked_sample_by_sample(fields):
+    # An ArrayDataset with the default batchify_fn gathers each field with one take; any other
+    # batchify_fn goes sample by sample, as MXNet does.
+    ds = gdata.ArrayDataset(*fields())
+    fast = list(gdata.DataLoader(ds, 3, sampler=[6, 0, 3, 3, 1, 5, 2]))
+    slow = list(gdata.DataLoader(ds, 3, sampler=[6, 0, 3, 3, 1, 5, 2],
+                                 batchify_fn=lambda samples: gdata.default_batchify_fn(samples)))
+    assert len(fast) == len(slow) == 3
+    for a, b in zip(fast, slow):
+        a, b = (a, b) if isinstance(a, list) else ([a], [b])
+        for x, y in zip(a, b):
+            assert x.dtype == y.dtype and x.shape == y.shape
+            np.testing.assert_array_equal(x.asnumpy(), y.asnumpy())

@@ -190,7 +190,7 @@ def run_lamb(lib, cfg, bounds, steps=4, in_place=True):
 
 LAMB_CONFIGS = [dict(wd=0.0), dict(wd=0.01), dict(wd=0.0, rescale_grad=0.3), dict(wd=0.0, clip_gradient=1.0),
                 dict(wd=0.05, rescale_grad=1 / 32.0, clip_gradient=0.05), dict(wd=0.01, bias_correction=False),
-                dict(wd=0.01, beta1=0.8, beta2=0.99, epsilon=1e-4)]
+                dict(wd=0.01, beta1=0.8, beta2=0.99, epsilon=1e-4), dict(wd=0.01, beta1=0.3, beta2=0.6, epsilon=1e-7)]
 
 
 @pytest.mark.parametrize("cfg", LAMB_CONFIGS, ids=lambda c: "-".join("%s=%g" % kv for kv in sorted(c.items())))
