@@ -175,3 +175,29 @@ fn lamb_phase2_scales_the_step_by_the_bounded_trust_ratio() {
     assert_eq!(e.kind, ErrorKind::Shape, "{}", e);
     assert!(e.to_string().contains("r1") && e.to_string().contains("(2,)"), "{}", e);
 }
+
+#[test]
+fn threaded_updates_match_the_single_threaded_ones() {
+    // Above the split threshold and not a multiple of the thread count: each update runs in
+    // chunks, one per thread, for the weight and every state alike.
+    let n = (1 << 19) + 3;
+    let vals = |k: f64, shift: f64| -> Vec<f64> { (0..n).map(|i| (i as f64 * k).sin() + shift).collect() };
+    let run = |threads: usize| {
+        ad::cpu::threads::set_num_threads(threads).unwrap();
+        let t = |v: Vec<f64>| typed(&v, &[n], DType::F32);
+        let (w, g) = (t(vals(0.37, 0.0)), t(vals(1.3, 0.0)));
+        let (s1, s2, s3) = (t(vals(0.11, 2.5)), t(vals(0.05, 0.0)), t(vals(0.07, 0.0)));
+        let p = h(0.01, 1e-3, 0.5, 0.8);
+        optim::rmspropalex_update(&w, &g, &s1, &s2, &s3, 0.9, 0.8, 1e-6, 2.0, p).unwrap();
+        optim::ftrl_update(&w, &g, &s2, &s1, 0.01, 1.0, p).unwrap();
+        optim::signum_update(&w, &g, &s3, 0.9, 0.01, p).unwrap();
+        optim::nag_mom_update(&w, &g, &s3, 0.9, p).unwrap();
+        let d = optim::lamb_update_phase1(&w, &g, &s2, &s1, 0.9, 0.99, 1e-6, 3, true, p).unwrap();
+        // compared bit for bit (NaN included)
+        [w, s1, s2, s3, d].map(|a| a.to_vec::<f32>().iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
+    };
+    let one = run(1);
+    assert!(one.iter().flatten().all(|&b| f32::from_bits(b).is_finite()), "the inputs make a non-finite value");
+    assert!(run(3) == one, "3 threads differ from 1");
+    assert!(run(2) == one, "2 threads differ from 1");
+}
