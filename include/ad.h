@@ -1113,6 +1113,140 @@ ad_status ad_adam_update(ad_array *weight,
                          double clip_gradient,
                          uint64_t t);
 
+// MXNet's `signsgd_update`, in place: `weight = (1 - lr·wd)·weight - lr·sign(grad)`.
+// As in MXNet, `rescale_grad` and `clip_gradient` are accepted and have no effect (only the
+// gradient's sign counts). `weight` is written; `grad` is read. Errors: `AD_ERR_SHAPE` or
+// `AD_ERR_DTYPE` when `grad` differs from `weight` (the message names both shapes).
+ad_status ad_signsgd_update(ad_array *weight,
+                            const ad_array *grad,
+                            double lr,
+                            double wd,
+                            double rescale_grad,
+                            double clip_gradient);
+
+// MXNet's `signum_update`, in place: `mom = momentum·mom - (1-momentum)·wd·weight -
+// (1-momentum)·clip(rescale_grad·grad)`, then `weight = (1 - lr·wd_lh)·weight + lr·sign(mom)`.
+// `weight` and `mom` are written; `grad` is read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE`
+// when `grad` or `mom` differs from `weight` (the message names both shapes);
+// `AD_ERR_INVALID_ARGUMENT` when `mom` shares memory with `weight`.
+ad_status ad_signum_update(ad_array *weight,
+                           const ad_array *grad,
+                           ad_array *mom,
+                           double lr,
+                           double momentum,
+                           double wd,
+                           double rescale_grad,
+                           double clip_gradient,
+                           double wd_lh);
+
+// MXNet's `rmsprop_update` (Tieleman and Hinton), in place: `g = clip(rescale_grad·grad +
+// wd·weight)`, `n = (1-gamma1)·g² + gamma1·n`, `weight = weight - lr·g/sqrt(n + epsilon)`,
+// then clipped to `[-clip_weights, clip_weights]` when `clip_weights` ≥ 0. `weight` and `n`
+// are written; `grad` is read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `grad` or `n`
+// differs from `weight` (the message names both shapes); `AD_ERR_INVALID_ARGUMENT` when `n`
+// shares memory with `weight`.
+ad_status ad_rmsprop_update(ad_array *weight,
+                            const ad_array *grad,
+                            ad_array *n,
+                            double lr,
+                            double gamma1,
+                            double epsilon,
+                            double wd,
+                            double rescale_grad,
+                            double clip_gradient,
+                            double clip_weights);
+
+// MXNet's `rmspropalex_update` (Graves' centered RMSProp), in place: with
+// `r = clip(rescale_grad·grad + wd·weight)`, `n = (1-gamma1)·r² + gamma1·n`,
+// `g = (1-gamma1)·r + gamma1·g`, `delta = gamma2·delta - lr·r/sqrt(n - g² + epsilon)` and
+// `weight = weight + delta`, clipped to `[-clip_weights, clip_weights]` when `clip_weights`
+// ≥ 0. `weight`, `n`, `g` and `delta` are written; `grad` is read. Errors: `AD_ERR_SHAPE` or
+// `AD_ERR_DTYPE` when an array differs from `weight` (the message names both shapes);
+// `AD_ERR_INVALID_ARGUMENT` when two written arrays share memory.
+ad_status ad_rmspropalex_update(ad_array *weight,
+                                const ad_array *grad,
+                                ad_array *n,
+                                ad_array *g,
+                                ad_array *delta,
+                                double lr,
+                                double gamma1,
+                                double gamma2,
+                                double epsilon,
+                                double wd,
+                                double rescale_grad,
+                                double clip_gradient,
+                                double clip_weights);
+
+// MXNet's `ftrl_update` (FTRL-Proximal), in place: with `r = clip(rescale_grad·grad)`,
+// `z += r - (sqrt(n + r²) - sqrt(n))·weight/lr`, `n += r²`, and
+// `weight = (sign(z)·lamda1 - z) / ((beta + sqrt(n))/lr + wd)` where `|z| > lamda1`, else 0.
+// `weight`, `z` and `n` are written; `grad` is read. Errors: `AD_ERR_SHAPE` or
+// `AD_ERR_DTYPE` when an array differs from `weight` (the message names both shapes);
+// `AD_ERR_INVALID_ARGUMENT` when two written arrays share memory.
+ad_status ad_ftrl_update(ad_array *weight,
+                         const ad_array *grad,
+                         ad_array *z,
+                         ad_array *n,
+                         double lr,
+                         double lamda1,
+                         double beta,
+                         double wd,
+                         double rescale_grad,
+                         double clip_gradient);
+
+// MXNet's `nag_mom_update` (Nesterov momentum), in place: with `d = clip(rescale_grad·grad)
+// + wd·weight`, `mom = momentum·mom`, `weight = weight - mom + (momentum+1)·(mom - lr·d)`,
+// then `mom -= lr·(clip(rescale_grad·grad) + wd·weight)` with the new weight (MXNet's
+// result with `out=weight`, which its NAG optimizer uses). `weight` and `mom` are written;
+// `grad` is read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `grad` or `mom` differs from
+// `weight` (the message names both shapes); `AD_ERR_INVALID_ARGUMENT` when `mom` shares
+// memory with `weight`.
+ad_status ad_nag_mom_update(ad_array *weight,
+                            const ad_array *grad,
+                            ad_array *mom,
+                            double lr,
+                            double momentum,
+                            double wd,
+                            double rescale_grad,
+                            double clip_gradient);
+
+// MXNet's `lamb_update_phase1`, the first half of a LAMB step: with
+// `r = clip(rescale_grad·grad)`, updates `mean = beta1·mean + (1-beta1)·r` and
+// `var = beta2·var + (1-beta2)·r²` in place, and makes in `*out` a new array, the direction
+// `g = mean_hat/(sqrt(var_hat) + epsilon) + wd·weight`, where `mean_hat = mean/(1-beta1ᵗ)` and
+// `var_hat = var/(1-beta2ᵗ)` with `bias_correction` (`mean` and `var` without). `weight` and
+// `grad` are read; `mean` and `var` are written; `*out` is the caller's to free. Errors:
+// `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when an array differs from `weight` (the message names
+// both shapes); `AD_ERR_INVALID_ARGUMENT` when two of `weight`, `mean` and `var` share
+// memory. On error `*out` is left alone.
+ad_status ad_lamb_update_phase1(const ad_array *weight,
+                                const ad_array *grad,
+                                ad_array *mean,
+                                ad_array *var,
+                                double beta1,
+                                double beta2,
+                                double epsilon,
+                                uint64_t t,
+                                bool bias_correction,
+                                double wd,
+                                double rescale_grad,
+                                double clip_gradient,
+                                ad_array **out);
+
+// MXNet's `lamb_update_phase2`, the second half of a LAMB step, in place:
+// `weight -= lr·(r1/r2)·g`, where `r1` (the weight's norm) and `r2` (the direction's) are
+// one-element arrays, `r1` first raised to `lower_bound` and lowered to `upper_bound` (each
+// when ≥ 0); when `r1` or `r2` is 0, `weight -= lr·g`. `weight` is written; `g`, `r1` and
+// `r2` are read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `g` differs from `weight` (the
+// message names both shapes) or `r1` or `r2` is not one element of the weight's dtype.
+ad_status ad_lamb_update_phase2(ad_array *weight,
+                                const ad_array *g,
+                                const ad_array *r1,
+                                const ad_array *r2,
+                                double lr,
+                                double lower_bound,
+                                double upper_bound);
+
 // `a + b`, element-wise with NumPy broadcasting.
 ad_status ad_add(const ad_array *a, const ad_array *b, ad_array **out);
 

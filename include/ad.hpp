@@ -1191,6 +1191,61 @@ inline void adam_update(Array& weight, const Array& grad, Array& mean, Array& va
                                  rescale_grad, clip_gradient, t));
 }
 
+/* rescale_grad and clip_gradient have no effect, as in MXNet (only the gradient's sign counts). */
+inline void signsgd_update(Array& weight, const Array& grad, double lr, double wd = 0, double rescale_grad = 1,
+                           double clip_gradient = -1) {
+    detail::check(ad_signsgd_update(weight.get(), grad.get(), lr, wd, rescale_grad, clip_gradient));
+}
+
+inline void signum_update(Array& weight, const Array& grad, Array& mom, double lr, double momentum = 0,
+                          double wd = 0, double rescale_grad = 1, double clip_gradient = -1, double wd_lh = 0) {
+    detail::check(ad_signum_update(weight.get(), grad.get(), mom.get(), lr, momentum, wd, rescale_grad, clip_gradient,
+                                   wd_lh));
+}
+
+inline void rmsprop_update(Array& weight, const Array& grad, Array& n, double lr, double gamma1 = 0.95,
+                           double epsilon = 1e-8, double wd = 0, double rescale_grad = 1, double clip_gradient = -1,
+                           double clip_weights = -1) {
+    detail::check(ad_rmsprop_update(weight.get(), grad.get(), n.get(), lr, gamma1, epsilon, wd, rescale_grad,
+                                    clip_gradient, clip_weights));
+}
+
+inline void rmspropalex_update(Array& weight, const Array& grad, Array& n, Array& g, Array& delta, double lr,
+                               double gamma1 = 0.95, double gamma2 = 0.9, double epsilon = 1e-8, double wd = 0,
+                               double rescale_grad = 1, double clip_gradient = -1, double clip_weights = -1) {
+    detail::check(ad_rmspropalex_update(weight.get(), grad.get(), n.get(), g.get(), delta.get(), lr, gamma1, gamma2,
+                                        epsilon, wd, rescale_grad, clip_gradient, clip_weights));
+}
+
+inline void ftrl_update(Array& weight, const Array& grad, Array& z, Array& n, double lr, double lamda1 = 0.01,
+                        double beta = 1, double wd = 0, double rescale_grad = 1, double clip_gradient = -1) {
+    detail::check(ad_ftrl_update(weight.get(), grad.get(), z.get(), n.get(), lr, lamda1, beta, wd, rescale_grad,
+                                 clip_gradient));
+}
+
+/* The momentum's weight-decay term reads the new weight, as MXNet's update with out=weight. */
+inline void nag_mom_update(Array& weight, const Array& grad, Array& mom, double lr, double momentum = 0,
+                           double wd = 0, double rescale_grad = 1, double clip_gradient = -1) {
+    detail::check(ad_nag_mom_update(weight.get(), grad.get(), mom.get(), lr, momentum, wd, rescale_grad, clip_gradient));
+}
+
+/* LAMB, first half: updates mean and var, returns the direction g (MXNet's t and wd have no
+ * defaults). */
+inline Array lamb_update_phase1(const Array& weight, const Array& grad, Array& mean, Array& var, std::uint64_t t,
+                                double wd, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-6,
+                                bool bias_correction = true, double rescale_grad = 1, double clip_gradient = -1) {
+    return Array::make([&](ad_array** out) {
+        return ad_lamb_update_phase1(weight.get(), grad.get(), mean.get(), var.get(), beta1, beta2, epsilon, t,
+                                     bias_correction, wd, rescale_grad, clip_gradient, out);
+    });
+}
+
+/* LAMB, second half, in place: r1 and r2 are one-element arrays (the norms of weight and g). */
+inline void lamb_update_phase2(Array& weight, const Array& g, const Array& r1, const Array& r2, double lr,
+                               double lower_bound = -1, double upper_bound = -1) {
+    detail::check(ad_lamb_update_phase2(weight.get(), g.get(), r1.get(), r2.get(), lr, lower_bound, upper_bound));
+}
+
 /* ---------------------------------------------------------------------------------------
  * Autograd
  * ------------------------------------------------------------------------------------- */

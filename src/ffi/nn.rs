@@ -205,3 +205,211 @@ pub extern "C" fn ad_adam_update(
         Ok(optim::adam_update(&w, &g, &m, &v, beta1, beta2, epsilon, t, hyper(lr, wd, rescale_grad, clip_gradient))?)
     })
 }
+
+/// MXNet's `signsgd_update`, in place: `weight = (1 - lr·wd)·weight - lr·sign(grad)`.
+/// As in MXNet, `rescale_grad` and `clip_gradient` are accepted and have no effect (only the
+/// gradient's sign counts). `weight` is written; `grad` is read. Errors: `AD_ERR_SHAPE` or
+/// `AD_ERR_DTYPE` when `grad` differs from `weight` (the message names both shapes).
+#[no_mangle]
+pub extern "C" fn ad_signsgd_update(weight: *mut ad_array, grad: *const ad_array, lr: f64, wd: f64, rescale_grad: f64, clip_gradient: f64) -> ad_status {
+    ffi_boundary!({ Ok(optim::signsgd_update(&arg!(handle weight)?, &arg!(handle grad)?, hyper(lr, wd, rescale_grad, clip_gradient))?) })
+}
+
+/// MXNet's `signum_update`, in place: `mom = momentum·mom - (1-momentum)·wd·weight -
+/// (1-momentum)·clip(rescale_grad·grad)`, then `weight = (1 - lr·wd_lh)·weight + lr·sign(mom)`.
+/// `weight` and `mom` are written; `grad` is read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE`
+/// when `grad` or `mom` differs from `weight` (the message names both shapes);
+/// `AD_ERR_INVALID_ARGUMENT` when `mom` shares memory with `weight`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_signum_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    mom: *mut ad_array,
+    lr: f64,
+    momentum: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+    wd_lh: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, g, m) = (arg!(handle weight)?, arg!(handle grad)?, arg!(handle mom)?);
+        Ok(optim::signum_update(&w, &g, &m, momentum, wd_lh, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `rmsprop_update` (Tieleman and Hinton), in place: `g = clip(rescale_grad·grad +
+/// wd·weight)`, `n = (1-gamma1)·g² + gamma1·n`, `weight = weight - lr·g/sqrt(n + epsilon)`,
+/// then clipped to `[-clip_weights, clip_weights]` when `clip_weights` ≥ 0. `weight` and `n`
+/// are written; `grad` is read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `grad` or `n`
+/// differs from `weight` (the message names both shapes); `AD_ERR_INVALID_ARGUMENT` when `n`
+/// shares memory with `weight`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_rmsprop_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    n: *mut ad_array,
+    lr: f64,
+    gamma1: f64,
+    epsilon: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+    clip_weights: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, g, n) = (arg!(handle weight)?, arg!(handle grad)?, arg!(handle n)?);
+        Ok(optim::rmsprop_update(&w, &g, &n, gamma1, epsilon, clip_weights, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `rmspropalex_update` (Graves' centered RMSProp), in place: with
+/// `r = clip(rescale_grad·grad + wd·weight)`, `n = (1-gamma1)·r² + gamma1·n`,
+/// `g = (1-gamma1)·r + gamma1·g`, `delta = gamma2·delta - lr·r/sqrt(n - g² + epsilon)` and
+/// `weight = weight + delta`, clipped to `[-clip_weights, clip_weights]` when `clip_weights`
+/// ≥ 0. `weight`, `n`, `g` and `delta` are written; `grad` is read. Errors: `AD_ERR_SHAPE` or
+/// `AD_ERR_DTYPE` when an array differs from `weight` (the message names both shapes);
+/// `AD_ERR_INVALID_ARGUMENT` when two written arrays share memory.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_rmspropalex_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    n: *mut ad_array,
+    g: *mut ad_array,
+    delta: *mut ad_array,
+    lr: f64,
+    gamma1: f64,
+    gamma2: f64,
+    epsilon: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+    clip_weights: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, gr) = (arg!(handle weight)?, arg!(handle grad)?);
+        let (n, g, d) = (arg!(handle n)?, arg!(handle g)?, arg!(handle delta)?);
+        Ok(optim::rmspropalex_update(&w, &gr, &n, &g, &d, gamma1, gamma2, epsilon, clip_weights, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `ftrl_update` (FTRL-Proximal), in place: with `r = clip(rescale_grad·grad)`,
+/// `z += r - (sqrt(n + r²) - sqrt(n))·weight/lr`, `n += r²`, and
+/// `weight = (sign(z)·lamda1 - z) / ((beta + sqrt(n))/lr + wd)` where `|z| > lamda1`, else 0.
+/// `weight`, `z` and `n` are written; `grad` is read. Errors: `AD_ERR_SHAPE` or
+/// `AD_ERR_DTYPE` when an array differs from `weight` (the message names both shapes);
+/// `AD_ERR_INVALID_ARGUMENT` when two written arrays share memory.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_ftrl_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    z: *mut ad_array,
+    n: *mut ad_array,
+    lr: f64,
+    lamda1: f64,
+    beta: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, g) = (arg!(handle weight)?, arg!(handle grad)?);
+        let (z, n) = (arg!(handle z)?, arg!(handle n)?);
+        Ok(optim::ftrl_update(&w, &g, &z, &n, lamda1, beta, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `nag_mom_update` (Nesterov momentum), in place: with `d = clip(rescale_grad·grad)
+/// + wd·weight`, `mom = momentum·mom`, `weight = weight - mom + (momentum+1)·(mom - lr·d)`,
+/// then `mom -= lr·(clip(rescale_grad·grad) + wd·weight)` with the new weight (MXNet's
+/// result with `out=weight`, which its NAG optimizer uses). `weight` and `mom` are written;
+/// `grad` is read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `grad` or `mom` differs from
+/// `weight` (the message names both shapes); `AD_ERR_INVALID_ARGUMENT` when `mom` shares
+/// memory with `weight`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ad_nag_mom_update(
+    weight: *mut ad_array,
+    grad: *const ad_array,
+    mom: *mut ad_array,
+    lr: f64,
+    momentum: f64,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, g, m) = (arg!(handle weight)?, arg!(handle grad)?, arg!(handle mom)?);
+        Ok(optim::nag_mom_update(&w, &g, &m, momentum, hyper(lr, wd, rescale_grad, clip_gradient))?)
+    })
+}
+
+/// MXNet's `lamb_update_phase1`, the first half of a LAMB step: with
+/// `r = clip(rescale_grad·grad)`, updates `mean = beta1·mean + (1-beta1)·r` and
+/// `var = beta2·var + (1-beta2)·r²` in place, and makes in `*out` a new array, the direction
+/// `g = mean_hat/(sqrt(var_hat) + epsilon) + wd·weight`, where `mean_hat = mean/(1-beta1ᵗ)` and
+/// `var_hat = var/(1-beta2ᵗ)` with `bias_correction` (`mean` and `var` without). `weight` and
+/// `grad` are read; `mean` and `var` are written; `*out` is the caller's to free. Errors:
+/// `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when an array differs from `weight` (the message names
+/// both shapes); `AD_ERR_INVALID_ARGUMENT` when two of `weight`, `mean` and `var` share
+/// memory. On error `*out` is left alone.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn ad_lamb_update_phase1(
+    weight: *const ad_array,
+    grad: *const ad_array,
+    mean: *mut ad_array,
+    var: *mut ad_array,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: u64,
+    bias_correction: bool,
+    wd: f64,
+    rescale_grad: f64,
+    clip_gradient: f64,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(
+        out,
+        optim::lamb_update_phase1(
+            &arg!(handle weight)?,
+            &arg!(handle grad)?,
+            &arg!(handle mean)?,
+            &arg!(handle var)?,
+            beta1,
+            beta2,
+            epsilon,
+            t,
+            bias_correction,
+            hyper(0.0, wd, rescale_grad, clip_gradient),
+        )
+    )
+}
+
+/// MXNet's `lamb_update_phase2`, the second half of a LAMB step, in place:
+/// `weight -= lr·(r1/r2)·g`, where `r1` (the weight's norm) and `r2` (the direction's) are
+/// one-element arrays, `r1` first raised to `lower_bound` and lowered to `upper_bound` (each
+/// when ≥ 0); when `r1` or `r2` is 0, `weight -= lr·g`. `weight` is written; `g`, `r1` and
+/// `r2` are read. Errors: `AD_ERR_SHAPE` or `AD_ERR_DTYPE` when `g` differs from `weight` (the
+/// message names both shapes) or `r1` or `r2` is not one element of the weight's dtype.
+#[no_mangle]
+pub extern "C" fn ad_lamb_update_phase2(
+    weight: *mut ad_array,
+    g: *const ad_array,
+    r1: *const ad_array,
+    r2: *const ad_array,
+    lr: f64,
+    lower_bound: f64,
+    upper_bound: f64,
+) -> ad_status {
+    ffi_boundary!({
+        let (w, g) = (arg!(handle weight)?, arg!(handle g)?);
+        let (r1, r2) = (arg!(handle r1)?, arg!(handle r2)?);
+        Ok(optim::lamb_update_phase2(&w, &g, &r1, &r2, lr, lower_bound, upper_bound)?)
+    })
+}

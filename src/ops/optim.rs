@@ -8,7 +8,26 @@
 //!   w = w - lr_t·m / (sqrt(v) + eps), lr_t = lr (t = 0, as nd.adam_update) or
 //!   lr·sqrt(1-β2ᵗ)/(1-β1ᵗ) (t ≥ 1: the bias correction MXNet's Adam optimizer applies)
 //!
-//! `clip_gradient` < 0 means no clipping.
+//! - signsgd:  w = (1 - lr·wd)·w - lr·sign(g)   (rescale_grad and clip_gradient unused, as in MXNet)
+//! - signum:   m = μ·m - (1-μ)·wd·w - (1-μ)·clip(rescale·g);  w = (1 - lr·wd_lh)·w + lr·sign(m)
+//! - rmsprop:  g' = clip(rescale·g + wd·w); n = (1-γ1)·g'² + γ1·n; w = clipw(w - lr·g'/sqrt(n + eps))
+//! - rmspropalex: g' as rmsprop; n = (1-γ1)·g'² + γ1·n; ḡ = (1-γ1)·g' + γ1·ḡ;
+//!   δ = γ2·δ - lr·g'/sqrt(n - ḡ² + eps); w = clipw(w + δ)
+//! - ftrl:     g' = clip(rescale·g); z += g' - (sqrt(n + g'²) - sqrt(n))·w/lr; n += g'²;
+//!   w = (sign(z)·λ1 - z) / ((β + sqrt(n))/lr + wd) · [|z| > λ1]
+//! - nag_mom:  m' = μ·m; d = clip(rescale·g) + wd·w; w = w - m' + (μ+1)·(m' - lr·d);
+//!   m = m' - lr·(clip(rescale·g) + wd·w), with the *new* w: MXNet's kernel writes the
+//!   weight before it reads it again for the momentum, so that is what `nag_mom_update(...,
+//!   out=weight)` (and MXNet's NAG optimizer) computes; ad's update is in place and does the
+//!   same.
+//!
+//! - lamb phase 1: g' = clip(rescale·g); m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+//!   returns m̂/(sqrt(v̂) + eps) + wd·w, with m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ) under bias
+//!   correction (m, v otherwise); MXNet divides m by (1-β1ᵗ) in double precision
+//! - lamb phase 2: r1' = r1 bounded by lower_bound and upper_bound (each when ≥ 0);
+//!   w = w - lr·r1'/r2·g, or w - lr·g when r1' or r2 is 0
+//!
+//! `clip_gradient` (and `clip_weights`) < 0 means no clipping.
 
 use std::sync::Arc;
 
@@ -16,7 +35,7 @@ use smallvec::SmallVec;
 
 use crate::cpu::loops::{on_piece, threads_for, PARALLEL_MIN};
 use crate::array::storage::{lock, try_vec, Storage};
-use crate::array::{fmt_shape, Element};
+use crate::array::{fmt_shape, Array, Element};
 use crate::NdArray;
 use crate::tape::is_recording;
 use crate::error::{bail, Result};
@@ -165,5 +184,207 @@ pub fn adam_update(weight: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArr
         weight,
         || run::<f32>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
         || run::<f64>(weight, grad, mean, var, beta1, beta2, eps, lr, h),
+    )
+}
+
+/// MXNet's sign of an element: 1, -1 or 0 (also for NaN), as `(x > 0) - (x < 0)`.
+#[inline]
+fn sign<T: Element>(x: T) -> T {
+    if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { T::zero() }
+}
+
+pub fn signsgd_update(weight: &NdArray, grad: &NdArray, h: OptimizerParams) -> Result<()> {
+    check("signsgd_update", weight, grad, &[])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, h: OptimizerParams) -> Result<()> {
+        let (lr, wd) = (T::of(h.lr), T::of(h.wd));
+        // MXNet's kernel ignores rescale_grad and clip_gradient: only the gradient's sign counts.
+        update::<T, 0>(weight, grad, [], |w, g, _| *w = (T::one() - lr * wd) * *w - lr * sign(g))
+    }
+    dispatch(weight, || run::<f32>(weight, grad, h), || run::<f64>(weight, grad, h))
+}
+
+pub fn signum_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, wd_lh: f64, h: OptimizerParams) -> Result<()> {
+    check("signum_update", weight, grad, &[mom])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, wd_lh: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound, mu, wd_lh) =
+            (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum), T::of(wd_lh));
+        update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
+            let decay = (T::one() - mu) * wd * *w;
+            *m = if bound < T::zero() {
+                mu * *m - decay - (T::one() - mu) * rescale * g
+            } else {
+                mu * *m - decay - (T::one() - mu) * clip(rescale * g, bound)
+            };
+            *w = (T::one() - lr * wd_lh) * *w + lr * sign(*m);
+        })
+    }
+    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, wd_lh, h), || run::<f64>(weight, grad, mom, momentum, wd_lh, h))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn rmsprop_update(weight: &NdArray, grad: &NdArray, n: &NdArray, gamma1: f64, epsilon: f64, clip_weights: f64, h: OptimizerParams) -> Result<()> {
+    check("rmsprop_update", weight, grad, &[n])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, n: &NdArray, gamma1: f64, epsilon: f64, clip_weights: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (g1, eps, wbound) = (T::of(gamma1), T::of(epsilon), T::of(clip_weights));
+        update::<T, 1>(weight, grad, [n], |w, g, [n]| {
+            let g = clip(rescale * g + wd * *w, bound);
+            *n = (T::one() - g1) * (g * g) + g1 * *n;
+            *w = clip(*w - lr * (g / (*n + eps).sqrt()), wbound);
+        })
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, grad, n, gamma1, epsilon, clip_weights, h),
+        || run::<f64>(weight, grad, n, gamma1, epsilon, clip_weights, h),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn rmspropalex_update(
+    weight: &NdArray,
+    grad: &NdArray,
+    n: &NdArray,
+    g: &NdArray,
+    delta: &NdArray,
+    gamma1: f64,
+    gamma2: f64,
+    epsilon: f64,
+    clip_weights: f64,
+    h: OptimizerParams,
+) -> Result<()> {
+    check("rmspropalex_update", weight, grad, &[n, g, delta])?;
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, states: [&NdArray; 3], gamma1: f64, gamma2: f64, epsilon: f64, clip_weights: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (g1, g2, eps, wbound) = (T::of(gamma1), T::of(gamma2), T::of(epsilon), T::of(clip_weights));
+        update::<T, 3>(weight, grad, states, |w, g, [n, mg, delta]| {
+            let g = clip(rescale * g + wd * *w, bound);
+            *n = (T::one() - g1) * g * g + g1 * *n;
+            *mg = (T::one() - g1) * g + g1 * *mg;
+            *delta = g2 * *delta - lr * g / (*n - *mg * *mg + eps).sqrt();
+            *w = clip(*w + *delta, wbound);
+        })
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, grad, [n, g, delta], gamma1, gamma2, epsilon, clip_weights, h),
+        || run::<f64>(weight, grad, [n, g, delta], gamma1, gamma2, epsilon, clip_weights, h),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn ftrl_update(weight: &NdArray, grad: &NdArray, z: &NdArray, n: &NdArray, lamda1: f64, beta: f64, h: OptimizerParams) -> Result<()> {
+    check("ftrl_update", weight, grad, &[z, n])?;
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, z: &NdArray, n: &NdArray, lamda1: f64, beta: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (l1, beta) = (T::of(lamda1), T::of(beta));
+        update::<T, 2>(weight, grad, [z, n], |w, g, [z, n]| {
+            let g = clip(g * rescale, bound);
+            *z += g - ((*n + g * g).sqrt() - n.sqrt()) * *w / lr;
+            *n += g * g;
+            let active = if z.abs() > l1 { T::one() } else { T::zero() };
+            // Multiplied, not selected, as MXNet does (0·x keeps the sign of x, and 0·∞ is NaN).
+            *w = (sign(*z) * l1 - *z) / ((beta + n.sqrt()) / lr + wd) * active;
+        })
+    }
+    dispatch(weight, || run::<f32>(weight, grad, z, n, lamda1, beta, h), || run::<f64>(weight, grad, z, n, lamda1, beta, h))
+}
+
+pub fn nag_mom_update(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: OptimizerParams) -> Result<()> {
+    check("nag_mom_update", weight, grad, &[mom])?;
+    fn run<T: Element>(weight: &NdArray, grad: &NdArray, mom: &NdArray, momentum: f64, h: OptimizerParams) -> Result<()> {
+        let (lr, wd, rescale, bound, mu) = (T::of(h.lr), T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient), T::of(momentum));
+        update::<T, 1>(weight, grad, [mom], |w, g, [m]| {
+            let g = clip(rescale * g, bound);
+            *m = mu * *m;
+            *w = *w - *m + (mu + T::one()) * (*m - lr * (g + wd * *w));
+            // The new weight, as MXNet's kernel reads it when it updates in place.
+            *m -= lr * (g + wd * *w);
+        })
+    }
+    dispatch(weight, || run::<f32>(weight, grad, mom, momentum, h), || run::<f64>(weight, grad, mom, momentum, h))
+}
+
+/// MXNet's `lamb_update_phase1`: updates `mean` and `var` in place and returns the LAMB
+/// direction `g` as a new array (the weight is only read).
+#[allow(clippy::too_many_arguments)]
+pub fn lamb_update_phase1(
+    weight: &NdArray,
+    grad: &NdArray,
+    mean: &NdArray,
+    var: &NdArray,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: u64,
+    bias_correction: bool,
+    h: OptimizerParams,
+) -> Result<NdArray> {
+    check("lamb_update_phase1", weight, grad, &[mean, var])?;
+    // The direction starts as a copy of the weight, which the update reads and overwrites
+    // element by element: the weight itself is left alone.
+    let out = NdArray::from(Array::from_buffer(weight.clone_buffer()?, weight.shape.clone()));
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Element>(out: &NdArray, grad: &NdArray, mean: &NdArray, var: &NdArray, beta1: f64, beta2: f64, epsilon: f64, t: u64, bias_correction: bool, h: OptimizerParams) -> Result<()> {
+        let (wd, rescale, bound) = (T::of(h.wd), T::of(h.rescale_grad), T::of(h.clip_gradient));
+        let (b1, b2, eps) = (T::of(beta1), T::of(beta2), T::of(epsilon));
+        // MXNet: DType beta1_t = std::pow(param.beta1, param.t), in double, then rounded.
+        let (b1t, b2t) = (T::of(b1.as_f64().powf(t as f64)), T::of(b2.as_f64().powf(t as f64)));
+        let m_scale = 1.0 - b1t.as_f64();
+        update::<T, 2>(out, grad, [mean, var], |w, g, [m, v]| {
+            let g = clip(g * rescale, bound);
+            *m = b1 * *m + (T::one() - b1) * g;
+            *v = b2 * *v + (T::one() - b2) * g * g;
+            *w = if bias_correction {
+                let m_hat = T::of(m.as_f64() / m_scale);
+                let v_hat = *v / (T::one() - b2t);
+                m_hat / (v_hat.sqrt() + eps) + wd * *w
+            } else {
+                *m / (v.sqrt() + eps) + wd * *w
+            };
+        })
+    }
+    dispatch(
+        weight,
+        || run::<f32>(&out, grad, mean, var, beta1, beta2, epsilon, t, bias_correction, h),
+        || run::<f64>(&out, grad, mean, var, beta1, beta2, epsilon, t, bias_correction, h),
+    )?;
+    Ok(out)
+}
+
+/// MXNet's `lamb_update_phase2`: `weight -= lr·r1/r2·g` in place, with `r1` (the weight's
+/// norm) bounded and `r2` (the direction's norm) one-element arrays.
+pub fn lamb_update_phase2(weight: &NdArray, g: &NdArray, r1: &NdArray, r2: &NdArray, lr: f64, lower_bound: f64, upper_bound: f64) -> Result<()> {
+    check("lamb_update_phase2", weight, g, &[])?;
+    for (name, r) in [("r1", r1), ("r2", r2)] {
+        if r.dtype != weight.dtype {
+            bail!(DType, "lamb_update_phase2: {} is {}, but the weight is {}", name, r.dtype.name(), weight.dtype.name());
+        }
+        if r.size() != 1 {
+            bail!(Shape, "lamb_update_phase2: {} must hold one element (a norm); it has shape {}", name, fmt_shape(&r.shape));
+        }
+    }
+    fn run<T: Element>(weight: &NdArray, g: &NdArray, r1: &NdArray, r2: &NdArray, lr: f64, lower_bound: f64, upper_bound: f64) -> Result<()> {
+        let (r1, r2) = (r1.try_to_vec::<T>()?[0], r2.try_to_vec::<T>()?[0]);
+        let (mut lr, lower, upper) = (T::of(lr), T::of(lower_bound), T::of(upper_bound));
+        // mshadow's maximum and minimum: a NaN first argument stays.
+        let mut r1 = r1;
+        if lower >= T::zero() && !r1.is_nan() {
+            r1 = if r1 > lower { r1 } else { lower };
+        }
+        if upper >= T::zero() && !r1.is_nan() {
+            r1 = if r1 < upper { r1 } else { upper };
+        }
+        if r1 != T::zero() && r2 != T::zero() {
+            lr = lr * r1 / r2;
+        }
+        update::<T, 0>(weight, g, [], |w, g, _| *w -= lr * g)
+    }
+    dispatch(
+        weight,
+        || run::<f32>(weight, g, r1, r2, lr, lower_bound, upper_bound),
+        || run::<f64>(weight, g, r1, r2, lr, lower_bound, upper_bound),
     )
 }

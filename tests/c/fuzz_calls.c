@@ -1286,7 +1286,7 @@ static void fuzz_optimizer(void) {
     double rescale = chance(80) ? 1.0 : gen_scalar(), clip = chance(70) ? -1.0 : gen_scalar();
     ad_status s;
     int invalid = bad(w, 0) || bad(g, 0);
-    switch (below(3)) {
+    switch (below(11)) {
     case 0:
         enter("ad_sgd_update");
         s = ad_sgd_update(w.h, g.h, lr, wd, rescale, clip);
@@ -1298,12 +1298,85 @@ static void fuzz_optimizer(void) {
         s = ad_sgd_mom_update(w.h, g.h, m.h, lr, chance(80) ? 0.9 : gen_scalar(), wd, rescale, clip);
         break;
     }
-    default: {
+    case 2: {
         handle m = chance(70) ? like(w) : pick(), v = chance(70) ? like(w) : pick();
         invalid |= bad(m, 0) || bad(v, 0);
         enter("ad_adam_update");
         s = ad_adam_update(w.h, g.h, m.h, v.h, lr, chance(80) ? 0.9 : gen_scalar(), chance(80) ? 0.999 : gen_scalar(),
                            chance(80) ? 1e-8 : gen_scalar(), wd, rescale, clip, chance(50) ? 0 : next_u64() % 1000);
+        break;
+    }
+    case 3:
+        enter("ad_signsgd_update");
+        s = ad_signsgd_update(w.h, g.h, lr, wd, rescale, clip);
+        break;
+    case 4: {
+        handle m = chance(70) ? like(w) : pick();
+        invalid |= bad(m, 0);
+        enter("ad_signum_update");
+        s = ad_signum_update(w.h, g.h, m.h, lr, chance(80) ? 0.9 : gen_scalar(), wd, rescale, clip,
+                             chance(80) ? 0.0 : gen_scalar());
+        break;
+    }
+    case 5: {
+        handle n = chance(70) ? like(w) : pick();
+        invalid |= bad(n, 0);
+        enter("ad_rmsprop_update");
+        s = ad_rmsprop_update(w.h, g.h, n.h, lr, chance(80) ? 0.95 : gen_scalar(), chance(80) ? 1e-8 : gen_scalar(),
+                              wd, rescale, clip, chance(70) ? -1.0 : gen_scalar());
+        break;
+    }
+    case 6: {
+        handle n = chance(70) ? like(w) : pick(), m = chance(70) ? like(w) : pick(), d = chance(70) ? like(w) : pick();
+        invalid |= bad(n, 0) || bad(m, 0) || bad(d, 0);
+        enter("ad_rmspropalex_update");
+        s = ad_rmspropalex_update(w.h, g.h, n.h, m.h, d.h, lr, chance(80) ? 0.95 : gen_scalar(),
+                                  chance(80) ? 0.9 : gen_scalar(), chance(80) ? 1e-8 : gen_scalar(), wd, rescale, clip,
+                                  chance(70) ? -1.0 : gen_scalar());
+        break;
+    }
+    case 7: {
+        handle z = chance(70) ? like(w) : pick(), n = chance(70) ? like(w) : pick();
+        invalid |= bad(z, 0) || bad(n, 0);
+        enter("ad_ftrl_update");
+        s = ad_ftrl_update(w.h, g.h, z.h, n.h, lr, chance(80) ? 0.01 : gen_scalar(), chance(80) ? 1.0 : gen_scalar(),
+                           wd, rescale, clip);
+        break;
+    }
+    case 8: {
+        handle m = chance(70) ? like(w) : pick();
+        invalid |= bad(m, 0);
+        enter("ad_nag_mom_update");
+        s = ad_nag_mom_update(w.h, g.h, m.h, lr, chance(80) ? 0.9 : gen_scalar(), wd, rescale, clip);
+        break;
+    }
+    case 9: {
+        handle m = chance(70) ? like(w) : pick(), v = chance(70) ? like(w) : pick();
+        ad_array *out, **o = gen_out(&out);
+        invalid |= bad(m, 0) || bad(v, 0);
+        enter("ad_lamb_update_phase1");
+        s = ad_lamb_update_phase1(w.h, g.h, m.h, v.h, chance(80) ? 0.9 : gen_scalar(), chance(80) ? 0.999 : gen_scalar(),
+                                  chance(80) ? 1e-6 : gen_scalar(), chance(50) ? 1 + next_u64() % 100 : next_u64(),
+                                  chance(50), wd, rescale, clip, o);
+        check_made(s, o, invalid, 0);
+        return;
+    }
+    default: {
+        size_t one[1] = {1};
+        handle r1 = pick(), r2 = pick();
+        if (chance(70)) {
+            uint32_t dtype = 0;
+            size_t shape[AD_MAX_NDIM], ndim = 0, size = 0;
+            if (w.kind == LIVE && describe(w.h, shape, &ndim, &dtype, &size)) {
+                ad_array *a = make(one, 1, dtype), *b = make(one, 1, dtype);
+                if (a) r1.h = a, r1.kind = LIVE;
+                if (b) r2.h = b, r2.kind = LIVE;
+            }
+        }
+        invalid |= bad(r1, 0) || bad(r2, 0);
+        enter("ad_lamb_update_phase2");
+        s = ad_lamb_update_phase2(w.h, g.h, r1.h, r2.h, lr, chance(70) ? -1.0 : gen_scalar(),
+                                  chance(70) ? -1.0 : gen_scalar());
     }
     }
     check_status(s);

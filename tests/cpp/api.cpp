@@ -261,6 +261,44 @@ static void optimizer_updates() {
     ad::Array w3{1, 2}, m = ad::zeros({2}), v = ad::zeros({2});
     ad::adam_update(w3, g, m, v, 0.01);
     VALUES_ARE(w3, 1e-5, 0.968377, 1.968377);
+
+    /* the other updates, with arguments that tell their order apart */
+    ad::Array w4{1, 2};
+    ad::signsgd_update(w4, g, 0.1, 0.5);
+    VALUES_ARE(w4, 1e-6, 0.85, 1.8);
+
+    ad::Array w5{1, 2}, mom5 = ad::zeros({2});
+    ad::signum_update(w5, g, mom5, 0.1, 0.5, 0, 1, -1, 0.5);
+    VALUES_ARE(mom5, 1e-6, -0.25, -0.5);
+    VALUES_ARE(w5, 1e-6, 0.85, 1.8);
+
+    ad::Array w6{1, 2}, n6 = ad::zeros({2});
+    ad::rmsprop_update(w6, g, n6, 0.1, 0.5, 0, 0, 1, -1, 1.85);
+    VALUES_ARE(n6, 1e-6, 0.125, 0.5);
+    VALUES_ARE(w6, 1e-5, 0.858579, 1.85);
+
+    ad::Array w7{1, 2}, n7 = ad::zeros({2}), g7 = ad::zeros({2}), d7 = ad::zeros({2});
+    ad::rmspropalex_update(w7, g, n7, g7, d7, 0.1, 0.5, 0.9, 0);
+    VALUES_ARE(g7, 1e-6, 0.25, 0.5);
+    VALUES_ARE(d7, 1e-6, -0.2, -0.2);
+    VALUES_ARE(w7, 1e-6, 0.8, 1.8);
+
+    ad::Array w8{1, 2}, z8 = ad::zeros({2}), n8 = ad::zeros({2});
+    ad::ftrl_update(w8, g, z8, n8, 0.1, 0.01, 1);
+    VALUES_ARE(z8, 1e-5, -4.5, -19);
+    VALUES_ARE(w8, 1e-5, 0.299333, 0.9495);
+
+    ad::Array w9{1, 2}, mom9 = ad::zeros({2});
+    ad::nag_mom_update(w9, g, mom9, 0.1, 0.9);
+    VALUES_ARE(w9, 1e-6, 0.905, 1.81);
+    VALUES_ARE(mom9, 1e-6, -0.05, -0.1);
+
+    ad::Array w10{1, 2}, m10 = ad::zeros({2}), v10 = ad::zeros({2});
+    ad::Array d10 = ad::lamb_update_phase1(w10, g, m10, v10, 1, 0);
+    VALUES_ARE(d10, 1e-5, 1, 1);
+    VALUES_ARE(w10, 0, 1, 2);
+    ad::lamb_update_phase2(w10, d10, ad::Array{2}, ad::Array{4}, 0.1);
+    VALUES_ARE(w10, 1e-5, 0.95, 1.95);
 }
 
 static void autograd() {

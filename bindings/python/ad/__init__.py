@@ -5,6 +5,8 @@ from .context import Context, cpu, gpu
 from .errors import ADError
 from ._reference import is_reference_mode, reference_mode, set_reference_mode
 from . import nd, autograd  # noqa: E402
+from . import gluon  # noqa: E402
+from .nd import random  # noqa: E402  (mx.random: seed, normal, uniform)
 
 __version__ = _lib.lib.ad_version().decode()
 
@@ -19,5 +21,5 @@ def release_cached_memory():
     return released.value
 
 
-__all__ = ["nd", "autograd", "cpu", "gpu", "Context", "ADError", "release_cached_memory", "__version__",
+__all__ = ["nd", "autograd", "gluon", "random", "cpu", "gpu", "Context", "ADError", "release_cached_memory", "__version__",
            "set_reference_mode", "is_reference_mode", "reference_mode"]

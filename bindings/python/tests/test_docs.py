@@ -1,4 +1,5 @@
-"""Every public function and method of ad.nd, ad.nd.random, ad.autograd and ad.NDArray has a
+"""Every public function and method of ad.nd, ad.nd.random, ad.autograd, ad.NDArray and
+ad.gluon.data (its classes too) has a
 docstring in MXNet's numpydoc layout: a summary, a Parameters section naming each of its
 parameters, and a Returns section unless it returns nothing."""
 import inspect
@@ -26,6 +27,15 @@ def public_callables():
     for name in dir(NDArray):
         if not name.startswith("_") and callable(getattr(NDArray, name)):
             found.append(("NDArray." + name, getattr(NDArray, name)))
+    # gluon.data: its functions, its classes (their docstrings describe the constructor's
+    # parameters) and their public methods.
+    for name in ad.gluon.data.__all__:
+        obj = getattr(ad.gluon.data, name)
+        found.append(("gluon.data." + name, obj))
+        if inspect.isclass(obj):
+            for method in dir(obj):
+                if not method.startswith("_") and callable(getattr(obj, method)):
+                    found.append(("gluon.data.%s.%s" % (name, method), getattr(obj, method)))
     return found
 
 
@@ -62,7 +72,7 @@ def test_every_public_function_has_an_mxnet_style_docstring(name, obj):
             star = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
             assert re.search(r"^%s%s( : \S|$)" % (re.escape(star), p.name), body, re.M), \
                 "%s: parameter %s%s is not described" % (name, star, p.name)
-    if name not in RETURN_NOTHING:
+    if name not in RETURN_NOTHING and not inspect.isclass(obj):
         assert section(doc, "Returns"), "%s: no Returns section" % name
 
 
@@ -103,5 +113,5 @@ def test_a_missing_parameter_is_reported():
 
 
 def test_the_package_has_a_docstring():
-    for module in (ad, nd, nd.random, autograd):
+    for module in (ad, nd, nd.random, autograd, ad.gluon, ad.gluon.data):
         assert inspect.getdoc(module)

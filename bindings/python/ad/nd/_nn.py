@@ -12,7 +12,9 @@ from ..ndarray import _call_new
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
     "clip", "where", "FullyConnected", "flatten", "Flatten", "concat", "stack", "slice_axis",
-    "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update",
+    "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update", "signsgd_update", "signum_update",
+    "rmsprop_update", "rmspropalex_update", "ftrl_update", "nag_mom_update", "lamb_update_phase1",
+    "lamb_update_phase2",
 ]
 
 _OUT = """out : NDArray, optional
@@ -34,6 +36,12 @@ _UPDATE_ARGS = """wd : float, optional
         The array to write the new weight into: usually `weight` itself, for an update in
         place. None (the default) leaves `weight` alone and returns the new weight as a new
         array."""
+
+# The same, for the updates that have no `lazy_update` in MXNet.
+_UPDATE_ARGS_DENSE = _UPDATE_ARGS.replace("""    lazy_update : bool, optional
+        MXNet's lazy update applies to row-sparse gradients only; ad's arrays are dense, so it
+        changes nothing, as in MXNet for dense arrays.
+""", "")
 
 
 def _scaled(data, temperature):
@@ -629,3 +637,332 @@ adam_update.__doc__ = """One step of Adam, MXNet's fused update: with
     NDArray
         The new weight: `out`, or a new array.
     """ % _UPDATE_ARGS
+
+
+def signsgd_update(weight, grad, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    w = _target(weight, out)
+    check(lib.ad_signsgd_update(handle(w, "weight"), handle(grad, "grad"), float(lr), float(wd),
+                                float(rescale_grad), float(clip_gradient)))
+    return w
+
+
+signsgd_update.__doc__ = """One step of SignSGD, MXNet's fused update:
+    ``weight = (1 - lr * wd) * weight - lr * sign(grad)``. As in MXNet, `rescale_grad` and
+    `clip_gradient` are accepted and change nothing: only the gradient's sign counts.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    lr : float
+        The learning rate.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS_DENSE
+
+
+def signum_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, wd_lh=0.0,
+                  out=None):
+    w = _target(weight, out)
+    check(lib.ad_signum_update(handle(w, "weight"), handle(grad, "grad"), handle(mom, "mom"), float(lr),
+                               float(momentum), float(wd), float(rescale_grad), float(clip_gradient), float(wd_lh)))
+    return w
+
+
+signum_update.__doc__ = """One step of Signum (SignSGD with momentum), MXNet's fused update:
+    ``mom = momentum * mom - (1 - momentum) * wd * weight - (1 - momentum) * clip(rescale_grad * grad)``,
+    then ``weight = (1 - lr * wd_lh) * weight + lr * sign(mom)``. `mom` is updated in place.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    mom : NDArray
+        The momentum, of the weight's shape; updated in place.
+    lr : float
+        The learning rate.
+    momentum : float, optional
+        The decay rate of the momentum (default 0).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS_DENSE.replace("""
+    out : NDArray""", """
+    wd_lh : float, optional
+        Decoupled weight decay (Loshchilov and Hutter), applied to the weight directly and not
+        through the momentum (default 0).
+    out : NDArray""")
+
+
+def rmsprop_update(weight, grad, n, lr, gamma1=0.95, epsilon=1e-8, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+                   clip_weights=-1.0, out=None):
+    w = _target(weight, out)
+    check(lib.ad_rmsprop_update(handle(w, "weight"), handle(grad, "grad"), handle(n, "n"), float(lr), float(gamma1),
+                                float(epsilon), float(wd), float(rescale_grad), float(clip_gradient),
+                                float(clip_weights)))
+    return w
+
+
+rmsprop_update.__doc__ = """One step of RMSProp (Tieleman and Hinton), MXNet's fused update: with
+    ``g = clip(rescale_grad * grad + wd * weight)``, ``n = (1 - gamma1) * g ** 2 + gamma1 * n``
+    and ``weight = weight - lr * g / sqrt(n + epsilon)``, clipped to
+    [-clip_weights, clip_weights] when `clip_weights` >= 0. `n` is updated in place.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    n : NDArray
+        The moving mean of the squared gradient, of the weight's shape; updated in place.
+    lr : float
+        The learning rate.
+    gamma1 : float, optional
+        The decay rate of `n` (default 0.95).
+    epsilon : float, optional
+        Added to `n` under the square root, for numerical stability (default 1e-8).
+    %s
+    clip_weights : float, optional
+        Clip the new weight to [-clip_weights, clip_weights]; a negative value (the default
+        -1) turns clipping off.
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS_DENSE
+
+
+def rmspropalex_update(weight, grad, n, g, delta, lr, gamma1=0.95, gamma2=0.9, epsilon=1e-8, wd=0.0,
+                       rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0, out=None):
+    w = _target(weight, out)
+    check(lib.ad_rmspropalex_update(handle(w, "weight"), handle(grad, "grad"), handle(n, "n"), handle(g, "g"),
+                                    handle(delta, "delta"), float(lr), float(gamma1), float(gamma2), float(epsilon),
+                                    float(wd), float(rescale_grad), float(clip_gradient), float(clip_weights)))
+    return w
+
+
+rmspropalex_update.__doc__ = """One step of centred RMSProp (Graves), MXNet's fused update: with
+    ``r = clip(rescale_grad * grad + wd * weight)``, ``n = (1 - gamma1) * r ** 2 + gamma1 * n``,
+    ``g = (1 - gamma1) * r + gamma1 * g``,
+    ``delta = gamma2 * delta - lr * r / sqrt(n - g ** 2 + epsilon)`` and
+    ``weight = weight + delta``, clipped to [-clip_weights, clip_weights] when `clip_weights`
+    >= 0. `n`, `g` and `delta` are updated in place.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    n : NDArray
+        The moving mean of the squared gradient; updated in place.
+    g : NDArray
+        The moving mean of the gradient; updated in place.
+    delta : NDArray
+        The moving step (momentum); updated in place.
+    lr : float
+        The learning rate.
+    gamma1 : float, optional
+        The decay rate of `n` and `g` (default 0.95).
+    gamma2 : float, optional
+        The decay rate of `delta` (default 0.9).
+    epsilon : float, optional
+        Added under the square root, for numerical stability (default 1e-8).
+    %s
+    clip_weights : float, optional
+        Clip the new weight to [-clip_weights, clip_weights]; a negative value (the default
+        -1) turns clipping off.
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS_DENSE
+
+
+def ftrl_update(weight, grad, z, n, lr, lamda1=0.01, beta=1.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+                out=None):
+    w = _target(weight, out)
+    check(lib.ad_ftrl_update(handle(w, "weight"), handle(grad, "grad"), handle(z, "z"), handle(n, "n"), float(lr),
+                             float(lamda1), float(beta), float(wd), float(rescale_grad), float(clip_gradient)))
+    return w
+
+
+ftrl_update.__doc__ = """One step of FTRL-Proximal, MXNet's fused update: with
+    ``r = clip(rescale_grad * grad)``,
+    ``z += r - (sqrt(n + r ** 2) - sqrt(n)) * weight / lr`` and ``n += r ** 2``, the new
+    weight is ``(sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd)`` where
+    ``|z| > lamda1``, and 0 elsewhere. `z` and `n` are updated in place.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    z : NDArray
+        The accumulated adjusted gradient; updated in place.
+    n : NDArray
+        The accumulated squared gradient; updated in place.
+    lr : float
+        The learning rate.
+    lamda1 : float, optional
+        The L1 regularisation coefficient (default 0.01; MXNet's spelling).
+    beta : float, optional
+        The per-coordinate learning-rate parameter (default 1).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS_DENSE
+
+
+def nag_mom_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    w = _target(weight, out)
+    check(lib.ad_nag_mom_update(handle(w, "weight"), handle(grad, "grad"), handle(mom, "mom"), float(lr),
+                                float(momentum), float(wd), float(rescale_grad), float(clip_gradient)))
+    return w
+
+
+nag_mom_update.__doc__ = """One step of Nesterov accelerated gradient, MXNet's fused update: with
+    ``d = clip(rescale_grad * grad) + wd * weight``, ``mom = momentum * mom``,
+    ``weight = weight - mom + (momentum + 1) * (mom - lr * d)``, then
+    ``mom -= lr * (clip(rescale_grad * grad) + wd * weight)`` with the new weight. `mom` is
+    updated in place.
+
+    The momentum's weight-decay term reads the *new* weight: that is what MXNet 1.9.1 computes
+    with ``out=weight`` (its kernel writes the weight before it reads it again), the call its
+    NAG optimizer makes. ad computes that whatever `out` is; MXNet, writing into another array,
+    reads the old weight there, so with ``wd != 0`` and ``out`` not `weight` the new `mom`
+    differs from MXNet's (the new weight does not).
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    grad : NDArray
+        Its gradient.
+    mom : NDArray
+        The momentum, of the weight's shape; updated in place.
+    lr : float
+        The learning rate.
+    momentum : float, optional
+        The decay rate of the momentum (default 0).
+    %s
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """ % _UPDATE_ARGS_DENSE
+
+
+def lamb_update_phase1(weight, grad, mean, var, beta1=0.9, beta2=0.999, epsilon=1e-6, t=None, bias_correction=True,
+                       wd=None, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    if t is None or wd is None:
+        raise TypeError("lamb_update_phase1: %s is required (MXNet's has no default)" % ("t" if t is None else "wd"))
+    if int(t) < 0:
+        raise ValueError("lamb_update_phase1: t must be a step count (>= 0); got %r" % (t,))
+    return into(out, _call_new(lib.ad_lamb_update_phase1, handle(weight, "weight"), handle(grad, "grad"),
+                               handle(mean, "mean"), handle(var, "var"), float(beta1), float(beta2), float(epsilon),
+                               int(t), bool(bias_correction), float(wd), float(rescale_grad), float(clip_gradient)))
+
+
+lamb_update_phase1.__doc__ = """The first half of a LAMB step, MXNet's fused update: with
+    ``r = clip(rescale_grad * grad)``, ``mean = beta1 * mean + (1 - beta1) * r`` and
+    ``var = beta2 * var + (1 - beta2) * r ** 2`` (both updated in place), the direction
+    ``g = mean_hat / (sqrt(var_hat) + epsilon) + wd * weight``, where
+    ``mean_hat = mean / (1 - beta1 ** t)`` and ``var_hat = var / (1 - beta2 ** t)`` with bias
+    correction (`mean` and `var` without). The weight is not changed: `lamb_update_phase2`
+    takes `g` and the norms of the weight and of `g`.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight (read only).
+    grad : NDArray
+        Its gradient.
+    mean : NDArray
+        The moving mean of the gradient, of the weight's shape; updated in place.
+    var : NDArray
+        The moving mean of its square, of the weight's shape; updated in place.
+    beta1 : float, optional
+        The decay rate of `mean` (default 0.9).
+    beta2 : float, optional
+        The decay rate of `var` (default 0.999).
+    epsilon : float, optional
+        Added to ``sqrt(var_hat)`` for numerical stability (default 1e-6).
+    t : int
+        The step count, from 1 (required, as in MXNet).
+    bias_correction : bool, optional
+        Divide the moments by ``1 - beta ** t`` (default True).
+    wd : float
+        Weight decay (required, as in MXNet), added to the direction as ``wd * weight``.
+    rescale_grad : float, optional
+        A factor the gradient is multiplied by first (default 1).
+    clip_gradient : float, optional
+        Clip the rescaled gradient to [-clip_gradient, clip_gradient]; a negative value (the
+        default -1) turns clipping off.
+    out : NDArray, optional
+        An array to write the direction into; it is returned instead of a new array.
+
+    Returns
+    -------
+    NDArray
+        The direction `g`, of the weight's shape.
+    """
+
+
+def lamb_update_phase2(weight, g, r1, r2, lr, lower_bound=-1.0, upper_bound=-1.0, out=None):
+    w = _target(weight, out)
+    check(lib.ad_lamb_update_phase2(handle(w, "weight"), handle(g, "g"), handle(r1, "r1"), handle(r2, "r2"),
+                                    float(lr), float(lower_bound), float(upper_bound)))
+    return w
+
+
+lamb_update_phase2.__doc__ = """The second half of a LAMB step, MXNet's fused update:
+    ``weight = weight - lr * (r1 / r2) * g``, with `r1` first raised to `lower_bound` and
+    lowered to `upper_bound` (each when >= 0); when `r1` or `r2` is 0,
+    ``weight = weight - lr * g``.
+
+    Parameters
+    ----------
+    weight : NDArray
+        The weight.
+    g : NDArray
+        The direction `lamb_update_phase1` returned.
+    r1 : NDArray
+        The weight's L2 norm, one element (``weight.norm()``).
+    r2 : NDArray
+        The direction's L2 norm, one element (``g.norm()``).
+    lr : float
+        The learning rate.
+    lower_bound : float, optional
+        The least `r1` counts as; a negative value (the default -1) sets none.
+    upper_bound : float, optional
+        The most `r1` counts as; a negative value (the default -1) sets none.
+    out : NDArray, optional
+        The array to write the new weight into: usually `weight` itself, for an update in
+        place. None (the default) leaves `weight` alone and returns the new weight as a new
+        array.
+
+    Returns
+    -------
+    NDArray
+        The new weight: `out`, or a new array.
+    """
