@@ -1246,6 +1246,44 @@ ad_status ad_min(const ad_array *a,
                  bool keepdims,
                  ad_array **out);
 
+// Product over the given axes (all when `naxes` = 0; 1 over none); shapes as `ad_sum`. The
+// gradient of an element is the product of the others in its group, also where elements
+// are 0.
+ad_status ad_prod(const ad_array *a,
+                  const int64_t *axes,
+                  size_t naxes,
+                  bool keepdims,
+                  ad_array **out);
+
+// Sum over the given axes with NaN counted as 0; shapes as `ad_sum`. The gradient is 0 at
+// NaN elements.
+ad_status ad_nansum(const ad_array *a,
+                    const int64_t *axes,
+                    size_t naxes,
+                    bool keepdims,
+                    ad_array **out);
+
+// Product over the given axes with NaN counted as 1; as `ad_prod`, with gradient 0 at NaN
+// elements.
+ad_status ad_nanprod(const ad_array *a,
+                     const int64_t *axes,
+                     size_t naxes,
+                     bool keepdims,
+                     ad_array **out);
+
+// L1 norm (the sum of absolute values) over the given axes (all when `naxes` = 0); shapes as
+// `ad_sum`. The gradient is the sign of each element, 0 at 0.
+ad_status ad_norm1(const ad_array *a,
+                   const int64_t *axes,
+                   size_t naxes,
+                   bool keepdims,
+                   ad_array **out);
+
+// Running sums along `*axis` (negative counting from the end), or along the flattened array
+// when `axis` is NULL (then of shape (size,)), as NumPy's `cumsum`. The result has `a`'s
+// shape and dtype. An axis out of range is `AD_ERR_SHAPE`.
+ad_status ad_cumsum(const ad_array *a, const int64_t *axis, ad_array **out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

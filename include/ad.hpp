@@ -530,6 +530,10 @@ public:
     inline Array norm(const Axes& axes = {}, bool keepdims = false) const;
     inline Array max(const Axes& axes = {}, bool keepdims = false) const;
     inline Array min(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array prod(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array nansum(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array nanprod(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array norm1(const Axes& axes = {}, bool keepdims = false) const;
 
     /* Calls `c_call(ad_array** out)` and wraps the handle it makes; a failed call gives an
      * Array without a handle (AD_NO_EXCEPTIONS) or throws. */
@@ -739,7 +743,7 @@ inline Array uniform(double low = 0, double high = 1, const Shape& shape = {1}, 
 #define AD_HPP_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum)
 
 /* ad_NAME(a, axes, naxes, keepdims, out): ad::NAME(a, axes = all, keepdims = false). */
-#define AD_HPP_REDUCE_OPS(X) X(sum) X(mean) X(norm) X(max) X(min)
+#define AD_HPP_REDUCE_OPS(X) X(sum) X(mean) X(norm) X(max) X(min) X(prod) X(nansum) X(nanprod) X(norm1)
 
 namespace detail {
 
@@ -870,6 +874,11 @@ inline Array one_hot(const Array& indices, std::size_t depth, double on_value = 
     return Array::make([&](ad_array** out) {
         return ad_one_hot(indices.get(), depth, on_value, off_value, detail::code(dtype), out);
     });
+}
+
+/* Running sums along `axis`, or along the flattened array when none is given (NumPy's cumsum). */
+inline Array cumsum(const Array& a, std::optional<std::int64_t> axis = std::nullopt) {
+    return Array::make([&](ad_array** out) { return ad_cumsum(a.get(), axis ? &*axis : nullptr, out); });
 }
 
 /* Positions of the maxima along `axis`, or over the flattened array when none is given. */

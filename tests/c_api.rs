@@ -603,6 +603,7 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_grad", "head_grads"),
     ("ad_argmax", "axis"),
     ("ad_argmin", "axis"),
+    ("ad_cumsum", "axis"),
     ("ad_fully_connected", "bias"),
     ("ad_function_new", "user_data"),
     ("ad_function_free", "function"),

@@ -606,6 +606,66 @@ fn norm_gradient_over_axes() {
 }
 
 #[test]
+fn prod_gradient_over_axes() {
+    check_reduction("prod", ops::prod, Rng::new(36).signed(&[2, 3, 4], 0.5, 1.5));
+}
+
+#[test]
+fn prod_gradient_with_zeros() {
+    // One zero in a group: the zero's gradient is the product of the others, the others' 0;
+    // two zeros: every gradient 0 but the Hessian's pairs of zeros; three: all 0.
+    let mut r = Rng::new(37);
+    for zeros in [&[1usize][..], &[0, 4], &[2, 3, 5], &[1, 7]] {
+        let mut x = r.signed(&[2, 4], 0.5, 1.5);
+        for &j in zeros {
+            x.vals[j] = 0.0;
+        }
+        for axes in [&[][..], &[1], &[0]] {
+            let name = format!("prod axes {axes:?} with zeros at {zeros:?}");
+            check_grad(&name, &[x.clone()], |x| ops::prod(&x[0], axes, false));
+            check_second(&name, &[x.clone()], |x| ops::prod(&x[0], axes, true));
+        }
+    }
+}
+
+#[test]
+fn nansum_and_nanprod_gradients() {
+    check_reduction("nansum", ops::nansum, Rng::new(38).uniform(&[2, 3, 4], -2.0, 2.0));
+    check_reduction("nanprod", ops::nanprod, Rng::new(39).signed(&[2, 3, 4], 0.5, 1.5));
+    // NaN counts as 0 (1) and has gradient 0.
+    let mut x = Rng::new(40).signed(&[2, 3], 0.5, 1.5);
+    x.vals[1] = f64::NAN;
+    x.vals[4] = f64::NAN;
+    for axes in [&[][..], &[0], &[1]] {
+        let mut v = x.array();
+        autograd::attach_grad(&mut v, GradReq::Write).unwrap();
+        for (name, op) in [("nansum", ops::nansum as fn(&NdArray, &[i64], bool) -> Result<NdArray>), ("nanprod", ops::nanprod)] {
+            let out = record(|| op(&v, axes, false)).unwrap();
+            assert!(out.to_f64_vec().iter().all(|y| y.is_finite()), "{name} {axes:?}: {:?}", out.to_f64_vec());
+            autograd::backward(&[out], &[None], false, true).unwrap();
+            let g = autograd::grad_of(&v).unwrap().to_f64_vec();
+            assert!(g[1] == 0.0 && g[4] == 0.0 && g.iter().all(|y| y.is_finite()), "{name} {axes:?}: gradient {g:?}");
+        }
+        check_second(&format!("nanprod axes {axes:?} with NaN"), &[x.clone()], |x| ops::nanprod(&x[0], axes, false));
+    }
+}
+
+#[test]
+fn norm1_gradient_over_axes() {
+    check_reduction("norm1", ops::norm1, Rng::new(41).signed(&[2, 3, 4], 0.2, 2.0));
+}
+
+#[test]
+fn cumsum_gradient() {
+    let mut r = Rng::new(42);
+    let x = r.uniform(&[2, 3, 4], -2.0, 2.0);
+    for axis in [None, Some(0), Some(1), Some(2), Some(-1)] {
+        check_grad(&format!("cumsum axis {axis:?}"), &[x.clone()], |x| ops::cumsum(&x[0], axis));
+        check_second(&format!("cumsum axis {axis:?} squared"), &[x.clone()], |x| ops::square(&ops::cumsum(&x[0], axis)?));
+    }
+}
+
+#[test]
 fn reductions_of_a_vector_gradient() {
     let input = Rng::new(33).signed(&[5], 0.2, 2.0);
     for (name, op) in [("sum", ops::sum as fn(&NdArray, &[i64], bool) -> Result<NdArray>), ("mean", ops::mean), ("norm", ops::norm)] {
@@ -771,6 +831,10 @@ fn second_derivative_through_reductions() {
     check_second("norm axis 1", &[r.signed(&[2, 3], 0.3, 2.0)], |x| ops::norm(&x[0], &[1], false));
     check_second("square(sum axis 0)", &[r.uniform(&[2, 3], -2.0, 2.0)], |x| ops::square(&ops::sum(&x[0], &[0], true)?));
     check_second("mean of cube", &[r.uniform(&[2, 3], -2.0, 2.0)], |x| ops::mean(&ops::pow_scalar(&x[0], 3.0)?, &[], false));
+    check_second("prod axis 1", &[r.signed(&[2, 3], 0.5, 1.5)], |x| ops::prod(&x[0], &[1], false));
+    check_second("prod over all", &[r.signed(&[2, 3], 0.5, 1.5)], |x| ops::prod(&x[0], &[], false));
+    check_second("nansum of cube", &[r.uniform(&[2, 3], -2.0, 2.0)], |x| ops::nansum(&ops::pow_scalar(&x[0], 3.0)?, &[0], true));
+    check_second("norm1 of cube", &[r.signed(&[2, 3], 0.3, 2.0)], |x| ops::norm1(&ops::pow_scalar(&x[0], 3.0)?, &[1], false));
 }
 
 #[test]

@@ -223,3 +223,40 @@ pub unsafe extern "C" fn ad_max(a: *const ad_array, axes: *const i64, naxes: usi
 pub unsafe extern "C" fn ad_min(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
     reduction!(ops::min, a, axes, naxes, keepdims, out)
 }
+
+/// Product over the given axes (all when `naxes` = 0; 1 over none); shapes as `ad_sum`. The
+/// gradient of an element is the product of the others in its group, also where elements
+/// are 0.
+#[no_mangle]
+pub unsafe extern "C" fn ad_prod(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::prod, a, axes, naxes, keepdims, out)
+}
+
+/// Sum over the given axes with NaN counted as 0; shapes as `ad_sum`. The gradient is 0 at
+/// NaN elements.
+#[no_mangle]
+pub unsafe extern "C" fn ad_nansum(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::nansum, a, axes, naxes, keepdims, out)
+}
+
+/// Product over the given axes with NaN counted as 1; as `ad_prod`, with gradient 0 at NaN
+/// elements.
+#[no_mangle]
+pub unsafe extern "C" fn ad_nanprod(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::nanprod, a, axes, naxes, keepdims, out)
+}
+
+/// L1 norm (the sum of absolute values) over the given axes (all when `naxes` = 0); shapes as
+/// `ad_sum`. The gradient is the sign of each element, 0 at 0.
+#[no_mangle]
+pub unsafe extern "C" fn ad_norm1(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::norm1, a, axes, naxes, keepdims, out)
+}
+
+/// Running sums along `*axis` (negative counting from the end), or along the flattened array
+/// when `axis` is NULL (then of shape (size,)), as NumPy's `cumsum`. The result has `a`'s
+/// shape and dtype. An axis out of range is `AD_ERR_SHAPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_cumsum(a: *const ad_array, axis: *const i64, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, ops::cumsum(&arg!(handle a)?, arg!(value? axis)))
+}

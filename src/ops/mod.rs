@@ -31,7 +31,7 @@ pub use nn::{
 };
 pub use crate::array::InPlace;
 pub use index::{astype, slice, update, write_slice, AxisIndex};
-pub use reduce::{broadcast_to, max, mean, min, norm, sum, sum_to};
+pub use reduce::{broadcast_to, cumsum, max, mean, min, nanprod, nansum, norm, norm1, prod, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
 pub use unary::{
     abs, add_scalar, div_scalar, exp, log, maximum_scalar, minimum_scalar, mul_scalar, neg, pow_scalar, rdiv_scalar,

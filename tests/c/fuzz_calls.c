@@ -1180,6 +1180,11 @@ static void fuzz_nn(void) {
             enter("ad_argmin");
             check_made(ad_argmin(a.h, null_axis ? NULL : &axis, chance(50), o), o, bad(a, 0), 0);
         }
+        if (chance(50)) {
+            ad_array *c, **oc = gen_out(&c);
+            enter("ad_cumsum");
+            check_made(ad_cumsum(a.h, null_axis ? NULL : &axis, oc), oc, bad(a, 0), 0);
+        }
         break;
     }
     case 6: {

@@ -524,6 +524,8 @@ impl Gen {
         let safe = match kind {
             Reduce::Max | Reduce::Min => clear_extremum(x, &axes, kind == Reduce::Max),
             Reduce::Norm => ops::norm(x, &axes, false).unwrap().to_f64_vec().iter().all(|&n| n >= 0.1),
+            // Clear of abs's kink at 0.
+            Reduce::Norm1 => x.to_f64_vec().iter().all(|v| v.abs() >= MARGIN),
             _ => true,
         };
         safe && self.push(Op::Reduce(kind, a, axes, keepdims))

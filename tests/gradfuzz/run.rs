@@ -147,6 +147,10 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
                 Reduce::Max => ops::max,
                 Reduce::Min => ops::min,
                 Reduce::Norm => ops::norm,
+                Reduce::Norm1 => ops::norm1,
+                Reduce::Prod => ops::prod,
+                Reduce::Nansum => ops::nansum,
+                Reduce::Nanprod => ops::nanprod,
             };
             f(r(a), axes, *keepdims)
         }

@@ -144,6 +144,8 @@ SIGNATURES = {
     "ad_one_hot": (ad_status, [H, size, f64, f64, u32, HP]),
     "ad_argmax": (ad_status, [H, I64S, b, HP]),
     "ad_argmin": (ad_status, [H, I64S, b, HP]),
+    "ad_norm1": (ad_status, [H, I64S, size, b, HP]),
+    "ad_cumsum": (ad_status, [H, I64S, HP]),
     "ad_clip": (ad_status, [H, f64, f64, HP]),
     "ad_where": (ad_status, [H, H, H, HP]),
     "ad_flatten": (ad_status, [H, HP]),

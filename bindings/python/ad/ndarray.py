@@ -614,10 +614,12 @@ def _reduce(h, fn, axis, keepdims, exclude=False):
     return _call_new(fn, h, int64s(axes, "axis"), len(axes), bool(keepdims))
 
 
-def _check_ord(ord):
-    """Refuses the norms other than L2."""
-    if ord != 2:
-        raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
+def _check_ord(ord, fn):
+    """The library function of the norm of order `ord`: `fn` (L2) for 2, L1 for 1; MXNet has
+    no others."""
+    if isinstance(ord, bool) or ord not in (1, 2):
+        raise ADValueError("norm supports ord=1 and ord=2 only; got ord=%r" % (ord,))
+    return lib.ad_norm1 if ord == 1 else fn
 
 
 def _reducer(op):
@@ -625,8 +627,7 @@ def _reducer(op):
     fn = getattr(lib, op.c)
     if op.kind == _ops.NORM:
         def method(self, ord=2, axis=None, keepdims=False):
-            _check_ord(ord)
-            return _reduce(self._handle, fn, axis, keepdims)
+            return _reduce(self._handle, _check_ord(ord, fn), axis, keepdims)
     else:
         def method(self, axis=None, keepdims=False, exclude=False, *, axes=None):
             if axes is not None:

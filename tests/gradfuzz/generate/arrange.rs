@@ -21,7 +21,7 @@ impl Gen {
 
     /// Draws one of the shape ops and appends it if its arguments are valid; whether it did.
     pub(super) fn shape_op(&mut self) -> bool {
-        match self.rng.upto(0, 19) {
+        match self.rng.upto(0, 20) {
             0 => self.full_like(),
             1 => self.eye(),
             2 => self.linspace(),
@@ -40,6 +40,7 @@ impl Gen {
             15 => self.pick_mode(),
             16 => self.mx_slice(),
             17 => self.concatenate(),
+            18 => self.cumsum(),
             _ => self.index(),
         }
     }
@@ -160,6 +161,13 @@ impl Gen {
         let nd = shape.len() as i64;
         let axis = if self.rng.chance(0.3) { None } else { Some(self.rng.int(-nd, nd - 1)) };
         self.shape_push(ShapeOp::Repeat(a, n, axis))
+    }
+
+    fn cumsum(&mut self) -> bool {
+        let Some(a) = self.any() else { return false };
+        let nd = self.shapes[a].len() as i64;
+        let axis = if self.rng.chance(0.3) { None } else { Some(self.rng.int(-nd, nd - 1)) };
+        self.shape_push(ShapeOp::Cumsum(a, axis))
     }
 
     fn swapaxes(&mut self) -> bool {

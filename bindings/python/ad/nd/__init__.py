@@ -283,8 +283,7 @@ def _reduction(fn):
 def _norm(fn):
     def function(data, ord=2, axis=None, keepdims=False, out=None):
         h = handle(data, "data")
-        _check_ord(ord)
-        return into(out, _reduce(h, fn, axis, keepdims))
+        return into(out, _reduce(h, _check_ord(ord, fn), axis, keepdims))
     return function
 
 

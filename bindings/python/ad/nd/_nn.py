@@ -10,7 +10,7 @@ from ..errors import ADValueError
 from ..ndarray import _call_new
 
 __all__ = [
-    "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
+    "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin", "cumsum",
     "clip", "where", "FullyConnected", "flatten", "Flatten", "concat", "stack", "slice_axis",
     "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update",
 ]
@@ -232,6 +232,37 @@ def argmin(data, axis=None, keepdims=False, out=None):
 
 argmax.__doc__ = _ARG_DOC % ("largest", _OUT)
 argmin.__doc__ = _ARG_DOC % ("smallest", _OUT)
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    h = handle(a, "a")
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)  # the sums accumulate in `dtype`, as NumPy's
+        h = a._handle
+    axis_arg = None if axis is None else (ctypes.c_int64 * 1)(int(axis))
+    return into(out, _call_new(lib.ad_cumsum, h, axis_arg))
+
+
+cumsum.__doc__ = """The running sums along `axis`, as NumPy's and MXNet's `cumsum`; differentiable
+    (the gradient is the running sum of the output's gradient from the end).
+
+    Parameters
+    ----------
+    a : NDArray
+        The input array.
+    axis : int or None, optional
+        The axis to sum along (negative counts from the end, which MXNet 1.9.1 refuses); None
+        (the default) sums along the flattened array, giving shape (size,).
+    dtype : str or numpy.dtype, optional
+        The dtype of the result and of the sums, float32 or float64; None (the default)
+        keeps the input's.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The running sums, of the input's shape (of shape (size,) for axis None).
+    """ % _OUT
 
 
 def clip(data, a_min, a_max, out=None):

@@ -1,0 +1,202 @@
+"""Differential tests of the reductions `prod`, `nansum`, `nanprod`, `norm(ord=1)` and
+`cumsum` against MXNet 1.9.1: the same code runs in both libraries and the values, shapes,
+dtypes, gradients and errors are compared.
+
+Where MXNet 1.9.1 is wrong, ad differs on purpose and the case is pinned here against NumPy
+instead (README, "Differences from MXNet"): the gradient of `prod` and `nanprod` where an
+element is 0 (MXNet gives NaN there, the product of the others is right), and `cumsum` along
+a negative axis (MXNet refuses it).
+"""
+import random
+
+import numpy as np
+import pytest
+
+from support import import_mxnet, libraries
+
+mx = import_mxnet("the differential tests")
+LIBS = libraries(mx)
+
+
+def both(f):
+    """`f(nd, autograd)` in ad and in MXNet, each result made comparable: arrays as (shape,
+    dtype name, values), lists element by element, exceptions as the word 'error'."""
+    out = []
+    for lib in ("ad", "mx"):
+        try:
+            out.append(_plain(f(*LIBS[lib])))
+        except Exception:   # MXNetError, or ad's ValueError / TypeError ...
+            out.append("error")
+    return out
+
+
+def _plain(r):
+    if hasattr(r, "asnumpy"):
+        a = r.asnumpy()
+        return (tuple(a.shape), np.dtype(a.dtype).name, a.tolist())
+    if isinstance(r, (list, tuple)):
+        return [_plain(x) for x in r]
+    return r
+
+
+def _close(a, m):
+    """Results equal in structure, shapes and dtypes, values to float32 rounding (products and
+    running sums may be accumulated in another order)."""
+    if isinstance(a, tuple):
+        return (a[:2] == m[:2] and np.allclose(np.array(a[2], dtype=float), np.array(m[2], dtype=float),
+                                               rtol=2e-6, atol=1e-6, equal_nan=True))
+    if isinstance(a, list):
+        return isinstance(m, list) and len(a) == len(m) and all(_close(x, y) for x, y in zip(a, m))
+    return a == m
+
+
+def same(f):
+    a, m = both(f)
+    assert _close(a, m), "ad %r\nmx %r" % (a, m)
+    return a
+
+
+def grads(f, data, head=None, dtype="float32"):
+    """`f(nd, x)` recorded on an x holding `data`, backward with `head` (a NumPy array of the
+    output's shape, or None for ones): the output and x's gradient, in both libraries."""
+    def run(nd, ag):
+        x = nd.array(np.asarray(data), dtype=dtype)
+        x.attach_grad()
+        with ag.record():
+            y = f(nd, x)
+        y.backward(None if head is None else nd.array(head, dtype=dtype))
+        return [y, x.grad]
+    return run
+
+
+AXES = [None, 0, 1, 2, -1, (0, 2), (1,), (), (0, 1, 2), (-3, -1)]
+
+
+def data(seed, shape=(2, 3, 4), lo=0.5, hi=1.5):
+    """Magnitudes in [lo, hi) with random signs: no zeros."""
+    r = np.random.RandomState(seed)
+    return (r.uniform(lo, hi, shape) * r.choice([-1, 1], shape)).astype(np.float32)
+
+
+# ------------------------------------------------------------------ prod, nansum, nanprod
+@pytest.mark.parametrize("name", ["prod", "nansum", "nanprod", "sum"])
+@pytest.mark.parametrize("axis", AXES)
+def test_products_and_nan_reductions_match_mxnet(name, axis):
+    x = data(1)
+    for keepdims in (False, True):
+        for exclude in (False, True):
+            same(lambda nd, ag: getattr(nd, name)(nd.array(x), axis=axis, keepdims=keepdims, exclude=exclude))
+            same(grads(lambda nd, x: getattr(nd, name)(x, axis=axis, keepdims=keepdims, exclude=exclude) * 3, x))
+        # the method form
+        same(lambda nd, ag: getattr(nd.array(x), name)(axis=axis, keepdims=keepdims))
+    same(lambda nd, ag: getattr(nd.array(x), name)())
+    same(lambda nd, ag: getattr(nd, name)(nd.array(x, dtype="float64"), axis=axis))
+
+
+@pytest.mark.parametrize("name", ["prod", "nansum", "nanprod"])
+def test_products_and_nan_reductions_errors_as_mxnet(name):
+    x = data(2)
+    for axis in (3, -4, (0, 0)):
+        same(lambda nd, ag: getattr(nd, name)(nd.array(x), axis=axis))
+
+
+def test_nan_reductions_skip_nan_as_mxnet():
+    x = data(3, (3, 4))
+    x[0, 1] = x[2, 2] = x[2, 3] = np.nan
+    for name in ("nansum", "nanprod"):
+        for axis in (None, 0, 1):
+            same(lambda nd, ag: getattr(nd, name)(nd.array(x), axis=axis))
+            same(grads(lambda nd, x: getattr(nd, name)(x, axis=axis), x))
+    # a row of NaN only: 0 and 1, gradient 0
+    x[1] = np.nan
+    same(grads(lambda nd, x: nd.nansum(x, axis=1), x))
+    same(grads(lambda nd, x: nd.nanprod(x, axis=1), x))
+
+
+def test_products_on_random_arguments_match_mxnet():
+    r = random.Random(4)
+    for _ in range(60):
+        ndim = r.randint(1, 4)
+        shape = tuple(r.randint(1, 3) for _ in range(ndim))
+        x = data(r.randint(0, 10 ** 6), shape)
+        k = r.randint(0, ndim)
+        axis = tuple(sorted(r.sample(range(ndim), k))) if r.random() < 0.7 else None
+        head = np.random.RandomState(r.randint(0, 99)).uniform(-1, 1, np.prod(shape)).astype(np.float32)
+        name = r.choice(["prod", "nanprod", "nansum"])
+        keepdims = r.random() < 0.5
+
+        def f(nd, x):
+            return getattr(nd, name)(x, axis=axis, keepdims=keepdims)
+        same(grads(lambda nd, x: (f(nd, x) * nd.array(np.ones(1))).sum() + (x * nd.array(head.reshape(shape))).sum(), x))
+        same(grads(f, x))
+
+
+def test_prod_gradient_at_zeros_is_the_product_of_the_others():
+    # MXNet's gradient of prod is out / x: NaN at a zero. ad gives the product of the others.
+    from ad import autograd, nd
+    x = np.array([[2, 0, 3], [0, 0, 5], [1, 2, 4], [0, 7, -1]], dtype=np.float32)
+    for axis, name in ((1, "prod"), (1, "nanprod")):
+        a = nd.array(x)
+        a.attach_grad()
+        with autograd.record():
+            y = getattr(nd, name)(a, axis=axis)
+        y.backward()
+        expect = np.array([[np.prod(np.delete(row, j)) for j in range(3)] for row in x])
+        assert np.array_equal(a.grad.asnumpy(), expect), a.grad.asnumpy()
+        assert np.array_equal(y.asnumpy(), x.prod(axis=1))
+    # and what MXNet gives, so that the difference stays known
+    m = mx.nd.array(x)
+    m.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.prod(m, axis=1)
+    y.backward()
+    assert np.isnan(m.grad.asnumpy()[0, 1])
+
+
+# ------------------------------------------------------------------ norm(ord=1)
+@pytest.mark.parametrize("axis", AXES)
+def test_l1_norm_matches_mxnet(axis):
+    x = data(5, lo=0.1, hi=2.0)
+    for keepdims in (False, True):
+        same(lambda nd, ag: nd.norm(nd.array(x), ord=1, axis=axis, keepdims=keepdims))
+        same(lambda nd, ag: nd.array(x).norm(ord=1, axis=axis, keepdims=keepdims))
+        same(grads(lambda nd, x: nd.norm(x, ord=1, axis=axis, keepdims=keepdims), x))
+        same(grads(lambda nd, x: x.norm(1, axis=axis, keepdims=keepdims) * 2, x, dtype="float64"))
+
+
+def test_l1_norm_gradient_at_zero_and_orders_as_mxnet():
+    x = np.array([[1, 0, -3], [0, 0, 2]], dtype=np.float32)
+    same(grads(lambda nd, x: nd.norm(x, ord=1, axis=1), x))
+    same(grads(lambda nd, x: nd.norm(x, ord=1), x))
+    for ord in (0, 3, -1):
+        same(lambda nd, ag: nd.norm(nd.array(x), ord=ord))
+    same(lambda nd, ag: nd.norm(nd.array(x), ord=2, axis=1))
+
+
+# ------------------------------------------------------------------ cumsum
+@pytest.mark.parametrize("axis", [None, 0, 1, 2])
+def test_cumsum_matches_mxnet(axis):
+    x = data(6, lo=-2, hi=2)
+    same(lambda nd, ag: nd.cumsum(nd.array(x), axis=axis))
+    same(lambda nd, ag: nd.cumsum(nd.array(x), axis))
+    same(lambda nd, ag: nd.cumsum(nd.array(x, dtype="float64"), axis=axis))
+    same(lambda nd, ag: nd.cumsum(nd.array(x), axis=axis, dtype="float64"))
+    same(lambda nd, ag: nd.cumsum(nd.array(x[0]), axis=None if axis is None else min(axis, 1)))
+    head = np.random.RandomState(7).uniform(-1, 1, x.size if axis is None else x.shape).astype(np.float32)
+    same(grads(lambda nd, x: nd.cumsum(x, axis=axis), x, head))
+    same(grads(lambda nd, x: nd.cumsum(x, axis=axis) * 2, x))
+
+
+def test_cumsum_errors_as_mxnet():
+    x = data(8, (2, 3))
+    for axis in (2, 5):
+        same(lambda nd, ag: nd.cumsum(nd.array(x), axis=axis))
+
+
+def test_cumsum_takes_negative_axes_as_numpy():
+    # MXNet 1.9.1 refuses a negative axis; NumPy's and ad's count it from the end.
+    from ad import nd
+    x = data(9)
+    for axis in (-1, -2, -3):
+        assert np.allclose(nd.cumsum(nd.array(x), axis=axis).asnumpy(), np.cumsum(x, axis=axis), rtol=1e-6)
+    assert both(lambda nd, ag: nd.cumsum(nd.array(x), axis=-1))[1] == "error"
