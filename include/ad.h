@@ -1200,12 +1200,25 @@ ad_status ad_compare_scalar(const ad_array *a, double s, uint32_t op, ad_array *
 
 // MXNet's `nd.dot`: the matrix product of 1-d and 2-d arrays, `a` transposed when
 // `transpose_a` and `b` when `transpose_b` (without copying either). A 1-d `a` is a row
-// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,).
+// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,). When either has more
+// than 2 axes, the sum product over `a`'s last axis and `b`'s first, of shape
+// `a.shape[:-1] + b.shape[1:]`; `transpose_a` contracts `a`'s first axis instead (its other
+// axes in order), `transpose_b` `b`'s last. Sizes that do not match are `AD_ERR_SHAPE`.
 ad_status ad_dot(const ad_array *a,
                  const ad_array *b,
                  bool transpose_a,
                  bool transpose_b,
                  ad_array **out);
+
+// MXNet's `nd.batch_dot`: for `a` and `b` of 3 axes or more with the same leading axes (the
+// batch), the matrix product of each pair of matrices on their last two axes, `a`'s
+// transposed when `transpose_a` and `b`'s when `transpose_b`: (..., m, k) · (..., k, n) gives
+// (..., m, n). Other shapes are `AD_ERR_SHAPE`; operands of different dtypes `AD_ERR_DTYPE`.
+ad_status ad_batch_dot(const ad_array *a,
+                       const ad_array *b,
+                       bool transpose_a,
+                       bool transpose_b,
+                       ad_array **out);
 
 // Sum over the `naxes` axes in `axes` (negative counting from the end); `naxes` = 0 sums
 // over all. Without `keepdims` the axes are removed, and a sum over all axes has shape (1,)

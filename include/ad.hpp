@@ -847,9 +847,15 @@ AD_HPP_COMPARISON(>, Gt)
 AD_HPP_COMPARISON(>=, Ge)
 #undef AD_HPP_COMPARISON
 
-/* MXNet's nd.dot: the matrix product of 1-d and 2-d arrays. */
+/* MXNet's nd.dot: the matrix product of 1-d and 2-d arrays; for N-d arrays the sum product
+ * over a's last axis and b's first. */
 inline Array dot(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false) {
     return Array::make([&](ad_array** out) { return ad_dot(a.get(), b.get(), transpose_a, transpose_b, out); });
+}
+
+/* MXNet's nd.batch_dot: (..., m, k) · (..., k, n) matrix by matrix over the leading axes. */
+inline Array batch_dot(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false) {
+    return Array::make([&](ad_array** out) { return ad_batch_dot(a.get(), b.get(), transpose_a, transpose_b, out); });
 }
 
 inline Array softmax(const Array& a, std::int64_t axis = -1) {

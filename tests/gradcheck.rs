@@ -586,6 +586,66 @@ fn dot_of_vectors_ignores_transpose_flags() {
     check_grad("dot (4,)ᵀ·(4,)ᵀ", &inputs, |x| ops::dot(&x[0], &x[1], true, true));
 }
 
+#[test]
+fn dot_of_nd_arrays_gradient_first_and_second() {
+    // MXNet's rule: a's last axis (its first with transpose_a) meets b's first (its last with
+    // transpose_b).
+    let mut r = Rng::new(25);
+    let cases: &[(&[usize], &[usize], bool, bool)] = &[
+        (&[2, 3, 4], &[4, 2], false, false),
+        (&[2, 3, 4], &[2, 2], true, false),
+        (&[2, 3, 4], &[3, 4], false, true),
+        (&[2, 3, 4], &[2, 3, 2], true, false),
+        (&[3, 2], &[2, 2, 3], false, false),
+        (&[2, 3], &[3, 2, 2], true, true),
+        (&[3], &[3, 2, 2], false, false),
+        (&[2, 2, 3], &[3], false, false),
+        (&[3, 2, 2], &[2, 3], true, true),
+    ];
+    for &(sa, sb, ta, tb) in cases {
+        let inputs = [r.uniform(sa, -2.0, 2.0), r.uniform(sb, -2.0, 2.0)];
+        let name = format!("dot {sa:?}·{sb:?} transpose ({ta}, {tb})");
+        check_grad(&name, &inputs, |x| ops::dot(&x[0], &x[1], ta, tb));
+        check_second(&name, &inputs, |x| ops::dot(&x[0], &x[1], ta, tb));
+    }
+}
+
+#[test]
+fn dot_of_nd_arrays_shapes_as_mxnet() {
+    let shape = |sa: &[usize], sb: &[usize], ta, tb| {
+        ops::dot(&NdArray::zeros(sa, DType::F32).unwrap(), &NdArray::zeros(sb, DType::F32).unwrap(), ta, tb).map(|c| c.shape().to_vec())
+    };
+    assert_eq!(shape(&[2, 3, 4], &[4, 5], false, false).unwrap(), [2, 3, 5]);
+    assert_eq!(shape(&[2, 3, 4], &[2, 5], true, false).unwrap(), [3, 4, 5]);
+    assert_eq!(shape(&[2, 3, 4], &[5, 3, 4], false, true).unwrap(), [2, 3, 5, 3]);
+    assert_eq!(shape(&[2, 3, 4], &[2, 3, 5], true, false).unwrap(), [3, 4, 3, 5]);
+    assert_eq!(shape(&[3], &[4, 5, 3], false, true).unwrap(), [4, 5]);
+    assert_eq!(shape(&[2, 3, 4], &[2], true, false).unwrap(), [3, 4]);
+    assert!(shape(&[4, 3, 2], &[2, 5, 6], true, true).is_err());
+    assert!(shape(&[2, 3, 4], &[3, 4], false, false).is_err());
+}
+
+#[test]
+fn batch_dot_gradient_first_and_second() {
+    let mut r = Rng::new(26);
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let a = if ta { r.uniform(&[2, 4, 3], -2.0, 2.0) } else { r.uniform(&[2, 3, 4], -2.0, 2.0) };
+        let b = if tb { r.uniform(&[2, 2, 4], -2.0, 2.0) } else { r.uniform(&[2, 4, 2], -2.0, 2.0) };
+        let name = format!("batch_dot transpose ({ta}, {tb})");
+        check_grad(&name, &[a.clone(), b.clone()], |x| ops::batch_dot(&x[0], &x[1], ta, tb));
+        check_second(&name, &[a, b], |x| ops::batch_dot(&x[0], &x[1], ta, tb));
+    }
+    // Leading axes beyond the batch, and the same operand on both sides.
+    let a = r.uniform(&[2, 1, 3, 3], -2.0, 2.0);
+    check_grad("batch_dot 4-d", &[a.clone(), r.uniform(&[2, 1, 3, 2], -2.0, 2.0)], |x| ops::batch_dot(&x[0], &x[1], false, false));
+    check_second("batch_dot x·xᵀ", &[a], |x| ops::batch_dot(&x[0], &x[0], false, true));
+    let z = |s: &[usize]| NdArray::zeros(s, DType::F64).unwrap();
+    assert!(ops::batch_dot(&z(&[2, 3, 4]), &z(&[3, 4, 5]), false, false).is_err());
+    assert!(ops::batch_dot(&z(&[3, 4]), &z(&[4, 5]), false, false).is_err());
+    assert!(ops::batch_dot(&z(&[2, 3, 4]), &z(&[2, 3, 5]), false, false).is_err());
+    assert_eq!(ops::batch_dot(&z(&[0, 3, 4]), &z(&[0, 4, 5]), false, false).unwrap().shape(), [0, 3, 5]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reductions and broadcasting
 // ---------------------------------------------------------------------------------------------

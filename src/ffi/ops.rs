@@ -184,10 +184,22 @@ pub unsafe extern "C" fn ad_compare_scalar(a: *const ad_array, s: f64, op: u32, 
 
 /// MXNet's `nd.dot`: the matrix product of 1-d and 2-d arrays, `a` transposed when
 /// `transpose_a` and `b` when `transpose_b` (without copying either). A 1-d `a` is a row
-/// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,).
+/// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,). When either has more
+/// than 2 axes, the sum product over `a`'s last axis and `b`'s first, of shape
+/// `a.shape[:-1] + b.shape[1:]`; `transpose_a` contracts `a`'s first axis instead (its other
+/// axes in order), `transpose_b` `b`'s last. Sizes that do not match are `AD_ERR_SHAPE`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_dot(a: *const ad_array, b: *const ad_array, transpose_a: bool, transpose_b: bool, out: *mut *mut ad_array) -> ad_status {
     new_array!(out, ops::dot(&arg!(handle a)?, &arg!(handle b)?, transpose_a, transpose_b))
+}
+
+/// MXNet's `nd.batch_dot`: for `a` and `b` of 3 axes or more with the same leading axes (the
+/// batch), the matrix product of each pair of matrices on their last two axes, `a`'s
+/// transposed when `transpose_a` and `b`'s when `transpose_b`: (..., m, k) · (..., k, n) gives
+/// (..., m, n). Other shapes are `AD_ERR_SHAPE`; operands of different dtypes `AD_ERR_DTYPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_batch_dot(a: *const ad_array, b: *const ad_array, transpose_a: bool, transpose_b: bool, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, ops::batch_dot(&arg!(handle a)?, &arg!(handle b)?, transpose_a, transpose_b))
 }
 
 /// Sum over the `naxes` axes in `axes` (negative counting from the end); `naxes` = 0 sums

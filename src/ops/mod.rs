@@ -24,7 +24,7 @@ pub use elementwise::{
     isfinite, isinf, isnan, log10, log1p, log2, polygamma, radians, rcbrt, reciprocal, rint, round, rsqrt, sign, sin, sinh,
     tan, trunc,
 };
-pub use linalg::dot;
+pub use linalg::{batch_dot, dot};
 pub use nn::{
     argmax, argmin, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
     softmax_cross_entropy, stack, where_,

@@ -534,8 +534,13 @@ static void fuzz_compare(void) {
 static void fuzz_dot(void) {
     handle a = pick(), b = chance(30) ? a : pick();
     ad_array *out, **o = gen_out(&out);
-    enter("ad_dot");
-    check_made(ad_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+    if (chance(70)) {
+        enter("ad_dot");
+        check_made(ad_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+    } else {
+        enter("ad_batch_dot");
+        check_made(ad_batch_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+    }
 }
 
 static void fuzz_create(void) {

@@ -192,6 +192,8 @@ pub enum Op {
     Reduce(Reduce, Reg, Vec<i64>, bool),
     /// `dot(a, b, transpose_a, transpose_b)`.
     Dot(Reg, Reg, bool, bool),
+    /// `nd.batch_dot` of two 3-d operands.
+    BatchDot(Reg, Reg, bool, bool),
     Reshape(Reg, Vec<i64>),
     /// `flatten`: the first axis kept, the rest one.
     Flatten(Reg),
@@ -384,6 +386,9 @@ impl Program {
                 }
                 Op::Dot(a, b, ta, tb) => {
                     format!("nd.dot({}, {}, transpose_a={}, transpose_b={})", n(a), n(b), py_bool(*ta), py_bool(*tb))
+                }
+                Op::BatchDot(a, b, ta, tb) => {
+                    format!("nd.batch_dot({}, {}, transpose_a={}, transpose_b={})", n(a), n(b), py_bool(*ta), py_bool(*tb))
                 }
                 Op::Reshape(a, shape) => format!("{}.reshape({})", n(a), py_tuple(shape)),
                 Op::Flatten(a) => format!("nd.flatten({})", n(a)),

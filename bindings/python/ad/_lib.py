@@ -94,6 +94,7 @@ SIGNATURES = {
     "ad_array_slice": (ad_status, [H, ctypes.POINTER(Index), size, HP]),
     "ad_array_write_slice": (ad_status, [H, ctypes.POINTER(Index), size, H]),
     "ad_dot": (ad_status, [H, H, b, b, HP]),
+    "ad_batch_dot": (ad_status, [H, H, b, b, HP]),
     "ad_full_like": (ad_status, [H, f64, u32, HP]),
     "ad_array_linspace": (ad_status, [f64, f64, size, b, u32, HP]),
     "ad_array_eye": (ad_status, [size, size, i64, u32, HP]),

@@ -200,3 +200,81 @@ def test_cumsum_takes_negative_axes_as_numpy():
     for axis in (-1, -2, -3):
         assert np.allclose(nd.cumsum(nd.array(x), axis=axis).asnumpy(), np.cumsum(x, axis=axis), rtol=1e-6)
     assert both(lambda nd, ag: nd.cumsum(nd.array(x), axis=-1))[1] == "error"
+
+
+# ------------------------------------------------------------------ dot of N-d arrays, batch_dot
+DOT_CASES = [((2, 3, 4), (4, 5), False, False), ((2, 3, 4), (2, 5), True, False), ((2, 3, 4), (5, 4), False, True),
+             ((2, 3, 4), (5, 3, 4), False, True), ((3,), (3, 4, 5), False, False), ((2, 3, 4), (4,), False, False),
+             ((3,), (4, 5, 3), False, True), ((2, 3, 4), (2,), True, False), ((2, 3), (3, 4, 5), False, False),
+             ((2, 3, 4), (2, 3, 5), True, False), ((2, 3), (3, 2, 2), True, True), ((4, 3, 2), (2, 5, 6), True, True),
+             ((2, 3, 4), (3, 4), False, False), ((2, 3, 4), (2, 5), False, False), ((2, 2, 2), (2, 2, 2), False, False)]
+
+
+def operands(sa, sb, seed):
+    r = np.random.RandomState(seed)
+    return r.uniform(-2, 2, sa).astype(np.float32), r.uniform(-2, 2, sb).astype(np.float32)
+
+
+def grads2(f, a, b, dtype="float32"):
+    """`f(nd, x, y)` recorded, backward with ones: the output and both gradients."""
+    def run(nd, ag):
+        x, y = nd.array(a, dtype=dtype), nd.array(b, dtype=dtype)
+        x.attach_grad()
+        y.attach_grad()
+        with ag.record():
+            z = f(nd, x, y)
+        z.backward(nd.array(np.linspace(-1, 1, z.size).reshape(z.shape), dtype=dtype))
+        return [z, x.grad, y.grad]
+    return run
+
+
+@pytest.mark.parametrize("sa, sb, ta, tb", DOT_CASES)
+def test_dot_of_nd_arrays_matches_mxnet(sa, sb, ta, tb):
+    a, b = operands(sa, sb, 10)
+    same(lambda nd, ag: nd.dot(nd.array(a), nd.array(b), transpose_a=ta, transpose_b=tb))
+    same(lambda nd, ag: nd.dot(nd.array(a, dtype="float64"), nd.array(b, dtype="float64"), ta, tb))
+    same(grads2(lambda nd, x, y: nd.dot(x, y, transpose_a=ta, transpose_b=tb), a, b))
+
+
+BATCH_CASES = [((2, 3, 4), (2, 4, 5), False, False), ((2, 4, 3), (2, 4, 5), True, False),
+               ((2, 3, 4), (2, 5, 4), False, True), ((2, 4, 3), (2, 5, 4), True, True),
+               ((2, 3, 4, 5), (2, 3, 5, 6), False, False), ((1, 1, 1), (1, 1, 1), False, False),
+               ((2, 3, 4), (3, 4, 5), False, False), ((3, 4), (4, 5), False, False), ((2, 3, 4), (1, 4, 5), False, False),
+               ((2, 3, 4), (2, 3, 5), False, False), ((2, 3, 4), (2, 4, 5), True, False)]
+
+
+@pytest.mark.parametrize("sa, sb, ta, tb", BATCH_CASES)
+def test_batch_dot_matches_mxnet(sa, sb, ta, tb):
+    a, b = operands(sa, sb, 11)
+    same(lambda nd, ag: nd.batch_dot(nd.array(a), nd.array(b), transpose_a=ta, transpose_b=tb))
+    same(lambda nd, ag: nd.batch_dot(nd.array(a, dtype="float64"), nd.array(b, dtype="float64"), ta, tb))
+    same(grads2(lambda nd, x, y: nd.batch_dot(x, y, transpose_a=ta, transpose_b=tb), a, b))
+
+
+def test_dot_and_batch_dot_differentiate_twice_where_mxnet_cannot():
+    # MXNet 1.9.1's backward of dot and batch_dot has no gradient of its own; ad's does (its
+    # values are checked against finite differences in tests/gradcheck.rs).
+    a, b = operands((2, 3, 4), (2, 4, 2), 12)
+
+    def run(nd, ag, op, a, b):
+        x, y = nd.array(a), nd.array(b)
+        x.attach_grad()
+        y.attach_grad()
+        with ag.record():
+            z = (op(nd)(x, y) ** 2).sum()
+            gx = ag.grad(z, [x], create_graph=True, retain_graph=True)[0]
+            w = (gx * gx).sum()
+        w.backward()
+        return gx.asnumpy(), y.grad.asnumpy()
+    for op, (a2, b2) in ((lambda nd: nd.batch_dot, (a, b)), (lambda nd: nd.dot, (a[0], b[0]))):
+        with pytest.raises(mx.base.MXNetError):
+            run(*LIBS["mx"], op, a2, b2)
+        gx, gy = run(*LIBS["ad"], op, a2, b2)
+        x, y = a2.astype(np.float64), b2.astype(np.float64)
+        c = x @ y
+        expect_gx = 2 * c @ np.swapaxes(y, -1, -2)    # gx = 2 x y yᵀ
+        g = 2 * expect_gx                              # dw/dgx, w = |gx|²
+        t = lambda m: np.swapaxes(m, -1, -2)           # noqa: E731
+        expect_gy = 2 * t(x) @ g @ y + 2 * t(g) @ x @ y
+        assert np.allclose(gx, expect_gx, rtol=1e-5, atol=1e-5)
+        assert np.allclose(gy, expect_gy, rtol=1e-4, atol=1e-4)
