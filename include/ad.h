@@ -207,6 +207,16 @@ typedef enum {
   AD_INDEX_WRAP = 2,
 } ad_index_mode;
 
+// What `ad_topk` returns, taken as `uint32_t`.
+typedef enum {
+  // The values.
+  AD_TOPK_VALUE = 0,
+  // Their positions along the axis.
+  AD_TOPK_INDICES = 1,
+  // 1 at their places in the input's shape, 0 elsewhere.
+  AD_TOPK_MASK = 2,
+} ad_topk_ret;
+
 // An array, as C sees it: an opaque handle made by the library and freed with
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
@@ -1111,6 +1121,34 @@ ad_status ad_adam_update(ad_array *weight,
                          double rescale_grad,
                          double clip_gradient,
                          uint64_t t);
+
+// `a` sorted along `*axis` (negative counting from the end), or the flattened array sorted
+// when `axis` is NULL (shape (size,)), ascending when `is_ascend`, else descending; equal
+// elements keep their order and NaN counts as the largest. The gradient goes back to where
+// each value came from. An axis out of range is `AD_ERR_SHAPE`.
+ad_status ad_sort(const ad_array *a, const int64_t *axis, bool is_ascend, ad_array **out);
+
+// The positions that sort `a` along `*axis` (of the flattened array when `axis` is NULL), in
+// the order of `ad_sort`, as floats of `dtype` (an `ad_dtype`). Not differentiable.
+ad_status ad_argsort(const ad_array *a,
+                     const int64_t *axis,
+                     bool is_ascend,
+                     uint32_t dtype,
+                     ad_array **out);
+
+// MXNet's `topk`: the `k` largest elements of `a` along `*axis` (the smallest when
+// `is_ascend`; of the flattened array when `axis` is NULL; all of them when `k` < 1), in the
+// order of `ad_sort`. `ret_typ` (an `ad_topk_ret`) picks the result: their values
+// (differentiable, as `ad_sort`'s), their positions as floats of `dtype`, or a mask of `a`'s
+// shape (in `a`'s dtype) with 1 at their places. `k` above the axis's length is
+// `AD_ERR_SHAPE`; an unknown `ret_typ` or `dtype` is `AD_ERR_INVALID_ARGUMENT` or `AD_ERR_DTYPE`.
+ad_status ad_topk(const ad_array *a,
+                  const int64_t *axis,
+                  int64_t k,
+                  uint32_t ret_typ,
+                  bool is_ascend,
+                  uint32_t dtype,
+                  ad_array **out);
 
 // `a + b`, element-wise with NumPy broadcasting.
 ad_status ad_add(const ad_array *a, const ad_array *b, ad_array **out);

@@ -887,6 +887,29 @@ inline Array cumsum(const Array& a, std::optional<std::int64_t> axis = std::null
     return Array::make([&](ad_array** out) { return ad_cumsum(a.get(), axis ? &*axis : nullptr, out); });
 }
 
+/* `a` sorted along `axis` (the flattened array when none is given); differentiable. */
+inline Array sort(const Array& a, std::optional<std::int64_t> axis = -1, bool is_ascend = true) {
+    return Array::make([&](ad_array** out) { return ad_sort(a.get(), axis ? &*axis : nullptr, is_ascend, out); });
+}
+
+/* The positions that sort `a` along `axis`, as floats of `dtype`. */
+inline Array argsort(const Array& a, std::optional<std::int64_t> axis = -1, bool is_ascend = true,
+                     Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_argsort(a.get(), axis ? &*axis : nullptr, is_ascend, detail::code(dtype), out);
+    });
+}
+
+/* MXNet's topk: the k largest (smallest with is_ascend) along `axis`, as values, positions
+ * (floats of `dtype`) or a mask, as `ret_typ` says (an ad_topk_ret). */
+inline Array topk(const Array& a, std::optional<std::int64_t> axis = -1, std::int64_t k = 1,
+                  ad_topk_ret ret_typ = AD_TOPK_INDICES, bool is_ascend = false, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_topk(a.get(), axis ? &*axis : nullptr, k, static_cast<std::uint32_t>(ret_typ), is_ascend,
+                       detail::code(dtype), out);
+    });
+}
+
 /* Positions of the maxima along `axis`, or over the flattened array when none is given. */
 inline Array argmax(const Array& a, std::optional<std::int64_t> axis = std::nullopt, bool keepdims = false) {
     return Array::make([&](ad_array** out) { return ad_argmax(a.get(), axis ? &*axis : nullptr, keepdims, out); });

@@ -716,6 +716,45 @@ fn norm1_gradient_over_axes() {
 }
 
 #[test]
+fn sort_and_topk_gradients_go_back_to_the_sources() {
+    let mut r = Rng::new(43);
+    let x = r.uniform(&[2, 3, 4], -2.0, 2.0);
+    for axis in [None, Some(0), Some(1), Some(-1)] {
+        for asc in [true, false] {
+            let name = format!("sort axis {axis:?} ascending {asc}");
+            check_grad(&name, &[x.clone()], |x| ops::sort(&x[0], axis, asc));
+            check_second(&name, &[x.clone()], |x| ops::square(&ops::sort(&x[0], axis, asc)?));
+            for k in [1, 2, 0] {
+                let name = format!("topk axis {axis:?} k {k} ascending {asc}");
+                check_grad(&name, &[x.clone()], |x| ops::topk(&x[0], axis, k, ops::TopK::Value, asc, DType::F64));
+                check_second(&name, &[x.clone()], |x| ops::square(&ops::topk(&x[0], axis, k, ops::TopK::Value, asc, DType::F64)?));
+            }
+        }
+    }
+}
+
+#[test]
+fn sort_order_and_topk_results() {
+    let x = NdArray::from_slice(&[3.0, 1.0, 2.0, 1.0, 0.0, 5.0, 5.0, -1.0], &[2, 4]).unwrap();
+    let v = |a: Result<NdArray>| a.unwrap().to_f64_vec();
+    // stable in both directions, as MXNet's
+    assert_eq!(v(ops::argsort(&x, Some(-1), true, DType::F32)), [1.0, 3.0, 2.0, 0.0, 3.0, 0.0, 1.0, 2.0]);
+    assert_eq!(v(ops::argsort(&x, Some(-1), false, DType::F32)), [0.0, 2.0, 1.0, 3.0, 1.0, 2.0, 0.0, 3.0]);
+    assert_eq!(v(ops::argsort(&x, None, true, DType::F64)), [7.0, 4.0, 1.0, 3.0, 2.0, 0.0, 5.0, 6.0]);
+    assert_eq!(v(ops::sort(&x, Some(0), true)), [0.0, 1.0, 2.0, -1.0, 3.0, 5.0, 5.0, 1.0]);
+    assert_eq!(v(ops::topk(&x, None, 3, ops::TopK::Indices, false, DType::F32)), [5.0, 6.0, 0.0]);
+    assert_eq!(v(ops::topk(&x, Some(1), 2, ops::TopK::Mask, false, DType::F32)), [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
+    assert_eq!(ops::topk(&x, None, 2, ops::TopK::Mask, false, DType::F32).unwrap().shape(), [2, 4]);
+    assert_eq!(ops::topk(&x, Some(0), 1, ops::TopK::Value, false, DType::F32).unwrap().shape(), [1, 4]);
+    assert_eq!(ops::argsort(&x, Some(1), true, DType::F64).unwrap().dtype(), DType::F64);
+    assert!(ops::topk(&x, Some(1), 5, ops::TopK::Value, false, DType::F32).is_err());
+    assert!(ops::sort(&x, Some(2), true).is_err());
+    // NaN last when ascending
+    let y = NdArray::from_slice(&[1.0, f64::NAN, 0.0, 2.0], &[4]).unwrap();
+    assert_eq!(v(ops::argsort(&y, Some(0), true, DType::F64)), [2.0, 0.0, 3.0, 1.0]);
+}
+
+#[test]
 fn cumsum_gradient() {
     let mut r = Rng::new(42);
     let x = r.uniform(&[2, 3, 4], -2.0, 2.0);

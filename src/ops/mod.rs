@@ -13,6 +13,7 @@ mod nn;
 pub mod optim;
 mod reduce;
 mod shape;
+mod sort;
 mod special;
 mod unary;
 
@@ -33,6 +34,7 @@ pub use crate::array::InPlace;
 pub use index::{astype, slice, update, write_slice, AxisIndex};
 pub use reduce::{broadcast_to, cumsum, max, mean, min, nanprod, nansum, norm, norm1, prod, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
+pub use sort::{argsort, sort, topk, TopK};
 pub use unary::{
     abs, add_scalar, div_scalar, exp, log, maximum_scalar, minimum_scalar, mul_scalar, neg, pow_scalar, rdiv_scalar,
     relu, rpow_scalar, rsub_scalar, sigmoid, sqrt, square, sub_scalar, tanh,

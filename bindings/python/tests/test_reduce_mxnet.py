@@ -278,3 +278,63 @@ def test_dot_and_batch_dot_differentiate_twice_where_mxnet_cannot():
         expect_gy = 2 * t(x) @ g @ y + 2 * t(g) @ x @ y
         assert np.allclose(gx, expect_gx, rtol=1e-5, atol=1e-5)
         assert np.allclose(gy, expect_gy, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------------ sort, argsort, topk
+TIES = np.array([[3, 1, 2, 1], [0, 5, 5, -1]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1, None, -2])
+def test_sort_and_argsort_match_mxnet(axis):
+    x = data(13, lo=-2, hi=2)
+    for is_ascend in (True, False):
+        for arr in (x, TIES):
+            if axis is not None and axis >= arr.ndim:
+                continue
+            same(lambda nd, ag: nd.sort(nd.array(arr), axis=axis, is_ascend=is_ascend))
+            same(lambda nd, ag: nd.argsort(nd.array(arr), axis=axis, is_ascend=is_ascend))
+            same(lambda nd, ag: nd.array(arr).sort(axis=axis, is_ascend=is_ascend))
+            same(lambda nd, ag: nd.array(arr).argsort(axis=axis, is_ascend=is_ascend))
+            same(lambda nd, ag: nd.argsort(nd.array(arr, dtype="float64"), axis=axis, is_ascend=is_ascend,
+                                           dtype="float64"))
+        head = np.random.RandomState(14).uniform(-1, 1, x.size if axis is None else x.shape).astype(np.float32)
+        same(grads(lambda nd, x: nd.sort(x, axis=axis, is_ascend=is_ascend), x, head))
+    same(lambda nd, ag: nd.sort(nd.array(x)))
+    same(lambda nd, ag: nd.argsort(nd.array(x)))
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1, None])
+@pytest.mark.parametrize("k", [1, 2, 0, -1])
+def test_topk_matches_mxnet(axis, k):
+    x = data(15, lo=-2, hi=2)
+    for is_ascend in (False, True):
+        for arr in (x, TIES):
+            for ret_typ in ("indices", "value", "mask", "both"):
+                same(lambda nd, ag: nd.topk(nd.array(arr), axis=axis, k=k, ret_typ=ret_typ, is_ascend=is_ascend))
+                same(lambda nd, ag: nd.array(arr).topk(axis=axis, k=k, ret_typ=ret_typ, is_ascend=is_ascend))
+            same(lambda nd, ag: nd.topk(nd.array(arr, dtype="float64"), axis=axis, k=k, ret_typ="both", dtype="float64"))
+        out_shape = list(x.shape if axis is not None else (x.size,))
+        ax = -1 if axis is None else axis
+        out_shape[ax] = out_shape[ax] if k < 1 else k
+        head = np.random.RandomState(16).uniform(-1, 1, out_shape).astype(np.float32)
+        same(grads(lambda nd, x: nd.topk(x, axis=axis, k=k, ret_typ="value", is_ascend=is_ascend), x, head))
+    same(lambda nd, ag: nd.topk(nd.array(x)))
+
+
+def test_sort_and_topk_errors_as_mxnet():
+    x = data(17, (2, 3))
+    same(lambda nd, ag: nd.topk(nd.array(x), k=4))
+    same(lambda nd, ag: nd.topk(nd.array(x), axis=0, k=3, ret_typ="value"))
+    same(lambda nd, ag: nd.topk(nd.array(x), ret_typ="values"))
+    for axis in (2, -3):
+        same(lambda nd, ag: nd.sort(nd.array(x), axis=axis))
+        same(lambda nd, ag: nd.argsort(nd.array(x), axis=axis))
+        same(lambda nd, ag: nd.topk(nd.array(x), axis=axis))
+
+
+def test_sorted_indices_are_constants_as_mxnet():
+    x = data(18, (3, 4), lo=-2, hi=2)
+    # indices and masks carry no gradient: only the values term reaches x
+    same(grads(lambda nd, x: nd.topk(x, k=2, ret_typ="value") * 2 + nd.topk(x, k=2).sum(), x))
+    same(grads(lambda nd, x: nd.sort(x, axis=0) + nd.argsort(x, axis=0), x))
+    same(grads(lambda nd, x: x * nd.topk(x, k=2, ret_typ="mask"), x))
