@@ -381,6 +381,11 @@ pub fn batch_matmul(a: &Array, b: &Array, ta: bool, tb: bool) -> Result<Array> {
     let m = if ta { a.shape[2] } else { a.shape[1] };
     let n = if tb { b.shape[1] } else { b.shape[2] };
     let len = checked_size(&[batch, m, n])?;
+    let k = if ta { a.shape[1] } else { a.shape[2] };
+    if len == 0 || k == 0 {
+        // Nothing to multiply (and maybe 2^40 empty products not to walk).
+        return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, len, 0.0)?, vec![batch, m, n]));
+    }
     let view = |x: &Array, i: usize| Array {
         storage: x.storage.clone(),
         offset: x.offset + i * x.shape[1] * x.shape[2],
