@@ -207,6 +207,16 @@ typedef enum {
   AD_INDEX_WRAP = 2,
 } ad_index_mode;
 
+// What `ad_topk` returns, taken as `uint32_t`.
+typedef enum {
+  // The values.
+  AD_TOPK_VALUE = 0,
+  // Their positions along the axis.
+  AD_TOPK_INDICES = 1,
+  // 1 at their places in the input's shape, 0 elsewhere.
+  AD_TOPK_MASK = 2,
+} ad_topk_ret;
+
 // An array, as C sees it: an opaque handle made by the library and freed with
 // `ad_array_free`. Never dereferenced: the pointer's value encodes a table slot.
 typedef struct ad_array ad_array;
@@ -1247,6 +1257,34 @@ ad_status ad_lamb_update_phase2(ad_array *weight,
                                 double lower_bound,
                                 double upper_bound);
 
+// `a` sorted along `*axis` (negative counting from the end), or the flattened array sorted
+// when `axis` is NULL (shape (size,)), ascending when `is_ascend`, else descending; equal
+// elements keep their order and NaN counts as the largest. The gradient goes back to where
+// each value came from. An axis out of range is `AD_ERR_SHAPE`.
+ad_status ad_sort(const ad_array *a, const int64_t *axis, bool is_ascend, ad_array **out);
+
+// The positions that sort `a` along `*axis` (of the flattened array when `axis` is NULL), in
+// the order of `ad_sort`, as floats of `dtype` (an `ad_dtype`). Not differentiable.
+ad_status ad_argsort(const ad_array *a,
+                     const int64_t *axis,
+                     bool is_ascend,
+                     uint32_t dtype,
+                     ad_array **out);
+
+// MXNet's `topk`: the `k` largest elements of `a` along `*axis` (the smallest when
+// `is_ascend`; of the flattened array when `axis` is NULL; all of them when `k` < 1), in the
+// order of `ad_sort`. `ret_typ` (an `ad_topk_ret`) picks the result: their values
+// (differentiable, as `ad_sort`'s), their positions as floats of `dtype`, or a mask of `a`'s
+// shape (in `a`'s dtype) with 1 at their places. `k` above the axis's length is
+// `AD_ERR_SHAPE`; an unknown `ret_typ` or `dtype` is `AD_ERR_INVALID_ARGUMENT` or `AD_ERR_DTYPE`.
+ad_status ad_topk(const ad_array *a,
+                  const int64_t *axis,
+                  int64_t k,
+                  uint32_t ret_typ,
+                  bool is_ascend,
+                  uint32_t dtype,
+                  ad_array **out);
+
 // `a + b`, element-wise with NumPy broadcasting.
 ad_status ad_add(const ad_array *a, const ad_array *b, ad_array **out);
 
@@ -1335,12 +1373,25 @@ ad_status ad_compare_scalar(const ad_array *a, double s, uint32_t op, ad_array *
 
 // MXNet's `nd.dot`: the matrix product of 1-d and 2-d arrays, `a` transposed when
 // `transpose_a` and `b` when `transpose_b` (without copying either). A 1-d `a` is a row
-// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,).
+// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,). When either has more
+// than 2 axes, the sum product over `a`'s last axis and `b`'s first, of shape
+// `a.shape[:-1] + b.shape[1:]`; `transpose_a` contracts `a`'s first axis instead (its other
+// axes in order), `transpose_b` `b`'s last. Sizes that do not match are `AD_ERR_SHAPE`.
 ad_status ad_dot(const ad_array *a,
                  const ad_array *b,
                  bool transpose_a,
                  bool transpose_b,
                  ad_array **out);
+
+// MXNet's `nd.batch_dot`: for `a` and `b` of 3 axes or more with the same leading axes (the
+// batch), the matrix product of each pair of matrices on their last two axes, `a`'s
+// transposed when `transpose_a` and `b`'s when `transpose_b`: (..., m, k) · (..., k, n) gives
+// (..., m, n). Other shapes are `AD_ERR_SHAPE`; operands of different dtypes `AD_ERR_DTYPE`.
+ad_status ad_batch_dot(const ad_array *a,
+                       const ad_array *b,
+                       bool transpose_a,
+                       bool transpose_b,
+                       ad_array **out);
 
 // Sum over the `naxes` axes in `axes` (negative counting from the end); `naxes` = 0 sums
 // over all. Without `keepdims` the axes are removed, and a sum over all axes has shape (1,)
@@ -1380,6 +1431,44 @@ ad_status ad_min(const ad_array *a,
                  size_t naxes,
                  bool keepdims,
                  ad_array **out);
+
+// Product over the given axes (all when `naxes` = 0; 1 over none); shapes as `ad_sum`. The
+// gradient of an element is the product of the others in its group, also where elements
+// are 0.
+ad_status ad_prod(const ad_array *a,
+                  const int64_t *axes,
+                  size_t naxes,
+                  bool keepdims,
+                  ad_array **out);
+
+// Sum over the given axes with NaN counted as 0; shapes as `ad_sum`. The gradient is 0 at
+// NaN elements.
+ad_status ad_nansum(const ad_array *a,
+                    const int64_t *axes,
+                    size_t naxes,
+                    bool keepdims,
+                    ad_array **out);
+
+// Product over the given axes with NaN counted as 1; as `ad_prod`, with gradient 0 at NaN
+// elements.
+ad_status ad_nanprod(const ad_array *a,
+                     const int64_t *axes,
+                     size_t naxes,
+                     bool keepdims,
+                     ad_array **out);
+
+// L1 norm (the sum of absolute values) over the given axes (all when `naxes` = 0); shapes as
+// `ad_sum`. The gradient is the sign of each element, 0 at 0.
+ad_status ad_norm1(const ad_array *a,
+                   const int64_t *axes,
+                   size_t naxes,
+                   bool keepdims,
+                   ad_array **out);
+
+// Running sums along `*axis` (negative counting from the end), or along the flattened array
+// when `axis` is NULL (then of shape (size,)), as NumPy's `cumsum`. The result has `a`'s
+// shape and dtype. An axis out of range is `AD_ERR_SHAPE`.
+ad_status ad_cumsum(const ad_array *a, const int64_t *axis, ad_array **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -580,6 +580,10 @@ public:
     inline Array norm(const Axes& axes = {}, bool keepdims = false) const;
     inline Array max(const Axes& axes = {}, bool keepdims = false) const;
     inline Array min(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array prod(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array nansum(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array nanprod(const Axes& axes = {}, bool keepdims = false) const;
+    inline Array norm1(const Axes& axes = {}, bool keepdims = false) const;
 
     /* Calls `c_call(ad_array** out)` and wraps the handle it makes; a failed call gives an
      * Array without a handle (AD_NO_EXCEPTIONS) or throws. */
@@ -817,7 +821,7 @@ inline Array uniform(double low = 0, double high = 1, const Shape& shape = {1}, 
 #define AD_HPP_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum)
 
 /* ad_NAME(a, axes, naxes, keepdims, out): ad::NAME(a, axes = all, keepdims = false). */
-#define AD_HPP_REDUCE_OPS(X) X(sum) X(mean) X(norm) X(max) X(min)
+#define AD_HPP_REDUCE_OPS(X) X(sum) X(mean) X(norm) X(max) X(min) X(prod) X(nansum) X(nanprod) X(norm1)
 
 namespace detail {
 
@@ -921,9 +925,15 @@ AD_HPP_COMPARISON(>, Gt)
 AD_HPP_COMPARISON(>=, Ge)
 #undef AD_HPP_COMPARISON
 
-/* MXNet's nd.dot: the matrix product of 1-d and 2-d arrays. */
+/* MXNet's nd.dot: the matrix product of 1-d and 2-d arrays; for N-d arrays the sum product
+ * over a's last axis and b's first. */
 inline Array dot(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false) {
     return Array::make([&](ad_array** out) { return ad_dot(a.get(), b.get(), transpose_a, transpose_b, out); });
+}
+
+/* MXNet's nd.batch_dot: (..., m, k) · (..., k, n) matrix by matrix over the leading axes. */
+inline Array batch_dot(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false) {
+    return Array::make([&](ad_array** out) { return ad_batch_dot(a.get(), b.get(), transpose_a, transpose_b, out); });
 }
 
 inline Array softmax(const Array& a, std::int64_t axis = -1) {
@@ -956,6 +966,34 @@ inline Array one_hot(const Array& indices, std::size_t depth, double on_value = 
                      Dtype dtype = Dtype::Float32) {
     return Array::make([&](ad_array** out) {
         return ad_one_hot(indices.get(), depth, on_value, off_value, detail::code(dtype), out);
+    });
+}
+
+/* Running sums along `axis`, or along the flattened array when none is given (NumPy's cumsum). */
+inline Array cumsum(const Array& a, std::optional<std::int64_t> axis = std::nullopt) {
+    return Array::make([&](ad_array** out) { return ad_cumsum(a.get(), axis ? &*axis : nullptr, out); });
+}
+
+/* `a` sorted along `axis` (the flattened array when none is given); differentiable. */
+inline Array sort(const Array& a, std::optional<std::int64_t> axis = -1, bool is_ascend = true) {
+    return Array::make([&](ad_array** out) { return ad_sort(a.get(), axis ? &*axis : nullptr, is_ascend, out); });
+}
+
+/* The positions that sort `a` along `axis`, as floats of `dtype`. */
+inline Array argsort(const Array& a, std::optional<std::int64_t> axis = -1, bool is_ascend = true,
+                     Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_argsort(a.get(), axis ? &*axis : nullptr, is_ascend, detail::code(dtype), out);
+    });
+}
+
+/* MXNet's topk: the k largest (smallest with is_ascend) along `axis`, as values, positions
+ * (floats of `dtype`) or a mask, as `ret_typ` says (an ad_topk_ret). */
+inline Array topk(const Array& a, std::optional<std::int64_t> axis = -1, std::int64_t k = 1,
+                  ad_topk_ret ret_typ = AD_TOPK_INDICES, bool is_ascend = false, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_topk(a.get(), axis ? &*axis : nullptr, k, static_cast<std::uint32_t>(ret_typ), is_ascend,
+                       detail::code(dtype), out);
     });
 }
 

@@ -586,6 +586,66 @@ fn dot_of_vectors_ignores_transpose_flags() {
     check_grad("dot (4,)ᵀ·(4,)ᵀ", &inputs, |x| ops::dot(&x[0], &x[1], true, true));
 }
 
+#[test]
+fn dot_of_nd_arrays_gradient_first_and_second() {
+    // MXNet's rule: a's last axis (its first with transpose_a) meets b's first (its last with
+    // transpose_b).
+    let mut r = Rng::new(25);
+    let cases: &[(&[usize], &[usize], bool, bool)] = &[
+        (&[2, 3, 4], &[4, 2], false, false),
+        (&[2, 3, 4], &[2, 2], true, false),
+        (&[2, 3, 4], &[3, 4], false, true),
+        (&[2, 3, 4], &[2, 3, 2], true, false),
+        (&[3, 2], &[2, 2, 3], false, false),
+        (&[2, 3], &[3, 2, 2], true, true),
+        (&[3], &[3, 2, 2], false, false),
+        (&[2, 2, 3], &[3], false, false),
+        (&[3, 2, 2], &[2, 3], true, true),
+    ];
+    for &(sa, sb, ta, tb) in cases {
+        let inputs = [r.uniform(sa, -2.0, 2.0), r.uniform(sb, -2.0, 2.0)];
+        let name = format!("dot {sa:?}·{sb:?} transpose ({ta}, {tb})");
+        check_grad(&name, &inputs, |x| ops::dot(&x[0], &x[1], ta, tb));
+        check_second(&name, &inputs, |x| ops::dot(&x[0], &x[1], ta, tb));
+    }
+}
+
+#[test]
+fn dot_of_nd_arrays_shapes_as_mxnet() {
+    let shape = |sa: &[usize], sb: &[usize], ta, tb| {
+        ops::dot(&NdArray::zeros(sa, DType::F32).unwrap(), &NdArray::zeros(sb, DType::F32).unwrap(), ta, tb).map(|c| c.shape().to_vec())
+    };
+    assert_eq!(shape(&[2, 3, 4], &[4, 5], false, false).unwrap(), [2, 3, 5]);
+    assert_eq!(shape(&[2, 3, 4], &[2, 5], true, false).unwrap(), [3, 4, 5]);
+    assert_eq!(shape(&[2, 3, 4], &[5, 3, 4], false, true).unwrap(), [2, 3, 5, 3]);
+    assert_eq!(shape(&[2, 3, 4], &[2, 3, 5], true, false).unwrap(), [3, 4, 3, 5]);
+    assert_eq!(shape(&[3], &[4, 5, 3], false, true).unwrap(), [4, 5]);
+    assert_eq!(shape(&[2, 3, 4], &[2], true, false).unwrap(), [3, 4]);
+    assert!(shape(&[4, 3, 2], &[2, 5, 6], true, true).is_err());
+    assert!(shape(&[2, 3, 4], &[3, 4], false, false).is_err());
+}
+
+#[test]
+fn batch_dot_gradient_first_and_second() {
+    let mut r = Rng::new(26);
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let a = if ta { r.uniform(&[2, 4, 3], -2.0, 2.0) } else { r.uniform(&[2, 3, 4], -2.0, 2.0) };
+        let b = if tb { r.uniform(&[2, 2, 4], -2.0, 2.0) } else { r.uniform(&[2, 4, 2], -2.0, 2.0) };
+        let name = format!("batch_dot transpose ({ta}, {tb})");
+        check_grad(&name, &[a.clone(), b.clone()], |x| ops::batch_dot(&x[0], &x[1], ta, tb));
+        check_second(&name, &[a, b], |x| ops::batch_dot(&x[0], &x[1], ta, tb));
+    }
+    // Leading axes beyond the batch, and the same operand on both sides.
+    let a = r.uniform(&[2, 1, 3, 3], -2.0, 2.0);
+    check_grad("batch_dot 4-d", &[a.clone(), r.uniform(&[2, 1, 3, 2], -2.0, 2.0)], |x| ops::batch_dot(&x[0], &x[1], false, false));
+    check_second("batch_dot x·xᵀ", &[a], |x| ops::batch_dot(&x[0], &x[0], false, true));
+    let z = |s: &[usize]| NdArray::zeros(s, DType::F64).unwrap();
+    assert!(ops::batch_dot(&z(&[2, 3, 4]), &z(&[3, 4, 5]), false, false).is_err());
+    assert!(ops::batch_dot(&z(&[3, 4]), &z(&[4, 5]), false, false).is_err());
+    assert!(ops::batch_dot(&z(&[2, 3, 4]), &z(&[2, 3, 5]), false, false).is_err());
+    assert_eq!(ops::batch_dot(&z(&[0, 3, 4]), &z(&[0, 4, 5]), false, false).unwrap().shape(), [0, 3, 5]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reductions and broadcasting
 // ---------------------------------------------------------------------------------------------
@@ -603,6 +663,105 @@ fn mean_gradient_over_axes() {
 #[test]
 fn norm_gradient_over_axes() {
     check_reduction("norm", ops::norm, Rng::new(32).signed(&[2, 3, 4], 0.2, 2.0));
+}
+
+#[test]
+fn prod_gradient_over_axes() {
+    check_reduction("prod", ops::prod, Rng::new(36).signed(&[2, 3, 4], 0.5, 1.5));
+}
+
+#[test]
+fn prod_gradient_with_zeros() {
+    // One zero in a group: the zero's gradient is the product of the others, the others' 0;
+    // two zeros: every gradient 0 but the Hessian's pairs of zeros; three: all 0.
+    let mut r = Rng::new(37);
+    for zeros in [&[1usize][..], &[0, 4], &[2, 3, 5], &[1, 7]] {
+        let mut x = r.signed(&[2, 4], 0.5, 1.5);
+        for &j in zeros {
+            x.vals[j] = 0.0;
+        }
+        for axes in [&[][..], &[1], &[0]] {
+            let name = format!("prod axes {axes:?} with zeros at {zeros:?}");
+            check_grad(&name, &[x.clone()], |x| ops::prod(&x[0], axes, false));
+            check_second(&name, &[x.clone()], |x| ops::prod(&x[0], axes, true));
+        }
+    }
+}
+
+#[test]
+fn nansum_and_nanprod_gradients() {
+    check_reduction("nansum", ops::nansum, Rng::new(38).uniform(&[2, 3, 4], -2.0, 2.0));
+    check_reduction("nanprod", ops::nanprod, Rng::new(39).signed(&[2, 3, 4], 0.5, 1.5));
+    // NaN counts as 0 (1) and has gradient 0.
+    let mut x = Rng::new(40).signed(&[2, 3], 0.5, 1.5);
+    x.vals[1] = f64::NAN;
+    x.vals[4] = f64::NAN;
+    for axes in [&[][..], &[0], &[1]] {
+        let mut v = x.array();
+        autograd::attach_grad(&mut v, GradReq::Write).unwrap();
+        for (name, op) in [("nansum", ops::nansum as fn(&NdArray, &[i64], bool) -> Result<NdArray>), ("nanprod", ops::nanprod)] {
+            let out = record(|| op(&v, axes, false)).unwrap();
+            assert!(out.to_f64_vec().iter().all(|y| y.is_finite()), "{name} {axes:?}: {:?}", out.to_f64_vec());
+            autograd::backward(&[out], &[None], false, true).unwrap();
+            let g = autograd::grad_of(&v).unwrap().to_f64_vec();
+            assert!(g[1] == 0.0 && g[4] == 0.0 && g.iter().all(|y| y.is_finite()), "{name} {axes:?}: gradient {g:?}");
+        }
+        check_second(&format!("nanprod axes {axes:?} with NaN"), &[x.clone()], |x| ops::nanprod(&x[0], axes, false));
+    }
+}
+
+#[test]
+fn norm1_gradient_over_axes() {
+    check_reduction("norm1", ops::norm1, Rng::new(41).signed(&[2, 3, 4], 0.2, 2.0));
+}
+
+#[test]
+fn sort_and_topk_gradients_go_back_to_the_sources() {
+    let mut r = Rng::new(43);
+    let x = r.uniform(&[2, 3, 4], -2.0, 2.0);
+    for axis in [None, Some(0), Some(1), Some(-1)] {
+        for asc in [true, false] {
+            let name = format!("sort axis {axis:?} ascending {asc}");
+            check_grad(&name, &[x.clone()], |x| ops::sort(&x[0], axis, asc));
+            check_second(&name, &[x.clone()], |x| ops::square(&ops::sort(&x[0], axis, asc)?));
+            for k in [1, 2, 0] {
+                let name = format!("topk axis {axis:?} k {k} ascending {asc}");
+                check_grad(&name, &[x.clone()], |x| ops::topk(&x[0], axis, k, ops::TopK::Value, asc, DType::F64));
+                check_second(&name, &[x.clone()], |x| ops::square(&ops::topk(&x[0], axis, k, ops::TopK::Value, asc, DType::F64)?));
+            }
+        }
+    }
+}
+
+#[test]
+fn sort_order_and_topk_results() {
+    let x = NdArray::from_slice(&[3.0, 1.0, 2.0, 1.0, 0.0, 5.0, 5.0, -1.0], &[2, 4]).unwrap();
+    let v = |a: Result<NdArray>| a.unwrap().to_f64_vec();
+    // stable in both directions, as MXNet's
+    assert_eq!(v(ops::argsort(&x, Some(-1), true, DType::F32)), [1.0, 3.0, 2.0, 0.0, 3.0, 0.0, 1.0, 2.0]);
+    assert_eq!(v(ops::argsort(&x, Some(-1), false, DType::F32)), [0.0, 2.0, 1.0, 3.0, 1.0, 2.0, 0.0, 3.0]);
+    assert_eq!(v(ops::argsort(&x, None, true, DType::F64)), [7.0, 4.0, 1.0, 3.0, 2.0, 0.0, 5.0, 6.0]);
+    assert_eq!(v(ops::sort(&x, Some(0), true)), [0.0, 1.0, 2.0, -1.0, 3.0, 5.0, 5.0, 1.0]);
+    assert_eq!(v(ops::topk(&x, None, 3, ops::TopK::Indices, false, DType::F32)), [5.0, 6.0, 0.0]);
+    assert_eq!(v(ops::topk(&x, Some(1), 2, ops::TopK::Mask, false, DType::F32)), [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
+    assert_eq!(ops::topk(&x, None, 2, ops::TopK::Mask, false, DType::F32).unwrap().shape(), [2, 4]);
+    assert_eq!(ops::topk(&x, Some(0), 1, ops::TopK::Value, false, DType::F32).unwrap().shape(), [1, 4]);
+    assert_eq!(ops::argsort(&x, Some(1), true, DType::F64).unwrap().dtype(), DType::F64);
+    assert!(ops::topk(&x, Some(1), 5, ops::TopK::Value, false, DType::F32).is_err());
+    assert!(ops::sort(&x, Some(2), true).is_err());
+    // NaN last when ascending
+    let y = NdArray::from_slice(&[1.0, f64::NAN, 0.0, 2.0], &[4]).unwrap();
+    assert_eq!(v(ops::argsort(&y, Some(0), true, DType::F64)), [2.0, 0.0, 3.0, 1.0]);
+}
+
+#[test]
+fn cumsum_gradient() {
+    let mut r = Rng::new(42);
+    let x = r.uniform(&[2, 3, 4], -2.0, 2.0);
+    for axis in [None, Some(0), Some(1), Some(2), Some(-1)] {
+        check_grad(&format!("cumsum axis {axis:?}"), &[x.clone()], |x| ops::cumsum(&x[0], axis));
+        check_second(&format!("cumsum axis {axis:?} squared"), &[x.clone()], |x| ops::square(&ops::cumsum(&x[0], axis)?));
+    }
 }
 
 #[test]
@@ -771,6 +930,10 @@ fn second_derivative_through_reductions() {
     check_second("norm axis 1", &[r.signed(&[2, 3], 0.3, 2.0)], |x| ops::norm(&x[0], &[1], false));
     check_second("square(sum axis 0)", &[r.uniform(&[2, 3], -2.0, 2.0)], |x| ops::square(&ops::sum(&x[0], &[0], true)?));
     check_second("mean of cube", &[r.uniform(&[2, 3], -2.0, 2.0)], |x| ops::mean(&ops::pow_scalar(&x[0], 3.0)?, &[], false));
+    check_second("prod axis 1", &[r.signed(&[2, 3], 0.5, 1.5)], |x| ops::prod(&x[0], &[1], false));
+    check_second("prod over all", &[r.signed(&[2, 3], 0.5, 1.5)], |x| ops::prod(&x[0], &[], false));
+    check_second("nansum of cube", &[r.uniform(&[2, 3], -2.0, 2.0)], |x| ops::nansum(&ops::pow_scalar(&x[0], 3.0)?, &[0], true));
+    check_second("norm1 of cube", &[r.signed(&[2, 3], 0.3, 2.0)], |x| ops::norm1(&ops::pow_scalar(&x[0], 3.0)?, &[1], false));
 }
 
 #[test]

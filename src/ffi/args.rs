@@ -50,6 +50,7 @@ macro_rules! arg {
     (strings? $p:ident, $n:expr) => { $crate::ffi::args::optional_strings($p, $n, stringify!($p)) };
     (dtype $c:ident) => { $crate::ffi::args::dtype($c, stringify!($c)) };
     (cmp $c:ident) => { $crate::ffi::args::cmp($c, stringify!($c)) };
+    (topk $c:ident) => { $crate::ffi::args::topk($c, stringify!($c)) };
     (in_place $c:ident) => { $crate::ffi::args::in_place($c, stringify!($c)) };
     (grad_req $c:ident) => { $crate::ffi::args::grad_req($c, stringify!($c)) };
     (out $p:ident) => { $crate::ffi::args::out($p, stringify!($p)) };
@@ -282,6 +283,12 @@ pub(crate) fn dtype(code: u32, name: &str) -> FfiResult<DType> {
 pub(crate) fn cmp(code: u32, name: &str) -> FfiResult<ops::Cmp> {
     ops::Cmp::from_code(code).ok_or_else(|| {
         FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `{}`: {} is not an ad_cmp value (0 to 5)", name, code))
+    })
+}
+
+pub(crate) fn topk(code: u32, name: &str) -> FfiResult<ops::TopK> {
+    [ops::TopK::Value, ops::TopK::Indices, ops::TopK::Mask].get(code as usize).copied().ok_or_else(|| {
+        FfiError::new(ad_status::AD_ERR_INVALID_ARGUMENT, format!("argument `{}`: {} is not an ad_topk_ret value (0 to 2)", name, code))
     })
 }
 

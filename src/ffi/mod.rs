@@ -149,6 +149,17 @@ pub enum ad_cmp {
     AD_CMP_GE = 5,
 }
 
+/// What `ad_topk` returns, taken as `uint32_t`.
+#[repr(C)]
+pub enum ad_topk_ret {
+    /// The values.
+    AD_TOPK_VALUE = 0,
+    /// Their positions along the axis.
+    AD_TOPK_INDICES = 1,
+    /// 1 at their places in the input's shape, 0 elsewhere.
+    AD_TOPK_MASK = 2,
+}
+
 /// In-place arithmetic for `ad_array_update`, taken as `uint32_t`.
 #[repr(C)]
 pub enum ad_update_op {

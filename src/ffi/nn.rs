@@ -413,3 +413,37 @@ pub extern "C" fn ad_lamb_update_phase2(
         Ok(optim::lamb_update_phase2(&w, &g, &r1, &r2, lr, lower_bound, upper_bound)?)
     })
 }
+
+/// `a` sorted along `*axis` (negative counting from the end), or the flattened array sorted
+/// when `axis` is NULL (shape (size,)), ascending when `is_ascend`, else descending; equal
+/// elements keep their order and NaN counts as the largest. The gradient goes back to where
+/// each value came from. An axis out of range is `AD_ERR_SHAPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_sort(a: *const ad_array, axis: *const i64, is_ascend: bool, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, ops::sort(&arg!(handle a)?, arg!(value? axis), is_ascend))
+}
+
+/// The positions that sort `a` along `*axis` (of the flattened array when `axis` is NULL), in
+/// the order of `ad_sort`, as floats of `dtype` (an `ad_dtype`). Not differentiable.
+#[no_mangle]
+pub unsafe extern "C" fn ad_argsort(a: *const ad_array, axis: *const i64, is_ascend: bool, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, {
+        let dtype = arg!(dtype dtype)?;
+        ops::argsort(&arg!(handle a)?, arg!(value? axis), is_ascend, dtype)
+    })
+}
+
+/// MXNet's `topk`: the `k` largest elements of `a` along `*axis` (the smallest when
+/// `is_ascend`; of the flattened array when `axis` is NULL; all of them when `k` < 1), in the
+/// order of `ad_sort`. `ret_typ` (an `ad_topk_ret`) picks the result: their values
+/// (differentiable, as `ad_sort`'s), their positions as floats of `dtype`, or a mask of `a`'s
+/// shape (in `a`'s dtype) with 1 at their places. `k` above the axis's length is
+/// `AD_ERR_SHAPE`; an unknown `ret_typ` or `dtype` is `AD_ERR_INVALID_ARGUMENT` or `AD_ERR_DTYPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_topk(a: *const ad_array, axis: *const i64, k: i64, ret_typ: u32, is_ascend: bool, dtype: u32, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, {
+        let ret = arg!(topk ret_typ)?;
+        let dtype = arg!(dtype dtype)?;
+        ops::topk(&arg!(handle a)?, arg!(value? axis), k, ret, is_ascend, dtype)
+    })
+}

@@ -184,10 +184,22 @@ pub unsafe extern "C" fn ad_compare_scalar(a: *const ad_array, s: f64, op: u32, 
 
 /// MXNet's `nd.dot`: the matrix product of 1-d and 2-d arrays, `a` transposed when
 /// `transpose_a` and `b` when `transpose_b` (without copying either). A 1-d `a` is a row
-/// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,).
+/// vector, a 1-d `b` a column vector; two 1-d arrays give shape (1,). When either has more
+/// than 2 axes, the sum product over `a`'s last axis and `b`'s first, of shape
+/// `a.shape[:-1] + b.shape[1:]`; `transpose_a` contracts `a`'s first axis instead (its other
+/// axes in order), `transpose_b` `b`'s last. Sizes that do not match are `AD_ERR_SHAPE`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_dot(a: *const ad_array, b: *const ad_array, transpose_a: bool, transpose_b: bool, out: *mut *mut ad_array) -> ad_status {
     new_array!(out, ops::dot(&arg!(handle a)?, &arg!(handle b)?, transpose_a, transpose_b))
+}
+
+/// MXNet's `nd.batch_dot`: for `a` and `b` of 3 axes or more with the same leading axes (the
+/// batch), the matrix product of each pair of matrices on their last two axes, `a`'s
+/// transposed when `transpose_a` and `b`'s when `transpose_b`: (..., m, k) · (..., k, n) gives
+/// (..., m, n). Other shapes are `AD_ERR_SHAPE`; operands of different dtypes `AD_ERR_DTYPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_batch_dot(a: *const ad_array, b: *const ad_array, transpose_a: bool, transpose_b: bool, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, ops::batch_dot(&arg!(handle a)?, &arg!(handle b)?, transpose_a, transpose_b))
 }
 
 /// Sum over the `naxes` axes in `axes` (negative counting from the end); `naxes` = 0 sums
@@ -222,4 +234,41 @@ pub unsafe extern "C" fn ad_max(a: *const ad_array, axes: *const i64, naxes: usi
 #[no_mangle]
 pub unsafe extern "C" fn ad_min(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
     reduction!(ops::min, a, axes, naxes, keepdims, out)
+}
+
+/// Product over the given axes (all when `naxes` = 0; 1 over none); shapes as `ad_sum`. The
+/// gradient of an element is the product of the others in its group, also where elements
+/// are 0.
+#[no_mangle]
+pub unsafe extern "C" fn ad_prod(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::prod, a, axes, naxes, keepdims, out)
+}
+
+/// Sum over the given axes with NaN counted as 0; shapes as `ad_sum`. The gradient is 0 at
+/// NaN elements.
+#[no_mangle]
+pub unsafe extern "C" fn ad_nansum(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::nansum, a, axes, naxes, keepdims, out)
+}
+
+/// Product over the given axes with NaN counted as 1; as `ad_prod`, with gradient 0 at NaN
+/// elements.
+#[no_mangle]
+pub unsafe extern "C" fn ad_nanprod(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::nanprod, a, axes, naxes, keepdims, out)
+}
+
+/// L1 norm (the sum of absolute values) over the given axes (all when `naxes` = 0); shapes as
+/// `ad_sum`. The gradient is the sign of each element, 0 at 0.
+#[no_mangle]
+pub unsafe extern "C" fn ad_norm1(a: *const ad_array, axes: *const i64, naxes: usize, keepdims: bool, out: *mut *mut ad_array) -> ad_status {
+    reduction!(ops::norm1, a, axes, naxes, keepdims, out)
+}
+
+/// Running sums along `*axis` (negative counting from the end), or along the flattened array
+/// when `axis` is NULL (then of shape (size,)), as NumPy's `cumsum`. The result has `a`'s
+/// shape and dtype. An axis out of range is `AD_ERR_SHAPE`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_cumsum(a: *const ad_array, axis: *const i64, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, ops::cumsum(&arg!(handle a)?, arg!(value? axis)))
 }

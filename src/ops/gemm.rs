@@ -370,3 +370,42 @@ mod tests {
         assert_eq!(plan(1, 4096, 4096, false, true, 2), Some(Cut::Cols(2048)));
     }
 }
+
+/// C[i] = op(A[i])·op(B[i]) for 3-d `a` (batch, ·, ·) and `b` of one batch size, each
+/// product as `matmul`'s on the operands' own memory.
+pub fn batch_matmul(a: &Array, b: &Array, ta: bool, tb: bool) -> Result<Array> {
+    if a.dtype != b.dtype {
+        bail!(DType, "batch_dot operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
+    }
+    let batch = a.shape[0];
+    let m = if ta { a.shape[2] } else { a.shape[1] };
+    let n = if tb { b.shape[1] } else { b.shape[2] };
+    let len = checked_size(&[batch, m, n])?;
+    let k = if ta { a.shape[1] } else { a.shape[2] };
+    if len == 0 || k == 0 {
+        // Nothing to multiply (and maybe 2^40 empty products not to walk).
+        return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, len, 0.0)?, vec![batch, m, n]));
+    }
+    let view = |x: &Array, i: usize| Array {
+        storage: x.storage.clone(),
+        offset: x.offset + i * x.shape[1] * x.shape[2],
+        shape: crate::array::shape::shape_of(&x.shape[1..]),
+        dtype: x.dtype,
+    };
+    fn gather<T: Element>(parts: &[Array], len: usize) -> Result<Vec<T>> {
+        let mut out = try_vec::<T>(len)?;
+        for p in parts {
+            out.extend(p.to_vec::<T>());
+        }
+        Ok(out)
+    }
+    let mut parts = Vec::with_capacity(batch);
+    for i in 0..batch {
+        parts.push(matmul(&view(a, i), &view(b, i), ta, tb)?);
+    }
+    let shape = vec![batch, m, n];
+    Ok(match a.dtype {
+        DType::F32 => from_vec(gather::<f32>(&parts, len)?, shape),
+        DType::F64 => from_vec(gather::<f64>(&parts, len)?, shape),
+    })
+}

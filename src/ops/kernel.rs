@@ -308,6 +308,8 @@ pub enum Fold {
     /// NaN-propagating, as NumPy's.
     Max,
     Min,
+    /// The product; 1 over nothing.
+    Prod,
 }
 
 fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
@@ -315,6 +317,7 @@ fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
         Fold::Sum => values.fold(T::zero(), |acc, x| acc + x),
         Fold::Max => values.reduce(max_nan).unwrap_or(T::neg_infinity()),
         Fold::Min => values.reduce(min_nan).unwrap_or(T::infinity()),
+        Fold::Prod => values.fold(T::one(), |acc, x| acc * x),
     }
 }
 
@@ -326,13 +329,15 @@ pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
     for &ax in axes {
         keep[ax] = 1;
     }
-    if fold != Fold::Sum && axes.iter().any(|&ax| a.shape[ax] == 0) {
+    if matches!(fold, Fold::Max | Fold::Min) && axes.iter().any(|&ax| a.shape[ax] == 0) {
         bail!(Shape, "cannot take the {:?} over a zero-size axis of shape {}", fold, fmt_shape(&a.shape));
     }
     let n = checked_size(&keep)?;
     if n == 0 || a.size() == 0 {
-        // Nothing to read: an empty result, or sums of nothing (max and min were refused above).
-        return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, 0.0)?, keep));
+        // Nothing to read: an empty result, or sums (0) or products (1) of nothing (max and
+        // min were refused above).
+        let empty = if fold == Fold::Prod { 1.0 } else { 0.0 };
+        return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, empty)?, keep));
     }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
@@ -344,6 +349,7 @@ pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
                 Fold::Sum => T::of(reduce_chunked(v, long_sum, |x, y| x + y)?),
                 Fold::Max => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), max_nan)?,
                 Fold::Min => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), min_nan)?,
+                Fold::Prod => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), |x, y| x * y)?,
             };
             let mut out = try_vec(1)?;
             out.push(total);
@@ -370,6 +376,7 @@ fn reduce_by_index<T: Element>(v: &[T], shape: &[usize], keep: &[usize], fold: F
             Fold::Sum => sums[at] += x.as_f64(),
             Fold::Max => extremes[at] = Some(extremes[at].map_or(x, |m| max_nan(m, x))),
             Fold::Min => extremes[at] = Some(extremes[at].map_or(x, |m| min_nan(m, x))),
+            Fold::Prod => extremes[at] = Some(extremes[at].map_or(x, |m| m * x)),
         }
     }
     let mut out = try_vec(n)?;
@@ -377,6 +384,7 @@ fn reduce_by_index<T: Element>(v: &[T], shape: &[usize], keep: &[usize], fold: F
         Fold::Sum => out.extend(sums.iter().map(|&s| T::of(s))),
         Fold::Max => out.extend(extremes.iter().map(|m| m.unwrap_or(T::neg_infinity()))),
         Fold::Min => out.extend(extremes.iter().map(|m| m.unwrap_or(T::infinity()))),
+        Fold::Prod => out.extend(extremes.iter().map(|m| m.unwrap_or(T::one()))),
     }
     Ok(out)
 }
@@ -443,7 +451,7 @@ fn sum_axes<T: Element>(v: &[T], shape: &[usize], axes: &[usize]) -> Result<Vec<
     Ok(partial.expect("at least one axis"))
 }
 
-/// Max or min of a non-empty row-major array of `shape` over `axes` (some, not all; none of
+/// Max, min or product of a non-empty row-major array of `shape` over `axes` (some, not all; none of
 /// zero length): for each of the `n` outputs, in row-major order of the kept axes, the fold
 /// of its elements in row-major order of the reduced axes.
 fn fold_axes<T: Element>(v: &[T], shape: &[usize], axes: &[usize], n: usize, fold: Fold) -> Result<Vec<T>> {
@@ -611,6 +619,28 @@ pub fn permute(a: &Array, perm: &[usize]) -> Result<Array> {
             }
         }
         Ok(from_vec(out, shape))
+    })
+}
+
+/// Running sums along `axis` (a valid axis of `a`), accumulated in `a`'s dtype in order, as
+/// NumPy's `cumsum`.
+pub fn cumsum(a: &Array, axis: usize) -> Result<Array> {
+    let len = a.shape[axis];
+    let inner: usize = a.shape[axis + 1..].iter().product();
+    let guard = a.read();
+    with_slice!(&*guard, a.range(), |v: &[T]| {
+        let mut out = try_vec(v.len())?;
+        out.extend_from_slice(v);
+        if len > 1 && inner > 0 {
+            for block in out.chunks_exact_mut(len * inner) {
+                for i in 1..len {
+                    let (before, from) = block.split_at_mut(i * inner);
+                    let prev = &before[(i - 1) * inner..];
+                    from[..inner].iter_mut().zip(prev).for_each(|(s, &p)| *s += p);
+                }
+            }
+        }
+        Ok(from_vec(out, a.shape.clone()))
     })
 }
 

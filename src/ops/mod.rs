@@ -13,6 +13,7 @@ mod nn;
 pub mod optim;
 mod reduce;
 mod shape;
+mod sort;
 mod special;
 mod unary;
 
@@ -24,15 +25,16 @@ pub use elementwise::{
     isfinite, isinf, isnan, log10, log1p, log2, polygamma, radians, rcbrt, reciprocal, rint, round, rsqrt, sign, sin, sinh,
     tan, trunc,
 };
-pub use linalg::dot;
+pub use linalg::{batch_dot, dot};
 pub use nn::{
     argmax, argmin, batch_norm, clip, concat, dropout, flatten, fully_connected, log_softmax, one_hot, pick, softmax,
     softmax_cross_entropy, stack, where_,
 };
 pub use crate::array::InPlace;
 pub use index::{astype, slice, update, write_slice, AxisIndex};
-pub use reduce::{broadcast_to, max, mean, min, norm, sum, sum_to};
+pub use reduce::{broadcast_to, cumsum, max, mean, min, nanprod, nansum, norm, norm1, prod, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
+pub use sort::{argsort, sort, topk, TopK};
 pub use unary::{
     abs, add_scalar, div_scalar, exp, log, maximum_scalar, minimum_scalar, mul_scalar, neg, pow_scalar, rdiv_scalar,
     relu, rpow_scalar, rsub_scalar, sigmoid, sqrt, square, sub_scalar, tanh,

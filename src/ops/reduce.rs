@@ -1,8 +1,9 @@
-//! Reductions (sum, mean, L2 norm) and broadcasting, which are each other's gradients.
+//! Reductions (sum, mean, products, norms, running sums) and broadcasting, which are each
+//! other's gradients.
 //! As in MXNet's `nd`, a reduction over every axis without keepdims gives shape (1,).
 
 use super::kernel::{self, Cmp, Fold};
-use super::{div, div_scalar, mul, reshape_to, sqrt, square};
+use super::{abs, add, compare_scalar, div, div_scalar, isnan, mul, reshape_to, rsub_scalar, sqrt, square, sub, where_};
 use crate::array::shape::normalize_axes;
 use crate::cpu::loops::{reduce_chunked};
 use crate::array::storage::{with_slice};
@@ -71,6 +72,77 @@ pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
         };
         let safe = super::maximum_scalar(&n, tiny)?;
         Ok(vec![Some(mul(&g, &div(x, &safe)?)?)])
+    }))
+}
+
+/// L1 norm over `axes` (every axis when empty): the sum of the absolute values, whose
+/// gradient is the sign (0 at 0), as MXNet's `norm(ord=1)`.
+pub fn norm1(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    sum(&abs(a)?, axes, keepdims)
+}
+
+/// Product over `axes` (every axis when empty; 1 over nothing). The gradient of an element
+/// is the product of the others in its group, also where elements are 0 (MXNet's `out / x`
+/// gives NaN there), and its own gradient is right too, so that second derivatives are.
+pub fn prod(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    let normalized = normalize_axes(axes, a.ndim())?;
+    let (kept, out_shape) = reduced_shapes(&a.shape, &normalized, keepdims);
+    let out = reshape_to(&kernel::reduce_keepdims(a, &normalized, Fold::Prod)?.into(), &out_shape)?;
+    Ok(record("prod", &[a], out, Save::INPUTS, move |v| {
+        let x = v.input(0);
+        let g = broadcast_to(&reshape_to(v.grad, &kept)?, &x.shape)?;
+        Ok(vec![Some(mul(&g, &prod_of_others(x, &normalized)?)?)])
+    }))
+}
+
+/// For each element of `x`, the product of the other elements of its group (the elements
+/// that share its position outside the sorted, distinct `axes`), written with differentiable
+/// ops whose first derivatives are right too (the second derivatives of `prod`). With `z`
+/// the zeros and `xs` = `x` with its zeros replaced by 1 (no gradient there), `p` the
+/// product of `xs` over the group and `s` the sum of `x` over the group's zeros (0, but with
+/// gradient 1 to each zero):
+/// no zero: `p / x`; one zero: `p` at the zero and `p / x * s` elsewhere; two zeros: `p * (s
+/// - x)` at each zero (the other zero) and 0 elsewhere; more: 0 (as are its derivatives).
+fn prod_of_others(x: &NdArray, axes: &[usize]) -> Result<NdArray> {
+    let every: Vec<i64> = axes.iter().map(|&ax| ax as i64).collect();
+    let z = compare_scalar(&x.detach(), 0.0, Cmp::Eq)?;
+    let nz = broadcast_to(&sum(&z, &every, true)?, &x.shape)?;
+    let (m0, m1, m2) = (compare_scalar(&nz, 0.0, Cmp::Eq)?, compare_scalar(&nz, 1.0, Cmp::Eq)?, compare_scalar(&nz, 2.0, Cmp::Eq)?);
+    let nonzero = rsub_scalar(1.0, &z)?;
+    let xs = add(&mul(x, &nonzero)?, &z)?;
+    let p = broadcast_to(&prod(&xs, &every, true)?, &x.shape)?;
+    let zx = mul(&z, x)?;
+    let s = broadcast_to(&sum(&zx, &every, true)?, &x.shape)?;
+    // The factor beside p / xs: 1, z + (1 - z) s, z (s - x) or 0 for 0, 1, 2 or more zeros.
+    let one_zero = add(&z, &mul(&nonzero, &s)?)?;
+    let two_zeros = mul(&z, &sub(&s, x)?)?;
+    let factor = add(&add(&m0, &mul(&m1, &one_zero)?)?, &mul(&m2, &two_zeros)?)?;
+    mul(&div(&p, &xs)?, &factor)
+}
+
+/// Sum over `axes` with NaN counted as 0 (MXNet's `nansum`); the gradient is 0 at NaN.
+pub fn nansum(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    let nan = isnan(&a.detach())?;
+    sum(&where_(&nan, &NdArray::zeros(&a.shape, a.dtype)?, a)?, axes, keepdims)
+}
+
+/// Product over `axes` with NaN counted as 1 (MXNet's `nanprod`); the gradient is 0 at NaN.
+pub fn nanprod(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
+    let nan = isnan(&a.detach())?;
+    prod(&where_(&nan, &NdArray::ones(&a.shape, a.dtype)?, a)?, axes, keepdims)
+}
+
+/// Running sums along `axis` (NumPy's `cumsum`; the flattened array's when `axis` is None).
+/// The gradient is the running sum of the output gradient from the end.
+pub fn cumsum(a: &NdArray, axis: Option<i64>) -> Result<NdArray> {
+    let (a, axis) = match axis {
+        None => (reshape_to(a, &[a.size()])?, 0),
+        Some(axis) => (a.clone(), crate::array::shape::normalize_axis(axis, a.ndim())?),
+    };
+    let out: NdArray = kernel::cumsum(&a, axis)?.into();
+    Ok(record("cumsum", &[&a], out, Save::NOTHING, move |v| {
+        let ax = [axis as i64];
+        Ok(vec![Some(super::flip(&cumsum(&super::flip(v.grad, &ax)?, Some(axis as i64))?, &ax)?)])
     }))
 }
 

@@ -534,8 +534,13 @@ static void fuzz_compare(void) {
 static void fuzz_dot(void) {
     handle a = pick(), b = chance(30) ? a : pick();
     ad_array *out, **o = gen_out(&out);
-    enter("ad_dot");
-    check_made(ad_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+    if (chance(70)) {
+        enter("ad_dot");
+        check_made(ad_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+    } else {
+        enter("ad_batch_dot");
+        check_made(ad_batch_dot(a.h, b.h, chance(50), chance(50), o), o, bad(a, 0) || bad(b, 0), 0);
+    }
 }
 
 static void fuzz_create(void) {
@@ -1179,6 +1184,30 @@ static void fuzz_nn(void) {
         } else {
             enter("ad_argmin");
             check_made(ad_argmin(a.h, null_axis ? NULL : &axis, chance(50), o), o, bad(a, 0), 0);
+        }
+        if (chance(50)) {
+            ad_array *c, **oc = gen_out(&c);
+            enter("ad_cumsum");
+            check_made(ad_cumsum(a.h, null_axis ? NULL : &axis, oc), oc, bad(a, 0), 0);
+        }
+        if (chance(50)) {
+            ad_array *c, **oc = gen_out(&c);
+            enter("ad_sort");
+            check_made(ad_sort(a.h, null_axis ? NULL : &axis, chance(50), oc), oc, bad(a, 0), 0);
+        }
+        if (chance(50)) {
+            ad_array *c, **oc = gen_out(&c);
+            uint32_t dt = gen_dtype();
+            enter("ad_argsort");
+            check_made(ad_argsort(a.h, null_axis ? NULL : &axis, chance(50), dt, oc), oc, bad(a, 0) || !dtype_ok(dt), 0);
+        }
+        if (chance(50)) {
+            ad_array *c, **oc = gen_out(&c);
+            uint32_t dt = gen_dtype(), ret = chance(90) ? (uint32_t)below(3) : (uint32_t)below(1000);
+            int64_t k = chance(80) ? (int64_t)below(5) - 1 : (chance(50) ? INT64_MAX : INT64_MIN);
+            enter("ad_topk");
+            check_made(ad_topk(a.h, null_axis ? NULL : &axis, k, ret, chance(50), dt, oc), oc,
+                       bad(a, 0) || !dtype_ok(dt) || ret > 2, 0);
         }
         break;
     }

@@ -182,8 +182,9 @@ static void case_empty(void) {
     const int64_t axis0[] = {0};
     const size_t empty0[] = {0};
     const size_t flipped[] = {0, BIG};
-    ad_status (*reduce[])(const ad_array *, const int64_t *, size_t, bool, ad_array **) = {ad_sum, ad_mean, ad_norm};
-    for (size_t i = 0; i < 3; i++) {
+    ad_status (*reduce[])(const ad_array *, const int64_t *, size_t, bool, ad_array **) = {
+        ad_sum, ad_mean, ad_norm, ad_prod, ad_nansum, ad_nanprod, ad_norm1};
+    for (size_t i = 0; i < sizeof reduce / sizeof reduce[0]; i++) {
         MAKES(reduce[i](x, axis0, 1, false, &made), AD_OK, "");
         expect_shape(made, empty0, 1);
         DROP();
@@ -201,6 +202,21 @@ static void case_empty(void) {
     MAKES(ad_array_transpose(x, NULL, 0, &made), AD_OK, "");
     expect_shape(made, flipped, 2);
     DROP();
+    /* running sums and sorts along either axis, and of the flattened array */
+    const int64_t second = 1;
+    for (int i = 0; i < 3; i++) {
+        const int64_t *along = i == 0 ? axis0 : i == 1 ? &second : NULL;
+        MAKES(ad_cumsum(x, along, &made), AD_OK, "");
+        DROP();
+        MAKES(ad_sort(x, along, true, &made), AD_OK, "");
+        DROP();
+        MAKES(ad_argsort(x, along, false, AD_FLOAT32, &made), AD_OK, "");
+        DROP();
+        for (uint32_t ret = 0; ret < 3; ret++) {
+            MAKES(ad_topk(x, along, 0, ret, false, AD_FLOAT64, &made), AD_OK, "");
+            DROP();
+        }
+    }
     const int64_t first = 0;
     MAKES(ad_argmax(x, &first, false, &made), AD_OK, "");
     expect_shape(made, empty0, 1);
@@ -233,6 +249,10 @@ static void case_empty(void) {
     MAKES(ad_argmin(c, (const int64_t[]){1}, true, &made), AD_OK, "");
     DROP();
     MAKES(ad_sum(c, (const int64_t[]){0, 2}, 2, true, &made), AD_OK, "");
+    DROP();
+    /* BIG products of (0, 3) by (3, 0) matrices */
+    MAKES(ad_batch_dot(c, c, true, false, &made), AD_OK, "");
+    expect_shape(made, (const size_t[]){BIG, 0, 0}, 3);
     DROP();
     ad_array_free(c);
     /* and backward through them */

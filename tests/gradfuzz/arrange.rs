@@ -44,6 +44,12 @@ pub enum ShapeOp {
     Flip(Reg, Vec<i64>),
     Tile(Reg, Vec<usize>),
     Repeat(Reg, usize, Option<i64>),
+    /// `nd.cumsum(x, axis)` (flattened for None).
+    Cumsum(Reg, Option<i64>),
+    /// `nd.sort(x, axis, is_ascend)`.
+    Sort(Reg, Option<i64>, bool),
+    /// `nd.topk(x, axis, k, ret_typ='value', is_ascend)`.
+    TopK(Reg, Option<i64>, i64, bool),
     SwapAxes(Reg, i64, i64),
     MoveAxis(Reg, Vec<i64>, Vec<i64>),
     /// `nd.broadcast_like(x, like, lhs_axes, rhs_axes)` (no axes when empty).
@@ -69,7 +75,8 @@ impl ShapeOp {
         use ShapeOp::*;
         match self {
             Eye(..) | Linspace(..) => vec![],
-            FullLike(a, _) | Squeeze(a, _, _) | ExpandDims(a, _, _) | Flip(a, _) | Tile(a, _) | Repeat(a, _, _) => vec![*a],
+            FullLike(a, _) | Squeeze(a, _, _) | ExpandDims(a, _, _) | Flip(a, _) | Tile(a, _) | Repeat(a, _, _) | Cumsum(a, _) => vec![*a],
+            Sort(a, _, _) | TopK(a, _, _, _) => vec![*a],
             SwapAxes(a, _, _) | MoveAxis(a, _, _) | ReshapeCodes(a, _, _, _) | Slice(a, _) | Index(a, _) => vec![*a],
             Split { x, .. } => vec![*x],
             BroadcastLike(a, b, _, _) | ReshapeLike(a, b, _) | Take(a, b, _, _) | Pick(a, b, _, _, _) => vec![*a, *b],
@@ -90,6 +97,9 @@ impl ShapeOp {
             Flip(..) => "flip",
             Tile(..) => "tile",
             Repeat(..) => "repeat",
+            Cumsum(..) => "cumsum",
+            Sort(..) => "sort",
+            TopK(..) => "topk",
             SwapAxes(..) => "swapaxes",
             MoveAxis(..) => "moveaxis",
             BroadcastLike(..) => "broadcast_like",
@@ -120,6 +130,9 @@ impl ShapeOp {
             Flip(a, axes) => ops::flip(r(a), axes),
             Tile(a, reps) => ops::tile(r(a), reps),
             Repeat(a, n, axis) => ops::repeat(r(a), *n, *axis),
+            Cumsum(a, axis) => ops::cumsum(r(a), *axis),
+            Sort(a, axis, asc) => ops::sort(r(a), *axis, *asc),
+            TopK(a, axis, k, asc) => ops::topk(r(a), *axis, *k, ops::TopK::Value, *asc, r(a).dtype()),
             SwapAxes(a, d1, d2) => ops::swapaxes(r(a), *d1, *d2),
             MoveAxis(a, s, d) => ops::moveaxis(r(a), s, d),
             BroadcastLike(a, b, la, ra) => ops::broadcast_like(r(a), r(b), la, ra),
@@ -160,6 +173,16 @@ impl ShapeOp {
             Flip(a, axes) => format!("nd.flip({}, axis={})", n(a), py_tuple(axes)),
             Tile(a, reps) => format!("nd.tile({}, reps={})", n(a), py_tuple(reps)),
             Repeat(a, k, axis) => format!("nd.repeat({}, repeats={k}, axis={})", n(a), axis.map_or("None".into(), |x| x.to_string())),
+            Cumsum(a, axis) => format!("nd.cumsum({}, axis={})", n(a), axis.map_or("None".into(), |x| x.to_string())),
+            Sort(a, axis, asc) => {
+                format!("nd.sort({}, axis={}, is_ascend={})", n(a), axis.map_or("None".into(), |x| x.to_string()), py_bool(*asc))
+            }
+            TopK(a, axis, k, asc) => format!(
+                "nd.topk({}, axis={}, k={k}, ret_typ='value', is_ascend={})",
+                n(a),
+                axis.map_or("None".into(), |x| x.to_string()),
+                py_bool(*asc)
+            ),
             SwapAxes(a, d1, d2) => format!("nd.swapaxes({}, dim1={d1}, dim2={d2})", n(a)),
             MoveAxis(a, s, d) => format!("nd.moveaxis({}, {}, {})", n(a), py_tuple(s), py_tuple(d)),
             BroadcastLike(a, b, la, _) if la.is_empty() => format!("nd.broadcast_like({}, {})", n(a), n(b)),

@@ -524,12 +524,17 @@ impl Gen {
         let safe = match kind {
             Reduce::Max | Reduce::Min => clear_extremum(x, &axes, kind == Reduce::Max),
             Reduce::Norm => ops::norm(x, &axes, false).unwrap().to_f64_vec().iter().all(|&n| n >= 0.1),
+            // Clear of abs's kink at 0.
+            Reduce::Norm1 => x.to_f64_vec().iter().all(|v| v.abs() >= MARGIN),
             _ => true,
         };
         safe && self.push(Op::Reduce(kind, a, axes, keepdims))
     }
 
     fn dot(&mut self) -> bool {
+        if !self.large && self.rng.chance(0.3) {
+            return if self.rng.chance(0.5) { self.dot_nd() } else { self.batch_dot() };
+        }
         let Some(a) = self.reg(|s| s.len() <= 2) else { return false };
         let sa = self.shapes[a].clone();
         let (tx, ty) = (self.rng.chance(0.5), self.rng.chance(0.5));
@@ -550,6 +555,48 @@ impl Gen {
             return false;
         }
         self.push(Op::Dot(x, y, tx, ty))
+    }
+
+    /// `dot` with an operand of 3 axes (MXNet's rule: `a`'s last axis, or its first with
+    /// transpose_a, meets `b`'s first, or its last with transpose_b).
+    fn dot_nd(&mut self) -> bool {
+        let Some(a) = self.reg(|s| (1..=3).contains(&s.len()) && s.iter().product::<usize>() <= 24) else { return false };
+        let sa = self.shapes[a].clone();
+        let (tx, ty) = (self.rng.chance(0.5), self.rng.chance(0.5));
+        // The other operand has 3 axes when `a` has fewer, else 1 to 3.
+        let rank = if sa.len() < 3 { 3 } else { self.rng.upto(1, 3) };
+        let mut rest: Vec<usize> = (1..rank).map(|_| self.rng.upto(1, 3)).collect();
+        let (x, y) = if self.rng.chance(0.6) {
+            let k = if tx && sa.len() > 1 { sa[0] } else { sa[sa.len() - 1] };
+            if ty && rank > 1 { rest.push(k) } else { rest.insert(0, k) }
+            (a, self.operand(&rest))
+        } else {
+            let k = if ty && sa.len() > 1 { sa[sa.len() - 1] } else { sa[0] };
+            if tx && rank > 1 { rest.insert(0, k) } else { rest.push(k) }
+            (self.operand(&rest), a)
+        };
+        self.push(Op::Dot(x, y, tx, ty))
+    }
+
+    /// `batch_dot` of two 3-d operands (batch, m, k) · (batch, k, n), each maybe transposed.
+    fn batch_dot(&mut self) -> bool {
+        let (tx, ty) = (self.rng.chance(0.5), self.rng.chance(0.5));
+        let Some(a) = self.reg(|s| s.len() == 3 && s.iter().product::<usize>() <= 24) else {
+            let (batch, m, k, n) = (self.rng.upto(1, 3), self.rng.upto(1, 3), self.rng.upto(1, 3), self.rng.upto(1, 3));
+            let x = self.operand(&if tx { [batch, k, m] } else { [batch, m, k] });
+            let y = self.operand(&if ty { [batch, n, k] } else { [batch, k, n] });
+            return self.push(Op::BatchDot(x, y, tx, ty));
+        };
+        let sa = self.shapes[a].clone();
+        let n = self.rng.upto(1, 3);
+        let (x, y) = if self.rng.chance(0.6) {
+            let k = if tx { sa[1] } else { sa[2] };
+            (a, self.operand(&if ty { [sa[0], n, k] } else { [sa[0], k, n] }))
+        } else {
+            let k = if ty { sa[2] } else { sa[1] };
+            (self.operand(&if tx { [sa[0], k, n] } else { [sa[0], n, k] }), a)
+        };
+        self.push(Op::BatchDot(x, y, tx, ty))
     }
 
     fn reshape(&mut self) -> bool {
@@ -841,7 +888,7 @@ pub fn op_inputs(op: &Op) -> Vec<Reg> {
         Op::Unary(_, a) | Op::Scalar(_, a, _) | Op::Reduce(_, a, _, _) | Op::Reshape(a, _) | Op::Transpose(a, _) => vec![*a],
         Op::Flatten(a) | Op::Copy(a) | Op::Cast(a) => vec![*a],
         Op::BroadcastTo(a, _) | Op::Slice(a, _) | Op::Clip(a, _, _) | Op::Softmax(a, _) | Op::LogSoftmax(a, _) => vec![*a],
-        Op::Binary(_, a, b) | Op::Dot(a, b, _, _) | Op::SoftmaxCrossEntropy(a, b) | Op::Pick(a, b, _, _) => vec![*a, *b],
+        Op::Binary(_, a, b) | Op::Dot(a, b, _, _) | Op::BatchDot(a, b, _, _) | Op::SoftmaxCrossEntropy(a, b) | Op::Pick(a, b, _, _) => vec![*a, *b],
         Op::MulTanh(a, b) => vec![*a, *b],
         Op::Concat(rs, _) | Op::Stack(rs, _) => rs.clone(),
         Op::Where(c, a, b) => vec![*c, *a, *b],
@@ -860,7 +907,7 @@ pub fn kind_of(op: &Op) -> Kind {
         Op::Scalar(..) => Kind::Scalar,
         Op::Binary(..) => Kind::Binary,
         Op::Reduce(..) => Kind::Reduce,
-        Op::Dot(..) => Kind::Dot,
+        Op::Dot(..) | Op::BatchDot(..) => Kind::Dot,
         Op::Reshape(..) => Kind::Reshape,
         Op::Flatten(..) => Kind::Flatten,
         Op::Copy(..) => Kind::Copy,

@@ -247,6 +247,7 @@ impl Tally {
                 Op::Dot(a, b, ta, tb) => {
                     self.bump(format!("  dot {}-d·{}-d transpose ({ta}, {tb})", p.shapes[*a].len(), p.shapes[*b].len()))
                 }
+                Op::BatchDot(_, _, ta, tb) => self.bump(format!("  batch_dot transpose ({ta}, {tb})")),
                 Op::BatchNorm { training, .. } => self.bump(format!("  batch_norm training {training}")),
                 Op::Dropout { training, .. } => self.bump(format!("  dropout training {training}")),
                 Op::Shape(s) => self.bump(format!("  shape {}", s.name())),

@@ -164,9 +164,24 @@ pub enum Reduce {
     Max,
     Min,
     Norm,
+    /// `norm(ord=1)`.
+    Norm1,
+    Prod,
+    Nansum,
+    Nanprod,
 }
 
-pub const REDUCES: [Reduce; 5] = [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Norm];
+pub const REDUCES: [Reduce; 9] = [
+    Reduce::Sum,
+    Reduce::Mean,
+    Reduce::Max,
+    Reduce::Min,
+    Reduce::Norm,
+    Reduce::Norm1,
+    Reduce::Prod,
+    Reduce::Nansum,
+    Reduce::Nanprod,
+];
 
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -177,6 +192,8 @@ pub enum Op {
     Reduce(Reduce, Reg, Vec<i64>, bool),
     /// `dot(a, b, transpose_a, transpose_b)`.
     Dot(Reg, Reg, bool, bool),
+    /// `nd.batch_dot` of two 3-d operands.
+    BatchDot(Reg, Reg, bool, bool),
     Reshape(Reg, Vec<i64>),
     /// `flatten`: the first axis kept, the rest one.
     Flatten(Reg),
@@ -352,18 +369,26 @@ impl Program {
                         Reduce::Mean => "mean",
                         Reduce::Max => "max",
                         Reduce::Min => "min",
-                        Reduce::Norm => "norm",
+                        Reduce::Norm | Reduce::Norm1 => "norm",
+                        Reduce::Prod => "prod",
+                        Reduce::Nansum => "nansum",
+                        Reduce::Nanprod => "nanprod",
                     };
-                    if axes.is_empty() && !keepdims {
+                    let axis = if axes.is_empty() { "None".to_string() } else { py_tuple(axes) };
+                    if *k == Reduce::Norm1 {
+                        format!("nd.norm({}, ord=1, axis={axis}, keepdims={})", n(a), py_bool(*keepdims))
+                    } else if axes.is_empty() && !keepdims {
                         // The method without arguments: the C extension's own path.
                         format!("{}.{f}()", n(a))
                     } else {
-                        let axis = if axes.is_empty() { "None".to_string() } else { py_tuple(axes) };
                         format!("nd.{f}({}, axis={axis}, keepdims={})", n(a), py_bool(*keepdims))
                     }
                 }
                 Op::Dot(a, b, ta, tb) => {
                     format!("nd.dot({}, {}, transpose_a={}, transpose_b={})", n(a), n(b), py_bool(*ta), py_bool(*tb))
+                }
+                Op::BatchDot(a, b, ta, tb) => {
+                    format!("nd.batch_dot({}, {}, transpose_a={}, transpose_b={})", n(a), n(b), py_bool(*ta), py_bool(*tb))
                 }
                 Op::Reshape(a, shape) => format!("{}.reshape({})", n(a), py_tuple(shape)),
                 Op::Flatten(a) => format!("nd.flatten({})", n(a)),

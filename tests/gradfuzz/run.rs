@@ -147,10 +147,15 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
                 Reduce::Max => ops::max,
                 Reduce::Min => ops::min,
                 Reduce::Norm => ops::norm,
+                Reduce::Norm1 => ops::norm1,
+                Reduce::Prod => ops::prod,
+                Reduce::Nansum => ops::nansum,
+                Reduce::Nanprod => ops::nanprod,
             };
             f(r(a), axes, *keepdims)
         }
         Op::Dot(a, b, ta, tb) => ops::dot(r(a), r(b), *ta, *tb),
+        Op::BatchDot(a, b, ta, tb) => ops::batch_dot(r(a), r(b), *ta, *tb),
         Op::Reshape(a, shape) => ops::reshape(r(a), shape),
         Op::Flatten(a) => ops::flatten(r(a)),
         Op::Copy(a) => ops::copy(r(a)),

@@ -161,8 +161,19 @@ OPS = (
            "every element equal to the minimum. A reduction over a zero-size axis raises "
            "ValueError."),
     Op("norm", NORM, "ad_norm", slot="norm",
-       doc="The L2 norm (square root of the sum of squares) over the given axes; its gradient "
-           "is taken as 0 where the norm is 0 (MXNet gives NaN there)."),
+       doc="The L2 norm (square root of the sum of squares; with ord=1 the L1 norm, the sum "
+           "of absolute values) over the given axes; the L2 norm's gradient is taken as 0 "
+           "where the norm is 0 (MXNet gives NaN there), the L1 norm's is the sign (0 at 0)."),
+    Op("prod", REDUCE, "ad_prod", methods=("prod",),
+       doc="The product of the elements over the given axes (1 over none). The gradient of an "
+           "element is the product of the others, also where elements are 0 (MXNet gives NaN "
+           "there)."),
+    Op("nansum", REDUCE, "ad_nansum", methods=("nansum",),
+       doc="The sum of the elements over the given axes, NaN counted as 0; the gradient is 0 "
+           "at NaN."),
+    Op("nanprod", REDUCE, "ad_nanprod", methods=("nanprod",),
+       doc="The product of the elements over the given axes, NaN counted as 1; the gradient is "
+           "0 at NaN and, as prod's, right where elements are 0."),
 )
 
 
@@ -249,7 +260,7 @@ Parameters
 data : NDArray
     The input array.
 ord : int, optional
-    The order of the norm; only 2 (the default) is supported, MXNet also has 1.
+    The order of the norm: 2 (the default) or 1, as MXNet.
 %s
 %s
 
@@ -299,7 +310,7 @@ The fluent form of ``nd.%s``, with this array as `data`.
 Parameters
 ----------
 ord : int, optional
-    The order of the norm; only 2 (the default) is supported, MXNet also has 1.
+    The order of the norm: 2 (the default) or 1, as MXNet.
 %s
 
 Returns

@@ -222,6 +222,68 @@ class NDArray(_ext.ArrayBase):
         return _call_new(lib.ad_flatten, self._handle)
 
     # Fluent forms of the nd functions, as MXNet's NDArray has them.
+    def sort(self, axis=-1, is_ascend=True):
+        """The array sorted along `axis`, as ``nd.sort`` with this array as `data`.
+
+        Parameters
+        ----------
+        axis : int or None, optional
+            The axis to sort along (default -1); None sorts the flattened array.
+        is_ascend : bool, optional
+            Ascending (the default) or descending order.
+
+        Returns
+        -------
+        NDArray
+            The sorted array.
+        """
+        from .nd import sort
+        return sort(self, axis, is_ascend)
+
+    def argsort(self, axis=-1, is_ascend=True, dtype="float32"):
+        """The positions that sort the array, as ``nd.argsort`` with this array as `data`.
+
+        Parameters
+        ----------
+        axis : int or None, optional
+            The axis to sort along (default -1); None sorts the flattened array.
+        is_ascend : bool, optional
+            Ascending (the default) or descending order.
+        dtype : str or numpy.dtype, optional
+            The dtype of the positions, float32 (the default) or float64.
+
+        Returns
+        -------
+        NDArray
+            The positions.
+        """
+        from .nd import argsort
+        return argsort(self, axis, is_ascend, dtype)
+
+    def topk(self, axis=-1, k=1, ret_typ="indices", is_ascend=False, dtype="float32"):
+        """The `k` largest elements, as ``nd.topk`` with this array as `data`.
+
+        Parameters
+        ----------
+        axis : int or None, optional
+            The axis to search along (default -1); None searches the flattened array.
+        k : int, optional
+            How many (default 1); k < 1 takes them all.
+        ret_typ : str, optional
+            'indices' (the default), 'value', 'mask' or 'both'.
+        is_ascend : bool, optional
+            Take the smallest instead (default False).
+        dtype : str or numpy.dtype, optional
+            The dtype of the positions, float32 (the default) or float64.
+
+        Returns
+        -------
+        NDArray or list of NDArray
+            The values, positions or mask, or [values, positions] for 'both'.
+        """
+        from .nd import topk
+        return topk(self, axis, k, ret_typ, is_ascend, dtype)
+
     def argmax(self, axis=None, keepdims=False):
         """The positions of the largest elements, as ``nd.argmax`` with this array as `data`.
 
@@ -614,10 +676,12 @@ def _reduce(h, fn, axis, keepdims, exclude=False):
     return _call_new(fn, h, int64s(axes, "axis"), len(axes), bool(keepdims))
 
 
-def _check_ord(ord):
-    """Refuses the norms other than L2."""
-    if ord != 2:
-        raise ADValueError("norm supports ord=2 only; got ord=%r" % (ord,))
+def _check_ord(ord, fn):
+    """The library function of the norm of order `ord`: `fn` (L2) for 2, L1 for 1; MXNet has
+    no others."""
+    if isinstance(ord, bool) or ord not in (1, 2):
+        raise ADValueError("norm supports ord=1 and ord=2 only; got ord=%r" % (ord,))
+    return lib.ad_norm1 if ord == 1 else fn
 
 
 def _reducer(op):
@@ -625,8 +689,7 @@ def _reducer(op):
     fn = getattr(lib, op.c)
     if op.kind == _ops.NORM:
         def method(self, ord=2, axis=None, keepdims=False):
-            _check_ord(ord)
-            return _reduce(self._handle, fn, axis, keepdims)
+            return _reduce(self._handle, _check_ord(ord, fn), axis, keepdims)
     else:
         def method(self, axis=None, keepdims=False, exclude=False, *, axes=None):
             if axes is not None:

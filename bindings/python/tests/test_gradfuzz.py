@@ -204,6 +204,7 @@ def test_the_campaign_covers_every_kind_of_program(programs):
                  ".astype(", " ** ", " / ", "[", "nd.take(", "nd.split(", "nd.flip(", "nd.tile(", "nd.repeat(",
                  "nd.slice(", "nd.moveaxis(", "nd.swapaxes(", "nd.broadcast_like(", "nd.reshape_like(",
                  "nd.squeeze(", "nd.expand_dims(", "nd.concatenate(", "nd.eye(", "nd.linspace(", "nd.zeros_like(",
+                 "nd.prod(", ".prod()", "nd.nansum(", "nd.nanprod(", "ord=1", "nd.cumsum(", "nd.batch_dot(", "nd.sort(", "nd.topk(",
                  "mode='wrap'", "[None", "], [", "mul_tanh("):
         assert form in text, "no program uses %s" % form
 

@@ -396,8 +396,11 @@ def test_norm():
     np_equal(x.norm(axis=1, keepdims=True), [[5], [10]])
     np_equal(nd.norm(x, axis=0), [math.sqrt(45), math.sqrt(80)])
     np_equal(nd.zeros(3).norm(), [0])
-    with pytest.raises(ValueError, match="ord"):
-        x.norm(ord=1)
+    np_equal(x.norm(ord=1, axis=1), [7, 14])
+    np_equal(nd.norm(x, 1), [21])
+    for ord in (0, 3, 2.5, True):
+        with pytest.raises(ValueError, match="ord"):
+            x.norm(ord=ord)
 
 
 # ------------------------------------------------------------------ data out

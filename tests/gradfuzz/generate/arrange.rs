@@ -21,7 +21,7 @@ impl Gen {
 
     /// Draws one of the shape ops and appends it if its arguments are valid; whether it did.
     pub(super) fn shape_op(&mut self) -> bool {
-        match self.rng.upto(0, 19) {
+        match self.rng.upto(0, 22) {
             0 => self.full_like(),
             1 => self.eye(),
             2 => self.linspace(),
@@ -40,6 +40,9 @@ impl Gen {
             15 => self.pick_mode(),
             16 => self.mx_slice(),
             17 => self.concatenate(),
+            18 => self.cumsum(),
+            19 => self.sort(false),
+            20 => self.sort(true),
             _ => self.index(),
         }
     }
@@ -160,6 +163,37 @@ impl Gen {
         let nd = shape.len() as i64;
         let axis = if self.rng.chance(0.3) { None } else { Some(self.rng.int(-nd, nd - 1)) };
         self.shape_push(ShapeOp::Repeat(a, n, axis))
+    }
+
+    fn cumsum(&mut self) -> bool {
+        let Some(a) = self.any() else { return false };
+        let nd = self.shapes[a].len() as i64;
+        let axis = if self.rng.chance(0.3) { None } else { Some(self.rng.int(-nd, nd - 1)) };
+        self.shape_push(ShapeOp::Cumsum(a, axis))
+    }
+
+    /// `sort` or `topk`'s values, of an operand whose values are all apart by the margin (a
+    /// tie is a kink).
+    fn sort(&mut self, topk: bool) -> bool {
+        let Some(a) = self.any() else { return false };
+        let mut v = self.values[a].to_f64_vec();
+        v.sort_by(|x, y| x.total_cmp(y));
+        if v.windows(2).any(|w| !(w[1] - w[0] >= super::MARGIN)) {
+            return false;
+        }
+        let shape = self.shapes[a].clone();
+        let nd = shape.len() as i64;
+        let axis = if self.rng.chance(0.3) { None } else { Some(self.rng.int(-nd, nd - 1)) };
+        let asc = self.rng.chance(0.5);
+        if !topk {
+            return self.shape_push(ShapeOp::Sort(a, axis, asc));
+        }
+        let len = match axis {
+            None => shape.iter().product::<usize>(),
+            Some(ax) => shape[(if ax < 0 { ax + nd } else { ax }) as usize],
+        };
+        let k = self.rng.int(0, len as i64);
+        self.shape_push(ShapeOp::TopK(a, axis, k, asc))
     }
 
     fn swapaxes(&mut self) -> bool {

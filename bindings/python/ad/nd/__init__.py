@@ -14,7 +14,7 @@ from ._checkpoints import load, save
 from ._dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write
 
 _OWN = [
-    "NDArray", "array", "arange", "zeros", "ones", "full", "empty", "dot", "transpose", "broadcast_to",
+    "NDArray", "array", "arange", "zeros", "ones", "full", "empty", "dot", "batch_dot", "transpose", "broadcast_to",
     "waitall", "random",
 ]
 
@@ -176,8 +176,10 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
 
 dot.__doc__ = _doc("""The matrix product of 1-d and 2-d arrays: a 1-d `lhs` is a row vector, a
 1-d `rhs` a column vector, and two 1-d arrays give their inner product with shape (1,).
-MXNet's sum-product over the axes of N-d arrays (N > 2) is not supported and raises
-ValueError.
+When either has more than 2 axes, as MXNet: the sum product over the last axis of `lhs` and
+the first of `rhs`, of shape ``lhs.shape[:-1] + rhs.shape[1:]``; `transpose_a` contracts the
+first axis of `lhs` instead (result ``lhs.shape[1:] + ...``) and `transpose_b` the last of
+`rhs` (``... + rhs.shape[:-1]``).
 
 Parameters
 ----------
@@ -195,6 +197,34 @@ Returns
 -------
 NDArray
     The product. MXNet's `forward_stype` argument is not supported.
+""")
+
+
+def batch_dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
+    return into(out, _call_new(lib.ad_batch_dot, handle(lhs, "lhs"), handle(rhs, "rhs"),
+                               bool(transpose_a), bool(transpose_b)))
+
+
+batch_dot.__doc__ = _doc("""The matrix products of a batch of matrices: for arrays of 3 axes or more
+with the same leading axes, (..., m, k) and (..., k, n) give (..., m, n), each matrix of
+`lhs` by the matrix of `rhs` at the same position.
+
+Parameters
+----------
+lhs : NDArray
+    The first operand, of 3 axes or more.
+rhs : NDArray
+    The second operand, of the same dtype, number of axes and leading axes.
+transpose_a : bool, optional
+    Use the transpose of each matrix of `lhs` (default False); no copy is made.
+transpose_b : bool, optional
+    Use the transpose of each matrix of `rhs` (default False); no copy is made.
+{OUT}
+
+Returns
+-------
+NDArray
+    The products. MXNet's `forward_stype` argument is not supported.
 """)
 
 
@@ -283,8 +313,7 @@ def _reduction(fn):
 def _norm(fn):
     def function(data, ord=2, axis=None, keepdims=False, out=None):
         h = handle(data, "data")
-        _check_ord(ord)
-        return into(out, _reduce(h, fn, axis, keepdims))
+        return into(out, _reduce(h, _check_ord(ord, fn), axis, keepdims))
     return function
 
 

@@ -10,7 +10,7 @@ from ..errors import ADValueError
 from ..ndarray import _call_new
 
 __all__ = [
-    "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin",
+    "softmax", "log_softmax", "softmax_cross_entropy", "pick", "one_hot", "argmax", "argmin", "cumsum", "sort", "argsort", "topk",
     "clip", "where", "FullyConnected", "flatten", "Flatten", "concat", "stack", "slice_axis",
     "Dropout", "BatchNorm", "sgd_update", "sgd_mom_update", "adam_update", "signsgd_update", "signum_update",
     "rmsprop_update", "rmspropalex_update", "ftrl_update", "nag_mom_update", "lamb_update_phase1",
@@ -240,6 +240,139 @@ def argmin(data, axis=None, keepdims=False, out=None):
 
 argmax.__doc__ = _ARG_DOC % ("largest", _OUT)
 argmin.__doc__ = _ARG_DOC % ("smallest", _OUT)
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    h = handle(a, "a")
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)  # the sums accumulate in `dtype`, as NumPy's
+        h = a._handle
+    axis_arg = None if axis is None else (ctypes.c_int64 * 1)(int(axis))
+    return into(out, _call_new(lib.ad_cumsum, h, axis_arg))
+
+
+cumsum.__doc__ = """The running sums along `axis`, as NumPy's and MXNet's `cumsum`; differentiable
+    (the gradient is the running sum of the output's gradient from the end).
+
+    Parameters
+    ----------
+    a : NDArray
+        The input array.
+    axis : int or None, optional
+        The axis to sum along (negative counts from the end, which MXNet 1.9.1 refuses); None
+        (the default) sums along the flattened array, giving shape (size,).
+    dtype : str or numpy.dtype, optional
+        The dtype of the result and of the sums, float32 or float64; None (the default)
+        keeps the input's.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The running sums, of the input's shape (of shape (size,) for axis None).
+    """ % _OUT
+
+
+def _axis(axis):
+    return None if axis is None else (ctypes.c_int64 * 1)(int(axis))
+
+
+def sort(data, axis=-1, is_ascend=True, out=None):
+    return into(out, _call_new(lib.ad_sort, handle(data, "data"), _axis(axis), bool(is_ascend)))
+
+
+def argsort(data, axis=-1, is_ascend=True, dtype="float32", out=None):
+    return into(out, _call_new(lib.ad_argsort, handle(data, "data"), _axis(axis), bool(is_ascend), dtype_code(dtype)))
+
+
+_TOPK_RET = {"value": 0, "indices": 1, "mask": 2}
+
+
+def topk(data, axis=-1, k=1, ret_typ="indices", is_ascend=False, dtype="float32", out=None):
+    h = handle(data, "data")
+    if ret_typ not in ("value", "indices", "mask", "both"):
+        raise ADValueError("ret_typ must be 'value', 'indices', 'mask' or 'both'; got %r" % (ret_typ,))
+    args = (_axis(axis), int(k))
+    if ret_typ == "both":
+        if out is not None:
+            raise NotImplementedError("topk: `out` with ret_typ='both' is not supported")
+        return [_call_new(lib.ad_topk, h, *args, _TOPK_RET[name], bool(is_ascend), dtype_code(dtype))
+                for name in ("value", "indices")]
+    return into(out, _call_new(lib.ad_topk, h, *args, _TOPK_RET[ret_typ], bool(is_ascend), dtype_code(dtype)))
+
+
+sort.__doc__ = """The array sorted along `axis`, as MXNet's `sort`: equal elements keep their
+    order, NaN counts as the largest. Differentiable: the gradient goes back to where each
+    value came from.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int or None, optional
+        The axis to sort along (default -1, the last; negative counts from the end); None
+        sorts the flattened array.
+    is_ascend : bool, optional
+        Ascending (the default) or descending order.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The sorted array, of the input's shape (of shape (size,) for axis None).
+    """ % _OUT
+
+argsort.__doc__ = """The positions that sort the array along `axis`, in the order of ``nd.sort``, as
+    MXNet's `argsort`. Not differentiable.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int or None, optional
+        The axis to sort along (default -1, the last); None sorts the flattened array.
+    is_ascend : bool, optional
+        Ascending (the default) or descending order.
+    dtype : str or numpy.dtype, optional
+        The dtype of the positions: float32 (the default, as MXNet) or float64; ad has no
+        integer arrays.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The positions, of the input's shape (of shape (size,) for axis None).
+    """ % _OUT
+
+topk.__doc__ = """The `k` largest elements along `axis` (the smallest with `is_ascend`), in the
+    order of ``nd.sort``, as MXNet's `topk`.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    axis : int or None, optional
+        The axis to search along (default -1, the last); None searches the flattened array.
+    k : int, optional
+        How many elements (default 1); k < 1 takes them all. More than the axis's length
+        raises ValueError.
+    ret_typ : str, optional
+        'indices' (the default): their positions along the axis; 'value': their values
+        (differentiable, the gradient going back to where they came from); 'mask': an array
+        of the input's shape with 1 at their places and 0 elsewhere; 'both': the list
+        [values, positions].
+    is_ascend : bool, optional
+        Take the smallest instead of the largest (default False).
+    dtype : str or numpy.dtype, optional
+        The dtype of the positions: float32 (the default, as MXNet) or float64.
+    %s
+
+    Returns
+    -------
+    NDArray or list of NDArray
+        The values, positions or mask; the input's shape with `axis` k long (the mask: the
+        input's shape).
+    """ % _OUT
 
 
 def clip(data, a_min, a_max, out=None):
