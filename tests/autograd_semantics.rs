@@ -644,7 +644,10 @@ fn dot_shapes_and_transpose_flags() {
     assert_eq!((mmt.shape(), mmt.to_f64_vec()), (&[2usize, 2][..], vec![14.0, 32.0, 32.0, 77.0]));
     let e = assert_err_kind(ops::dot(&m, &m, false, false), ErrorKind::Shape);
     assert!(e.message.contains("(2, 3)"), "{}", e.message);
-    assert_err_kind(ops::dot(&arr(&[0.0; 8], &[2, 2, 2]), &v2, false, false), ErrorKind::Shape);
+    // N-d, as MXNet's: a's last axis against b's first.
+    let nd = ops::dot(&arr(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], &[2, 2, 2]), &v2, false, false).unwrap();
+    assert_eq!((nd.shape(), nd.to_f64_vec()), (&[2usize, 2][..], vec![-1.0, -1.0, -1.0, -1.0]));
+    assert_err_kind(ops::dot(&arr(&[0.0; 8], &[2, 2, 2]), &v3, false, false), ErrorKind::Shape);
 }
 
 #[test]
