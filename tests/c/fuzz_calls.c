@@ -546,7 +546,7 @@ static void fuzz_create(void) {
     int null_shape = ndim > 0 && chance(3);
     const size_t *sp = null_shape ? NULL : shape;
     double value = gen_scalar();
-    switch (below(6)) {
+    switch (below(9)) {
     case 0: {
         /* data of exactly the shape's count (as double, float: enough either way), or NULL */
         double *data = n == SIZE_MAX ? NULL : malloc((n ? n : 1) * sizeof(double));
@@ -572,6 +572,24 @@ static void fuzz_create(void) {
     case 4:
         enter("ad_random_normal");
         check_made(ad_random_normal(value, chance(80) ? fabs(gen_scalar()) : gen_scalar(), sp, ndim, dtype, o), o,
+                   null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 5:
+        /* parameters mostly valid (positive), sometimes zero, negative, NaN or infinite */
+        enter("ad_random_exponential");
+        check_made(ad_random_exponential(chance(80) ? fabs(value) : value, sp, ndim, dtype, o), o,
+                   null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 6: {
+        double beta = gen_scalar();
+        enter("ad_random_gamma");
+        check_made(ad_random_gamma(chance(80) ? fabs(value) : value, chance(80) ? fabs(beta) : beta, sp, ndim, dtype, o),
+                   o, null_shape || !dtype_ok(dtype), 0);
+        break;
+    }
+    case 7:
+        enter("ad_random_poisson");
+        check_made(ad_random_poisson(chance(80) ? fabs(value) : value, sp, ndim, dtype, o), o,
                    null_shape || !dtype_ok(dtype), 0);
         break;
     default: {
