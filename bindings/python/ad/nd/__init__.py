@@ -6,6 +6,11 @@ from .._lib import lib, sizes
 from ..context import check_ctx
 from ..ndarray import NDArray, _call_new, _check_ord, _reduce, array
 from . import random
+from .random import _legacy_normal as random_normal, _legacy_uniform as random_uniform
+
+# MXNet's older names of its random operators, in nd itself: random_normal and normal,
+# random_uniform and uniform (the operator's argument order; see nd.random for the newer).
+normal, uniform = random_normal, random_uniform
 from ._nn import *  # noqa: F401,F403  (the neural-network functions)
 from ._nn import __all__ as _nn_all
 from ._shape import *  # noqa: F401,F403  (the creation and shape functions)
@@ -15,7 +20,7 @@ from ._dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write
 
 _OWN = [
     "NDArray", "array", "arange", "zeros", "ones", "full", "empty", "dot", "transpose", "broadcast_to",
-    "waitall", "random",
+    "waitall", "random", "random_normal", "random_uniform", "normal", "uniform",
 ]
 
 _SHAPE = """shape : int or tuple of int

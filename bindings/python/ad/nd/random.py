@@ -1,17 +1,18 @@
 """Random arrays from the library's seedable generator (the same seed, the same numbers)."""
-from .._helpers import as_shape, dtype_code, into
+from .._helpers import as_shape, dtype_code, handle, into, is_scalar
 from .._lib import check, lib, sizes
 from ..context import check_ctx
+from ..errors import ADValueError
 from ..ndarray import _call_new
 
-__all__ = ["seed", "normal", "uniform"]
+__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "shuffle"]
 
 _SHAPE = """shape : int or tuple of int, optional
-        The shape of the result; None (the default) gives shape (1,). MXNet also takes arrays
-        of parameters, with the draws for each pair of them along new trailing axes; ad takes
-        numbers only."""
+        The shape of the result; None (the default) gives shape (1,), or the shape of `out`
+        when it is given. MXNet also takes arrays of parameters, with the draws for each of
+        them along new trailing axes; ad takes numbers only."""
 _COMMON = """dtype : str or numpy.dtype, optional
-        float32 (None, the default) or float64.
+        float32 (None, the default, or the dtype of `out` when it is given) or float64.
     ctx : Context, optional
         The device; only the CPU (None, the default, or ``cpu()``).
     out : NDArray, optional
@@ -19,8 +20,8 @@ _COMMON = """dtype : str or numpy.dtype, optional
 
 
 def seed(seed_state, ctx="all"):
-    """Reseeds the generator that `normal`, `uniform` and `Dropout` draw from: the same seed
-    gives the same draws afterwards.
+    """Reseeds the generator that every function here and `Dropout` draw from: the same seed
+    gives the same draws afterwards, whatever the thread count.
 
     Parameters
     ----------
@@ -35,18 +36,72 @@ def seed(seed_state, ctx="all"):
     check(lib.ad_random_seed(int(seed_state) & (2**64 - 1)))
 
 
-def _draws(fn, a, b, shape, dtype, ctx, out):
+def _number(name, value):
+    """A distribution parameter as a float: a number, or TypeError naming the parameter (MXNet
+    also takes NDArrays of parameters; ad does not)."""
+    if not is_scalar(value):
+        raise TypeError("%s must be a number (ad does not take arrays of parameters); got %s"
+                        % (name, type(value).__name__))
+    return float(value)
+
+
+def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,)):
+    """Draws `fn(*params)` of `shape`: without one, `out`'s shape when `out` is given, else
+    `default_shape` (None: MXNet cannot infer a shape, and neither does ad)."""
     check_ctx(ctx)
-    shape = as_shape((1,) if shape is None else shape)
-    return into(out, _call_new(fn, float(a), float(b), sizes(shape), len(shape), dtype_code(dtype)))
+    if out is not None:
+        handle(out, "out")      # TypeError unless an NDArray
+    if shape is None:
+        shape = out.shape if out is not None else default_shape
+        if shape is None:
+            raise ADValueError("a shape (or out=) is needed: MXNet 1.9.1 cannot infer one here either")
+    if dtype is None and out is not None:
+        dtype = out.dtype
+    shape = as_shape(shape)
+    args = [_number(name, value) for name, value in params]
+    return into(out, _call_new(fn, *args, sizes(shape), len(shape), dtype_code(dtype)))
 
 
 def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_normal, loc, scale, shape, dtype, ctx, out)
+    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape, dtype, ctx, out)
 
 
 def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_uniform, low, high, shape, dtype, ctx, out)
+    return _draws(lib.ad_random_uniform, [("low", low), ("high", high)], shape, dtype, ctx, out)
+
+
+def randn(*shape, loc=0, scale=1, dtype=None, ctx=None, out=None):
+    if len(shape) == 1 and not is_scalar(shape[0]):
+        shape = tuple(shape[0])     # randn((2, 3)) as randn(2, 3)
+    # Without sizes MXNet 1.9.1 passes shape () on, which its shape inference cannot complete.
+    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape or None, dtype, ctx, out,
+                  default_shape=None)
+
+
+def exponential(scale=1, shape=None, dtype=None, ctx=None, out=None):
+    return _draws(lib.ad_random_exponential, [("scale", scale)], shape, dtype, ctx, out)
+
+
+def gamma(alpha=1, beta=1, shape=None, dtype=None, ctx=None, out=None):
+    return _draws(lib.ad_random_gamma, [("alpha", alpha), ("beta", beta)], shape, dtype, ctx, out)
+
+
+def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None):
+    return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out)
+
+
+def shuffle(data, out=None):
+    return into(out, _call_new(lib.ad_random_shuffle, handle(data, "data")))
+
+
+def _legacy_normal(loc=0, scale=1, shape=None, ctx=None, dtype=None, out=None, name=None):
+    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape, dtype, ctx, out,
+                  default_shape=None)
+
+
+def _legacy_uniform(low=0, high=1, shape=None, ctx=None, dtype=None, out=None, name=None):
+    return _draws(lib.ad_random_uniform, [("low", low), ("high", high)], shape, dtype, ctx, out,
+                  default_shape=None)
 
 
 normal.__doc__ = """Draws from the normal (Gaussian) distribution with mean `loc` and standard
@@ -83,3 +138,127 @@ uniform.__doc__ = """Draws from the uniform distribution on the half-open interv
     NDArray
         The draws.
     """ % (_SHAPE, _COMMON)
+
+randn.__doc__ = """Draws from the normal (Gaussian) distribution with mean `loc` and standard
+    deviation `scale`, of the shape given by the positional arguments (NumPy's randn).
+
+    Parameters
+    ----------
+    *shape : int
+        The sizes of the result's axes, as ``randn(2, 3)`` (a tuple, as ``randn((2, 3))``, is
+        taken too). Without them `out` gives the shape; with neither, ValueError (MXNet
+        1.9.1's shape inference fails there too).
+    loc : float, optional
+        The mean (default 0); keyword only.
+    scale : float, optional
+        The standard deviation (default 1), not negative; keyword only.
+    %s
+
+    Returns
+    -------
+    NDArray
+        The draws.
+    """ % _COMMON
+
+exponential.__doc__ = """Draws from the exponential distribution with mean `scale`: the density is
+    exp(-x / scale) / scale for x >= 0. Drawn by inversion.
+
+    Parameters
+    ----------
+    scale : float, optional
+        The mean (default 1), the inverse of the rate; finite and above 0.
+    %s
+    %s
+
+    Returns
+    -------
+    NDArray
+        The draws.
+    """ % (_SHAPE, _COMMON)
+
+gamma.__doc__ = """Draws from the gamma distribution with shape `alpha` and scale `beta`: mean
+    alpha * beta, variance alpha * beta ** 2. Drawn by Marsaglia and Tsang's method.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        The shape (default 1); finite and above 0.
+    beta : float, optional
+        The scale (default 1); finite and above 0.
+    %s
+    %s
+
+    Returns
+    -------
+    NDArray
+        The draws.
+    """ % (_SHAPE, _COMMON)
+
+poisson.__doc__ = """Draws from the Poisson distribution with mean `lam`: whole numbers, held as
+    floats (as MXNet's). Drawn by inversion below 10, by Hoermann's PTRS up to 1e10, and as
+    the normal approximation rounded to a whole number above.
+
+    Parameters
+    ----------
+    lam : float, optional
+        The mean (default 1); finite and not negative (0 gives zeros).
+    %s
+    %s
+
+    Returns
+    -------
+    NDArray
+        The draws.
+    """ % (_SHAPE, _COMMON)
+
+shuffle.__doc__ = """A copy of `data` with its items along the first axis (the rows of a matrix) in
+    a random order, each item's elements in their order; `data` itself is unchanged. Drawn
+    from the generator `seed` seeds. Not differentiable: the result has no autograd history
+    (MXNet registers no gradient for it).
+
+    Parameters
+    ----------
+    data : NDArray
+        The array to shuffle; a 0-d array is copied.
+    out : NDArray, optional
+        An array to write the result into, in place; it is returned instead of a new array.
+
+    Returns
+    -------
+    NDArray
+        The shuffled copy, of `data`'s shape and dtype.
+    """
+
+_LEGACY = """Draws from the %s distribution: MXNet's older name, with its operator's
+    argument order (`ctx` before `dtype`).
+
+    Parameters
+    ----------
+    %s
+    shape : int or tuple of int, optional
+        The shape of the result. Without it, the shape of `out`; with neither, ValueError
+        (MXNet 1.9.1 cannot infer a shape either).
+    ctx : Context or str, optional
+        The device; only the CPU (None, the default, ``cpu()`` or ``'cpu(0)'``).
+    dtype : str or numpy.dtype, optional
+        float32 (None, the default, or the dtype of `out` when it is given) or float64.
+    out : NDArray, optional
+        An array to write the draws into, in place; it is returned instead of a new array.
+    name : str, optional
+        Ignored, as by MXNet's nd functions.
+
+    Returns
+    -------
+    NDArray
+        The draws.
+    """
+_legacy_normal.__doc__ = _LEGACY % ("normal", """loc : float, optional
+        The mean (default 0).
+    scale : float, optional
+        The standard deviation (default 1); not negative.""")
+_legacy_uniform.__doc__ = _LEGACY % ("uniform", """low : float, optional
+        The lower bound, included (default 0).
+    high : float, optional
+        The upper bound, excluded (default 1); not below `low`.""")
+_legacy_normal.__name__ = _legacy_normal.__qualname__ = "random_normal"
+_legacy_uniform.__name__ = _legacy_uniform.__qualname__ = "random_uniform"
