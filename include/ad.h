@@ -551,6 +551,18 @@ ad_status ad_random_poisson(double lam,
                             uint32_t dtype,
                             ad_array **out);
 
+// Creates an array of whole numbers drawn uniformly from [`low`, `high`) (MXNet's
+// `randint`), held as `dtype` floats: ad has no integer arrays yet. `low` must be below
+// `high`, and both within the range where `dtype` holds every whole number exactly (±2^24
+// for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
+// `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+ad_status ad_random_randint(int64_t low,
+                            int64_t high,
+                            const size_t *shape,
+                            size_t ndim,
+                            uint32_t dtype,
+                            ad_array **out);
+
 // A copy of `data` with its items along the first axis (its rows, for a matrix) in a
 // uniformly random order, each item's elements unchanged (MXNet's `shuffle`); a 0-d array
 // is copied. The result has no autograd history: a shuffle is not differentiable. The

@@ -821,6 +821,15 @@ inline Array poisson(double lam = 1, const Shape& shape = {1}, Dtype dtype = Dty
     });
 }
 
+/* Whole numbers drawn uniformly from [low, high), as floats (MXNet's nd.random.randint, whose
+ * default dtype, int32, ad does not have yet); throws AD_ERR_INVALID_ARGUMENT unless
+ * low < high, both within ±2^24 (float32) or ±2^53 (float64). */
+inline Array randint(std::int64_t low, std::int64_t high, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_randint(low, high, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
 /* A copy of `data` with its items along the first axis in a random order (MXNet's
  * nd.random.shuffle); not differentiable: the result has no autograd history. */
 inline Array shuffle(const Array& data) {

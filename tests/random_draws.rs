@@ -1,4 +1,4 @@
-//! The exponential, gamma and Poisson draws and the shuffle: reproducible with a seed, the
+//! The exponential, gamma, Poisson and randint draws and the shuffle: reproducible with a seed, the
 //! same on any thread count, with the distributions' moments and probabilities (checked on
 //! 100,000 draws of a fixed seed, within a few standard errors), and argument refusals.
 
@@ -125,6 +125,7 @@ fn the_same_seed_gives_the_same_draws_on_any_thread_count() {
             NdArray::random_gamma(3.0, 1.0, &shape, dtype).unwrap().to_f64_vec(),
             NdArray::random_poisson(2.0, &shape, dtype).unwrap().to_f64_vec(),
             NdArray::random_poisson(100.0, &shape, dtype).unwrap().to_f64_vec(),
+            NdArray::random_randint(-50, 50, &shape, dtype).unwrap().to_f64_vec(),
             x.random_shuffle().unwrap().to_f64_vec(),
         ]
     };
@@ -208,4 +209,38 @@ fn shuffle_permutes_the_first_axis_uniformly_and_keeps_the_rows() {
         let y = x.random_shuffle().unwrap();
         assert_eq!((y.shape(), y.to_f64_vec()), (shape, x.to_f64_vec()));
     }
+}
+
+#[test]
+fn randint_draws_every_whole_number_of_low_high_alike() {
+    let _serial = serial();
+    for (low, high) in [(-3i64, 4i64), (0, 3), (10, 1000)] {
+        let v = draws(|s, d| NdArray::random_randint(low, high, s, d), 17);
+        assert!(v.iter().all(|&x| x >= low as f64 && x < high as f64 && x == x.round()), "[{low}, {high})");
+        let n = (high - low) as f64;
+        let (mean, var) = ((low + high - 1) as f64 / 2.0, (n * n - 1.0) / 12.0);
+        assert_moments(&format!("randint({low}, {high})"), &v, mean, var, (n * n - 1.0) * (3.0 * n * n - 7.0) / 240.0);
+        if n < 10.0 {
+            for k in low..high {
+                let freq = v.iter().filter(|&&x| x == k as f64).count() as f64 / N as f64;
+                let p = 1.0 / n;
+                assert!((freq - p).abs() < 4.0 * (p * (1.0 - p) / N as f64).sqrt(), "P(X = {k}) drawn {freq}");
+            }
+        }
+    }
+    // Bounds as far as the dtype holds whole numbers exactly, and no further.
+    let top = NdArray::random_randint((1 << 24) - 2, 1 << 24, &[100], DType::F32).unwrap().to_f64_vec();
+    assert!(top.iter().all(|&x| x == 16777214.0 || x == 16777215.0));
+    let wide = NdArray::random_randint(-(1 << 53), 1 << 53, &[100], DType::F64).unwrap().to_f64_vec();
+    assert!(wide.iter().all(|&x| x.abs() <= 9007199254740992.0 && x == x.round()));
+    let refused = |r: ad::Result<NdArray>, needle: &str| {
+        let e = r.expect_err("the call should fail");
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{}", e.message);
+        assert!(e.message.contains(needle), "{:?} does not say {}", e.message, needle);
+    };
+    refused(NdArray::random_randint(3, 3, &[2], DType::F64), "low 3, high 3");
+    refused(NdArray::random_randint(5, -5, &[2], DType::F64), "low 5, high -5");
+    refused(NdArray::random_randint(0, (1 << 24) + 1, &[2], DType::F32), "high 16777217");
+    refused(NdArray::random_randint(-(1 << 53) - 1, 0, &[2], DType::F64), "low -9007199254740993");
+    refused(NdArray::random_randint(i64::MIN, i64::MAX, &[2], DType::F64), "float64");
 }

@@ -159,6 +159,31 @@ impl Array {
         Array::random_with(shape, dtype, |rng| rng.next_poisson(lam))
     }
 
+    /// Draws whole numbers uniformly from [low, high) (MXNet's `randint`), held as floats:
+    /// both bounds must lie within the range where `dtype` holds every whole number exactly
+    /// (±2^24 for float32, ±2^53 for float64), so that every value is equally likely.
+    pub fn random_randint(low: i64, high: i64, shape: &[usize], dtype: DType) -> Result<Array> {
+        let exact: i64 = match dtype {
+            DType::F32 => 1 << 24,
+            DType::F64 => 1 << 53,
+        };
+        if low >= high {
+            bail!(InvalidArgument, "random randint needs low < high; got low {}, high {}", low, high);
+        }
+        if low < -exact || high > exact {
+            bail!(
+                InvalidArgument,
+                "random randint in {} holds whole numbers exactly only within ±{}; got low {}, high {}",
+                dtype.name(),
+                exact,
+                low,
+                high
+            );
+        }
+        let span = (high - low) as u64;
+        Array::random_with(shape, dtype, |rng| (low + rng.next_below(span) as i64) as f64)
+    }
+
     /// A copy with its items along the first axis in a uniformly random order (Fisher–Yates
     /// with the process-wide seeded generator), as MXNet's `shuffle`. A 0-d array, or one with
     /// no items, is copied as it is.

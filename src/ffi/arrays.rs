@@ -145,6 +145,23 @@ pub unsafe extern "C" fn ad_random_poisson(
     new_array!(out, NdArray::random_poisson(lam, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
 }
 
+/// Creates an array of whole numbers drawn uniformly from [`low`, `high`) (MXNet's
+/// `randint`), held as `dtype` floats: ad has no integer arrays yet. `low` must be below
+/// `high`, and both within the range where `dtype` holds every whole number exactly (±2^24
+/// for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
+/// `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_randint(
+    low: i64,
+    high: i64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(out, NdArray::random_randint(low, high, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
+}
+
 /// A copy of `data` with its items along the first axis (its rows, for a matrix) in a
 /// uniformly random order, each item's elements unchanged (MXNet's `shuffle`); a 0-d array
 /// is copied. The result has no autograd history: a shuffle is not differentiable. The

@@ -87,6 +87,11 @@ impl NdArray {
         Array::random_poisson(lam, shape, dtype).map(NdArray::from)
     }
 
+    /// Draws whole numbers uniformly from [low, high), as floats.
+    pub fn random_randint(low: i64, high: i64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_randint(low, high, shape, dtype).map(NdArray::from)
+    }
+
     /// A copy with its items along the first axis shuffled, with no autograd history (a
     /// shuffle is not differentiable, as in MXNet).
     pub fn random_shuffle(&self) -> Result<NdArray> {

@@ -3,8 +3,8 @@
  * was run on, error statuses and messages, results that are new arrays (writes into the
  * input do not show) or views where documented, the outs of ad_split written only on
  * success, ad_array_put's in-place writes, and gradients through take, split and the head
- * gradient read as the head's shape; the exponential, gamma and Poisson draws and the
- * shuffle.
+ * gradient read as the head's shape; the exponential, gamma, Poisson and randint draws and
+ * the shuffle.
  */
 #include <stdint.h>
 
@@ -203,8 +203,8 @@ static void take_put_pick(void) {
     free_all();
 }
 
-/* The exponential, gamma and Poisson draws and the shuffle: a seed repeats them, Poisson
-   draws are whole numbers, a shuffle reorders whole rows and leaves its input alone. */
+/* The exponential, gamma, Poisson and randint draws and the shuffle: a seed repeats them,
+   Poisson and randint draws are whole numbers, a shuffle reorders whole rows and leaves its input alone. */
 static void random_draws(void) {
     ad_array *d[2][3];
     double v[2][3][6];
@@ -224,6 +224,12 @@ static void random_draws(void) {
             if (i == 2) CHECK(v[0][i][j] == (double)(long long)v[0][i][j]);
         }
     }
+
+    ad_array *r6;
+    double ints[6];
+    MAKE(r6, ad_random_randint(-2, 3, S23, 2, AD_FLOAT64, &r6));
+    OK(ad_array_read(r6, AD_FLOAT64, ints, 6));
+    for (int j = 0; j < 6; j++) CHECK(ints[j] >= -2 && ints[j] < 3 && ints[j] == (double)(long long)ints[j]);
 
     ad_array *a = range2(4, 2, AD_FLOAT32), *s;
     MAKE(s, ad_random_shuffle(a, &s));

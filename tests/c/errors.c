@@ -562,6 +562,8 @@ static void test_dtype_errors(void) {
     MESSAGE_HAS("`dtype`");
     FAILS_NO_OUT(ad_random_poisson(1, S3, 1, 2, &result), AD_ERR_DTYPE);
     MESSAGE_HAS("`dtype`");
+    FAILS_NO_OUT(ad_random_randint(0, 5, S3, 1, 2, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("`dtype`");
     FAILS(ad_array_read(f, 2, buf, 3), AD_ERR_DTYPE);
     MESSAGE_HAS("ad_array_read");
     MESSAGE_HAS("`dtype`");
@@ -656,6 +658,11 @@ static void test_invalid_arguments(void) {
     MESSAGE_HAS("lam -0.5");
     FAILS_NO_OUT(ad_random_poisson(NAN, S3, 1, AD_FLOAT64, &result), AD_ERR_INVALID_ARGUMENT);
     MESSAGE_HAS("lam NaN");
+    FAILS_NO_OUT(ad_random_randint(2, 2, S3, 1, AD_FLOAT64, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_random_randint");
+    MESSAGE_HAS("low 2, high 2");
+    FAILS_NO_OUT(ad_random_randint(0, (INT64_C(1) << 24) + 1, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("float32");
 
     /* backward with no heads */
     FAILS(ad_backward_ex(NULL, NULL, 0, false, true), AD_ERR_INVALID_ARGUMENT);

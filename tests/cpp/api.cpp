@@ -52,6 +52,9 @@ static void making_and_reading() {
     for (double e : ad::random::exponential(3, {100}).to_vector<double>()) CHECK(e >= 0);
     for (double k : ad::random::poisson(7, {100}).to_vector<double>()) CHECK(k >= 0 && k == static_cast<long long>(k));
     SHAPE_IS(ad::random::poisson(), 1);
+    for (double k : ad::random::randint(-3, 3, {100}, ad::float64).to_vector<double>()) {
+        CHECK(k >= -3 && k < 3 && k == static_cast<long long>(k));
+    }
     ad::Array rows = ad::arange(6).reshape(3, 2), mixed = ad::random::shuffle(rows);
     SHAPE_IS(mixed, 3, 2);
     VALUES_ARE(rows, 0, 0, 1, 2, 3, 4, 5);

@@ -79,6 +79,7 @@ SIGNATURES = {
     "ad_random_exponential": (ad_status, [f64, SIZES, size, u32, HP]),
     "ad_random_gamma": (ad_status, [f64, f64, SIZES, size, u32, HP]),
     "ad_random_poisson": (ad_status, [f64, SIZES, size, u32, HP]),
+    "ad_random_randint": (ad_status, [i64, i64, SIZES, size, u32, HP]),
     "ad_random_shuffle": (ad_status, [H, HP]),
     "ad_array_free": (ad_status, [H]),
     "ad_array_ndim": (ad_status, [H, SIZES]),

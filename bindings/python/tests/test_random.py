@@ -194,3 +194,53 @@ def test_older_names_take_mxnets_operator_arguments():
         nd.uniform(0, 1)
     out = nd.zeros((2, 2))
     assert nd.normal(out=out) is out and len(set(out.asnumpy().ravel())) == 4
+
+
+def test_randint_holds_whole_numbers_as_floats_and_refuses_integer_dtypes():
+    nd.random.seed(31)
+    x = nd.random.randint(-5, 5, shape=N, dtype="float32")
+    assert x.shape == (N,) and x.dtype == np.float32
+    v = x.asnumpy().astype(np.float64)
+    assert set(np.unique(v)) == set(range(-5, 5))
+    assert_moments(v, -0.5, 99 / 12, 99 * 293 / 240)
+    assert nd.random.randint(0, 3, dtype="float64").shape == (1,)
+    out = nd.zeros((2, 3), dtype="float64")
+    assert nd.random.randint(np.int64(7), 9, out=out) is out        # out's dtype, out's shape
+    assert set(out.asnumpy().ravel()) <= {7, 8}
+    nd.random.seed(32)
+    a = nd.random.randint(0, 100, shape=(3, 3), dtype="float64").asnumpy()
+    nd.random.seed(32)
+    np.testing.assert_array_equal(nd.random.randint(0, 100, shape=(3, 3), dtype="float64").asnumpy(), a)
+    # MXNet's default dtype is int32: no integer arrays in ad yet
+    for dtype in (None, "int32", "int64", np.int32):
+        with pytest.raises(NotImplementedError, match="integer arrays"):
+            nd.random.randint(0, 5, shape=2, dtype=dtype)
+    with pytest.raises(ValueError, match="low 3, high 3"):
+        nd.random.randint(3, 3, dtype="float32")
+    with pytest.raises(ValueError, match="float32"):
+        nd.random.randint(0, 2 ** 25, dtype="float32")
+    with pytest.raises(ValueError, match="64 bits"):
+        nd.random.randint(0, 2 ** 70, dtype="float64")
+    for low, high, name in [(0.5, 3, "low"), (0, "3", "high"), (True, 3, "low")]:
+        with pytest.raises(TypeError, match=name):
+            nd.random.randint(low, high, dtype="float64")
+    with pytest.raises(TypeError, match="size"):
+        nd.random.randint(0, 3, size=2, dtype="float64")
+
+
+def test_garbage_arguments_are_refused_with_the_documented_exceptions():
+    garbage = [None, "x", 1.5, -1, 0, 3, 2 ** 64, float("nan"), float("inf"), True, np.int64(-5),
+               (2 ** 62, 2 ** 62), (2 ** 31, 2 ** 31, 4), (-1, 3), (), (2, 3), [[1, 2]], object(),
+               "float16", "float64", "int32", ad.gpu(), nd.arange(6).reshape(2, 3), nd.zeros((0, 3)), nd.array(5)]
+    fns = [nd.random.exponential, nd.random.gamma, nd.random.poisson, nd.random.randn, nd.random.randint,
+           nd.random.shuffle, nd.random_normal, nd.uniform]
+    documented = (ad.ADError, TypeError, ValueError, NotImplementedError, IndexError, ArithmeticError)
+    for fn in fns:
+        for i in range(3):
+            for value in garbage:
+                args = [2, 3, (2, 2)]
+                args[i] = value
+                try:
+                    fn(*args[:i + 1])
+                except documented:
+                    pass

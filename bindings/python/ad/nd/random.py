@@ -1,11 +1,15 @@
 """Random arrays from the library's seedable generator (the same seed, the same numbers)."""
+import numbers
+
+import numpy as np
+
 from .._helpers import as_shape, dtype_code, handle, into, is_scalar
 from .._lib import check, lib, sizes
 from ..context import check_ctx
 from ..errors import ADValueError
 from ..ndarray import _call_new
 
-__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "shuffle"]
+__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle"]
 
 _SHAPE = """shape : int or tuple of int, optional
         The shape of the result; None (the default) gives shape (1,), or the shape of `out`
@@ -45,7 +49,7 @@ def _number(name, value):
     return float(value)
 
 
-def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,)):
+def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=()):
     """Draws `fn(*params)` of `shape`: without one, `out`'s shape when `out` is given, else
     `default_shape` (None: MXNet cannot infer a shape, and neither does ad)."""
     check_ctx(ctx)
@@ -58,7 +62,7 @@ def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,)):
     if dtype is None and out is not None:
         dtype = out.dtype
     shape = as_shape(shape)
-    args = [_number(name, value) for name, value in params]
+    args = list(ints) + [_number(name, value) for name, value in params]
     return into(out, _call_new(fn, *args, sizes(shape), len(shape), dtype_code(dtype)))
 
 
@@ -88,6 +92,29 @@ def gamma(alpha=1, beta=1, shape=None, dtype=None, ctx=None, out=None):
 
 def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None):
     return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out)
+
+
+def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
+    if dtype is None and out is not None:
+        dtype = out.dtype
+    if dtype is None or (_is_dtype(dtype) and np.dtype(dtype).kind in "iu"):
+        raise NotImplementedError(
+            "randint makes int32 (MXNet's default) or int64 arrays, and ad has no integer arrays yet: "
+            "pass dtype='float32' or 'float64' for whole numbers held as floats")
+    for name, value in (("low", low), ("high", high)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError("%s must be an int; got %s" % (name, type(value).__name__))
+    if not -2 ** 63 <= low < 2 ** 63 or not -2 ** 63 <= high < 2 ** 63:
+        raise ADValueError("randint's bounds must fit in 64 bits; got low %d, high %d" % (low, high))
+    return _draws(lib.ad_random_randint, [], shape, dtype, ctx, out, ints=(int(low), int(high)))
+
+
+def _is_dtype(dtype):
+    try:
+        np.dtype(dtype)
+        return True
+    except TypeError:
+        return False
 
 
 def shuffle(data, out=None):
@@ -210,6 +237,34 @@ poisson.__doc__ = """Draws from the Poisson distribution with mean `lam`: whole 
     NDArray
         The draws.
     """ % (_SHAPE, _COMMON)
+
+randint.__doc__ = """Draws whole numbers uniformly from the half-open interval [low, high), held as
+    floats: MXNet returns int32 (its default) or int64 arrays, which ad does not have yet, so
+    `dtype` must be float32 or float64 (the default, None, and the int dtypes raise
+    NotImplementedError).
+
+    Parameters
+    ----------
+    low : int
+        The lower bound, included.
+    high : int
+        The upper bound, excluded; above `low`. Both must lie where `dtype` holds every whole
+        number exactly: within 2 ** 24 of 0 for float32, 2 ** 53 for float64.
+    shape : int or tuple of int, optional
+        The shape of the result; None (the default) gives shape (1,), or the shape of `out`
+        when it is given.
+    dtype : str or numpy.dtype
+        float32 or float64; needed (None takes the dtype of `out` when it is given).
+    ctx : Context, optional
+        The device; only the CPU (None, the default, or ``cpu()``).
+    out : NDArray, optional
+        An array to write the draws into, in place; it is returned instead of a new array.
+
+    Returns
+    -------
+    NDArray
+        The draws.
+    """
 
 shuffle.__doc__ = """A copy of `data` with its items along the first axis (the rows of a matrix) in
     a random order, each item's elements in their order; `data` itself is unchanged. Drawn
