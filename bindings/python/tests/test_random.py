@@ -244,3 +244,9 @@ def test_garbage_arguments_are_refused_with_the_documented_exceptions():
                     fn(*args[:i + 1])
                 except documented:
                     pass
+            for key in ("out", "dtype", "ctx", "shape", "loc"):
+                for value in garbage:
+                    try:
+                        fn(*args[:2], **{key: value})
+                    except documented:
+                        pass

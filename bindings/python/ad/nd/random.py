@@ -7,7 +7,7 @@ from .._helpers import as_shape, dtype_code, handle, into, is_scalar
 from .._lib import check, lib, sizes
 from ..context import check_ctx
 from ..errors import ADValueError
-from ..ndarray import _call_new
+from ..ndarray import NDArray, _call_new
 
 __all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle"]
 
@@ -96,7 +96,7 @@ def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None):
 
 def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
     if dtype is None and out is not None:
-        dtype = out.dtype
+        dtype = out.dtype if isinstance(out, NDArray) else "float32"   # _draws refuses that out
     if dtype is None or (_is_dtype(dtype) and np.dtype(dtype).kind in "iu"):
         raise NotImplementedError(
             "randint makes int32 (MXNet's default) or int64 arrays, and ad has no integer arrays yet: "
