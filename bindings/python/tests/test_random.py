@@ -1,5 +1,6 @@
-"""nd.random's exponential, gamma, poisson, randn and shuffle, and nd's older names of the
-random operators (random_normal, normal, random_uniform, uniform): MXNet's argument names
+"""nd.random's exponential, gamma, poisson, randn, randint and shuffle, and nd's older names
+of the random operators (random_normal, normal, random_uniform, uniform, random_exponential,
+random_gamma, random_poisson, random_randint, shuffle): MXNet's argument names
 and defaults, reproducibility with a seed, the distributions' moments on 100,000 draws of a
 fixed seed (within 4 standard errors), and refusals."""
 import numpy as np
@@ -233,7 +234,8 @@ def test_garbage_arguments_are_refused_with_the_documented_exceptions():
                (2 ** 62, 2 ** 62), (2 ** 31, 2 ** 31, 4), (-1, 3), (), (2, 3), [[1, 2]], object(),
                "float16", "float64", "int32", ad.gpu(), nd.arange(6).reshape(2, 3), nd.zeros((0, 3)), nd.array(5)]
     fns = [nd.random.exponential, nd.random.gamma, nd.random.poisson, nd.random.randn, nd.random.randint,
-           nd.random.shuffle, nd.random_normal, nd.uniform]
+           nd.random.shuffle, nd.random_normal, nd.uniform, nd.random_exponential, nd.random_gamma,
+           nd.random_poisson, nd.random_randint, nd.shuffle]
     documented = (ad.ADError, TypeError, ValueError, NotImplementedError, IndexError, ArithmeticError)
     for fn in fns:
         for i in range(3):
@@ -250,3 +252,38 @@ def test_garbage_arguments_are_refused_with_the_documented_exceptions():
                         fn(*args[:2], **{key: value})
                     except documented:
                         pass
+
+
+def test_the_other_older_names():
+    # random_exponential takes the rate lam (nd.random.exponential the mean, scale)
+    nd.random.seed(41)
+    a = nd.random_exponential(4, (2, 3), None, "float64")        # lam, shape, ctx, dtype
+    nd.random.seed(41)
+    np.testing.assert_array_equal(a.asnumpy(), nd.random.exponential(0.25, shape=(2, 3), dtype="float64").asnumpy())
+    nd.random.seed(42)
+    assert_moments(nd.random_exponential(lam=2, shape=N, dtype="float64").asnumpy(), 0.5, 0.25, 9 / 16)
+    for bad in (0, -1, 1e-320, float("nan")):
+        with pytest.raises(ValueError, match="lam"):
+            nd.random_exponential(bad, shape=2)
+    nd.random.seed(43)
+    g = nd.random_gamma(2, 3, shape=(4,), ctx="cpu(0)", name="g")
+    nd.random.seed(43)
+    np.testing.assert_array_equal(g.asnumpy(), nd.random.gamma(2, 3, shape=4).asnumpy())
+    nd.random.seed(44)
+    assert_moments(nd.random_poisson(3, shape=N).asnumpy(), 3, 3, 3 * 10)
+    r = nd.random_randint(-2, 2, shape=50, dtype="float64").asnumpy()
+    assert set(r) <= {-2, -1, 0, 1}
+    with pytest.raises(NotImplementedError, match="integer arrays"):
+        nd.random_randint(0, 5, shape=2)
+    for f in (nd.random_exponential, nd.random_gamma, nd.random_poisson):
+        with pytest.raises(ValueError, match="shape"):
+            f()
+    with pytest.raises(ValueError, match="shape"):
+        nd.random_randint(0, 5, dtype="float32")
+    x = nd.arange(8).reshape(4, 2)
+    nd.random.seed(45)
+    s = nd.shuffle(x, name="s")
+    nd.random.seed(45)
+    np.testing.assert_array_equal(s.asnumpy(), nd.random.shuffle(x).asnumpy())
+    with pytest.raises(TypeError, match="axis"):
+        nd.shuffle(x, axis=0)

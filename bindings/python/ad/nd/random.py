@@ -95,6 +95,10 @@ def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None):
 
 
 def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
+    return _randint(low, high, shape, dtype, ctx, out, (1,))
+
+
+def _randint(low, high, shape, dtype, ctx, out, default_shape):
     if dtype is None and out is not None:
         dtype = out.dtype if isinstance(out, NDArray) else "float32"   # _draws refuses that out
     if dtype is None or (_is_dtype(dtype) and np.dtype(dtype).kind in "iu"):
@@ -106,7 +110,7 @@ def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
             raise TypeError("%s must be an int; got %s" % (name, type(value).__name__))
     if not -2 ** 63 <= low < 2 ** 63 or not -2 ** 63 <= high < 2 ** 63:
         raise ADValueError("randint's bounds must fit in 64 bits; got low %d, high %d" % (low, high))
-    return _draws(lib.ad_random_randint, [], shape, dtype, ctx, out, ints=(int(low), int(high)))
+    return _draws(lib.ad_random_randint, [], shape, dtype, ctx, out, default_shape, ints=(int(low), int(high)))
 
 
 def _is_dtype(dtype):
@@ -119,6 +123,31 @@ def _is_dtype(dtype):
 
 def shuffle(data, out=None):
     return into(out, _call_new(lib.ad_random_shuffle, handle(data, "data")))
+
+
+def _legacy_exponential(lam=1, shape=None, ctx=None, dtype=None, out=None, name=None):
+    lam = _number("lam", lam)
+    scale = 1 / lam if lam > 0 else float("nan")
+    if not 0 < scale < float("inf"):
+        raise ADValueError("random_exponential needs a finite rate lam > 0 whose inverse is finite; got lam %r" % lam)
+    return _draws(lib.ad_random_exponential, [("scale", scale)], shape, dtype, ctx, out, default_shape=None)
+
+
+def _legacy_gamma(alpha=1, beta=1, shape=None, ctx=None, dtype=None, out=None, name=None):
+    return _draws(lib.ad_random_gamma, [("alpha", alpha), ("beta", beta)], shape, dtype, ctx, out,
+                  default_shape=None)
+
+
+def _legacy_poisson(lam=1, shape=None, ctx=None, dtype=None, out=None, name=None):
+    return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out, default_shape=None)
+
+
+def _legacy_randint(low, high, shape=None, ctx=None, dtype=None, out=None, name=None):
+    return _randint(low, high, shape, dtype, ctx, out, None)
+
+
+def _legacy_shuffle(data, out=None, name=None):
+    return shuffle(data, out)
 
 
 def _legacy_normal(loc=0, scale=1, shape=None, ctx=None, dtype=None, out=None, name=None):
@@ -307,6 +336,29 @@ _LEGACY = """Draws from the %s distribution: MXNet's older name, with its operat
     NDArray
         The draws.
     """
+_legacy_exponential.__doc__ = _LEGACY % ("exponential", """lam : float, optional
+        The rate (default 1), finite and above 0: the mean is 1 / lam. (nd.random.exponential
+        takes the mean, `scale`, instead.)""")
+_legacy_gamma.__doc__ = _LEGACY % ("gamma", """alpha : float, optional
+        The shape (default 1); finite and above 0.
+    beta : float, optional
+        The scale (default 1); finite and above 0.""")
+_legacy_poisson.__doc__ = _LEGACY % ("Poisson", """lam : float, optional
+        The mean (default 1); finite and not negative. The draws are whole numbers held as
+        floats.""")
+_legacy_randint.__doc__ = (_LEGACY % ("uniform whole-number", """low : int
+        The lower bound, included.
+    high : int
+        The upper bound, excluded; above `low`.""")).replace(
+    """float32 (None, the default, or the dtype of `out` when it is given) or float64.""",
+    """float32 or float64, needed: MXNet's default, int32, and the other integer dtypes raise
+        NotImplementedError, as ad has no integer arrays yet (None takes the dtype of `out`).""")
+_legacy_shuffle.__doc__ = shuffle.__doc__.replace("""    Returns
+    -------""", """    name : str, optional
+        Ignored, as by MXNet's nd functions.
+
+    Returns
+    -------""")
 _legacy_normal.__doc__ = _LEGACY % ("normal", """loc : float, optional
         The mean (default 0).
     scale : float, optional
@@ -315,5 +367,8 @@ _legacy_uniform.__doc__ = _LEGACY % ("uniform", """low : float, optional
         The lower bound, included (default 0).
     high : float, optional
         The upper bound, excluded (default 1); not below `low`.""")
-_legacy_normal.__name__ = _legacy_normal.__qualname__ = "random_normal"
-_legacy_uniform.__name__ = _legacy_uniform.__qualname__ = "random_uniform"
+for _f, _name in ((_legacy_normal, "random_normal"), (_legacy_uniform, "random_uniform"),
+                  (_legacy_exponential, "random_exponential"), (_legacy_gamma, "random_gamma"),
+                  (_legacy_poisson, "random_poisson"), (_legacy_randint, "random_randint"),
+                  (_legacy_shuffle, "shuffle")):
+    _f.__name__ = _f.__qualname__ = _name
