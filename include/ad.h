@@ -509,7 +509,8 @@ ad_status ad_array_ones(const size_t *shape, size_t ndim, uint32_t dtype, ad_arr
 // must be non-zero. The caller frees `*out` with `ad_array_free`.
 ad_status ad_array_arange(double start, double stop, double step, uint32_t dtype, ad_array **out);
 
-// Reseeds the process-wide random generator: the same seed gives the same draws.
+// Reseeds the process-wide random generator that every `ad_random_*` function (and the
+// dropout mask) draws from: the same seed gives the same draws, whatever the thread count.
 ad_status ad_random_seed(uint64_t seed);
 
 // Creates an array of draws from the normal distribution N(`loc`, `scale`²), `scale` >= 0.
@@ -529,6 +530,54 @@ ad_status ad_random_uniform(double low,
                             size_t ndim,
                             uint32_t dtype,
                             ad_array **out);
+
+// Creates an array of draws from the exponential distribution with mean `scale` (MXNet's
+// `scale`, the inverse of the rate), by inversion. `scale` must be finite and > 0, or the
+// call fails with `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+ad_status ad_random_exponential(double scale,
+                                const size_t *shape,
+                                size_t ndim,
+                                uint32_t dtype,
+                                ad_array **out);
+
+// Creates an array of draws from the gamma distribution with shape `alpha` and scale `beta`
+// (mean `alpha`·`beta`), by Marsaglia and Tsang's method. `alpha` and `beta` must be finite
+// and > 0, or the call fails with `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with
+// `ad_array_free`.
+ad_status ad_random_gamma(double alpha,
+                          double beta,
+                          const size_t *shape,
+                          size_t ndim,
+                          uint32_t dtype,
+                          ad_array **out);
+
+// Creates an array of draws from the Poisson distribution with mean `lam`: whole numbers,
+// held as `dtype` floats (as MXNet's). Inversion below 10, Hörmann's PTRS up to 1e10, the
+// rounded normal approximation above. `lam` must be finite and >= 0 (0 gives zeros), or the
+// call fails with `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+ad_status ad_random_poisson(double lam,
+                            const size_t *shape,
+                            size_t ndim,
+                            uint32_t dtype,
+                            ad_array **out);
+
+// Creates an array of whole numbers drawn uniformly from [`low`, `high`) (MXNet's
+// `randint`), held as `dtype` floats: ad has no integer arrays yet. `low` must be below
+// `high`, and both within the range where `dtype` holds every whole number exactly (±2^24
+// for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
+// `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+ad_status ad_random_randint(int64_t low,
+                            int64_t high,
+                            const size_t *shape,
+                            size_t ndim,
+                            uint32_t dtype,
+                            ad_array **out);
+
+// A copy of `data` with its items along the first axis (its rows, for a matrix) in a
+// uniformly random order, each item's elements unchanged (MXNet's `shuffle`); a 0-d array
+// is copied. The result has no autograd history: a shuffle is not differentiable. The
+// caller frees `*out` with `ad_array_free`.
+ad_status ad_random_shuffle(const ad_array *data, ad_array **out);
 
 // Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did
 // not make, returns `AD_ERR_INVALID_HANDLE` and changes nothing. The data lives on while a

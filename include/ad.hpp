@@ -801,6 +801,45 @@ inline Array uniform(double low = 0, double high = 1, const Shape& shape = {1}, 
     });
 }
 
+/* Draws from the exponential distribution with mean `scale` (MXNet's nd.random.exponential);
+ * throws AD_ERR_INVALID_ARGUMENT unless scale is finite and > 0. */
+inline Array exponential(double scale = 1, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_exponential(scale, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* Draws from the gamma distribution with shape `alpha` and scale `beta` (MXNet's
+ * nd.random.gamma); throws AD_ERR_INVALID_ARGUMENT unless both are finite and > 0. */
+inline Array gamma(double alpha = 1, double beta = 1, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_gamma(alpha, beta, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* Draws from the Poisson distribution with mean `lam`, whole numbers as floats (MXNet's
+ * nd.random.poisson); throws AD_ERR_INVALID_ARGUMENT unless lam is finite and >= 0. */
+inline Array poisson(double lam = 1, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_poisson(lam, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* Whole numbers drawn uniformly from [low, high), as floats (MXNet's nd.random.randint, whose
+ * default dtype, int32, ad does not have yet); throws AD_ERR_INVALID_ARGUMENT unless
+ * low < high, both within ±2^24 (float32) or ±2^53 (float64). */
+inline Array randint(std::int64_t low, std::int64_t high, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_random_randint(low, high, shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* A copy of `data` with its items along the first axis in a random order (MXNet's
+ * nd.random.shuffle); not differentiable: the result has no autograd history. */
+inline Array shuffle(const Array& data) {
+    return Array::make([&](ad_array** out) { return ad_random_shuffle(data.get(), out); });
+}
+
 }  // namespace random
 
 /* ---------------------------------------------------------------------------------------

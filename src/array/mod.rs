@@ -130,6 +130,88 @@ impl Array {
         Ok(a)
     }
 
+    /// Draws from the exponential distribution with mean `scale` > 0 (MXNet's `scale`, the
+    /// inverse of the rate) with the process-wide seeded generator.
+    pub fn random_exponential(scale: f64, shape: &[usize], dtype: DType) -> Result<Array> {
+        if !(scale > 0.0 && scale.is_finite()) {
+            bail!(InvalidArgument, "random exponential needs a finite scale > 0; got scale {}", scale);
+        }
+        Array::random_with(shape, dtype, |rng| scale * rng.next_exponential())
+    }
+
+    /// Draws from the gamma distribution with shape `alpha` > 0 and scale `beta` > 0 (mean
+    /// alpha·beta) with the process-wide seeded generator.
+    pub fn random_gamma(alpha: f64, beta: f64, shape: &[usize], dtype: DType) -> Result<Array> {
+        for (name, value) in [("alpha", alpha), ("beta", beta)] {
+            if !(value > 0.0 && value.is_finite()) {
+                bail!(InvalidArgument, "random gamma needs a finite {} > 0; got {} {}", name, name, value);
+            }
+        }
+        Array::random_with(shape, dtype, |rng| beta * rng.next_gamma(alpha))
+    }
+
+    /// Draws from the Poisson distribution with mean `lam` >= 0 (whole numbers, as floats)
+    /// with the process-wide seeded generator.
+    pub fn random_poisson(lam: f64, shape: &[usize], dtype: DType) -> Result<Array> {
+        if !(lam >= 0.0 && lam.is_finite()) {
+            bail!(InvalidArgument, "random poisson needs a finite lam >= 0; got lam {}", lam);
+        }
+        Array::random_with(shape, dtype, |rng| rng.next_poisson(lam))
+    }
+
+    /// Draws whole numbers uniformly from [low, high) (MXNet's `randint`), held as floats:
+    /// both bounds must lie within the range where `dtype` holds every whole number exactly
+    /// (±2^24 for float32, ±2^53 for float64), so that every value is equally likely.
+    pub fn random_randint(low: i64, high: i64, shape: &[usize], dtype: DType) -> Result<Array> {
+        let exact: i64 = match dtype {
+            DType::F32 => 1 << 24,
+            DType::F64 => 1 << 53,
+        };
+        if low >= high {
+            bail!(InvalidArgument, "random randint needs low < high; got low {}, high {}", low, high);
+        }
+        if low < -exact || high > exact {
+            bail!(
+                InvalidArgument,
+                "random randint in {} holds whole numbers exactly only within ±{}; got low {}, high {}",
+                dtype.name(),
+                exact,
+                low,
+                high
+            );
+        }
+        let span = (high - low) as u64;
+        Array::random_with(shape, dtype, |rng| (low + rng.next_below(span) as i64) as f64)
+    }
+
+    /// A copy with its items along the first axis in a uniformly random order (Fisher–Yates
+    /// with the process-wide seeded generator), as MXNet's `shuffle`. A 0-d array, or one with
+    /// no items, is copied as it is.
+    pub fn random_shuffle(&self) -> Result<Array> {
+        let size = self.size();
+        let rows = self.shape.first().copied().unwrap_or(1);
+        if rows <= 1 || size == 0 {
+            return Ok(Array::from_buffer(self.clone_buffer()?, self.shape.to_vec()));
+        }
+        let stride = size / rows;
+        let mut order: Vec<usize> = crate::cpu::loops::try_alloc(rows)?;
+        order.extend(0..rows);
+        random::with_rng(|rng| {
+            for i in (1..rows).rev() {
+                order.swap(i, rng.next_below(i as u64 + 1) as usize);
+            }
+        });
+        let guard = self.read();
+        let buf = with_slice!(&*guard, self.range(), |v: &[T]| {
+            let mut out = try_vec(size)?;
+            for &row in &order {
+                out.extend_from_slice(&v[row * stride..(row + 1) * stride]);
+            }
+            T::wrap(out)
+        });
+        Ok(Array::from_buffer(buf, self.shape.to_vec()))
+    }
+
     /// An array of `draw`'s values (float64, rounded to `dtype`), one per element in
     /// row-major order, from the process-wide seeded generator.
     pub(crate) fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<Array> {

@@ -62,7 +62,8 @@ pub unsafe extern "C" fn ad_array_arange(start: f64, stop: f64, step: f64, dtype
     new_array!(out, NdArray::arange(start, stop, step, arg!(dtype dtype)?))
 }
 
-/// Reseeds the process-wide random generator: the same seed gives the same draws.
+/// Reseeds the process-wide random generator that every `ad_random_*` function (and the
+/// dropout mask) draws from: the same seed gives the same draws, whatever the thread count.
 #[no_mangle]
 pub extern "C" fn ad_random_seed(seed: u64) -> ad_status {
     ffi_boundary!({
@@ -97,6 +98,77 @@ pub unsafe extern "C" fn ad_random_uniform(
     out: *mut *mut ad_array,
 ) -> ad_status {
     new_array!(out, NdArray::random_uniform(low, high, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
+}
+
+/// Creates an array of draws from the exponential distribution with mean `scale` (MXNet's
+/// `scale`, the inverse of the rate), by inversion. `scale` must be finite and > 0, or the
+/// call fails with `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_exponential(
+    scale: f64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(out, NdArray::random_exponential(scale, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
+}
+
+/// Creates an array of draws from the gamma distribution with shape `alpha` and scale `beta`
+/// (mean `alpha`·`beta`), by Marsaglia and Tsang's method. `alpha` and `beta` must be finite
+/// and > 0, or the call fails with `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with
+/// `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_gamma(
+    alpha: f64,
+    beta: f64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(out, NdArray::random_gamma(alpha, beta, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
+}
+
+/// Creates an array of draws from the Poisson distribution with mean `lam`: whole numbers,
+/// held as `dtype` floats (as MXNet's). Inversion below 10, Hörmann's PTRS up to 1e10, the
+/// rounded normal approximation above. `lam` must be finite and >= 0 (0 gives zeros), or the
+/// call fails with `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_poisson(
+    lam: f64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(out, NdArray::random_poisson(lam, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
+}
+
+/// Creates an array of whole numbers drawn uniformly from [`low`, `high`) (MXNet's
+/// `randint`), held as `dtype` floats: ad has no integer arrays yet. `low` must be below
+/// `high`, and both within the range where `dtype` holds every whole number exactly (±2^24
+/// for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
+/// `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_randint(
+    low: i64,
+    high: i64,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+) -> ad_status {
+    new_array!(out, NdArray::random_randint(low, high, &arg!(shape shape, ndim)?, arg!(dtype dtype)?))
+}
+
+/// A copy of `data` with its items along the first axis (its rows, for a matrix) in a
+/// uniformly random order, each item's elements unchanged (MXNet's `shuffle`); a 0-d array
+/// is copied. The result has no autograd history: a shuffle is not differentiable. The
+/// caller frees `*out` with `ad_array_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ad_random_shuffle(data: *const ad_array, out: *mut *mut ad_array) -> ad_status {
+    new_array!(out, arg!(handle data)?.random_shuffle())
 }
 
 /// Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did

@@ -72,6 +72,32 @@ impl NdArray {
         Array::random_uniform(low, high, shape, dtype).map(NdArray::from)
     }
 
+    /// Draws from the exponential distribution with mean `scale` > 0.
+    pub fn random_exponential(scale: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_exponential(scale, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from the gamma distribution with shape `alpha` > 0 and scale `beta` > 0.
+    pub fn random_gamma(alpha: f64, beta: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_gamma(alpha, beta, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from the Poisson distribution with mean `lam` >= 0, as floats.
+    pub fn random_poisson(lam: f64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_poisson(lam, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws whole numbers uniformly from [low, high), as floats.
+    pub fn random_randint(low: i64, high: i64, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::random_randint(low, high, shape, dtype).map(NdArray::from)
+    }
+
+    /// A copy with its items along the first axis shuffled, with no autograd history (a
+    /// shuffle is not differentiable, as in MXNet).
+    pub fn random_shuffle(&self) -> Result<NdArray> {
+        self.data.random_shuffle().map(NdArray::from)
+    }
+
     /// The same values with no autograd history: gradients do not flow through the result.
     pub fn detach(&self) -> NdArray {
         NdArray { data: self.data.clone(), origin: None }

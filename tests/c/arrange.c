@@ -3,7 +3,8 @@
  * was run on, error statuses and messages, results that are new arrays (writes into the
  * input do not show) or views where documented, the outs of ad_split written only on
  * success, ad_array_put's in-place writes, and gradients through take, split and the head
- * gradient read as the head's shape.
+ * gradient read as the head's shape; the exponential, gamma, Poisson and randint draws and
+ * the shuffle.
  */
 #include <stdint.h>
 
@@ -202,7 +203,50 @@ static void take_put_pick(void) {
     free_all();
 }
 
+/* The exponential, gamma, Poisson and randint draws and the shuffle: a seed repeats them,
+   Poisson and randint draws are whole numbers, a shuffle reorders whole rows and leaves its input alone. */
+static void random_draws(void) {
+    ad_array *d[2][3];
+    double v[2][3][6];
+    for (int round = 0; round < 2; round++) {
+        OK(ad_random_seed(77));
+        MAKE(d[round][0], ad_random_exponential(2, S23, 2, AD_FLOAT32, &d[round][0]));
+        MAKE(d[round][1], ad_random_gamma(0.5, 3, S23, 2, AD_FLOAT64, &d[round][1]));
+        MAKE(d[round][2], ad_random_poisson(20, S23, 2, AD_FLOAT64, &d[round][2]));
+        for (int i = 0; i < 3; i++) {
+            SHAPE_IS(d[round][i], 2, 3);
+            OK(ad_array_read(d[round][i], AD_FLOAT64, v[round][i], 6));
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 6; j++) {
+            CHECK(v[0][i][j] == v[1][i][j] && v[0][i][j] >= 0);
+            if (i == 2) CHECK(v[0][i][j] == (double)(long long)v[0][i][j]);
+        }
+    }
+
+    ad_array *r6;
+    double ints[6];
+    MAKE(r6, ad_random_randint(-2, 3, S23, 2, AD_FLOAT64, &r6));
+    OK(ad_array_read(r6, AD_FLOAT64, ints, 6));
+    for (int j = 0; j < 6; j++) CHECK(ints[j] >= -2 && ints[j] < 3 && ints[j] == (double)(long long)ints[j]);
+
+    ad_array *a = range2(4, 2, AD_FLOAT32), *s;
+    MAKE(s, ad_random_shuffle(a, &s));
+    SHAPE_IS(s, 4, 2);
+    VALUES_ARE(a, 0, 0, 1, 2, 3, 4, 5, 6, 7);
+    double r[8], seen = 0;
+    OK(ad_array_read(s, AD_FLOAT64, r, 8));
+    for (int i = 0; i < 4; i++) {
+        CHECK((long long)r[2 * i] % 2 == 0 && r[2 * i + 1] == r[2 * i] + 1);
+        seen += r[2 * i];
+    }
+    CHECK(seen == 0 + 2 + 4 + 6);
+    free_all();
+}
+
 int main(void) {
+    random_draws();
     creation();
     shapes();
     split();

@@ -556,6 +556,14 @@ static void test_dtype_errors(void) {
     MESSAGE_HAS("`dtype`");
     FAILS_NO_OUT(ad_random_uniform(0, 1, S3, 1, UINT32_MAX, &result), AD_ERR_DTYPE);
     MESSAGE_HAS("`dtype`");
+    FAILS_NO_OUT(ad_random_exponential(1, S3, 1, 2, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("`dtype`");
+    FAILS_NO_OUT(ad_random_gamma(1, 1, S3, 1, 2, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("`dtype`");
+    FAILS_NO_OUT(ad_random_poisson(1, S3, 1, 2, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("`dtype`");
+    FAILS_NO_OUT(ad_random_randint(0, 5, S3, 1, 2, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("`dtype`");
     FAILS(ad_array_read(f, 2, buf, 3), AD_ERR_DTYPE);
     MESSAGE_HAS("ad_array_read");
     MESSAGE_HAS("`dtype`");
@@ -633,6 +641,28 @@ static void test_invalid_arguments(void) {
     FAILS_NO_OUT(ad_random_uniform(1, 0, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
     MESSAGE_HAS("ad_random_uniform");
     MESSAGE_HAS("low");
+    /* a scale, alpha or beta not above 0 or not finite, a negative or NaN lam: named, with
+       the value */
+    FAILS_NO_OUT(ad_random_exponential(0, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_random_exponential");
+    MESSAGE_HAS("scale 0");
+    FAILS_NO_OUT(ad_random_exponential(INFINITY, S3, 1, AD_FLOAT64, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("scale inf");
+    FAILS_NO_OUT(ad_random_gamma(-2, 1, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_random_gamma");
+    MESSAGE_HAS("alpha -2");
+    FAILS_NO_OUT(ad_random_gamma(1, NAN, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("beta NaN");
+    FAILS_NO_OUT(ad_random_poisson(-0.5, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_random_poisson");
+    MESSAGE_HAS("lam -0.5");
+    FAILS_NO_OUT(ad_random_poisson(NAN, S3, 1, AD_FLOAT64, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("lam NaN");
+    FAILS_NO_OUT(ad_random_randint(2, 2, S3, 1, AD_FLOAT64, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_random_randint");
+    MESSAGE_HAS("low 2, high 2");
+    FAILS_NO_OUT(ad_random_randint(0, (INT64_C(1) << 24) + 1, S3, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("float32");
 
     /* backward with no heads */
     FAILS(ad_backward_ex(NULL, NULL, 0, false, true), AD_ERR_INVALID_ARGUMENT);
@@ -728,6 +758,8 @@ static void test_allocation_errors(void) {
     MESSAGE_HAS("overflows");
     FAILS_NO_OUT(ad_random_uniform(0, 1, overflow, 2, AD_FLOAT32, &result), AD_ERR_ALLOC);
     MESSAGE_HAS("overflows");
+    FAILS_NO_OUT(ad_random_gamma(1, 1, overflow, 2, AD_FLOAT32, &result), AD_ERR_ALLOC);
+    MESSAGE_HAS("overflows");
     FAILS_NO_OUT(ad_array_broadcast_to(small, overflow, 2, &result), AD_ERR_ALLOC);
     MESSAGE_HAS("overflows");
 
@@ -744,6 +776,8 @@ static void test_allocation_errors(void) {
     FAILS_NO_OUT(ad_array_full(huge, 2, 1.5, AD_FLOAT64, &result), AD_ERR_ALLOC);
     MESSAGE_HAS("allocate");
     FAILS_NO_OUT(ad_random_uniform(0, 1, huge, 2, AD_FLOAT32, &result), AD_ERR_ALLOC);
+    MESSAGE_HAS("allocate");
+    FAILS_NO_OUT(ad_random_poisson(1, huge, 2, AD_FLOAT32, &result), AD_ERR_ALLOC);
     MESSAGE_HAS("allocate");
     FAILS_NO_OUT(ad_array_broadcast_to(small, huge, 2, &result), AD_ERR_ALLOC);
     MESSAGE_HAS("allocate");

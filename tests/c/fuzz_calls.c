@@ -551,7 +551,7 @@ static void fuzz_create(void) {
     int null_shape = ndim > 0 && chance(3);
     const size_t *sp = null_shape ? NULL : shape;
     double value = gen_scalar();
-    switch (below(6)) {
+    switch (below(10)) {
     case 0: {
         /* data of exactly the shape's count (as double, float: enough either way), or NULL */
         double *data = n == SIZE_MAX ? NULL : malloc((n ? n : 1) * sizeof(double));
@@ -579,6 +579,34 @@ static void fuzz_create(void) {
         check_made(ad_random_normal(value, chance(80) ? fabs(gen_scalar()) : gen_scalar(), sp, ndim, dtype, o), o,
                    null_shape || !dtype_ok(dtype), 0);
         break;
+    case 5:
+        /* parameters mostly valid (positive), sometimes zero, negative, NaN or infinite */
+        enter("ad_random_exponential");
+        check_made(ad_random_exponential(chance(80) ? fabs(value) : value, sp, ndim, dtype, o), o,
+                   null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 6: {
+        double beta = gen_scalar();
+        enter("ad_random_gamma");
+        check_made(ad_random_gamma(chance(80) ? fabs(value) : value, chance(80) ? fabs(beta) : beta, sp, ndim, dtype, o),
+                   o, null_shape || !dtype_ok(dtype), 0);
+        break;
+    }
+    case 7:
+        enter("ad_random_poisson");
+        check_made(ad_random_poisson(chance(80) ? fabs(value) : value, sp, ndim, dtype, o), o,
+                   null_shape || !dtype_ok(dtype), 0);
+        break;
+    case 8: {
+        /* bounds mostly small and in order, sometimes equal, reversed or out of range */
+        static const int64_t odd[] = {INT64_MIN, INT64_MAX, -(INT64_C(1) << 53), INT64_C(1) << 24, 0};
+        int small = chance(90);
+        int64_t lo = small ? (int64_t)below(41) - 20 : odd[below(COUNT(odd))];
+        int64_t hi = small && chance(90) ? lo + (int64_t)below(30) : odd[below(COUNT(odd))];
+        enter("ad_random_randint");
+        check_made(ad_random_randint(lo, hi, sp, ndim, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+        break;
+    }
     default: {
         double lo = gen_scalar(), hi = chance(80) ? lo + fabs(gen_scalar()) : gen_scalar();
         enter("ad_random_uniform");

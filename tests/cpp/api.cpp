@@ -45,6 +45,26 @@ static void making_and_reading() {
     CHECK(ad::random::normal(0, 1, {4}).to_vector<double>() == first);
     SHAPE_IS(ad::random::normal(), 1);
     for (double u : ad::random::uniform(2, 3, {100}).to_vector<double>()) CHECK(u >= 2 && u < 3);
+    ad::random::seed(4);
+    std::vector<double> g = ad::random::gamma(0.5, 2, {50}, ad::float64).to_vector<double>();
+    ad::random::seed(4);
+    CHECK(ad::random::gamma(0.5, 2, {50}, ad::float64).to_vector<double>() == g);
+    for (double e : ad::random::exponential(3, {100}).to_vector<double>()) CHECK(e >= 0);
+    for (double k : ad::random::poisson(7, {100}).to_vector<double>()) CHECK(k >= 0 && k == static_cast<long long>(k));
+    SHAPE_IS(ad::random::poisson(), 1);
+    for (double k : ad::random::randint(-3, 3, {100}, ad::float64).to_vector<double>()) {
+        CHECK(k >= -3 && k < 3 && k == static_cast<long long>(k));
+    }
+    ad::Array rows = ad::arange(6).reshape(3, 2), mixed = ad::random::shuffle(rows);
+    SHAPE_IS(mixed, 3, 2);
+    VALUES_ARE(rows, 0, 0, 1, 2, 3, 4, 5);
+    double first_column = 0;
+    std::vector<double> shuffled = mixed.to_vector<double>();
+    for (int i = 0; i < 3; i++) {
+        CHECK(shuffled[2 * i + 1] == shuffled[2 * i] + 1);
+        first_column += shuffled[2 * i];
+    }
+    CHECK(first_column == 0 + 2 + 4);
 
     CHECK(ad::Array({1, 2}).astype(ad::float64).dtype() == ad::float64);
 }

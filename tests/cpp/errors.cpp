@@ -27,6 +27,10 @@ static void errors_carry_the_status_and_message() {
     ad::Array a({1, 2}), b({1, 2, 3});
     THROWS(AD_ERR_SHAPE, "ad_add", (void)(a + b));
     THROWS(AD_ERR_SHAPE, "ad_dot", (void)ad::dot(ad::zeros({2, 3}), ad::zeros({2, 3})));
+    THROWS(AD_ERR_INVALID_ARGUMENT, "scale -1", (void)ad::random::exponential(-1));
+    THROWS(AD_ERR_INVALID_ARGUMENT, "alpha 0", (void)ad::random::gamma(0, 1));
+    THROWS(AD_ERR_INVALID_ARGUMENT, "lam -3", (void)ad::random::poisson(-3));
+    THROWS(AD_ERR_INVALID_ARGUMENT, "low 4, high 1", (void)ad::random::randint(4, 1));
     try {
         (void)(a * b);
         CHECK(false);

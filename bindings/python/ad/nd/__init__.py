@@ -6,6 +6,15 @@ from .._lib import lib, sizes
 from ..context import check_ctx
 from ..ndarray import NDArray, _call_new, _check_ord, _reduce, array
 from . import random
+from .random import _legacy_normal as random_normal, _legacy_uniform as random_uniform
+from .random import _legacy_exponential as random_exponential, _legacy_gamma as random_gamma
+from .random import _legacy_poisson as random_poisson, _legacy_randint as random_randint
+from .random import _legacy_shuffle as shuffle
+
+# MXNet's older names of its random operators, in nd itself: random_normal and normal,
+# random_uniform and uniform, random_exponential (which takes the rate), random_gamma,
+# random_poisson, random_randint, shuffle (the operators' argument order; see nd.random).
+normal, uniform = random_normal, random_uniform
 from ._nn import *  # noqa: F401,F403  (the neural-network functions)
 from ._nn import __all__ as _nn_all
 from ._shape import *  # noqa: F401,F403  (the creation and shape functions)
@@ -15,7 +24,8 @@ from ._dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write
 
 _OWN = [
     "NDArray", "array", "arange", "zeros", "ones", "full", "empty", "dot", "batch_dot", "transpose", "broadcast_to",
-    "waitall", "random",
+    "waitall", "random", "random_normal", "random_uniform", "normal", "uniform", "random_exponential",
+    "random_gamma", "random_poisson", "random_randint", "shuffle",
 ]
 
 _SHAPE = """shape : int or tuple of int

@@ -1,0 +1,246 @@
+//! The exponential, gamma, Poisson and randint draws and the shuffle: reproducible with a seed, the
+//! same on any thread count, with the distributions' moments and probabilities (checked on
+//! 100,000 draws of a fixed seed, within a few standard errors), and argument refusals.
+
+use ad::cpu::threads;
+use ad::{DType, ErrorKind, NdArray};
+
+/// The generator and the thread count are process-wide: the tests here take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const N: usize = 100_000;
+
+/// The sample mean and variance of `v` are within 4 standard errors of `mean` and `var`;
+/// `mu4` is the distribution's central fourth moment (the variance's standard error is
+/// √((mu4 − var²)/n)).
+fn assert_moments(what: &str, v: &[f64], mean: f64, var: f64, mu4: f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s2 = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    let se_mean = (var / n).sqrt();
+    let se_var = ((mu4 - var * var) / n).sqrt();
+    eprintln!("{what}: mean {m:.6} (want {mean}, se {se_mean:.3e}), variance {s2:.6} (want {var}, se {se_var:.3e})");
+    assert!((m - mean).abs() < 4.0 * se_mean, "{what}: mean {m}, want {mean} ± {}", 4.0 * se_mean);
+    assert!((s2 - var).abs() < 4.0 * se_var, "{what}: variance {s2}, want {var} ± {}", 4.0 * se_var);
+}
+
+fn draws(make: impl Fn(&[usize], DType) -> ad::Result<NdArray>, seed: u64) -> Vec<f64> {
+    ad::array::random::seed(seed);
+    let a = make(&[N], DType::F64).unwrap();
+    assert_eq!((a.shape(), a.dtype()), (&[N][..], DType::F64));
+    a.to_f64_vec()
+}
+
+#[test]
+fn exponential_has_mean_scale_and_variance_scale_squared() {
+    let _serial = serial();
+    for scale in [0.5, 1.0, 3.0] {
+        let v = draws(|s, d| NdArray::random_exponential(scale, s, d), 11);
+        assert!(v.iter().all(|&x| x >= 0.0 && x.is_finite()));
+        let t2 = scale * scale;
+        assert_moments(&format!("exponential({scale})"), &v, scale, t2, 9.0 * t2 * t2);
+        // P(X > scale) = e^-1
+        let above = v.iter().filter(|&&x| x > scale).count() as f64 / N as f64;
+        let p = (-1.0f64).exp();
+        assert!((above - p).abs() < 4.0 * (p * (1.0 - p) / N as f64).sqrt(), "P(X > scale) = {above}");
+    }
+}
+
+#[test]
+fn gamma_has_mean_alpha_beta_and_variance_alpha_beta_squared() {
+    let _serial = serial();
+    // 0.3 and 0.9 take the alpha < 1 boost, the others Marsaglia–Tsang directly.
+    for (alpha, beta) in [(0.3, 1.0), (0.9, 2.0), (1.0, 1.0), (2.5, 0.5), (50.0, 3.0)] {
+        let v = draws(|s, d| NdArray::random_gamma(alpha, beta, s, d), 12);
+        assert!(v.iter().all(|&x| x >= 0.0 && x.is_finite()));
+        let b4 = beta * beta * beta * beta;
+        assert_moments(
+            &format!("gamma({alpha}, {beta})"),
+            &v,
+            alpha * beta,
+            alpha * beta * beta,
+            (3.0 * alpha * alpha + 6.0 * alpha) * b4,
+        );
+    }
+    // Gamma(1, beta) is exponential with mean beta: P(X > beta) = e^-1.
+    let v = draws(|s, d| NdArray::random_gamma(1.0, 2.0, s, d), 13);
+    let above = v.iter().filter(|&&x| x > 2.0).count() as f64 / N as f64;
+    let p = (-1.0f64).exp();
+    assert!((above - p).abs() < 4.0 * (p * (1.0 - p) / N as f64).sqrt(), "P(X > beta) = {above}");
+}
+
+/// ln k!, for the Poisson probabilities.
+fn ln_factorial(k: u64) -> f64 {
+    (1..=k).map(|i| (i as f64).ln()).sum()
+}
+
+#[test]
+fn poisson_draws_are_whole_numbers_with_mean_and_variance_lam() {
+    let _serial = serial();
+    // Inversion below 10, PTRS from 10 up, the normal approximation above 1e10.
+    for lam in [0.05, 0.5, 4.0, 9.99, 10.0, 12.0, 30.0, 1000.0, 1e6] {
+        let v = draws(|s, d| NdArray::random_poisson(lam, s, d), 14);
+        assert!(v.iter().all(|&x| x >= 0.0 && x == x.round()), "lam {lam}: a draw is not a whole number");
+        assert_moments(&format!("poisson({lam})"), &v, lam, lam, lam * (1.0 + 3.0 * lam));
+    }
+    let v = draws(|s, d| NdArray::random_poisson(1e12, s, d), 14);
+    assert_moments("poisson(1e12)", &v, 1e12, 1e12, 1e12 * (1.0 + 3e12));
+    assert_eq!(draws(|s, d| NdArray::random_poisson(0.0, s, d), 14), vec![0.0; N], "lam 0 gives zeros");
+}
+
+#[test]
+fn poisson_frequencies_match_the_probabilities() {
+    let _serial = serial();
+    // One lam for inversion, two for PTRS (one near its lower end): the frequency of each
+    // value with probability above 0.5% is within 4.5 standard errors of it.
+    for lam in [3.0, 10.5, 40.0] {
+        let v = draws(|s, d| NdArray::random_poisson(lam, s, d), 15);
+        for k in 0..(3.0 * lam) as u64 + 10 {
+            let p = (-lam + k as f64 * f64::ln(lam) - ln_factorial(k)).exp();
+            if p < 0.005 {
+                continue;
+            }
+            let freq = v.iter().filter(|&&x| x == k as f64).count() as f64 / N as f64;
+            let se = (p * (1.0 - p) / N as f64).sqrt();
+            assert!((freq - p).abs() < 4.5 * se, "lam {lam}: P(X = {k}) = {p}, drawn {freq}");
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_draws_on_any_thread_count() {
+    let _serial = serial();
+    let x = NdArray::arange(0.0, 24.0, 1.0, DType::F32).unwrap();
+    let x = ad::ops::reshape(&x, &[6, 4]).unwrap();
+    let all = |seed: u64, dtype: DType| {
+        ad::array::random::seed(seed);
+        let shape = [3, 1000];
+        [
+            NdArray::random_exponential(2.0, &shape, dtype).unwrap().to_f64_vec(),
+            NdArray::random_gamma(0.5, 2.0, &shape, dtype).unwrap().to_f64_vec(),
+            NdArray::random_gamma(3.0, 1.0, &shape, dtype).unwrap().to_f64_vec(),
+            NdArray::random_poisson(2.0, &shape, dtype).unwrap().to_f64_vec(),
+            NdArray::random_poisson(100.0, &shape, dtype).unwrap().to_f64_vec(),
+            NdArray::random_randint(-50, 50, &shape, dtype).unwrap().to_f64_vec(),
+            x.random_shuffle().unwrap().to_f64_vec(),
+        ]
+    };
+    for dtype in [DType::F32, DType::F64] {
+        threads::set_num_threads(1).unwrap();
+        let first = all(42, dtype);
+        threads::set_num_threads(4).unwrap();
+        assert_eq!(all(42, dtype), first, "4 threads");
+        assert_ne!(all(43, dtype), first, "another seed");
+    }
+    // float32 draws are the float64 ones rounded.
+    let wide = all(42, DType::F64);
+    let narrow = all(42, DType::F32);
+    for (w, n) in wide.iter().zip(&narrow) {
+        assert!(w.iter().zip(n).all(|(&w, &n)| (w as f32) as f64 == n));
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused_naming_them() {
+    let _serial = serial();
+    let refused = |r: ad::Result<NdArray>, needles: &[&str]| {
+        let e = r.expect_err("the call should fail");
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{}", e.message);
+        for needle in needles {
+            assert!(e.message.contains(needle), "{:?} does not name {}", e.message, needle);
+        }
+    };
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        refused(NdArray::random_exponential(bad, &[2], DType::F32), &["scale", &format!("{}", bad)]);
+        refused(NdArray::random_gamma(bad, 1.0, &[2], DType::F32), &["alpha", &format!("{}", bad)]);
+        refused(NdArray::random_gamma(1.0, bad, &[2], DType::F32), &["beta", &format!("{}", bad)]);
+    }
+    for bad in [-1.0, -1e-300, f64::NAN, f64::INFINITY] {
+        refused(NdArray::random_poisson(bad, &[2], DType::F32), &["lam", &format!("{}", bad)]);
+    }
+    // Extreme but valid parameters terminate with finite or infinite (overflowed) draws.
+    for (alpha, beta) in [(1e300, 1.0), (5e-324, 1.0), (1e-8, 1e300)] {
+        let v = NdArray::random_gamma(alpha, beta, &[100], DType::F64).unwrap().to_f64_vec();
+        assert!(v.iter().all(|&x| x >= 0.0), "gamma({alpha}, {beta})");
+    }
+    for lam in [f64::MAX, 1e300, 1e-300] {
+        let v = NdArray::random_poisson(lam, &[100], DType::F64).unwrap().to_f64_vec();
+        assert!(v.iter().all(|&x| x >= 0.0), "poisson({lam})");
+    }
+}
+
+#[test]
+fn shuffle_permutes_the_first_axis_uniformly_and_keeps_the_rows() {
+    let _serial = serial();
+    ad::array::random::seed(16);
+    for dtype in [DType::F32, DType::F64] {
+        let x = ad::ops::reshape(&NdArray::arange(0.0, 60.0, 1.0, dtype).unwrap(), &[5, 3, 4]).unwrap();
+        let y = x.random_shuffle().unwrap();
+        assert_eq!((y.shape(), y.dtype()), (&[5usize, 3, 4][..], dtype));
+        assert_eq!(x.to_f64_vec(), (0..60).map(f64::from).collect::<Vec<_>>(), "the input is unchanged");
+        let v = y.to_f64_vec();
+        let mut firsts: Vec<f64> = v.chunks(12).map(|row| row[0]).collect();
+        for row in v.chunks(12) {
+            assert!(row.iter().enumerate().all(|(i, &e)| e == row[0] + i as f64), "a row was split: {row:?}");
+        }
+        firsts.sort_by(f64::total_cmp);
+        assert_eq!(firsts, vec![0.0, 12.0, 24.0, 36.0, 48.0]);
+    }
+    // Each of the 6 orders of 3 items comes up 1/6 of the time.
+    let x = NdArray::arange(0.0, 3.0, 1.0, DType::F32).unwrap();
+    let mut counts = std::collections::HashMap::new();
+    let n = 60_000;
+    for _ in 0..n {
+        *counts.entry(x.random_shuffle().unwrap().to_vec::<f32>().iter().map(|&e| e as u8).collect::<Vec<_>>()).or_insert(0) += 1;
+    }
+    assert_eq!(counts.len(), 6);
+    let (p, se) = (1.0 / 6.0, (5.0 / 36.0 / n as f64).sqrt());
+    for (order, c) in &counts {
+        assert!((*c as f64 / n as f64 - p).abs() < 4.0 * se, "order {order:?} drawn {c} times of {n}");
+    }
+    // A 0-d array, an empty one, one item: copies.
+    for shape in [&[][..], &[0, 3][..], &[1, 4][..], &[3, 0][..]] {
+        let size = shape.iter().product::<usize>();
+        let x = NdArray::from_slice(&(0..size).map(|i| i as f32).collect::<Vec<_>>(), shape).unwrap();
+        let y = x.random_shuffle().unwrap();
+        assert_eq!((y.shape(), y.to_f64_vec()), (shape, x.to_f64_vec()));
+    }
+}
+
+#[test]
+fn randint_draws_every_whole_number_of_low_high_alike() {
+    let _serial = serial();
+    for (low, high) in [(-3i64, 4i64), (0, 3), (10, 1000)] {
+        let v = draws(|s, d| NdArray::random_randint(low, high, s, d), 17);
+        assert!(v.iter().all(|&x| x >= low as f64 && x < high as f64 && x == x.round()), "[{low}, {high})");
+        let n = (high - low) as f64;
+        let (mean, var) = ((low + high - 1) as f64 / 2.0, (n * n - 1.0) / 12.0);
+        assert_moments(&format!("randint({low}, {high})"), &v, mean, var, (n * n - 1.0) * (3.0 * n * n - 7.0) / 240.0);
+        if n < 10.0 {
+            for k in low..high {
+                let freq = v.iter().filter(|&&x| x == k as f64).count() as f64 / N as f64;
+                let p = 1.0 / n;
+                assert!((freq - p).abs() < 4.0 * (p * (1.0 - p) / N as f64).sqrt(), "P(X = {k}) drawn {freq}");
+            }
+        }
+    }
+    // Bounds as far as the dtype holds whole numbers exactly, and no further.
+    let top = NdArray::random_randint((1 << 24) - 2, 1 << 24, &[100], DType::F32).unwrap().to_f64_vec();
+    assert!(top.iter().all(|&x| x == 16777214.0 || x == 16777215.0));
+    let wide = NdArray::random_randint(-(1 << 53), 1 << 53, &[100], DType::F64).unwrap().to_f64_vec();
+    assert!(wide.iter().all(|&x| x.abs() <= 9007199254740992.0 && x == x.round()));
+    let refused = |r: ad::Result<NdArray>, needle: &str| {
+        let e = r.expect_err("the call should fail");
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{}", e.message);
+        assert!(e.message.contains(needle), "{:?} does not say {}", e.message, needle);
+    };
+    refused(NdArray::random_randint(3, 3, &[2], DType::F64), "low 3, high 3");
+    refused(NdArray::random_randint(5, -5, &[2], DType::F64), "low 5, high -5");
+    refused(NdArray::random_randint(0, (1 << 24) + 1, &[2], DType::F32), "high 16777217");
+    refused(NdArray::random_randint(-(1 << 53) - 1, 0, &[2], DType::F64), "low -9007199254740993");
+    refused(NdArray::random_randint(i64::MIN, i64::MAX, &[2], DType::F64), "float64");
+}
