@@ -136,6 +136,8 @@ fn flip_tile_repeat_values() {
     assert_eq!(ops::tile(&a, &[0, 2]).unwrap().shape(), &[0, 4]);
     assert!(!shares(&a, &ops::tile(&a, &[]).unwrap()));
     err_kind(ops::tile(&a, &[usize::MAX, 2]), ErrorKind::Shape, "tile");
+    // A result whose size overflows is refused (tests/c/limits.c: before any axis is tiled).
+    err_kind(ops::tile(&a, &[1 << 31, 1 << 31, 4]), ErrorKind::Alloc, "overflows");
     assert_eq!(vals(&ops::repeat(&a, 2, None).unwrap()), vec![0., 0., 1., 1., 2., 2., 3., 3., 4., 4., 5., 5.]);
     assert_eq!(vals(&ops::repeat(&a, 2, Some(1)).unwrap()), vec![0., 0., 1., 1., 2., 2., 3., 3., 4., 4., 5., 5.]);
     assert_eq!(vals(&ops::repeat(&a, 2, Some(-2)).unwrap()), vec![0., 1., 0., 1., 2., 3., 2., 3., 4., 5., 4., 5.]);

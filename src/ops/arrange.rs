@@ -208,6 +208,16 @@ pub fn tile(a: &NdArray, reps: &[usize]) -> Result<NdArray> {
     shape.extend_from_slice(&a.shape);
     let mut all = vec![1; nd - reps.len()];
     all.extend_from_slice(reps);
+    // The result's shape is checked whole before anything is made: the axes are tiled one
+    // at a time, and an impossible last axis must not come after huge intermediates.
+    let mut tiled = shape.clone();
+    for (ax, &r) in all.iter().enumerate() {
+        let Some(d) = shape[ax].checked_mul(r) else {
+            bail!(Shape, "tile of shape {} by {:?}: axis {} would have {} × {} elements", fmt_shape(&a.shape), reps, ax, shape[ax], r);
+        };
+        tiled[ax] = d;
+    }
+    checked_size(&tiled).map_err(|e| about("tile", &a.shape, e))?;
     let mut x = reshape_to(a, &shape)?;
     // One axis at a time, as (before, 1, from the axis on) broadcast to (before, r, ...): the
     // intermediate shapes stay 3-d whatever the number of axes.
@@ -216,11 +226,7 @@ pub fn tile(a: &NdArray, reps: &[usize]) -> Result<NdArray> {
             continue;
         }
         let (before, from): (usize, usize) = (shape[..ax].iter().product(), shape[ax..].iter().product());
-        let Some(d) = shape[ax].checked_mul(r) else {
-            bail!(Shape, "tile of shape {} by {:?}: axis {} would have {} × {} elements", fmt_shape(&a.shape), reps, ax, shape[ax], r);
-        };
-        shape[ax] = d;
-        checked_size(&shape).map_err(|e| about("tile", &a.shape, e))?;
+        shape[ax] = tiled[ax];
         x = reshape_to(&broadcast_to(&reshape_to(&x, &[before, 1, from])?, &[before, r, from])?, &shape)?;
     }
     new_array(a, x)

@@ -165,6 +165,12 @@ static void case_address_space(void) {
     MAKES(ad_concat((const ad_array *const[]){x2, x2}, 2, 0, &made), AD_ERR_ALLOC, "allocate");
     const ad_index odd[] = {{0, 4, 1}, {1, (int64_t)n / 4, 2}};
     MAKES(ad_array_slice(x2, odd, 2, &made), AD_ERR_ALLOC, "allocate");
+    /* a tile whose result cannot exist is refused as such, before any intermediate is made
+       (one of 2^31 x 2^31 x 4 elements used to fill gigabytes first) */
+    ad_array *one = NULL;
+    STATUS(ad_array_full((const size_t[]){1}, 1, 1.0, AD_FLOAT32, &one), AD_OK, "");
+    MAKES(ad_tile(one, (const size_t[]){(size_t)1 << 31, (size_t)1 << 31, 4}, 3, &made), AD_ERR_ALLOC, "overflows");
+    ad_array_free(one);
     size_t length = 0;
     STATUS(ad_array_to_string(x, NULL, 0, &length), AD_OK, "");
     EXPECT(length > 0 && length < 200, "a summarised text of %zu bytes", length);
