@@ -647,7 +647,10 @@ def array(source, ctx=None, dtype=None):
     if isinstance(source, NDArray):
         return source.astype(source.dtype if dtype is None else dtype)
     code = dtype_code(dtype)
-    a = np.array(source, dtype=CODE_TYPE[code], order="C")
+    # A value beyond float32's range becomes an infinity, as in MXNet, without NumPy 2's
+    # RuntimeWarning on the host's stderr.
+    with np.errstate(over="ignore"):
+        a = np.array(source, dtype=CODE_TYPE[code], order="C")
     return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)
 
 
