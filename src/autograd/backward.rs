@@ -216,7 +216,8 @@ fn run(
     // place since it was recorded; holds the nodes' saved values from here on.
     let claim = Claim::new(&order, |n| reaches.contains(&node_key(n)), retain_graph)?;
     let mut hooks = match targets {
-        Targets::Attached => Hooks::find(heads, &order, &reaches, targets),
+        Targets::Attached if crate::tape::any_grad_hook() => Hooks::find(heads, &order, &reaches, targets),
+        Targets::Attached => Hooks::none(),
         Targets::Given(_) => Hooks::none(),
     };
     let retained = sweep(&order, &reaches, targets, &mut flow, &mut hooks)?;

@@ -63,6 +63,28 @@ pub struct GradHook {
     pub(crate) f: Box<GradHookFn>,
 }
 
+/// How many gradient hooks are set, in the whole process: while none is, backward does not
+/// look for them.
+static GRAD_HOOKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether any variable may have a gradient hook.
+pub(crate) fn any_grad_hook() -> bool {
+    GRAD_HOOKS.load(std::sync::atomic::Ordering::Relaxed) > 0
+}
+
+impl GradHook {
+    fn new(data: crate::array::Array, f: Box<GradHookFn>) -> GradHook {
+        GRAD_HOOKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        GradHook { data, f }
+    }
+}
+
+impl Drop for GradHook {
+    fn drop(&mut self) {
+        GRAD_HOOKS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Variable {
     pub(crate) fn grad_hook(&self) -> Option<Arc<GradHook>> {
         self.hook.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -376,7 +398,7 @@ pub fn set_grad_hook(array: &NdArray, hook: Option<Box<GradHookFn>>) -> Result<(
             fmt_shape(&array.shape)
         ),
     };
-    let new = hook.map(|f| Arc::new(GradHook { data: array.data.clone(), f }));
+    let new = hook.map(|f| Arc::new(GradHook::new(array.data.clone(), f)));
     let old = std::mem::replace(&mut *var.hook.lock().unwrap_or_else(|e| e.into_inner()), new);
     drop(old);
     Ok(())
