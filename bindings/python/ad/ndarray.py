@@ -579,7 +579,9 @@ class NDArray(_ext.ArrayBase):
 
         A variable has one hook: this replaces any it had. An exception raised in the hook
         stops backward, which raises it again; gradients whose hooks already ran stay
-        written.
+        written. The library keeps the hook as long as the variable lives (in its handles
+        and in recorded graphs): a hook that refers to the variable itself keeps both alive
+        until the hook is removed; use the array it is called with instead.
 
         Parameters
         ----------
