@@ -278,6 +278,15 @@ typedef struct {
   void (*destroy)(void *user_data);
 } ad_function_callbacks;
 
+// A gradient-ready hook: `hook(user_data, variable)`, called by `ad_backward` once the
+// gradient of `variable` is final (see `ad_array_set_grad_hook`). `variable` is a handle the
+// library lends for the call and frees after it. Returns `AD_OK`, or a failing status that
+// stops backward (with a message set by `ad_grad_hook_set_error`).
+typedef ad_status (*ad_grad_hook)(void *user_data, const ad_array *variable);
+
+// What frees the user data of a gradient hook (see `ad_array_set_grad_hook`).
+typedef void (*ad_destroy_fn)(void *user_data);
+
 // What gives the host's memory back (see `ad_array_wrap`).
 typedef void (*ad_release_fn)(void *context);
 
@@ -956,6 +965,40 @@ ad_status ad_isinf(const ad_array *a, ad_array **out);
 
 // 1 where the element is finite, else 0 (zero gradient).
 ad_status ad_isfinite(const ad_array *a, ad_array **out);
+
+// Sets the gradient-ready hook of `variable` (an array marked with `ad_array_attach_grad`,
+// grad_req not null; otherwise `AD_ERR_AUTOGRAD`), replacing any it had; a NULL `hook`
+// removes it. On success the library owns `user_data`: `destroy(user_data)`, if not NULL,
+// runs once, when the hook is replaced or removed or the variable is gone (its last array and
+// graph freed), on whichever thread that happens. On failure `user_data` stays the caller's
+// and `destroy` is not called (nor when `hook` is NULL).
+//
+// During `ad_backward` and `ad_backward_ex` (not `ad_grad`, which writes no gradient
+// buffer), as soon as the gradient of a hooked variable is final (after the last operation
+// of the pass that contributes to it), it is written into the variable's gradient buffer
+// by its grad_req, and the hook is called with a handle of the variable, lent for the call
+// (the library frees it after). The hook may read the gradient (`ad_array_grad`, then
+// `ad_array_borrow`: to start an MPI_Iallreduce, say, while backward goes on) and call any
+// function of the library except a backward through the same graph. Hooks run on the
+// thread that calls backward, in the order their gradients become final (a reverse
+// topological order: the last layer's parameters first); those of variables the pass
+// reaches but sends no gradient to run at the end. Variables without a hook are written
+// after the whole pass, as before.
+//
+// A hook that returns a status other than `AD_OK` stops backward, whose caller gets that
+// status (the C boundary's own statuses, such as `AD_ERR_NULL_ARGUMENT`, become
+// `AD_ERR_INVALID_ARGUMENT`, as for custom functions) and the message the hook set with
+// `ad_grad_hook_set_error` (or, if it set none, the one `ad_last_error` held when it
+// returned). The gradients of variables whose hooks already ran stay written; the others are
+// not written. A hook must not unwind (throw) into the library.
+ad_status ad_array_set_grad_hook(ad_array *variable,
+                                 ad_grad_hook hook,
+                                 void *user_data,
+                                 ad_destroy_fn destroy);
+
+// In a gradient hook that is about to return a failing status: the message the caller of
+// backward will see (copied). `AD_ERR_AUTOGRAD` outside a hook.
+ad_status ad_grad_hook_set_error(const char *message);
 
 // Lends the host `array`'s elements without a copy: writes to `*data` the address of the
 // first of them (`ad_array_size` elements of its dtype, row-major, contiguous) and to `*out`

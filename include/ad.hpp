@@ -543,6 +543,13 @@ public:
     }
     /* Asks backward to fill this recorded intermediate's gradient too. */
     void retain_grad() { detail::check(ad_array_retain_grad(handle_)); }
+    /* Calls `hook(variable)` during each backward (not ad::grad) as soon as this variable's
+     * gradient is final and written into grad(), on the thread that runs backward, in the
+     * order gradients become final (the last layer's parameters first): to start reducing a
+     * gradient (variable.grad().borrow<float>()) while backward goes on. Replaces any hook;
+     * an empty function removes it. An exception the hook throws stops backward, which throws
+     * it again; gradients whose hooks already ran stay written (ad_array_set_grad_hook). */
+    inline void on_grad_ready(std::function<void(const Array&)> hook);
 
     /* The gradient, sharing its data (later backward calls change what it shows); an Array
      * without a handle when there is none (MXNet's None). */
@@ -1754,6 +1761,60 @@ private:
     ad_function* function_ = nullptr;
     std::size_t n_outputs_;
 };
+
+namespace detail {
+
+using GradReadyHook = std::function<void(const Array&)>;
+
+/* Runs a gradient-ready hook for the library, as run_body runs a function's body: what it
+ * throws (or leaves pending) fails the backward, which throws an exception other than
+ * ad::Error again. */
+inline ad_status grad_hook_call(void* hook, const ad_array* variable) noexcept {
+    const auto fail_with = [](Status status, const std::string& message) {
+        ad_grad_hook_set_error(message.c_str());
+        return status;
+    };
+#ifndef AD_NO_EXCEPTIONS
+    try {
+#endif
+        Array v = Array::make([&](ad_array** out) { return ad_array_share(variable, out); });
+        (*static_cast<GradReadyHook*>(hook))(v);
+#ifdef AD_NO_EXCEPTIONS
+        if (last_status != AD_OK) return fail_with(last_status, last_message);
+#endif
+        return AD_OK;
+#ifndef AD_NO_EXCEPTIONS
+    } catch (const Error& e) {
+        return fail_with(e.status(), e.what());
+    } catch (...) {
+        std::string message = "an exception of unknown type";
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            message = e.what();
+        } catch (...) {
+        }
+        callback_exception = std::current_exception();
+        callback_message = message;
+        return fail_with(AD_ERR_INVALID_ARGUMENT, message);
+    }
+#endif
+}
+
+inline void grad_hook_destroy(void* hook) { delete static_cast<GradReadyHook*>(hook); }
+
+}  // namespace detail
+
+inline void Array::on_grad_ready(std::function<void(const Array&)> hook) {
+    if (!hook) {
+        detail::check(ad_array_set_grad_hook(handle_, nullptr, nullptr, nullptr));
+        return;
+    }
+    auto* h = new detail::GradReadyHook(std::move(hook));
+    const Status status = ad_array_set_grad_hook(handle_, &detail::grad_hook_call, h, &detail::grad_hook_destroy);
+    if (status != AD_OK) delete h;  // not taken
+    detail::check(status);
+}
 
 /* ---------------------------------------------------------------------------------------
  * Checkpoints: arrays saved to NumPy's .npy and .npz files and loaded back (MXNet's nd.save

@@ -124,7 +124,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c", "tests/c/memory.c", "tests/c/arrange.c"];
+const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c", "tests/c/memory.c", "tests/c/arrange.c", "tests/c/hooks.c"];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -170,6 +170,11 @@ fn c_checkpoints() {
 #[test]
 fn c_custom_functions() {
     c_test("tests/c/custom.c");
+}
+
+#[test]
+fn c_gradient_hooks() {
+    c_test("tests/c/hooks.c");
 }
 
 #[test]
@@ -629,6 +634,7 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_topk", "axis"),
     ("ad_fully_connected", "bias"),
     ("ad_function_new", "user_data"),
+    ("ad_array_set_grad_hook", "user_data"),
     ("ad_function_free", "function"),
     ("ad_borrow_release", "borrow"),
     ("ad_array_wrap", "context"),
@@ -671,7 +677,7 @@ fn valid_argument(param: &c_header::Param) -> &'static str {
         ("ad_function_context *", _) => "CTX",
         ("void * *", _) => "data_out",
         ("ad_borrow * *", _) => "borrow_out",
-        ("ad_release_fn", _) => "NULL",
+        ("ad_release_fn" | "ad_grad_hook" | "ad_destroy_fn", _) => "NULL",
         ("DLManagedTensorVersioned * *", _) => "tensor_out",
         ("DLManagedTensor * *", _) => "legacy_out",
         ("DLManagedTensorVersioned *", _) => "&tensor_in",

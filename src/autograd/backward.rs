@@ -46,21 +46,99 @@ struct Pass {
 pub fn backward(heads: &[NdArray], head_grads: &[Option<NdArray>], retain_graph: bool, train_mode: bool) -> Result<()> {
     let pass = run(heads, head_grads, &Targets::Attached, retain_graph, false, train_mode)?;
     for (var, g) in pass.vars {
-        let g = match g {
-            Some(g) => g,
-            None if var.req == GradReq::Write => NdArray::zeros(&var.grad.shape, var.grad.dtype)?,
-            None => continue,
-        };
-        match var.req {
-            GradReq::Write => var.grad.assign_from(g.data)?,
-            GradReq::Add => var.grad.add_assign(&g)?,
-            GradReq::Null => {}
-        }
+        write_gradient(&var, g)?;
     }
     for (node, g) in pass.retained {
         if let Some(buf) = node.retained().as_ref() {
             buf.assign(&g)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes a variable's whole gradient (`None`: none reached it) into its buffer by its
+/// grad_req: zeros for `write`, nothing for `add`.
+fn write_gradient(var: &Arc<Variable>, g: Option<NdArray>) -> Result<()> {
+    let g = match g {
+        Some(g) => g,
+        None if var.req == GradReq::Write => NdArray::zeros(&var.grad.shape, var.grad.dtype)?,
+        None => return Ok(()),
+    };
+    match var.req {
+        GradReq::Write => var.grad.assign_from(g.data)?,
+        GradReq::Add => var.grad.add_assign(&g)?,
+        GradReq::Null => {}
+    }
+    Ok(())
+}
+
+/// The variables of a `backward` pass that have a gradient-ready hook, and when each one's
+/// gradient is final: after the last node of the sweep that has it as an input, or, for
+/// those no such node reaches, at the end of the sweep.
+struct Hooks {
+    /// By node: the variables whose gradient that node completes.
+    after: HashMap<Key, Vec<Arc<Variable>>>,
+    /// The others, in the order they were met.
+    at_end: Vec<Arc<Variable>>,
+}
+
+impl Hooks {
+    fn none() -> Hooks {
+        Hooks { after: HashMap::new(), at_end: Vec::new() }
+    }
+
+    /// Finds the hooked variables among those the heads and the nodes of `order` reach.
+    fn find(heads: &[NdArray], order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>) -> Hooks {
+        let mut hooks = Hooks::none();
+        let mut seen: HashSet<Key> = HashSet::new();
+        let mut met: Vec<Arc<Variable>> = Vec::new();
+        let mut meet = |v: &Arc<Variable>, met: &mut Vec<Arc<Variable>>| {
+            if targets.wants(v) && v.has_grad_hook() && seen.insert(var_key(v)) {
+                met.push(v.clone());
+            }
+        };
+        for h in heads {
+            if let Some(Origin::Var(v)) = &h.origin {
+                meet(v, &mut met);
+            }
+        }
+        for node in order {
+            for e in node.inputs.iter().flatten() {
+                if let Origin::Var(v) = e {
+                    meet(v, &mut met);
+                }
+            }
+        }
+        if met.is_empty() {
+            return hooks;
+        }
+        // The sweep runs `order` backwards: a variable's last node there is its first here.
+        let mut placed: HashSet<Key> = HashSet::new();
+        for node in order {
+            if !reaches.contains(&node_key(node)) {
+                continue;
+            }
+            for e in node.inputs.iter().flatten() {
+                if let Origin::Var(v) = e {
+                    if seen.contains(&var_key(v)) && placed.insert(var_key(v)) {
+                        hooks.after.entry(node_key(node)).or_default().push(v.clone());
+                    }
+                }
+            }
+        }
+        hooks.at_end = met.into_iter().filter(|v| !placed.contains(&var_key(v))).collect();
+        hooks
+    }
+}
+
+/// Writes the now final gradient of `var` into its buffer and calls its hook (if it still has
+/// one), taking the gradient out of the flow: `backward` does not write it again.
+fn deliver(var: &Arc<Variable>, flow: &mut Flow) -> Result<()> {
+    let g = flow.take_variable(var)?;
+    write_gradient(var, g)?;
+    if let Some(hook) = var.grad_hook() {
+        let array = NdArray { data: hook.data.clone(), origin: Some(Origin::Var(var.clone())) };
+        (hook.f)(&array)?;
     }
     Ok(())
 }
@@ -137,7 +215,15 @@ fn run(
     // Refuses, before any gradient is written, a released graph or a saved value changed in
     // place since it was recorded; holds the nodes' saved values from here on.
     let claim = Claim::new(&order, |n| reaches.contains(&node_key(n)), retain_graph)?;
-    let retained = sweep(&order, &reaches, targets, &mut flow)?;
+    let mut hooks = match targets {
+        Targets::Attached if crate::tape::any_grad_hook() => Hooks::find(heads, &order, &reaches, targets),
+        Targets::Attached => Hooks::none(),
+        Targets::Given(_) => Hooks::none(),
+    };
+    let retained = sweep(&order, &reaches, targets, &mut flow, &mut hooks)?;
+    for v in std::mem::take(&mut hooks.at_end) {
+        deliver(&v, &mut flow)?;
+    }
     claim.finish()?;
     Ok(Pass { vars: flow.into_variables()?, retained })
 }
@@ -187,14 +273,34 @@ fn check_something_to_differentiate(targets: &Targets<'_>, reaches: &HashSet<Key
 
 /// Runs each node's vector-Jacobian product, outputs before inputs, once the gradient that
 /// reaches it is whole, and sends the results on to its inputs. Returns the gradients of the
-/// outputs marked with `retain_grad`.
-fn sweep(order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>, flow: &mut Flow) -> Result<Vec<(Arc<Node>, NdArray)>> {
+/// outputs marked with `retain_grad`. After each node, delivers the hooked variables whose
+/// gradients it completed.
+fn sweep(
+    order: &[Arc<Node>],
+    reaches: &HashSet<Key>,
+    targets: &Targets<'_>,
+    flow: &mut Flow,
+    hooks: &mut Hooks,
+) -> Result<Vec<(Arc<Node>, NdArray)>> {
     let mut retained = Vec::new();
     for node in order.iter().rev() {
-        if !reaches.contains(&node_key(node)) {
-            continue;
+        step(node, reaches, targets, flow, &mut retained)?;
+        if let Some(done) = hooks.after.remove(&node_key(node)) {
+            for v in done {
+                deliver(&v, flow)?;
+            }
         }
-        let Some(g) = flow.take(node) else { continue };
+    }
+    Ok(retained)
+}
+
+/// One node of the sweep: its vector-Jacobian product, sent on to its inputs.
+fn step(node: &Arc<Node>, reaches: &HashSet<Key>, targets: &Targets<'_>, flow: &mut Flow, retained: &mut Vec<(Arc<Node>, NdArray)>) -> Result<()> {
+    {
+        if !reaches.contains(&node_key(node)) {
+            return Ok(());
+        }
+        let Some(g) = flow.take(node) else { return Ok(()) };
         // The reference mode expands every gradient to its full shape, before and after each
         // vector-Jacobian product.
         let reference = reference::enabled();
@@ -212,7 +318,7 @@ fn sweep(order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>, flo
             })
             .collect();
         if !needs.iter().any(|&n| n) {
-            continue;
+            return Ok(());
         }
         let input_grads = node.vector_jacobian_product(&g, &needs)?;
         for (i, gi) in input_grads.into_iter().enumerate() {
@@ -231,7 +337,7 @@ fn sweep(order: &[Arc<Node>], reaches: &HashSet<Key>, targets: &Targets<'_>, flo
             }
         }
     }
-    Ok(retained)
+    Ok(())
 }
 
 /// The nodes reachable from `starts` through node edges, each after all of its inputs

@@ -88,6 +88,13 @@ impl Flow {
         self.nodes.remove(&node_key(node))
     }
 
+    /// `var`'s whole gradient at its full shape (`None`: none reached it), taken out of the
+    /// flow with the variable itself.
+    pub(super) fn take_variable(&mut self, var: &Arc<Variable>) -> Result<Option<NdArray>> {
+        let g = self.vars.remove(&var_key(var)).and_then(|(_, g)| g);
+        g.map(|g| expand(g, &var.grad.shape)).transpose()
+    }
+
     /// Every variable met, with its gradient at its full shape.
     pub(super) fn into_variables(self) -> Result<Vec<(Arc<Variable>, Option<NdArray>)>> {
         self.vars

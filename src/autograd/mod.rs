@@ -7,4 +7,4 @@ mod flow;
 
 pub use backward::{backward, grad};
 pub use crate::tape::state::{is_recording, is_training, scope_begin, scope_end, set_recording, set_training, ScopeKind};
-pub use crate::tape::{attach_grad, attach_grad_with, grad_of, grad_req_of, retain_grad, GradReq};
+pub use crate::tape::{attach_grad, attach_grad_with, grad_of, grad_req_of, retain_grad, set_grad_hook, GradHookFn, GradReq};

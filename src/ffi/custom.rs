@@ -232,13 +232,15 @@ fn take(h: *mut ad_array) -> FfiResult<Option<NdArray>> {
 
 /// The engine's kind for a callback's status; statuses that are the C boundary's own
 /// (a NULL or bad handle, a short buffer, a panic) are an invalid argument of the callback.
-fn kind_of(status: ad_status) -> ErrorKind {
+pub(super) fn kind_of(status: ad_status) -> ErrorKind {
     match status {
         ad_status::AD_ERR_SHAPE => ErrorKind::Shape,
         ad_status::AD_ERR_DTYPE => ErrorKind::DType,
         ad_status::AD_ERR_INDEX => ErrorKind::Index,
         ad_status::AD_ERR_AUTOGRAD => ErrorKind::Autograd,
         ad_status::AD_ERR_ALLOC => ErrorKind::Alloc,
+        ad_status::AD_ERR_IO => ErrorKind::Io,
+        ad_status::AD_ERR_FORMAT => ErrorKind::Format,
         _ => ErrorKind::InvalidArgument,
     }
 }

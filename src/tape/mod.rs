@@ -48,6 +48,51 @@ pub struct Variable {
     pub(crate) req: GradReq,
     /// The history the array had when it was marked, still used by its own `backward`.
     pub(crate) history: Option<Arc<Node>>,
+    /// What backward tells as soon as this variable's gradient is final (`set_grad_hook`).
+    pub(crate) hook: Mutex<Option<Arc<GradHook>>>,
+}
+
+/// A gradient-ready hook: called by `backward` with the variable (its data and its place in
+/// the graph) once its gradient is final and written into its buffer.
+pub type GradHookFn = dyn Fn(&NdArray) -> Result<()> + Send + Sync;
+
+/// A hook with the variable's data: the `Variable` itself does not hold it. Dropped (and with
+/// it whatever the host attached to the hook) when replaced or removed, or with the variable.
+pub struct GradHook {
+    pub(crate) data: crate::array::Array,
+    pub(crate) f: Box<GradHookFn>,
+}
+
+/// How many gradient hooks are set, in the whole process: while none is, backward does not
+/// look for them.
+static GRAD_HOOKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether any variable may have a gradient hook.
+pub(crate) fn any_grad_hook() -> bool {
+    GRAD_HOOKS.load(std::sync::atomic::Ordering::Relaxed) > 0
+}
+
+impl GradHook {
+    fn new(data: crate::array::Array, f: Box<GradHookFn>) -> GradHook {
+        GRAD_HOOKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        GradHook { data, f }
+    }
+}
+
+impl Drop for GradHook {
+    fn drop(&mut self) {
+        GRAD_HOOKS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Variable {
+    pub(crate) fn grad_hook(&self) -> Option<Arc<GradHook>> {
+        self.hook.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn has_grad_hook(&self) -> bool {
+        self.hook.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
 }
 
 /// Where an array came from: the node that produced it, or the variable it is.
@@ -330,7 +375,32 @@ pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Res
         Some(Origin::Var(v)) => v.history.clone(),
         None => None,
     };
-    array.origin = Some(Origin::Var(Arc::new(Variable { grad: grad.detach(), req, history })));
+    array.origin = Some(Origin::Var(Arc::new(Variable { grad: grad.detach(), req, history, hook: Mutex::new(None) })));
+    Ok(())
+}
+
+/// Sets (replaces) or, with `None`, removes the gradient-ready hook of the variable `array`:
+/// `backward` calls it on the calling thread as soon as the variable's gradient is final,
+/// after writing it into the gradient buffer. The hook it replaces is dropped here, outside
+/// any lock (its drop may call back into the library). `Autograd` error for an array that
+/// is not a variable with a gradient (no `attach_grad`, or grad_req null).
+pub fn set_grad_hook(array: &NdArray, hook: Option<Box<GradHookFn>>) -> Result<()> {
+    let var = match &array.origin {
+        Some(Origin::Var(v)) if v.req != GradReq::Null => v,
+        Some(Origin::Var(_)) => bail!(
+            Autograd,
+            "a gradient hook needs a variable that is differentiated; this one (shape {}) has grad_req null",
+            fmt_shape(&array.shape)
+        ),
+        _ => bail!(
+            Autograd,
+            "a gradient hook needs a variable; this array (shape {}) has no attached gradient: call attach_grad on it first",
+            fmt_shape(&array.shape)
+        ),
+    };
+    let new = hook.map(|f| Arc::new(GradHook::new(array.data.clone(), f)));
+    let old = std::mem::replace(&mut *var.hook.lock().unwrap_or_else(|e| e.into_inner()), new);
+    drop(old);
     Ok(())
 }
 

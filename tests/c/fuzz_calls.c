@@ -1050,6 +1050,72 @@ static int req_ok(uint32_t r) {
     return r == AD_GRAD_NULL || r == AD_GRAD_WRITE || r == AD_GRAD_ADD;
 }
 
+/* ---- gradient hooks: a hook that reads its gradient, sometimes fails, calls back ---- */
+
+static unsigned long hooks_set = 0, hooks_destroyed = 0;
+
+static void hook_destroy(void *user_data) {
+    (void)user_data;
+    hooks_destroyed++;
+}
+
+static ad_status grad_hook_body(const ad_array *variable) {
+    ad_array *g = NULL;
+    size_t size = 0;
+    enter("ad_array_grad");
+    ad_status s = ad_array_grad(variable, &g);
+    check_status(s);
+    if (s != AD_OK || g == NULL) {
+        FAIL("a hooked variable has no gradient");
+        return s;
+    }
+    enter("ad_array_size");
+    check_status(ad_array_size(g, &size));
+    ad_array_free(g);
+    if (chance(5)) {
+        enter("ad_grad_hook_set_error");
+        check_status(ad_grad_hook_set_error(chance(90) ? "the hook refuses" : NULL));
+        return AD_ERR_IO;
+    }
+    if (chance(10)) {
+        /* Replaces or removes itself while it runs. */
+        enter("ad_array_set_grad_hook");
+        check_status(ad_array_set_grad_hook((ad_array *)variable, NULL, NULL, NULL));
+    }
+    return AD_OK;
+}
+
+/* As pass_through: the call that ran the hook is named again after it. */
+static ad_status grad_hook(void *user_data, const ad_array *variable) {
+    const char *outer = current;
+    size_t outer_seen = now_seen;
+    (void)user_data;
+    ad_status s = grad_hook_body(variable);
+    current = outer;
+    now_seen = outer_seen;
+    return s;
+}
+
+static void fuzz_hooks(void) {
+    handle a = pick();
+    ad_grad_hook hook = chance(80) ? grad_hook : NULL;
+    int with_destroy = chance(70);
+    enter("ad_array_set_grad_hook");
+    unsigned long destroyed_before = hooks_destroyed;
+    ad_status s = ad_array_set_grad_hook(a.h, hook, NULL, with_destroy ? hook_destroy : NULL);
+    check_status(s);
+    if (s == AD_OK && bad(a, 0)) FAIL("succeeded on a bad handle");
+    if (s != AD_OK && hooks_destroyed != destroyed_before) FAIL("a refused hook's user data was destroyed");
+    if (s == AD_OK && hook && with_destroy) hooks_set++;
+    if (hooks_destroyed > hooks_set) FAIL("more hooks destroyed than set");
+    if (chance(20)) {
+        enter("ad_grad_hook_set_error");
+        s = ad_grad_hook_set_error("outside a hook");
+        check_status(s);
+        if (s != AD_ERR_AUTOGRAD) FAIL("ad_grad_hook_set_error outside a hook did not fail with AD_ERR_AUTOGRAD");
+    }
+}
+
 static void fuzz_variables(void) {
     handle a = pick();
     switch (below(4)) {
@@ -2078,7 +2144,7 @@ int main(int argc, char **argv) {
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
         fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,
-        fuzz_custom,  fuzz_memory,  fuzz_dlpack,  fuzz_arrange, fuzz_arrange,
+        fuzz_custom,  fuzz_hooks,   fuzz_memory,  fuzz_dlpack,  fuzz_arrange, fuzz_arrange,
         fuzz_checkpoint};
     double start = now();
     unsigned long rounds = 0;

@@ -122,6 +122,53 @@ static void errors_and_exceptions_reach_the_caller() {
     CHECK(std::string(ad::last_error()).find("backward returned 2 arrays where 1 are wanted") != std::string::npos);
 }
 
+// Gradient-ready hooks: the last layer's weights first, each with its final gradient, read in
+// place; an exception in a hook reaches the caller of backward; the hook is released when
+// replaced or with its variable.
+static void gradient_hooks_run_last_layer_first() {
+    ad::Array x({0.5, -1.0, 2.0, 1.5, 0.25, -0.5}, {2, 3}, ad::float64);
+    ad::Array w1({0.1, -0.2, 0.3, 0.4, -0.5, 0.6}, {3, 2}, ad::float64), w2({1.0, -1.0}, {2, 1}, ad::float64);
+    w1.attach_grad();
+    w2.attach_grad();
+    std::vector<std::string> order;
+    std::vector<double> seen_w2, w1_then;
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> watch = token;
+    w2.on_grad_ready([&, token](const ad::Array& v) {
+        order.push_back("w2");
+        auto g = v.grad().borrow<double>();
+        seen_w2.assign(g.data(), g.data() + g.size());
+        w1_then = w1.grad().to_vector<double>();
+    });
+    token.reset();
+    w1.on_grad_ready([&](const ad::Array&) { order.push_back("w1"); });
+    ad::Array y;
+    {
+        ad::Record record;
+        y = ad::dot(ad::relu(ad::dot(x, w1)), w2).sum();
+    }
+    y.backward(true);
+    CHECK(order.size() == 2 && order[0] == "w2" && order[1] == "w1");
+    CHECK(seen_w2 == w2.grad().to_vector<double>());
+    CHECK(w1_then == std::vector<double>(6, 0.0));  // not yet written when w2's hook ran
+
+    w2.on_grad_ready([](const ad::Array&) { throw Refused("the allreduce refuses"); });
+    CHECK(watch.expired());  // the replaced hook is released
+    bool caught = false;
+    try {
+        y.backward(true);
+    } catch (const Refused& e) {
+        caught = std::string(e.what()) == "the allreduce refuses";
+    }
+    CHECK(caught);
+    w2.on_grad_ready(nullptr);
+    order.clear();
+    y.backward();
+    CHECK(order.size() == 1 && order[0] == "w1");
+    ad::Array plain({1.0, 2.0});
+    CHECK(ad::status_of([&] { plain.on_grad_ready([](const ad::Array&) {}); }) == AD_ERR_AUTOGRAD);
+}
+
 static void the_callables_are_released_with_the_last_graph() {
     auto token = std::make_shared<int>(0);
     std::weak_ptr<int> watch = token;
@@ -243,6 +290,7 @@ int main() {
     lambdas_match_the_builtin_op();
     two_inputs_two_outputs();
     errors_and_exceptions_reach_the_caller();
+    gradient_hooks_run_last_layer_first();
     the_callables_are_released_with_the_last_graph();
     several_threads_share_one_function();
     borrowing_reads_and_writes_in_place();

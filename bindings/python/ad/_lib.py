@@ -43,6 +43,8 @@ class Index(ctypes.Structure):
 # callback(user_data, ctx, arrays, n_arrays, results, n_results) -> ad_status.
 CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, HP, size, HP, size)
 DESTROY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+# ad_grad_hook (gradient-ready hooks, ad/_hooks.py): hook(user_data, variable) -> ad_status.
+GRAD_HOOK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
 FUNCTION_CALLBACKS_VERSION = 1
 
 
@@ -132,6 +134,8 @@ SIGNATURES = {
     "ad_array_attach_grad": (ad_status, [H, u32]),
     "ad_array_attach_grad_with": (ad_status, [H, H, u32]),
     "ad_array_retain_grad": (ad_status, [H]),
+    "ad_array_set_grad_hook": (ad_status, [H, GRAD_HOOK, ctypes.c_void_p, DESTROY]),
+    "ad_grad_hook_set_error": (ad_status, [ctypes.c_char_p]),
     "ad_array_grad": (ad_status, [H, HP]),
     "ad_backward_ex": (ad_status, [HP, HP, size, b, b]),
     "ad_grad": (ad_status, [HP, HP, size, HP, size, b, b, b, HP]),

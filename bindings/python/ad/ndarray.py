@@ -570,6 +570,28 @@ class NDArray(_ext.ArrayBase):
         RuntimeError for an array with no recorded history."""
         check(lib.ad_array_retain_grad(self._handle))
 
+    def register_grad_ready_hook(self, hook):
+        """Calls `hook(variable)` during each `backward` (not `autograd.grad`, which writes no
+        `.grad`) as soon as this variable's gradient is final and written into its `.grad`,
+        on the thread that runs backward, in the order gradients become final (the last
+        layer's parameters first): to start reducing a gradient across processes while
+        backward computes the others, as PyTorch's DDP and Horovod do. Not in MXNet 1.9.1.
+
+        A variable has one hook: this replaces any it had. An exception raised in the hook
+        stops backward, which raises it again; gradients whose hooks already ran stay
+        written. The library keeps the hook as long as the variable lives (in its handles
+        and in recorded graphs): a hook that refers to the variable itself keeps both alive
+        until the hook is removed; use the array it is called with instead.
+
+        Parameters
+        ----------
+        hook : callable or None
+            Called with the variable (an NDArray whose `.grad` is final); None removes the
+            hook. Raises RuntimeError (AD_ERR_AUTOGRAD) when the array has no `attach_grad`.
+        """
+        from ._hooks import set_hook
+        set_hook(self._handle, hook)
+
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key):
         """``x[key]``, by NumPy's rules as MXNet has them (see ad/_indexing.py). Basic

@@ -39,6 +39,8 @@ CTYPES = {
     "DLManagedTensor**": ctypes.POINTER(ctypes.c_void_p),
     "void**": ctypes.POINTER(ctypes.c_void_p),
     "ad_release_fn": ctypes.c_void_p,
+    "ad_grad_hook": _lib.GRAD_HOOK,
+    "ad_destroy_fn": _lib.DESTROY,
     "bool*": ctypes.POINTER(ctypes.c_bool),
     "double*": ctypes.POINTER(ctypes.c_double),
     "uint32_t*": ctypes.POINTER(ctypes.c_uint32),

@@ -13,7 +13,8 @@ from ad.ndarray import NDArray, _reducer
 
 # The ones that return None, as their MXNet counterparts.
 RETURN_NOTHING = {"nd.waitall", "nd.save", "nd.random.seed", "autograd.backward", "autograd.mark_variables",
-                  "NDArray.attach_grad", "NDArray.retain_grad", "NDArray.backward", "NDArray.wait_to_read"}
+                  "NDArray.attach_grad", "NDArray.retain_grad",
+                  "NDArray.register_grad_ready_hook", "NDArray.backward", "NDArray.wait_to_read"}
 
 
 def public_callables():
