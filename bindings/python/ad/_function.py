@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-from ._lib import CALLBACK, DESTROY, FUNCTION_CALLBACKS_VERSION, FunctionCallbacks, check, lib
+from ._lib import CALLBACK, DESTROY, FUNCTION_CALLBACKS_VERSION, FunctionCallbacks, check, immortal, lib
 from .errors import (AD_ERR_ALLOC, AD_ERR_INDEX, AD_ERR_INVALID_ARGUMENT, ADError, ADRuntimeError,
                      ADValueError, set_pending_exception)
 from .ndarray import NDArray, array
@@ -126,13 +126,15 @@ def _backward(user_data, ctx, arrays, n_arrays, results, n_results):
     return _guarded(ctx, body)
 
 
-def _destroy(user_data):
-    with _live_lock:
-        _live.pop(user_data, None)
+def _destroy(user_data, live=_live, lock=_live_lock):
+    # Bound at definition: a graph may be freed during the interpreter's exit, after this
+    # module's globals are gone.
+    with lock:
+        live.pop(user_data, None)
 
 
 # The callbacks the library calls, for every Function (their user data says which).
-_CALLBACKS = FunctionCallbacks(FUNCTION_CALLBACKS_VERSION, CALLBACK(_forward), CALLBACK(_backward), DESTROY(_destroy))
+_CALLBACKS = immortal(FunctionCallbacks(FUNCTION_CALLBACKS_VERSION, CALLBACK(_forward), CALLBACK(_backward), DESTROY(_destroy)))
 
 
 class Function:

@@ -20,6 +20,10 @@ def dtype_code(dtype):
     """The library's code for a dtype given as numpy dtype, type or name; float32 for None."""
     if dtype is None:
         return FLOAT32
+    # Only names, types and dtypes: NumPy reads any object with a `.dtype` too, with a
+    # DeprecationWarning on stderr for most of them (an NDArray passed as the dtype).
+    if not isinstance(dtype, (str, type, np.dtype)):
+        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,))
     try:
         return _DTYPE_CODE[np.dtype(dtype)]
     except (KeyError, TypeError):

@@ -8,7 +8,7 @@ import itertools
 import threading
 
 from ._function import _status_for
-from ._lib import DESTROY, GRAD_HOOK, check, lib
+from ._lib import DESTROY, GRAD_HOOK, check, immortal, lib
 from .errors import set_pending_exception
 
 AD_OK = 0
@@ -40,8 +40,8 @@ def _destroy(user_data, live=_live, lock=_live_lock):
         live.pop(user_data, None)
 
 
-_CALL = GRAD_HOOK(_call)
-_DESTROY = DESTROY(_destroy)
+_CALL = immortal(GRAD_HOOK(_call))
+_DESTROY = immortal(DESTROY(_destroy))
 
 
 def set_hook(handle, hook):

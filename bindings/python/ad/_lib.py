@@ -45,6 +45,14 @@ CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, H
 DESTROY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 # ad_grad_hook (gradient-ready hooks, ad/_hooks.py): hook(user_data, variable) -> ad_status.
 GRAD_HOOK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def immortal(obj):
+    """`obj`, never freed: a callback the library may call until the process ends (a
+    variable's hook destroyed by the last collection at exit, after the module's globals are
+    gone) must not have its code freed first."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
+    return obj
 FUNCTION_CALLBACKS_VERSION = 1
 
 

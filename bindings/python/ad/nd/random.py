@@ -114,6 +114,8 @@ def _randint(low, high, shape, dtype, ctx, out, default_shape):
 
 
 def _is_dtype(dtype):
+    if not isinstance(dtype, (str, type, np.dtype)):
+        return False
     try:
         np.dtype(dtype)
         return True
