@@ -4,6 +4,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 # The repository: the tests read its examples, fixtures and C header.
@@ -30,6 +31,29 @@ def libraries(mx):
     """Each library's `nd` and `autograd`, by name, for code that runs in both."""
     import ad
     return {"ad": (ad.nd, ad.autograd), "mx": (mx.nd, mx.autograd)}
+
+
+def in_both(libs, f):
+    """`f(nd, autograd)` in ad and in MXNet (`libs` from `libraries`), each result made
+    comparable: arrays as (shape, dtype name, values), lists element by element, exceptions
+    (MXNetError, or ad's ValueError, IndexError, TypeError ...) as the word 'error'."""
+    out = []
+    for lib in ("ad", "mx"):
+        try:
+            out.append(comparable(f(*libs[lib])))
+        except Exception:
+            out.append("error")
+    return out
+
+
+def comparable(r):
+    """An NDArray as (shape, dtype name, values); lists and tuples element by element."""
+    if hasattr(r, "asnumpy"):
+        a = r.asnumpy()
+        return (tuple(a.shape), np.dtype(a.dtype).name, a.tolist())
+    if isinstance(r, (list, tuple)):
+        return [comparable(x) for x in r]
+    return r
 
 
 def m23():

@@ -16,31 +16,15 @@ import warnings
 import numpy as np
 import pytest
 
-from support import import_mxnet, libraries
+from support import import_mxnet, in_both, libraries
 
 mx = import_mxnet("the differential tests")
 LIBS = libraries(mx)
 
 
 def both(f):
-    """`f(nd, autograd)` in ad and in MXNet, each result made comparable: arrays as (shape,
-    dtype name, values), lists element by element, exceptions as the word 'error'."""
-    out = []
-    for lib in ("ad", "mx"):
-        try:
-            out.append(_plain(f(*LIBS[lib])))
-        except Exception:   # MXNetError, or ad's ValueError / IndexError ...
-            out.append("error")
-    return out
-
-
-def _plain(r):
-    if hasattr(r, "asnumpy"):
-        a = r.asnumpy()
-        return (tuple(a.shape), np.dtype(a.dtype).name, a.tolist())
-    if isinstance(r, (list, tuple)):
-        return [_plain(x) for x in r]
-    return r
+    """`f(nd, autograd)` in ad and in MXNet, made comparable (see support.in_both)."""
+    return in_both(LIBS, f)
 
 
 def same(f, close=False):
