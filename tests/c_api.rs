@@ -187,13 +187,18 @@ fn c_creation_and_shape_ops() {
     c_test("tests/c/arrange.c");
 }
 
-#[test]
-fn example_tutorial_prints_mxnet_output() {
-    let program = build("example_tutorial", &["examples/tutorial.c"], false);
+/// `source` (the tutorial in C or C++) prints what MXNet 1.9.1 prints for its tutorial.
+fn tutorial_prints_mxnet_output(name: &str, source: &str, cpp: bool) {
+    let program = build(name, &[source], cpp);
     let output = run(&program);
-    assert_success("examples/tutorial.c", &output);
+    assert_success(source, &output);
     let expected = std::fs::read_to_string(root().join("tests/fixtures/tutorial-expected-output.txt")).unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+}
+
+#[test]
+fn example_tutorial_prints_mxnet_output() {
+    tutorial_prints_mxnet_output("example_tutorial", "examples/tutorial.c", false);
 }
 
 /// The README's C custom function (section "Your own functions, your own memory") compiles
@@ -296,11 +301,7 @@ fn cpp_shape_ops_and_checkpoints() {
 
 #[test]
 fn example_tutorial_cpp_prints_mxnet_output() {
-    let program = build("example_tutorial_cpp", &["examples/tutorial.cpp"], true);
-    let output = run(&program);
-    assert_success("examples/tutorial.cpp", &output);
-    let expected = std::fs::read_to_string(root().join("tests/fixtures/tutorial-expected-output.txt")).unwrap();
-    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    tutorial_prints_mxnet_output("example_tutorial_cpp", "examples/tutorial.cpp", true);
 }
 
 /// The functions of ad.h that ad.hpp does not wrap, and why.

@@ -87,7 +87,7 @@ def zeros_like(data, dtype=None, out=None):
     return full_like(data, 0.0, dtype, out)
 
 
-zeros_like.__doc__ = """An array of zeros with the shape of `data`. Inside a record scope it is
+_LIKE_DOC = """An array of %s with the shape of `data`. Inside a record scope it is
     recorded with a zero gradient, as in MXNet.
 
     Parameters
@@ -102,29 +102,16 @@ zeros_like.__doc__ = """An array of zeros with the shape of `data`. Inside a rec
     -------
     NDArray
         The new array.
-    """ % _OUT
+    """
+
+zeros_like.__doc__ = _LIKE_DOC % ("zeros", _OUT)
 
 
 def ones_like(data, dtype=None, out=None):
     return full_like(data, 1.0, dtype, out)
 
 
-ones_like.__doc__ = """An array of ones with the shape of `data`. Inside a record scope it is
-    recorded with a zero gradient, as in MXNet.
-
-    Parameters
-    ----------
-    data : NDArray
-        The array whose shape is taken.
-    dtype : str or numpy.dtype, optional
-        The result's dtype; by default that of `data` (MXNet ignores this argument silently).
-    %s
-
-    Returns
-    -------
-    NDArray
-        The new array.
-    """ % _OUT
+ones_like.__doc__ = _LIKE_DOC % ("ones", _OUT)
 
 
 # ---------------------------------------------------------------- linspace, eye
