@@ -1056,19 +1056,14 @@ static PyObject *ext_from_dlpack(PyObject *module, PyObject *capsule)
     bool copied = false;
     ad_status status;
     PyObject *array;
+    const char *used;
     (void)module;
     if (PyCapsule_IsValid(capsule, versioned_name)) {
         status = p_ad_array_from_dlpack(PyCapsule_GetPointer(capsule, versioned_name), &copied, &out);
-        if (status == AD_OK && PyCapsule_SetName(capsule, used_versioned_name) != 0) {
-            p_ad_array_free(out);
-            return NULL;
-        }
+        used = used_versioned_name;
     } else if (PyCapsule_IsValid(capsule, legacy_name)) {
         status = p_ad_array_from_dlpack_legacy(PyCapsule_GetPointer(capsule, legacy_name), &copied, &out);
-        if (status == AD_OK && PyCapsule_SetName(capsule, used_legacy_name) != 0) {
-            p_ad_array_free(out);
-            return NULL;
-        }
+        used = used_legacy_name;
     } else {
         const char *name = PyCapsule_CheckExact(capsule) ? PyCapsule_GetName(capsule) : NULL;
         PyErr_Clear();
@@ -1080,6 +1075,11 @@ static PyObject *ext_from_dlpack(PyObject *module, PyObject *capsule)
     }
     if (status != AD_OK)
         return raise_status(status);
+    /* taken: the producer's destructor must not give the tensor back too */
+    if (PyCapsule_SetName(capsule, used) != 0) {
+        p_ad_array_free(out);
+        return NULL;
+    }
     if ((array = wrap(out, -1)) == NULL)
         return NULL;
     return Py_BuildValue("(NO)", array, copied ? Py_True : Py_False);
