@@ -321,6 +321,21 @@ fn is_row_major(dims: &[usize], strides: &[i64]) -> bool {
     dims.iter().zip(strides).zip(row_major_strides(dims)).all(|((&d, &s), want)| d <= 1 || s == want)
 }
 
+/// Takes the managed tensor `tensor` (its `dl_tensor` and `deleter` given): one this library
+/// exported writable and left as it was comes back as the exported elements (`ours` is this
+/// library's deleter for its kind), any other is imported. Whether the array is a copy.
+fn take<M: 'static>(tensor: *mut M, t: &DLTensor, read_only: bool, deleter: Option<Delete<M>>, ours: Delete<M>) -> FfiResult<(NdArray, bool)> {
+    let delete = deleter.map(|delete| Deleter { delete, tensor });
+    if deleter.is_some_and(|d| std::ptr::fn_addr_eq(d, ours)) {
+        // SAFETY: a tensor with this library's deleter is the first field of an Export.
+        if let Some(array) = unsafe { &*tensor.cast::<Export<M>>() }.returned(t) {
+            delete.expect("this library's deleter").call();
+            return Ok((array, false));
+        }
+    }
+    import(t, read_only, delete)
+}
+
 /// Makes an array from a DLPack 1.x tensor and writes it to `*out` (a new handle the caller
 /// frees), taking the tensor: the array shares its memory, and the library calls its
 /// deleter once, when the last array on it is gone. A tensor marked read-only, strided
@@ -342,17 +357,8 @@ pub unsafe extern "C" fn ad_array_from_dlpack(tensor: *mut DLManagedTensorVersio
                 format!("the tensor is DLPack {}.{}; this library reads DLPack {}.x", m.version.major, m.version.minor, DLPACK_MAJOR),
             ));
         }
-        let delete = m.deleter.map(|delete| Deleter { delete, tensor });
-        let ours = m.deleter.is_some_and(|d| std::ptr::fn_addr_eq(d, delete_versioned as Delete<DLManagedTensorVersioned>));
-        // SAFETY: a tensor with this library's deleter is the first field of an Export.
-        let returned = if ours { unsafe { &*tensor.cast::<Export<DLManagedTensorVersioned>>() }.returned(&m.dl_tensor) } else { None };
-        let (array, was_copied) = match returned {
-            Some(array) => {
-                delete.expect("this library's deleter").call();
-                (array, false)
-            }
-            None => import(&m.dl_tensor, m.flags & FLAG_READ_ONLY != 0, delete)?,
-        };
+        let read_only = m.flags & FLAG_READ_ONLY != 0;
+        let (array, was_copied) = take(tensor, &m.dl_tensor, read_only, m.deleter, delete_versioned)?;
         out.put(array)?;
         if let Some(c) = copied {
             c.set(was_copied);
@@ -368,17 +374,7 @@ pub unsafe extern "C" fn ad_array_from_dlpack_legacy(tensor: *mut DLManagedTenso
         let out = arg!(out out)?;
         let copied = arg!(out? copied);
         let m = arg!(value tensor)?;
-        let delete = m.deleter.map(|delete| Deleter { delete, tensor });
-        let ours = m.deleter.is_some_and(|d| std::ptr::fn_addr_eq(d, delete_legacy as Delete<DLManagedTensor>));
-        // SAFETY: a tensor with this library's deleter is the first field of an Export.
-        let returned = if ours { unsafe { &*tensor.cast::<Export<DLManagedTensor>>() }.returned(&m.dl_tensor) } else { None };
-        let (array, was_copied) = match returned {
-            Some(array) => {
-                delete.expect("this library's deleter").call();
-                (array, false)
-            }
-            None => import(&m.dl_tensor, false, delete)?,
-        };
+        let (array, was_copied) = take(tensor, &m.dl_tensor, false, m.deleter, delete_legacy)?;
         out.put(array)?;
         if let Some(c) = copied {
             c.set(was_copied);
