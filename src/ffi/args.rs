@@ -425,23 +425,6 @@ mod tests {
                 forbidden.push("unsafe {");
             }
             let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
-}
-
-        let files = [
-            ("mod.rs", include_str!("mod.rs")),
-            ("boundary.rs", include_str!("boundary.rs")),
-            ("kinds.rs", include_str!("kinds.rs")),
-            ("handles.rs", include_str!("handles.rs")),
-            ("arrays.rs", include_str!("arrays.rs")),
-            ("autograd.rs", include_str!("autograd.rs")),
-            ("nn.rs", include_str!("nn.rs")),
-            ("ops.rs", include_str!("ops.rs")),
-            ("io.rs", include_str!("io.rs")),
-        ];
-        let forbidden =
-            ["unsafe {", "from_raw_parts", "ptr::copy", "ptr::read", "ptr::write", ".write(", ".read(", ".add(", ".offset(", "(*", "= *"];
-        for (file, text) in files {
-            let code = text.split("#[cfg(test)]").next().unwrap_or(text);
             for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
                 for f in &forbidden {
                     assert!(!line.contains(f), "src/ffi/{} uses `{}` outside args.rs: {}", file, f, line.trim());
@@ -449,6 +432,6 @@ mod tests {
             }
             checked += 1;
         }
-        assert!(checked >= 9, "only {checked} files of src/ffi read");
+        assert!(checked >= 16, "only {checked} files of src/ffi read");
     }
 }
