@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine (Debian). Installs what the tests need:
 # valgrind for the memcheck runs of the C and C++ harness; cmake and pkg-config for the
-# install test; and two Python virtual environments with the package: target/pyenv on this
-# interpreter (numpy, pytest, scikit-learn, matplotlib) and target/pyenv-mxnet on Python 3.11
-# or older (MXNet 1.9.1 needs numpy < 1.24) for the tests that compare with MXNet.
+# install test; OpenMPI for the data-parallel examples; and two Python virtual environments
+# with the package: target/pyenv on this interpreter (numpy, pytest, scikit-learn, matplotlib,
+# mpi4py) and target/pyenv-mxnet on Python 3.11 or older (MXNet 1.9.1 needs numpy < 1.24)
+# for the tests that compare with MXNet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,9 @@ apt_install() {
 
 if ! command -v valgrind >/dev/null 2>&1; then
     apt_install "the C and C++ harness runs under memcheck" valgrind
+fi
+if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
+    apt_install "the data-parallel examples run under mpirun" openmpi-bin libopenmpi-dev
 fi
 
 # Rust engine, C and C++ harness (also under valgrind), header staleness; the engine's tests
@@ -52,7 +56,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q --upgrade numpy pytest scikit-learn matplotlib
+"$venv/bin/pip" install -q --upgrade numpy pytest scikit-learn matplotlib mpi4py
 "$venv/bin/pip" install -q --force-reinstall --no-deps ./bindings/python
 (cd target && "pyenv/bin/python" -m pytest -q "../$tests" "${skip_mxnet[@]}")
 
