@@ -8,7 +8,8 @@
  * `shape`, `dtype`, `grad`, `sum()`/`mean()`/`norm()` without arguments, `backward()` with
  * its defaults, and the autograd scopes. Every other form (numpy operands, axis arguments,
  * ...) calls the Python code registered with `register`, so behaviour does not depend on
- * which path runs.
+ * which path runs. It also lends arrays' memory to other libraries without a copy: as DLPack
+ * capsules, and as Python buffers (`Loan`, made by `borrow`).
  *
  * The library is not linked at build time: its functions are looked up with dlsym in the
  * copy that ad._lib has already loaded, so the extension and ctypes share one library (and
@@ -52,7 +53,9 @@
     X(ad_status, ad_array_to_dlpack, (const ad_array *, bool, DLManagedTensorVersioned **)) \
     X(ad_status, ad_array_to_dlpack_legacy, (const ad_array *, bool, DLManagedTensor **))  \
     X(ad_status, ad_array_from_dlpack, (DLManagedTensorVersioned *, bool *, ad_array **))  \
-    X(ad_status, ad_array_from_dlpack_legacy, (DLManagedTensor *, bool *, ad_array **))
+    X(ad_status, ad_array_from_dlpack_legacy, (DLManagedTensor *, bool *, ad_array **))    \
+    X(ad_status, ad_array_borrow, (const ad_array *, bool, void **, ad_borrow **))         \
+    X(ad_status, ad_borrow_release, (ad_borrow *))
 
 /* The prototypes of the op table's kinds (ad/_ops.py), as the fast paths call them. */
 typedef ad_status (*unary_fn)(const ad_array *, ad_array **);
@@ -1085,12 +1088,285 @@ static PyObject *ext_from_dlpack(PyObject *module, PyObject *capsule)
     return Py_BuildValue("(NO)", array, copied ? Py_True : Py_False);
 }
 
+
+/* ------------------------------------------------------------------ loans (buffer protocol) */
+
+/* A loan of an array's elements (ad_array_borrow), lent on through Python's buffer protocol:
+   memoryview, numpy.asarray and mpi4py read (and, if writable, write) the memory in place.
+   The elements are row-major and contiguous, so one shape and its C strides describe every
+   form of request. The loan ends with release() or with the object; while buffers taken from
+   it are alive it cannot end, since their holders may still use the memory. */
+typedef struct {
+    PyObject_HEAD
+    ad_borrow *borrow;     /* NULL once released */
+    void *data;            /* the first element */
+    Py_ssize_t ndim;
+    Py_ssize_t *shape;     /* ndim sizes, then ndim strides in bytes (one block; NULL for 0-d) */
+    Py_ssize_t *strides;
+    Py_ssize_t len;        /* in bytes */
+    Py_ssize_t exports;    /* buffers taken and not yet given back */
+    int dtype;
+    bool writable;
+} LoanObject;
+
+static PyTypeObject LoanType;
+
+static const char *const loan_format[] = {[AD_FLOAT32] = "f", [AD_FLOAT64] = "d"};
+static const Py_ssize_t loan_itemsize[] = {[AD_FLOAT32] = sizeof(float), [AD_FLOAT64] = sizeof(double)};
+
+/* Ends the loan, unless it has ended already. */
+static PyObject *loan_release(LoanObject *self, PyObject *unused)
+{
+    ad_status status;
+    if (self->borrow == NULL)
+        Py_RETURN_NONE;
+    if (self->exports > 0)
+        return PyErr_Format(PyExc_BufferError, "cannot release the loan: %zd buffer%s taken from it %s still in use "
+                            "(release them first)", self->exports, self->exports == 1 ? "" : "s",
+                            self->exports == 1 ? "is" : "are");
+    status = p_ad_borrow_release(self->borrow);
+    self->borrow = NULL;
+    self->data = NULL;
+    if (status)
+        return raise_status(status);
+    Py_RETURN_NONE;
+}
+
+static void loan_dealloc(LoanObject *self)
+{
+    /* every buffer taken holds a reference, so none is left here */
+    if (self->borrow != NULL)
+        p_ad_borrow_release(self->borrow);   /* fails only for a loan that has ended, not this one */
+    PyMem_Free(self->shape);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int loan_getbuffer(LoanObject *self, Py_buffer *view, int flags)
+{
+    Py_ssize_t i, big = 0;
+    view->obj = NULL;
+    if (self->borrow == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the loan was released: its memory can no longer be used");
+        return -1;
+    }
+    if ((flags & PyBUF_WRITABLE) == PyBUF_WRITABLE && !self->writable) {
+        PyErr_SetString(PyExc_BufferError, "the loan is read-only: borrow(writable=True) lends memory that may be written");
+        return -1;
+    }
+    /* C-contiguous always; Fortran-contiguous too when at most one axis is longer than 1 */
+    for (i = 0; i < self->ndim; i++)
+        big += self->shape[i] > 1;
+    if ((flags & PyBUF_F_CONTIGUOUS) == PyBUF_F_CONTIGUOUS && big > 1 && self->len > 0) {
+        PyErr_SetString(PyExc_BufferError, "the loan's elements are row-major (C-contiguous), not Fortran-contiguous");
+        return -1;
+    }
+    view->buf = self->data;
+    view->len = self->len;
+    view->readonly = !self->writable;
+    view->itemsize = loan_itemsize[self->dtype];
+    view->format = (flags & PyBUF_FORMAT) ? (char *)loan_format[self->dtype] : NULL;
+    /* without PyBUF_ND the consumer takes the memory as one run of bytes */
+    if ((flags & PyBUF_ND) == PyBUF_ND) {
+        view->ndim = (int)self->ndim;
+        view->shape = self->shape;
+        view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? self->strides : NULL;
+    } else {
+        view->ndim = 1;
+        view->shape = NULL;
+        view->strides = NULL;
+    }
+    view->suboffsets = NULL;
+    view->internal = NULL;
+    view->obj = (PyObject *)self;
+    Py_INCREF(self);
+    self->exports++;
+    return 0;
+}
+
+static void loan_releasebuffer(LoanObject *self, Py_buffer *view)
+{
+    self->exports--;
+}
+
+static PyBufferProcs loan_as_buffer = {
+    .bf_getbuffer = (getbufferproc)loan_getbuffer,
+    .bf_releasebuffer = (releasebufferproc)loan_releasebuffer,
+};
+
+static PyObject *loan_enter(LoanObject *self, PyObject *unused)
+{
+    if (self->borrow == NULL)
+        return PyErr_Format(PyExc_ValueError, "the loan was released: its memory can no longer be used");
+    Py_INCREF(self);
+    return (PyObject *)self;
+}
+
+static PyObject *loan_exit(LoanObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *r = loan_release(self, NULL);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *loan_get_shape(LoanObject *self, void *closure);
+
+static PyObject *loan_repr(LoanObject *self)
+{
+    PyObject *shape = loan_get_shape(self, NULL), *r;
+    if (shape == NULL)
+        return NULL;
+    r = PyUnicode_FromFormat("<Loan %s %R, %s>", self->dtype == AD_FLOAT32 ? "float32" : "float64", shape,
+                             self->borrow == NULL ? "released" : self->writable ? "writable" : "read-only");
+    Py_DECREF(shape);
+    return r;
+}
+
+static PyMethodDef loan_methods[] = {
+    {"release", (PyCFunction)loan_release, METH_NOARGS,
+     "release($self, /)\n"
+     "--\n"
+     "\n"
+     "Ends the loan: the memory is no longer lent (a loan already ended is left as it is).\n"
+     "Raises BufferError while buffers taken from the loan (memoryviews, numpy arrays over it,\n"
+     "an MPI request) are still in use, as memoryview.release does.\n"},
+    {"__enter__", (PyCFunction)loan_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))loan_exit, METH_FASTCALL, NULL},
+    {NULL}
+};
+
+static PyObject *loan_get_writable(LoanObject *self, void *closure)
+{
+    return PyBool_FromLong(self->writable);
+}
+
+static PyObject *loan_get_released(LoanObject *self, void *closure)
+{
+    return PyBool_FromLong(self->borrow == NULL);
+}
+
+static PyObject *loan_get_shape(LoanObject *self, void *closure)
+{
+    PyObject *shape = PyTuple_New(self->ndim);
+    Py_ssize_t i;
+    for (i = 0; shape != NULL && i < self->ndim; i++) {
+        PyObject *d = PyLong_FromSsize_t(self->shape[i]);
+        if (d == NULL)
+            Py_CLEAR(shape);
+        else
+            PyTuple_SET_ITEM(shape, i, d);
+    }
+    return shape;
+}
+
+static PyObject *loan_get_dtype(LoanObject *self, void *closure)
+{
+    if (np_scalar[self->dtype] == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "ad._ext is not registered");
+    Py_INCREF(np_scalar[self->dtype]);
+    return np_scalar[self->dtype];
+}
+
+static PyGetSetDef loan_getset[] = {
+    {"writable", (getter)loan_get_writable, NULL, "Whether the memory may be written through the loan.", NULL},
+    {"shape", (getter)loan_get_shape, NULL, "The lent array's dimensions, a tuple of ints.", NULL},
+    {"dtype", (getter)loan_get_dtype, NULL, "The type of the elements: numpy.float32 or numpy.float64.", NULL},
+    {"released", (getter)loan_get_released, NULL, "Whether the loan has ended.", NULL},
+    {NULL}
+};
+
+static PyTypeObject LoanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ad._ext.Loan",
+    .tp_doc = "A loan of an NDArray's memory, made by NDArray.borrow: a buffer (memoryview, numpy.asarray, "
+              "mpi4py) over the array's elements, without a copy, until release().",
+    .tp_basicsize = sizeof(LoanObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)loan_dealloc,
+    .tp_repr = (reprfunc)loan_repr,
+    .tp_as_buffer = &loan_as_buffer,
+    .tp_methods = loan_methods,
+    .tp_getset = loan_getset,
+};
+
+static PyObject *ext_borrow(PyObject *module, PyObject *args)
+{
+    PyObject *array;
+    int writable, dtype;
+    size_t ndim, i, *dims = NULL;
+    Py_ssize_t stride;
+    LoanObject *loan;
+    ad_status status;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!p:borrow", &ArrayType, &array, &writable))
+        return NULL;
+    if ((dtype = dtype_of((ArrayObject *)array)) < 0)
+        return NULL;
+    if ((status = p_ad_array_ndim(HANDLE(array), &ndim)) != AD_OK)
+        return raise_status(status);
+    if (ndim > (size_t)PY_SSIZE_T_MAX / (2 * sizeof(Py_ssize_t)))
+        return PyErr_NoMemory();
+    if ((loan = PyObject_New(LoanObject, &LoanType)) == NULL)
+        return NULL;
+    loan->borrow = NULL;
+    loan->data = NULL;
+    loan->ndim = (Py_ssize_t)ndim;
+    loan->shape = loan->strides = NULL;
+    loan->exports = 0;
+    loan->dtype = dtype;
+    loan->writable = writable != 0;
+    if (ndim > 0) {
+        /* sizes as size_t first: ad.h's ad_array_shape writes them so */
+        if ((loan->shape = PyMem_New(Py_ssize_t, 2 * ndim)) == NULL || (dims = PyMem_New(size_t, ndim)) == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        loan->strides = loan->shape + ndim;
+        if ((status = p_ad_array_shape(HANDLE(array), dims, ndim)) != AD_OK) {
+            raise_status(status);
+            goto fail;
+        }
+    }
+    /* C strides, from the last axis; an empty array's may not fit (its sizes are not
+       bounded by any memory), and a buffer's must */
+    stride = loan_itemsize[dtype];
+    for (i = ndim; i-- > 0;) {
+        if (dims[i] > (size_t)PY_SSIZE_T_MAX) {
+            PyErr_Format(PyExc_OverflowError, "borrow: axis %zu's size %zu does not fit a buffer's Py_ssize_t", i, dims[i]);
+            goto fail;
+        }
+        loan->shape[i] = (Py_ssize_t)dims[i];
+        loan->strides[i] = stride;
+        if (dims[i] > 0 && stride > PY_SSIZE_T_MAX / (Py_ssize_t)dims[i]) {
+            PyErr_Format(PyExc_OverflowError, "borrow: the array's shape is too large for a buffer's strides");
+            goto fail;
+        }
+        stride *= (Py_ssize_t)dims[i];
+    }
+    loan->len = stride;
+    PyMem_Free(dims);
+    dims = NULL;
+    if ((status = p_ad_array_borrow(HANDLE(array), loan->writable, &loan->data, &loan->borrow)) != AD_OK) {
+        raise_status(status);
+        goto fail;
+    }
+    return (PyObject *)loan;
+fail:
+    PyMem_Free(dims);
+    Py_DECREF(loan);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"to_dlpack", ext_to_dlpack, METH_VARARGS,
      "to_dlpack(array, versioned, writable): a DLPack capsule (\"dltensor_versioned\" or the legacy "
      "\"dltensor\") lending the array's memory, read-only unless `writable`."},
     {"from_dlpack", ext_from_dlpack, METH_O,
      "from_dlpack(capsule): (the array, whether it is a copy), taking the capsule's tensor."},
+    {"borrow", ext_borrow, METH_VARARGS,
+     "borrow(array, writable): a Loan of the array's elements, a buffer over its memory (read-only "
+     "unless `writable`) until the loan is released."},
     {"register", ext_register, METH_VARARGS,
      "register(ndarray_type, raise_for_status, float32, float64, slots): set up the module with "
      "the library functions of the op table and the Python code of every other form."},
@@ -1181,7 +1457,7 @@ PyMODINIT_FUNC PyInit__ext(void)
     if (failed)
         return NULL;
 
-    if (PyType_Ready(&ArrayType) < 0 || PyType_Ready(&ScopeType) < 0)
+    if (PyType_Ready(&ArrayType) < 0 || PyType_Ready(&ScopeType) < 0 || PyType_Ready(&LoanType) < 0)
         return NULL;
     m = PyModule_Create(&module_def);
     if (m == NULL)
@@ -1195,6 +1471,12 @@ PyMODINIT_FUNC PyInit__ext(void)
     Py_INCREF(&ScopeType);
     if (PyModule_AddObject(m, "Scope", (PyObject *)&ScopeType) < 0) {
         Py_DECREF(&ScopeType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&LoanType);
+    if (PyModule_AddObject(m, "Loan", (PyObject *)&LoanType) < 0) {
+        Py_DECREF(&LoanType);
         Py_DECREF(m);
         return NULL;
     }

@@ -478,6 +478,48 @@ class NDArray(_ext.ArrayBase):
         """
         return _ext.to_dlpack(self, False, True)
 
+    def borrow(self, writable=False):
+        """A loan of this array's memory, without a copy, as a Python buffer: numpy reads it in
+        place (``np.asarray(loan)``, ``np.frombuffer(loan, loan.dtype)``), and mpi4py can reduce
+        a gradient in place (``comm.Iallreduce(MPI.IN_PLACE, x.grad.borrow(writable=True))``).
+        Not in MXNet 1.9.1.
+
+        The buffer holds the elements row-major and contiguous, of this array's shape and dtype.
+        A view made by indexing (``x[1:3]``) lends the part of the memory it shares with its
+        array; a selection that is not contiguous (``x[:, 1]``) is already a copy, and its
+        loan lends that copy.
+
+        The loan keeps the memory alive until it is released (``loan.release()``, the end of
+        a ``with`` block, or the loan's garbage collection), also after this array and its
+        handle are gone. While buffers taken from it are in use (a memoryview, a numpy array
+        over it, an unfinished MPI request), ``release`` raises BufferError.
+
+        Without `writable` the buffer is read-only; it still sees every later change of the
+        array (``x += 1``). A writable loan is an in-place change of the array, for autograd's
+        checks as ``x[:] = ...`` is: an op recorded before or during the loan that saved this
+        array cannot be differentiated afterwards (backward raises RuntimeError).
+
+        A loan taken once on a gradient (``x.grad.borrow()``) sees the gradient of each later
+        backward, which writes into the same memory (until `attach_grad` gives the array a
+        new gradient buffer).
+
+        The loan takes no lock: do not read or write the memory through it while another
+        thread runs an in-place call on the same array or on one sharing its memory
+        (``x += 1``, ``x[:] = ...``, an optimizer's update, a backward writing its gradient).
+
+        Parameters
+        ----------
+        writable : bool, optional
+            Whether the buffer may be written (default False).
+
+        Returns
+        -------
+        Loan
+            The loan (``ad._ext.Loan``): a buffer with `shape`, `dtype`, `writable` and
+            `released`, and `release()`; a context manager that releases it at exit.
+        """
+        return _ext.borrow(self, writable)
+
     def copy(self):
         """A copy of the array in new memory; gradients flow through it.
 
