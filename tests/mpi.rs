@@ -64,6 +64,8 @@ fn mpirun(ranks: usize, args: &[&str], limit: Duration) -> Output {
         // OpenMPI refuses to start as root (containers, CI) unless told that is intended.
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        // Shared memory without cross-memory attach, which containers often forbid.
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("mpirun starts");

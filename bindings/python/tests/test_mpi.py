@@ -16,7 +16,10 @@ EXAMPLE = os.path.join(ROOT, "examples", "mlp_mpi.py")
 
 def mpirun(ranks, *args, timeout=300):
     assert shutil.which("mpirun"), "OpenMPI is not installed: the README's test command installs it"
-    env = dict(os.environ, AD_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    # As root (containers, CI) OpenMPI must be told that is intended; shared memory without
+    # cross-memory attach, which containers often forbid.
+    env = dict(os.environ, AD_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
     command = ["mpirun", "-np", str(ranks), "--oversubscribe", sys.executable, EXAMPLE] + [str(a) for a in args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
