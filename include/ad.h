@@ -344,6 +344,21 @@ void ad_set_reference_mode(bool on);
 // Whether the reference mode is on. Fallback: false.
 bool ad_reference_mode(void);
 
+// The vector instructions the library's own kernels use (the vectorised exp, log, sigmoid
+// and tanh, the kernel of narrow matrix products): `"avx512"`, `"avx2"` (with FMA) or
+// `"portable"`. The best the CPU has unless a lower ceiling was set by `ad_set_cpu_level` or
+// by the environment variable `AD_CPU` (read at the first use; an unknown name there sets
+// none). matrixmultiply's products choose their kernel themselves, from what the CPU has.
+// Static; never freed. Fallback: `"portable"`.
+const char *ad_cpu_level(void);
+
+// Sets a ceiling on the vector instructions the library's kernels use, for the whole
+// process, from the next operation on: `"avx2"` or `"portable"` to run and measure a lower
+// level's paths on a CPU that has a higher one, `"avx512"` or NULL for the best the CPU has.
+// A ceiling above the CPU's level gives the CPU's level (`ad_cpu_level` says what runs). An
+// unknown name is `AD_ERR_INVALID_ARGUMENT`, and changes nothing.
+ad_status ad_set_cpu_level(const char *ceiling);
+
 // Returns to the system the memory the library keeps for reuse, and writes the number of
 // bytes released to `*released` unless it is NULL. Freed arrays of 64 KiB and more leave
 // their memory in a cache (at most 512 MiB) for the next array of the same size, so that a

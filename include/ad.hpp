@@ -1992,6 +1992,12 @@ inline std::size_t num_threads() noexcept { return ad_num_threads(); }
 inline void set_reference_mode(bool on) noexcept { ad_set_reference_mode(on); }
 inline bool reference_mode() noexcept { return ad_reference_mode(); }
 
+/* The vector instructions ad's own kernels use: "avx512", "avx2" or "portable" (see ad.h). */
+inline const char* cpu_level() noexcept { return ad_cpu_level(); }
+/* A ceiling on that level, for the whole process: "avx2" or "portable" run a lower level's
+   paths; "avx512" or nullptr the best the CPU has. An unknown name fails. */
+inline void set_cpu_level(const char* ceiling) { detail::check(ad_set_cpu_level(ceiling)); }
+
 /* Returns the cached memory of freed arrays to the system; the bytes released. */
 inline std::size_t release_cached_memory() noexcept {
     std::size_t released = 0;

@@ -30,6 +30,13 @@ fi
 # again on one thread, since large ops split across threads. Benchmarks are built, not run.
 AD_NUM_THREADS=2 cargo test --all-targets
 AD_NUM_THREADS=1 cargo test --test gradcheck --test autograd_semantics --test threads --test tutorial
+# The math and the gradients again at each lower level of vector instructions (AD_CPU is a
+# ceiling: on a CPU without the level, its best runs), so that every kernel this machine can
+# run is tested, not only its best.
+for level in avx2 portable; do
+    AD_CPU=$level cargo test --test elementwise --test gradcheck --test cpu_levels
+    AD_CPU=$level cargo test --test gradfuzz -- --programs 1000
+done
 
 # The C and C++ library installed into a temporary prefix, and programs built against it.
 ./tests/install/run.sh

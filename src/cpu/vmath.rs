@@ -1,10 +1,12 @@
 //! Vectorised float32 exp, log, sigmoid and tanh. `f32::exp` is a libm call per element;
 //! these are branch-free polynomials (Cephes' expf, logf and tanhf; within 1 to 3 ulp) that the
 //! compiler turns into SIMD loops, compiled for AVX-512 or AVX2+FMA and chosen at run time
-//! when the CPU has them.
+//! by the CPU's level (`cpu::level`).
 
 use std::mem::MaybeUninit;
 
+#[allow(unused_imports)] // without x86-64 only the portable level is matched by name
+use crate::cpu::level::Level;
 use crate::cpu::loops::{extend_chunked, extend_map, PARALLEL_MIN_COSTLY};
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -136,16 +138,15 @@ macro_rules! dispatched {
             if crate::reference::enabled() {
                 return out.extend(src.iter().map(|&x| $plain(x)));
             }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has the features the function was compiled for.
-                    return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx512(s, o) });
-                }
-                // SAFETY: as above.
-                return extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx2(s, o) });
+            match crate::cpu::level::level() {
+                // SAFETY: level() is at most what the CPU has, and each function was compiled
+                // for the features of its level.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx512 => extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx512(s, o) }),
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx2 => extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx2(s, o) }),
+                _ => extend_map(out, src, $one::<false>),
             }
-            extend_map(out, src, $one::<false>);
         }
     };
 }

@@ -46,6 +46,7 @@ macro_rules! arg {
     (value? $p:ident) => { $crate::ffi::args::optional_value($p) };
     (value $p:ident) => { $crate::ffi::args::value($p, stringify!($p)) };
     (text $p:ident) => { $crate::ffi::args::text($p, stringify!($p)) };
+    (text? $p:ident) => { $crate::ffi::args::optional_text($p, stringify!($p)) };
     (path $p:ident) => { $crate::ffi::args::path($p, stringify!($p)) };
     (strings? $p:ident, $n:expr) => { $crate::ffi::args::optional_strings($p, $n, stringify!($p)) };
     (dtype $c:ident) => { $crate::ffi::args::dtype($c, stringify!($c)) };
@@ -216,6 +217,18 @@ pub(crate) unsafe fn text(ptr: *const std::ffi::c_char, name: &str) -> FfiResult
         return Err(null_arg(name));
     }
     Ok(std::ffi::CStr::from_ptr(ptr).to_string_lossy().into_owned())
+}
+
+/// As `text`, with NULL for none.
+///
+/// # Safety
+/// As `text`.
+pub(crate) unsafe fn optional_text(ptr: *const std::ffi::c_char, name: &str) -> FfiResult<Option<String>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        text(ptr, name).map(Some)
+    }
 }
 
 /// A NUL-terminated C string, as bytes (without the NUL).

@@ -75,7 +75,7 @@ mod engine {
     pub(crate) use crate::array::loan::Loan;
     pub(crate) use crate::array::Array;
     pub(crate) use crate::autograd::{self, GradReq, ScopeKind};
-    pub(crate) use crate::cpu::threads;
+    pub(crate) use crate::cpu::{level, threads};
     pub(crate) use crate::io;
     pub(crate) use crate::ops::{self, optim};
     pub(crate) use crate::reference;
@@ -273,6 +273,45 @@ pub extern "C" fn ad_set_reference_mode(on: bool) {
 #[no_mangle]
 pub extern "C" fn ad_reference_mode() -> bool {
     ffi_boundary!(panic => false, { engine::reference::enabled() })
+}
+
+/// The vector instructions the library's own kernels use (the vectorised exp, log, sigmoid
+/// and tanh, the kernel of narrow matrix products): `"avx512"`, `"avx2"` (with FMA) or
+/// `"portable"`. The best the CPU has unless a lower ceiling was set by `ad_set_cpu_level` or
+/// by the environment variable `AD_CPU` (read at the first use; an unknown name there sets
+/// none). matrixmultiply's products choose their kernel themselves, from what the CPU has.
+/// Static; never freed. Fallback: `"portable"`.
+#[no_mangle]
+pub extern "C" fn ad_cpu_level() -> *const c_char {
+    ffi_boundary!(panic => c"portable".as_ptr(), {
+        match engine::level::level() {
+            engine::level::Level::Avx512 => c"avx512".as_ptr(),
+            engine::level::Level::Avx2 => c"avx2".as_ptr(),
+            engine::level::Level::Portable => c"portable".as_ptr(),
+        }
+    })
+}
+
+/// Sets a ceiling on the vector instructions the library's kernels use, for the whole
+/// process, from the next operation on: `"avx2"` or `"portable"` to run and measure a lower
+/// level's paths on a CPU that has a higher one, `"avx512"` or NULL for the best the CPU has.
+/// A ceiling above the CPU's level gives the CPU's level (`ad_cpu_level` says what runs). An
+/// unknown name is `AD_ERR_INVALID_ARGUMENT`, and changes nothing.
+#[no_mangle]
+pub unsafe extern "C" fn ad_set_cpu_level(ceiling: *const c_char) -> ad_status {
+    ffi_boundary!({
+        let ceiling = match arg!(text? ceiling)? {
+            None => None,
+            Some(name) => Some(engine::level::Level::from_name(&name).ok_or_else(|| {
+                boundary::FfiError::new(
+                    ad_status::AD_ERR_INVALID_ARGUMENT,
+                    format!("argument `ceiling`: {:?} is not a CPU level (avx512, avx2 or portable)", name),
+                )
+            })?),
+        };
+        engine::level::set_ceiling(ceiling);
+        Ok(())
+    })
 }
 
 /// Returns to the system the memory the library keeps for reuse, and writes the number of

@@ -40,10 +40,8 @@ impl Gemm for f32 {
     }
 
     fn has_narrow() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        return is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-        #[cfg(not(target_arch = "x86_64"))]
-        return false;
+        // The kernel is AVX2 with FMA, which every level from Avx2 up has.
+        cfg!(target_arch = "x86_64") && crate::cpu::level::level() >= crate::cpu::level::Level::Avx2
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -2063,7 +2063,7 @@ static void fuzz_checkpoint(void) {
 /* ---- the process-wide settings and the functions that return no status ---- */
 
 static void fuzz_process(void) {
-    switch (below(6)) {
+    switch (below(7)) {
     case 0: {
         static const size_t counts[] = {1, 2, 3, 4, 0, 1025, SIZE_MAX};
         size_t n = chance(85) ? counts[below(4)] : counts[4 + below(3)];
@@ -2098,6 +2098,32 @@ static void fuzz_process(void) {
         enter("ad_random_seed");
         check_status(ad_random_seed(next_u64()));
         break;
+    case 3: {
+        /* A ceiling on the CPU level changes which kernels run, never what is allowed: the
+           level in use is a known name, at most the ceiling; an unknown name changes nothing. */
+        static const char *const names[] = {"avx512", "avx2", "portable", NULL, "sse", "", "AVX2"};
+        static const char *const levels[] = {"portable", "avx2", "avx512"};
+        const char *ceiling = names[below(7)];
+        enter("ad_cpu_level");
+        const char *before = ad_cpu_level();
+        enter("ad_set_cpu_level");
+        ad_status s = ad_set_cpu_level(ceiling);
+        check_status(s);
+        int known = ceiling == NULL;
+        for (int i = 0; i < 3; i++) known |= ceiling != NULL && strcmp(ceiling, levels[i]) == 0;
+        if ((s == AD_OK) != known) FAIL("set_cpu_level(%s) gave %s", ceiling ? ceiling : "NULL", ad_status_name(s));
+        enter("ad_cpu_level");
+        const char *now = ad_cpu_level();
+        int rank_now = -1, rank_ceiling = 2;
+        for (int i = 0; i < 3; i++) {
+            if (strcmp(now, levels[i]) == 0) rank_now = i;
+            if (ceiling != NULL && strcmp(ceiling, levels[i]) == 0) rank_ceiling = i;
+        }
+        if (rank_now < 0) FAIL("unknown CPU level %s", now);
+        if (s == AD_OK && rank_now > rank_ceiling) FAIL("level %s above the ceiling %s", now, ceiling);
+        if (s != AD_OK && strcmp(now, before) != 0) FAIL("a refused ceiling changed the level from %s to %s", before, now);
+        break;
+    }
     default: {
         enter("ad_version");
         const char *v = ad_version();

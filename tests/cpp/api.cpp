@@ -484,6 +484,20 @@ static void library() {
     ad::set_reference_mode(!reference);
     CHECK(ad::reference_mode() == !reference);
     ad::set_reference_mode(reference);
+    const std::string best = ad::cpu_level();
+    ad::set_cpu_level("portable");
+    CHECK(std::string(ad::cpu_level()) == "portable");
+    VALUES_ARE(ad::exp(ad::Array({0.0, 1.0})), 1e-6, 1.0, 2.718281828);
+    bool refused = false;
+    try {
+        ad::set_cpu_level("sse");
+    } catch (const ad::Error& e) {
+        refused = e.status() == AD_ERR_INVALID_ARGUMENT && std::string(e.what()).find("sse") != std::string::npos;
+    }
+    CHECK(refused);
+    CHECK(std::string(ad::cpu_level()) == "portable");
+    ad::set_cpu_level(nullptr);
+    CHECK(std::string(ad::cpu_level()) == best);
     { ad::Array big = ad::zeros({1 << 16}); }
     (void)ad::release_cached_memory();
 }

@@ -77,6 +77,8 @@ SIGNATURES = {
     "ad_last_error": (ctypes.c_char_p, []),
     "ad_set_reference_mode": (None, [b]),
     "ad_reference_mode": (b, []),
+    "ad_cpu_level": (ctypes.c_char_p, []),
+    "ad_set_cpu_level": (ad_status, [ctypes.c_char_p]),
     "ad_release_cached_memory": (ad_status, [SIZES]),
     "ad_array_create": (ad_status, [ctypes.c_void_p, SIZES, size, u32, HP]),
     "ad_array_full": (ad_status, [SIZES, size, f64, u32, HP]),
