@@ -55,6 +55,19 @@ static void making_and_reading() {
     for (double k : ad::random::randint(-3, 3, {100}, ad::float64).to_vector<double>()) {
         CHECK(k >= -3 && k < 3 && k == static_cast<long long>(k));
     }
+    // Array parameters: shape P + shape, each block with its own parameters.
+    ad::Array loc({0, 100}), scale({1, 0});
+    ad::Array drawn = ad::random::normal(loc, scale, {3}, ad::float64);
+    SHAPE_IS(drawn, 2, 3);
+    CHECK(drawn.dtype() == ad::float64);
+    std::vector<double> dv = drawn.to_vector<double>();
+    CHECK(dv[3] == 100 && dv[4] == 100 && dv[5] == 100 && dv[0] != dv[1]);
+    SHAPE_IS(ad::random::normal(loc, scale), 2);
+    for (double u : ad::random::uniform(ad::Array({0, 5}), ad::Array({1, 6}), {50}).to_vector<double>()) CHECK(u >= 0 && u < 6);
+    SHAPE_IS(ad::random::exponential(ad::Array({1, 2, 3}, {3, 1}), {4}), 3, 1, 4);
+    SHAPE_IS(ad::random::gamma(ad::Array({1, 2}), ad::Array({3, 4}), {2, 2}), 2, 2, 2);
+    for (double k : ad::random::poisson(ad::Array({0, 0}), {5}).to_vector<double>()) CHECK(k == 0);
+
     ad::Array rows = ad::arange(6).reshape(3, 2), mixed = ad::random::shuffle(rows);
     SHAPE_IS(mixed, 3, 2);
     VALUES_ARE(rows, 0, 0, 1, 2, 3, 4, 5);

@@ -12,9 +12,12 @@ from ..ndarray import NDArray, _call_new
 __all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle"]
 
 _SHAPE = """shape : int or tuple of int, optional
-        The shape of the result; None (the default) gives shape (1,), or the shape of `out`
-        when it is given. MXNet also takes arrays of parameters, with the draws for each of
-        them along new trailing axes; ad takes numbers only."""
+        The shape of the draws. With number parameters it is the result's shape, and None
+        (the default) gives shape (1,), or the shape of `out` when it is given. With NDArray
+        parameters (all of one shape P and dtype; not broadcast) the result has shape
+        P + shape, each block drawn with the parameters at its position, and None gives ()
+        (MXNet's `_sample_*` operators). Such draws have no autograd history: no gradient
+        reaches the parameters (MXNet's is 0)."""
 _COMMON = """dtype : str or numpy.dtype, optional
         float32 (None, the default, or the dtype of `out` when it is given) or float64.
     ctx : Context, optional
@@ -40,21 +43,44 @@ def seed(seed_state, ctx="all"):
     check(lib.ad_random_seed(int(seed_state) & (2**64 - 1)))
 
 
-def _number(name, value):
-    """A distribution parameter as a float: a number, or TypeError naming the parameter (MXNet
-    also takes NDArrays of parameters; ad does not)."""
+def _number(name, value, legacy=False):
+    """A distribution parameter as a float: a number, or TypeError naming the parameter."""
     if not is_scalar(value):
-        raise TypeError("%s must be a number (ad does not take arrays of parameters); got %s"
-                        % (name, type(value).__name__))
+        if legacy and isinstance(value, NDArray):
+            raise TypeError("%s must be a number: MXNet's older names take numbers only (nd.random's "
+                            "functions take NDArrays of parameters); got NDArray" % name)
+        raise TypeError("%s must be a number or an NDArray; got %s" % (name, type(value).__name__))
     return float(value)
 
 
-def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=()):
+def _samples(fn, params, shape, dtype, out):
+    """Draws `fn(*params)` with NDArray parameters (MXNet's `_sample_*`): shape P + `shape`,
+    `shape` None giving (); all parameters NDArrays, as MXNet requires."""
+    names = [name for name, _ in params]
+    for name, value in params:
+        if not isinstance(value, NDArray):
+            raise TypeError("%s must be an NDArray when %s is (MXNet's rule: the parameters are all "
+                            "NDArrays or all numbers); got %s"
+                            % (name, " and ".join(n for n in names if n != name), type(value).__name__))
+    if dtype is None:
+        dtype = out.dtype if out is not None else "float32"
+    shape = () if shape is None else as_shape(shape)
+    result = _call_new(fn, *[value._handle for _, value in params], sizes(shape), len(shape), dtype_code(dtype))
+    if out is not None and out.shape != result.shape:
+        raise ADValueError("out has shape %s, but the draws have shape %s (the parameters' %s + shape %s)"
+                           % (out.shape, result.shape, params[0][1].shape, shape))
+    return into(out, result)
+
+
+def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=(), sampler=None):
     """Draws `fn(*params)` of `shape`: without one, `out`'s shape when `out` is given, else
-    `default_shape` (None: MXNet cannot infer a shape, and neither does ad)."""
+    `default_shape` (None: MXNet cannot infer a shape, and neither does ad). With NDArray
+    parameters, `sampler` draws them (None: refused, as by MXNet's older names)."""
     check_ctx(ctx)
     if out is not None:
         handle(out, "out")      # TypeError unless an NDArray
+    if sampler is not None and any(isinstance(value, NDArray) for _, value in params):
+        return _samples(sampler, params, shape, dtype, out)
     if shape is None:
         shape = out.shape if out is not None else default_shape
         if shape is None:
@@ -62,16 +88,18 @@ def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=()):
     if dtype is None and out is not None:
         dtype = out.dtype
     shape = as_shape(shape)
-    args = list(ints) + [_number(name, value) for name, value in params]
+    args = list(ints) + [_number(name, value, legacy=sampler is None) for name, value in params]
     return into(out, _call_new(fn, *args, sizes(shape), len(shape), dtype_code(dtype)))
 
 
 def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_normal)
 
 
 def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_uniform, [("low", low), ("high", high)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_uniform, [("low", low), ("high", high)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_uniform)
 
 
 def randn(*shape, loc=0, scale=1, dtype=None, ctx=None, out=None):
@@ -79,19 +107,21 @@ def randn(*shape, loc=0, scale=1, dtype=None, ctx=None, out=None):
         shape = tuple(shape[0])     # randn((2, 3)) as randn(2, 3)
     # Without sizes MXNet 1.9.1 passes shape () on, which its shape inference cannot complete.
     return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape or None, dtype, ctx, out,
-                  default_shape=None)
+                  default_shape=None, sampler=lib.ad_sample_normal)
 
 
 def exponential(scale=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_exponential, [("scale", scale)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_exponential, [("scale", scale)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_exponential)
 
 
 def gamma(alpha=1, beta=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_gamma, [("alpha", alpha), ("beta", beta)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_gamma, [("alpha", alpha), ("beta", beta)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_gamma)
 
 
 def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out, sampler=lib.ad_sample_poisson)
 
 
 def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
@@ -128,7 +158,7 @@ def shuffle(data, out=None):
 
 
 def _legacy_exponential(lam=1, shape=None, ctx=None, dtype=None, out=None, name=None):
-    lam = _number("lam", lam)
+    lam = _number("lam", lam, legacy=True)
     scale = 1 / lam if lam > 0 else float("nan")
     if not 0 < scale < float("inf"):
         raise ADValueError("random_exponential needs a finite rate lam > 0 whose inverse is finite; got lam %r" % lam)
@@ -167,9 +197,9 @@ normal.__doc__ = """Draws from the normal (Gaussian) distribution with mean `loc
 
     Parameters
     ----------
-    loc : float, optional
+    loc : float or NDArray, optional
         The mean (default 0).
-    scale : float, optional
+    scale : float or NDArray, optional
         The standard deviation (default 1); not negative.
     %s
     %s
@@ -184,9 +214,9 @@ uniform.__doc__ = """Draws from the uniform distribution on the half-open interv
 
     Parameters
     ----------
-    low : float, optional
+    low : float or NDArray, optional
         The lower bound, included (default 0).
-    high : float, optional
+    high : float or NDArray, optional
         The upper bound, excluded (default 1); not below `low`.
     %s
     %s
@@ -205,10 +235,11 @@ randn.__doc__ = """Draws from the normal (Gaussian) distribution with mean `loc`
     *shape : int
         The sizes of the result's axes, as ``randn(2, 3)`` (a tuple, as ``randn((2, 3))``, is
         taken too). Without them `out` gives the shape; with neither, ValueError (MXNet
-        1.9.1's shape inference fails there too).
-    loc : float, optional
+        1.9.1's shape inference fails there too). With NDArray parameters of shape P the
+        result has shape P + shape, as in `normal`.
+    loc : float or NDArray, optional
         The mean (default 0); keyword only.
-    scale : float, optional
+    scale : float or NDArray, optional
         The standard deviation (default 1), not negative; keyword only.
     %s
 
@@ -223,7 +254,7 @@ exponential.__doc__ = """Draws from the exponential distribution with mean `scal
 
     Parameters
     ----------
-    scale : float, optional
+    scale : float or NDArray, optional
         The mean (default 1), the inverse of the rate; finite and above 0.
     %s
     %s
@@ -239,9 +270,9 @@ gamma.__doc__ = """Draws from the gamma distribution with shape `alpha` and scal
 
     Parameters
     ----------
-    alpha : float, optional
+    alpha : float or NDArray, optional
         The shape (default 1); finite and above 0.
-    beta : float, optional
+    beta : float or NDArray, optional
         The scale (default 1); finite and above 0.
     %s
     %s
@@ -258,7 +289,7 @@ poisson.__doc__ = """Draws from the Poisson distribution with mean `lam`: whole 
 
     Parameters
     ----------
-    lam : float, optional
+    lam : float or NDArray, optional
         The mean (default 1); finite and not negative (0 gives zeros).
     %s
     %s
