@@ -652,6 +652,28 @@ ad_status ad_sample_poisson(const ad_array *lam,
                             uint32_t dtype,
                             ad_array **out);
 
+// Draws category indices from rows of probabilities (MXNet's `nd.random.multinomial`): the
+// last axis of `data` holds a row's k probabilities, and the result `*out` has shape
+// `data`'s shape without its last axis + `shape` (`ndim` sizes; `ndim` 0 gives one draw per
+// row), each block drawn from its row: whole numbers in [0, k) held as `dtype` floats (ad
+// has no integer arrays yet; MXNet's default is int32). A category of probability 0 is
+// never drawn. Every probability must be finite and not negative, and each row must sum to
+// 1 within (k + 16) roundings of `data`'s dtype, or the call fails with
+// `AD_ERR_INVALID_ARGUMENT` naming the row (MXNet draws out of range from a row that sums
+// below 1); a 0-d `data` or an empty last axis fails with `AD_ERR_SHAPE`. `log_prob` may be
+// NULL; otherwise `*log_prob` receives the log-probability of each draw, of `*out`'s shape
+// in `data`'s dtype, differentiable with respect to `data` (the gradient is 1/p at each
+// drawn category, summed over its draws, as in MXNet); `*out` has no autograd history. The
+// draws come from the generator `ad_random_seed` seeds, the same on any thread count.
+// `data` is only read. The caller frees `*out` (and `*log_prob`) with `ad_array_free`; on
+// failure neither is written.
+ad_status ad_sample_multinomial(const ad_array *data,
+                                const size_t *shape,
+                                size_t ndim,
+                                uint32_t dtype,
+                                ad_array **out,
+                                ad_array **log_prob);
+
 // Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did
 // not make, returns `AD_ERR_INVALID_HANDLE` and changes nothing. The data lives on while a
 // recorded graph or another handle (a reshape, a gradient) still uses it.

@@ -880,6 +880,27 @@ inline Array poisson(const Array& lam, const Shape& shape = {}, Dtype dtype = Dt
     });
 }
 
+/* Category indices drawn from the rows of probabilities along data's last axis (MXNet's
+ * nd.random.multinomial): shape data's shape without its last axis + `shape`, whole numbers
+ * held as floats (ad has no integer arrays yet); no autograd history. Throws
+ * AD_ERR_INVALID_ARGUMENT for a row that is not a distribution. */
+inline Array multinomial(const Array& data, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_multinomial(data.get(), shape.data(), shape.size(), detail::code(dtype), out, nullptr);
+    });
+}
+
+/* multinomial with get_prob: the draws and the log-probability of each (in data's dtype),
+ * which is differentiable with respect to data. */
+inline std::pair<Array, Array> multinomial_with_log_prob(const Array& data, const Shape& shape = {},
+                                                         Dtype dtype = Dtype::Float32) {
+    ad_array* log_prob = nullptr;
+    Array draws = Array::make([&](ad_array** out) {
+        return ad_sample_multinomial(data.get(), shape.data(), shape.size(), detail::code(dtype), out, &log_prob);
+    });
+    return {std::move(draws), Array(log_prob)};
+}
+
 /* A copy of `data` with its items along the first axis in a random order (MXNet's
  * nd.random.shuffle); not differentiable: the result has no autograd history. */
 inline Array shuffle(const Array& data) {

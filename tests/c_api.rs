@@ -648,6 +648,7 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_reshape_like", "rhs_end"),
     ("ad_save", "names"),
     ("ad_checkpoint_free", "checkpoint"),
+    ("ad_sample_multinomial", "log_prob"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:

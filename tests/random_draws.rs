@@ -5,7 +5,7 @@
 mod common;
 
 use ad::cpu::threads;
-use ad::{DType, ErrorKind, NdArray};
+use ad::{ops, DType, ErrorKind, NdArray};
 
 /// The generator and the thread count are process-wide: the tests here take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -407,4 +407,100 @@ fn bad_array_parameters_are_refused_naming_them_and_their_position() {
     let y = common::record(|| NdArray::sample_normal(&loc, &scale, &[3], DType::F64).unwrap());
     let e = common::backward(&[y], &[]).expect_err("the draws are not differentiable");
     assert_eq!(e.kind, ErrorKind::Autograd, "{}", e.message);
+}
+
+#[test]
+fn multinomial_draws_each_category_with_its_probability() {
+    let _serial = serial();
+    ad::array::random::seed(81);
+    let n = 60_000;
+    let rows = [[0.1, 0.2, 0.0, 0.7], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 1.0, 0.0]];
+    let data = arr(&rows.concat(), &[3, 4]);
+    for dtype in [DType::F32, DType::F64] {
+        let s = ops::sample_multinomial(&data, &[n], dtype, false).unwrap().0;
+        assert_eq!((s.shape(), s.dtype()), (&[3, n][..], dtype));
+        for (row, draws) in rows.iter().zip(blocks(&s, n)) {
+            for (c, &p) in row.iter().enumerate() {
+                let freq = draws.iter().filter(|&&x| x == c as f64).count() as f64 / n as f64;
+                if p == 0.0 {
+                    assert_eq!(freq, 0.0, "a category of probability 0 was drawn");
+                } else {
+                    assert!((freq - p).abs() < 4.5 * (p * (1.0 - p) / n as f64).sqrt() + 1e-12, "P({c}) = {p}, drawn {freq}");
+                }
+            }
+        }
+    }
+    // shapes: data.shape[:-1] + shape; a 1-d row gives shape itself
+    let d3 = arr(&[0.5; 12], &[3, 2, 2]);
+    assert_eq!(ops::sample_multinomial(&d3, &[], DType::F32, false).unwrap().0.shape(), &[3, 2][..]);
+    assert_eq!(ops::sample_multinomial(&d3, &[4, 5], DType::F32, false).unwrap().0.shape(), &[3, 2, 4, 5][..]);
+    let (s, lp) = ops::sample_multinomial(&arr(&[0.5, 0.5], &[2]), &[0], DType::F32, true).unwrap();
+    assert_eq!((s.shape(), lp.unwrap().shape()), (&[0][..], &[0][..]));
+    assert_eq!(ops::sample_multinomial(&arr(&[], &[0, 3]), &[2], DType::F32, false).unwrap().0.shape(), &[0, 2][..]);
+}
+
+#[test]
+fn multinomial_log_probabilities_are_those_of_the_draws() {
+    let _serial = serial();
+    ad::array::random::seed(82);
+    let p = [0.1, 0.2, 0.7, 0.5, 0.25, 0.25];
+    let data = ad::ops::astype(&arr(&p, &[2, 3]), DType::F32).unwrap();
+    let (s, lp) = ops::sample_multinomial(&data, &[50], DType::F64, true).unwrap();
+    let lp = lp.unwrap();
+    assert_eq!((lp.shape(), lp.dtype()), (&[2, 50][..], DType::F32), "data's dtype");
+    for (i, (&c, &l)) in s.to_f64_vec().iter().zip(&lp.to_f64_vec()).enumerate() {
+        assert_eq!(l, (p[(i / 50) * 3 + c as usize] as f32).ln() as f64);
+    }
+    // The gradient w.r.t. data: the head's weight over p at each drawn category, summed.
+    let x = common::var(&p, &[2, 3]);
+    let head: Vec<f64> = (0..8).map(|i| i as f64 + 1.0).collect();
+    ad::array::random::seed(83);
+    let (s, lp) = common::record(|| ops::sample_multinomial(&x, &[4], DType::F64, true).unwrap());
+    common::backward(&[lp.unwrap()], &[Some(arr(&head, &[2, 4]))]).unwrap();
+    let mut want = vec![0.0; 6];
+    for (i, &c) in s.to_f64_vec().iter().enumerate() {
+        let at = (i / 4) * 3 + c as usize;
+        want[at] += head[i] / p[at];
+    }
+    let got = common::grad(&x);
+    assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() <= 1e-12 * w.abs().max(1.0)), "{got:?} != {want:?}");
+    // the samples themselves have no history
+    let (s, _) = common::record(|| ops::sample_multinomial(&x, &[4], DType::F64, false).unwrap());
+    assert_eq!(common::backward(&[s], &[]).unwrap_err().kind, ErrorKind::Autograd);
+}
+
+#[test]
+fn multinomial_draws_are_the_same_on_any_thread_count_and_bad_rows_are_refused() {
+    let _serial = serial();
+    let data = arr(&[0.2, 0.3, 0.5, 0.9, 0.05, 0.05], &[2, 3]);
+    let all = |seed: u64| {
+        ad::array::random::seed(seed);
+        let (s, lp) = ops::sample_multinomial(&data, &[300], DType::F32, true).unwrap();
+        (s.to_f64_vec(), lp.unwrap().to_f64_vec())
+    };
+    threads::set_num_threads(1).unwrap();
+    let first = all(91);
+    threads::set_num_threads(2).unwrap();
+    assert_eq!(all(91), first, "2 threads");
+    assert_ne!(all(92), first, "another seed");
+    let refused = |d: NdArray, kind: ErrorKind, needles: &[&str]| {
+        let e = ops::sample_multinomial(&d, &[2], DType::F32, true).expect_err("the call should fail");
+        assert_eq!(e.kind, kind, "{}", e.message);
+        for needle in needles {
+            assert!(e.message.contains(needle), "{:?} does not say {}", e.message, needle);
+        }
+    };
+    // MXNet 1.9.1 draws category k (out of range) from a row summing below 1, only the first
+    // categories from one above, and 0 from NaN: ad refuses them.
+    refused(arr(&[0.1, 0.1], &[1, 2]), ErrorKind::InvalidArgument, &["row of data (shape (1, 2)) at [0] sums to 0.2"]);
+    refused(arr(&[0.5, 0.5, 1.0, 1.0], &[2, 2]), ErrorKind::InvalidArgument, &["at [1] sums to 2"]);
+    refused(arr(&[-0.5, 1.5], &[2]), ErrorKind::InvalidArgument, &["probability -0.5 at [0]"]);
+    refused(arr(&[0.5, f64::NAN], &[2]), ErrorKind::InvalidArgument, &["probability NaN at [1]"]);
+    refused(arr(&[0.5, f64::INFINITY], &[2]), ErrorKind::InvalidArgument, &["probability inf"]);
+    refused(arr(&[1.0], &[]), ErrorKind::Shape, &["0-d"]);
+    refused(arr(&[], &[2, 0]), ErrorKind::Shape, &["no categories"]);
+    // Rounding within (k + 16) ulps is accepted.
+    let third = 1.0f32 / 3.0;
+    let d32 = ad::ops::astype(&arr(&[third as f64; 3], &[3]), DType::F32).unwrap();
+    assert!(ops::sample_multinomial(&d32, &[2], DType::F32, false).is_ok());
 }

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_void};
 
 use super::boundary::FfiError;
 use super::engine::{fmt_shape, ops, random_seed, DType, NdArray};
-use super::handles::ad_array;
+use super::handles::{self, ad_array};
 use super::ad_status;
 
 /// Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
@@ -272,6 +272,56 @@ pub unsafe extern "C" fn ad_sample_poisson(
     new_array!(out, {
         let (lam, shape, dtype) = (arg!(handle lam)?, arg!(shape shape, ndim)?, arg!(dtype dtype)?);
         NdArray::sample_poisson(&lam, &shape, dtype)
+    })
+}
+
+/// Draws category indices from rows of probabilities (MXNet's `nd.random.multinomial`): the
+/// last axis of `data` holds a row's k probabilities, and the result `*out` has shape
+/// `data`'s shape without its last axis + `shape` (`ndim` sizes; `ndim` 0 gives one draw per
+/// row), each block drawn from its row: whole numbers in [0, k) held as `dtype` floats (ad
+/// has no integer arrays yet; MXNet's default is int32). A category of probability 0 is
+/// never drawn. Every probability must be finite and not negative, and each row must sum to
+/// 1 within (k + 16) roundings of `data`'s dtype, or the call fails with
+/// `AD_ERR_INVALID_ARGUMENT` naming the row (MXNet draws out of range from a row that sums
+/// below 1); a 0-d `data` or an empty last axis fails with `AD_ERR_SHAPE`. `log_prob` may be
+/// NULL; otherwise `*log_prob` receives the log-probability of each draw, of `*out`'s shape
+/// in `data`'s dtype, differentiable with respect to `data` (the gradient is 1/p at each
+/// drawn category, summed over its draws, as in MXNet); `*out` has no autograd history. The
+/// draws come from the generator `ad_random_seed` seeds, the same on any thread count.
+/// `data` is only read. The caller frees `*out` (and `*log_prob`) with `ad_array_free`; on
+/// failure neither is written.
+#[no_mangle]
+pub unsafe extern "C" fn ad_sample_multinomial(
+    data: *const ad_array,
+    shape: *const usize,
+    ndim: usize,
+    dtype: u32,
+    out: *mut *mut ad_array,
+    log_prob: *mut *mut ad_array,
+) -> ad_status {
+    ffi_boundary!({
+        let out = arg!(out out)?;
+        let log_prob = arg!(out? log_prob);
+        let (data, shape, dtype) = (arg!(handle data)?, arg!(shape shape, ndim)?, arg!(dtype dtype)?);
+        let (samples, prob) = ops::sample_multinomial(&data, &shape, dtype, log_prob.is_some())?;
+        match (log_prob, prob) {
+            (Some(log_prob), Some(prob)) => {
+                // Both handles or neither.
+                let h = handles::insert(samples)?;
+                match handles::insert(prob) {
+                    Ok(p) => {
+                        out.set(h);
+                        log_prob.set(p);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let _ = handles::remove(h, "out");
+                        Err(e)
+                    }
+                }
+            }
+            _ => out.put(samples),
+        }
     })
 }
 

@@ -290,6 +290,24 @@ static void sample_draws(void) {
     for (int j = 0; j < 6; j++) CHECK(pv[j] >= 0 && pv[j] == (double)(long long)pv[j] && (j < 3 || pv[j] == 0));
     MAKE(p0, ad_sample_poisson(scale, NULL, 0, AD_FLOAT64, &p0));
     SHAPE_IS(p0, 2);
+
+    /* multinomial: rows [0, 1, 0] and [0.5, 0, 0.5]; the draws and their log-probabilities */
+    const double rows[6] = {0, 1, 0, 0.5, 0, 0.5};
+    ad_array *probs, *draws, *log_prob, *one;
+    MAKE(probs, ad_array_create(rows, S23, 2, AD_FLOAT64, &probs));
+    MAKE(draws, ad_sample_multinomial(probs, S3, 1, AD_FLOAT32, &draws, &log_prob));
+    track(log_prob);
+    SHAPE_IS(draws, 2, 3);
+    SHAPE_IS(log_prob, 2, 3);
+    double dv[6], lv[6];
+    OK(ad_array_read(draws, AD_FLOAT64, dv, 6));
+    OK(ad_array_read(log_prob, AD_FLOAT64, lv, 6));
+    for (int j = 0; j < 3; j++) {
+        CHECK(dv[j] == 1 && lv[j] == 0);
+        CHECK((dv[3 + j] == 0 || dv[3 + j] == 2) && fabs(lv[3 + j] - log(0.5)) < 1e-15);
+    }
+    MAKE(one, ad_sample_multinomial(probs, NULL, 0, AD_FLOAT64, &one, NULL));
+    SHAPE_IS(one, 2);
     free_all();
 }
 

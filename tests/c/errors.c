@@ -997,6 +997,22 @@ static void test_sample_errors(void) {
     MESSAGE_HAS("`shape`");
     const size_t huge[2] = {SIZE_MAX / 2, 4};
     FAILS_NO_OUT(ad_sample_exponential(ones, huge, 2, AD_FLOAT32, &result), AD_ERR_ALLOC);
+    /* multinomial: a row not summing to 1, a negative probability, 0-d data; neither out
+       written */
+    ad_array *lp = SENTINEL;
+    FAILS_NO_OUT(ad_sample_multinomial(ones, S2, 1, AD_FLOAT32, &result, &lp), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_sample_multinomial");
+    MESSAGE_HAS("sums to 3");
+    CHECK(lp == SENTINEL);
+    FAILS_NO_OUT(ad_sample_multinomial(neg, S2, 1, AD_FLOAT32, &result, NULL), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("probability -1 at [0]");
+    ad_array *scalar = NULL;
+    OK(ad_array_ones(NULL, 0, AD_FLOAT32, &scalar));
+    FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, AD_FLOAT32, &result, &lp), AD_ERR_SHAPE);
+    MESSAGE_HAS("0-d");
+    FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, 5, &result, &lp), AD_ERR_DTYPE);
+    CHECK(lp == SENTINEL);
+    OK(ad_array_free(scalar));
     OK(ad_array_free(m));
     OK(ad_array_free(v3));
     OK(ad_array_free(d3));

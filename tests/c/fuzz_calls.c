@@ -653,7 +653,37 @@ static void fuzz_sample(void) {
     uint32_t dtype = gen_dtype();
     int invalid = null_shape || !dtype_ok(dtype) || bad(a, 0);
     ad_array *out, **o = gen_out(&out);
-    switch (below(5)) {
+    switch (below(6)) {
+    case 5: {
+        /* rows of probabilities: mostly a softmax over the last axis (valid), sometimes the
+           values as they are; the log-probabilities sometimes asked for too */
+        handle d = a;
+        ad_array *sm = SENTINEL;
+        if (a.kind == LIVE && chance(80)) {
+            const char *was = current;
+            enter("ad_softmax");
+            ad_status s = ad_softmax(a.h, -1, &sm);
+            check_status(s);
+            current = was;
+            if (s == AD_OK) {
+                adopt(sm);
+                for (size_t i = 0; i < nlive; i++) {
+                    if (live[i] == sm) d.h = sm;
+                }
+            }
+        }
+        ad_array *lp = SENTINEL, **l = chance(50) ? &lp : NULL;
+        enter("ad_sample_multinomial");
+        ad_status s = ad_sample_multinomial(d.h, sp, ndim, dtype, o, l);
+        check_made(s, o, invalid, 0);
+        if (s == AD_OK && l != NULL) {
+            if (lp == SENTINEL || lp == NULL) FAIL("succeeded without writing log_prob");
+            else adopt(lp);
+        } else if (lp != SENTINEL) {
+            FAIL("wrote log_prob on failure");
+        }
+        break;
+    }
     case 0:
         enter("ad_sample_normal");
         check_made(ad_sample_normal(a.h, b.h, sp, ndim, dtype, o), o, invalid || bad(b, 0), 0);

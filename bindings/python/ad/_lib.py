@@ -96,6 +96,7 @@ SIGNATURES = {
     "ad_sample_exponential": (ad_status, [H, SIZES, size, u32, HP]),
     "ad_sample_gamma": (ad_status, [H, H, SIZES, size, u32, HP]),
     "ad_sample_poisson": (ad_status, [H, SIZES, size, u32, HP]),
+    "ad_sample_multinomial": (ad_status, [H, SIZES, size, u32, HP, HP]),
     "ad_array_free": (ad_status, [H]),
     "ad_array_ndim": (ad_status, [H, SIZES]),
     "ad_array_size": (ad_status, [H, SIZES]),

@@ -405,3 +405,90 @@ print(np.concatenate([x.asnumpy().ravel() for x in xs]).tobytes().hex())
     one = run_python(script, env={"AD_NUM_THREADS": "1"})
     assert run_python(script, env={"AD_NUM_THREADS": "2"}) == one
     assert run_python(script.replace("seed(5)", "seed(6)"), env={"AD_NUM_THREADS": "2"}) != one
+
+
+# ---- multinomial ----
+
+def test_multinomial_frequencies_shapes_and_log_probabilities():
+    nd.random.seed(91)
+    rows = np.array([[0.1, 0.2, 0.0, 0.7], [0.25, 0.25, 0.25, 0.25]])
+    s = nd.random.multinomial(nd.array(rows), shape=N // 2, dtype="float32")
+    assert s.shape == (2, N // 2) and s.dtype == np.float32
+    for row, draws in zip(rows, s.asnumpy()):
+        for c, p in enumerate(row):
+            freq = (draws == c).mean()
+            assert abs(freq - p) < 4.5 * np.sqrt(p * (1 - p) / draws.size) + 1e-12, (c, p, freq)
+    p = nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0.0]], dtype="float64")
+    assert nd.random.multinomial(p, dtype="float64").shape == (2,)
+    assert nd.random.multinomial(nd.array([0.5, 0.5]), dtype="float32").shape == ()
+    assert nd.random.multinomial(p, shape=(2, 3), dtype="float32").shape == (2, 2, 3)
+    assert nd.random.multinomial(p, dtype=None).dtype == np.float64        # as MXNet 1.9.1
+    draws, log_prob = nd.random.multinomial(p, shape=5, get_prob=True, dtype="float32")
+    assert log_prob.shape == (2, 5) and log_prob.dtype == np.float64
+    want = np.log(p.asnumpy()[np.arange(2)[:, None], draws.asnumpy().astype(int)])
+    np.testing.assert_array_equal(log_prob.asnumpy(), want)
+    outs = [nd.zeros((2, 5)), nd.zeros((2, 5), dtype="float64")]
+    assert nd.random.multinomial(p, shape=5, get_prob=True, dtype="float32", out=outs) == outs
+    out = nd.zeros(2)
+    assert nd.random.multinomial(p, out=out, dtype="float32") is out
+
+
+def test_multinomial_log_probability_gradient_is_one_over_p_at_each_draw():
+    p = nd.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]], dtype="float64")
+    p.attach_grad()
+    head = np.arange(1, 9, dtype=np.float64).reshape(2, 4)
+    with autograd.record():
+        draws, log_prob = nd.random.multinomial(p, shape=4, get_prob=True, dtype="float64")
+    log_prob.backward(nd.array(head, dtype="float64"))
+    want = np.zeros((2, 3))
+    for i in range(2):
+        for j in range(4):
+            c = int(draws.asnumpy()[i, j])
+            want[i, c] += head[i, j] / p.asnumpy()[i, c]
+    np.testing.assert_allclose(p.grad.asnumpy(), want, rtol=1e-14)
+    # through a softmax, as a policy's score function
+    x = nd.array([[0.3, -1.0, 2.0]], dtype="float64")
+    x.attach_grad()
+    nd.random.seed(4)
+    with autograd.record():
+        _, lp = nd.random.multinomial(nd.softmax(x), shape=3, get_prob=True, dtype="float64")
+        loss = lp.sum()
+    loss.backward()
+    assert np.isfinite(x.grad.asnumpy()).all() and abs(x.grad.asnumpy().sum()) < 1e-12
+
+
+def test_multinomial_refusals():
+    p = nd.array([[0.5, 0.5]])
+    for call, exc, needle in [
+            (lambda: nd.random.multinomial(p), NotImplementedError, "int32"),
+            (lambda: nd.random.multinomial(p, dtype="int64"), NotImplementedError, "int64"),
+            (lambda: nd.random.multinomial(p, dtype="uint8"), NotImplementedError, "uint8"),
+            (lambda: nd.random.multinomial(p, dtype="float16"), ValueError, "float16"),
+            (lambda: nd.random.multinomial(nd.array([[0.1, 0.1]]), dtype="float32"), ValueError, "sums to 0.2"),
+            (lambda: nd.random.multinomial(nd.array([[1.0, 1.0]]), dtype="float32"), ValueError, "sums to 2"),
+            (lambda: nd.random.multinomial(nd.array([-0.5, 1.5]), dtype="float32"), ValueError, "probability -0.5"),
+            (lambda: nd.random.multinomial(nd.array([float("nan"), 1]), dtype="float32"), ValueError, "NaN"),
+            (lambda: nd.random.multinomial(nd.array(1.0), dtype="float32"), ValueError, "0-d"),
+            (lambda: nd.random.multinomial(nd.zeros((2, 0)), dtype="float32"), ValueError, "no categories"),
+            (lambda: nd.random.multinomial([0.5, 0.5], dtype="float32"), TypeError, "data"),
+            (lambda: nd.random.multinomial(p, get_prob=1, dtype="float32"), TypeError, "get_prob"),
+            (lambda: nd.random.multinomial(p, ctx=ad.cpu(), dtype="float32"), TypeError, "ctx"),
+            (lambda: nd.random.multinomial(p, out=nd.zeros((1, 3)), dtype="float32"), ValueError, "out has shape"),
+            (lambda: nd.random.multinomial(p, get_prob=True, out=nd.zeros(1), dtype="float32"), TypeError, "list of 2"),
+            (lambda: nd.random.multinomial(p, get_prob=True, out=[nd.zeros(1), 3], dtype="float32"), TypeError, "out"),
+    ]:
+        with pytest.raises(exc, match=needle):
+            call()
+
+
+def test_multinomial_is_reproducible_on_1_and_2_threads():
+    script = """
+import numpy as np
+from ad import nd
+nd.random.seed(5)
+p = nd.softmax(nd.arange(12).reshape(3, 4) / 5)
+s, lp = nd.random.multinomial(p, shape=100, get_prob=True, dtype="float32")
+print(np.concatenate([s.asnumpy().ravel(), lp.asnumpy().ravel()]).tobytes().hex())
+"""
+    one = run_python(script, env={"AD_NUM_THREADS": "1"})
+    assert run_python(script, env={"AD_NUM_THREADS": "2"}) == one

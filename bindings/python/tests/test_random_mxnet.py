@@ -1,4 +1,5 @@
-"""Differential tests of the random draws with NDArray parameters against MXNet 1.9.1: the
+"""Differential tests of the random draws with NDArray parameters and of multinomial against
+MXNet 1.9.1: the
 same calls run in both libraries and the shapes, dtypes and refusals are compared (the numbers
 differ: each library has its own generator; test_random.py checks ad's distributions).
 
@@ -67,6 +68,21 @@ CASES = [
     lambda nd: nd.random_exponential(nd.ones(2), shape=3),
     lambda nd: nd.random_gamma(nd.ones(2), nd.ones(2), shape=3),
     lambda nd: nd.random_poisson(nd.ones(2), shape=3),
+    # multinomial, in the float dtypes (ad has no int32 arrays yet: test_random.py pins that)
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0]]), dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0]]), shape=(2, 2), dtype="float64"),
+    lambda nd: nd.random.multinomial(nd.array([0.2, 0.8]), shape=3, dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.ones((2, 3, 4)) / 4, shape=5, dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), shape=2, get_prob=True, dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]], dtype="float64"), get_prob=True, dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), shape=(), dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), dtype=None),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), shape=2, dtype="float32", out=nd.zeros((1, 2))),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), shape=2, get_prob=True, dtype="float32",
+                                     out=[nd.zeros((1, 2)), nd.zeros((1, 2))]),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), dtype="int64"),
+    lambda nd: nd.random.multinomial([0.5, 0.5], dtype="float32"),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.9]]), ctx=mx.cpu(), dtype="float32"),
 ]
 
 
@@ -89,3 +105,21 @@ def test_no_gradient_reaches_array_parameters_in_either():
         y.backward()
         grads.append([loc.grad.asnumpy().tolist(), scale.grad.asnumpy().tolist()])
     assert grads[0] == grads[1] == [[1, 2], [0, 1]]
+
+
+def test_multinomial_log_probability_gradients_follow_the_same_rule():
+    # The draws differ; in both, the gradient is the head over p at each drawn category.
+    for name in ("ad", "mx"):
+        nd, autograd = LIBS[name]
+        p = nd.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])
+        p.attach_grad()
+        head = np.arange(1, 9, dtype=np.float32).reshape(2, 4)
+        with autograd.record():
+            draws, log_prob = nd.random.multinomial(p, shape=4, get_prob=True, dtype="float32")
+        log_prob.backward(nd.array(head))
+        want = np.zeros((2, 3), dtype=np.float32)
+        for i in range(2):
+            for j in range(4):
+                c = int(draws.asnumpy()[i, j])
+                want[i, c] += head[i, j] / p.asnumpy()[i, c]
+        np.testing.assert_allclose(p.grad.asnumpy(), want, rtol=1e-6, err_msg=name)

@@ -1,4 +1,5 @@
 """Random arrays from the library's seedable generator (the same seed, the same numbers)."""
+import ctypes
 import numbers
 
 import numpy as np
@@ -9,7 +10,8 @@ from ..context import check_ctx
 from ..errors import ADValueError
 from ..ndarray import NDArray, _call_new
 
-__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle"]
+__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle",
+           "multinomial"]
 
 _SHAPE = """shape : int or tuple of int, optional
         The shape of the draws. With number parameters it is the result's shape, and None
@@ -155,6 +157,38 @@ def _is_dtype(dtype):
 
 def shuffle(data, out=None):
     return into(out, _call_new(lib.ad_random_shuffle, handle(data, "data")))
+
+
+def multinomial(data, shape=None, get_prob=False, out=None, dtype="int32"):
+    src = handle(data, "data")
+    if not isinstance(get_prob, (bool, np.bool_)):
+        raise TypeError("get_prob must be a bool; got %s" % type(get_prob).__name__)
+    if dtype is None:
+        dtype = "float64"       # what MXNet 1.9.1 gives for dtype=None
+    if _is_dtype(dtype) and np.dtype(dtype).kind in "iub":
+        raise NotImplementedError(
+            "multinomial makes %s arrays (MXNet's default is int32), and ad has no integer arrays yet: "
+            "pass dtype='float32' or 'float64' for the category indices held as floats" % np.dtype(dtype).name)
+    shape = () if shape is None else as_shape(shape)
+    outs = out if get_prob and isinstance(out, (list, tuple)) else [out]
+    if out is not None:
+        if len(outs) != (2 if get_prob else 1):
+            raise TypeError("out must be %s; got %s" % ("a list of 2 NDArrays (the draws and their log-probabilities)"
+                                                         if get_prob else "an NDArray", type(out).__name__))
+        for i, o in enumerate(outs):
+            handle(o, "out" if len(outs) == 1 else "out[%d]" % i)
+    draws, log_prob = ctypes.c_void_p(), ctypes.c_void_p()
+    check(lib.ad_sample_multinomial(src, sizes(shape), len(shape), dtype_code(dtype), ctypes.byref(draws),
+                                    ctypes.byref(log_prob) if get_prob else None))
+    results = [NDArray(draws)] + ([NDArray(log_prob)] if get_prob else [])
+    if out is None:
+        return results if get_prob else results[0]
+    for o, r in zip(outs, results):
+        if o.shape != r.shape:
+            raise ADValueError("out has shape %s, but the draws have shape %s (data's %s without its last axis "
+                               "+ shape %s)" % (o.shape, r.shape, data.shape, shape))
+    written = [into(o, r) for o, r in zip(outs, results)]
+    return written if get_prob else written[0]
 
 
 def _legacy_exponential(lam=1, shape=None, ctx=None, dtype=None, out=None, name=None):
@@ -405,3 +439,36 @@ for _f, _name in ((_legacy_normal, "random_normal"), (_legacy_uniform, "random_u
                   (_legacy_poisson, "random_poisson"), (_legacy_randint, "random_randint"),
                   (_legacy_shuffle, "shuffle")):
     _f.__name__ = _f.__qualname__ = _name
+
+multinomial.__doc__ = """Draws category indices from rows of probabilities (MXNet's
+    nd.random.multinomial): the last axis of `data` holds a row's k probabilities, and each
+    draw is a category in [0, k), chosen with its probability (one of probability 0 never).
+    The indices are whole numbers held as floats: MXNet returns int32 (its default) or
+    uint8 arrays, which ad does not have yet, so `dtype` must be float32 or float64.
+
+    Parameters
+    ----------
+    data : NDArray
+        The probabilities, of shape (..., k): each row finite, not negative, and summing to 1
+        within rounding (MXNet draws out of range from a row summing below 1; ad raises
+        ValueError naming the row).
+    shape : int or tuple of int, optional
+        The draws per row; None (the default) gives one. The result has shape
+        data.shape[:-1] + shape.
+    get_prob : bool, optional
+        Also return the log-probability of each draw, in `data`'s dtype: it is
+        differentiable with respect to `data` (1 / p at each drawn category, summed over its
+        draws, as in MXNet), for score-function (REINFORCE) estimators. The draws themselves
+        have no autograd history.
+    out : NDArray or list of 2 NDArrays, optional
+        Where to write the draws (with `get_prob`, the draws and the log-probabilities), in
+        place; returned instead of new arrays.
+    dtype : str or numpy.dtype, optional
+        float32 or float64 (None gives float64, as in MXNet 1.9.1); the default, int32, and
+        the other integer dtypes raise NotImplementedError.
+
+    Returns
+    -------
+    NDArray, or a list of 2 NDArrays with `get_prob`
+        The draws (and their log-probabilities).
+    """
