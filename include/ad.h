@@ -603,6 +603,92 @@ ad_status ad_random_randint(int64_t low,
 // caller frees `*out` with `ad_array_free`.
 ad_status ad_random_shuffle(const ad_array *data, ad_array **out);
 
+// Draws from the normal distribution N(`loc`, `scale`²) with a parameter pair per element
+// (MXNet's `_sample_normal`, what `nd.random.normal` calls with arrays of parameters):
+// `loc` and `scale` must have one shape P (they are not broadcast) and one dtype
+// (`AD_ERR_SHAPE`, `AD_ERR_DTYPE`, naming both); the result has shape P + `shape` (`ndim`
+// sizes; `ndim` 0 gives P) and dtype `dtype`, whatever the parameters' dtype, and its block
+// at each position of P is drawn with the parameters there. Every `loc` must be finite and
+// every `scale` finite and not negative, or the call fails with `AD_ERR_INVALID_ARGUMENT`
+// naming the position. The draws come from the generator `ad_random_seed` seeds, the blocks in
+// row-major order, the same on any thread count. They have no autograd history: no
+// gradient flows to `loc` or `scale` (MXNet's is 0). `loc` and `scale` are only read. The
+// caller frees `*out` with `ad_array_free`.
+ad_status ad_sample_normal(const ad_array *loc,
+                           const ad_array *scale,
+                           const size_t *shape,
+                           size_t ndim,
+                           uint32_t dtype,
+                           ad_array **out);
+
+// Draws from the uniform distribution on [`low`, `high`) per element of `low` and `high`
+// (MXNet's `_sample_uniform`), as `ad_sample_normal`: one shape P and one dtype, a result of
+// shape P + `shape`. Each `low` must be finite and at most its `high` (`low` == `high` gives
+// `low`), or the call fails with `AD_ERR_INVALID_ARGUMENT` naming the position. No
+// autograd history. The caller frees `*out` with `ad_array_free`.
+ad_status ad_sample_uniform(const ad_array *low,
+                            const ad_array *high,
+                            const size_t *shape,
+                            size_t ndim,
+                            uint32_t dtype,
+                            ad_array **out);
+
+// Draws from the exponential distribution with mean `scale` per element of `scale` (what
+// `nd.random.exponential` calls with an array; MXNet's `_sample_exponential` takes the rate,
+// 1 / `scale`), as `ad_sample_normal`: a result of shape `scale`'s shape + `shape`. Each
+// `scale` must be finite and > 0, or the call fails with `AD_ERR_INVALID_ARGUMENT` naming
+// the position. No autograd history. The caller frees `*out` with `ad_array_free`.
+ad_status ad_sample_exponential(const ad_array *scale,
+                                const size_t *shape,
+                                size_t ndim,
+                                uint32_t dtype,
+                                ad_array **out);
+
+// Draws from the gamma distribution with shape `alpha` and scale `beta` per element (MXNet's
+// `_sample_gamma`), as `ad_sample_normal`: one shape P and one dtype, a result of shape P +
+// `shape`. Each `alpha` and `beta` must be finite and > 0, or the call fails with
+// `AD_ERR_INVALID_ARGUMENT` naming the position. No autograd history. The caller frees
+// `*out` with `ad_array_free`.
+ad_status ad_sample_gamma(const ad_array *alpha,
+                          const ad_array *beta,
+                          const size_t *shape,
+                          size_t ndim,
+                          uint32_t dtype,
+                          ad_array **out);
+
+// Draws from the Poisson distribution with mean `lam` per element of `lam` (MXNet's
+// `_sample_poisson`): whole numbers held as `dtype` floats, as `ad_sample_normal`, a result
+// of shape `lam`'s shape + `shape`. Each `lam` must be finite and >= 0, or the call fails
+// with `AD_ERR_INVALID_ARGUMENT` naming the position. No autograd history. The caller
+// frees `*out` with `ad_array_free`.
+ad_status ad_sample_poisson(const ad_array *lam,
+                            const size_t *shape,
+                            size_t ndim,
+                            uint32_t dtype,
+                            ad_array **out);
+
+// Draws category indices from rows of probabilities (MXNet's `nd.random.multinomial`): the
+// last axis of `data` holds a row's k probabilities, and the result `*out` has shape
+// `data`'s shape without its last axis + `shape` (`ndim` sizes; `ndim` 0 gives one draw per
+// row), each block drawn from its row: whole numbers in [0, k) held as `dtype` floats (ad
+// has no integer arrays yet; MXNet's default is int32). A category of probability 0 is
+// never drawn. Every probability must be finite and not negative, and each row must sum to
+// 1 within (k + 16) roundings of `data`'s dtype, or the call fails with
+// `AD_ERR_INVALID_ARGUMENT` naming the row (MXNet draws out of range from a row that sums
+// below 1); a 0-d `data` or an empty last axis fails with `AD_ERR_SHAPE`. `log_prob` may be
+// NULL; otherwise `*log_prob` receives the log-probability of each draw, of `*out`'s shape
+// in `data`'s dtype, differentiable with respect to `data` (the gradient is 1/p at each
+// drawn category, summed over its draws, as in MXNet); `*out` has no autograd history. The
+// draws come from the generator `ad_random_seed` seeds, the same on any thread count.
+// `data` is only read. The caller frees `*out` (and `*log_prob`) with `ad_array_free`; on
+// failure neither is written.
+ad_status ad_sample_multinomial(const ad_array *data,
+                                const size_t *shape,
+                                size_t ndim,
+                                uint32_t dtype,
+                                ad_array **out,
+                                ad_array **log_prob);
+
 // Frees the handle `array`. NULL is a no-op. Freeing a handle twice, or one the library did
 // not make, returns `AD_ERR_INVALID_HANDLE` and changes nothing. The data lives on while a
 // recorded graph or another handle (a reshape, a gradient) still uses it.

@@ -841,6 +841,66 @@ inline Array randint(std::int64_t low, std::int64_t high, const Shape& shape = {
     });
 }
 
+/* Array parameters (MXNet's nd.random.normal(loc=NDArray, scale=NDArray, shape)): `loc` and
+ * `scale` of one shape P and one dtype; the result has shape P + `shape`, each block drawn
+ * with its position's parameters. No autograd history (no gradient reaches the parameters);
+ * throws AD_ERR_SHAPE or AD_ERR_DTYPE for mismatched parameters, AD_ERR_INVALID_ARGUMENT
+ * for a bad one (as the scalar form). */
+inline Array normal(const Array& loc, const Array& scale, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_normal(loc.get(), scale.get(), shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* U[low, high) per element of `low` and `high`, as the array form of normal. */
+inline Array uniform(const Array& low, const Array& high, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_uniform(low.get(), high.get(), shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* The exponential distribution with mean `scale` per element, as the array form of normal. */
+inline Array exponential(const Array& scale, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_exponential(scale.get(), shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* The gamma distribution per element of `alpha` and `beta`, as the array form of normal. */
+inline Array gamma(const Array& alpha, const Array& beta, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_gamma(alpha.get(), beta.get(), shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* The Poisson distribution per element of `lam`, as the array form of normal. */
+inline Array poisson(const Array& lam, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_poisson(lam.get(), shape.data(), shape.size(), detail::code(dtype), out);
+    });
+}
+
+/* Category indices drawn from the rows of probabilities along data's last axis (MXNet's
+ * nd.random.multinomial): shape data's shape without its last axis + `shape`, whole numbers
+ * held as floats (ad has no integer arrays yet); no autograd history. Throws
+ * AD_ERR_INVALID_ARGUMENT for a row that is not a distribution. */
+inline Array multinomial(const Array& data, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+    return Array::make([&](ad_array** out) {
+        return ad_sample_multinomial(data.get(), shape.data(), shape.size(), detail::code(dtype), out, nullptr);
+    });
+}
+
+/* multinomial with get_prob: the draws and the log-probability of each (in data's dtype),
+ * which is differentiable with respect to data. */
+inline std::pair<Array, Array> multinomial_with_log_prob(const Array& data, const Shape& shape = {},
+                                                         Dtype dtype = Dtype::Float32) {
+    ad_array* log_prob = nullptr;
+    Array draws = Array::make([&](ad_array** out) {
+        return ad_sample_multinomial(data.get(), shape.data(), shape.size(), detail::code(dtype), out, &log_prob);
+    });
+    return {std::move(draws), Array(log_prob)};
+}
+
 /* A copy of `data` with its items along the first axis in a random order (MXNet's
  * nd.random.shuffle); not differentiable: the result has no autograd history. */
 inline Array shuffle(const Array& data) {

@@ -649,6 +649,7 @@ const NULL_ALLOWED: &[(&str, &str)] = &[
     ("ad_save", "names"),
     ("ad_checkpoint_free", "checkpoint"),
     ("ad_set_cpu_level", "ceiling"),
+    ("ad_sample_multinomial", "log_prob"),
 ];
 
 /// The C expression that a NULL-argument case passes for a parameter it does not make NULL:

@@ -1071,8 +1071,13 @@ fn in_mode<R>(training: bool, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// The tests that reseed the process-wide generator before each evaluation take turns, so
+/// that no other test's draw comes between a seed and the draws it should repeat.
+static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn dropout_gradient_is_its_mask_in_training_and_identity_in_prediction() {
+    let _turn = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     let mut r = Rng::new(95);
     let x = r.uniform(&[4, 5], -1.0, 1.0);
     for training in [true, false] {
@@ -1083,6 +1088,25 @@ fn dropout_gradient_is_its_mask_in_training_and_identity_in_prediction() {
                 ops::dropout(&a[0], 0.4)
             })
         });
+    }
+}
+
+#[test]
+fn multinomial_log_probability_gradient() {
+    let _turn = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut r = Rng::new(97);
+    // Probabilities as a softmax, so that every perturbation is a distribution; the same seed
+    // before each evaluation draws the same categories (the steps are far too small to move
+    // a draw across a boundary of these rows).
+    let x = r.uniform(&[3, 4], -1.0, 1.0);
+    for shape in [&[][..], &[5][..], &[2, 3][..]] {
+        let f = |a: &[NdArray]| {
+            ad::array::random::seed(11);
+            let (_, log_prob) = ops::sample_multinomial(&ops::softmax(&a[0], -1)?, shape, DType::F64, true)?;
+            Ok(log_prob.expect("asked for"))
+        };
+        check_grad(&format!("multinomial log_prob shape {shape:?}"), &[x.clone()], f);
+        check_second(&format!("multinomial log_prob shape {shape:?}"), &[x.clone()], f);
     }
 }
 

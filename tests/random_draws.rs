@@ -2,8 +2,10 @@
 //! same on any thread count, with the distributions' moments and probabilities (checked on
 //! 100,000 draws of a fixed seed, within a few standard errors), and argument refusals.
 
+mod common;
+
 use ad::cpu::threads;
-use ad::{DType, ErrorKind, NdArray};
+use ad::{ops, DType, ErrorKind, NdArray};
 
 /// The generator and the thread count are process-wide: the tests here take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -243,4 +245,262 @@ fn randint_draws_every_whole_number_of_low_high_alike() {
     refused(NdArray::random_randint(0, (1 << 24) + 1, &[2], DType::F32), "high 16777217");
     refused(NdArray::random_randint(-(1 << 53) - 1, 0, &[2], DType::F64), "low -9007199254740993");
     refused(NdArray::random_randint(i64::MIN, i64::MAX, &[2], DType::F64), "float64");
+}
+
+fn arr(v: &[f64], shape: &[usize]) -> NdArray {
+    NdArray::from_slice(v, shape).unwrap()
+}
+
+/// The blocks of `a` (its draws per parameter position), `block` draws each.
+fn blocks(a: &NdArray, block: usize) -> Vec<Vec<f64>> {
+    a.to_f64_vec().chunks(block).map(<[f64]>::to_vec).collect()
+}
+
+#[test]
+fn array_parameters_draw_each_block_from_its_own_distribution() {
+    let _serial = serial();
+    let n = 40_000;
+    ad::array::random::seed(51);
+    // normal: mean loc, variance scale², fourth central moment 3·scale⁴
+    let (locs, scales) = ([-3.0, 0.0, 50.0, 2.0], [0.5, 1.0, 4.0, 0.0]);
+    let d = NdArray::sample_normal(&arr(&locs, &[2, 2]), &arr(&scales, &[2, 2]), &[n], DType::F64).unwrap();
+    assert_eq!((d.shape(), d.dtype()), (&[2, 2, n][..], DType::F64));
+    for (i, b) in blocks(&d, n).iter().enumerate() {
+        let (m, s2) = (locs[i], scales[i] * scales[i]);
+        if s2 == 0.0 {
+            assert!(b.iter().all(|&x| x == m), "scale 0 gives loc");
+        } else {
+            assert_moments(&format!("normal block {i}"), b, m, s2, 3.0 * s2 * s2);
+        }
+    }
+    // uniform: mean (a+b)/2, variance w²/12, fourth moment w⁴/80
+    let (lows, highs) = ([0.0, -10.0, 5.0], [1.0, 10.0, 5.0]);
+    let d = NdArray::sample_uniform(&arr(&lows, &[3]), &arr(&highs, &[3]), &[n], DType::F32).unwrap();
+    assert_eq!((d.shape(), d.dtype()), (&[3, n][..], DType::F32));
+    for (i, b) in blocks(&d, n).iter().enumerate() {
+        let w = highs[i] - lows[i];
+        assert!(b.iter().all(|&x| x >= lows[i] && (x < highs[i] || w == 0.0)), "uniform block {i} leaves [low, high)");
+        if w > 0.0 {
+            assert_moments(&format!("uniform block {i}"), b, (lows[i] + highs[i]) / 2.0, w * w / 12.0, w.powi(4) / 80.0);
+        }
+    }
+    // exponential with mean scale
+    let sc = [0.25, 1.0, 8.0];
+    let d = NdArray::sample_exponential(&arr(&sc, &[3, 1]), &[n], DType::F64).unwrap();
+    assert_eq!(d.shape(), &[3, 1, n][..]);
+    for (i, b) in blocks(&d, n).iter().enumerate() {
+        let t2 = sc[i] * sc[i];
+        assert_moments(&format!("exponential block {i}"), b, sc[i], t2, 9.0 * t2 * t2);
+    }
+    // gamma(alpha, beta): one alpha below 1 (the boost), one above
+    let (alphas, betas) = ([0.5, 4.0], [2.0, 0.25]);
+    let d = NdArray::sample_gamma(&arr(&alphas, &[2]), &arr(&betas, &[2]), &[n], DType::F64).unwrap();
+    for (i, b) in blocks(&d, n).iter().enumerate() {
+        let (a, be) = (alphas[i], betas[i]);
+        assert_moments(&format!("gamma block {i}"), b, a * be, a * be * be, (3.0 * a * a + 6.0 * a) * be.powi(4));
+    }
+    // Poisson: inversion, PTRS, and lam 0
+    let lams = [0.0, 3.0, 60.0];
+    let d = NdArray::sample_poisson(&arr(&lams, &[3]), &[n / 100, 100], DType::F64).unwrap();
+    assert_eq!(d.shape(), &[3, n / 100, 100][..]);
+    for (i, b) in blocks(&d, n).iter().enumerate() {
+        assert!(b.iter().all(|&x| x >= 0.0 && x == x.round()));
+        if lams[i] == 0.0 {
+            assert!(b.iter().all(|&x| x == 0.0));
+        } else {
+            assert_moments(&format!("poisson block {i}"), b, lams[i], lams[i], lams[i] * (1.0 + 3.0 * lams[i]));
+        }
+    }
+}
+
+#[test]
+fn array_parameters_give_shape_p_plus_shape_and_the_scalar_draws_for_0d_ones() {
+    let _serial = serial();
+    let p = arr(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    for dtype in [DType::F32, DType::F64] {
+        let d = NdArray::sample_exponential(&p, &[], dtype).unwrap();
+        assert_eq!((d.shape(), d.dtype()), (&[2, 3][..], dtype));
+        assert_eq!(NdArray::sample_gamma(&p, &p, &[4, 0], dtype).unwrap().shape(), &[2, 3, 4, 0][..]);
+    }
+    // float32 parameters give float64 draws when asked: the dtype is the result's
+    let p32 = ad::ops::astype(&p, DType::F32).unwrap();
+    assert_eq!(NdArray::sample_poisson(&p32, &[2], DType::F64).unwrap().dtype(), DType::F64);
+    // Empty parameters: an empty result.
+    let e = NdArray::sample_normal(&arr(&[], &[0, 2]), &arr(&[], &[0, 2]), &[3], DType::F32).unwrap();
+    assert_eq!(e.shape(), &[0, 2, 3][..]);
+    // 0-d parameters draw what the scalar functions draw from the same seed.
+    let (zero, two) = (arr(&[0.5], &[]), arr(&[2.0], &[]));
+    ad::array::random::seed(9);
+    let a = NdArray::sample_gamma(&zero, &two, &[3, 4], DType::F32).unwrap();
+    ad::array::random::seed(9);
+    let b = NdArray::random_gamma(0.5, 2.0, &[3, 4], DType::F32).unwrap();
+    assert_eq!((a.shape(), a.to_f64_vec()), (b.shape(), b.to_f64_vec()));
+    ad::array::random::seed(9);
+    let a = NdArray::sample_uniform(&zero, &two, &[50], DType::F64).unwrap();
+    ad::array::random::seed(9);
+    assert_eq!(a.to_f64_vec(), NdArray::random_uniform(0.5, 2.0, &[50], DType::F64).unwrap().to_f64_vec());
+}
+
+#[test]
+fn array_parameter_draws_are_the_same_on_any_thread_count() {
+    let _serial = serial();
+    let p = arr(&[0.5, 3.0, 20.0, 1.0], &[2, 2]);
+    let all = |seed: u64| {
+        ad::array::random::seed(seed);
+        [
+            NdArray::sample_normal(&p, &p, &[500], DType::F32).unwrap().to_f64_vec(),
+            NdArray::sample_uniform(&p, &p, &[500], DType::F64).unwrap().to_f64_vec(),
+            NdArray::sample_exponential(&p, &[500], DType::F64).unwrap().to_f64_vec(),
+            NdArray::sample_gamma(&p, &p, &[500], DType::F64).unwrap().to_f64_vec(),
+            NdArray::sample_poisson(&p, &[500], DType::F32).unwrap().to_f64_vec(),
+        ]
+    };
+    threads::set_num_threads(1).unwrap();
+    let first = all(61);
+    threads::set_num_threads(2).unwrap();
+    assert_eq!(all(61), first, "2 threads");
+    threads::set_num_threads(4).unwrap();
+    assert_eq!(all(61), first, "4 threads");
+    assert_ne!(all(62), first, "another seed");
+}
+
+#[test]
+fn bad_array_parameters_are_refused_naming_them_and_their_position() {
+    let _serial = serial();
+    let refused = |r: ad::Result<NdArray>, kind: ErrorKind, needles: &[&str]| {
+        let e = r.expect_err("the call should fail");
+        assert_eq!(e.kind, kind, "{}", e.message);
+        for needle in needles {
+            assert!(e.message.contains(needle), "{:?} does not say {}", e.message, needle);
+        }
+    };
+    let ok = arr(&[1.0, 1.0, 1.0, 1.0], &[2, 2]);
+    // one shape: no broadcasting (MXNet refuses too), one dtype
+    refused(NdArray::sample_normal(&ok, &arr(&[1.0, 1.0], &[2]), &[3], DType::F32), ErrorKind::Shape, &["loc has shape (2, 2) and scale shape (2,)"]);
+    refused(NdArray::sample_gamma(&arr(&[1.0, 1.0], &[2, 1]), &ok, &[3], DType::F32), ErrorKind::Shape, &["alpha has shape (2, 1)"]);
+    let ok32 = ad::ops::astype(&ok, DType::F32).unwrap();
+    refused(NdArray::sample_uniform(&ok, &ok32, &[3], DType::F32), ErrorKind::DType, &["low is float64 and high float32"]);
+    // each element checked as the scalar functions check theirs, with its position
+    let with = |i: usize, x: f64| {
+        let mut v = vec![1.0; 4];
+        v[i] = x;
+        arr(&v, &[2, 2])
+    };
+    for bad in [-1.0, f64::NAN, f64::INFINITY] {
+        refused(NdArray::sample_normal(&ok, &with(3, bad), &[3], DType::F32), ErrorKind::InvalidArgument, &["at [1, 1] (of shape (2, 2))", &format!("scale {bad}")]);
+        refused(NdArray::sample_poisson(&with(2, bad), &[3], DType::F32), ErrorKind::InvalidArgument, &["lam at [1, 0]", &format!("lam {bad}")]);
+    }
+    for bad in [f64::NAN, f64::NEG_INFINITY] {
+        refused(NdArray::sample_normal(&with(1, bad), &ok, &[3], DType::F32), ErrorKind::InvalidArgument, &["loc and scale at [0, 1]", &format!("loc {bad}")]);
+        refused(NdArray::sample_uniform(&with(1, bad), &ok, &[3], DType::F32), ErrorKind::InvalidArgument, &["low and high at [0, 1]"]);
+    }
+    refused(NdArray::sample_uniform(&with(0, 2.0), &ok, &[3], DType::F32), ErrorKind::InvalidArgument, &["at [0, 0]", "low 2, high 1"]);
+    for bad in [0.0, -2.0, f64::NAN, f64::INFINITY] {
+        refused(NdArray::sample_exponential(&with(0, bad), &[3], DType::F32), ErrorKind::InvalidArgument, &["sample exponential: scale at [0, 0]", &format!("scale {bad}")]);
+        refused(NdArray::sample_gamma(&with(0, bad), &ok, &[3], DType::F32), ErrorKind::InvalidArgument, &[&format!("alpha {bad}")]);
+        refused(NdArray::sample_gamma(&ok, &with(0, bad), &[3], DType::F32), ErrorKind::InvalidArgument, &[&format!("beta {bad}")]);
+    }
+    // a shape too large with the parameters' is refused before anything is drawn
+    refused(NdArray::sample_exponential(&ok, &[usize::MAX / 2], DType::F32), ErrorKind::Alloc, &["overflows"]);
+    // The draws have no autograd history: no gradient reaches the parameters (MXNet's is 0).
+    let (loc, scale) = (common::var(&[1.0, 2.0], &[2]), common::var(&[1.0, 2.0], &[2]));
+    let y = common::record(|| NdArray::sample_normal(&loc, &scale, &[3], DType::F64).unwrap());
+    let e = common::backward(&[y], &[]).expect_err("the draws are not differentiable");
+    assert_eq!(e.kind, ErrorKind::Autograd, "{}", e.message);
+}
+
+#[test]
+fn multinomial_draws_each_category_with_its_probability() {
+    let _serial = serial();
+    ad::array::random::seed(81);
+    let n = 60_000;
+    let rows = [[0.1, 0.2, 0.0, 0.7], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 1.0, 0.0]];
+    let data = arr(&rows.concat(), &[3, 4]);
+    for dtype in [DType::F32, DType::F64] {
+        let s = ops::sample_multinomial(&data, &[n], dtype, false).unwrap().0;
+        assert_eq!((s.shape(), s.dtype()), (&[3, n][..], dtype));
+        for (row, draws) in rows.iter().zip(blocks(&s, n)) {
+            for (c, &p) in row.iter().enumerate() {
+                let freq = draws.iter().filter(|&&x| x == c as f64).count() as f64 / n as f64;
+                if p == 0.0 {
+                    assert_eq!(freq, 0.0, "a category of probability 0 was drawn");
+                } else {
+                    assert!((freq - p).abs() < 4.5 * (p * (1.0 - p) / n as f64).sqrt() + 1e-12, "P({c}) = {p}, drawn {freq}");
+                }
+            }
+        }
+    }
+    // shapes: data.shape[:-1] + shape; a 1-d row gives shape itself
+    let d3 = arr(&[0.5; 12], &[3, 2, 2]);
+    assert_eq!(ops::sample_multinomial(&d3, &[], DType::F32, false).unwrap().0.shape(), &[3, 2][..]);
+    assert_eq!(ops::sample_multinomial(&d3, &[4, 5], DType::F32, false).unwrap().0.shape(), &[3, 2, 4, 5][..]);
+    let (s, lp) = ops::sample_multinomial(&arr(&[0.5, 0.5], &[2]), &[0], DType::F32, true).unwrap();
+    assert_eq!((s.shape(), lp.unwrap().shape()), (&[0][..], &[0][..]));
+    assert_eq!(ops::sample_multinomial(&arr(&[], &[0, 3]), &[2], DType::F32, false).unwrap().0.shape(), &[0, 2][..]);
+}
+
+#[test]
+fn multinomial_log_probabilities_are_those_of_the_draws() {
+    let _serial = serial();
+    ad::array::random::seed(82);
+    let p = [0.1, 0.2, 0.7, 0.5, 0.25, 0.25];
+    let data = ad::ops::astype(&arr(&p, &[2, 3]), DType::F32).unwrap();
+    let (s, lp) = ops::sample_multinomial(&data, &[50], DType::F64, true).unwrap();
+    let lp = lp.unwrap();
+    assert_eq!((lp.shape(), lp.dtype()), (&[2, 50][..], DType::F32), "data's dtype");
+    for (i, (&c, &l)) in s.to_f64_vec().iter().zip(&lp.to_f64_vec()).enumerate() {
+        assert_eq!(l, (p[(i / 50) * 3 + c as usize] as f32).ln() as f64);
+    }
+    // The gradient w.r.t. data: the head's weight over p at each drawn category, summed.
+    let x = common::var(&p, &[2, 3]);
+    let head: Vec<f64> = (0..8).map(|i| i as f64 + 1.0).collect();
+    ad::array::random::seed(83);
+    let (s, lp) = common::record(|| ops::sample_multinomial(&x, &[4], DType::F64, true).unwrap());
+    common::backward(&[lp.unwrap()], &[Some(arr(&head, &[2, 4]))]).unwrap();
+    let mut want = vec![0.0; 6];
+    for (i, &c) in s.to_f64_vec().iter().enumerate() {
+        let at = (i / 4) * 3 + c as usize;
+        want[at] += head[i] / p[at];
+    }
+    let got = common::grad(&x);
+    assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() <= 1e-12 * w.abs().max(1.0)), "{got:?} != {want:?}");
+    // the samples themselves have no history
+    let (s, _) = common::record(|| ops::sample_multinomial(&x, &[4], DType::F64, false).unwrap());
+    assert_eq!(common::backward(&[s], &[]).unwrap_err().kind, ErrorKind::Autograd);
+}
+
+#[test]
+fn multinomial_draws_are_the_same_on_any_thread_count_and_bad_rows_are_refused() {
+    let _serial = serial();
+    let data = arr(&[0.2, 0.3, 0.5, 0.9, 0.05, 0.05], &[2, 3]);
+    let all = |seed: u64| {
+        ad::array::random::seed(seed);
+        let (s, lp) = ops::sample_multinomial(&data, &[300], DType::F32, true).unwrap();
+        (s.to_f64_vec(), lp.unwrap().to_f64_vec())
+    };
+    threads::set_num_threads(1).unwrap();
+    let first = all(91);
+    threads::set_num_threads(2).unwrap();
+    assert_eq!(all(91), first, "2 threads");
+    assert_ne!(all(92), first, "another seed");
+    let refused = |d: NdArray, kind: ErrorKind, needles: &[&str]| {
+        let e = ops::sample_multinomial(&d, &[2], DType::F32, true).expect_err("the call should fail");
+        assert_eq!(e.kind, kind, "{}", e.message);
+        for needle in needles {
+            assert!(e.message.contains(needle), "{:?} does not say {}", e.message, needle);
+        }
+    };
+    // MXNet 1.9.1 draws category k (out of range) from a row summing below 1, only the first
+    // categories from one above, and 0 from NaN: ad refuses them.
+    refused(arr(&[0.1, 0.1], &[1, 2]), ErrorKind::InvalidArgument, &["row of data (shape (1, 2)) at [0] sums to 0.2"]);
+    refused(arr(&[0.5, 0.5, 1.0, 1.0], &[2, 2]), ErrorKind::InvalidArgument, &["at [1] sums to 2"]);
+    refused(arr(&[-0.5, 1.5], &[2]), ErrorKind::InvalidArgument, &["probability -0.5 at [0]"]);
+    refused(arr(&[0.5, f64::NAN], &[2]), ErrorKind::InvalidArgument, &["probability NaN at [1]"]);
+    refused(arr(&[0.5, f64::INFINITY], &[2]), ErrorKind::InvalidArgument, &["probability inf"]);
+    refused(arr(&[1.0], &[]), ErrorKind::Shape, &["0-d"]);
+    refused(arr(&[], &[2, 0]), ErrorKind::Shape, &["no categories"]);
+    // Rounding within (k + 16) ulps is accepted.
+    let third = 1.0f32 / 3.0;
+    let d32 = ad::ops::astype(&arr(&[third as f64; 3], &[3]), DType::F32).unwrap();
+    assert!(ops::sample_multinomial(&d32, &[2], DType::F32, false).is_ok());
 }

@@ -9,6 +9,7 @@ pub mod loan;
 pub mod pool;
 pub mod print;
 pub mod random;
+mod sample;
 pub mod shape;
 pub mod storage;
 
@@ -107,17 +108,13 @@ impl Array {
 
     /// Draws from N(loc, scale²) with the process-wide seeded generator.
     pub fn random_normal(loc: f64, scale: f64, shape: &[usize], dtype: DType) -> Result<Array> {
-        if scale < 0.0 || !loc.is_finite() || !scale.is_finite() {
-            bail!(InvalidArgument, "random normal needs a finite loc and a finite scale >= 0; got loc {}, scale {}", loc, scale);
-        }
+        sample::check_normal(loc, scale)?;
         Array::random_with(shape, dtype, |rng| loc + scale * rng.next_normal())
     }
 
     /// Draws from U[low, high) with the process-wide seeded generator.
     pub fn random_uniform(low: f64, high: f64, shape: &[usize], dtype: DType) -> Result<Array> {
-        if low > high || !low.is_finite() || !high.is_finite() {
-            bail!(InvalidArgument, "random uniform needs finite low <= high; got low {}, high {}", low, high);
-        }
+        sample::check_uniform(low, high)?;
         let a = Array::random_with(shape, dtype, |rng| low + (high - low) * rng.next_f64())?;
         if low < high {
             // Rounding (to f32, or of the f64 sum) can land on `high`; keep the interval open.
@@ -133,29 +130,21 @@ impl Array {
     /// Draws from the exponential distribution with mean `scale` > 0 (MXNet's `scale`, the
     /// inverse of the rate) with the process-wide seeded generator.
     pub fn random_exponential(scale: f64, shape: &[usize], dtype: DType) -> Result<Array> {
-        if !(scale > 0.0 && scale.is_finite()) {
-            bail!(InvalidArgument, "random exponential needs a finite scale > 0; got scale {}", scale);
-        }
+        sample::check_exponential(scale)?;
         Array::random_with(shape, dtype, |rng| scale * rng.next_exponential())
     }
 
     /// Draws from the gamma distribution with shape `alpha` > 0 and scale `beta` > 0 (mean
     /// alpha·beta) with the process-wide seeded generator.
     pub fn random_gamma(alpha: f64, beta: f64, shape: &[usize], dtype: DType) -> Result<Array> {
-        for (name, value) in [("alpha", alpha), ("beta", beta)] {
-            if !(value > 0.0 && value.is_finite()) {
-                bail!(InvalidArgument, "random gamma needs a finite {} > 0; got {} {}", name, name, value);
-            }
-        }
+        sample::check_gamma(alpha, beta)?;
         Array::random_with(shape, dtype, |rng| beta * rng.next_gamma(alpha))
     }
 
     /// Draws from the Poisson distribution with mean `lam` >= 0 (whole numbers, as floats)
     /// with the process-wide seeded generator.
     pub fn random_poisson(lam: f64, shape: &[usize], dtype: DType) -> Result<Array> {
-        if !(lam >= 0.0 && lam.is_finite()) {
-            bail!(InvalidArgument, "random poisson needs a finite lam >= 0; got lam {}", lam);
-        }
+        sample::check_poisson(lam)?;
         Array::random_with(shape, dtype, |rng| rng.next_poisson(lam))
     }
 
@@ -218,6 +207,12 @@ impl Array {
         let n = checked_size(shape)?;
         let mut v: Vec<f64> = try_vec(n)?;
         random::with_rng(|rng| v.extend((0..n).map(|_| draw(rng))));
+        Array::from_draws(v, shape, dtype)
+    }
+
+    /// An array of `shape` from float64 draws `v`, rounded to `dtype`.
+    pub(crate) fn from_draws(v: Vec<f64>, shape: &[usize], dtype: DType) -> Result<Array> {
+        let n = v.len();
         let buf = match dtype {
             DType::F32 => {
                 let mut w = try_vec(n)?;

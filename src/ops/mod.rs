@@ -11,6 +11,7 @@ pub mod kernel;
 mod linalg;
 mod nn;
 pub mod optim;
+mod random;
 mod reduce;
 mod shape;
 mod sort;
@@ -32,6 +33,7 @@ pub use nn::{
 };
 pub use crate::array::InPlace;
 pub use index::{astype, slice, update, write_slice, AxisIndex};
+pub use random::sample_multinomial;
 pub use reduce::{broadcast_to, cumsum, max, mean, min, nanprod, nansum, norm, norm1, prod, sum, sum_to};
 pub use shape::{copy, reshape, reshape_to, transpose};
 pub use sort::{argsort, sort, topk, TopK};

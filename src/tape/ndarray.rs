@@ -92,6 +92,35 @@ impl NdArray {
         Array::random_randint(low, high, shape, dtype).map(NdArray::from)
     }
 
+    /// Draws from N(loc, scale²) with a parameter pair per element of `loc` and `scale` (one
+    /// shape P): shape P + `shape`. The draws have no autograd history, as MXNet's
+    /// `_sample_normal` has no gradient.
+    pub fn sample_normal(loc: &NdArray, scale: &NdArray, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::sample_normal(&loc.data, &scale.data, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from U[low, high) per element of `low` and `high`, as `sample_normal`.
+    pub fn sample_uniform(low: &NdArray, high: &NdArray, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::sample_uniform(&low.data, &high.data, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from the exponential distribution with mean `scale` per element, as
+    /// `sample_normal`.
+    pub fn sample_exponential(scale: &NdArray, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::sample_exponential(&scale.data, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from the gamma distribution per element of `alpha` and `beta`, as
+    /// `sample_normal`.
+    pub fn sample_gamma(alpha: &NdArray, beta: &NdArray, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::sample_gamma(&alpha.data, &beta.data, shape, dtype).map(NdArray::from)
+    }
+
+    /// Draws from the Poisson distribution per element of `lam`, as `sample_normal`.
+    pub fn sample_poisson(lam: &NdArray, shape: &[usize], dtype: DType) -> Result<NdArray> {
+        Array::sample_poisson(&lam.data, shape, dtype).map(NdArray::from)
+    }
+
     /// A copy with its items along the first axis shuffled, with no autograd history (a
     /// shuffle is not differentiable, as in MXNet).
     pub fn random_shuffle(&self) -> Result<NdArray> {

@@ -245,8 +245,75 @@ static void random_draws(void) {
     free_all();
 }
 
+/* Draws with array parameters: shape P + shape, each block with its position's parameters,
+   repeated by a seed. */
+static void sample_draws(void) {
+    const double locs[2] = {-1000, 1000}, scales[2] = {1, 0};
+    ad_array *loc, *scale, *d[2];
+    MAKE(loc, ad_array_create(locs, S2, 1, AD_FLOAT64, &loc));
+    MAKE(scale, ad_array_create(scales, S2, 1, AD_FLOAT64, &scale));
+    double v[2][6];
+    for (int round = 0; round < 2; round++) {
+        OK(ad_random_seed(78));
+        MAKE(d[round], ad_sample_normal(loc, scale, S3, 1, AD_FLOAT32, &d[round]));
+        SHAPE_IS(d[round], 2, 3);
+        OK(ad_array_read(d[round], AD_FLOAT64, v[round], 6));
+    }
+    for (int j = 0; j < 6; j++) CHECK(v[0][j] == v[1][j]);
+    for (int j = 0; j < 3; j++) CHECK(v[0][j] > -1010 && v[0][j] < -990 && v[0][3 + j] == 1000);
+    uint32_t dtype;
+    OK(ad_array_dtype(d[0], &dtype));
+    CHECK(dtype == AD_FLOAT32);
+
+    ad_array *high, *u, *e, *g, *p, *p0;
+    const double highs[2] = {1, 1000};
+    MAKE(high, ad_array_create(highs, S2, 1, AD_FLOAT64, &high));
+    MAKE(u, ad_sample_uniform(loc, high, S23, 2, AD_FLOAT64, &u));
+    SHAPE_IS(u, 2, 2, 3);
+    double uv[12];
+    OK(ad_array_read(u, AD_FLOAT64, uv, 12));
+    for (int j = 0; j < 6; j++) CHECK(uv[j] >= -1000 && uv[j] < 1 && uv[6 + j] == 1000);
+    const double positive[2] = {0.5, 2};
+    ad_array *pos;
+    MAKE(pos, ad_array_create(positive, S2, 1, AD_FLOAT64, &pos));
+    MAKE(e, ad_sample_exponential(pos, NULL, 0, AD_FLOAT32, &e));
+    SHAPE_IS(e, 2);
+    MAKE(g, ad_sample_gamma(pos, pos, S23, 2, AD_FLOAT32, &g));
+    SHAPE_IS(g, 2, 2, 3);
+    double gv[12];
+    OK(ad_array_read(g, AD_FLOAT64, gv, 12));
+    for (int j = 0; j < 12; j++) CHECK(gv[j] >= 0);
+    MAKE(p, ad_sample_poisson(scale, S3, 1, AD_FLOAT64, &p));
+    SHAPE_IS(p, 2, 3);
+    double pv[6];
+    OK(ad_array_read(p, AD_FLOAT64, pv, 6));
+    for (int j = 0; j < 6; j++) CHECK(pv[j] >= 0 && pv[j] == (double)(long long)pv[j] && (j < 3 || pv[j] == 0));
+    MAKE(p0, ad_sample_poisson(scale, NULL, 0, AD_FLOAT64, &p0));
+    SHAPE_IS(p0, 2);
+
+    /* multinomial: rows [0, 1, 0] and [0.5, 0, 0.5]; the draws and their log-probabilities */
+    const double rows[6] = {0, 1, 0, 0.5, 0, 0.5};
+    ad_array *probs, *draws, *log_prob, *one;
+    MAKE(probs, ad_array_create(rows, S23, 2, AD_FLOAT64, &probs));
+    MAKE(draws, ad_sample_multinomial(probs, S3, 1, AD_FLOAT32, &draws, &log_prob));
+    track(log_prob);
+    SHAPE_IS(draws, 2, 3);
+    SHAPE_IS(log_prob, 2, 3);
+    double dv[6], lv[6];
+    OK(ad_array_read(draws, AD_FLOAT64, dv, 6));
+    OK(ad_array_read(log_prob, AD_FLOAT64, lv, 6));
+    for (int j = 0; j < 3; j++) {
+        CHECK(dv[j] == 1 && lv[j] == 0);
+        CHECK((dv[3 + j] == 0 || dv[3 + j] == 2) && fabs(lv[3 + j] - log(0.5)) < 1e-15);
+    }
+    MAKE(one, ad_sample_multinomial(probs, NULL, 0, AD_FLOAT64, &one, NULL));
+    SHAPE_IS(one, 2);
+    free_all();
+}
+
 int main(void) {
     random_draws();
+    sample_draws();
     creation();
     shapes();
     split();

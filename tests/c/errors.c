@@ -965,6 +965,61 @@ static void test_still_works(void) {
     OK(ad_array_free(x));
 }
 
+/* The draws with array parameters: mismatched shapes and dtypes, a bad parameter named with
+   its position, NULL handles; nothing is written to `result` on failure. */
+static void test_sample_errors(void) {
+    ad_array *m = make(S23, 2, AD_FLOAT32), *v3 = make(S3, 1, AD_FLOAT32), *d3 = make(S3, 1, AD_FLOAT64);
+    ad_array *ones = NULL, *neg = NULL;
+    OK(ad_array_ones(S3, 1, AD_FLOAT32, &ones));
+    OK(ad_array_full(S3, 1, -1, AD_FLOAT32, &neg));
+    FAILS_NO_OUT(ad_sample_normal(m, v3, S2, 1, AD_FLOAT32, &result), AD_ERR_SHAPE);
+    MESSAGE_HAS("ad_sample_normal");
+    MESSAGE_HAS("loc has shape (2, 3) and scale shape (3,)");
+    FAILS_NO_OUT(ad_sample_uniform(v3, d3, S2, 1, AD_FLOAT32, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("low is float32 and high float64");
+    FAILS_NO_OUT(ad_sample_gamma(v3, v3, S2, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("alpha and beta at [0] (of shape (3,))");
+    MESSAGE_HAS("alpha 0");
+    FAILS_NO_OUT(ad_sample_normal(v3, neg, S2, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("scale -1");
+    FAILS_NO_OUT(ad_sample_uniform(ones, v3, S2, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("low 1, high 0");
+    FAILS_NO_OUT(ad_sample_exponential(v3, S2, 1, AD_FLOAT32, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_sample_exponential");
+    MESSAGE_HAS("scale 0");
+    FAILS_NO_OUT(ad_sample_poisson(neg, S2, 1, AD_FLOAT64, &result), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_sample_poisson");
+    MESSAGE_HAS("lam -1");
+    FAILS_NO_OUT(ad_sample_poisson(ones, S2, 1, 9, &result), AD_ERR_DTYPE);
+    FAILS_NO_OUT(ad_sample_normal(NULL, ones, S2, 1, AD_FLOAT32, &result), AD_ERR_NULL_ARGUMENT);
+    MESSAGE_HAS("`loc`");
+    FAILS_NO_OUT(ad_sample_poisson(ones, NULL, 1, AD_FLOAT32, &result), AD_ERR_NULL_ARGUMENT);
+    MESSAGE_HAS("`shape`");
+    const size_t huge[2] = {SIZE_MAX / 2, 4};
+    FAILS_NO_OUT(ad_sample_exponential(ones, huge, 2, AD_FLOAT32, &result), AD_ERR_ALLOC);
+    /* multinomial: a row not summing to 1, a negative probability, 0-d data; neither out
+       written */
+    ad_array *lp = SENTINEL;
+    FAILS_NO_OUT(ad_sample_multinomial(ones, S2, 1, AD_FLOAT32, &result, &lp), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("ad_sample_multinomial");
+    MESSAGE_HAS("sums to 3");
+    CHECK(lp == SENTINEL);
+    FAILS_NO_OUT(ad_sample_multinomial(neg, S2, 1, AD_FLOAT32, &result, NULL), AD_ERR_INVALID_ARGUMENT);
+    MESSAGE_HAS("probability -1 at [0]");
+    ad_array *scalar = NULL;
+    OK(ad_array_ones(NULL, 0, AD_FLOAT32, &scalar));
+    FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, AD_FLOAT32, &result, &lp), AD_ERR_SHAPE);
+    MESSAGE_HAS("0-d");
+    FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, 5, &result, &lp), AD_ERR_DTYPE);
+    CHECK(lp == SENTINEL);
+    OK(ad_array_free(scalar));
+    OK(ad_array_free(m));
+    OK(ad_array_free(v3));
+    OK(ad_array_free(d3));
+    OK(ad_array_free(ones));
+    OK(ad_array_free(neg));
+}
+
 int main(void) {
     test_null_out();
     test_null_shape_and_data();
@@ -974,6 +1029,7 @@ int main(void) {
     test_shape_errors();
     test_dtype_errors();
     test_invalid_arguments();
+    test_sample_errors();
     test_read_and_buffer_sizes();
     test_allocation_errors();
     test_autograd_errors();

@@ -615,6 +615,97 @@ static void fuzz_create(void) {
     }
 }
 
+/* An array of `h`'s shape and dtype with values in [0.5, 2) (a valid parameter of every
+   distribution), or `h` when it is not live. */
+static handle positive_like(handle h) {
+    size_t shape[AD_MAX_NDIM], ndim, size;
+    uint32_t dtype;
+    if (h.kind != LIVE || !describe(h.h, shape, &ndim, &dtype, &size)) return h;
+    ad_array *m = SENTINEL;
+    const char *was = current;
+    enter("ad_random_uniform");
+    ad_status s = ad_random_uniform(0.5, 2, shape, ndim, dtype, &m);
+    check_status(s);
+    current = was;
+    if (s != AD_OK) return h;
+    adopt(m);
+    for (size_t i = 0; i < nlive; i++) {
+        if (live[i] == m) {
+            h.h = m;
+            return h;
+        }
+    }
+    return h;
+}
+
+/* The draws with array parameters: parameters mostly valid and of one shape, sometimes any
+   live, freed or made-up arrays; a draw shape of up to 2 small sizes, sometimes a huge one. */
+static void fuzz_sample(void) {
+    handle a = pick();
+    if (chance(70)) a = positive_like(a);
+    handle b = chance(80) ? positive_like(a) : pick();
+    handle ab[2] = {a, b};
+    if (too_big(ab, 2)) return;
+    size_t shape[2] = {below(4), below(4)}, ndim = below(3);
+    if (chance(3)) shape[0] = chance(50) ? SIZE_MAX : (size_t)1 << 40;
+    int null_shape = ndim > 0 && chance(3);
+    const size_t *sp = null_shape ? NULL : shape;
+    uint32_t dtype = gen_dtype();
+    int invalid = null_shape || !dtype_ok(dtype) || bad(a, 0);
+    ad_array *out, **o = gen_out(&out);
+    switch (below(6)) {
+    case 5: {
+        /* rows of probabilities: mostly a softmax over the last axis (valid), sometimes the
+           values as they are; the log-probabilities sometimes asked for too */
+        handle d = a;
+        ad_array *sm = SENTINEL;
+        if (a.kind == LIVE && chance(80)) {
+            const char *was = current;
+            enter("ad_softmax");
+            ad_status s = ad_softmax(a.h, -1, &sm);
+            check_status(s);
+            current = was;
+            if (s == AD_OK) {
+                adopt(sm);
+                for (size_t i = 0; i < nlive; i++) {
+                    if (live[i] == sm) d.h = sm;
+                }
+            }
+        }
+        ad_array *lp = SENTINEL, **l = chance(50) ? &lp : NULL;
+        enter("ad_sample_multinomial");
+        ad_status s = ad_sample_multinomial(d.h, sp, ndim, dtype, o, l);
+        check_made(s, o, invalid, 0);
+        if (s == AD_OK && l != NULL) {
+            if (lp == SENTINEL || lp == NULL) FAIL("succeeded without writing log_prob");
+            else adopt(lp);
+        } else if (lp != SENTINEL) {
+            FAIL("wrote log_prob on failure");
+        }
+        break;
+    }
+    case 0:
+        enter("ad_sample_normal");
+        check_made(ad_sample_normal(a.h, b.h, sp, ndim, dtype, o), o, invalid || bad(b, 0), 0);
+        break;
+    case 1:
+        enter("ad_sample_uniform");
+        check_made(ad_sample_uniform(a.h, b.h, sp, ndim, dtype, o), o, invalid || bad(b, 0), 0);
+        break;
+    case 2:
+        enter("ad_sample_gamma");
+        check_made(ad_sample_gamma(a.h, b.h, sp, ndim, dtype, o), o, invalid || bad(b, 0), 0);
+        break;
+    case 3:
+        enter("ad_sample_exponential");
+        check_made(ad_sample_exponential(a.h, sp, ndim, dtype, o), o, invalid, 0);
+        break;
+    default:
+        enter("ad_sample_poisson");
+        check_made(ad_sample_poisson(a.h, sp, ndim, dtype, o), o, invalid, 0);
+    }
+}
+
 static void fuzz_arange(void) {
     /* small ranges, or ones that must fail fast: never a few gigabytes that would succeed */
     static const double odd[][3] = {{0, 1e300, 1}, {0, 1e17, 1}, {0, 1, 1e-300}, {NAN, 1, 1}, {0, INFINITY, 1},
@@ -2166,7 +2257,7 @@ int main(int argc, char **argv) {
 
     static void (*const actions[])(void) = {
         fuzz_unary, fuzz_unary,     fuzz_binary,     fuzz_binary,       fuzz_scalar,   fuzz_reduce,   fuzz_reduce,
-        fuzz_compare, fuzz_dot,     fuzz_create,     fuzz_create,       fuzz_arange,   fuzz_free,     fuzz_query,
+        fuzz_compare, fuzz_dot,     fuzz_create,     fuzz_create,       fuzz_arange,   fuzz_sample,   fuzz_free,     fuzz_query,
         fuzz_read,    fuzz_to_string, fuzz_reshape_like, fuzz_reshape_like, fuzz_slice, fuzz_slice,   fuzz_update,
         fuzz_astype,  fuzz_scope,   fuzz_scope,      fuzz_flags,        fuzz_variables, fuzz_variables, fuzz_backward,
         fuzz_backward, fuzz_nn,     fuzz_nn,         fuzz_layers,       fuzz_optimizer, fuzz_process,

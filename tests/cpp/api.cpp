@@ -1,5 +1,6 @@
 // The C++ API (include/ad.hpp): making and reading arrays, copies and views, operators,
 // indexing, every kind of op, optimizer updates, autograd and its scopes.
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -55,6 +56,31 @@ static void making_and_reading() {
     for (double k : ad::random::randint(-3, 3, {100}, ad::float64).to_vector<double>()) {
         CHECK(k >= -3 && k < 3 && k == static_cast<long long>(k));
     }
+    // Array parameters: shape P + shape, each block with its own parameters.
+    ad::Array loc({0, 100}), scale({1, 0});
+    ad::Array drawn = ad::random::normal(loc, scale, {3}, ad::float64);
+    SHAPE_IS(drawn, 2, 3);
+    CHECK(drawn.dtype() == ad::float64);
+    std::vector<double> dv = drawn.to_vector<double>();
+    CHECK(dv[3] == 100 && dv[4] == 100 && dv[5] == 100 && dv[0] != dv[1]);
+    SHAPE_IS(ad::random::normal(loc, scale), 2);
+    for (double u : ad::random::uniform(ad::Array({0, 5}), ad::Array({1, 6}), {50}).to_vector<double>()) CHECK(u >= 0 && u < 6);
+    SHAPE_IS(ad::random::exponential(ad::Array({1, 2, 3}, {3, 1}), {4}), 3, 1, 4);
+    SHAPE_IS(ad::random::gamma(ad::Array({1, 2}), ad::Array({3, 4}), {2, 2}), 2, 2, 2);
+    for (double k : ad::random::poisson(ad::Array({0, 0}), {5}).to_vector<double>()) CHECK(k == 0);
+
+    ad::Array probs({0.0, 1.0, 0.0, 0.5, 0.0, 0.5}, {2, 3});
+    ad::Array picks = ad::random::multinomial(probs, {4});
+    SHAPE_IS(picks, 2, 4);
+    std::vector<double> pv = picks.to_vector<double>();
+    for (int i = 0; i < 4; i++) CHECK(pv[i] == 1 && (pv[4 + i] == 0 || pv[4 + i] == 2));
+    SHAPE_IS(ad::random::multinomial(probs), 2);
+    auto [draws, log_prob] = ad::random::multinomial_with_log_prob(probs, {3}, ad::float64);
+    SHAPE_IS(draws, 2, 3);
+    CHECK(draws.dtype() == ad::float64 && log_prob.dtype() == ad::float32);
+    std::vector<double> lp = log_prob.to_vector<double>();
+    for (int i = 0; i < 3; i++) CHECK(lp[i] == 0 && std::abs(lp[3 + i] - std::log(0.5)) < 1e-6);
+
     ad::Array rows = ad::arange(6).reshape(3, 2), mixed = ad::random::shuffle(rows);
     SHAPE_IS(mixed, 3, 2);
     VALUES_ARE(rows, 0, 0, 1, 2, 3, 4, 5);

@@ -31,6 +31,11 @@ static void errors_carry_the_status_and_message() {
     THROWS(AD_ERR_INVALID_ARGUMENT, "alpha 0", (void)ad::random::gamma(0, 1));
     THROWS(AD_ERR_INVALID_ARGUMENT, "lam -3", (void)ad::random::poisson(-3));
     THROWS(AD_ERR_INVALID_ARGUMENT, "low 4, high 1", (void)ad::random::randint(4, 1));
+    THROWS(AD_ERR_SHAPE, "loc has shape (2,) and scale shape (3,)", (void)ad::random::normal(ad::Array({0, 0}), ad::Array({1, 1, 1})));
+    THROWS(AD_ERR_INVALID_ARGUMENT, "scale -1", (void)ad::random::normal(ad::Array({0, 0}), ad::Array({1, -1})));
+    THROWS(AD_ERR_DTYPE, "ad_sample_gamma", (void)ad::random::gamma(ad::Array({1}), ad::Array({1}, ad::float64)));
+    THROWS(AD_ERR_INVALID_ARGUMENT, "sums to 0.5", (void)ad::random::multinomial(ad::Array({0.25, 0.25})));
+    THROWS(AD_ERR_SHAPE, "ad_sample_multinomial", (void)ad::random::multinomial_with_log_prob(ad::Array({1.0}, ad::Shape{})));
     try {
         (void)(a * b);
         CHECK(false);

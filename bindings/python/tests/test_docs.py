@@ -54,7 +54,7 @@ def section(doc, title):
 
 def test_the_namespaces_list_their_functions():
     assert set(nd.random.__all__) == {"seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson",
-                                      "randint", "shuffle"}
+                                      "randint", "shuffle", "multinomial"}
     names = dict(public_callables())
     for expected in ("nd.exp", "nd.add", "nd.sum", "nd.softmax", "nd.random.normal", "autograd.grad",
                      "NDArray.exp", "NDArray.sum", "NDArray.asscalar", "NDArray.backward", "NDArray.max"):

@@ -8,6 +8,7 @@ import pytest
 
 import ad
 from ad import autograd, nd
+from support import run_python
 
 N = 100_000
 
@@ -116,11 +117,12 @@ def test_refusals_name_the_argument():
         with pytest.raises(ValueError, match=needle) as info:
             call()
         assert isinstance(info.value, ad.ADError)
-    # NDArrays of parameters (which MXNet takes) are refused by name
-    for call, name in [(lambda: nd.random.exponential(nd.ones(2)), "scale"),
-                       (lambda: nd.random.gamma(1, nd.ones(2)), "beta"),
+    # a number beside an NDArray (MXNet asserts all of one kind), or neither, refused by name
+    for call, name in [(lambda: nd.random.normal(nd.ones(2), 1), "scale must be an NDArray"),
+                       (lambda: nd.random.gamma(1, nd.ones(2)), "alpha must be an NDArray"),
                        (lambda: nd.random.poisson("3"), "lam"),
-                       (lambda: nd.random.randn(2, loc=nd.ones(1)), "loc")]:
+                       (lambda: nd.random.uniform([0, 1], [1, 2]), "low"),
+                       (lambda: nd.random.randn(2, loc=nd.ones(1)), "scale must be an NDArray")]:
         with pytest.raises(TypeError, match=name):
             call()
     # every keyword but MXNet's, by name
@@ -287,3 +289,206 @@ def test_the_other_older_names():
     np.testing.assert_array_equal(s.asnumpy(), nd.random.shuffle(x).asnumpy())
     with pytest.raises(TypeError, match="axis"):
         nd.shuffle(x, axis=0)
+
+
+# ---- NDArray parameters (MXNet's _sample_* operators) ----
+
+def test_array_parameters_draw_each_block_with_its_own_parameters():
+    nd.random.seed(71)
+    n = 40_000
+    loc, scale = nd.array([[-3, 0], [50, 2]], dtype="float64"), nd.array([[0.5, 1], [4, 0]], dtype="float64")
+    x = nd.random.normal(loc, scale, shape=n)
+    assert x.shape == (2, 2, n) and x.dtype == np.float32       # MXNet's default, whatever the parameters
+    v = x.asnumpy().astype(np.float64).reshape(4, n)
+    for block, m, s in zip(v, [-3, 0, 50, 2], [0.5, 1, 4, 0]):
+        if s == 0:
+            assert (block == m).all()
+        else:
+            assert_moments(block, m, s * s, 3 * s ** 4)
+    low, high = nd.array([0, -10]), nd.array([1, 10])
+    u = nd.random.uniform(low, high, shape=(n,), dtype="float64").asnumpy()
+    for block, a, b in zip(u, [0, -10], [1, 10]):
+        assert ((block >= a) & (block < b)).all()
+        assert_moments(block, (a + b) / 2, (b - a) ** 2 / 12, (b - a) ** 4 / 80)
+    for block, t in zip(nd.random.exponential(nd.array([0.5, 4]), shape=n, dtype="float64").asnumpy(), [0.5, 4]):
+        assert_moments(block, t, t * t, 9 * t ** 4)
+    g = nd.random.gamma(nd.array([0.5, 3]), nd.array([2, 0.5]), shape=n, dtype="float64").asnumpy()
+    for block, a, b in zip(g, [0.5, 3], [2, 0.5]):
+        assert_moments(block, a * b, a * b * b, (3 * a * a + 6 * a) * b ** 4)
+    p = nd.random.poisson(nd.array([[2.5], [40]]), shape=n).asnumpy().astype(np.float64)
+    assert p.shape == (2, 1, n) and (p == np.round(p)).all()
+    for block, lam in zip(p.reshape(2, n), [2.5, 40]):
+        assert_moments(block, lam, lam, lam * (1 + 3 * lam))
+    r = nd.random.randn(n, loc=nd.array([1, -1]), scale=nd.array([2, 3]), dtype="float64").asnumpy()
+    for block, m, s in zip(r, [1, -1], [2, 3]):
+        assert_moments(block, m, s * s, 3 * s ** 4)
+
+
+def test_array_parameters_shapes_dtypes_and_out():
+    loc, scale = nd.zeros((2, 3)), nd.ones((2, 3))
+    assert nd.random.normal(loc, scale).shape == (2, 3)                 # no shape: P
+    assert nd.random.normal(loc, scale, shape=(4, 5)).shape == (2, 3, 4, 5)
+    assert nd.random.normal(loc, scale, shape=()).shape == (2, 3)
+    assert nd.random.normal(loc, scale, shape=0).shape == (2, 3, 0)     # MXNet refuses a 0 size
+    assert nd.random.normal(loc, scale, dtype="float64").dtype == np.float64
+    assert nd.random.exponential(nd.ones(2, dtype="float64")).dtype == np.float32
+    out = nd.zeros((2, 3, 4), dtype="float64")
+    assert nd.random.gamma(scale, scale, shape=4, out=out) is out and out.dtype == np.float64
+    assert len(set(out.asnumpy().ravel())) == 24
+    with pytest.raises(ValueError, match=r"out has shape \(2, 3, 4\), but the draws have shape \(2, 3\)"):
+        nd.random.gamma(scale, scale, out=out)                         # MXNet: shape inconsistent
+    with pytest.raises(ValueError, match=r"loc has shape \(2, 3\) and scale shape \(3,\)"):
+        nd.random.normal(loc, nd.ones(3))                                # not broadcast (MXNet neither)
+    with pytest.raises(ValueError, match="low is float32 and high float64"):
+        nd.random.uniform(loc, nd.ones((2, 3), dtype="float64"))
+    with pytest.raises(ValueError, match="float16"):
+        nd.random.normal(loc, scale, dtype="float16")
+    with pytest.raises(ValueError, match="gpu"):
+        nd.random.normal(loc, scale, ctx=ad.gpu())
+    # 0-d and empty parameters (MXNet cannot make them) work as any others
+    assert nd.random.poisson(nd.array(3.0), shape=2).shape == (2,)
+    assert nd.random.poisson(nd.zeros((0, 2)), shape=3).shape == (0, 2, 3)
+    # the older names take numbers only, as MXNet's do
+    for f in (nd.random_normal, nd.normal, nd.random_uniform, nd.uniform, nd.random_gamma):
+        with pytest.raises(TypeError, match="older names take numbers only"):
+            f(loc, scale, shape=2)
+    for f in (nd.random_exponential, nd.random_poisson):
+        with pytest.raises(TypeError, match="older names take numbers only"):
+            f(scale, shape=2)
+
+
+def test_bad_array_parameters_are_refused_with_their_position():
+    ok = nd.ones((2, 2))
+    bad = nd.array([[1, 1], [1, -1]])
+    nan = nd.array([[1, float("nan")], [1, 1]])
+    for call, needle in [(lambda: nd.random.normal(ok, bad), r"at \[1, 1\].*scale -1"),
+                         (lambda: nd.random.normal(nan, ok), r"at \[0, 1\].*loc NaN"),
+                         (lambda: nd.random.uniform(ok * 2, ok), "low 2, high 1"),
+                         (lambda: nd.random.exponential(bad), "scale -1"),
+                         (lambda: nd.random.exponential(ok * 0), r"at \[0, 0\].*scale 0"),
+                         (lambda: nd.random.gamma(nan, ok), "alpha NaN"),
+                         (lambda: nd.random.gamma(ok, bad), "beta -1"),
+                         (lambda: nd.random.poisson(bad), "lam -1"),
+                         (lambda: nd.random.poisson(nan), "lam NaN")]:
+        # MXNet draws from these anyway (negative deviations, NaN or INT_MIN counts) or hangs
+        with pytest.raises(ValueError, match=needle) as info:
+            call()
+        assert isinstance(info.value, ad.ADError)
+
+
+def test_array_parameter_draws_have_no_gradient():
+    loc, scale = nd.array([0.0, 1.0]), nd.array([1.0, 2.0])
+    loc.attach_grad()
+    scale.attach_grad()
+    with autograd.record():
+        y = (nd.random.normal(loc, scale, shape=3) * 2).sum() + (loc * scale).sum()
+    y.backward()
+    # only the (loc * scale) term reaches them, as in MXNet (its samplers' gradient is 0)
+    np.testing.assert_array_equal(loc.grad.asnumpy(), [1, 2])
+    np.testing.assert_array_equal(scale.grad.asnumpy(), [0, 1])
+    with autograd.record():
+        z = nd.random.uniform(loc, scale + 1, shape=2)
+    with pytest.raises(ad.ADError, match="no recorded history"):
+        z.backward()
+
+
+def test_array_parameter_draws_are_reproducible_on_1_and_2_threads():
+    script = """
+import numpy as np
+from ad import nd
+nd.random.seed(5)
+p = nd.array([[0.5, 2.0], [7.0, 30.0]])
+xs = [nd.random.normal(p, p, shape=50), nd.random.uniform(p, p * 2, shape=50), nd.random.exponential(p, shape=50),
+      nd.random.gamma(p, p, shape=50), nd.random.poisson(p, shape=50)]
+print(np.concatenate([x.asnumpy().ravel() for x in xs]).tobytes().hex())
+"""
+    one = run_python(script, env={"AD_NUM_THREADS": "1"})
+    assert run_python(script, env={"AD_NUM_THREADS": "2"}) == one
+    assert run_python(script.replace("seed(5)", "seed(6)"), env={"AD_NUM_THREADS": "2"}) != one
+
+
+# ---- multinomial ----
+
+def test_multinomial_frequencies_shapes_and_log_probabilities():
+    nd.random.seed(91)
+    rows = np.array([[0.1, 0.2, 0.0, 0.7], [0.25, 0.25, 0.25, 0.25]])
+    s = nd.random.multinomial(nd.array(rows), shape=N // 2, dtype="float32")
+    assert s.shape == (2, N // 2) and s.dtype == np.float32
+    for row, draws in zip(rows, s.asnumpy()):
+        for c, p in enumerate(row):
+            freq = (draws == c).mean()
+            assert abs(freq - p) < 4.5 * np.sqrt(p * (1 - p) / draws.size) + 1e-12, (c, p, freq)
+    p = nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0.0]], dtype="float64")
+    assert nd.random.multinomial(p, dtype="float64").shape == (2,)
+    assert nd.random.multinomial(nd.array([0.5, 0.5]), dtype="float32").shape == ()
+    assert nd.random.multinomial(p, shape=(2, 3), dtype="float32").shape == (2, 2, 3)
+    assert nd.random.multinomial(p, dtype=None).dtype == np.float64        # as MXNet 1.9.1
+    draws, log_prob = nd.random.multinomial(p, shape=5, get_prob=True, dtype="float32")
+    assert log_prob.shape == (2, 5) and log_prob.dtype == np.float64
+    want = np.log(p.asnumpy()[np.arange(2)[:, None], draws.asnumpy().astype(int)])
+    np.testing.assert_array_equal(log_prob.asnumpy(), want)
+    outs = [nd.zeros((2, 5)), nd.zeros((2, 5), dtype="float64")]
+    assert nd.random.multinomial(p, shape=5, get_prob=True, dtype="float32", out=outs) == outs
+    out = nd.zeros(2)
+    assert nd.random.multinomial(p, out=out, dtype="float32") is out
+
+
+def test_multinomial_log_probability_gradient_is_one_over_p_at_each_draw():
+    p = nd.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]], dtype="float64")
+    p.attach_grad()
+    head = np.arange(1, 9, dtype=np.float64).reshape(2, 4)
+    with autograd.record():
+        draws, log_prob = nd.random.multinomial(p, shape=4, get_prob=True, dtype="float64")
+    log_prob.backward(nd.array(head, dtype="float64"))
+    want = np.zeros((2, 3))
+    for i in range(2):
+        for j in range(4):
+            c = int(draws.asnumpy()[i, j])
+            want[i, c] += head[i, j] / p.asnumpy()[i, c]
+    np.testing.assert_allclose(p.grad.asnumpy(), want, rtol=1e-14)
+    # through a softmax, as a policy's score function
+    x = nd.array([[0.3, -1.0, 2.0]], dtype="float64")
+    x.attach_grad()
+    nd.random.seed(4)
+    with autograd.record():
+        _, lp = nd.random.multinomial(nd.softmax(x), shape=3, get_prob=True, dtype="float64")
+        loss = lp.sum()
+    loss.backward()
+    assert np.isfinite(x.grad.asnumpy()).all() and abs(x.grad.asnumpy().sum()) < 1e-12
+
+
+def test_multinomial_refusals():
+    p = nd.array([[0.5, 0.5]])
+    for call, exc, needle in [
+            (lambda: nd.random.multinomial(p), NotImplementedError, "int32"),
+            (lambda: nd.random.multinomial(p, dtype="int64"), NotImplementedError, "int64"),
+            (lambda: nd.random.multinomial(p, dtype="uint8"), NotImplementedError, "uint8"),
+            (lambda: nd.random.multinomial(p, dtype="float16"), ValueError, "float16"),
+            (lambda: nd.random.multinomial(nd.array([[0.1, 0.1]]), dtype="float32"), ValueError, "sums to 0.2"),
+            (lambda: nd.random.multinomial(nd.array([[1.0, 1.0]]), dtype="float32"), ValueError, "sums to 2"),
+            (lambda: nd.random.multinomial(nd.array([-0.5, 1.5]), dtype="float32"), ValueError, "probability -0.5"),
+            (lambda: nd.random.multinomial(nd.array([float("nan"), 1]), dtype="float32"), ValueError, "NaN"),
+            (lambda: nd.random.multinomial(nd.array(1.0), dtype="float32"), ValueError, "0-d"),
+            (lambda: nd.random.multinomial(nd.zeros((2, 0)), dtype="float32"), ValueError, "no categories"),
+            (lambda: nd.random.multinomial([0.5, 0.5], dtype="float32"), TypeError, "data"),
+            (lambda: nd.random.multinomial(p, get_prob=1, dtype="float32"), TypeError, "get_prob"),
+            (lambda: nd.random.multinomial(p, ctx=ad.cpu(), dtype="float32"), TypeError, "ctx"),
+            (lambda: nd.random.multinomial(p, out=nd.zeros((1, 3)), dtype="float32"), ValueError, "out has shape"),
+            (lambda: nd.random.multinomial(p, get_prob=True, out=nd.zeros(1), dtype="float32"), TypeError, "list of 2"),
+            (lambda: nd.random.multinomial(p, get_prob=True, out=[nd.zeros(1), 3], dtype="float32"), TypeError, "out"),
+    ]:
+        with pytest.raises(exc, match=needle):
+            call()
+
+
+def test_multinomial_is_reproducible_on_1_and_2_threads():
+    script = """
+import numpy as np
+from ad import nd
+nd.random.seed(5)
+p = nd.softmax(nd.arange(12).reshape(3, 4) / 5)
+s, lp = nd.random.multinomial(p, shape=100, get_prob=True, dtype="float32")
+print(np.concatenate([s.asnumpy().ravel(), lp.asnumpy().ravel()]).tobytes().hex())
+"""
+    one = run_python(script, env={"AD_NUM_THREADS": "1"})
+    assert run_python(script, env={"AD_NUM_THREADS": "2"}) == one

@@ -1,4 +1,5 @@
 """Random arrays from the library's seedable generator (the same seed, the same numbers)."""
+import ctypes
 import numbers
 
 import numpy as np
@@ -9,12 +10,16 @@ from ..context import check_ctx
 from ..errors import ADValueError
 from ..ndarray import NDArray, _call_new
 
-__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle"]
+__all__ = ["seed", "normal", "uniform", "randn", "exponential", "gamma", "poisson", "randint", "shuffle",
+           "multinomial"]
 
 _SHAPE = """shape : int or tuple of int, optional
-        The shape of the result; None (the default) gives shape (1,), or the shape of `out`
-        when it is given. MXNet also takes arrays of parameters, with the draws for each of
-        them along new trailing axes; ad takes numbers only."""
+        The shape of the draws. With number parameters it is the result's shape, and None
+        (the default) gives shape (1,), or the shape of `out` when it is given. With NDArray
+        parameters (all of one shape P and dtype; not broadcast) the result has shape
+        P + shape, each block drawn with the parameters at its position, and None gives ()
+        (MXNet's `_sample_*` operators). Such draws have no autograd history: no gradient
+        reaches the parameters (MXNet's is 0)."""
 _COMMON = """dtype : str or numpy.dtype, optional
         float32 (None, the default, or the dtype of `out` when it is given) or float64.
     ctx : Context, optional
@@ -40,21 +45,44 @@ def seed(seed_state, ctx="all"):
     check(lib.ad_random_seed(int(seed_state) & (2**64 - 1)))
 
 
-def _number(name, value):
-    """A distribution parameter as a float: a number, or TypeError naming the parameter (MXNet
-    also takes NDArrays of parameters; ad does not)."""
+def _number(name, value, legacy=False):
+    """A distribution parameter as a float: a number, or TypeError naming the parameter."""
     if not is_scalar(value):
-        raise TypeError("%s must be a number (ad does not take arrays of parameters); got %s"
-                        % (name, type(value).__name__))
+        if legacy and isinstance(value, NDArray):
+            raise TypeError("%s must be a number: MXNet's older names take numbers only (nd.random's "
+                            "functions take NDArrays of parameters); got NDArray" % name)
+        raise TypeError("%s must be a number or an NDArray; got %s" % (name, type(value).__name__))
     return float(value)
 
 
-def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=()):
+def _samples(fn, params, shape, dtype, out):
+    """Draws `fn(*params)` with NDArray parameters (MXNet's `_sample_*`): shape P + `shape`,
+    `shape` None giving (); all parameters NDArrays, as MXNet requires."""
+    names = [name for name, _ in params]
+    for name, value in params:
+        if not isinstance(value, NDArray):
+            raise TypeError("%s must be an NDArray when %s is (MXNet's rule: the parameters are all "
+                            "NDArrays or all numbers); got %s"
+                            % (name, " and ".join(n for n in names if n != name), type(value).__name__))
+    if dtype is None:
+        dtype = out.dtype if out is not None else "float32"
+    shape = () if shape is None else as_shape(shape)
+    result = _call_new(fn, *[value._handle for _, value in params], sizes(shape), len(shape), dtype_code(dtype))
+    if out is not None and out.shape != result.shape:
+        raise ADValueError("out has shape %s, but the draws have shape %s (the parameters' %s + shape %s)"
+                           % (out.shape, result.shape, params[0][1].shape, shape))
+    return into(out, result)
+
+
+def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=(), sampler=None):
     """Draws `fn(*params)` of `shape`: without one, `out`'s shape when `out` is given, else
-    `default_shape` (None: MXNet cannot infer a shape, and neither does ad)."""
+    `default_shape` (None: MXNet cannot infer a shape, and neither does ad). With NDArray
+    parameters, `sampler` draws them (None: refused, as by MXNet's older names)."""
     check_ctx(ctx)
     if out is not None:
         handle(out, "out")      # TypeError unless an NDArray
+    if sampler is not None and any(isinstance(value, NDArray) for _, value in params):
+        return _samples(sampler, params, shape, dtype, out)
     if shape is None:
         shape = out.shape if out is not None else default_shape
         if shape is None:
@@ -62,16 +90,18 @@ def _draws(fn, params, shape, dtype, ctx, out, default_shape=(1,), ints=()):
     if dtype is None and out is not None:
         dtype = out.dtype
     shape = as_shape(shape)
-    args = list(ints) + [_number(name, value) for name, value in params]
+    args = list(ints) + [_number(name, value, legacy=sampler is None) for name, value in params]
     return into(out, _call_new(fn, *args, sizes(shape), len(shape), dtype_code(dtype)))
 
 
 def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_normal)
 
 
 def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_uniform, [("low", low), ("high", high)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_uniform, [("low", low), ("high", high)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_uniform)
 
 
 def randn(*shape, loc=0, scale=1, dtype=None, ctx=None, out=None):
@@ -79,19 +109,21 @@ def randn(*shape, loc=0, scale=1, dtype=None, ctx=None, out=None):
         shape = tuple(shape[0])     # randn((2, 3)) as randn(2, 3)
     # Without sizes MXNet 1.9.1 passes shape () on, which its shape inference cannot complete.
     return _draws(lib.ad_random_normal, [("loc", loc), ("scale", scale)], shape or None, dtype, ctx, out,
-                  default_shape=None)
+                  default_shape=None, sampler=lib.ad_sample_normal)
 
 
 def exponential(scale=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_exponential, [("scale", scale)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_exponential, [("scale", scale)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_exponential)
 
 
 def gamma(alpha=1, beta=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_gamma, [("alpha", alpha), ("beta", beta)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_gamma, [("alpha", alpha), ("beta", beta)], shape, dtype, ctx, out,
+                  sampler=lib.ad_sample_gamma)
 
 
 def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None):
-    return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out)
+    return _draws(lib.ad_random_poisson, [("lam", lam)], shape, dtype, ctx, out, sampler=lib.ad_sample_poisson)
 
 
 def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
@@ -127,8 +159,40 @@ def shuffle(data, out=None):
     return into(out, _call_new(lib.ad_random_shuffle, handle(data, "data")))
 
 
+def multinomial(data, shape=None, get_prob=False, out=None, dtype="int32"):
+    src = handle(data, "data")
+    if not isinstance(get_prob, (bool, np.bool_)):
+        raise TypeError("get_prob must be a bool; got %s" % type(get_prob).__name__)
+    if dtype is None:
+        dtype = "float64"       # what MXNet 1.9.1 gives for dtype=None
+    if _is_dtype(dtype) and np.dtype(dtype).kind in "iub":
+        raise NotImplementedError(
+            "multinomial makes %s arrays (MXNet's default is int32), and ad has no integer arrays yet: "
+            "pass dtype='float32' or 'float64' for the category indices held as floats" % np.dtype(dtype).name)
+    shape = () if shape is None else as_shape(shape)
+    outs = out if get_prob and isinstance(out, (list, tuple)) else [out]
+    if out is not None:
+        if len(outs) != (2 if get_prob else 1):
+            raise TypeError("out must be %s; got %s" % ("a list of 2 NDArrays (the draws and their log-probabilities)"
+                                                         if get_prob else "an NDArray", type(out).__name__))
+        for i, o in enumerate(outs):
+            handle(o, "out" if len(outs) == 1 else "out[%d]" % i)
+    draws, log_prob = ctypes.c_void_p(), ctypes.c_void_p()
+    check(lib.ad_sample_multinomial(src, sizes(shape), len(shape), dtype_code(dtype), ctypes.byref(draws),
+                                    ctypes.byref(log_prob) if get_prob else None))
+    results = [NDArray(draws)] + ([NDArray(log_prob)] if get_prob else [])
+    if out is None:
+        return results if get_prob else results[0]
+    for o, r in zip(outs, results):
+        if o.shape != r.shape:
+            raise ADValueError("out has shape %s, but the draws have shape %s (data's %s without its last axis "
+                               "+ shape %s)" % (o.shape, r.shape, data.shape, shape))
+    written = [into(o, r) for o, r in zip(outs, results)]
+    return written if get_prob else written[0]
+
+
 def _legacy_exponential(lam=1, shape=None, ctx=None, dtype=None, out=None, name=None):
-    lam = _number("lam", lam)
+    lam = _number("lam", lam, legacy=True)
     scale = 1 / lam if lam > 0 else float("nan")
     if not 0 < scale < float("inf"):
         raise ADValueError("random_exponential needs a finite rate lam > 0 whose inverse is finite; got lam %r" % lam)
@@ -167,9 +231,9 @@ normal.__doc__ = """Draws from the normal (Gaussian) distribution with mean `loc
 
     Parameters
     ----------
-    loc : float, optional
+    loc : float or NDArray, optional
         The mean (default 0).
-    scale : float, optional
+    scale : float or NDArray, optional
         The standard deviation (default 1); not negative.
     %s
     %s
@@ -184,9 +248,9 @@ uniform.__doc__ = """Draws from the uniform distribution on the half-open interv
 
     Parameters
     ----------
-    low : float, optional
+    low : float or NDArray, optional
         The lower bound, included (default 0).
-    high : float, optional
+    high : float or NDArray, optional
         The upper bound, excluded (default 1); not below `low`.
     %s
     %s
@@ -205,10 +269,11 @@ randn.__doc__ = """Draws from the normal (Gaussian) distribution with mean `loc`
     *shape : int
         The sizes of the result's axes, as ``randn(2, 3)`` (a tuple, as ``randn((2, 3))``, is
         taken too). Without them `out` gives the shape; with neither, ValueError (MXNet
-        1.9.1's shape inference fails there too).
-    loc : float, optional
+        1.9.1's shape inference fails there too). With NDArray parameters of shape P the
+        result has shape P + shape, as in `normal`.
+    loc : float or NDArray, optional
         The mean (default 0); keyword only.
-    scale : float, optional
+    scale : float or NDArray, optional
         The standard deviation (default 1), not negative; keyword only.
     %s
 
@@ -223,7 +288,7 @@ exponential.__doc__ = """Draws from the exponential distribution with mean `scal
 
     Parameters
     ----------
-    scale : float, optional
+    scale : float or NDArray, optional
         The mean (default 1), the inverse of the rate; finite and above 0.
     %s
     %s
@@ -239,9 +304,9 @@ gamma.__doc__ = """Draws from the gamma distribution with shape `alpha` and scal
 
     Parameters
     ----------
-    alpha : float, optional
+    alpha : float or NDArray, optional
         The shape (default 1); finite and above 0.
-    beta : float, optional
+    beta : float or NDArray, optional
         The scale (default 1); finite and above 0.
     %s
     %s
@@ -258,7 +323,7 @@ poisson.__doc__ = """Draws from the Poisson distribution with mean `lam`: whole 
 
     Parameters
     ----------
-    lam : float, optional
+    lam : float or NDArray, optional
         The mean (default 1); finite and not negative (0 gives zeros).
     %s
     %s
@@ -374,3 +439,36 @@ for _f, _name in ((_legacy_normal, "random_normal"), (_legacy_uniform, "random_u
                   (_legacy_poisson, "random_poisson"), (_legacy_randint, "random_randint"),
                   (_legacy_shuffle, "shuffle")):
     _f.__name__ = _f.__qualname__ = _name
+
+multinomial.__doc__ = """Draws category indices from rows of probabilities (MXNet's
+    nd.random.multinomial): the last axis of `data` holds a row's k probabilities, and each
+    draw is a category in [0, k), chosen with its probability (one of probability 0 never).
+    The indices are whole numbers held as floats: MXNet returns int32 (its default) or
+    uint8 arrays, which ad does not have yet, so `dtype` must be float32 or float64.
+
+    Parameters
+    ----------
+    data : NDArray
+        The probabilities, of shape (..., k): each row finite, not negative, and summing to 1
+        within rounding (MXNet draws out of range from a row summing below 1; ad raises
+        ValueError naming the row).
+    shape : int or tuple of int, optional
+        The draws per row; None (the default) gives one. The result has shape
+        data.shape[:-1] + shape.
+    get_prob : bool, optional
+        Also return the log-probability of each draw, in `data`'s dtype: it is
+        differentiable with respect to `data` (1 / p at each drawn category, summed over its
+        draws, as in MXNet), for score-function (REINFORCE) estimators. The draws themselves
+        have no autograd history.
+    out : NDArray or list of 2 NDArrays, optional
+        Where to write the draws (with `get_prob`, the draws and the log-probabilities), in
+        place; returned instead of new arrays.
+    dtype : str or numpy.dtype, optional
+        float32 or float64 (None gives float64, as in MXNet 1.9.1); the default, int32, and
+        the other integer dtypes raise NotImplementedError.
+
+    Returns
+    -------
+    NDArray, or a list of 2 NDArrays with `get_prob`
+        The draws (and their log-probabilities).
+    """
