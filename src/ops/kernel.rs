@@ -5,8 +5,8 @@ use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
 use crate::cpu::loops::{extend_map, extend_zip, reduce_chunked, try_alloc};
-use crate::array::storage::{lock, try_vec, with_slice};
-use crate::array::{from_vec, fmt_shape, Array, Element, Shape};
+use crate::array::storage::{lock, try_vec, with_any_slice, with_slice, Buffer};
+use crate::array::{from_vec, fmt_shape, Array, Element, Scalar, Shape};
 
 use crate::error::{bail, Result};
 
@@ -295,8 +295,9 @@ pub fn zip(a: &Array, b: &Array, op: Zip2) -> Result<Array> {
     }
     let shape = broadcast_shapes(&a.shape, &b.shape)?;
     let buf = match a.dtype {
-        crate::array::DType::F32 => f32::wrap(zip_typed::<f32>(a, b, &shape, op)?),
-        crate::array::DType::F64 => f64::wrap(zip_typed::<f64>(a, b, &shape, op)?),
+        crate::array::DType::F32 => Buffer::F32(zip_typed::<f32>(a, b, &shape, op)?.into()),
+        crate::array::DType::F64 => Buffer::F64(zip_typed::<f64>(a, b, &shape, op)?.into()),
+        other => bail!(DType, "{:?} of {} arrays: computed on float32 and float64 only; astype to float32 first", op, other.name()),
     };
     Ok(Array::from_buffer(buf, shape))
 }
@@ -513,14 +514,11 @@ fn step_odometer(pos: &mut [usize], dims: &[usize], strides: &[usize], offset: &
 
 /// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.
 pub fn broadcast_to(a: &Array, shape: &[usize]) -> Result<Array> {
-    Ok(match a.dtype {
-        crate::array::DType::F32 => from_vec(broadcast_vec::<f32>(a, shape)?, shape.to_vec()),
-        crate::array::DType::F64 => from_vec(broadcast_vec::<f64>(a, shape)?, shape.to_vec()),
-    })
+    crate::array::storage::with_dtype!(a.dtype, T => Ok(from_vec(broadcast_vec::<T>(a, shape)?, shape.to_vec())))
 }
 
 /// `broadcast_to`'s elements as a vector; `T` must be `a`'s dtype.
-pub(crate) fn broadcast_vec<T: Element>(a: &Array, shape: &[usize]) -> Result<Vec<T>> {
+pub(crate) fn broadcast_vec<T: Scalar>(a: &Array, shape: &[usize]) -> Result<Vec<T>> {
     if broadcast_shapes(&a.shape, shape).ok().as_deref() != Some(shape) {
         bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
     }
@@ -530,7 +528,7 @@ pub(crate) fn broadcast_vec<T: Element>(a: &Array, shape: &[usize]) -> Result<Ve
 }
 
 /// The elements `v` of shape `from` repeated to `to`, a shape `from` broadcasts to.
-pub(crate) fn broadcast_slice<T: Element>(v: &[T], from: &[usize], to: &[usize]) -> Result<Vec<T>> {
+pub(crate) fn broadcast_slice<T: Scalar>(v: &[T], from: &[usize], to: &[usize]) -> Result<Vec<T>> {
     let n = checked_size(to)?;
     let strides = broadcast_strides(from, to);
     let mut out = try_vec(n)?;
@@ -598,7 +596,7 @@ pub fn permute(a: &Array, perm: &[usize]) -> Result<Array> {
     let shape: Shape = perm.iter().map(|&p| a.shape[p]).collect();
     let n = a.size();
     let guard = a.read();
-    with_slice!(&*guard, a.range(), |v: &[T]| {
+    with_any_slice!(&*guard, a.range(), |v: &[T]| {
         let mut out = try_vec(n)?;
         if n > 0 {
             // The output in row-major order: the input's strides, permuted, walked by an

@@ -182,7 +182,7 @@ def test_numpys_files_load_into_ad(tmp_path, case):
         same(want, got.asnumpy())
 
 
-@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float16", "bool", "complex64"])
+@pytest.mark.parametrize("dtype", ["int16", "uint32", "float16", "complex64"])
 def test_other_dtypes_are_refused_by_name(tmp_path, dtype):
     path = str(tmp_path / "x.npz")
     np.savez(path, w=np.zeros(2, np.float32), x=np.zeros(2, dtype))
