@@ -99,28 +99,15 @@ def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
 
 
 def _randint(low, high, shape, dtype, ctx, out, default_shape):
-    if dtype is None and out is not None:
-        dtype = out.dtype if isinstance(out, NDArray) else "float32"   # _draws refuses that out
-    if dtype is None or (_is_dtype(dtype) and np.dtype(dtype).kind in "iu"):
-        raise NotImplementedError(
-            "randint makes int32 (MXNet's default) or int64 arrays, and ad has no integer arrays yet: "
-            "pass dtype='float32' or 'float64' for whole numbers held as floats")
+    if dtype is None:
+        # MXNet's default, int32, or the dtype of `out` (_draws refuses an out that is not an NDArray)
+        dtype = out.dtype if isinstance(out, NDArray) else "int32"
     for name, value in (("low", low), ("high", high)):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool):
             raise TypeError("%s must be an int; got %s" % (name, type(value).__name__))
     if not -2 ** 63 <= low < 2 ** 63 or not -2 ** 63 <= high < 2 ** 63:
         raise ADValueError("randint's bounds must fit in 64 bits; got low %d, high %d" % (low, high))
     return _draws(lib.ad_random_randint, [], shape, dtype, ctx, out, default_shape, ints=(int(low), int(high)))
-
-
-def _is_dtype(dtype):
-    if not isinstance(dtype, (str, type, np.dtype)):
-        return False
-    try:
-        np.dtype(dtype)
-        return True
-    except TypeError:
-        return False
 
 
 def shuffle(data, out=None):
@@ -269,23 +256,23 @@ poisson.__doc__ = """Draws from the Poisson distribution with mean `lam`: whole 
         The draws.
     """ % (_SHAPE, _COMMON)
 
-randint.__doc__ = """Draws whole numbers uniformly from the half-open interval [low, high), held as
-    floats: MXNet returns int32 (its default) or int64 arrays, which ad does not have yet, so
-    `dtype` must be float32 or float64 (the default, None, and the int dtypes raise
-    NotImplementedError).
+randint.__doc__ = """Draws whole numbers uniformly from the half-open interval [low, high), as
+    int32 (the default, as MXNet's) or int64 arrays, or held as float32 or float64.
 
     Parameters
     ----------
     low : int
         The lower bound, included.
     high : int
-        The upper bound, excluded; above `low`. Both must lie where `dtype` holds every whole
-        number exactly: within 2 ** 24 of 0 for float32, 2 ** 53 for float64.
+        The upper bound, excluded; above `low`. Both must fit `dtype`; for the floats, where
+        it holds every whole number exactly: within 2 ** 24 of 0 for float32, 2 ** 53 for
+        float64.
     shape : int or tuple of int, optional
         The shape of the result; None (the default) gives shape (1,), or the shape of `out`
         when it is given.
-    dtype : str or numpy.dtype
-        float32 or float64; needed (None takes the dtype of `out` when it is given).
+    dtype : str or numpy.dtype, optional
+        int32 (None, the default, or the dtype of `out` when it is given), int64, float32 or
+        float64.
     ctx : Context, optional
         The device; only the CPU (None, the default, or ``cpu()``).
     out : NDArray, optional
@@ -353,8 +340,8 @@ _legacy_randint.__doc__ = (_LEGACY % ("uniform whole-number", """low : int
     high : int
         The upper bound, excluded; above `low`.""")).replace(
     """float32 (None, the default, or the dtype of `out` when it is given) or float64.""",
-    """float32 or float64, needed: MXNet's default, int32, and the other integer dtypes raise
-        NotImplementedError, as ad has no integer arrays yet (None takes the dtype of `out`).""")
+    """int32 (None, the default, or the dtype of `out` when it is given), int64, float32 or
+        float64.""")
 _legacy_shuffle.__doc__ = shuffle.__doc__.replace("""    Returns
     -------""", """    name : str, optional
         Ignored, as by MXNet's nd functions.
