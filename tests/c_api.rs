@@ -906,17 +906,20 @@ fn integer_arguments_source() -> PathBuf {
             let is_array = |p: &c_header::Param| p.ty == "const ad_array *" || p.ty == "const ad_array * const *";
             for f in functions.iter() {
                 for (i, p) in f.params.iter().enumerate().filter(|(_, p)| is_array(p)) {
+                    let any = ad::ffi::accepts_any_dtype(&f.name, &p.name);
+                    // Where the parameter takes every dtype, so do the others that take it: an
+                    // op of two arrays refuses a mix of dtypes, as MXNet does.
+                    let int_here = |j: usize, q: &c_header::Param| i == j || (any && is_array(q) && ad::ffi::accepts_any_dtype(&f.name, &q.name));
                     let args: Vec<&str> = f
                         .params
                         .iter()
                         .enumerate()
-                        .map(|(j, q)| match (i == j, q.ty.as_str()) {
+                        .map(|(j, q)| match (int_here(j, q), q.ty.as_str()) {
                             (true, "const ad_array *") => "I",
                             (true, _) => "int_list",
                             (false, _) => valid_argument(q),
                         })
                         .collect();
-                    let any = ad::ffi::accepts_any_dtype(&f.name, &p.name);
                     if any { taken += 1 } else { refused += 1 }
                     cases.push_str(&format!(
                         "    reset();\n    expect_dtype(\"{f}\", \"{p}\", {any}, {f}({args}));\n",

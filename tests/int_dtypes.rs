@@ -87,10 +87,20 @@ fn writes_into_integer_arrays_convert_the_values() {
         assert_eq!(x.to_f64_vec()[2..4], expected[..], "{}", dtype.name());
         ops::put(&x, &NdArray::from_slice(&[5i32], &[1]).unwrap(), &NdArray::from_slice(&[1u8], &[1]).unwrap()).unwrap();
         assert_eq!(x.to_f64_vec()[5], 1.0, "{}", dtype.name());
-        // Arithmetic in place is refused, not done in floats and rounded.
-        let e = ops::update(&x, &to(&values(&[3, 2], DType::F64), dtype), InPlace::Add).unwrap_err();
+        // Division in place is refused (and any arithmetic on bools), not done in floats and
+        // rounded; + - * are MXNet's, in the type.
+        let before = x.to_f64_vec();
+        let e = ops::update(&x, &to(&values(&[3, 2], DType::F64), dtype), InPlace::Div).unwrap_err();
         assert_eq!(e.kind, ErrorKind::DType, "{}", e.message);
         assert!(e.message.contains(dtype.name()) && e.message.contains("astype"), "{}", e.message);
+        assert_eq!(x.to_f64_vec(), before, "nothing written");
+        let added = ops::update(&x, &to(&NdArray::from_slice(&[1.0f64], &[1]).unwrap(), dtype), InPlace::Add);
+        if dtype == DType::Bool {
+            assert_eq!(added.unwrap_err().kind, ErrorKind::DType);
+        } else {
+            added.unwrap();
+            assert_eq!(x.to_f64_vec()[5], 2.0, "{}", dtype.name());
+        }
     }
 }
 
@@ -186,4 +196,58 @@ fn integer_arrays_are_not_differentiable() {
     let e = ad::autograd::backward(&[back], &[None], false, true).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Autograd, "a result through int32 has no history: {}", e.message);
     assert_eq!(Array::zeros(&[1], DType::Bool).unwrap().dtype(), DType::Bool);
+}
+
+#[test]
+fn integer_arithmetic_as_mxnet() {
+    // What MXNet 1.9.1 gives: in the array's type, wrapping; a number converted to the type
+    // first; comparisons in the operands' type; sums wrapping in the type.
+    let u = NdArray::from_slice(&[200u8, 100, 3], &[3]).unwrap();
+    let i = NdArray::from_slice(&[i32::MAX, -5, 3], &[3]).unwrap();
+    assert_eq!(ops::sum(&u, &[], false).unwrap().to_vec::<u8>(), [47]);
+    assert_eq!(ops::sum(&i, &[], false).unwrap().to_vec::<i32>(), [2147483645]);
+    assert_eq!(ops::add(&u, &u).unwrap().to_vec::<u8>(), [144, 200, 6]);
+    let v = NdArray::from_slice(&[201u8, 0, 4], &[3]).unwrap();
+    assert_eq!(ops::sub(&u, &v).unwrap().to_vec::<u8>(), [255, 100, 255]);
+    assert_eq!(ops::mul(&i, &i).unwrap().to_vec::<i32>(), [1, 25, 9]);
+    assert_eq!(ops::compare_scalar(&i, 3.5, ops::Cmp::Eq).unwrap().to_vec::<i32>(), [0, 0, 1]);
+    assert_eq!(ops::compare_scalar(&i, 2.5, ops::Cmp::Lt).unwrap().to_vec::<i32>(), [0, 1, 0]);
+    assert_eq!(ops::add_scalar(&i, 1.9).unwrap().to_vec::<i32>(), [i32::MIN, -4, 4]);
+    assert_eq!(ops::sub_scalar(&i, -1.9).unwrap().to_vec::<i32>(), [i32::MIN, -4, 4]);
+    assert_eq!(ops::rsub_scalar(2.5, &i).unwrap().to_vec::<i32>(), [-2147483645, 7, -1]);
+    assert_eq!(ops::add_scalar(&u, -1.0).unwrap().to_vec::<u8>(), [199, 99, 2]);
+    assert_eq!(ops::add_scalar(&u, 300.0).unwrap().to_vec::<u8>(), [244, 144, 47]);
+    assert_eq!(ops::add_scalar(&i, 1e10).unwrap().to_vec::<i32>(), [-1, 2147483643, -2147483645]);
+    assert_eq!(ops::add_scalar(&i, f64::NAN).unwrap().to_vec::<i32>(), [-1, 2147483643, -2147483645]);
+    let m = NdArray::from_slice(&[1i32, 2, 3, 4], &[2, 2]).unwrap();
+    assert_eq!(ops::sum(&m, &[0], false).unwrap().to_vec::<i32>(), [4, 6]);
+    let m8 = to(&m, DType::I8);
+    let s = ops::sum(&m8, &[1], true).unwrap();
+    assert_eq!((s.dtype(), s.shape(), s.to_vec::<i8>()), (DType::I8, &[2usize, 1][..], vec![3, 7]));
+    assert_eq!(ops::sum(&NdArray::from_slice(&[100i8, 100], &[2]).unwrap(), &[], false).unwrap().to_vec::<i8>(), [-56]);
+    assert_eq!(ops::compare(&u, &u, ops::Cmp::Eq).unwrap().to_vec::<u8>(), [1, 1, 1]);
+    let l = NdArray::from_slice(&[(1i64 << 53) + 1, 0], &[2]).unwrap();
+    assert_eq!(ops::sum(&l, &[], false).unwrap().to_vec::<i64>(), [(1 << 53) + 1]);
+    // broadcasting, and the counting idiom
+    let pred = NdArray::from_slice(&[1i32, 0, 2, 2], &[4]).unwrap();
+    let label = NdArray::from_slice(&[1i32, 1, 2, 0], &[4]).unwrap();
+    let correct = ops::sum(&ops::compare(&pred, &label, ops::Cmp::Eq).unwrap(), &[], false).unwrap();
+    assert_eq!((correct.dtype(), correct.to_vec::<i32>()), (DType::I32, vec![2]));
+    let col = NdArray::from_slice(&[10i64, 20], &[2, 1]).unwrap();
+    let row = NdArray::from_slice(&[1i64, 2, 3], &[3]).unwrap();
+    assert_eq!(ops::add(&col, &row).unwrap().to_vec::<i64>(), [11, 12, 13, 21, 22, 23]);
+    // refused: mixed dtypes (as MXNet), bools (as MXNet), what MXNet computes that ad does not
+    let e = ops::add(&i, &to(&i, DType::F32)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::DType);
+    let b = to(&i, DType::Bool);
+    for r in [ops::add(&b, &b), ops::compare(&b, &b, ops::Cmp::Eq), ops::sum(&b, &[], false), ops::add_scalar(&b, 1.0)] {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::DType, "{}", e.message);
+        assert!(e.message.contains("bool") && e.message.contains("astype"), "{}", e.message);
+    }
+    for r in [ops::div(&i, &i), ops::max(&i, &[], false), ops::mul_scalar(&i, 2.0).and_then(|x| ops::div_scalar(&x, 2.0))] {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::DType, "{}", e.message);
+        assert!(e.message.contains("int32") && e.message.contains("astype"), "{}", e.message);
+    }
 }

@@ -91,6 +91,39 @@ pub trait Scalar: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
     fn cast_i64(v: i64) -> Self;
 }
 
+/// The integer types' arithmetic as MXNet 1.9.1 does it on integer arrays: in the type,
+/// wrapping around.
+pub trait Integer: Scalar + PartialOrd {
+    fn plus(self, o: Self) -> Self;
+    fn minus(self, o: Self) -> Self;
+    fn times(self, o: Self) -> Self;
+    /// 1 or 0.
+    fn truth(b: bool) -> Self;
+}
+
+macro_rules! integer {
+    ($t:ty) => {
+        impl Integer for $t {
+            fn plus(self, o: $t) -> $t {
+                self.wrapping_add(o)
+            }
+            fn minus(self, o: $t) -> $t {
+                self.wrapping_sub(o)
+            }
+            fn times(self, o: $t) -> $t {
+                self.wrapping_mul(o)
+            }
+            fn truth(b: bool) -> $t {
+                b as $t
+            }
+        }
+    };
+}
+integer!(u8);
+integer!(i8);
+integer!(i32);
+integer!(i64);
+
 /// The element conversion of `astype` and of reading into a buffer of another dtype.
 #[inline]
 pub fn convert<S: Scalar, D: Scalar>(x: S) -> D {

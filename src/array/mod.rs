@@ -388,14 +388,20 @@ impl Array {
             (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[range], &s[src_range], op),
             (d, s) => {
                 let (dst_dtype, src_dtype) = (d.dtype(), s.dtype());
-                match (op, d, s) {
-                    (InPlace::Assign, Buffer::U8(d), Buffer::U8(s)) => d[range].copy_from_slice(&s[src_range]),
-                    (InPlace::Assign, Buffer::I32(d), Buffer::I32(s)) => d[range].copy_from_slice(&s[src_range]),
-                    (InPlace::Assign, Buffer::I8(d), Buffer::I8(s)) => d[range].copy_from_slice(&s[src_range]),
-                    (InPlace::Assign, Buffer::I64(d), Buffer::I64(s)) => d[range].copy_from_slice(&s[src_range]),
-                    (InPlace::Assign, Buffer::Bool(d), Buffer::Bool(s)) => d[range].copy_from_slice(&s[src_range]),
-                    _ => bail!(DType, "in-place {:?} of {} into {}: arithmetic in place is for float arrays only; astype to float32 first",
-                        op, src_dtype.name(), dst_dtype.name()),
+                let done = match (d, s) {
+                    (Buffer::U8(d), Buffer::U8(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::I8(d), Buffer::I8(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::I32(d), Buffer::I32(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::I64(d), Buffer::I64(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::Bool(d), Buffer::Bool(s)) if op == InPlace::Assign => {
+                        d[range].copy_from_slice(&s[src_range]);
+                        true
+                    }
+                    _ => false,
+                };
+                if !done {
+                    bail!(DType, "in-place {:?} of {} into {} is not computed (integer arrays take = + - *, bool arrays =); astype to float32 first",
+                        op, src_dtype.name(), dst_dtype.name());
                 }
             }
         }
@@ -502,6 +508,25 @@ pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: InPlace) {
         InPlace::Mul => each!(|d: &mut T, s: T| *d *= s),
         InPlace::Div => each!(|d: &mut T, s: T| *d /= s),
     }
+}
+
+/// The integer arithmetic of an in-place write, as MXNet's on integer arrays (wrapping); `None`
+/// for division, which is not computed on integers.
+pub(crate) fn int_in_place<T: dtype::Integer>(op: InPlace) -> Option<fn(T, T) -> T> {
+    Some(match op {
+        InPlace::Assign => |_, s| s,
+        InPlace::Add => T::plus,
+        InPlace::Sub => T::minus,
+        InPlace::Mul => T::times,
+        InPlace::Div => return None,
+    })
+}
+
+/// `dst op= src` for integers (equal lengths); false, with nothing written, for division.
+fn update_int<T: dtype::Integer>(dst: &mut [T], src: &[T], op: InPlace) -> bool {
+    let Some(f) = int_in_place::<T>(op) else { return false };
+    dst.iter_mut().zip(src).for_each(|(d, &s)| *d = f(*d, s));
+    true
 }
 
 /// Builds an output array from a freshly computed vector.

@@ -98,7 +98,8 @@ pub(crate) fn handle(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
 }
 
 /// The exports that take arrays of every dtype in each of their array parameters: those that
-/// make, read, print, convert, store, lend or only move elements.
+/// make, read, print, convert, store, lend or only move elements, and the integer arithmetic
+/// MXNet has.
 const ANY_DTYPE: &[&str] = &[
     "ad_array_free", "ad_array_free_many", "ad_array_ndim", "ad_array_size", "ad_array_dtype", "ad_array_shape",
     "ad_array_read", "ad_array_asscalar", "ad_array_to_string", "ad_array_astype", "ad_array_copy", "ad_array_detach",
@@ -107,6 +108,9 @@ const ANY_DTYPE: &[&str] = &[
     "ad_full_like", "ad_squeeze", "ad_expand_dims", "ad_split", "ad_flip", "ad_tile", "ad_repeat", "ad_swapaxes",
     "ad_moveaxis", "ad_broadcast_like", "ad_reshape_like", "ad_take", "ad_concat", "ad_stack", "ad_flatten",
     "ad_random_shuffle",
+    // MXNet's arithmetic on integer arrays (ops::integer; bool arrays are refused there)
+    "ad_add", "ad_sub", "ad_mul", "ad_add_scalar", "ad_sub_scalar", "ad_rsub_scalar", "ad_mul_scalar", "ad_compare",
+    "ad_compare_scalar", "ad_sum",
 ];
 
 /// The array parameters of other exports that take every dtype: positions and labels.

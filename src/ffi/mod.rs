@@ -125,10 +125,14 @@ pub const AD_MAX_NDIM: usize = 64;
 const _: () = assert!(AD_MAX_NDIM == engine::MAX_NDIM);
 
 /// Element types, as MXNet numbers them (2, MXNet's float16, is not supported). Functions
-/// take these as `uint32_t`. Only the float types are computed on and differentiated; arrays
-/// of the others are made, read, printed, converted (`ad_array_astype`), saved, lent, and
-/// moved by the ops that only move elements (reshape, transpose, slicing, concat, take, ...),
-/// and every other op refuses them with `AD_ERR_DTYPE`.
+/// take these as `uint32_t`. Only the float types are differentiated; arrays of the others are
+/// made, read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that
+/// only move elements (reshape, transpose, slicing, concat, take, ...). The integer ones also
+/// take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their `_scalar` forms,
+/// `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but division, computed in
+/// the array's type and wrapping around (a number is converted to the type first, as
+/// `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every other op refuses
+/// them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
 #[repr(C)]
 pub enum ad_dtype {
     AD_FLOAT32 = 0,

@@ -5,7 +5,7 @@
 use crate::array::shape::{broadcast_shapes, checked_size};
 use crate::array::storage::{lock, try_vec, with_any_slice, with_dtype, Buffer};
 use crate::array::dtype::convert;
-use crate::array::{fmt_shape, update_typed, Array, DType, Element, InPlace, Scalar};
+use crate::array::{fmt_shape, int_in_place, update_typed, Array, DType, Element, InPlace, Scalar};
 use crate::NdArray;
 use crate::tape::{is_recording, record, Save};
 use crate::error::{bail, Result};
@@ -190,15 +190,25 @@ fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], o
     match (&mut *written[0], &values) {
         (Buffer::F32(d), Buffer::F32(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
         (Buffer::F64(d), Buffer::F64(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
-        (d, v) if op == InPlace::Assign => {
-            fn assign<T: Scalar>(d: &mut Buffer, v: &Buffer, range: std::ops::Range<usize>, shape: &[usize], r: &Region) {
+        (d, v) if op == InPlace::Assign || (dst.dtype != DType::Bool && op != InPlace::Div) => {
+            /// `d[r] op= v` for any dtype; `f` is the op on its elements.
+            fn write<T: Scalar>(d: &mut Buffer, v: &Buffer, range: std::ops::Range<usize>, shape: &[usize], r: &Region, f: fn(T, T) -> T) {
                 let (d, v) = (&mut T::slice_of_mut(d).expect("dst's dtype")[range], T::slice_of(v).expect("converted to dst's dtype"));
                 let mut values = v.iter();
-                walk(shape, r, |off| d[off] = *values.next().expect("values have the region's size"));
+                walk(shape, r, |off| d[off] = f(d[off], *values.next().expect("values have the region's size")));
             }
-            with_dtype!(dst.dtype, T => assign::<T>(d, v, range, &dst.shape, r))
+            fn int<T: crate::array::dtype::Integer>(op: InPlace) -> fn(T, T) -> T {
+                int_in_place::<T>(op).expect("not a division")
+            }
+            match dst.dtype {
+                DType::U8 => write::<u8>(d, v, range, &dst.shape, r, int(op)),
+                DType::I8 => write::<i8>(d, v, range, &dst.shape, r, int(op)),
+                DType::I32 => write::<i32>(d, v, range, &dst.shape, r, int(op)),
+                DType::I64 => write::<i64>(d, v, range, &dst.shape, r, int(op)),
+                _ => with_dtype!(dst.dtype, T => write::<T>(d, v, range, &dst.shape, r, |_, s| s)),
+            }
         }
-        _ => bail!(DType, "in-place {:?} into a {} array: arithmetic in place is for float arrays only; astype to float32 first", op, dst.dtype.name()),
+        _ => bail!(DType, "in-place {:?} into a {} array is not computed (integer arrays take = + - *, bool arrays =); astype to float32 first", op, dst.dtype.name()),
     }
     Ok(())
 }

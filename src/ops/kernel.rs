@@ -157,6 +157,9 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
 }
 
 pub fn map(a: &Array, op: Map) -> Result<Array> {
+    if !a.dtype.is_float() {
+        return super::integer::map(a, op);
+    }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
 }
@@ -297,7 +300,7 @@ pub fn zip(a: &Array, b: &Array, op: Zip2) -> Result<Array> {
     let buf = match a.dtype {
         crate::array::DType::F32 => Buffer::F32(zip_typed::<f32>(a, b, &shape, op)?.into()),
         crate::array::DType::F64 => Buffer::F64(zip_typed::<f64>(a, b, &shape, op)?.into()),
-        other => bail!(DType, "{:?} of {} arrays: computed on float32 and float64 only; astype to float32 first", op, other.name()),
+        _ => return super::integer::zip(a, b, &shape, op),
     };
     Ok(Array::from_buffer(buf, shape))
 }
@@ -326,6 +329,9 @@ fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
 /// Costs the input's size, and no more than the output's when the input has no elements
 /// (a (2^40, 0) array summed over axis 0 is done at once).
 pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
+    if !a.dtype.is_float() {
+        return super::integer::reduce_keepdims(a, axes, fold);
+    }
     let mut keep = a.shape.clone();
     for &ax in axes {
         keep[ax] = 1;

@@ -157,15 +157,34 @@ static void test_shape_ops_and_refusals(void) {
     MESSAGE_HAS("`a`");
     MESSAGE_HAS("int32");
     MESSAGE_HAS("ad_array_astype");
-    FAILS(ad_add(t, t, &r), AD_ERR_DTYPE);
-    MESSAGE_HAS("ad_add");
-    FAILS(ad_sum(a, NULL, 0, false, &r), AD_ERR_DTYPE);
-    MESSAGE_HAS("ad_sum");
+    FAILS(ad_div(t, t, &r), AD_ERR_DTYPE);
+    MESSAGE_HAS("ad_div");
+    MESSAGE_HAS("int32");
+    FAILS(ad_mean(a, NULL, 0, false, &r), AD_ERR_DTYPE);
+    MESSAGE_HAS("ad_mean");
+    /* + - * , comparisons and sum as MXNet computes them on integers: in the type */
+    OK(ad_add(t, t, &r));
+    DTYPE_IS(r, AD_INT32);
+    TEXT_IS(r, "\n[[ 0  6]\n [ 2  8]\n [ 4 10]]\n<NDArray 3x2 @cpu(0)>");
+    OK(ad_array_free(r));
+    OK(ad_compare_scalar(a, 2.5, AD_CMP_GT, &r)); /* 2.5 is 2 in int32, as in MXNet */
+    TEXT_IS(r, "\n[[0 0 0]\n [1 1 1]]\n<NDArray 2x3 @cpu(0)>");
+    ad_array *total;
+    OK(ad_sum(r, NULL, 0, false, &total));
+    DTYPE_IS(total, AD_INT32);
+    VALUES_ARE(total, 0, 3);
+    OK(ad_array_free(total));
+    OK(ad_array_free(r));
+    ad_array *bools;
+    OK(ad_array_astype(a, AD_BOOL, &bools));
+    FAILS(ad_add(bools, bools, &r), AD_ERR_DTYPE);
+    MESSAGE_HAS("bool");
+    OK(ad_array_free(bools));
     /* not differentiable */
     FAILS(ad_array_attach_grad(a, AD_GRAD_WRITE), AD_ERR_DTYPE);
     MESSAGE_HAS("not differentiable");
-    /* in-place arithmetic: refused; an assignment converts */
-    FAILS(ad_array_update(a, a, AD_UPDATE_ADD), AD_ERR_DTYPE);
+    /* in-place division: refused; an assignment converts */
+    FAILS(ad_array_update(a, a, AD_UPDATE_DIV), AD_ERR_DTYPE);
     MESSAGE_HAS("int32");
     const float src[3] = {7.9f, -7.9f, 0};
     ad_array *s;

@@ -93,7 +93,10 @@ static void integer_and_bool_arrays() {
     CHECK(ad::zeros({2}, ad::int8).str() == "\n[0 0]\n<NDArray 2 @cpu(0)>");
     CHECK(ad::arange(0, 4, 1, ad::int64).reshape(2, 2).T().to_vector<int>() == (std::vector<int>{0, 2, 1, 3}));
     CHECK(ad::random::randint(0, 5).dtype() == ad::int32);
-    CHECK(ad::status_of([&] { (void)(i + i); }) == AD_ERR_DTYPE);
+    CHECK((i + i * 2 - 1).to_vector<int>() == (std::vector<int>{-7, -1, 20}));   // in int32, as MXNet
+    CHECK((i > 0).dtype() == ad::int32);
+    CHECK(ad::status_of([&] { (void)(i / i); }) == AD_ERR_DTYPE);
+    CHECK(ad::status_of([&] { (void)(b + b); }) == AD_ERR_DTYPE);
     CHECK(ad::status_of([&] { i.attach_grad(); }) == AD_ERR_DTYPE);
 }
 

@@ -94,8 +94,10 @@ def test_writes_convert_to_the_arrays_dtype():
     x[1] = nd.array([1.9, -1.9, 7])
     x[0, 1] = 5
     assert x.asnumpy().tolist() == [[0, 5, 0], [1, -1, 7]]
+    x += 1
+    assert x.asnumpy().tolist() == [[1, 6, 1], [2, 0, 8]]
     with pytest.raises(ValueError, match="int32"):
-        x += 1
+        x /= 2
 
 
 def test_integer_indices_and_labels():
@@ -107,11 +109,37 @@ def test_integer_indices_and_labels():
     assert nd.softmax_cross_entropy(x, i).shape == (1,)
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64"])
+def test_integer_arithmetic_is_in_the_type(dtype):
+    v = values(dtype, (2, 3))
+    x = nd.array(v, dtype=dtype)
+    with np.errstate(over="ignore"):
+        for ours, theirs in [(x + x, v + v), (x - 1, v - np.array(1, dtype)), (x * x, v * v), (3 - x, np.array(3, dtype) - v),
+                             (x * 2.7, v * np.array(2, dtype)), (x == 2, (v == 2).astype(dtype)),
+                             (x >= x[0:1], (v >= v[0:1]).astype(dtype)), (x.sum(), np.array([v.sum(dtype=dtype)])),
+                             (x.sum(axis=0), v.sum(axis=0, dtype=dtype)), (nd.sum(x, axis=1, keepdims=True), v.sum(axis=1, keepdims=True, dtype=dtype))]:
+            assert ours.dtype == np.dtype(dtype).type
+            assert np.array_equal(ours.asnumpy(), theirs)
+
+
+def test_counting_correct_predictions():
+    pred = nd.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]).argmax(axis=1)     # float32, as MXNet's
+    label = nd.array([1, 1, 1], dtype="int32")
+    assert (pred == label.astype("float32")).sum().asscalar() == 2
+    assert (pred.astype("int32") == label).sum().asscalar() == 2
+    with pytest.raises(ValueError, match="dtypes"):
+        pred == label                   # MXNet refuses the mix too
+
+
 def test_what_computes_refuses_them_by_name():
     x = nd.array([1, 2], dtype="int32")
-    for call in (lambda: x + x, lambda: x * 2, lambda: nd.exp(x), lambda: x.sum(), lambda: x == x,
-                 lambda: nd.dot(x, x), lambda: nd.relu(x), lambda: x.mean()):
-        with pytest.raises(ValueError, match=r"holds int32 elements.*astype"):
+    for call in (lambda: x / x, lambda: x / 2, lambda: nd.exp(x), lambda: -x, lambda: x.max(),
+                 lambda: nd.dot(x, x), lambda: nd.relu(x), lambda: x.mean(), lambda: x ** 2):
+        with pytest.raises(ValueError, match=r"int32.*astype"):
+            call()
+    b = nd.array([1, 0], dtype="bool")
+    for call in (lambda: b + b, lambda: b == b, lambda: b.sum()):
+        with pytest.raises(ValueError, match=r"bool.*astype"):
             call()
     with pytest.raises(ValueError, match="not differentiable"):
         x.attach_grad()

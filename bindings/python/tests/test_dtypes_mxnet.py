@@ -147,3 +147,25 @@ def test_random_programs_of_element_moves():
             return x
 
         same(program)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+def test_integer_arithmetic_matches_mxnet(dtype):
+    """+ - * and the comparisons (arrays, with broadcasting, and numbers) and sum, in the
+    array's type as MXNet computes them: wrapping around, a number converted to the type first."""
+    rng = np.random.default_rng(5)
+    scalars = [0, 1, -1, 1.9, -1.9, 2.5, 300, -300, 1e10]
+    for _ in range(12):
+        v, w = draw_ints(rng, dtype, (3, 4)), draw_ints(rng, dtype, (1, 4))
+        x = lambda nd: nd.array(v, dtype=dtype)   # noqa: E731
+        y = lambda nd: nd.array(w, dtype=dtype)   # noqa: E731
+        for f in (lambda a, b: a + b, lambda a, b: a - b, lambda a, b: b - a, lambda a, b: a * b,
+                  lambda a, b: a == b, lambda a, b: a != b, lambda a, b: a < b, lambda a, b: a <= b,
+                  lambda a, b: a > b, lambda a, b: a >= b):
+            same(lambda nd, ag: f(x(nd), y(nd)))
+            for s in scalars:
+                same(lambda nd, ag: f(x(nd), s))
+        same(lambda nd, ag: x(nd).sum())
+        same(lambda nd, ag: x(nd).sum(axis=0))
+        same(lambda nd, ag: nd.sum(x(nd), axis=1, keepdims=True))
+        same(lambda nd, ag: (x(nd) == y(nd)).sum())
