@@ -635,7 +635,8 @@ ad_status ad_array_shape(const ad_array *array, size_t *shape, size_t capacity);
 ad_status ad_array_read(const ad_array *array, uint32_t dtype, void *buffer, size_t count);
 
 // Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
-// `AD_ERR_SHAPE`.
+// `AD_ERR_SHAPE`. An int64 beyond 2^53 comes out rounded to a double; `ad_array_read` into an
+// `AD_INT64` buffer reads it exactly.
 ad_status ad_array_asscalar(const ad_array *array, double *out);
 
 // Writes MXNet's text for `array` (what Python's `print(x)` shows: a blank line, the values

@@ -266,7 +266,8 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
 }
 
 /// Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
-/// `AD_ERR_SHAPE`.
+/// `AD_ERR_SHAPE`. An int64 beyond 2^53 comes out rounded to a double; `ad_array_read` into an
+/// `AD_INT64` buffer reads it exactly.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_asscalar(array: *const ad_array, out: *mut f64) -> ad_status {
     query!(out, arg!(handle array)?.asscalar()?)
