@@ -158,10 +158,29 @@ typedef enum {
   AD_ERR_FORMAT = 12,
 } ad_status;
 
-// Element types, as MXNet numbers them. Functions take these as `uint32_t`.
+// Element types, as MXNet numbers them (2, MXNet's float16, is not supported). Functions
+// take these as `uint32_t`. Only the float types are differentiated; arrays of the others are
+// made, read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that
+// only move elements (reshape, transpose, slicing, concat, take, ...). The integer ones also
+// take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their `_scalar` forms,
+// `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but division, computed in
+// the array's type and wrapping around (a number is converted to the type first, as
+// `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every other op refuses
+// them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
 typedef enum {
   AD_FLOAT32 = 0,
   AD_FLOAT64 = 1,
+  // `uint8_t`.
+  AD_UINT8 = 3,
+  // `int32_t`.
+  AD_INT32 = 4,
+  // `int8_t`.
+  AD_INT8 = 5,
+  // `int64_t`.
+  AD_INT64 = 6,
+  // One byte per element: 0 is false; the library writes 0 and 1 and reads any other byte as
+  // true.
+  AD_BOOL = 7,
 } ad_dtype;
 
 // How backward writes a variable's gradient. Functions take these as `uint32_t`.
@@ -505,7 +524,8 @@ ad_status ad_pick_mode(const ad_array *a,
                        ad_array **out);
 
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
-// which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
+// which holds them row-major as `dtype` values (`float`, `double`, `uint8_t`, `int32_t`,
+// `int8_t`, `int64_t`, or one byte per bool: 0 is false, any other byte true). `data` may be NULL
 // only when the shape has no elements. On success `*out` is a new handle the caller frees
 // with `ad_array_free`; `data` is only read during the call.
 ad_status ad_array_create(const void *data,
@@ -530,7 +550,9 @@ ad_status ad_array_ones(const size_t *shape, size_t ndim, uint32_t dtype, ad_arr
 
 // Creates the 1-d array `start, start + step, ...` up to but excluding `stop` (NumPy's
 // arange; `ad_array_arange(0, 4, 1, AD_FLOAT32, &x)` is MXNet's `nd.arange(4)`). `step`
-// must be non-zero. The caller frees `*out` with `ad_array_free`.
+// must be non-zero. For an integer or bool `dtype`, as MXNet: the count is that of the float
+// range, and value i is `start + i * step` with `start` and `step` first converted to
+// `dtype` (truncated). The caller frees `*out` with `ad_array_free`.
 ad_status ad_array_arange(double start, double stop, double step, uint32_t dtype, ad_array **out);
 
 // Reseeds the process-wide random generator that every `ad_random_*` function (and the
@@ -586,9 +608,10 @@ ad_status ad_random_poisson(double lam,
                             ad_array **out);
 
 // Creates an array of whole numbers drawn uniformly from [`low`, `high`) (MXNet's
-// `randint`), held as `dtype` floats: ad has no integer arrays yet. `low` must be below
-// `high`, and both within the range where `dtype` holds every whole number exactly (±2^24
-// for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
+// `randint`), of `dtype`: `AD_INT32` or `AD_INT64` (MXNet's), or `AD_FLOAT32` or `AD_FLOAT64`
+// (whole numbers held as floats); another dtype is `AD_ERR_DTYPE`. `low` must be below
+// `high`, and both within the dtype's range (for the floats, the range where every whole
+// number is exact: ±2^24 for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
 // `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
 ad_status ad_random_randint(int64_t low,
                             int64_t high,
@@ -670,8 +693,10 @@ ad_status ad_sample_poisson(const ad_array *lam,
 // Draws category indices from rows of probabilities (MXNet's `nd.random.multinomial`): the
 // last axis of `data` holds a row's k probabilities, and the result `*out` has shape
 // `data`'s shape without its last axis + `shape` (`ndim` sizes; `ndim` 0 gives one draw per
-// row), each block drawn from its row: whole numbers in [0, k) held as `dtype` floats (ad
-// has no integer arrays yet; MXNet's default is int32). A category of probability 0 is
+// row), each block drawn from its row: whole numbers in [0, k) of `dtype` (`AD_INT32`,
+// MXNet's default, or `AD_UINT8`, as MXNet's; or held as floats in `AD_FLOAT32` or
+// `AD_FLOAT64`; another dtype is `AD_ERR_DTYPE`, and `AD_ERR_INVALID_ARGUMENT` when `dtype`
+// cannot hold k - 1). `data` is float32 or float64. A category of probability 0 is
 // never drawn. Every probability must be finite and not negative, and each row must sum to
 // 1 within (k + 16) roundings of `data`'s dtype, or the call fails with
 // `AD_ERR_INVALID_ARGUMENT` naming the row (MXNet draws out of range from a row that sums
@@ -708,11 +733,13 @@ ad_status ad_array_dtype(const ad_array *array, uint32_t *out);
 ad_status ad_array_shape(const ad_array *array, size_t *shape, size_t capacity);
 
 // Copies the elements of `array`, row-major, into `buffer`: `count` values of `dtype`
-// (converted from the array's dtype if they differ). `count` must equal the array's size.
+// (converted from the array's dtype if they differ, as `ad_array_astype` converts; a bool is
+// one byte, 0 or 1). `count` must equal the array's size.
 ad_status ad_array_read(const ad_array *array, uint32_t dtype, void *buffer, size_t count);
 
 // Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
-// `AD_ERR_SHAPE`.
+// `AD_ERR_SHAPE`. An int64 beyond 2^53 comes out rounded to a double; `ad_array_read` into an
+// `AD_INT64` buffer reads it exactly.
 ad_status ad_array_asscalar(const ad_array *array, double *out);
 
 // Writes MXNet's text for `array` (what Python's `print(x)` shows: a blank line, the values
@@ -786,8 +813,13 @@ ad_status ad_array_write_slice(ad_array *array,
 // `AD_ERR_SHAPE`, and nothing is written. Both handles stay the caller's.
 ad_status ad_array_update(ad_array *array, const ad_array *src, uint32_t op);
 
-// `array`'s elements converted to `dtype`; gradients flow back converted. The caller frees
-// `*out` with `ad_array_free`.
+// `array`'s elements converted to `dtype`, by NumPy's rules as MXNet 1.9.1 applies them on
+// x86: a float to an integer truncates toward zero, and NaN, an infinity or a value out of
+// range gives the type's minimum for int32 and int64 (for uint8 and int8, the low byte of
+// that int32 conversion); integers to narrower integers keep the low bits; anything to bool
+// is `x != 0` (NaN is true); bool is 0 or 1. Gradients flow back converted between the float
+// types; an integer or bool result is not differentiable. The caller frees `*out` with
+// `ad_array_free`.
 ad_status ad_array_astype(const ad_array *array, uint32_t dtype, ad_array **out);
 
 // Frees `n` handles (NULL entries are skipped): `ad_array_free` for each, in one call, for
@@ -956,8 +988,8 @@ ad_status ad_array_to_dlpack_legacy(const ad_array *array, bool writable, DLMana
 // already uses (see `ad_array_wrap`) is copied instead, and its deleter called before this
 // returns; a tensor this library exported writable and the consumer left as it was comes
 // back as the exported elements, with no autograd history (not copied); `*copied` (if not NULL) says which. The tensor must
-// be on the CPU and hold float32 or float64 elements. On failure nothing is taken: the
-// caller still owns the tensor.
+// be on the CPU and hold elements of an `ad_dtype` (DLPack's float32, float64, uint8, int8,
+// int32, int64 or bool). On failure nothing is taken: the caller still owns the tensor.
 ad_status ad_array_from_dlpack(DLManagedTensorVersioned *tensor,
                                bool *copied,
                                ad_array **out);
@@ -1170,7 +1202,8 @@ ad_status ad_save(const char *path,
 // On success `*out` is a new checkpoint, freed with `ad_checkpoint_free`: `count` arrays,
 // with `names` NULL when the file holds a list (ad's lists, and `numpy.savez` of positional
 // arrays only) and the names otherwise, as MXNet's `nd.load` returns a list or a dict.
-// float32 and float64 arrays are read, in either byte order and in C or Fortran order;
+// float32, float64, uint8 (`|u1`), int8, int32 (`<i4`), int64 (`<i8`) and bool (`|b1`) arrays
+// are read, in either byte order and in C or Fortran order;
 // another element type is `AD_ERR_DTYPE`, naming it. The file is checked before it is
 // trusted: a file that cannot be opened or read is `AD_ERR_IO`; a truncated or corrupt
 // one (bad magic, header, sizes, offsets, zip records, CRC) `AD_ERR_FORMAT`; the message

@@ -70,9 +70,24 @@ using Status = ad_status;
 /* A shape: the length of each axis. */
 using Shape = std::vector<std::size_t>;
 
-enum class Dtype : std::uint32_t { Float32 = AD_FLOAT32, Float64 = AD_FLOAT64 };
+/* MXNet's dtypes (ad_dtype). The integer and bool ones are made, read, printed, converted
+ * (astype), saved and moved by the shape and indexing ops; the ops that compute refuse them. */
+enum class Dtype : std::uint32_t {
+    Float32 = AD_FLOAT32,
+    Float64 = AD_FLOAT64,
+    UInt8 = AD_UINT8,
+    Int32 = AD_INT32,
+    Int8 = AD_INT8,
+    Int64 = AD_INT64,
+    Bool = AD_BOOL,
+};
 inline constexpr Dtype float32 = Dtype::Float32;
 inline constexpr Dtype float64 = Dtype::Float64;
+inline constexpr Dtype uint8 = Dtype::UInt8;
+inline constexpr Dtype int32 = Dtype::Int32;
+inline constexpr Dtype int8 = Dtype::Int8;
+inline constexpr Dtype int64 = Dtype::Int64;
+inline constexpr Dtype bool_ = Dtype::Bool;
 
 /* How backward writes a variable's gradient (ad_grad_req). */
 enum class GradReq : std::uint32_t { Null = AD_GRAD_NULL, Write = AD_GRAD_WRITE, Add = AD_GRAD_ADD };
@@ -143,9 +158,37 @@ inline bool check(Status status) {
     return fail(status, ad_last_error());
 }
 
+/* The default dtype of an array made from values of type T: float64 from doubles, float32
+ * from anything else (as MXNet's nd.array makes float32 of integers). */
 template <class T>
 constexpr Dtype dtype_of() noexcept {
     return std::is_same_v<T, double> ? Dtype::Float64 : Dtype::Float32;
+}
+
+/* The C element type that holds T's values exactly, as the C API reads and writes them: float,
+ * double, the integer of T's size and signedness, or one byte per bool. */
+template <class T>
+using Exact = std::conditional_t<
+    std::is_same_v<T, bool>, unsigned char,
+    std::conditional_t<
+        std::is_floating_point_v<T>, std::conditional_t<std::is_same_v<T, float>, float, double>,
+        std::conditional_t<std::is_unsigned_v<T> && sizeof(T) == 1, std::uint8_t,
+                           std::conditional_t<std::is_signed_v<T> && sizeof(T) == 1, std::int8_t,
+                                              std::conditional_t<std::is_signed_v<T> && sizeof(T) <= 4, std::int32_t,
+                                                                 std::conditional_t<sizeof(T) <= 4, std::int64_t,
+                                                                                    std::conditional_t<std::is_signed_v<T>, std::int64_t, double>>>>>>>;
+
+/* The dtype of Exact<T>. */
+template <class T>
+constexpr Dtype exact_dtype() noexcept {
+    using X = Exact<T>;
+    if constexpr (std::is_same_v<T, bool>) return Dtype::Bool;
+    else if constexpr (std::is_same_v<X, float>) return Dtype::Float32;
+    else if constexpr (std::is_same_v<X, double>) return Dtype::Float64;
+    else if constexpr (std::is_same_v<X, std::uint8_t>) return Dtype::UInt8;
+    else if constexpr (std::is_same_v<X, std::int8_t>) return Dtype::Int8;
+    else if constexpr (std::is_same_v<X, std::int32_t>) return Dtype::Int32;
+    else return Dtype::Int64;
 }
 
 inline std::uint32_t code(Dtype d) noexcept { return static_cast<std::uint32_t>(d); }
@@ -291,7 +334,8 @@ public:
         : Array(values.begin(), values.size(), shape, dtype) {}
 
     /* As above from a vector; the dtype follows the element type (double: float64, any
-     * other: float32) unless given. */
+     * other: float32, as MXNet's nd.array) unless given: an integer dtype holds integers
+     * exactly, and values of another type are converted as astype converts them. */
     template <class E, std::enable_if_t<std::is_arithmetic_v<E>, int> = 0>
     Array(const std::vector<E>& values, const Shape& shape, Dtype dtype = detail::dtype_of<E>())
         : Array(values.data(), values.size(), shape, dtype) {}
@@ -377,14 +421,15 @@ public:
         return static_cast<Dtype>(d);
     }
 
-    /* The elements, row-major, converted to E. */
+    /* The elements, row-major, converted to E as astype converts them (to_vector<int32_t>()
+     * of a float array truncates; of an int64 array, keeps the low bits). */
     template <class E>
     std::vector<E> to_vector() const {
         static_assert(std::is_arithmetic_v<E>, "to_vector reads numbers");
-        using Read = std::conditional_t<std::is_same_v<E, float>, float, double>;
+        using Read = detail::Exact<E>;
         std::vector<Read> values(size());
         Read unused = 0;
-        if (!detail::check(ad_array_read(handle_, detail::code(detail::dtype_of<Read>()),
+        if (!detail::check(ad_array_read(handle_, detail::code(detail::exact_dtype<E>()),
                                          values.empty() ? &unused : values.data(), values.size()))) {
             return {};
         }
@@ -399,8 +444,14 @@ public:
     template <class E = double>
     E scalar() const {
         double v = 0;
-        detail::check(ad_array_asscalar(handle_, &v));
-        return static_cast<E>(v);
+        if (!detail::check(ad_array_asscalar(handle_, &v))) return E{};
+        if constexpr (std::is_floating_point_v<E>) {
+            return static_cast<E>(v);
+        } else {
+            // Integers exactly, converted as astype converts (a double may not hold an int64).
+            const std::vector<E> one = to_vector<E>();
+            return one.empty() ? E{} : one[0];
+        }
     }
 
     /* MXNet's text for the array, what Python's print(x) shows (without its final newline). */
@@ -618,24 +669,21 @@ private:
                                            std::to_string(*expected) + " elements");
             return;
         }
-        // The C API reads float32 from floats and float64 from doubles; convert the rest.
-        using Native = std::conditional_t<std::is_same_v<E, float>, float, double>;
-        const bool direct = std::is_same_v<E, Native> && detail::dtype_of<Native>() == dtype;
-        std::vector<float> f;
-        std::vector<double> d;
+        // The values as the C API reads them, in the type that holds them exactly; then, for
+        // another dtype, converted by the library as astype converts (defined for NaN and
+        // values out of range, where a C++ cast is not).
+        using X = detail::Exact<E>;
+        std::vector<X> exact;
         const void* src = data;
-        if (!direct) {
-            if (dtype == Dtype::Float32) {
-                f.assign(data, data + count);
-                src = f.data();
-            } else {
-                d.assign(data, data + count);
-                src = d.data();
-            }
+        if (!std::is_same_v<E, X>) {
+            exact.assign(data, data + count);
+            src = exact.data();
         }
+        const Dtype held = detail::exact_dtype<E>();
         *this = make([&](ad_array** out) {
-            return ad_array_create(count ? src : nullptr, shape.data(), shape.size(), detail::code(dtype), out);
+            return ad_array_create(count ? src : nullptr, shape.data(), shape.size(), detail::code(held), out);
         });
+        if (held != dtype && valid()) *this = astype(dtype);
     }
 
     /* The number of elements of `shape`, or none when it overflows (the C API reports that). */
@@ -832,10 +880,11 @@ inline Array poisson(double lam = 1, const Shape& shape = {1}, Dtype dtype = Dty
     });
 }
 
-/* Whole numbers drawn uniformly from [low, high), as floats (MXNet's nd.random.randint, whose
- * default dtype, int32, ad does not have yet); throws AD_ERR_INVALID_ARGUMENT unless
- * low < high, both within ±2^24 (float32) or ±2^53 (float64). */
-inline Array randint(std::int64_t low, std::int64_t high, const Shape& shape = {1}, Dtype dtype = Dtype::Float32) {
+/* Whole numbers drawn uniformly from [low, high) (MXNet's nd.random.randint), int32 by default
+ * as MXNet's, or int64, or held as float32 or float64; throws AD_ERR_INVALID_ARGUMENT unless
+ * low < high, both within the dtype's range (for the floats, ±2^24 or ±2^53, where every whole
+ * number is exact), and AD_ERR_DTYPE for another dtype. */
+inline Array randint(std::int64_t low, std::int64_t high, const Shape& shape = {1}, Dtype dtype = Dtype::Int32) {
     return Array::make([&](ad_array** out) {
         return ad_random_randint(low, high, shape.data(), shape.size(), detail::code(dtype), out);
     });
@@ -881,10 +930,10 @@ inline Array poisson(const Array& lam, const Shape& shape = {}, Dtype dtype = Dt
 }
 
 /* Category indices drawn from the rows of probabilities along data's last axis (MXNet's
- * nd.random.multinomial): shape data's shape without its last axis + `shape`, whole numbers
- * held as floats (ad has no integer arrays yet); no autograd history. Throws
+ * nd.random.multinomial): shape data's shape without its last axis + `shape`, int32 as
+ * MXNet's (or uint8, or held as float32 or float64); no autograd history. Throws
  * AD_ERR_INVALID_ARGUMENT for a row that is not a distribution. */
-inline Array multinomial(const Array& data, const Shape& shape = {}, Dtype dtype = Dtype::Float32) {
+inline Array multinomial(const Array& data, const Shape& shape = {}, Dtype dtype = Dtype::Int32) {
     return Array::make([&](ad_array** out) {
         return ad_sample_multinomial(data.get(), shape.data(), shape.size(), detail::code(dtype), out, nullptr);
     });
@@ -893,7 +942,7 @@ inline Array multinomial(const Array& data, const Shape& shape = {}, Dtype dtype
 /* multinomial with get_prob: the draws and the log-probability of each (in data's dtype),
  * which is differentiable with respect to data. */
 inline std::pair<Array, Array> multinomial_with_log_prob(const Array& data, const Shape& shape = {},
-                                                         Dtype dtype = Dtype::Float32) {
+                                                         Dtype dtype = Dtype::Int32) {
     ad_array* log_prob = nullptr;
     Array draws = Array::make([&](ad_array** out) {
         return ad_sample_multinomial(data.get(), shape.data(), shape.size(), detail::code(dtype), out, &log_prob);

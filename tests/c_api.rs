@@ -124,7 +124,17 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 /// The C test programs, each a `main` over check.h's macros.
-const C_TESTS: &[&str] = &["tests/c/tutorial.c", "tests/c/ops.c", "tests/c/errors.c", "tests/c/nn.c", "tests/c/custom.c", "tests/c/memory.c", "tests/c/arrange.c", "tests/c/hooks.c"];
+const C_TESTS: &[&str] = &[
+    "tests/c/tutorial.c",
+    "tests/c/ops.c",
+    "tests/c/errors.c",
+    "tests/c/nn.c",
+    "tests/c/custom.c",
+    "tests/c/memory.c",
+    "tests/c/arrange.c",
+    "tests/c/hooks.c",
+    "tests/c/dtypes.c",
+];
 
 fn c_test(source: &str) {
     let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
@@ -185,6 +195,11 @@ fn c_shared_memory() {
 #[test]
 fn c_creation_and_shape_ops() {
     c_test("tests/c/arrange.c");
+}
+
+#[test]
+fn c_integer_and_bool_arrays() {
+    c_test("tests/c/dtypes.c");
 }
 
 /// `source` (the tutorial in C or C++) prints what MXNet 1.9.1 prints for its tutorial.
@@ -371,6 +386,7 @@ fn c_programs_are_clean_under_valgrind() {
     // The fuzzer's calls too (a seed of its own, 20,000 calls): memcheck sees the library's
     // side, which the sanitizer build does not instrument.
     let null_arguments = null_arguments_source();
+    let integer_arguments = integer_arguments_source();
     let checkpoints = checkpoint_args("valgrind_checkpoints");
     let checkpoints: Vec<&str> = checkpoints.iter().map(String::as_str).collect();
     let fuzz_load = checkpoint_args("valgrind_fuzz_load");
@@ -385,6 +401,7 @@ fn c_programs_are_clean_under_valgrind() {
             ("tests/c/fuzz_load.c", &fuzz_load[..]),
             ("tests/c/fuzz_calls.c", &["101", "600", "20000"][..]),
             (null_arguments.to_str().expect("a UTF-8 path"), &[][..]),
+            (integer_arguments.to_str().expect("a UTF-8 path"), &[][..]),
         ])
         .collect();
     for (source, args) in runs {
@@ -873,4 +890,111 @@ fn c_null_arguments_of_every_function() {
     let source = null_arguments_source();
     let program = build("c_null_arguments", &[source.to_str().expect("a UTF-8 path")], false);
     assert_success("the generated NULL-argument test", &run(&program));
+}
+
+/// A C program, generated from ad.h's prototypes, that calls every function with an array
+/// parameter once for each of them, with an int32 array there and the arguments of the
+/// NULL-argument test elsewhere: a parameter that takes every dtype
+/// (`ad::ffi::accepts_any_dtype`) must not fail for it with `AD_ERR_DTYPE` or a panic; any
+/// other must refuse it with `AD_ERR_DTYPE`, naming the function, the parameter and int32. A
+/// new function is in it without anyone adding it, refused until it says otherwise.
+fn integer_arguments_source() -> PathBuf {
+    static SOURCE: OnceLock<PathBuf> = OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let functions = c_header::functions();
+            let mut cases = String::new();
+            let (mut refused, mut taken) = (0, 0);
+            let is_array = |p: &c_header::Param| p.ty == "const ad_array *" || p.ty == "const ad_array * const *";
+            for f in functions.iter() {
+                for (i, p) in f.params.iter().enumerate().filter(|(_, p)| is_array(p)) {
+                    let any = ad::ffi::accepts_any_dtype(&f.name, &p.name);
+                    // Where the parameter takes every dtype, so do the others that take it: an
+                    // op of two arrays refuses a mix of dtypes, as MXNet does.
+                    let int_here = |j: usize, q: &c_header::Param| i == j || (any && is_array(q) && ad::ffi::accepts_any_dtype(&f.name, &q.name));
+                    let args: Vec<&str> = f
+                        .params
+                        .iter()
+                        .enumerate()
+                        .map(|(j, q)| match (int_here(j, q), q.ty.as_str()) {
+                            (true, "const ad_array *") => "I",
+                            (true, _) => "int_list",
+                            (false, _) => valid_argument(q),
+                        })
+                        .collect();
+                    if any { taken += 1 } else { refused += 1 }
+                    cases.push_str(&format!(
+                        "    reset();\n    expect_dtype(\"{f}\", \"{p}\", {any}, {f}({args}));\n",
+                        f = f.name,
+                        p = p.name,
+                        any = any as u8,
+                        args = args.join(", ")
+                    ));
+                }
+            }
+            assert!(refused > 100 && taken > 30, "only {} refused and {} taken array parameters in ad.h", refused, taken);
+            let prelude = NULL_ARGUMENTS_HEAD.split("/* `status` is what").next().expect("the NULL-argument prelude");
+            let program = format!("{}{}{}{}", prelude, INTEGER_ARGUMENTS_MAIN, cases, INTEGER_ARGUMENTS_TAIL);
+            let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("integer_arguments.c");
+            std::fs::write(&path, program).expect("the generated test is writable");
+            path
+        })
+        .clone()
+}
+
+const INTEGER_ARGUMENTS_MAIN: &str = r#"static ad_array *I = NULL;
+static const ad_array *int_list[1];
+
+/* `status` is what `fn` returned with an int32 array as `param`. */
+static void expect_dtype(const char *fn, const char *param, int any, ad_status status) {
+    int before = check_failures;
+    if (any) {
+        CHECK(status != AD_ERR_DTYPE && status != AD_ERR_PANIC);
+    } else {
+        char needle[128];
+        snprintf(needle, sizeof needle, "`%s", param);
+        CHECK(status == AD_ERR_DTYPE);
+        MESSAGE_HAS(fn);
+        MESSAGE_HAS(needle);
+        MESSAGE_HAS("int32");
+        MESSAGE_HAS("astype");
+        CHECK(untouched());
+    }
+    if (check_failures != before) {
+        fprintf(stderr, "  (%s with an int32 `%s`: %s, \"%s\")\n", fn, param, ad_status_name((uint32_t)status),
+                ad_last_error());
+    }
+    if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
+    if (function_out[0] != FUNCTION_SENTINEL && function_out[0] != NULL) OK(ad_function_free(function_out[0]));
+    if (borrow_out[0] != BORROW_SENTINEL && borrow_out[0] != NULL) OK(ad_borrow_release(borrow_out[0]));
+    if (tensor_out[0] != TENSOR_SENTINEL && tensor_out[0] != NULL) tensor_out[0]->deleter(tensor_out[0]);
+    if (legacy_out[0] != LEGACY_SENTINEL && legacy_out[0] != NULL) legacy_out[0]->deleter(legacy_out[0]);
+    if (checkpoint_out != (ad_checkpoint *)SENTINEL && checkpoint_out != NULL) OK(ad_checkpoint_free(checkpoint_out));
+}
+
+int main(void) {
+    const size_t shape[1] = {1};
+    const int32_t zero[1] = {0};
+    OK(ad_array_ones(shape, 1, AD_FLOAT32, &A));
+    OK(ad_array_create(zero, shape, 1, AD_INT32, &I));
+    int_list[0] = I;
+    OK(ad_function_new("pass", callbacks_in, NULL, &F));
+"#;
+
+const INTEGER_ARGUMENTS_TAIL: &str = r#"    /* (A is written by the writes that take an int32 source, converted) */
+    (void)floats_in, (void)tensor_in, (void)legacy_in, (void)array_text, (void)values_near;
+    OK(ad_array_free(I));
+    OK(ad_array_free(A));
+    OK(ad_function_free(F));
+    CHECK(!ad_is_recording() && !ad_is_training());
+    return CHECK_RESULT();
+}
+"#;
+
+/// Every array parameter of every function of ad.h, given an int32 array (the program above).
+#[test]
+fn c_integer_arguments_of_every_function() {
+    let source = integer_arguments_source();
+    let program = build("c_integer_arguments", &[source.to_str().expect("a UTF-8 path")], false);
+    assert_success("the generated integer-argument test", &run(&program));
 }

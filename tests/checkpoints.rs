@@ -28,6 +28,12 @@ fn arange(shape: &[usize], dtype: DType) -> Array {
     match dtype {
         DType::F32 => Array::from_slice(&v.iter().map(|&x| x as f32).collect::<Vec<_>>(), shape).unwrap(),
         DType::F64 => Array::from_slice(&v, shape).unwrap(),
+        // Whole numbers (wrapping in the narrow types), or alternating bools.
+        other => {
+            let ints: Vec<i64> = (0..n as i64).collect();
+            let a = Array::from_slice(&ints, shape).unwrap();
+            (*ad::ops::astype(&a.into(), other).unwrap()).clone()
+        }
     }
 }
 
@@ -36,6 +42,8 @@ fn bits(a: &Array) -> Vec<u64> {
     match a.dtype() {
         DType::F32 => a.to_vec::<f32>().iter().map(|x| x.to_bits() as u64).collect(),
         DType::F64 => a.to_vec::<f64>().iter().map(|x| x.to_bits()).collect(),
+        // Integers and bools converted exactly.
+        _ => a.to_vec::<i64>().iter().map(|&x| x as u64).collect(),
     }
 }
 
@@ -90,7 +98,7 @@ fn numpys_files_load_as_numpy_wrote_them() {
             let fields: Vec<&str> = line.rsplitn(4, ' ').collect();
             let (fill, shape, dtype, key) = (fields[0], fields[1], fields[2], fields[3]);
             let shape: Vec<usize> = shape.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-            let dtype = if dtype == "float32" { DType::F32 } else { DType::F64 };
+            let dtype = DType::all().into_iter().find(|d| d.name() == dtype).unwrap_or_else(|| panic!("{}: dtype {}", name, dtype));
             if let Some(names) = &c.names {
                 assert_eq!(names[i], key, "{}", name);
             }
@@ -116,10 +124,17 @@ fn round_trips_keep_values_shapes_dtypes_and_names() {
         arange(&[[1; 63].as_slice(), &[3]].concat(), DType::F64),
         special,
         nan_payload,
+        arange(&[2, 3], DType::I32),
+        arange(&[300], DType::U8),
+        arange(&[2, 2], DType::I8),
+        arange(&[5], DType::I64),
+        Array::from_slice(&[i64::MIN, i64::MAX, -1], &[3]).unwrap(),
+        arange(&[3, 1], DType::Bool),
+        arange(&[0], DType::Bool),
     ];
     for layout in ["list.npz", "dict.params", "no_extension"] {
         let path = dir.join(layout);
-        let given = if layout == "list.npz" { None } else { Some(names(&["a", "b", "c", "d", "e", "f", "g", "h", "é/ü"])) };
+        let given = if layout == "list.npz" { None } else { Some(names(&["a", "b", "c", "d", "e", "f", "g", "h", "é/ü", "i32", "u8", "i8", "i64", "i64 extremes", "bool", "no bools"])) };
         io::save(&path, &arrays, given.as_deref()).unwrap();
         let c = io::load(&path).unwrap();
         assert_eq!(c.names, given);

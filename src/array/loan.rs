@@ -21,7 +21,8 @@ use std::sync::Arc;
 use super::host_ranges;
 use super::shape::checked_size;
 use super::storage::{Buffer, Elems, HostMemory, Storage};
-use super::{fmt_shape, Array, DType, Element};
+use super::storage::with_dtype;
+use super::{fmt_shape, Array, DType, Scalar};
 use crate::error::{bail, Result};
 
 /// What gives host memory back: called once, when the last array on it is gone.
@@ -81,6 +82,12 @@ impl Array {
             match dtype {
                 DType::F32 => Buffer::F32(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
                 DType::F64 => Buffer::F64(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                DType::U8 => Buffer::U8(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                DType::I32 => Buffer::I32(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                DType::I8 => Buffer::I8(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                DType::I64 => Buffer::I64(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                // Any byte is a valid `Bool` (non-zero is true), so host memory needs no check.
+                DType::Bool => Buffer::Bool(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
             }
         };
         Ok(Array::from_buffer(buf, shape.to_vec()))
@@ -93,7 +100,7 @@ impl Array {
     /// `data` must be valid for reads of every element the shape and strides reach, each
     /// aligned for `dtype` or not (they are read unaligned).
     pub unsafe fn from_strided(data: *const u8, shape: &[usize], strides: &[i64], dtype: DType) -> Result<Array> {
-        fn gather<T: Element>(data: *const u8, shape: &[usize], strides: &[i64], n: usize) -> Result<Vec<T>> {
+        fn gather<T: Scalar>(data: *const u8, shape: &[usize], strides: &[i64], n: usize) -> Result<Vec<T>> {
             let mut out: Vec<T> = super::storage::try_vec(n)?;
             let mut index = vec![0usize; shape.len()];
             for _ in 0..n {
@@ -111,10 +118,7 @@ impl Array {
             Ok(out)
         }
         let n = checked_size(shape)?;
-        Ok(match dtype {
-            DType::F32 => super::from_vec(gather::<f32>(data, shape, strides, n)?, shape.to_vec()),
-            DType::F64 => super::from_vec(gather::<f64>(data, shape, strides, n)?, shape.to_vec()),
-        })
+        with_dtype!(dtype, T => Ok(super::from_vec(gather::<T>(data, shape, strides, n)?, shape.to_vec())))
     }
 
     /// Lends the host this array's elements (row-major, contiguous, of its dtype).

@@ -15,10 +15,10 @@ pub mod storage;
 
 use std::sync::{Arc, RwLockReadGuard};
 
-pub use dtype::{DType, Element};
+pub use dtype::{Bool, DType, Element, Scalar};
 pub use shape::{fmt_shape, Shape};
 use shape::{checked_size, shape_of};
-use storage::{try_vec, with_slice, Buffer, Storage};
+use storage::{try_vec, with_any_slice, with_dtype, Buffer, Storage};
 
 use crate::error::{bail, Result};
 
@@ -59,7 +59,7 @@ impl Array {
     }
 
     /// An array with a copy of `data` in `shape` (the lengths must agree).
-    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Array> {
+    pub fn from_slice<T: Scalar>(data: &[T], shape: &[usize]) -> Result<Array> {
         let n = checked_size(shape)?;
         if data.len() != n {
             bail!(Shape, "{} values given for shape {}, which holds {}", data.len(), fmt_shape(shape), n);
@@ -100,9 +100,18 @@ impl Array {
             v.extend((0..n).map(|i| start + T::of(i as f64) * step));
             Ok(v)
         }
+        // Other dtypes, as MXNet's kernel: start and step converted to the dtype first, then
+        // start + i·step in integers.
+        fn cast<T: Scalar>(n: usize, start: f64, step: f64) -> Result<Vec<T>> {
+            let (start, step) = (i64::cast_f64(start), i64::cast_f64(step));
+            let mut v = try_vec(n)?;
+            v.extend((0..n).map(|i| T::cast_i64(T::cast_i64(start).value_i64().wrapping_add((i as i64).wrapping_mul(T::cast_i64(step).value_i64())))));
+            Ok(v)
+        }
         Ok(match dtype {
             DType::F32 => Array::from_buffer(Buffer::F32(fill(n, start, step)?.into()), [n].as_slice()),
             DType::F64 => Array::from_buffer(Buffer::F64(fill(n, start, step)?.into()), [n].as_slice()),
+            other => with_dtype!(other, T => from_vec(cast::<T>(n, start, step)?, [n].as_slice())),
         })
     }
 
@@ -122,6 +131,7 @@ impl Array {
             match &mut *guard {
                 Buffer::F32(v) => v.iter_mut().filter(|x| **x >= high as f32).for_each(|x| *x = (high as f32).next_down()),
                 Buffer::F64(v) => v.iter_mut().filter(|x| **x >= high).for_each(|x| *x = high.next_down()),
+                _ => {}
             }
         }
         Ok(a)
@@ -148,29 +158,44 @@ impl Array {
         Array::random_with(shape, dtype, |rng| rng.next_poisson(lam))
     }
 
-    /// Draws whole numbers uniformly from [low, high) (MXNet's `randint`), held as floats:
-    /// both bounds must lie within the range where `dtype` holds every whole number exactly
-    /// (±2^24 for float32, ±2^53 for float64), so that every value is equally likely.
+    /// Draws whole numbers uniformly from [low, high) (MXNet's `randint`), as int32 or int64
+    /// (MXNet's dtypes; the bounds must fit the dtype), or held as floats: then both bounds
+    /// must lie within the range where `dtype` holds every whole number exactly (±2^24 for
+    /// float32, ±2^53 for float64), so that every value is equally likely.
     pub fn random_randint(low: i64, high: i64, shape: &[usize], dtype: DType) -> Result<Array> {
-        let exact: i64 = match dtype {
-            DType::F32 => 1 << 24,
-            DType::F64 => 1 << 53,
-        };
         if low >= high {
             bail!(InvalidArgument, "random randint needs low < high; got low {}, high {}", low, high);
         }
-        if low < -exact || high > exact {
-            bail!(
-                InvalidArgument,
-                "random randint in {} holds whole numbers exactly only within ±{}; got low {}, high {}",
-                dtype.name(),
-                exact,
-                low,
-                high
-            );
+        let (min, max): (i128, i128) = match dtype {
+            DType::F32 => (-(1 << 24), 1 << 24),
+            DType::F64 => (-(1 << 53), 1 << 53),
+            DType::I32 => (i32::MIN as i128, i32::MAX as i128 + 1),
+            DType::I64 => (i64::MIN as i128, i64::MAX as i128 + 1),
+            other => bail!(DType, "random randint's `dtype` is int32, int64, float32 or float64, not {}", other.name()),
+        };
+        if (low as i128) < min || (high as i128) > max {
+            let what = if dtype.is_float() { "holds whole numbers exactly only within" } else { "holds only" };
+            bail!(InvalidArgument, "random randint in {} {} [{}, {}); got low {}, high {}", dtype.name(), what, min, max, low, high);
         }
-        let span = (high - low) as u64;
-        Array::random_with(shape, dtype, |rng| (low + rng.next_below(span) as i64) as f64)
+        // high - low < 2^64 always: both are i64.
+        let span = (high as i128 - low as i128) as u64;
+        let draw = |rng: &mut random::Rng| (low as i128 + rng.next_below(span) as i128) as i64;
+        match dtype {
+            DType::I32 | DType::I64 => {
+                let n = checked_size(shape)?;
+                let mut v: Vec<i64> = try_vec(n)?;
+                random::with_rng(|rng| v.extend((0..n).map(|_| draw(rng))));
+                let buf = if dtype == DType::I64 {
+                    Buffer::I64(v.into())
+                } else {
+                    let mut w: Vec<i32> = try_vec(n)?;
+                    w.extend(v.iter().map(|&x| x as i32));
+                    Buffer::I32(w.into())
+                };
+                Ok(Array::from_buffer(buf, shape.to_vec()))
+            }
+            _ => Array::random_with(shape, dtype, |rng| draw(rng) as f64),
+        }
     }
 
     /// A copy with its items along the first axis in a uniformly random order (Fisher–Yates
@@ -191,7 +216,7 @@ impl Array {
             }
         });
         let guard = self.read();
-        let buf = with_slice!(&*guard, self.range(), |v: &[T]| {
+        let buf = with_any_slice!(&*guard, self.range(), |v: &[T]| {
             let mut out = try_vec(size)?;
             for &row in &order {
                 out.extend_from_slice(&v[row * stride..(row + 1) * stride]);
@@ -204,23 +229,27 @@ impl Array {
     /// An array of `draw`'s values (float64, rounded to `dtype`), one per element in
     /// row-major order, from the process-wide seeded generator.
     pub(crate) fn random_with(shape: &[usize], dtype: DType, mut draw: impl FnMut(&mut random::Rng) -> f64) -> Result<Array> {
+        if !dtype.is_float() {
+            bail!(DType, "random draws need a float `dtype` (float32 or float64, as MXNet's), not {}: draw in float and astype", dtype.name());
+        }
         let n = checked_size(shape)?;
         let mut v: Vec<f64> = try_vec(n)?;
         random::with_rng(|rng| v.extend((0..n).map(|_| draw(rng))));
         Array::from_draws(v, shape, dtype)
     }
 
-    /// An array of `shape` from float64 draws `v`, rounded to `dtype`.
+    /// Draws made in float64, held as `dtype` (NumPy's cast: whole-number draws are exact in
+    /// any dtype whose range the caller checked).
     pub(crate) fn from_draws(v: Vec<f64>, shape: &[usize], dtype: DType) -> Result<Array> {
-        let n = v.len();
-        let buf = match dtype {
-            DType::F32 => {
-                let mut w = try_vec(n)?;
-                w.extend(v.iter().map(|&x| x as f32));
-                Buffer::F32(w.into())
-            }
-            DType::F64 => Buffer::F64(v.into()),
-        };
+        if dtype == DType::F64 {
+            return Ok(Array::from_buffer(Buffer::F64(v.into()), shape.to_vec()));
+        }
+        fn cast<T: Scalar>(v: &[f64]) -> Result<Buffer> {
+            let mut w: Vec<T> = try_vec(v.len())?;
+            w.extend(v.iter().map(|&x| T::cast_f64(x)));
+            Ok(T::wrap(w))
+        }
+        let buf = with_dtype!(dtype, T => cast::<T>(&v))?;
         Ok(Array::from_buffer(buf, shape.to_vec()))
     }
 
@@ -252,25 +281,25 @@ impl Array {
     /// The elements as `T` (converted when the array holds the other dtype), or an `Alloc`
     /// error when the copy cannot be allocated. What the C API reaches uses this, or
     /// `copy_to`, and never `to_vec`, which aborts as `Vec` does when memory runs out.
-    pub fn try_to_vec<T: Element>(&self) -> Result<Vec<T>> {
+    pub fn try_to_vec<T: Scalar>(&self) -> Result<Vec<T>> {
         let mut out = try_vec(self.size())?;
         let guard = self.read();
         match T::slice_of(&guard) {
             Some(all) => out.extend_from_slice(&all[self.range()]),
-            None => with_slice!(&*guard, self.range(), |v: &[U]| out.extend(v.iter().map(|x| T::of(x.as_f64())))),
+            None => with_any_slice!(&*guard, self.range(), |v: &[U]| out.extend(v.iter().map(|&x| dtype::convert::<U, T>(x)))),
         }
         Ok(out)
     }
 
-    /// Writes the elements as `T` (converted when the array holds the other dtype) into
-    /// `out`, which must have the array's size: no copy in between.
-    pub fn copy_to<T: Element>(&self, out: &mut [T]) {
+    /// Writes the elements as `T` (converted as `astype` converts when the array holds another
+    /// dtype) into `out`, which must have the array's size: no copy in between.
+    pub fn copy_to<T: Scalar>(&self, out: &mut [T]) {
         let guard = self.read();
         match T::slice_of(&guard) {
             Some(all) => out.copy_from_slice(&all[self.range()]),
-            None => with_slice!(&*guard, self.range(), |v: &[U]| {
+            None => with_any_slice!(&*guard, self.range(), |v: &[U]| {
                 assert_eq!(out.len(), v.len(), "copy_to needs room for exactly the array's elements");
-                out.iter_mut().zip(v).for_each(|(o, x)| *o = T::of(x.as_f64()))
+                out.iter_mut().zip(v).for_each(|(o, &x)| *o = dtype::convert::<U, T>(x))
             }),
         }
     }
@@ -278,16 +307,16 @@ impl Array {
     /// The elements converted to f64, in row-major order.
     pub fn to_f64_vec(&self) -> Vec<f64> {
         let guard = self.read();
-        with_slice!(&*guard, self.range(), |v: &[T]| v.iter().map(|x| x.as_f64()).collect())
+        with_any_slice!(&*guard, self.range(), |v: &[T]| v.iter().map(|x| x.value_f64()).collect())
     }
 
-    /// The elements as `T` (converted when the array holds the other dtype).
-    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+    /// The elements as `T` (converted as `astype` converts when the array holds another dtype).
+    pub fn to_vec<T: Scalar>(&self) -> Vec<T> {
         let guard = self.read();
         if let Some(all) = T::slice_of(&guard) {
             return all[self.range()].to_vec();
         }
-        with_slice!(&*guard, self.range(), |v: &[U]| v.iter().map(|x| T::of(x.as_f64())).collect())
+        with_any_slice!(&*guard, self.range(), |v: &[U]| v.iter().map(|&x| dtype::convert::<U, T>(x)).collect())
     }
 
     /// The one element of a size-1 array.
@@ -329,6 +358,7 @@ impl Array {
                 crate::cpu::loops::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s))
             }
             Buffer::F64(d) => crate::cpu::loops::modify_chunked(&mut d[range], |d| d.iter_mut().for_each(|x| *x *= s)),
+            other => panic!("scale of {} elements: gradients are float", other.dtype().name()),
         }
     }
 
@@ -347,10 +377,28 @@ impl Array {
             Some(c) => (c, 0..src.size()),
             None => (read.get(&src.storage).expect("a storage only read"), src.range()),
         };
+        let range = self.range();
         match (&mut *written[0], src_buf) {
-            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[self.range()], &s[src_range], op),
-            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[self.range()], &s[src_range], op),
-            _ => unreachable!("dtypes checked above"),
+            (Buffer::F32(d), Buffer::F32(s)) => update_typed(&mut d[range], &s[src_range], op),
+            (Buffer::F64(d), Buffer::F64(s)) => update_typed(&mut d[range], &s[src_range], op),
+            (d, s) => {
+                let (dst_dtype, src_dtype) = (d.dtype(), s.dtype());
+                let done = match (d, s) {
+                    (Buffer::U8(d), Buffer::U8(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::I8(d), Buffer::I8(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::I32(d), Buffer::I32(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::I64(d), Buffer::I64(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::Bool(d), Buffer::Bool(s)) if op == InPlace::Assign => {
+                        d[range].copy_from_slice(&s[src_range]);
+                        true
+                    }
+                    _ => false,
+                };
+                if !done {
+                    bail!(DType, "in-place {:?} of {} into {} is not computed (integer arrays take = + - *, bool arrays =); astype to float32 first",
+                        op, src_dtype.name(), dst_dtype.name());
+                }
+            }
         }
         Ok(())
     }
@@ -390,7 +438,7 @@ impl Array {
             text.push("\n")?;
             {
                 let guard = self.read();
-                with_slice!(&*guard, self.range(), |v: &[T]| print::write_array(v, &self.shape, &mut text))?;
+                with_any_slice!(&*guard, self.range(), |v: &[T]| print::write_array(v, &self.shape, &mut text))?;
             }
             text.push("\n<NDArray ")?;
             for (i, d) in self.shape.iter().enumerate() {
@@ -433,7 +481,7 @@ impl InPlace {
 
 /// A fresh buffer holding `range` of `buf`.
 pub(crate) fn copy_range(buf: &Buffer, range: std::ops::Range<usize>) -> Result<Buffer> {
-    with_slice!(buf, range, |v: &[T]| {
+    with_any_slice!(buf, range, |v: &[T]| {
         let mut out = try_vec(v.len())?;
         out.extend_from_slice(v);
         Ok(T::wrap(out))
@@ -457,8 +505,27 @@ pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: InPlace) {
     }
 }
 
+/// The integer arithmetic of an in-place write, as MXNet's on integer arrays (wrapping); `None`
+/// for division, which is not computed on integers.
+pub(crate) fn int_in_place<T: dtype::Integer>(op: InPlace) -> Option<fn(T, T) -> T> {
+    Some(match op {
+        InPlace::Assign => |_, s| s,
+        InPlace::Add => T::plus,
+        InPlace::Sub => T::minus,
+        InPlace::Mul => T::times,
+        InPlace::Div => return None,
+    })
+}
+
+/// `dst op= src` for integers (equal lengths); false, with nothing written, for division.
+fn update_int<T: dtype::Integer>(dst: &mut [T], src: &[T], op: InPlace) -> bool {
+    let Some(f) = int_in_place::<T>(op) else { return false };
+    dst.iter_mut().zip(src).for_each(|(d, &s)| *d = f(*d, s));
+    true
+}
+
 /// Builds an output array from a freshly computed vector.
 #[inline]
-pub(crate) fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> Array {
+pub(crate) fn from_vec<T: Scalar>(v: Vec<T>, shape: impl Into<Shape>) -> Array {
     Array::from_buffer(T::wrap(v), shape)
 }

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use super::dtype::{DType, Element};
+use super::dtype::{DType, Scalar};
 use super::storage::Buffer;
 
 /// Buffers below this size are cheap to allocate and are not cached.
@@ -134,7 +134,7 @@ fn hand_back(buffers: Vec<Buffer>) -> usize {
 }
 
 /// An empty vector with room for exactly `n` elements from the cache, if one is waiting.
-pub(crate) fn take<T: Element>(n: usize) -> Option<Vec<T>> {
+pub(crate) fn take<T: Scalar>(n: usize) -> Option<Vec<T>> {
     let bytes = n.checked_mul(std::mem::size_of::<T>())?;
     if bytes < MIN_BYTES || crate::reference::enabled() {
         return None;

@@ -1,4 +1,4 @@
-//! Text rendering of float arrays, byte for byte as numpy prints them.
+//! Text rendering of arrays, byte for byte as numpy prints them (floats, integers, bools).
 //!
 //! MXNet 1.9.1 prints an NDArray as `str(arr.asnumpy())` and pins numpy < 1.24,
 //! so this mirrors `numpy/core/arrayprint.py` of those versions with the
@@ -60,6 +60,76 @@ impl PrintFloat for f64 {
     }
 }
 
+/// An element type the printer understands: how the shown elements decide one layout for
+/// all (numpy's `FloatingFormat`, `IntegerFormat`, `BoolFormat`), one element's text in it,
+/// and the `str` of a 0-d array's scalar.
+pub trait Printable: Copy {
+    type Format: Default;
+    fn layout(shown: &[Self]) -> Self::Format;
+    fn word(format: &Self::Format, v: Self) -> String;
+    fn scalar_text(self) -> String;
+}
+
+macro_rules! printable_float {
+    ($t:ty) => {
+        impl Printable for $t {
+            type Format = FloatFormat;
+            fn layout(shown: &[$t]) -> FloatFormat {
+                FloatFormat::new(shown)
+            }
+            fn word(format: &FloatFormat, v: $t) -> String {
+                format.format(v)
+            }
+            fn scalar_text(self) -> String {
+                scalar_str(self)
+            }
+        }
+    };
+}
+printable_float!(f32);
+printable_float!(f64);
+
+/// numpy's `IntegerFormat`: every element right-aligned to the widest of the shown maximum
+/// and minimum.
+#[derive(Default)]
+pub struct IntFormat {
+    width: usize,
+}
+
+macro_rules! printable_int {
+    ($t:ty) => {
+        impl Printable for $t {
+            type Format = IntFormat;
+            fn layout(shown: &[$t]) -> IntFormat {
+                let (min, max) = (shown.iter().min(), shown.iter().max());
+                IntFormat { width: min.into_iter().chain(max).map(|v| v.to_string().len()).max().unwrap_or(0) }
+            }
+            fn word(format: &IntFormat, v: $t) -> String {
+                format!("{:>width$}", v, width = format.width)
+            }
+            fn scalar_text(self) -> String {
+                self.to_string()
+            }
+        }
+    };
+}
+printable_int!(u8);
+printable_int!(i8);
+printable_int!(i32);
+printable_int!(i64);
+
+/// numpy's `BoolFormat`: " True" and "False", of one width, in arrays of one axis or more.
+impl Printable for super::dtype::Bool {
+    type Format = ();
+    fn layout(_: &[Self]) {}
+    fn word(_: &(), v: Self) -> String {
+        if v.get() { " True" } else { "False" }.to_string()
+    }
+    fn scalar_text(self) -> String {
+        if self.get() { "True" } else { "False" }.to_string()
+    }
+}
+
 /// Text that grows only as far as memory allows: an array's text can be many times the size
 /// of its data, and must fail as an error, not abort the process.
 #[derive(Default)]
@@ -89,7 +159,7 @@ impl Text {
 ///
 /// # Panics
 /// If `data.len()` is not the product of `shape`, or memory for the text runs out.
-pub fn format_array<T: PrintFloat>(data: &[T], shape: &[usize]) -> String {
+pub fn format_array<T: Printable>(data: &[T], shape: &[usize]) -> String {
     let mut text = Text::default();
     write_array(data, shape, &mut text).expect("memory for the text");
     text.into_string()
@@ -97,7 +167,7 @@ pub fn format_array<T: PrintFloat>(data: &[T], shape: &[usize]) -> String {
 
 /// `format_array`'s text appended to `out`, or an error when memory for it cannot be had.
 /// It recurses once per axis (the library's arrays have at most 64).
-pub fn write_array<T: PrintFloat>(data: &[T], shape: &[usize], out: &mut Text) -> Result<(), TryReserveError> {
+pub fn write_array<T: Printable>(data: &[T], shape: &[usize], out: &mut Text) -> Result<(), TryReserveError> {
     let size: usize = shape.iter().product();
     assert_eq!(
         data.len(),
@@ -106,7 +176,7 @@ pub fn write_array<T: PrintFloat>(data: &[T], shape: &[usize], out: &mut Text) -
     );
     // numpy's str of a 0-d array is the str of its scalar, not array formatting.
     if shape.is_empty() {
-        return out.push(&scalar_str(data[0]));
+        return out.push(&data[0].scalar_text());
     }
     // array2string treats any array with a zero dimension as "[]".
     if size == 0 {
@@ -121,14 +191,14 @@ pub fn write_array<T: PrintFloat>(data: &[T], shape: &[usize], out: &mut Text) -
         shape,
         strides,
         summarise: size > THRESHOLD,
-        format: FloatFormat::default(),
+        format: T::Format::default(),
     };
     // Like `_leading_trailing`, only the elements that will be shown decide the format.
     let count = shape.iter().map(|&len| shown_indices(len, printer.summarise).flatten().count()).product();
     let mut shown = Vec::new();
     shown.try_reserve_exact(count)?;
     printer.collect_shown(0, 0, &mut shown);
-    printer.format = FloatFormat::new(&shown);
+    printer.format = T::layout(&shown);
     drop(shown);
     printer.render(0, 0, 1, LINE_WIDTH, out)
 }
@@ -300,7 +370,7 @@ fn scalar_str<T: PrintFloat>(v: T) -> String {
 /// Mirrors numpy's `FloatingFormat` after `fillFormat`: one layout shared by
 /// every element so that columns line up.
 #[derive(Default)]
-struct FloatFormat {
+pub struct FloatFormat {
     scientific: bool,
     /// Width of the sign plus integer part (mantissa's leading digit in scientific).
     pad_left: usize,
@@ -399,15 +469,15 @@ fn shown_indices(len: usize, summarise: bool) -> impl Iterator<Item = Option<usi
 }
 
 /// numpy's `_formatArray` over a row-major buffer.
-struct Printer<'a, T> {
+struct Printer<'a, T: Printable> {
     data: &'a [T],
     shape: &'a [usize],
     strides: Vec<usize>,
     summarise: bool,
-    format: FloatFormat,
+    format: T::Format,
 }
 
-impl<T: PrintFloat> Printer<'_, T> {
+impl<T: Printable> Printer<'_, T> {
     fn collect_shown(&self, axis: usize, offset: usize, out: &mut Vec<T>) {
         if axis == self.shape.len() {
             out.push(self.data[offset]);
@@ -453,7 +523,7 @@ impl<T: PrintFloat> Printer<'_, T> {
         let mut first = true;
         for (k, item) in items.enumerate() {
             let word = match item {
-                Some(i) => self.format.format(self.data[offset + i * stride]),
+                Some(i) => T::word(&self.format, self.data[offset + i * stride]),
                 None => "...".to_string(),
             };
             if k > 0 {
@@ -494,6 +564,18 @@ mod tests {
     #[test]
     fn small_values_go_scientific() {
         assert_eq!(format_array(&[1e-5f64, 1.0], &[2]), "[1.e-05 1.e+00]");
+    }
+
+    #[test]
+    fn integers_and_bools_as_numpy() {
+        use crate::array::dtype::Bool;
+        assert_eq!(format_array(&[1i32, 2, 3], &[3]), "[1 2 3]");
+        assert_eq!(format_array(&[-1i64, 20, 3, 4], &[2, 2]), "[[-1 20]\n [ 3  4]]");
+        assert_eq!(format_array(&[255u8, 0], &[2]), "[255   0]");
+        assert_eq!(format_array(&[-128i8], &[]), "-128");
+        assert_eq!(format_array(&[Bool(1), Bool(0), Bool(1)], &[3]), "[ True False  True]");
+        assert_eq!(format_array(&[Bool(1)], &[]), "True");
+        assert_eq!(format_array::<i32>(&[], &[0]), "[]");
     }
 
     #[test]

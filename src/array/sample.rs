@@ -72,6 +72,12 @@ fn sample_with(
     mut draw: impl FnMut(&mut Rng, &[f64]) -> f64,
 ) -> Result<Array> {
     let (first_name, first) = params[0];
+    if !dtype.is_float() {
+        bail!(DType, "{}: draws need a float `dtype` (float32 or float64, as MXNet's), not {}: draw in float and astype", op, dtype.name());
+    }
+    if !first.dtype.is_float() {
+        bail!(DType, "{}: {} is {}: the parameters need a float dtype (float32 or float64)", op, first_name, first.dtype.name());
+    }
     for &(name, a) in &params[1..] {
         if a.shape != first.shape {
             bail!(
@@ -175,17 +181,25 @@ impl Array {
         if k == 0 {
             bail!(Shape, "{}: data of shape {} has no categories (its last axis is empty)", op, fmt_shape(&data.shape));
         }
-        if dtype == DType::F32 && k > 1 << 24 {
-            bail!(InvalidArgument, "{}: {} categories: float32 holds whole numbers exactly only up to 2^24 (use float64)", op, k);
+        // The largest category must be held exactly.
+        let most: u64 = match dtype {
+            DType::F32 => 1 << 24,
+            DType::F64 => 1 << 53,
+            DType::U8 => u8::MAX as u64 + 1,
+            DType::I32 => i32::MAX as u64 + 1,
+            other => bail!(DType, "{}'s `dtype` is int32 or uint8 (MXNet's), float32 or float64, not {}", op, other.name()),
+        };
+        if k as u64 > most {
+            bail!(InvalidArgument, "{}: {} categories: {} holds category indices only up to {}", op, k, dtype.name(), most - 1);
+        }
+        if !data.dtype.is_float() {
+            bail!(DType, "{}: data holds probabilities: float32 or float64, not {}", op, data.dtype.name());
         }
         let mut out_shape = rows_shape.to_vec();
         out_shape.extend_from_slice(shape);
         let n = checked_size(&out_shape)?;
         let block = checked_size(shape)?;
-        let eps = match data.dtype {
-            DType::F32 => f32::EPSILON as f64,
-            DType::F64 => f64::EPSILON,
-        };
+        let eps = if data.dtype == DType::F32 { f32::EPSILON as f64 } else { f64::EPSILON };
         let tolerance = (k as f64 + 16.0) * eps;
         let p = data.to_f64_vec();
         let rows = p.len() / k;

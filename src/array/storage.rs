@@ -26,14 +26,117 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use smallvec::SmallVec;
 
-use super::dtype::{DType, Element};
+use super::dtype::{Bool, DType, Scalar};
 use crate::error::Result;
+
+/// Runs `$body` with the type `$t` set to the element type of `dtype` (every dtype).
+macro_rules! with_dtype {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            $crate::array::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::array::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+            $crate::array::DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::array::DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::array::DType::I8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::array::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::array::DType::Bool => {
+                type $t = $crate::array::dtype::Bool;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_dtype;
+
+/// Borrow a buffer's elements as `&[T]` for the matching `T: Scalar`, running `$body` once
+/// per dtype (every dtype: for code that only moves or converts elements).
+macro_rules! with_any_slice {
+    ($buf:expr, $range:expr, |$v:ident: &[$t:ident]| $body:expr) => {
+        match $buf {
+            $crate::array::storage::Buffer::F32(all) => { #[allow(unused)] type $t = f32; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::F64(all) => { #[allow(unused)] type $t = f64; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::U8(all) => { #[allow(unused)] type $t = u8; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::I32(all) => { #[allow(unused)] type $t = i32; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::I8(all) => { #[allow(unused)] type $t = i8; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::I64(all) => { #[allow(unused)] type $t = i64; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::Bool(all) => {
+                #[allow(unused)]
+                type $t = $crate::array::dtype::Bool;
+                let $v: &[$t] = &all[$range];
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_any_slice;
+
+/// Borrow a float buffer's elements as `&[T]` for the matching `T: Element`, running `$body`
+/// once per float dtype. The kernels that use it compute on floats only; the C boundary refuses
+/// other dtypes before they get here (`ffi::args::handle`), so another dtype is a bug.
+macro_rules! with_slice {
+    ($buf:expr, $range:expr, |$v:ident: &[$t:ident]| $body:expr) => {
+        match $buf {
+            $crate::array::storage::Buffer::F32(all) => {
+                #[allow(unused)]
+                type $t = f32;
+                let $v: &[f32] = &all[$range];
+                $body
+            }
+            $crate::array::storage::Buffer::F64(all) => {
+                #[allow(unused)]
+                type $t = f64;
+                let $v: &[f64] = &all[$range];
+                $body
+            }
+            other => panic!("a float kernel was given {} elements", other.dtype().name()),
+        }
+    };
+}
+pub(crate) use with_slice;
 
 /// Elements of one dtype, row-major.
 #[derive(Clone, Debug)]
 pub enum Buffer {
     F32(Elems<f32>),
     F64(Elems<f64>),
+    U8(Elems<u8>),
+    I32(Elems<i32>),
+    I8(Elems<i8>),
+    I64(Elems<i64>),
+    Bool(Elems<Bool>),
+}
+
+/// Runs `$body` with `$v` bound to the `Elems` of whichever variant `$buf` is (all dtypes).
+macro_rules! each_variant {
+    ($buf:expr, |$v:ident| $body:expr) => {
+        match $buf {
+            $crate::array::storage::Buffer::F32($v) => $body,
+            $crate::array::storage::Buffer::F64($v) => $body,
+            $crate::array::storage::Buffer::U8($v) => $body,
+            $crate::array::storage::Buffer::I32($v) => $body,
+            $crate::array::storage::Buffer::I8($v) => $body,
+            $crate::array::storage::Buffer::I64($v) => $body,
+            $crate::array::storage::Buffer::Bool($v) => $body,
+        }
+    };
 }
 
 /// The elements of a buffer: a vector the library allocated, or memory the host lent
@@ -155,21 +258,20 @@ impl Buffer {
         match self {
             Buffer::F32(_) => DType::F32,
             Buffer::F64(_) => DType::F64,
+            Buffer::U8(_) => DType::U8,
+            Buffer::I32(_) => DType::I32,
+            Buffer::I8(_) => DType::I8,
+            Buffer::I64(_) => DType::I64,
+            Buffer::Bool(_) => DType::Bool,
         }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Buffer::F32(v) => v.len(),
-            Buffer::F64(v) => v.len(),
-        }
+        each_variant!(self, |v| v.len())
     }
 
     pub fn capacity(&self) -> usize {
-        match self {
-            Buffer::F32(v) => v.capacity(),
-            Buffer::F64(v) => v.capacity(),
-        }
+        each_variant!(self, |v| v.capacity())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -178,32 +280,30 @@ impl Buffer {
 
     /// Whether the elements are memory the host lent.
     pub fn is_host(&self) -> bool {
-        match self {
-            Buffer::F32(v) => v.is_host(),
-            Buffer::F64(v) => v.is_host(),
-        }
+        each_variant!(self, |v| v.is_host())
     }
 
-    /// `n` copies of `value`, failing cleanly when the allocation cannot be made.
+    /// `n` copies of `value` (cast to `dtype` as `astype` casts), failing cleanly when the
+    /// allocation cannot be made.
     pub fn filled(dtype: DType, n: usize, value: f64) -> Result<Buffer> {
-        Ok(match dtype {
-            DType::F32 => Buffer::F32(filled_vec(n, value as f32)?.into()),
-            DType::F64 => Buffer::F64(filled_vec(n, value)?.into()),
-        })
+        fn fill<T: Scalar>(n: usize, value: f64) -> Result<Buffer> {
+            Ok(T::wrap(filled_vec(n, T::cast_f64(value))?))
+        }
+        with_dtype!(dtype, T => fill::<T>(n, value))
     }
 }
 
 /// An empty vector with room for `n` elements (a cached buffer when one of that size is
 /// free), or an `Alloc` error instead of an abort.
 #[inline]
-pub fn try_vec<T: Element>(n: usize) -> Result<Vec<T>> {
+pub fn try_vec<T: Scalar>(n: usize) -> Result<Vec<T>> {
     if let Some(v) = super::pool::take(n) {
         return Ok(v);
     }
     crate::cpu::loops::try_alloc(n)
 }
 
-pub fn filled_vec<T: Element>(n: usize, value: T) -> Result<Vec<T>> {
+pub fn filled_vec<T: Scalar>(n: usize, value: T) -> Result<Vec<T>> {
     let mut v = try_vec(n)?;
     v.resize(n, value);
     Ok(v)
@@ -256,10 +356,7 @@ impl Storage {
             self.lent_writable.fetch_add(1, Ordering::AcqRel);
             self.version.fetch_add(1, Ordering::Relaxed);
         }
-        match &mut *guard {
-            Buffer::F32(v) => (v.as_mut_ptr().cast(), std::mem::size_of_val::<[f32]>(v)),
-            Buffer::F64(v) => (v.as_mut_ptr().cast(), std::mem::size_of_val::<[f64]>(v)),
-        }
+        each_variant!(&mut *guard, |v| (v.as_mut_ptr().cast(), std::mem::size_of_val(&v[..])))
     }
 
     /// Ends a loan `lend` started (the host is done with the memory: no guard is needed).
@@ -373,23 +470,3 @@ impl<'l> ReadOnly<'l> {
     }
 }
 
-/// Borrow a buffer's elements as `&[T]` for the matching `T`, running `$body` once per dtype.
-macro_rules! with_slice {
-    ($buf:expr, $range:expr, |$v:ident: &[$t:ident]| $body:expr) => {
-        match $buf {
-            $crate::array::storage::Buffer::F32(all) => {
-                #[allow(unused)]
-                type $t = f32;
-                let $v: &[f32] = &all[$range];
-                $body
-            }
-            $crate::array::storage::Buffer::F64(all) => {
-                #[allow(unused)]
-                type $t = f64;
-                let $v: &[f64] = &all[$range];
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_slice;

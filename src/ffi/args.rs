@@ -85,10 +85,69 @@ pub(crate) fn null_arg(name: &str) -> FfiError {
 }
 
 /// The array behind handle `h` (a cheap clone sharing its data and graph entry). A handle
-/// is never dereferenced, only looked up, so this needs no `unsafe`.
+/// is never dereferenced, only looked up, so this needs no `unsafe`. An array of an integer or
+/// bool dtype is refused (`AD_ERR_DTYPE`) unless the running export takes one there
+/// (`accepts_any_dtype`): every op computes on floats unless it says otherwise, so that a new
+/// op cannot meet an integer array it was not written for.
 #[inline]
 pub(crate) fn handle(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
-    handles::get(h, name)
+    let a = handles::get(h, name)?;
+    if !a.dtype().is_float() {
+        check_dtype(&a, name)?;
+    }
+    Ok(a)
+}
+
+/// The exports that take arrays of every dtype in each of their array parameters: those that
+/// make, read, print, convert, store, lend or only move elements, and the integer arithmetic
+/// MXNet has.
+const ANY_DTYPE: &[&str] = &[
+    "ad_array_free", "ad_array_free_many", "ad_array_ndim", "ad_array_size", "ad_array_dtype", "ad_array_shape",
+    "ad_array_read", "ad_array_asscalar", "ad_array_to_string", "ad_array_astype", "ad_array_copy", "ad_array_detach",
+    "ad_array_share", "ad_array_reshape", "ad_array_reshape_codes", "ad_array_transpose", "ad_array_broadcast_to",
+    "ad_array_slice", "ad_array_write_slice", "ad_array_put", "ad_array_update", "ad_array_borrow", "ad_array_to_dlpack", "ad_array_to_dlpack_legacy", "ad_save",
+    "ad_full_like", "ad_squeeze", "ad_expand_dims", "ad_split", "ad_flip", "ad_tile", "ad_repeat", "ad_swapaxes",
+    "ad_moveaxis", "ad_broadcast_like", "ad_reshape_like", "ad_take", "ad_concat", "ad_stack", "ad_flatten",
+    "ad_random_shuffle",
+    // MXNet's arithmetic on integer arrays (ops::integer; bool arrays are refused there)
+    "ad_add", "ad_sub", "ad_mul", "ad_add_scalar", "ad_sub_scalar", "ad_rsub_scalar", "ad_mul_scalar", "ad_compare",
+    "ad_compare_scalar", "ad_sum",
+];
+
+/// The array parameters of other exports that take every dtype: positions and labels.
+const ANY_DTYPE_PARAMS: &[(&str, &str)] = &[
+    ("ad_pick", "index"),
+    ("ad_pick_mode", "index"),
+    ("ad_one_hot", "indices"),
+    ("ad_softmax_cross_entropy", "labels"),
+];
+
+/// Whether the export `export` takes an array of any dtype as its parameter `param` (the
+/// others are float32 or float64 only). For the tests that check every export of `ad.h`.
+#[doc(hidden)]
+pub fn accepts_any_dtype(export: &str, param: &str) -> bool {
+    ANY_DTYPE.contains(&export) || ANY_DTYPE_PARAMS.contains(&(export, param))
+}
+
+#[cold]
+#[inline(never)]
+fn check_dtype(a: &NdArray, name: &str) -> FfiResult<()> {
+    // `arrays[2]` is the parameter `arrays`.
+    let param = name.split('[').next().unwrap_or(name);
+    let export = super::boundary::current_export().unwrap_or("");
+    if accepts_any_dtype(export, param) {
+        return Ok(());
+    }
+    Err(FfiError::new(
+        ad_status::AD_ERR_DTYPE,
+        format!(
+            "argument `{}` holds {} elements; {} computes on float32 and float64 arrays only (integer and bool arrays are \
+             stored, moved and converted, not computed on): convert it first with ad_array_astype (Python: x.astype('float32'))",
+            name,
+            a.dtype().name(),
+            export.strip_prefix("ad_").unwrap_or(export)
+        ),
+    ))
 }
 
 /// As `handle`, with NULL for none.
@@ -288,7 +347,11 @@ pub(crate) fn dtype(code: u32, name: &str) -> FfiResult<DType> {
     DType::from_code(code).ok_or_else(|| {
         FfiError::new(
             ad_status::AD_ERR_DTYPE,
-            format!("argument `{}`: {} is not a dtype (AD_FLOAT32 = 0, AD_FLOAT64 = 1)", name, code),
+            format!(
+                "argument `{}`: {} is not a dtype ad has (AD_FLOAT32 = 0, AD_FLOAT64 = 1, AD_UINT8 = 3, AD_INT32 = 4, AD_INT8 = 5, \
+                 AD_INT64 = 6, AD_BOOL = 7; MXNet's float16, 2, is not supported)",
+                name, code
+            ),
         )
     })
 }

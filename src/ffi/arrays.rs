@@ -3,12 +3,13 @@
 use std::ffi::{c_char, c_void};
 
 use super::boundary::FfiError;
-use super::engine::{fmt_shape, ops, random_seed, DType, NdArray};
+use super::engine::{self, fmt_shape, ops, random_seed, Bool, DType, NdArray};
 use super::handles::{self, ad_array};
 use super::ad_status;
 
 /// Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
-/// which holds them row-major as `dtype` values (`float` or `double`). `data` may be NULL
+/// which holds them row-major as `dtype` values (`float`, `double`, `uint8_t`, `int32_t`,
+/// `int8_t`, `int64_t`, or one byte per bool: 0 is false, any other byte true). `data` may be NULL
 /// only when the shape has no elements. On success `*out` is a new handle the caller frees
 /// with `ad_array_free`; `data` is only read during the call.
 #[no_mangle]
@@ -25,6 +26,17 @@ pub unsafe extern "C" fn ad_array_create(
         match arg!(dtype dtype)? {
             DType::F32 => NdArray::from_slice(arg!(slice data as f32, n)?, &shape),
             DType::F64 => NdArray::from_slice(arg!(slice data as f64, n)?, &shape),
+            DType::U8 => NdArray::from_slice(arg!(slice data as u8, n)?, &shape),
+            DType::I32 => NdArray::from_slice(arg!(slice data as i32, n)?, &shape),
+            DType::I8 => NdArray::from_slice(arg!(slice data as i8, n)?, &shape),
+            DType::I64 => NdArray::from_slice(arg!(slice data as i64, n)?, &shape),
+            // Bytes, each made 0 or 1.
+            DType::Bool => {
+                let bytes = arg!(slice data as u8, n)?;
+                let mut v = engine::try_vec(n)?;
+                v.extend(bytes.iter().map(|&b| Bool((b != 0) as u8)));
+                NdArray::from_slice(&v, &shape)
+            }
         }
     })
 }
@@ -56,7 +68,9 @@ pub unsafe extern "C" fn ad_array_ones(shape: *const usize, ndim: usize, dtype: 
 
 /// Creates the 1-d array `start, start + step, ...` up to but excluding `stop` (NumPy's
 /// arange; `ad_array_arange(0, 4, 1, AD_FLOAT32, &x)` is MXNet's `nd.arange(4)`). `step`
-/// must be non-zero. The caller frees `*out` with `ad_array_free`.
+/// must be non-zero. For an integer or bool `dtype`, as MXNet: the count is that of the float
+/// range, and value i is `start + i * step` with `start` and `step` first converted to
+/// `dtype` (truncated). The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_arange(start: f64, stop: f64, step: f64, dtype: u32, out: *mut *mut ad_array) -> ad_status {
     new_array!(out, NdArray::arange(start, stop, step, arg!(dtype dtype)?))
@@ -146,9 +160,10 @@ pub unsafe extern "C" fn ad_random_poisson(
 }
 
 /// Creates an array of whole numbers drawn uniformly from [`low`, `high`) (MXNet's
-/// `randint`), held as `dtype` floats: ad has no integer arrays yet. `low` must be below
-/// `high`, and both within the range where `dtype` holds every whole number exactly (±2^24
-/// for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
+/// `randint`), of `dtype`: `AD_INT32` or `AD_INT64` (MXNet's), or `AD_FLOAT32` or `AD_FLOAT64`
+/// (whole numbers held as floats); another dtype is `AD_ERR_DTYPE`. `low` must be below
+/// `high`, and both within the dtype's range (for the floats, the range where every whole
+/// number is exact: ±2^24 for `AD_FLOAT32`, ±2^53 for `AD_FLOAT64`), or the call fails with
 /// `AD_ERR_INVALID_ARGUMENT`. The caller frees `*out` with `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_random_randint(
@@ -278,8 +293,10 @@ pub unsafe extern "C" fn ad_sample_poisson(
 /// Draws category indices from rows of probabilities (MXNet's `nd.random.multinomial`): the
 /// last axis of `data` holds a row's k probabilities, and the result `*out` has shape
 /// `data`'s shape without its last axis + `shape` (`ndim` sizes; `ndim` 0 gives one draw per
-/// row), each block drawn from its row: whole numbers in [0, k) held as `dtype` floats (ad
-/// has no integer arrays yet; MXNet's default is int32). A category of probability 0 is
+/// row), each block drawn from its row: whole numbers in [0, k) of `dtype` (`AD_INT32`,
+/// MXNet's default, or `AD_UINT8`, as MXNet's; or held as floats in `AD_FLOAT32` or
+/// `AD_FLOAT64`; another dtype is `AD_ERR_DTYPE`, and `AD_ERR_INVALID_ARGUMENT` when `dtype`
+/// cannot hold k - 1). `data` is float32 or float64. A category of probability 0 is
 /// never drawn. Every probability must be finite and not negative, and each row must sum to
 /// 1 within (k + 16) roundings of `data`'s dtype, or the call fails with
 /// `AD_ERR_INVALID_ARGUMENT` naming the row (MXNet draws out of range from a row that sums
@@ -372,7 +389,8 @@ pub unsafe extern "C" fn ad_array_shape(array: *const ad_array, shape: *mut usiz
 }
 
 /// Copies the elements of `array`, row-major, into `buffer`: `count` values of `dtype`
-/// (converted from the array's dtype if they differ). `count` must equal the array's size.
+/// (converted from the array's dtype if they differ, as `ad_array_astype` converts; a bool is
+/// one byte, 0 or 1). `count` must equal the array's size.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffer: *mut c_void, count: usize) -> ad_status {
     ffi_boundary!({
@@ -392,13 +410,20 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
         match dtype {
             DType::F32 => a.copy_to(arg!(out_slice buffer as f32, count)?.as_mut_slice()),
             DType::F64 => a.copy_to(arg!(out_slice buffer as f64, count)?.as_mut_slice()),
+            DType::U8 => a.copy_to(arg!(out_slice buffer as u8, count)?.as_mut_slice()),
+            DType::I32 => a.copy_to(arg!(out_slice buffer as i32, count)?.as_mut_slice()),
+            DType::I8 => a.copy_to(arg!(out_slice buffer as i8, count)?.as_mut_slice()),
+            DType::I64 => a.copy_to(arg!(out_slice buffer as i64, count)?.as_mut_slice()),
+            // `Bool` is one byte, always written 0 or 1.
+            DType::Bool => a.copy_to(arg!(out_slice buffer as Bool, count)?.as_mut_slice()),
         }
         Ok(())
     })
 }
 
 /// Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
-/// `AD_ERR_SHAPE`.
+/// `AD_ERR_SHAPE`. An int64 beyond 2^53 comes out rounded to a double; `ad_array_read` into an
+/// `AD_INT64` buffer reads it exactly.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_asscalar(array: *const ad_array, out: *mut f64) -> ad_status {
     query!(out, arg!(handle array)?.asscalar()?)
@@ -539,8 +564,13 @@ pub unsafe extern "C" fn ad_array_update(array: *mut ad_array, src: *const ad_ar
     })
 }
 
-/// `array`'s elements converted to `dtype`; gradients flow back converted. The caller frees
-/// `*out` with `ad_array_free`.
+/// `array`'s elements converted to `dtype`, by NumPy's rules as MXNet 1.9.1 applies them on
+/// x86: a float to an integer truncates toward zero, and NaN, an infinity or a value out of
+/// range gives the type's minimum for int32 and int64 (for uint8 and int8, the low byte of
+/// that int32 conversion); integers to narrower integers keep the low bits; anything to bool
+/// is `x != 0` (NaN is true); bool is 0 or 1. Gradients flow back converted between the float
+/// types; an integer or bool result is not differentiable. The caller frees `*out` with
+/// `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_astype(array: *const ad_array, dtype: u32, out: *mut *mut ad_array) -> ad_status {
     new_array!(out, {

@@ -83,12 +83,20 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     /// Whether this thread is running inside an export's boundary.
     static INSIDE: Cell<bool> = const { Cell::new(false) };
+    /// The name of the export running on this thread (the innermost, when a callback calls
+    /// the library again), for the dtype rule of its array arguments (`args::handle`).
+    static EXPORT: Cell<Option<fn() -> &'static str>> = const { Cell::new(None) };
+}
+
+/// The name of the export running on this thread, if any.
+pub(crate) fn current_export() -> Option<&'static str> {
+    EXPORT.with(|e| e.get()).map(|name| name())
 }
 
 /// The body of an export that returns `ad_status`. (Not forced inline: in W1, forcing it made
 /// a plain op slower and a recorded one faster, a few ns each.)
-pub(crate) fn run(name: impl FnOnce() -> &'static str, body: impl FnOnce() -> FfiResult<()>) -> ad_status {
-    match guarded(body) {
+pub(crate) fn run(name: fn() -> &'static str, body: impl FnOnce() -> FfiResult<()>) -> ad_status {
+    match guarded(name, body) {
         Ok(Ok(())) => ad_status::AD_OK,
         Ok(Err(e)) => failed(name(), e),
         Err(panic) => panicked(name(), panic),
@@ -97,8 +105,8 @@ pub(crate) fn run(name: impl FnOnce() -> &'static str, body: impl FnOnce() -> Ff
 
 /// The body of an export that returns a value instead of a status: a panic returns
 /// `fallback()` and leaves its message in `ad_last_error`.
-pub(crate) fn run_value<T>(name: impl FnOnce() -> &'static str, fallback: impl FnOnce() -> T, body: impl FnOnce() -> T) -> T {
-    match guarded(body) {
+pub(crate) fn run_value<T>(name: fn() -> &'static str, fallback: impl FnOnce() -> T, body: impl FnOnce() -> T) -> T {
+    match guarded(name, body) {
         Ok(value) => value,
         Err(panic) => {
             panicked(name(), panic);
@@ -107,10 +115,12 @@ pub(crate) fn run_value<T>(name: impl FnOnce() -> &'static str, fallback: impl F
     }
 }
 
-fn guarded<R>(body: impl FnOnce() -> R) -> std::thread::Result<R> {
+fn guarded<R>(name: fn() -> &'static str, body: impl FnOnce() -> R) -> std::thread::Result<R> {
     install_quiet_panic_hook();
     let was_inside = INSIDE.with(|i| i.replace(true));
+    let outer = EXPORT.with(|e| e.replace(Some(name)));
     let result = catch_unwind(AssertUnwindSafe(body));
+    EXPORT.with(|e| e.set(outer));
     INSIDE.with(|i| i.set(was_inside));
     result
 }

@@ -77,6 +77,20 @@ pub struct DLManagedTensorVersioned {
 
 const KDL_CPU: i32 = 1;
 const KDL_FLOAT: u8 = 2;
+const KDL_INT: u8 = 0;
+const KDL_UINT: u8 = 1;
+const KDL_BOOL: u8 = 6;
+
+/// DLPack's type code and width of each dtype (one lane).
+fn dl_type(dtype: DType) -> (u8, u8) {
+    let code = match dtype {
+        DType::F32 | DType::F64 => KDL_FLOAT,
+        DType::I8 | DType::I32 | DType::I64 => KDL_INT,
+        DType::U8 => KDL_UINT,
+        DType::Bool => KDL_BOOL,
+    };
+    (code, 8 * dtype.size_of() as u8)
+}
 const FLAG_READ_ONLY: u64 = 1;
 const DLPACK_MAJOR: u32 = 1;
 const DLPACK_MINOR: u32 = 1;
@@ -105,8 +119,7 @@ impl<M> Export<M> {
             && t.ndim as usize == self.shape.len()
             && std::ptr::eq(t.shape, self.shape.as_ptr())
             && self.shape.iter().zip(self.array.shape()).all(|(&a, &b)| a == b as i64)
-            && t.dtype.code == KDL_FLOAT
-            && t.dtype.bits as usize == 8 * self.array.dtype().size_of()
+            && (t.dtype.code, t.dtype.bits) == dl_type(self.array.dtype())
             && t.dtype.lanes == 1
             && t.device.device_type == KDL_CPU;
         (self.loan.writable() && unchanged).then(|| self.array.clone())
@@ -114,7 +127,7 @@ impl<M> Export<M> {
 }
 
 fn tensor_of(array: &NdArray, loan: &Loan, shape: &mut [i64]) -> DLTensor {
-    let (bits, code) = (8 * array.dtype().size_of() as u8, KDL_FLOAT);
+    let (code, bits) = dl_type(array.dtype());
     DLTensor {
         data: loan.data().cast(),
         device: DLDevice { device_type: KDL_CPU, device_id: 0 },
@@ -254,15 +267,12 @@ fn import<T: 'static>(t: &DLTensor, read_only: bool, delete: Option<Deleter<T>>)
             format!("the tensor is on DLPack device type {} (device {}), not the CPU (1)", t.device.device_type, t.device.device_id),
         ));
     }
-    let dtype = match (t.dtype.code, t.dtype.bits, t.dtype.lanes) {
-        (KDL_FLOAT, 32, 1) => DType::F32,
-        (KDL_FLOAT, 64, 1) => DType::F64,
-        _ => {
-            return Err(FfiError::new(
-                ad_status::AD_ERR_DTYPE,
-                format!("the tensor holds {} elements; ad arrays hold float32 or float64", type_name(t.dtype)),
-            ))
-        }
+    let known = DType::all().into_iter().find(|&d| t.dtype.lanes == 1 && (t.dtype.code, t.dtype.bits) == dl_type(d));
+    let Some(dtype) = known else {
+        return Err(FfiError::new(
+            ad_status::AD_ERR_DTYPE,
+            format!("the tensor holds {} elements; ad arrays hold float32, float64, uint8, int8, int32, int64 or bool", type_name(t.dtype)),
+        ));
     };
     if t.ndim < 0 || t.ndim as usize > MAX_NDIM {
         return Err(FfiError::new(ad_status::AD_ERR_SHAPE, format!("the tensor has {} axes; an array has 0 to {}", t.ndim, MAX_NDIM)));
@@ -343,8 +353,8 @@ fn take<M: 'static>(tensor: *mut M, t: &DLTensor, read_only: bool, deleter: Opti
 /// already uses (see `ad_array_wrap`) is copied instead, and its deleter called before this
 /// returns; a tensor this library exported writable and the consumer left as it was comes
 /// back as the exported elements, with no autograd history (not copied); `*copied` (if not NULL) says which. The tensor must
-/// be on the CPU and hold float32 or float64 elements. On failure nothing is taken: the
-/// caller still owns the tensor.
+/// be on the CPU and hold elements of an `ad_dtype` (DLPack's float32, float64, uint8, int8,
+/// int32, int64 or bool). On failure nothing is taken: the caller still owns the tensor.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_from_dlpack(tensor: *mut DLManagedTensorVersioned, copied: *mut bool, out: *mut *mut ad_array) -> ad_status {
     ffi_boundary!({

@@ -93,7 +93,8 @@ pub unsafe extern "C" fn ad_save(path: *const c_char, arrays: *const *const ad_a
 /// On success `*out` is a new checkpoint, freed with `ad_checkpoint_free`: `count` arrays,
 /// with `names` NULL when the file holds a list (ad's lists, and `numpy.savez` of positional
 /// arrays only) and the names otherwise, as MXNet's `nd.load` returns a list or a dict.
-/// float32 and float64 arrays are read, in either byte order and in C or Fortran order;
+/// float32, float64, uint8 (`|u1`), int8, int32 (`<i4`), int64 (`<i8`) and bool (`|b1`) arrays
+/// are read, in either byte order and in C or Fortran order;
 /// another element type is `AD_ERR_DTYPE`, naming it. The file is checked before it is
 /// trusted: a file that cannot be opened or read is `AD_ERR_IO`; a truncated or corrupt
 /// one (bad magic, header, sizes, offsets, zip records, CRC) `AD_ERR_FORMAT`; the message

@@ -29,6 +29,7 @@
 mod boundary;
 #[macro_use]
 mod args;
+pub use args::accepts_any_dtype;
 #[macro_use]
 mod kinds;
 
@@ -73,7 +74,8 @@ mod engine {
     pub(crate) use crate::array::fmt_shape;
     pub(crate) use crate::array::host_ranges;
     pub(crate) use crate::array::loan::Loan;
-    pub(crate) use crate::array::Array;
+    pub(crate) use crate::array::storage::try_vec;
+    pub(crate) use crate::array::{Array, Bool};
     pub(crate) use crate::autograd::{self, GradReq, ScopeKind};
     pub(crate) use crate::cpu::{level, threads};
     pub(crate) use crate::io;
@@ -122,11 +124,30 @@ pub enum ad_status {
 pub const AD_MAX_NDIM: usize = 64;
 const _: () = assert!(AD_MAX_NDIM == engine::MAX_NDIM);
 
-/// Element types, as MXNet numbers them. Functions take these as `uint32_t`.
+/// Element types, as MXNet numbers them (2, MXNet's float16, is not supported). Functions
+/// take these as `uint32_t`. Only the float types are differentiated; arrays of the others are
+/// made, read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that
+/// only move elements (reshape, transpose, slicing, concat, take, ...). The integer ones also
+/// take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their `_scalar` forms,
+/// `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but division, computed in
+/// the array's type and wrapping around (a number is converted to the type first, as
+/// `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every other op refuses
+/// them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
 #[repr(C)]
 pub enum ad_dtype {
     AD_FLOAT32 = 0,
     AD_FLOAT64 = 1,
+    /// `uint8_t`.
+    AD_UINT8 = 3,
+    /// `int32_t`.
+    AD_INT32 = 4,
+    /// `int8_t`.
+    AD_INT8 = 5,
+    /// `int64_t`.
+    AD_INT64 = 6,
+    /// One byte per element: 0 is false; the library writes 0 and 1 and reads any other byte as
+    /// true.
+    AD_BOOL = 7,
 }
 
 /// How backward writes a variable's gradient. Functions take these as `uint32_t`.

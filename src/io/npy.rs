@@ -11,8 +11,8 @@
 
 use std::io::Write;
 
-use crate::array::storage::{try_vec, Buffer};
-use crate::array::{fmt_shape, Array, DType, Element};
+use crate::array::storage::{try_vec, with_any_slice, with_dtype};
+use crate::array::{fmt_shape, Array, Bool, DType, Scalar};
 use crate::error::{bail, Error, ErrorKind, Result};
 
 pub(crate) const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -23,12 +23,21 @@ const MAX_HEADER: u64 = 65_536;
 
 /// The element types ad reads and writes, as NumPy's type character and size in bytes. A new
 /// dtype of the engine is one more row here, and one more arm in `Elements`.
-const ELEMENT_TYPES: &[(u8, usize, DType)] = &[(b'f', 4, DType::F32), (b'f', 8, DType::F64)];
+const ELEMENT_TYPES: &[(u8, usize, DType)] = &[
+    (b'f', 4, DType::F32),
+    (b'f', 8, DType::F64),
+    (b'u', 1, DType::U8),
+    (b'i', 4, DType::I32),
+    (b'i', 1, DType::I8),
+    (b'i', 8, DType::I64),
+    (b'b', 1, DType::Bool),
+];
 
-/// `descr` for the elements of an array of `dtype`, as `numpy.save` writes it.
+/// `descr` for the elements of an array of `dtype`, as `numpy.save` writes it (`|` for the
+/// one-byte types, whose byte order does not apply).
 fn descr_of(dtype: DType) -> String {
     let (kind, size, _) = ELEMENT_TYPES.iter().find(|row| row.2 == dtype).copied().unwrap_or((b'?', 0, dtype));
-    format!("<{}{}", kind as char, size)
+    format!("{}{}{}", if size == 1 { '|' } else { '<' }, kind as char, size)
 }
 
 /// NumPy's name for an element type character and size, for messages (`<i8` is int64).
@@ -143,16 +152,13 @@ pub(crate) fn read(input: &mut dyn Input, total: u64, what: &str, allocation: Al
     // The data is there, so the count fits; the engine's own limits (axes, elements) apply.
     let n = crate::array::shape::checked_size(&header.shape).map_err(|e| Error::new(e.kind, format!("{}: {}", what, e.message)))?;
     let named = |e: Error| Error::new(e.kind, format!("{}: {}", what, e.message));
-    let buffer = match header.dtype {
-        DType::F32 => Buffer::F32(read_elements::<f32>(input, n, &header, allocation).map_err(named)?.into()),
-        DType::F64 => Buffer::F64(read_elements::<f64>(input, n, &header, allocation).map_err(named)?.into()),
-    };
+    let buffer = with_dtype!(header.dtype, T => T::wrap(read_elements::<T>(input, n, &header, allocation).map_err(named)?));
     Ok(Array::from_buffer(buffer, header.shape))
 }
 
 /// An element type as bytes in a file. Whole chunks are converted in one loop each, which
 /// the compiler turns into a copy (or a byte swap) at memory speed.
-trait FileElement: Element {
+trait FileElement: Scalar {
     const SIZE: usize;
     /// Appends the elements that `bytes` (a multiple of `SIZE` long) hold in `order`.
     fn decode(bytes: &[u8], order: Order, out: &mut Vec<Self>);
@@ -183,6 +189,21 @@ macro_rules! file_element {
 
 file_element!(f32, 4);
 file_element!(f64, 8);
+file_element!(u8, 1);
+file_element!(i8, 1);
+file_element!(i32, 4);
+file_element!(i64, 8);
+
+/// NumPy's bool: one byte, 0 or 1 (any other byte read is true, and written as 1).
+impl FileElement for Bool {
+    const SIZE: usize = 1;
+    fn decode(bytes: &[u8], _: Order, out: &mut Vec<Bool>) {
+        out.extend(bytes.iter().map(|&b| Bool((b != 0) as u8)))
+    }
+    fn encode(values: &[Bool], out: &mut [u8]) {
+        out.iter_mut().zip(values).for_each(|(o, x)| *o = x.get() as u8)
+    }
+}
 
 /// Bytes converted per step, in reading and in writing.
 const CHUNK: usize = 1 << 16;
@@ -216,7 +237,7 @@ fn read_elements<T: FileElement>(input: &mut dyn Input, n: usize, header: &Heade
 
 /// Elements stored column-major (Fortran order: the first axis varies fastest) in row-major
 /// order.
-fn fortran_to_c<T: Element>(v: &[T], shape: &[usize]) -> Result<Vec<T>> {
+fn fortran_to_c<T: Scalar>(v: &[T], shape: &[usize]) -> Result<Vec<T>> {
     let ndim = shape.len();
     // Row-major strides: where one step along each axis moves in the output.
     let mut strides = vec![1usize; ndim];
@@ -224,7 +245,7 @@ fn fortran_to_c<T: Element>(v: &[T], shape: &[usize]) -> Result<Vec<T>> {
         strides[i] = strides[i + 1] * shape[i + 1];
     }
     let mut out = try_vec::<T>(v.len())?;
-    out.resize(v.len(), T::zero());
+    out.resize(v.len(), T::default());
     let mut index = vec![0usize; ndim];
     let mut at = 0usize;
     for &x in v {
@@ -517,7 +538,7 @@ fn element_type(descr: &str) -> std::result::Result<(DType, Order), String> {
             Ok((dtype, order.unwrap_or(native)))
         }
         None => Err(format!(
-            "its elements are {} ('{}'); ad reads float32 and float64 arrays",
+            "its elements are {} ('{}'); ad reads float32, float64, uint8, int8, int32, int64 and bool arrays",
             numpy_name(kind, size.unwrap_or(0), &suffix),
             descr
         )),
@@ -573,10 +594,7 @@ pub(crate) fn npy_len(array: &Array) -> u64 {
 pub(crate) fn write(out: &mut dyn Write, array: &Array) -> std::io::Result<()> {
     out.write_all(&header_bytes(array.dtype(), array.shape()))?;
     let guard = array.read();
-    match &*guard {
-        Buffer::F32(v) => write_elements(out, &v[array.range()]),
-        Buffer::F64(v) => write_elements(out, &v[array.range()]),
-    }
+    with_any_slice!(&*guard, array.range(), |v: &[T]| write_elements(out, v))
 }
 
 fn write_elements<T: FileElement>(out: &mut dyn Write, values: &[T]) -> std::io::Result<()> {
@@ -610,8 +628,8 @@ mod tests {
     #[test]
     fn refuses_what_it_does_not_read() {
         let cases = [
-            ("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", "int64 ('<i8')"),
-            ("{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", "uint8"),
+            ("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", "int16 ('<i2')"),
+            ("{'descr': '<u8', 'fortran_order': False, 'shape': (2,), }", "uint64"),
             ("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", "float16"),
             ("{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }", "complex128"),
             ("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", "object"),

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use super::index::{check_writable, region_values, AxisIndex};
 use super::{broadcast_to, copy, pick, reshape_to, slice, transpose};
 use crate::array::shape::{broadcast_shapes, check_ndim, checked_size, normalize_axis};
-use crate::array::storage::{filled_vec, lock, try_vec, with_slice, Buffer};
-use crate::array::{fmt_shape, from_vec, Array, DType, Element};
+use crate::array::storage::{filled_vec, lock, try_vec, with_any_slice, with_dtype, with_slice, Buffer};
+use crate::array::{fmt_shape, from_vec, Array, DType, Element, Scalar};
 use crate::cpu::loops::try_alloc;
 use crate::error::{bail, Error, Result};
 use crate::tape::{record, record_saving, Save};
@@ -78,16 +78,13 @@ pub fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: DType)
     let n = checked_size(&[num])?;
     let intervals = if endpoint { n.saturating_sub(1) } else { n };
     let step = if intervals > 0 { (stop - start) / intervals as f64 } else { 0.0 };
-    fn fill<T: Element>(n: usize, start: f64, step: f64) -> Result<Vec<T>> {
+    // Other dtypes: the float64 values cast as astype casts (integers truncated).
+    fn fill<T: Scalar>(n: usize, start: f64, step: f64) -> Result<Vec<T>> {
         let mut v = try_vec(n)?;
-        v.extend((0..n).map(|i| T::of(start + i as f64 * step)));
+        v.extend((0..n).map(|i| T::cast_f64(start + i as f64 * step)));
         Ok(v)
     }
-    Ok(match dtype {
-        DType::F32 => from_vec(fill::<f32>(n, start, step)?, [n].as_slice()),
-        DType::F64 => from_vec(fill::<f64>(n, start, step)?, [n].as_slice()),
-    }
-    .into())
+    Ok(with_dtype!(dtype, T => from_vec(fill::<T>(n, start, step)?, [n].as_slice())).into())
 }
 
 /// The (n, m) matrix with ones on diagonal `k` (0 the main one, positive above it, negative
@@ -95,20 +92,16 @@ pub fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: DType)
 pub fn eye(n: usize, m: usize, k: i64, dtype: DType) -> Result<NdArray> {
     let m = if m == 0 { n } else { m };
     let size = checked_size(&[n, m])?;
-    fn fill<T: Element>(size: usize, n: usize, m: usize, k: i64) -> Result<Vec<T>> {
-        let mut v = filled_vec(size, T::zero())?;
+    fn fill<T: Scalar>(size: usize, n: usize, m: usize, k: i64) -> Result<Vec<T>> {
+        let mut v = filled_vec(size, T::cast_f64(0.0))?;
         // The rows whose column i + k falls inside 0..m (in i128: k may be anything).
         let (n, m, k) = (n as i128, m as i128, k as i128);
         for i in (-k).max(0)..n.min(m - k) {
-            v[(i * m + i + k) as usize] = T::one();
+            v[(i * m + i + k) as usize] = T::cast_f64(1.0);
         }
         Ok(v)
     }
-    Ok(match dtype {
-        DType::F32 => from_vec(fill::<f32>(size, n, m, k)?, [n, m].as_slice()),
-        DType::F64 => from_vec(fill::<f64>(size, n, m, k)?, [n, m].as_slice()),
-    }
-    .into())
+    Ok(with_dtype!(dtype, T => from_vec(fill::<T>(size, n, m, k)?, [n, m].as_slice())).into())
 }
 
 // ---- shapes -------------------------------------------------------------------------------
@@ -494,9 +487,9 @@ impl IndexMode {
 /// never a position, nor is an infinity but in `Clip` mode.
 fn positions(buf: &Buffer, range: Range<usize>, n: usize, mode: IndexMode, what: &str) -> Result<Vec<usize>> {
     let mut out = try_alloc(range.len())?;
-    with_slice!(buf, range, |v: &[T]| {
+    with_any_slice!(buf, range, |v: &[T]| {
         for (i, x) in v.iter().enumerate() {
-            let x = x.as_f64();
+            let x = x.value_f64();
             let t = x.trunc();
             let at = match mode {
                 _ if x.is_nan() => None,
@@ -526,13 +519,13 @@ pub fn take(a: &NdArray, indices: &NdArray, axis: i64, mode: IndexMode) -> Resul
     // Both under one set of guards, read at one time.
     let locked = lock(&[&indices.storage, &a.storage], &[]);
     let pos = Arc::new(positions(locked.get(&indices.storage), indices.range(), a.shape[ax], mode, "index")?);
-    let out = with_slice!(locked.get(&a.storage), a.range(), |v: &[T]| gather_values(v, around(&a.shape, ax), &pos))?;
+    let out = with_any_slice!(locked.get(&a.storage), a.range(), |v: &[T]| gather_values(v, around(&a.shape, ax), &pos))?;
     drop(locked);
     Ok(record_gather(a, indices, pos, ax, Array::from_buffer(out, shape).into()))
 }
 
 /// The slices at `pos` along the middle axis of values of shape (outer, n, inner).
-fn gather_values<T: Element>(v: &[T], (outer, n, inner): (usize, usize, usize), pos: &[usize]) -> Result<Buffer> {
+fn gather_values<T: Scalar>(v: &[T], (outer, n, inner): (usize, usize, usize), pos: &[usize]) -> Result<Buffer> {
     let mut out: Vec<T> = try_vec(outer * pos.len() * inner)?;
     // Over the output only: with nothing to gather, `outer` may be huge.
     if inner > 0 && !pos.is_empty() {
@@ -562,7 +555,7 @@ fn gather(a: &NdArray, index: &NdArray, pos: Arc<Vec<usize>>, ax: usize) -> Resu
     shape.extend_from_slice(&a.shape[ax + 1..]);
     let out = {
         let guard = a.read();
-        with_slice!(&*guard, a.range(), |v: &[T]| gather_values(v, around(&a.shape, ax), &pos))?
+        with_any_slice!(&*guard, a.range(), |v: &[T]| gather_values(v, around(&a.shape, ax), &pos))?
     };
     Ok(record_gather(a, index, pos, ax, Array::from_buffer(out, shape).into()))
 }
@@ -617,11 +610,11 @@ pub fn put(dst: &NdArray, indices: &NdArray, src: &NdArray) -> Result<()> {
     let values = region_values(locked.get(&src.storage), src.range(), shape, &indices.shape, dst.dtype)?;
     let (mut written, _) = locked.split(&[&dst.storage]);
     let base = dst.offset;
-    match (&mut *written[0], &values) {
-        (Buffer::F32(d), Buffer::F32(v)) => pos.iter().zip(v.iter()).for_each(|(&p, &x)| d[base + p] = x),
-        (Buffer::F64(d), Buffer::F64(v)) => pos.iter().zip(v.iter()).for_each(|(&p, &x)| d[base + p] = x),
-        _ => unreachable!("the values are converted to dst's dtype"),
+    fn scatter<T: Scalar>(d: &mut Buffer, v: &Buffer, pos: &[usize], base: usize) {
+        let (d, v) = (T::slice_of_mut(d).expect("dst's dtype"), T::slice_of(v).expect("the values are converted to dst's dtype"));
+        pos.iter().zip(v.iter()).for_each(|(&p, &x)| d[base + p] = x)
     }
+    with_dtype!(dst.dtype, T => scatter::<T>(&mut written[0], &values, &pos, base));
     Ok(())
 }
 

@@ -199,6 +199,7 @@ pub fn matmul(a: &Array, b: &Array, ta: bool, tb: bool) -> Result<Array> {
     Ok(match a.dtype {
         DType::F32 => from_vec(run::<f32>(a, b, dims, strides, len)?, vec![m, n]),
         DType::F64 => from_vec(run::<f64>(a, b, dims, strides, len)?, vec![m, n]),
+        other => bail!(DType, "matrix product of {} arrays: computed on float32 and float64 only; astype to float32 first", other.name()),
     })
 }
 
@@ -310,6 +311,7 @@ mod tests {
         let full = match dtype {
             DType::F32 => from_vec(all.iter().map(|&x| x as f32).collect::<Vec<_>>(), vec![rows + skip, cols]),
             DType::F64 => from_vec(all.clone(), vec![rows + skip, cols]),
+            other => panic!("the products are float; not {}", other.name()),
         };
         let mut v = full.clone();
         v.offset += skip * cols;
@@ -405,5 +407,6 @@ pub fn batch_matmul(a: &Array, b: &Array, ta: bool, tb: bool) -> Result<Array> {
     Ok(match a.dtype {
         DType::F32 => from_vec(gather::<f32>(&parts, len)?, shape),
         DType::F64 => from_vec(gather::<f64>(&parts, len)?, shape),
+        other => bail!(DType, "batch_dot of {} arrays: computed on float32 and float64 only; astype to float32 first", other.name()),
     })
 }

@@ -3,8 +3,9 @@
 //! the same storage, as in MXNet; other reads copy.
 
 use crate::array::shape::{broadcast_shapes, checked_size};
-use crate::array::storage::{lock, try_vec, with_slice, Buffer};
-use crate::array::{fmt_shape, update_typed, Array, DType, Element, InPlace};
+use crate::array::storage::{lock, try_vec, with_any_slice, with_dtype, Buffer};
+use crate::array::dtype::convert;
+use crate::array::{fmt_shape, int_in_place, update_typed, Array, DType, Element, InPlace, Scalar};
 use crate::NdArray;
 use crate::tape::{is_recording, record, Save};
 use crate::error::{bail, Result};
@@ -149,7 +150,7 @@ pub fn slice(a: &NdArray, index: &[AxisIndex]) -> Result<NdArray> {
 fn gather(a: &Array, r: &Region) -> Result<Array> {
     let n = checked_size(&r.out_shape)?;
     let guard = a.read();
-    with_slice!(&*guard, a.range(), |v: &[T]| {
+    with_any_slice!(&*guard, a.range(), |v: &[T]| {
         let mut out = try_vec(n)?;
         walk(&a.shape, r, |off| out.push(v[off]));
         Ok(crate::array::from_vec(out, r.out_shape.clone()))
@@ -189,28 +190,43 @@ fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], o
     match (&mut *written[0], &values) {
         (Buffer::F32(d), Buffer::F32(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
         (Buffer::F64(d), Buffer::F64(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
-        _ => unreachable!("the values are converted to dst's dtype"),
+        (d, v) if op == InPlace::Assign || (dst.dtype != DType::Bool && op != InPlace::Div) => {
+            /// `d[r] op= v` for any dtype; `f` is the op on its elements.
+            fn write<T: Scalar>(d: &mut Buffer, v: &Buffer, range: std::ops::Range<usize>, shape: &[usize], r: &Region, f: fn(T, T) -> T) {
+                let (d, v) = (&mut T::slice_of_mut(d).expect("dst's dtype")[range], T::slice_of(v).expect("converted to dst's dtype"));
+                let mut values = v.iter();
+                walk(shape, r, |off| d[off] = f(d[off], *values.next().expect("values have the region's size")));
+            }
+            fn int<T: crate::array::dtype::Integer>(op: InPlace) -> fn(T, T) -> T {
+                int_in_place::<T>(op).expect("not a division")
+            }
+            match dst.dtype {
+                DType::U8 => write::<u8>(d, v, range, &dst.shape, r, int(op)),
+                DType::I8 => write::<i8>(d, v, range, &dst.shape, r, int(op)),
+                DType::I32 => write::<i32>(d, v, range, &dst.shape, r, int(op)),
+                DType::I64 => write::<i64>(d, v, range, &dst.shape, r, int(op)),
+                _ => with_dtype!(dst.dtype, T => write::<T>(d, v, range, &dst.shape, r, |_, s| s)),
+            }
+        }
+        _ => bail!(DType, "in-place {:?} into a {} array is not computed (integer arrays take = + - *, bool arrays =); astype to float32 first", op, dst.dtype.name()),
     }
     Ok(())
 }
 
 /// The elements `range` of `buf`, of `shape`, converted to `dtype` and broadcast to `out`.
 pub(super) fn region_values(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize], dtype: DType) -> Result<Buffer> {
-    fn typed<T: Element>(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize]) -> Result<Vec<T>> {
+    fn typed<T: Scalar>(buf: &Buffer, range: std::ops::Range<usize>, shape: &[usize], out: &[usize]) -> Result<Vec<T>> {
         if let Some(all) = T::slice_of(buf) {
             return kernel::broadcast_slice(&all[range], shape, out);
         }
-        let converted: Vec<T> = with_slice!(buf, range, |v: &[U]| {
+        let converted: Vec<T> = with_any_slice!(buf, range, |v: &[U]| {
             let mut c = try_vec(v.len())?;
-            c.extend(v.iter().map(|x| T::of(x.as_f64())));
+            c.extend(v.iter().map(|&x| convert::<U, T>(x)));
             Ok::<_, crate::Error>(c)
         })?;
         kernel::broadcast_slice(&converted, shape, out)
     }
-    Ok(match dtype {
-        DType::F32 => Buffer::F32(typed(buf, range, shape, out)?.into()),
-        DType::F64 => Buffer::F64(typed(buf, range, shape, out)?.into()),
-    })
+    Ok(with_dtype!(dtype, T => T::wrap(typed::<T>(buf, range, shape, out)?)))
 }
 
 /// `dst`'s region `r` (at `contiguous` when it is one run) `op=` `values`, in the region's
@@ -291,15 +307,14 @@ pub(super) fn check_writable(dst: &NdArray, src: &NdArray) -> Result<()> {
     Ok(())
 }
 
-/// `a`'s elements converted to `dtype`; the gradient is converted back.
+/// `a`'s elements converted to `dtype` (NumPy's rules: `Scalar::cast_f64`, `cast_i64`); the
+/// gradient is converted back. A result of an integer or bool dtype is a constant (the tape
+/// records no integer arrays).
 pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
     if a.dtype == dtype {
         return Ok(a.clone());
     }
-    let buf = match dtype {
-        DType::F32 => Buffer::F32(a.try_to_vec::<f32>()?.into()),
-        DType::F64 => Buffer::F64(a.try_to_vec::<f64>()?.into()),
-    };
+    let buf = with_dtype!(dtype, T => T::wrap(a.try_to_vec::<T>()?));
     let out = Array::from_buffer(buf, a.shape.clone());
     let from = a.dtype;
     Ok(record("astype", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(astype(v.grad, from)?)])))

@@ -5,8 +5,8 @@ use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
 use crate::cpu::loops::{extend_map, extend_zip, reduce_chunked, try_alloc};
-use crate::array::storage::{lock, try_vec, with_slice};
-use crate::array::{from_vec, fmt_shape, Array, Element, Shape};
+use crate::array::storage::{lock, try_vec, with_any_slice, with_slice, Buffer};
+use crate::array::{from_vec, fmt_shape, Array, Element, Scalar, Shape};
 
 use crate::error::{bail, Result};
 
@@ -157,6 +157,9 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
 }
 
 pub fn map(a: &Array, op: Map) -> Result<Array> {
+    if !a.dtype.is_float() {
+        return super::integer::map(a, op);
+    }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
 }
@@ -295,8 +298,9 @@ pub fn zip(a: &Array, b: &Array, op: Zip2) -> Result<Array> {
     }
     let shape = broadcast_shapes(&a.shape, &b.shape)?;
     let buf = match a.dtype {
-        crate::array::DType::F32 => f32::wrap(zip_typed::<f32>(a, b, &shape, op)?),
-        crate::array::DType::F64 => f64::wrap(zip_typed::<f64>(a, b, &shape, op)?),
+        crate::array::DType::F32 => Buffer::F32(zip_typed::<f32>(a, b, &shape, op)?.into()),
+        crate::array::DType::F64 => Buffer::F64(zip_typed::<f64>(a, b, &shape, op)?.into()),
+        _ => return super::integer::zip(a, b, &shape, op),
     };
     Ok(Array::from_buffer(buf, shape))
 }
@@ -325,6 +329,9 @@ fn fold_iter<T: Element>(values: impl Iterator<Item = T>, fold: Fold) -> T {
 /// Costs the input's size, and no more than the output's when the input has no elements
 /// (a (2^40, 0) array summed over axis 0 is done at once).
 pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
+    if !a.dtype.is_float() {
+        return super::integer::reduce_keepdims(a, axes, fold);
+    }
     let mut keep = a.shape.clone();
     for &ax in axes {
         keep[ax] = 1;
@@ -513,14 +520,11 @@ fn step_odometer(pos: &mut [usize], dims: &[usize], strides: &[usize], offset: &
 
 /// `a`'s elements repeated along its length-1 (and missing leading) axes to `shape`.
 pub fn broadcast_to(a: &Array, shape: &[usize]) -> Result<Array> {
-    Ok(match a.dtype {
-        crate::array::DType::F32 => from_vec(broadcast_vec::<f32>(a, shape)?, shape.to_vec()),
-        crate::array::DType::F64 => from_vec(broadcast_vec::<f64>(a, shape)?, shape.to_vec()),
-    })
+    crate::array::storage::with_dtype!(a.dtype, T => Ok(from_vec(broadcast_vec::<T>(a, shape)?, shape.to_vec())))
 }
 
 /// `broadcast_to`'s elements as a vector; `T` must be `a`'s dtype.
-pub(crate) fn broadcast_vec<T: Element>(a: &Array, shape: &[usize]) -> Result<Vec<T>> {
+pub(crate) fn broadcast_vec<T: Scalar>(a: &Array, shape: &[usize]) -> Result<Vec<T>> {
     if broadcast_shapes(&a.shape, shape).ok().as_deref() != Some(shape) {
         bail!(Shape, "cannot broadcast an array of shape {} to shape {}", fmt_shape(&a.shape), fmt_shape(shape));
     }
@@ -530,7 +534,7 @@ pub(crate) fn broadcast_vec<T: Element>(a: &Array, shape: &[usize]) -> Result<Ve
 }
 
 /// The elements `v` of shape `from` repeated to `to`, a shape `from` broadcasts to.
-pub(crate) fn broadcast_slice<T: Element>(v: &[T], from: &[usize], to: &[usize]) -> Result<Vec<T>> {
+pub(crate) fn broadcast_slice<T: Scalar>(v: &[T], from: &[usize], to: &[usize]) -> Result<Vec<T>> {
     let n = checked_size(to)?;
     let strides = broadcast_strides(from, to);
     let mut out = try_vec(n)?;
@@ -598,7 +602,7 @@ pub fn permute(a: &Array, perm: &[usize]) -> Result<Array> {
     let shape: Shape = perm.iter().map(|&p| a.shape[p]).collect();
     let n = a.size();
     let guard = a.read();
-    with_slice!(&*guard, a.range(), |v: &[T]| {
+    with_any_slice!(&*guard, a.range(), |v: &[T]| {
         let mut out = try_vec(n)?;
         if n > 0 {
             // The output in row-major order: the input's strides, permuted, walked by an

@@ -7,6 +7,7 @@ pub mod custom;
 mod elementwise;
 mod gemm;
 mod index;
+mod integer;
 pub mod kernel;
 mod linalg;
 mod nn;

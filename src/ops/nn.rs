@@ -56,9 +56,10 @@ fn positions(index: &NdArray, n: usize, what: &str) -> Result<Vec<usize>> {
 /// `positions` of the elements `range` of `buf`.
 fn positions_of(buf: &Buffer, range: std::ops::Range<usize>, n: usize, what: &str) -> Result<Vec<usize>> {
     let mut out = try_alloc(range.len())?;
-    with_slice!(buf, range, |v: &[T]| {
+    // Positions of any dtype: labels and indices are often integers.
+    crate::array::storage::with_any_slice!(buf, range, |v: &[T]| {
         for (i, x) in v.iter().enumerate() {
-            let v = x.as_f64();
+            let v = crate::array::Scalar::value_f64(*x);
             if v.fract() != 0.0 || !(v >= 0.0 && v < n as f64) {
                 bail!(Index, "{} {} at position {} is out of range for an axis of size {} (or not a whole number)", what, v, i, n);
             }
@@ -145,26 +146,23 @@ pub fn one_hot(indices: &NdArray, depth: usize, on: f64, off: f64, dtype: DType)
     let mut shape = indices.shape.clone();
     shape.push(depth);
     let n = checked_size(&shape)?;
-    fn rows<T: Element>(indices: &NdArray, depth: usize, on: f64, off: f64, n: usize) -> Result<Vec<T>> {
-        let mut out = crate::array::storage::filled_vec(n, T::of(off))?;
+    // Indices of any dtype; `on` and `off` cast to `dtype` as astype casts.
+    fn rows<T: crate::array::Scalar>(indices: &NdArray, depth: usize, on: f64, off: f64, n: usize) -> Result<Vec<T>> {
+        let mut out = crate::array::storage::filled_vec(n, T::cast_f64(off))?;
         if n > 0 {
             let guard = indices.read();
-            with_slice!(&*guard, indices.range(), |v: &[U]| {
+            crate::array::storage::with_any_slice!(&*guard, indices.range(), |v: &[U]| {
                 for (row, x) in v.iter().enumerate() {
-                    let x = x.as_f64();
+                    let x = crate::array::Scalar::value_f64(*x);
                     if x >= 0.0 && x < depth as f64 {
-                        out[row * depth + x as usize] = T::of(on);
+                        out[row * depth + x as usize] = T::cast_f64(on);
                     }
                 }
             });
         }
         Ok(out)
     }
-    Ok(match dtype {
-        DType::F32 => from_vec(rows::<f32>(indices, depth, on, off, n)?, shape),
-        DType::F64 => from_vec(rows::<f64>(indices, depth, on, off, n)?, shape),
-    }
-    .into())
+    Ok(crate::array::storage::with_dtype!(dtype, T => from_vec(rows::<T>(indices, depth, on, off, n)?, shape)).into())
 }
 
 /// Positions of the maxima along `axis`, or in the flattened array when `axis` is `None`
@@ -252,6 +250,7 @@ pub fn where_(cond: &NdArray, a: &NdArray, b: &NdArray) -> Result<NdArray> {
     let out = match a.dtype {
         DType::F32 => run::<f32>(cond, a, b, &shape)?,
         DType::F64 => run::<f64>(cond, a, b, &shape)?,
+        other => bail!(DType, "where of {} arrays: float32 and float64 only; astype to float32 first", other.name()),
     };
     Ok(record_saving("where", &[a, b], &[cond], out, Save::NOTHING, |v| {
         let mask = v.extra(0);
@@ -346,7 +345,7 @@ pub fn concat(arrays: &[NdArray], axis: i64) -> Result<NdArray> {
     };
     let (outer, _, inner) = split_at_axis(&shape, ax);
     /// Each array's runs written into place.
-    fn join<T: Element>(arrays: &[NdArray], outer: usize, inner: usize, ax: usize, n: usize) -> Result<Vec<T>> {
+    fn join<T: crate::array::Scalar>(arrays: &[NdArray], outer: usize, inner: usize, ax: usize, n: usize) -> Result<Vec<T>> {
         let mut out = try_vec(n)?;
         if n == 0 {
             return Ok(out);
@@ -373,10 +372,7 @@ pub fn concat(arrays: &[NdArray], axis: i64) -> Result<NdArray> {
         unsafe { out.set_len(n) };
         Ok(out)
     }
-    let out = match first.dtype {
-        DType::F32 => from_vec(join::<f32>(arrays, outer, inner, ax, n)?, shape.clone()),
-        DType::F64 => from_vec(join::<f64>(arrays, outer, inner, ax, n)?, shape.clone()),
-    };
+    let out = crate::array::storage::with_dtype!(first.dtype, T => from_vec(join::<T>(arrays, outer, inner, ax, n)?, shape.clone()));
     let lengths: Vec<usize> = arrays.iter().map(|a| a.shape[ax]).collect();
     let inputs: Vec<&NdArray> = arrays.iter().collect();
     Ok(record("concat", &inputs, out, Save::NOTHING, move |v| {

@@ -130,6 +130,7 @@ fn dispatch(weight: &NdArray, body_f32: impl FnOnce() -> Result<()>, body_f64: i
     match weight.dtype {
         crate::array::DType::F32 => body_f32(),
         crate::array::DType::F64 => body_f64(),
+        other => bail!(DType, "optimizer updates are for float32 and float64 weights, not {}", other.name()),
     }
 }
 

@@ -68,7 +68,7 @@ pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
         // the smallest normal number of the dtype is one that does not round to 0.
         let tiny = match x.dtype {
             DType::F32 => f32::MIN_POSITIVE as f64,
-            DType::F64 => f64::MIN_POSITIVE,
+            _ => f64::MIN_POSITIVE,
         };
         let safe = super::maximum_scalar(&n, tiny)?;
         Ok(vec![Some(mul(&g, &div(x, &safe)?)?)])

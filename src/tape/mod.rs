@@ -305,7 +305,8 @@ fn record_node<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out
 where
     F: Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
-    if !should_record(inputs) {
+    // Integer and bool arrays are constants: not differentiable, never in the graph.
+    if !should_record(inputs) || !out.dtype.is_float() {
         return out;
     }
     let saves = if save.inputs { inputs.len() } else { 0 } + extra.len() + save.output as usize;
@@ -360,6 +361,12 @@ pub fn attach_grad(array: &mut NdArray, req: GradReq) -> Result<()> {
 
 /// `attach_grad` with a caller-provided gradient buffer (MXNet's `mark_variables`).
 pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Result<()> {
+    if !array.dtype.is_float() {
+        return Err(Error::new(ErrorKind::DType, format!(
+            "arrays of {} are not differentiable (float32 and float64 are); astype to float32 first",
+            array.dtype.name()
+        )));
+    }
     if grad.shape != array.shape || grad.dtype != array.dtype {
         let kind = if grad.dtype != array.dtype { ErrorKind::DType } else { ErrorKind::Shape };
         return Err(Error::new(kind, format!(

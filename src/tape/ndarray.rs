@@ -41,7 +41,7 @@ impl std::fmt::Debug for NdArray {
 /// The constructors of constants, as `Array`'s.
 impl NdArray {
     /// An array with a copy of `data` in `shape` (the lengths must agree).
-    pub fn from_slice<T: crate::array::Element>(data: &[T], shape: &[usize]) -> Result<NdArray> {
+    pub fn from_slice<T: crate::array::Scalar>(data: &[T], shape: &[usize]) -> Result<NdArray> {
         Array::from_slice(data, shape).map(NdArray::from)
     }
 

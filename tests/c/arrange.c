@@ -308,6 +308,15 @@ static void sample_draws(void) {
     }
     MAKE(one, ad_sample_multinomial(probs, NULL, 0, AD_FLOAT64, &one, NULL));
     SHAPE_IS(one, 2);
+    /* int32 as MXNet's default: the indices read exactly */
+    ad_array *ints;
+    MAKE(ints, ad_sample_multinomial(probs, S3, 1, AD_INT32, &ints, NULL));
+    uint32_t ints_dtype;
+    OK(ad_array_dtype(ints, &ints_dtype));
+    CHECK(ints_dtype == AD_INT32);
+    int32_t iv[6];
+    OK(ad_array_read(ints, AD_INT32, iv, 6));
+    for (int j = 0; j < 3; j++) CHECK(iv[j] == 1 && (iv[3 + j] == 0 || iv[3 + j] == 2));
     free_all();
 }
 

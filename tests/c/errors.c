@@ -540,10 +540,10 @@ static void test_dtype_errors(void) {
     float buf[3] = {-1, -1, -1};
 
     /* an unknown dtype code */
-    FAILS_NO_OUT(ad_array_create(data, S3, 1, 7, &result), AD_ERR_DTYPE);
+    FAILS_NO_OUT(ad_array_create(data, S3, 1, 8, &result), AD_ERR_DTYPE);
     MESSAGE_HAS("ad_array_create");
     MESSAGE_HAS("`dtype`");
-    MESSAGE_HAS("7");
+    MESSAGE_HAS("8");
     FAILS_NO_OUT(ad_array_zeros(S3, 1, 2, &result), AD_ERR_DTYPE);
     MESSAGE_HAS("`dtype`");
     FAILS_NO_OUT(ad_array_ones(S3, 1, 2, &result), AD_ERR_DTYPE);

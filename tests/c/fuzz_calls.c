@@ -362,13 +362,32 @@ static double gen_scalar(void) {
     return chance(70) ? ((double)below(2001) - 1000) / 100 : odd[below(COUNT(odd))];
 }
 
+/* Mostly the float dtypes, sometimes an integer or bool one, sometimes no dtype at all
+   (2 is MXNet's float16, which ad does not have). */
 static uint32_t gen_dtype(void) {
-    static const uint32_t odd[] = {2, 7, 0xFFFFFFFFu};
-    return chance(92) ? (uint32_t)below(2) : odd[below(COUNT(odd))];
+    static const uint32_t odd[] = {2, 8, 0xFFFFFFFFu};
+    if (chance(85)) return (uint32_t)below(2);
+    return chance(70) ? AD_UINT8 + (uint32_t)below(5) : odd[below(COUNT(odd))];
 }
 
 static int dtype_ok(uint32_t d) {
+    return d <= 1 || (d >= AD_UINT8 && d <= AD_BOOL);
+}
+
+/* The dtypes of random draws. */
+static int float_dtype(uint32_t d) {
     return d <= 1;
+}
+
+static size_t dtype_width(uint32_t d) {
+    switch (d) {
+    case AD_FLOAT64:
+    case AD_INT64: return 8;
+    case AD_UINT8:
+    case AD_INT8:
+    case AD_BOOL: return 1;
+    default: return 4;
+    }
 }
 
 /* An out-pointer: mostly the given one, sometimes NULL. */
@@ -382,8 +401,18 @@ static ad_array *make(const size_t *shape, size_t ndim, uint32_t dtype) {
     ad_array *out = SENTINEL;
     const char *was = current;
     enter("ad_random_uniform");
-    ad_status s = ad_random_uniform(-2, 2, shape, ndim, dtype, &out);
+    /* An integer or bool array: float draws converted (whole numbers in [-2, 2]). */
+    ad_status s = ad_random_uniform(-2, 2, shape, ndim, float_dtype(dtype) ? dtype : AD_FLOAT32, &out);
     check_status(s);
+    if (s == AD_OK && !float_dtype(dtype)) {
+        ad_array *drawn = out;
+        out = SENTINEL;
+        enter("ad_array_astype");
+        s = ad_array_astype(drawn, dtype, &out);
+        check_status(s);
+        enter("ad_array_free");
+        check_status(ad_array_free(drawn));
+    }
     current = was;
     if (s != AD_OK) return NULL;
     adopt(out);
@@ -408,17 +437,27 @@ static handle like(handle h) {
 static ad_array *make_ints(const size_t *shape, size_t ndim, uint32_t dtype, size_t hi) {
     size_t n = small_count(shape, ndim);
     if (n == SIZE_MAX) return NULL;
-    double *v = malloc((n ? n : 1) * sizeof(double));
-    float *f = malloc((n ? n : 1) * sizeof(float));
-    for (size_t i = 0; i < n; i++) f[i] = (float)(v[i] = chance(95) ? (double)below(hi + 1) : -1);
+    /* the values in the dtype's own type, as ad_array_create reads them */
+    unsigned char *data = malloc((n ? n : 1) * dtype_width(dtype));
+    for (size_t i = 0; data && i < n; i++) {
+        double v = chance(95) ? (double)below(hi + 1) : -1;
+        switch (dtype) {
+        case AD_FLOAT64: ((double *)data)[i] = v; break;
+        case AD_UINT8: ((uint8_t *)data)[i] = (uint8_t)(int)v; break;
+        case AD_INT8: ((int8_t *)data)[i] = (int8_t)v; break;
+        case AD_INT32: ((int32_t *)data)[i] = (int32_t)v; break;
+        case AD_INT64: ((int64_t *)data)[i] = (int64_t)v; break;
+        case AD_BOOL: data[i] = v != 0; break;
+        default: ((float *)data)[i] = (float)v;
+        }
+    }
     ad_array *out = SENTINEL;
     const char *was = current;
     enter("ad_array_create");
-    ad_status s = ad_array_create(dtype == AD_FLOAT64 ? (const void *)v : (const void *)f, shape, ndim, dtype, &out);
-    check_status(s);
+    ad_status s = data ? ad_array_create(data, shape, ndim, dtype, &out) : AD_ERR_ALLOC;
+    if (data) check_status(s);
     current = was;
-    free(v);
-    free(f);
+    free(data);
     if (s != AD_OK) return NULL;
     adopt(out);
     for (size_t i = 0; i < nlive; i++) {
@@ -577,25 +616,25 @@ static void fuzz_create(void) {
     case 4:
         enter("ad_random_normal");
         check_made(ad_random_normal(value, chance(80) ? fabs(gen_scalar()) : gen_scalar(), sp, ndim, dtype, o), o,
-                   null_shape || !dtype_ok(dtype), 0);
+                   null_shape || !float_dtype(dtype), 0);
         break;
     case 5:
         /* parameters mostly valid (positive), sometimes zero, negative, NaN or infinite */
         enter("ad_random_exponential");
         check_made(ad_random_exponential(chance(80) ? fabs(value) : value, sp, ndim, dtype, o), o,
-                   null_shape || !dtype_ok(dtype), 0);
+                   null_shape || !float_dtype(dtype), 0);
         break;
     case 6: {
         double beta = gen_scalar();
         enter("ad_random_gamma");
         check_made(ad_random_gamma(chance(80) ? fabs(value) : value, chance(80) ? fabs(beta) : beta, sp, ndim, dtype, o),
-                   o, null_shape || !dtype_ok(dtype), 0);
+                   o, null_shape || !float_dtype(dtype), 0);
         break;
     }
     case 7:
         enter("ad_random_poisson");
         check_made(ad_random_poisson(chance(80) ? fabs(value) : value, sp, ndim, dtype, o), o,
-                   null_shape || !dtype_ok(dtype), 0);
+                   null_shape || !float_dtype(dtype), 0);
         break;
     case 8: {
         /* bounds mostly small and in order, sometimes equal, reversed or out of range */
@@ -604,13 +643,14 @@ static void fuzz_create(void) {
         int64_t lo = small ? (int64_t)below(41) - 20 : odd[below(COUNT(odd))];
         int64_t hi = small && chance(90) ? lo + (int64_t)below(30) : odd[below(COUNT(odd))];
         enter("ad_random_randint");
-        check_made(ad_random_randint(lo, hi, sp, ndim, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+        check_made(ad_random_randint(lo, hi, sp, ndim, dtype, o), o,
+                   null_shape || !(float_dtype(dtype) || dtype == AD_INT32 || dtype == AD_INT64), 0);
         break;
     }
     default: {
         double lo = gen_scalar(), hi = chance(80) ? lo + fabs(gen_scalar()) : gen_scalar();
         enter("ad_random_uniform");
-        check_made(ad_random_uniform(lo, hi, sp, ndim, dtype, o), o, null_shape || !dtype_ok(dtype), 0);
+        check_made(ad_random_uniform(lo, hi, sp, ndim, dtype, o), o, null_shape || !float_dtype(dtype), 0);
     }
     }
 }
@@ -802,7 +842,7 @@ static void fuzz_query(void) {
         enter("ad_array_dtype");
         ad_status s = ad_array_dtype(h.h, p);
         check_status(s);
-        if (s == AD_OK && (bad(h, 0) || null_out || v > 1)) FAIL("succeeded on a bad argument, or dtype %u", v);
+        if (s == AD_OK && (bad(h, 0) || null_out || !dtype_ok(v))) FAIL("succeeded on a bad argument, or dtype %u", v);
         if (s != AD_OK && v != 777) FAIL("wrote its out-parameter on failure");
         break;
     }
@@ -1897,7 +1937,10 @@ static void fuzz_dlpack(void) {
         }
         if (legacy) {
             DLManagedTensor *t = made;
-            if (t->dl_tensor.dtype.code != kDLFloat || t->dl_tensor.device.device_type != kDLCPU) FAIL("not a CPU float tensor");
+            uint8_t code = t->dl_tensor.dtype.code;
+            if ((code != kDLFloat && code != kDLInt && code != kDLUInt && code != kDLBool) ||
+                t->dl_tensor.device.device_type != kDLCPU)
+                FAIL("not a CPU tensor of an ad dtype");
             if (nlegacies < COUNT(legacies)) legacies[nlegacies++] = t;
             else t->deleter(t);
         } else {
@@ -1989,7 +2032,7 @@ static void fuzz_memory(void) {
         size_t shape[AD_MAX_NDIM], ndim, size;
         uint32_t dtype;
         if (!describe(a.h, shape, &ndim, &dtype, &size)) return;
-        size_t bytes = size * (dtype == AD_FLOAT64 ? 8 : 4);
+        size_t bytes = size * dtype_width(dtype);
         /* The memory is the array's: read it all, and write it back unchanged when allowed. */
         unsigned char sum = 0;
         for (size_t i = 0; i < bytes; i++) sum += ((unsigned char *)data)[i];
@@ -2027,9 +2070,9 @@ static void fuzz_memory(void) {
     default: {
         size_t shape[4], ndim = below(4), n = 1;
         for (size_t i = 0; i < ndim; i++) n *= (shape[i] = below(5));
-        uint32_t dtype = chance(95) ? (uint32_t)below(2) : 2 + (uint32_t)below(100);
-        size_t width = dtype == AD_FLOAT64 ? 8 : 4;
-        int misaligned = chance(10) && n > 0;
+        uint32_t dtype = chance(90) ? (uint32_t)below(2) : chance(50) ? AD_UINT8 + (uint32_t)below(5) : 2 + (uint32_t)below(100);
+        size_t width = dtype_width(dtype);
+        int misaligned = chance(10) && n > 0 && width > 1; /* one-byte elements are never misaligned */
         unsigned char *block = malloc(n * width + 8);
         if (!block) return;
         for (size_t i = 0; i < n * width + 8; i++) block[i] = (unsigned char)next_u64();
@@ -2046,7 +2089,7 @@ static void fuzz_memory(void) {
         enter("ad_array_wrap");
         ad_status s = ad_array_wrap(data, shape, ndim, dtype, with_release ? release_block : NULL, block, &out);
         check_status(s);
-        if (s == AD_OK && (misaligned || dtype > AD_FLOAT64)) FAIL("wrapped misaligned memory or an unknown dtype");
+        if (s == AD_OK && (misaligned || !dtype_ok(dtype))) FAIL("wrapped misaligned memory or an unknown dtype");
         if (s == AD_OK && out != SENTINEL) {
             if (with_release) wrapped++;
             else kept_blocks[nkept++] = block;

@@ -188,9 +188,18 @@ static void test_a_refused_wrap_takes_nothing(void) {
     CHECK(ad_array_wrap(NULL, S1, 1, AD_FLOAT32, give_back, &m, &x) == AD_ERR_NULL_ARGUMENT);
     CHECK(strstr(ad_last_error(), "`data`") != NULL);
     /* an unknown dtype, a shape too large */
-    CHECK(ad_array_wrap(bytes, S1, 1, 7, give_back, &m, &x) == AD_ERR_DTYPE);
+    CHECK(ad_array_wrap(bytes, S1, 1, 8, give_back, &m, &x) == AD_ERR_DTYPE);
     CHECK(ad_array_wrap(bytes, (const size_t[]){SIZE_MAX / 2, 4}, 2, AD_FLOAT32, give_back, &m, &x) != AD_OK);
     CHECK(x == NULL && m.released == 0);
+    /* bool memory: any byte, 0 false and the others true */
+    {
+        static unsigned char flags[3] = {0, 2, 255};
+        ad_array *f = NULL;
+        OK(ad_array_wrap(flags, S3, 1, AD_BOOL, NULL, NULL, &f));
+        VALUES_ARE(f, 0, 0, 1, 1);
+        TEXT_IS(f, "\n[False  True  True]\n<NDArray 3 @cpu(0)>");
+        OK(ad_array_free(f));
+    }
     /* an empty array needs no memory */
     OK(ad_array_wrap(NULL, (const size_t[]){0, 3}, 2, AD_FLOAT32, give_back, &m, &x));
     OK(ad_array_free(x));
@@ -334,9 +343,9 @@ static void test_dlpack_import_shares_or_copies(void) {
     CHECK(ad_array_from_dlpack(t, &copied, &x) == AD_ERR_INVALID_ARGUMENT);
     CHECK(strstr(ad_last_error(), "not the CPU") != NULL);
     t->dl_tensor.device.device_type = kDLCPU;
-    t->dl_tensor.dtype = (DLDataType){kDLInt, 32, 1};
+    t->dl_tensor.dtype = (DLDataType){kDLInt, 16, 1};
     CHECK(ad_array_from_dlpack(t, &copied, &x) == AD_ERR_DTYPE);
-    CHECK(strstr(ad_last_error(), "int32 elements") != NULL);
+    CHECK(strstr(ad_last_error(), "int16 elements") != NULL);
     t->dl_tensor.dtype = (DLDataType){kDLFloat, 64, 1};
     t->version.major = 2;
     CHECK(ad_array_from_dlpack(t, &copied, &x) == AD_ERR_INVALID_ARGUMENT);

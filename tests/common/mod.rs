@@ -19,6 +19,7 @@ pub fn typed(vals: &[f64], shape: &[usize], dtype: DType) -> NdArray {
     match dtype {
         DType::F64 => arr(vals, shape),
         DType::F32 => NdArray::from_slice(&vals.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape).unwrap(),
+        other => ad::ops::astype(&arr(vals, shape), other).unwrap(),
     }
 }
 

@@ -1,6 +1,7 @@
 // The C++ API (include/ad.hpp): making and reading arrays, copies and views, operators,
 // indexing, every kind of op, optimizer updates, autograd and its scopes.
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -72,7 +73,8 @@ static void making_and_reading() {
     ad::Array probs({0.0, 1.0, 0.0, 0.5, 0.0, 0.5}, {2, 3});
     ad::Array picks = ad::random::multinomial(probs, {4});
     SHAPE_IS(picks, 2, 4);
-    std::vector<double> pv = picks.to_vector<double>();
+    CHECK(picks.dtype() == ad::int32);
+    std::vector<std::int32_t> pv = picks.to_vector<std::int32_t>();
     for (int i = 0; i < 4; i++) CHECK(pv[i] == 1 && (pv[4 + i] == 0 || pv[4 + i] == 2));
     SHAPE_IS(ad::random::multinomial(probs), 2);
     auto [draws, log_prob] = ad::random::multinomial_with_log_prob(probs, {3}, ad::float64);
@@ -93,6 +95,36 @@ static void making_and_reading() {
     CHECK(first_column == 0 + 2 + 4);
 
     CHECK(ad::Array({1, 2}).astype(ad::float64).dtype() == ad::float64);
+}
+
+// Integer and bool arrays: made exactly from their C types, read back into any, converted,
+// printed as MXNet prints them, moved by the shape ops and refused by the ops that compute.
+static void integer_and_bool_arrays() {
+    ad::Array i(std::vector<std::int32_t>{-2, 0, 7}, {3}, ad::int32);
+    CHECK(i.dtype() == ad::int32);
+    CHECK(i.to_vector<std::int32_t>() == (std::vector<std::int32_t>{-2, 0, 7}));
+    CHECK(i.to_vector<double>() == (std::vector<double>{-2, 0, 7}));
+    CHECK(i.to_vector<std::uint8_t>() == (std::vector<std::uint8_t>{254, 0, 7}));
+    CHECK(i.str() == "\n[-2  0  7]\n<NDArray 3 @cpu(0)>");
+    const std::int64_t big = (std::int64_t{1} << 62) + 1;   // not a double
+    ad::Array l(std::vector<std::int64_t>{big, -1}, {2}, ad::int64);
+    CHECK(l.to_vector<std::int64_t>() == (std::vector<std::int64_t>{big, -1}));
+    CHECK(l[0].scalar<std::int64_t>() == big);
+    ad::Array b = ad::Array({0.0, 2.5, -1.0}).astype(ad::bool_);
+    CHECK(b.dtype() == ad::bool_ && b.str() == "\n[False  True  True]\n<NDArray 3 @cpu(0)>");
+    CHECK(b.to_vector<bool>() == (std::vector<bool>{false, true, true}));
+    // float to int truncates toward zero; NaN and out of range give int32's minimum
+    ad::Array f({1.9, -1.9, NAN, 3e9});
+    CHECK(f.astype(ad::int32).to_vector<std::int32_t>() == (std::vector<std::int32_t>{1, -1, INT32_MIN, INT32_MIN}));
+    CHECK(ad::Array(std::vector<double>{1.9, 300}, {2}, ad::uint8).to_vector<int>() == (std::vector<int>{1, 44}));
+    CHECK(ad::zeros({2}, ad::int8).str() == "\n[0 0]\n<NDArray 2 @cpu(0)>");
+    CHECK(ad::arange(0, 4, 1, ad::int64).reshape(2, 2).T().to_vector<int>() == (std::vector<int>{0, 2, 1, 3}));
+    CHECK(ad::random::randint(0, 5).dtype() == ad::int32);
+    CHECK((i + i * 2 - 1).to_vector<int>() == (std::vector<int>{-7, -1, 20}));   // in int32, as MXNet
+    CHECK((i > 0).dtype() == ad::int32);
+    CHECK(ad::status_of([&] { (void)(i / i); }) == AD_ERR_DTYPE);
+    CHECK(ad::status_of([&] { (void)(b + b); }) == AD_ERR_DTYPE);
+    CHECK(ad::status_of([&] { i.attach_grad(); }) == AD_ERR_DTYPE);
 }
 
 static void printing() {
@@ -530,6 +562,7 @@ static void library() {
 
 int main() {
     making_and_reading();
+    integer_and_bool_arrays();
     printing();
     copies_moves_and_views();
     operators();

@@ -26,6 +26,8 @@ static void throws(const char* file, int line, F&& f, ad::Status status, const s
 static void errors_carry_the_status_and_message() {
     ad::Array a({1, 2}), b({1, 2, 3});
     THROWS(AD_ERR_SHAPE, "ad_add", (void)(a + b));
+    THROWS(AD_ERR_DTYPE, "ad_exp: argument `a` holds int32 elements", (void)ad::exp(ad::zeros({2}, ad::int32)));
+    THROWS(AD_ERR_DTYPE, "uint8", (void)ad::random::randint(0, 3, {1}, ad::uint8));
     THROWS(AD_ERR_SHAPE, "ad_dot", (void)ad::dot(ad::zeros({2, 3}), ad::zeros({2, 3})));
     THROWS(AD_ERR_INVALID_ARGUMENT, "scale -1", (void)ad::random::exponential(-1));
     THROWS(AD_ERR_INVALID_ARGUMENT, "alpha 0", (void)ad::random::gamma(0, 1));

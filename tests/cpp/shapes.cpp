@@ -289,7 +289,8 @@ static void checkpoints() {
     THROWS(AD_ERR_IO, "missing.npz", (void)ad::load(in_dir("missing.npz")));
     THROWS(AD_ERR_IO, "", ad::save(in_dir("no/such/dir.npz"), {w}));
     THROWS(AD_ERR_FORMAT, "", (void)ad::load(fixtures + "/expected.txt"));
-    THROWS(AD_ERR_DTYPE, "", (void)ad::load(fixtures + "/int32.npy"));
+    THROWS(AD_ERR_DTYPE, "int16", (void)ad::load(fixtures + "/int16.npy"));
+    CHECK(ad::load(fixtures + "/int32.npy")[0].to_vector<std::int32_t>() == (std::vector<std::int32_t>{0, 1, 2, 3}));
     THROWS(AD_ERR_INVALID_ARGUMENT, "", (void)ad::load(""));
     THROWS(AD_ERR_INVALID_ARGUMENT, "NUL", (void)ad::load(in_dir("list.npz") + std::string(1, '\0') + "x"));
     THROWS(AD_ERR_INVALID_ARGUMENT, "NUL", ad::save(in_dir("nul.npz"), {{std::string("a\0b", 3), w}}));

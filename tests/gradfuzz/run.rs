@@ -23,6 +23,7 @@ pub fn array(values: &[f64], shape: &[usize], dtype: DType) -> NdArray {
     match dtype {
         DType::F64 => NdArray::from_slice(values, shape),
         DType::F32 => NdArray::from_slice(&values.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape),
+        other => panic!("the programs are differentiated in float32 and float64, not {}", other.name()),
     }
     .expect("values fit the shape")
 }

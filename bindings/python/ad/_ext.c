@@ -37,6 +37,7 @@
     X(ad_status, ad_array_shape, (const ad_array *, size_t *, size_t))                     \
     X(ad_status, ad_array_dtype, (const ad_array *, uint32_t *))                           \
     X(ad_status, ad_array_asscalar, (const ad_array *, double *))                          \
+    X(ad_status, ad_array_read, (const ad_array *, uint32_t, void *, size_t))              \
     X(ad_status, ad_array_grad, (const ad_array *, ad_array **))                           \
     X(ad_status, ad_array_write_slice, (ad_array *, const ad_index *, size_t, const ad_array *)) \
     X(ad_status, ad_array_update, (ad_array *, const ad_array *, uint32_t))                \
@@ -130,7 +131,7 @@ static reduce_fn method_reduce[M_BACKWARD];   /* the reductions' library functio
 static PyTypeObject ArrayType;
 static PyTypeObject *result_type = &ArrayType;   /* NDArray once registered */
 static PyObject *raise_for_status;               /* ad.errors.raise_for_status */
-static PyObject *np_scalar[2];                   /* numpy.float32, numpy.float64 */
+static PyObject *np_scalar[AD_BOOL + 1];         /* numpy's scalar type of each ad_dtype code */
 static PyObject *slow_op[N_OPS], *slow_rop[N_OPS], *slow_compare, *slow_method[N_METHODS];
 
 /* Raises the exception for a failed call (ad.errors.raise_for_status with this thread's
@@ -211,7 +212,7 @@ static int dtype_of(ArrayObject *self)
             raise_status(status);
             return -1;
         }
-        if (code > AD_FLOAT64) {
+        if (code > AD_BOOL || np_scalar[code] == NULL) {
             PyErr_Format(PyExc_ValueError, "unknown dtype code %u", (unsigned)code);
             return -1;
         }
@@ -532,7 +533,16 @@ static PyObject *array_asscalar(ArrayObject *self, PyObject *unused)
         return raise_status(status);
     if ((dtype = dtype_of(self)) < 0)
         return NULL;
-    if ((f = PyFloat_FromDouble(value)) == NULL)
+    if (dtype == AD_FLOAT32 || dtype == AD_FLOAT64) {
+        f = PyFloat_FromDouble(value);
+    } else {
+        /* integers exactly (an int64 beyond 2^53 does not pass through a double) */
+        int64_t whole;
+        if ((status = p_ad_array_read(self->handle, AD_INT64, &whole, 1)))
+            return raise_status(status);
+        f = PyLong_FromLongLong((long long)whole);
+    }
+    if (f == NULL)
         return NULL;
     if (np_scalar[dtype] == NULL) {
         Py_DECREF(f);
@@ -557,7 +567,7 @@ static PyMethodDef array_methods[] = {
     "\n"
     "Returns\n"
     "-------\n"
-    "numpy.float32 or numpy.float64\n"
+    "numpy scalar\n"
     "    The value.\n"},
     {"sum", (PyCFunction)(void (*)(void))array_sum, METH_FASTCALL | METH_KEYWORDS,
     "sum($self, /, axis=None, keepdims=False, exclude=False, *, axes=None)\n"
@@ -928,7 +938,7 @@ static int is_slot_name(PyObject *key)
    Nothing changes unless every slot is given and valid. */
 static PyObject *ext_register(PyObject *m, PyObject *args)
 {
-    PyObject *type, *raiser, *f32, *f64, *slots, *entry, *key;
+    PyObject *type, *raiser, *scalars, *slots, *entry, *key;
     binary_fn binary_[N_OPS];
     scalar_fn scalar_[N_OPS], rscalar_[N_OPS];
     unary_fn neg_;
@@ -938,8 +948,12 @@ static PyObject *ext_register(PyObject *m, PyObject *args)
     PyObject *slow_[N_OPS], *rslow_[N_OPS], *slow_compare_, *slow_method_[N_METHODS];
     Py_ssize_t pos = 0;
     int i;
-    if (!PyArg_ParseTuple(args, "O!OOOO!:register", &PyType_Type, &type, &raiser, &f32, &f64, &PyDict_Type, &slots))
+    if (!PyArg_ParseTuple(args, "O!OO!O!:register", &PyType_Type, &type, &raiser, &PyTuple_Type, &scalars,
+                          &PyDict_Type, &slots))
         return NULL;
+    if (PyTuple_GET_SIZE(scalars) != AD_BOOL + 1)
+        return PyErr_Format(PyExc_TypeError, "register: the scalar types are a tuple of %d, one per ad_dtype code "
+                            "(None for a code that is not a dtype)", AD_BOOL + 1);
     if (!PyType_IsSubtype((PyTypeObject *)type, &ArrayType))
         return PyErr_Format(PyExc_TypeError, "register: %s is not a subclass of ArrayBase",
                             ((PyTypeObject *)type)->tp_name);
@@ -993,8 +1007,13 @@ static PyObject *ext_register(PyObject *m, PyObject *args)
     for (i = 0; i < N_METHODS; i++)
         set_global(&slow_method[i], slow_method_[i]);
     set_global(&raise_for_status, raiser);
-    set_global(&np_scalar[AD_FLOAT32], f32);
-    set_global(&np_scalar[AD_FLOAT64], f64);
+    for (i = 0; i <= AD_BOOL; i++) {
+        PyObject *t = PyTuple_GET_ITEM(scalars, i);
+        if (t == Py_None)
+            Py_CLEAR(np_scalar[i]);
+        else
+            set_global(&np_scalar[i], t);
+    }
     Py_INCREF(type);
     if (result_type != &ArrayType)
         Py_DECREF(result_type);
@@ -1111,8 +1130,10 @@ typedef struct {
 
 static PyTypeObject LoanType;
 
-static const char *const loan_format[] = {[AD_FLOAT32] = "f", [AD_FLOAT64] = "d"};
-static const Py_ssize_t loan_itemsize[] = {[AD_FLOAT32] = sizeof(float), [AD_FLOAT64] = sizeof(double)};
+static const char *const loan_format[] = {[AD_FLOAT32] = "f", [AD_FLOAT64] = "d", [AD_UINT8] = "B",
+                                          [AD_INT32] = "i", [AD_INT8] = "b", [AD_INT64] = "q", [AD_BOOL] = "?"};
+static const Py_ssize_t loan_itemsize[] = {[AD_FLOAT32] = sizeof(float), [AD_FLOAT64] = sizeof(double),
+                                           [AD_UINT8] = 1, [AD_INT32] = 4, [AD_INT8] = 1, [AD_INT64] = 8, [AD_BOOL] = 1};
 
 /* Ends the loan, unless it has ended already. */
 static PyObject *loan_release(LoanObject *self, PyObject *unused)

@@ -7,10 +7,14 @@ import numpy as np
 from ._ext import ArrayBase
 from .errors import ADValueError
 
-# ad_dtype codes (include/ad.h)
-FLOAT32, FLOAT64 = 0, 1
-_DTYPE_CODE = {np.dtype(np.float32): FLOAT32, np.dtype(np.float64): FLOAT64}
-CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64}
+# ad_dtype codes (include/ad.h): MXNet's; 2 (float16) is not an ad dtype
+FLOAT32, FLOAT64, UINT8, INT32, INT8, INT64, BOOL = 0, 1, 3, 4, 5, 6, 7
+CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64, UINT8: np.uint8, INT32: np.int32, INT8: np.int8,
+             INT64: np.int64, BOOL: np.bool_}
+_DTYPE_CODE = {np.dtype(t): code for code, t in CODE_TYPE.items()}
+# numpy's scalar type of each code, None where a code is not a dtype (for ad._ext.register)
+SCALAR_TYPES = tuple(CODE_TYPE.get(code) for code in range(BOOL + 1))
+_DTYPES = "float32, float64, uint8, int8, int32, int64 or bool"
 
 # ad_grad_req codes (include/ad.h), by MXNet's names
 GRAD_REQ = {"null": 0, "write": 1, "add": 3}
@@ -23,11 +27,16 @@ def dtype_code(dtype):
     # Only names, types and dtypes: NumPy reads any object with a `.dtype` too, with a
     # DeprecationWarning on stderr for most of them (an NDArray passed as the dtype).
     if not isinstance(dtype, (str, type, np.dtype)):
-        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,))
+        raise ADValueError("ad arrays hold %s; got dtype %r" % (_DTYPES, dtype))
     try:
         return _DTYPE_CODE[np.dtype(dtype)]
     except (KeyError, TypeError):
-        raise ADValueError("ad arrays hold float32 or float64; got dtype %r" % (dtype,)) from None
+        raise ADValueError("ad arrays hold %s; got dtype %r" % (_DTYPES, dtype)) from None
+
+
+def is_float_code(code):
+    """Whether an ad_dtype code is a float type (computed on and differentiable)."""
+    return code in (FLOAT32, FLOAT64)
 
 
 def grad_req_code(grad_req):

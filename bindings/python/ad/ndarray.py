@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from . import _ext, _indexing, _lib, _ops
-from ._helpers import CODE_TYPE, dtype_code, grad_req_code, is_scalar
+from ._helpers import CODE_TYPE, SCALAR_TYPES, dtype_code, grad_req_code, is_scalar
 from ._lib import check, int64s, lib, sizes
 from .context import Context, check_ctx, cpu
 from .errors import ADValueError, raise_for_status
@@ -27,8 +27,10 @@ def _call_new(fn, *args):
 
 
 class NDArray(_ext.ArrayBase):
-    """An n-dimensional array of float32 or float64 elements on the CPU, with MXNet's
-    `nd.NDArray` behaviour: arithmetic broadcasts as in NumPy, and inside
+    """An n-dimensional array on the CPU, with MXNet's `nd.NDArray` behaviour. Its elements
+    are float32 or float64, computed on and differentiable, or uint8, int8, int32, int64 or
+    bool: made, converted (`astype`), printed, saved and moved by the shape and indexing ops,
+    and refused with a ValueError by the ops that compute (convert with `astype('float32')`). Arithmetic broadcasts as in NumPy, and inside
     `autograd.record()` the operations on arrays marked with `attach_grad` are recorded for
     `backward`.
 
@@ -250,7 +252,7 @@ class NDArray(_ext.ArrayBase):
         is_ascend : bool, optional
             Ascending (the default) or descending order.
         dtype : str or numpy.dtype, optional
-            The dtype of the positions, float32 (the default) or float64.
+            The dtype of the positions: float32 (the default), float64 or an integer dtype.
 
         Returns
         -------
@@ -274,7 +276,7 @@ class NDArray(_ext.ArrayBase):
         is_ascend : bool, optional
             Take the smallest instead (default False).
         dtype : str or numpy.dtype, optional
-            The dtype of the positions, float32 (the default) or float64.
+            The dtype of the positions: float32 (the default), float64 or an integer dtype.
 
         Returns
         -------
@@ -384,7 +386,7 @@ class NDArray(_ext.ArrayBase):
         off_value : float, optional
             The value elsewhere (default 0).
         dtype : str or numpy.dtype, optional
-            The result's dtype, float32 (the default) or float64.
+            The result's dtype: float32 (the default), float64, an integer dtype or bool.
 
         Returns
         -------
@@ -400,7 +402,10 @@ class NDArray(_ext.ArrayBase):
         Parameters
         ----------
         dtype : str or numpy.dtype
-            float32 or float64 (ad has no other element types).
+            float32, float64, uint8, int8, int32, int64 or bool, converted as numpy (and
+            MXNet on x86) converts: a float to an integer truncates toward zero, NaN and
+            values out of range become int32's or int64's minimum (uint8 and int8: the low
+            byte of int32's), and bool is ``x != 0``. Only a float result is differentiable.
         copy : bool, optional
             With the default True a new array is always made; with False, the array itself is
             returned when it already has `dtype`.
@@ -698,8 +703,9 @@ def array(source, ctx=None, dtype=None):
     ctx : Context, optional
         The device; only the CPU (None, the default, or ``cpu()``).
     dtype : str or numpy.dtype, optional
-        float32 or float64. By default an NDArray keeps its own dtype and anything else
-        becomes float32 (also float64 and integer input), as in MXNet.
+        float32, float64, uint8, int8, int32, int64 or bool. By default an NDArray keeps its
+        own dtype and anything else becomes float32 (also float64, integer and bool input),
+        as in MXNet. Values are converted as numpy's ``astype`` converts them.
 
     Returns
     -------
@@ -713,7 +719,9 @@ def array(source, ctx=None, dtype=None):
     code = dtype_code(dtype)
     # A value beyond float32's range becomes an infinity, as in MXNet, without NumPy 2's
     # RuntimeWarning on the host's stderr.
-    with np.errstate(over="ignore"):
+    # NaN or an out-of-range value converted to an integer type is numpy's RuntimeWarning,
+    # also kept off stderr.
+    with np.errstate(over="ignore", invalid="ignore"):
         a = np.array(source, dtype=CODE_TYPE[code], order="C")
     return _call_new(lib.ad_array_create, a.ctypes.data_as(ctypes.c_void_p), sizes(a.shape), a.ndim, code)
 
@@ -818,4 +826,4 @@ def _make_methods():
 
 
 _make_methods()
-_ext.register(NDArray, raise_for_status, np.float32, np.float64, _fast_paths())
+_ext.register(NDArray, raise_for_status, SCALAR_TYPES, _fast_paths())

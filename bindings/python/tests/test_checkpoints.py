@@ -182,7 +182,19 @@ def test_numpys_files_load_into_ad(tmp_path, case):
         same(want, got.asnumpy())
 
 
-@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float16", "bool", "complex64"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int8", "bool"])
+def test_integer_and_bool_arrays_round_trip(tmp_path, dtype):
+    path = str(tmp_path / "x.npz")
+    x = np.array([0, 1, 2, 255, -1]).astype(dtype)
+    np.savez(path, x=x)
+    loaded = nd.load(path)["x"]
+    assert loaded.dtype == x.dtype and np.array_equal(loaded.asnumpy(), x)
+    nd.save(path, {"y": loaded})
+    with np.load(path) as f:
+        assert f["y"].dtype == x.dtype and np.array_equal(f["y"], x)
+
+
+@pytest.mark.parametrize("dtype", ["int16", "uint32", "float16", "complex64"])
 def test_other_dtypes_are_refused_by_name(tmp_path, dtype):
     path = str(tmp_path / "x.npz")
     np.savez(path, w=np.zeros(2, np.float32), x=np.zeros(2, dtype))

@@ -93,9 +93,15 @@ def test_what_cannot_be_shared_is_copied_unless_copy_is_false():
         nd.from_dlpack(b, copy=False)
 
 
-def test_elements_other_than_float_are_refused():
-    with pytest.raises(ValueError, match="int64 elements"):
-        nd.from_dlpack(np.arange(3, dtype=np.int64))
+def test_integer_and_bool_elements_are_shared_and_others_refused():
+    for dtype in (np.int64, np.int32, np.uint8, np.int8, np.bool_):
+        a = np.arange(3).astype(dtype)
+        x = nd.from_dlpack(a)
+        assert x.dtype == dtype and np.array_equal(x.asnumpy(), a)
+        back = np.from_dlpack(x)
+        assert back.dtype == dtype and np.array_equal(back, a)
+    with pytest.raises(ValueError, match="int16 elements"):
+        nd.from_dlpack(np.arange(3, dtype=np.int16))
     with pytest.raises(TypeError, match="DLPack capsule"):
         nd.from_dlpack([1.0, 2.0])
 

@@ -15,6 +15,7 @@ import pytest
 import ad
 from ad import _ext, _lib, _ops, autograd, nd
 from ad.errors import AD_ERR_AUTOGRAD, AD_ERR_NULL_ARGUMENT, AD_ERR_SHAPE, raise_for_status
+from ad._helpers import SCALAR_TYPES
 from ad.ndarray import NDArray, _fast_paths
 from support import rss, run_python
 
@@ -76,7 +77,7 @@ def test_register_refuses_a_table_it_cannot_use_and_keeps_the_one_it_has(change,
     slots = _fast_paths()
     change(slots)
     with pytest.raises(TypeError, match=message):
-        _ext.register(NDArray, raise_for_status, np.float32, np.float64, slots)
+        _ext.register(NDArray, raise_for_status, SCALAR_TYPES, slots)
     x = arr(X)
     check(x * 3 / x - x, 3 - X, np.float32)
     check(-x, -X, np.float32)

@@ -461,8 +461,9 @@ def test_astype():
     c += 1
     np_equal(x, [1.5, 2.5])
     assert x.astype(np.float32, copy=False) is x
-    with pytest.raises(ValueError, match="int32"):
-        x.astype("int32")
+    assert x.astype("int32").dtype == np.int32
+    with pytest.raises(ValueError, match="int16"):
+        x.astype("int16")
 
 
 def test_copy_is_independent():
@@ -710,8 +711,8 @@ def test_array_from_scalar_is_0d():
 def test_array_bad_input():
     with pytest.raises(ValueError):
         nd.array([[1, 2], [3]])
-    with pytest.raises(ValueError, match="int32"):
-        nd.array([1, 2], dtype="int32")
+    with pytest.raises(ValueError, match="int16"):
+        nd.array([1, 2], dtype="int16")
 
 
 def test_arange():

@@ -199,7 +199,7 @@ def test_older_names_take_mxnets_operator_arguments():
     assert nd.normal(out=out) is out and len(set(out.asnumpy().ravel())) == 4
 
 
-def test_randint_holds_whole_numbers_as_floats_and_refuses_integer_dtypes():
+def test_randint_makes_int32_by_default_and_holds_whole_numbers_as_floats():
     nd.random.seed(31)
     x = nd.random.randint(-5, 5, shape=N, dtype="float32")
     assert x.shape == (N,) and x.dtype == np.float32
@@ -214,10 +214,16 @@ def test_randint_holds_whole_numbers_as_floats_and_refuses_integer_dtypes():
     a = nd.random.randint(0, 100, shape=(3, 3), dtype="float64").asnumpy()
     nd.random.seed(32)
     np.testing.assert_array_equal(nd.random.randint(0, 100, shape=(3, 3), dtype="float64").asnumpy(), a)
-    # MXNet's default dtype is int32: no integer arrays in ad yet
-    for dtype in (None, "int32", "int64", np.int32):
-        with pytest.raises(NotImplementedError, match="integer arrays"):
-            nd.random.randint(0, 5, shape=2, dtype=dtype)
+    # MXNet's default dtype is int32
+    for dtype, want in ((None, np.int32), ("int32", np.int32), ("int64", np.int64), (np.int32, np.int32)):
+        r = nd.random.randint(-5, 5, shape=1000, dtype=dtype)
+        assert r.dtype == want and set(np.unique(r.asnumpy())) == set(range(-5, 5))
+    assert nd.random_randint(0, 3, shape=2).dtype == np.int32
+    assert nd.random.randint(-2 ** 63, 2 ** 63 - 1, shape=4, dtype="int64").dtype == np.int64
+    with pytest.raises(ValueError, match="int32"):
+        nd.random.randint(0, 2 ** 31 + 1, shape=2)
+    with pytest.raises(ValueError, match="uint8"):
+        nd.random.randint(0, 5, shape=2, dtype="uint8")
     with pytest.raises(ValueError, match="low 3, high 3"):
         nd.random.randint(3, 3, dtype="float32")
     with pytest.raises(ValueError, match="float32"):
@@ -275,8 +281,7 @@ def test_the_other_older_names():
     assert_moments(nd.random_poisson(3, shape=N).asnumpy(), 3, 3, 3 * 10)
     r = nd.random_randint(-2, 2, shape=50, dtype="float64").asnumpy()
     assert set(r) <= {-2, -1, 0, 1}
-    with pytest.raises(NotImplementedError, match="integer arrays"):
-        nd.random_randint(0, 5, shape=2)
+    assert nd.random_randint(0, 5, shape=2).dtype == np.int32
     for f in (nd.random_exponential, nd.random_gamma, nd.random_poisson):
         with pytest.raises(ValueError, match="shape"):
             f()
@@ -423,6 +428,11 @@ def test_multinomial_frequencies_shapes_and_log_probabilities():
     assert nd.random.multinomial(nd.array([0.5, 0.5]), dtype="float32").shape == ()
     assert nd.random.multinomial(p, shape=(2, 3), dtype="float32").shape == (2, 2, 3)
     assert nd.random.multinomial(p, dtype=None).dtype == np.float64        # as MXNet 1.9.1
+    assert nd.random.multinomial(p).dtype == np.int32                      # MXNet's default
+    for dtype in ("int32", "uint8"):
+        ints = nd.random.multinomial(nd.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]), shape=4, dtype=dtype)
+        assert ints.dtype == np.dtype(dtype)
+        assert ints.asnumpy().tolist() == [[2, 2, 2, 2], [1, 1, 1, 1]]
     draws, log_prob = nd.random.multinomial(p, shape=5, get_prob=True, dtype="float32")
     assert log_prob.shape == (2, 5) and log_prob.dtype == np.float64
     want = np.log(p.asnumpy()[np.arange(2)[:, None], draws.asnumpy().astype(int)])
@@ -460,9 +470,11 @@ def test_multinomial_log_probability_gradient_is_one_over_p_at_each_draw():
 def test_multinomial_refusals():
     p = nd.array([[0.5, 0.5]])
     for call, exc, needle in [
-            (lambda: nd.random.multinomial(p), NotImplementedError, "int32"),
-            (lambda: nd.random.multinomial(p, dtype="int64"), NotImplementedError, "int64"),
-            (lambda: nd.random.multinomial(p, dtype="uint8"), NotImplementedError, "uint8"),
+            (lambda: nd.random.multinomial(p, dtype="int8"), ValueError, "int8"),
+            (lambda: nd.random.multinomial(p, dtype="int64"), ValueError, "int64"),
+            (lambda: nd.random.multinomial(p, dtype="bool"), ValueError, "bool"),
+            (lambda: nd.random.multinomial(nd.array([[1, 0]], dtype="int32")), ValueError, "int32"),
+            (lambda: nd.random.multinomial(nd.ones((1, 300)) / 300, dtype="uint8"), ValueError, "uint8"),
             (lambda: nd.random.multinomial(p, dtype="float16"), ValueError, "float16"),
             (lambda: nd.random.multinomial(nd.array([[0.1, 0.1]]), dtype="float32"), ValueError, "sums to 0.2"),
             (lambda: nd.random.multinomial(nd.array([[1.0, 1.0]]), dtype="float32"), ValueError, "sums to 2"),

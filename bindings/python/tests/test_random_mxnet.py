@@ -68,7 +68,9 @@ CASES = [
     lambda nd: nd.random_exponential(nd.ones(2), shape=3),
     lambda nd: nd.random_gamma(nd.ones(2), nd.ones(2), shape=3),
     lambda nd: nd.random_poisson(nd.ones(2), shape=3),
-    # multinomial, in the float dtypes (ad has no int32 arrays yet: test_random.py pins that)
+    # multinomial, in its default int32 and in the float dtypes
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0]])),
+    lambda nd: nd.random.multinomial(nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0]]), shape=3, dtype="uint8"),
     lambda nd: nd.random.multinomial(nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0]]), dtype="float32"),
     lambda nd: nd.random.multinomial(nd.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0]]), shape=(2, 2), dtype="float64"),
     lambda nd: nd.random.multinomial(nd.array([0.2, 0.8]), shape=3, dtype="float32"),

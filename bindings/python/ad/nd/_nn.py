@@ -194,7 +194,8 @@ one_hot.__doc__ = """One-hot rows for class indices: for each index, a row of le
     off_value : float, optional
         The value elsewhere (default 0).
     dtype : str or numpy.dtype, optional
-        float32 (the default) or float64; MXNet's integer types are not supported.
+        float32 (the default), float64, an integer dtype or bool; `on_value` and `off_value`
+        are converted to it as `astype` converts.
     %s
 
     Returns
@@ -334,8 +335,8 @@ argsort.__doc__ = """The positions that sort the array along `axis`, in the orde
     is_ascend : bool, optional
         Ascending (the default) or descending order.
     dtype : str or numpy.dtype, optional
-        The dtype of the positions: float32 (the default, as MXNet) or float64; ad has no
-        integer arrays.
+        The dtype of the positions: float32 (the default, as MXNet), float64, or an integer
+        dtype (int32, int64, ...).
     %s
 
     Returns
@@ -364,7 +365,8 @@ topk.__doc__ = """The `k` largest elements along `axis` (the smallest with `is_a
     is_ascend : bool, optional
         Take the smallest instead of the largest (default False).
     dtype : str or numpy.dtype, optional
-        The dtype of the positions: float32 (the default, as MXNet) or float64.
+        The dtype of the positions: float32 (the default, as MXNet), float64, or an integer
+        dtype (int32, int64, ...).
     %s
 
     Returns

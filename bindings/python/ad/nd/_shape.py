@@ -136,8 +136,9 @@ linspace.__doc__ = """`num` evenly spaced values from `start` to `stop`.
     ctx : Context, optional
         The device; only the CPU (None, the default, or ``cpu()``).
     dtype : str or numpy.dtype, optional
-        float32 (the default) or float64. Value i is ``start + i * step`` computed in double
-        precision and rounded to it, as in MXNet.
+        float32 (the default), float64, an integer dtype or bool. Value i is
+        ``start + i * step`` computed in double precision and converted to it (rounded to a
+        float type, truncated to an integer one), as in MXNet.
 
     Returns
     -------

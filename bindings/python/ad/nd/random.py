@@ -131,28 +131,15 @@ def randint(low, high, shape=None, dtype=None, ctx=None, out=None):
 
 
 def _randint(low, high, shape, dtype, ctx, out, default_shape):
-    if dtype is None and out is not None:
-        dtype = out.dtype if isinstance(out, NDArray) else "float32"   # _draws refuses that out
-    if dtype is None or (_is_dtype(dtype) and np.dtype(dtype).kind in "iu"):
-        raise NotImplementedError(
-            "randint makes int32 (MXNet's default) or int64 arrays, and ad has no integer arrays yet: "
-            "pass dtype='float32' or 'float64' for whole numbers held as floats")
+    if dtype is None:
+        # MXNet's default, int32, or the dtype of `out` (_draws refuses an out that is not an NDArray)
+        dtype = out.dtype if isinstance(out, NDArray) else "int32"
     for name, value in (("low", low), ("high", high)):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool):
             raise TypeError("%s must be an int; got %s" % (name, type(value).__name__))
     if not -2 ** 63 <= low < 2 ** 63 or not -2 ** 63 <= high < 2 ** 63:
         raise ADValueError("randint's bounds must fit in 64 bits; got low %d, high %d" % (low, high))
     return _draws(lib.ad_random_randint, [], shape, dtype, ctx, out, default_shape, ints=(int(low), int(high)))
-
-
-def _is_dtype(dtype):
-    if not isinstance(dtype, (str, type, np.dtype)):
-        return False
-    try:
-        np.dtype(dtype)
-        return True
-    except TypeError:
-        return False
 
 
 def shuffle(data, out=None):
@@ -165,10 +152,6 @@ def multinomial(data, shape=None, get_prob=False, out=None, dtype="int32"):
         raise TypeError("get_prob must be a bool; got %s" % type(get_prob).__name__)
     if dtype is None:
         dtype = "float64"       # what MXNet 1.9.1 gives for dtype=None
-    if _is_dtype(dtype) and np.dtype(dtype).kind in "iub":
-        raise NotImplementedError(
-            "multinomial makes %s arrays (MXNet's default is int32), and ad has no integer arrays yet: "
-            "pass dtype='float32' or 'float64' for the category indices held as floats" % np.dtype(dtype).name)
     shape = () if shape is None else as_shape(shape)
     outs = out if get_prob and isinstance(out, (list, tuple)) else [out]
     if out is not None:
@@ -334,23 +317,23 @@ poisson.__doc__ = """Draws from the Poisson distribution with mean `lam`: whole 
         The draws.
     """ % (_SHAPE, _COMMON)
 
-randint.__doc__ = """Draws whole numbers uniformly from the half-open interval [low, high), held as
-    floats: MXNet returns int32 (its default) or int64 arrays, which ad does not have yet, so
-    `dtype` must be float32 or float64 (the default, None, and the int dtypes raise
-    NotImplementedError).
+randint.__doc__ = """Draws whole numbers uniformly from the half-open interval [low, high), as
+    int32 (the default, as MXNet's) or int64 arrays, or held as float32 or float64.
 
     Parameters
     ----------
     low : int
         The lower bound, included.
     high : int
-        The upper bound, excluded; above `low`. Both must lie where `dtype` holds every whole
-        number exactly: within 2 ** 24 of 0 for float32, 2 ** 53 for float64.
+        The upper bound, excluded; above `low`. Both must fit `dtype`; for the floats, where
+        it holds every whole number exactly: within 2 ** 24 of 0 for float32, 2 ** 53 for
+        float64.
     shape : int or tuple of int, optional
         The shape of the result; None (the default) gives shape (1,), or the shape of `out`
         when it is given.
-    dtype : str or numpy.dtype
-        float32 or float64; needed (None takes the dtype of `out` when it is given).
+    dtype : str or numpy.dtype, optional
+        int32 (None, the default, or the dtype of `out` when it is given), int64, float32 or
+        float64.
     ctx : Context, optional
         The device; only the CPU (None, the default, or ``cpu()``).
     out : NDArray, optional
@@ -418,8 +401,8 @@ _legacy_randint.__doc__ = (_LEGACY % ("uniform whole-number", """low : int
     high : int
         The upper bound, excluded; above `low`.""")).replace(
     """float32 (None, the default, or the dtype of `out` when it is given) or float64.""",
-    """float32 or float64, needed: MXNet's default, int32, and the other integer dtypes raise
-        NotImplementedError, as ad has no integer arrays yet (None takes the dtype of `out`).""")
+    """int32 (None, the default, or the dtype of `out` when it is given), int64, float32 or
+        float64.""")
 _legacy_shuffle.__doc__ = shuffle.__doc__.replace("""    Returns
     -------""", """    name : str, optional
         Ignored, as by MXNet's nd functions.
@@ -443,8 +426,7 @@ for _f, _name in ((_legacy_normal, "random_normal"), (_legacy_uniform, "random_u
 multinomial.__doc__ = """Draws category indices from rows of probabilities (MXNet's
     nd.random.multinomial): the last axis of `data` holds a row's k probabilities, and each
     draw is a category in [0, k), chosen with its probability (one of probability 0 never).
-    The indices are whole numbers held as floats: MXNet returns int32 (its default) or
-    uint8 arrays, which ad does not have yet, so `dtype` must be float32 or float64.
+    The indices are int32 by default, as MXNet's.
 
     Parameters
     ----------
@@ -464,8 +446,8 @@ multinomial.__doc__ = """Draws category indices from rows of probabilities (MXNe
         Where to write the draws (with `get_prob`, the draws and the log-probabilities), in
         place; returned instead of new arrays.
     dtype : str or numpy.dtype, optional
-        float32 or float64 (None gives float64, as in MXNet 1.9.1); the default, int32, and
-        the other integer dtypes raise NotImplementedError.
+        int32 (the default) or uint8, as MXNet's, or the indices held as float32 or float64
+        (None gives float64, as in MXNet 1.9.1).
 
     Returns
     -------
