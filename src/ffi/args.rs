@@ -91,11 +91,7 @@ pub(crate) fn null_arg(name: &str) -> FfiError {
 /// op cannot meet an integer array it was not written for.
 #[inline]
 pub(crate) fn handle(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
-    let a = handles::get(h, name)?;
-    if !a.dtype().is_float() {
-        check_dtype(&a, name)?;
-    }
-    Ok(a)
+    handles::get_float_or(h, name, check_dtype)
 }
 
 /// The exports that take arrays of every dtype in each of their array parameters: those that

@@ -81,10 +81,10 @@ pub(crate) type FfiResult<T> = Result<T, FfiError>;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
-    /// Whether this thread is running inside an export's boundary.
-    static INSIDE: Cell<bool> = const { Cell::new(false) };
     /// The name of the export running on this thread (the innermost, when a callback calls
-    /// the library again), for the dtype rule of its array arguments (`args::handle`).
+    /// the library again), for the dtype rule of its array arguments (`args::handle`); `None`
+    /// outside every export's boundary. One cell for both facts: each call sets and restores
+    /// it, and the per-op path pays for every thread-local access.
     static EXPORT: Cell<Option<fn() -> &'static str>> = const { Cell::new(None) };
 }
 
@@ -117,11 +117,9 @@ pub(crate) fn run_value<T>(name: fn() -> &'static str, fallback: impl FnOnce() -
 
 fn guarded<R>(name: fn() -> &'static str, body: impl FnOnce() -> R) -> std::thread::Result<R> {
     install_quiet_panic_hook();
-    let was_inside = INSIDE.with(|i| i.replace(true));
     let outer = EXPORT.with(|e| e.replace(Some(name)));
     let result = catch_unwind(AssertUnwindSafe(body));
     EXPORT.with(|e| e.set(outer));
-    INSIDE.with(|i| i.set(was_inside));
     result
 }
 
@@ -178,7 +176,7 @@ fn install_quiet_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let ours = INSIDE.with(|i| i.get())
+            let ours = EXPORT.with(|e| e.get().is_some())
                 || std::thread::current().name().is_some_and(|n| n.starts_with(threads::WORKER_NAME));
             if !ours {
                 previous(info);

@@ -102,6 +102,26 @@ pub(crate) fn get(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
     }
 }
 
+/// As `get`, with `check` run on an array of an integer or bool dtype before it is taken:
+/// the per-op path, which pays for each move of the array between calls.
+#[inline]
+pub(crate) fn get_float_or(h: *const ad_array, name: &str, check: fn(&NdArray, &str) -> FfiResult<()>) -> FfiResult<NdArray> {
+    if h.is_null() {
+        return Err(null_arg(name));
+    }
+    let mut t = table();
+    match t.slot(h) {
+        Some(slot) => {
+            let array = slot.array.as_ref().expect("live slot");
+            if !array.dtype().is_float() {
+                check(array, name)?;
+            }
+            Ok(array.clone())
+        }
+        None => Err(invalid(name, h)),
+    }
+}
+
 /// Runs `f` on the array behind `h` in place (for `attach_grad`, which changes its entry).
 pub(crate) fn update<R>(h: *mut ad_array, name: &str, f: impl FnOnce(&mut NdArray) -> FfiResult<R>) -> FfiResult<R> {
     if h.is_null() {

@@ -991,6 +991,8 @@ static void test_sample_errors(void) {
     MESSAGE_HAS("ad_sample_poisson");
     MESSAGE_HAS("lam -1");
     FAILS_NO_OUT(ad_sample_poisson(ones, S2, 1, 9, &result), AD_ERR_DTYPE);
+    FAILS_NO_OUT(ad_sample_normal(ones, ones, S2, 1, AD_INT32, &result), AD_ERR_DTYPE);
+    MESSAGE_HAS("float `dtype`");
     FAILS_NO_OUT(ad_sample_normal(NULL, ones, S2, 1, AD_FLOAT32, &result), AD_ERR_NULL_ARGUMENT);
     MESSAGE_HAS("`loc`");
     FAILS_NO_OUT(ad_sample_poisson(ones, NULL, 1, AD_FLOAT32, &result), AD_ERR_NULL_ARGUMENT);
@@ -1010,7 +1012,10 @@ static void test_sample_errors(void) {
     OK(ad_array_ones(NULL, 0, AD_FLOAT32, &scalar));
     FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, AD_FLOAT32, &result, &lp), AD_ERR_SHAPE);
     MESSAGE_HAS("0-d");
-    FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, 5, &result, &lp), AD_ERR_DTYPE);
+    FAILS_NO_OUT(ad_sample_multinomial(scalar, S2, 1, 2, &result, &lp), AD_ERR_DTYPE);   /* float16 */
+    CHECK(lp == SENTINEL);
+    FAILS_NO_OUT(ad_sample_multinomial(m, S2, 1, AD_INT8, &result, &lp), AD_ERR_DTYPE);
+    MESSAGE_HAS("int32 or uint8");
     CHECK(lp == SENTINEL);
     OK(ad_array_free(scalar));
     OK(ad_array_free(m));
