@@ -118,7 +118,7 @@ pub enum Kind {
     Shape,
 }
 
-const KINDS: &[(Kind, u32)] = &[
+pub const KINDS: &[(Kind, u32)] = &[
     (Kind::Unary, 24),
     (Kind::Scalar, 12),
     (Kind::Binary, 22),

@@ -127,7 +127,23 @@ fn main() {
     println!("gradfuzz: seed {}, {} programs in {:.1} s, {} mismatches", o.seed, numbers.len(), start.elapsed().as_secs_f64(), failures);
     println!("  finite differences across a multinomial jump, left out: {jumps} in {jumped_programs} programs");
     print!("{}", tally.report());
-    if failures > 0 {
+    // A campaign the size of CI's draws every kind of op often: a weight, or a generator that
+    // rejects most of what it draws, would otherwise leave an op unchecked unnoticed.
+    let rare: Vec<String> = if o.only.is_none() && numbers.len() >= 3000 {
+        let least = numbers.len() as u64 / 40;
+        generate::KINDS
+            .iter()
+            .map(|&(k, _)| (k, tally.counts.get(&format!("op {k:?}")).copied().unwrap_or(0)))
+            .filter(|&(_, n)| n < least)
+            .map(|(k, n)| format!("{k:?} {n} times (fewer than {least})"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !rare.is_empty() {
+        eprintln!("gradfuzz: the campaign drew {}", rare.join(", "));
+    }
+    if failures > 0 || !rare.is_empty() {
         std::process::exit(1);
     }
 }
