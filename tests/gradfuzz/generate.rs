@@ -4,6 +4,7 @@
 //! domain (log, sqrt, division), or whose output leaves [-BOUND, BOUND], is drawn again.
 //! Finite differences and float32 are then meaningful everywhere the program is checked.
 
+use ad::array::random;
 use ad::autograd::ScopeKind;
 use ad::ops::{self, AxisIndex, Cmp};
 use ad::{DType, NdArray};
@@ -17,6 +18,11 @@ mod arrange;
 const MARGIN: f64 = 0.02;
 /// Every intermediate value stays within ±BOUND.
 const BOUND: f64 = 40.0;
+/// How far each multinomial draw's uniform stays from its row's category boundaries (as
+/// fractions of the row's sum): a perturbation of the finite differences, or float32's
+/// rounding, then leaves every draw in its category unless the probabilities move by this
+/// much, which `run::finite_differences` still detects.
+const DRAW_MARGIN: f64 = 0.005;
 
 /// xorshift64*: small, seedable, the same everywhere.
 pub struct Rng(u64);
@@ -107,11 +113,12 @@ pub enum Kind {
     FullyConnected,
     BatchNorm,
     Dropout,
+    Multinomial,
     MulTanh,
     Shape,
 }
 
-const KINDS: &[(Kind, u32)] = &[
+pub const KINDS: &[(Kind, u32)] = &[
     (Kind::Unary, 24),
     (Kind::Scalar, 12),
     (Kind::Binary, 22),
@@ -136,6 +143,7 @@ const KINDS: &[(Kind, u32)] = &[
     (Kind::FullyConnected, 3),
     (Kind::BatchNorm, 2),
     (Kind::Dropout, 2),
+    (Kind::Multinomial, 2),
     (Kind::MulTanh, 2),
     (Kind::Shape, 14),
 ];
@@ -394,6 +402,7 @@ impl Gen {
             Kind::FullyConnected => self.fully_connected(),
             Kind::BatchNorm => self.batch_norm(),
             Kind::Dropout => self.dropout(),
+            Kind::Multinomial => self.multinomial(),
             Kind::MulTanh => self.mul_tanh(),
             Kind::Shape => self.shape_op(),
         };
@@ -843,6 +852,59 @@ impl Gen {
         let training = self.rng.chance(0.7);
         self.push(Op::Dropout { x, p, seed, training })
     }
+
+    /// Multinomial draws from the softmax of an operand along its last axis, so that the
+    /// gradient of the log-probabilities flows on into the program's variables.
+    fn multinomial(&mut self) -> bool {
+        // Rows of hundreds of categories leave no room between their boundaries for a draw to
+        // stay clear of at the large programs' step.
+        if self.large {
+            return false;
+        }
+        let Some(a) = self.reg(|s| s.last().is_some_and(|&k| k >= 2) && s.iter().product::<usize>() <= 24) else { return false };
+        if !self.push(Op::Softmax(a, -1)) {
+            return false;
+        }
+        let probs = self.defs.len() - 1;
+        let k = *self.shapes[probs].last().expect("an axis");
+        let rows = self.values[probs].size() / k;
+        // One draw per row (shape ()), or a block of draws; a 1-d operand takes a block, as
+        // one draw from it would be 0-d.
+        let shape = match self.rng.upto(if self.shapes[probs].len() == 1 { 1 } else { 0 }, 2) {
+            0 => vec![],
+            1 => vec![self.rng.upto(1, 3)],
+            _ => vec![self.rng.upto(1, 2), self.rng.upto(1, 3)],
+        };
+        let block: usize = shape.iter().product();
+        let seed = self.rng.upto(0, 1 << 30) as u64;
+        if rows * block > 24 || !draws_are_clear(&self.vals(probs), k, block, seed) {
+            return false;
+        }
+        self.push(Op::Multinomial { probs, shape, seed })
+    }
+}
+
+/// Whether each uniform the multinomial sampler draws after `seed` lies DRAW_MARGIN clear of
+/// every boundary between two categories of its row (`k` probabilities a row, `block` draws
+/// each). The sampler draws one uniform u in [0, 1) per draw, row after row, and takes the
+/// first category whose running sum exceeds u times the row's sum.
+fn draws_are_clear(p: &[f64], k: usize, block: usize, seed: u64) -> bool {
+    let mut rng = random::Rng::seeded(seed);
+    p.chunks(k).all(|row| {
+        let total: f64 = row.iter().sum();
+        let mut sum = 0.0;
+        let bounds: Vec<f64> = row[..k - 1]
+            .iter()
+            .map(|&x| {
+                sum += x;
+                sum / total
+            })
+            .collect();
+        (0..block).all(|_| {
+            let u = rng.next_f64();
+            bounds.iter().all(|&b| (u - b).abs() >= DRAW_MARGIN)
+        })
+    })
 }
 
 /// Whether `u` may take values `v`: inside its domain, clear of its poles, kinks and jumps.
@@ -905,6 +967,7 @@ pub fn op_inputs(op: &Op) -> Vec<Reg> {
         Op::FullyConnected(x, w, b, _) => [Some(*x), Some(*w), *b].into_iter().flatten().collect(),
         Op::BatchNorm { x, gamma, beta, mean, var, .. } => vec![*x, *gamma, *beta, *mean, *var],
         Op::Dropout { x, .. } => vec![*x],
+        Op::Multinomial { probs, .. } => vec![*probs],
         Op::Shape(s) => s.inputs(),
     }
 }
@@ -936,6 +999,7 @@ pub fn kind_of(op: &Op) -> Kind {
         Op::FullyConnected(..) => Kind::FullyConnected,
         Op::BatchNorm { .. } => Kind::BatchNorm,
         Op::Dropout { .. } => Kind::Dropout,
+        Op::Multinomial { .. } => Kind::Multinomial,
         Op::MulTanh(..) => Kind::MulTanh,
         Op::Shape(..) => Kind::Shape,
     }

@@ -72,6 +72,10 @@ fn main() {
         eprintln!("gradfuzz: the fuzzer draws no {missing:?}: add them to Unary (tests/gradfuzz/program.rs) with their domains");
         std::process::exit(1);
     }
+    if let Err(e) = detects_jumps() {
+        eprintln!("gradfuzz: {e}");
+        std::process::exit(1);
+    }
     if let Some(path) = &o.emit {
         // First the Python definitions the programs use, then one program per line.
         let mut out = format!("{{\"prelude\":{}}}\n", json_str(PYTHON_PRELUDE));
@@ -94,26 +98,52 @@ fn main() {
     let start = Instant::now();
     let mut tally = Tally::default();
     let mut failures = 0;
+    // Finite differences left out for crossing a multinomial jump, and the programs they are in.
+    let (mut jumps, mut jumped_programs) = (0, 0);
     for &number in &numbers {
         let p = generate(o.seed, number);
         tally.add(&p);
         let began = Instant::now();
         let checked = check(&p);
         *tally.seconds.entry(if p.large { "large" } else { "small" }).or_default() += began.elapsed().as_secs_f64();
-        if let Err(e) = checked {
-            failures += 1;
-            eprintln!(
-                "\ngradfuzz: program {number} of seed {} fails ({:.1} s into the campaign): {e}\nrun it again: cargo test --test gradfuzz -- --seed {} --program {number}\nas Python:\n{}",
-                o.seed,
-                start.elapsed().as_secs_f64(),
-                o.seed,
-                p.python_script()
-            );
+        match checked {
+            Ok(0) => {}
+            Ok(n) => {
+                jumps += n;
+                jumped_programs += 1;
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!(
+                    "\ngradfuzz: program {number} of seed {} fails ({:.1} s into the campaign): {e}\nrun it again: cargo test --test gradfuzz -- --seed {} --program {number}\nas Python:\n{}",
+                    o.seed,
+                    start.elapsed().as_secs_f64(),
+                    o.seed,
+                    p.python_script()
+                );
+            }
         }
     }
     println!("gradfuzz: seed {}, {} programs in {:.1} s, {} mismatches", o.seed, numbers.len(), start.elapsed().as_secs_f64(), failures);
+    println!("  finite differences across a multinomial jump, left out: {jumps} in {jumped_programs} programs");
     print!("{}", tally.report());
-    if failures > 0 {
+    // A campaign the size of CI's draws every kind of op often: a weight, or a generator that
+    // rejects most of what it draws, would otherwise leave an op unchecked unnoticed.
+    let rare: Vec<String> = if o.only.is_none() && numbers.len() >= 3000 {
+        let least = numbers.len() as u64 / 40;
+        generate::KINDS
+            .iter()
+            .map(|&(k, _)| (k, tally.counts.get(&format!("op {k:?}")).copied().unwrap_or(0)))
+            .filter(|&(_, n)| n < least)
+            .map(|(k, n)| format!("{k:?} {n} times (fewer than {least})"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !rare.is_empty() {
+        eprintln!("gradfuzz: the campaign drew {}", rare.join(", "));
+    }
+    if failures > 0 || !rare.is_empty() {
         std::process::exit(1);
     }
 }
@@ -132,6 +162,38 @@ fn covers_the_table() -> Result<(), Vec<String>> {
     if missing.is_empty() { Ok(()) } else { Err(missing) }
 }
 
+/// Whether the finite differences see a draw move to another category: a program whose one
+/// draw sits on the boundary between its row's two categories must have both of its
+/// differences left out as jumps (taken as slopes they would be about 5e5).
+fn detects_jumps() -> Result<(), String> {
+    let seed = 5;
+    let u = ad::array::random::Rng::seeded(seed).next_f64();
+    // softmax([x, 0])[0] = u: the first category's running sum is the draw's uniform.
+    let x = (u / (1.0 - u)).ln();
+    let p = Program {
+        seed: 0,
+        number: 0,
+        defs: vec![
+            Def::Input(Input { kind: InputKind::Variable, shape: vec![2], values: vec![x, 0.0] }),
+            Def::Op(Op::Softmax(0, -1)),
+            Def::Op(Op::Multinomial { probs: 1, shape: vec![1], seed }),
+        ],
+        shapes: vec![vec![2], vec![2], vec![1]],
+        heads: vec![2],
+        head_grads: vec![None],
+        backward: Backward::Plain,
+        directions: vec![vec![1.0, 1.0]],
+        threads: 1,
+        large: false,
+    };
+    let drawn = differentiate(&p, DType::F64, false, &run::input_values(&p))?.draws;
+    let fd = run::finite_differences(&p, &[vec![0, 1]], &drawn).map_err(|e| format!("finite differences failed: {e}"))?;
+    if fd.jumped != [vec![true, true]] {
+        return Err(format!("a draw on a category boundary: jumps {:?} (differences {:?}), expected both", fd.jumped, fd.values));
+    }
+    Ok(())
+}
+
 // ---- checks ------------------------------------------------------------------------------
 
 /// Float32 against float64.
@@ -140,15 +202,25 @@ const F32_TOL: (f64, f64) = (3e-3, 1e-5);
 const SAME_F64_TOL: (f64, f64) = (1e-9, 1e-12);
 const SAME_F32_TOL: (f64, f64) = (5e-4, 1e-6);
 
-fn check(p: &Program) -> Result<(), String> {
+/// Checks a program; `Ok` with how many finite differences were left out because they
+/// crossed a multinomial op's jump.
+fn check(p: &Program) -> Result<usize, String> {
     let values = run::input_values(p);
     let fast64 = differentiate(p, DType::F64, false, &values)?;
     let fast32 = differentiate(p, DType::F32, false, &values)?;
     let ref64 = differentiate(p, DType::F64, true, &values)?;
     let ref32 = differentiate(p, DType::F32, true, &values)?;
+    // The same seed draws the same categories in every mode and dtype: the generator keeps
+    // each draw clear of its row's category boundaries by far more than float32's rounding.
+    for (what, o) in [("float64 in the reference mode", &ref64), ("float32", &fast32), ("float32 in the reference mode", &ref32)] {
+        if o.draws != fast64.draws {
+            return Err(format!("multinomial draws: {what} draws {:?}, float64 {:?}", o.draws, fast64.draws));
+        }
+    }
     let mut rng = Rng::new(p.seed ^ 0x5EED, p.number);
     let probes = run::probed(p, &mut |n| rng.upto(0, n - 1));
-    let fd = run::finite_differences(p, &probes).map_err(|e| format!("finite differences failed: {e}"))?;
+    let run::Differences { values: fd, jumped } =
+        run::finite_differences(p, &probes, &fast64.draws).map_err(|e| format!("finite differences failed: {e}"))?;
     let scale = run::term_scale(p, &fast64.heads);
     // The rounding of a difference quotient: a sum of n terms of magnitude `scale` is off by
     // up to about n·ε·scale, divided by the step (2h); n the largest array of the program.
@@ -161,7 +233,13 @@ fn check(p: &Program) -> Result<(), String> {
         }
         g.iter().zip(&probes).map(|(g, at)| at.iter().map(|&j| g[j]).collect()).collect()
     };
-    compare("float64 gradient against finite differences", &at(&fast64.grads), &fd, (fd_rtol, 1.0), fd_noise).map_err(|e| {
+    // A difference across a jump is left out (and counted); the rest are compared.
+    let clear = |g: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        g.iter().zip(&jumped).map(|(g, j)| g.iter().zip(j).filter(|(_, &j)| !j).map(|(&x, _)| x).collect()).collect()
+    };
+    let left_out = jumped.iter().flatten().filter(|&&j| j).count();
+    compare("float64 gradient against finite differences", &clear(&at(&fast64.grads)), &clear(&fd), (fd_rtol, 1.0), fd_noise).map_err(|e| {
+        let e = if left_out > 0 { format!("{e}\n  ({left_out} elements across a multinomial jump left out)") } else { e };
         if p.large { format!("{e}\n  (the elements compared are {probes:?})") } else { e }
     })?;
     compare("float32 gradient against float64", &fast32.grads, &fast64.grads, F32_TOL, scale)?;
@@ -170,7 +248,7 @@ fn check(p: &Program) -> Result<(), String> {
     compare("float64 heads, default against reference mode", &fast64.heads, &ref64.heads, SAME_F64_TOL, 0.0)?;
     compare("float32 gradient, default against reference mode", &fast32.grads, &ref32.grads, SAME_F32_TOL, scale)?;
     compare("float32 heads, default against reference mode", &fast32.heads, &ref32.heads, SAME_F32_TOL, 0.0)?;
-    Ok(())
+    Ok(left_out)
 }
 
 fn differentiate(p: &Program, dtype: DType, reference: bool, values: &run::Values) -> Result<Outcome, String> {
@@ -250,6 +328,7 @@ impl Tally {
                 Op::BatchDot(_, _, ta, tb) => self.bump(format!("  batch_dot transpose ({ta}, {tb})")),
                 Op::BatchNorm { training, .. } => self.bump(format!("  batch_norm training {training}")),
                 Op::Dropout { training, .. } => self.bump(format!("  dropout training {training}")),
+                Op::Multinomial { shape, .. } => self.bump(format!("  multinomial draw shape {shape:?}")),
                 Op::Shape(s) => self.bump(format!("  shape {}", s.name())),
                 _ => {}
             }
@@ -322,12 +401,21 @@ fn to_json(p: &Program) -> String {
         Backward::Grad => "grad",
         Backward::Second => "second",
     };
+    // The multinomial ops' draws, by name, to compare across evaluations.
+    let draws: Vec<String> = p
+        .defs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| matches!(d, Def::Op(Op::Multinomial { .. })))
+        .map(|(r, _)| program::draws_name(&names[r]))
+        .collect();
     format!(
-        "{{\"seed\":{},\"number\":{},\"inputs\":[{}],\"body\":{},\"heads\":{},\"head_shapes\":{},\"head_grads\":{},\"backward\":\"{}\",\"directions\":{},\"threads\":{},\"large\":{},\"script\":{}}}",
+        "{{\"seed\":{},\"number\":{},\"inputs\":[{}],\"body\":{},\"draws\":{},\"heads\":{},\"head_shapes\":{},\"head_grads\":{},\"backward\":\"{}\",\"directions\":{},\"threads\":{},\"large\":{},\"script\":{}}}",
         p.seed,
         p.number,
         inputs.join(","),
         json_list(&p.python_body(), |l| json_str(l)),
+        json_list(&draws, |d| json_str(d)),
         json_list(&p.heads, |h| json_str(&names[*h])),
         json_list(&p.heads, |h| json_list(&p.shapes[*h], |d| d.to_string())),
         head_grads,

@@ -225,6 +225,11 @@ pub enum Op {
     /// Dropout with probability `p`, its mask drawn after seeding the generator with `seed`;
     /// the identity when not `training`.
     Dropout { x: Reg, p: f64, seed: u64, training: bool },
+    /// `nd.random.multinomial(probs, shape, get_prob=True)` after seeding the generator with
+    /// `seed`: `shape` draws from each row of `probs` (a softmax along the last axis); the
+    /// register holds their log-probabilities, the draws themselves are kept aside
+    /// (`run::forward`) to tell when a perturbation moved one to another category.
+    Multinomial { probs: Reg, shape: Vec<usize>, seed: u64 },
     /// `mul_tanh(a, b) = a * tanh(b)` of two arrays of one shape, as a custom function: its
     /// forward and backward are given from outside the op set (`run::MulTanh`, and
     /// `PYTHON_PRELUDE`'s `autograd.Function`), and its backward reads saved inputs, the
@@ -442,6 +447,10 @@ impl Program {
                     py_bool(*fix_gamma)
                 ),
                 Op::Dropout { x, p, .. } => format!("nd.Dropout({}, p={})", n(x), py_float(*p)),
+                Op::Multinomial { probs, shape, .. } => {
+                    let shape = if shape.is_empty() { String::new() } else { format!("shape={}, ", py_tuple(shape)) };
+                    format!("nd.random.multinomial({}, {shape}get_prob=True, dtype=dtype)", n(probs))
+                }
                 Op::Shape(s) => s.python(&n),
             };
             let line = format!("{} = {}", names[r], expr);
@@ -453,6 +462,12 @@ impl Program {
                 Op::Dropout { seed, .. } => {
                     lines.push(format!("nd.random.seed({seed})"));
                     lines.push(line);
+                }
+                // The draws under their own name (`draws_name`): the Python fuzzer compares
+                // them too.
+                Op::Multinomial { seed, .. } => {
+                    lines.push(format!("nd.random.seed({seed})"));
+                    lines.push(format!("{}, {} = {expr}", draws_name(&names[r]), names[r]));
                 }
                 _ => lines.push(line),
             }
@@ -524,6 +539,11 @@ impl Program {
         }
         s
     }
+}
+
+/// The Python name of the draws of the multinomial op whose log-probabilities are `name`.
+pub fn draws_name(name: &str) -> String {
+    format!("{name}_draws")
 }
 
 pub fn unary_name(u: Unary) -> &'static str {

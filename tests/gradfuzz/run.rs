@@ -187,13 +187,24 @@ pub fn eval_op(op: &Op, regs: &[NdArray]) -> Result<NdArray> {
             };
             if *training { f() } else { scoped(ScopeKind::PredictMode, false, f) }
         }
+        Op::Multinomial { probs, shape, seed } => Ok(multinomial(r(probs), shape, *seed)?.1),
         Op::Shape(s) => s.eval(regs),
     }
 }
 
-/// Every register, from `values`; variables get gradient buffers of `req` when given.
-pub fn forward(p: &Program, dtype: DType, values: &Values, req: Option<GradReq>) -> Result<Vec<NdArray>> {
+/// `Op::Multinomial`: the draws and their log-probabilities, the generator reseeded first so
+/// that every evaluation draws from the same uniforms.
+pub fn multinomial(probs: &NdArray, shape: &[usize], seed: u64) -> Result<(NdArray, NdArray)> {
+    random::seed(seed);
+    let (draws, log_prob) = ops::sample_multinomial(probs, shape, probs.dtype(), true)?;
+    Ok((draws, log_prob.expect("asked for")))
+}
+
+/// Every register, from `values`, and the categories the multinomial ops drew (in program
+/// order); variables get gradient buffers of `req` when given.
+pub fn forward(p: &Program, dtype: DType, values: &Values, req: Option<GradReq>) -> Result<(Vec<NdArray>, Vec<f64>)> {
     let mut regs: Vec<NdArray> = Vec::with_capacity(p.defs.len());
+    let mut draws = Vec::new();
     for (r, def) in p.defs.iter().enumerate() {
         let a = match def {
             Def::Input(i) => {
@@ -203,11 +214,16 @@ pub fn forward(p: &Program, dtype: DType, values: &Values, req: Option<GradReq>)
                 }
                 a
             }
+            Def::Op(Op::Multinomial { probs, shape, seed }) => {
+                let (drawn, log_prob) = multinomial(&regs[*probs], shape, *seed)?;
+                draws.extend(drawn.to_f64_vec());
+                log_prob
+            }
             Def::Op(op) => eval_op(op, &regs)?,
         };
         regs.push(a);
     }
-    Ok(regs)
+    Ok((regs, draws))
 }
 
 /// Σ over heads of Σ head ⊙ head gradient (ones where none is given): what backward
@@ -250,9 +266,13 @@ pub fn step(p: &Program) -> f64 {
     if p.large { 1e-3 } else { 1e-6 }
 }
 
-/// The objective at `values`, in float64, without recording (training mode, as recorded).
-fn objective_at(p: &Program, values: &Values) -> Result<f64> {
-    scoped(ScopeKind::Pause, true, || Ok(objective(p, &forward(p, DType::F64, values, None)?)))
+/// The objective at `values`, in float64, without recording (training mode, as recorded),
+/// and the categories drawn on the way.
+fn objective_at(p: &Program, values: &Values) -> Result<(f64, Vec<f64>)> {
+    scoped(ScopeKind::Pause, true, || {
+        let (regs, draws) = forward(p, DType::F64, values, None)?;
+        Ok((objective(p, &regs), draws))
+    })
 }
 
 /// What a run of a program gives: its heads' values and the gradients of its variables, in
@@ -261,6 +281,8 @@ fn objective_at(p: &Program, values: &Values) -> Result<f64> {
 pub struct Outcome {
     pub heads: Vec<Vec<f64>>,
     pub grads: Vec<Vec<f64>>,
+    /// The categories the multinomial ops drew.
+    pub draws: Vec<f64>,
 }
 
 /// Runs the program in `dtype` from `values` and differentiates it as it says.
@@ -268,10 +290,10 @@ pub fn differentiate(p: &Program, dtype: DType, values: &Values) -> Result<Outco
     let req = if p.backward == Backward::AddTwice { GradReq::Add } else { GradReq::Write };
     let head_grads: Vec<Option<NdArray>> =
         p.head_grads.iter().zip(&p.heads).map(|(g, &h)| g.as_ref().map(|g| array(g, &p.shapes[h], dtype))).collect();
-    let (regs, second) = scoped(ScopeKind::Record, true, || {
-        let regs = forward(p, dtype, values, Some(req))?;
+    let (regs, draws, second) = scoped(ScopeKind::Record, true, || {
+        let (regs, draws) = forward(p, dtype, values, Some(req))?;
         if p.backward != Backward::Second {
-            return Ok((regs, None));
+            return Ok((regs, draws, None));
         }
         let heads: Vec<NdArray> = p.heads.iter().map(|&h| regs[h].clone()).collect();
         let vars: Vec<NdArray> = p.variables().map(|(r, _)| regs[r].clone()).collect();
@@ -284,7 +306,7 @@ pub fn differentiate(p: &Program, dtype: DType, values: &Values) -> Result<Outco
                 Some(m) => ops::add(&m, &term)?,
             });
         }
-        Ok((regs, m))
+        Ok((regs, draws, m))
     })?;
     let heads: Vec<NdArray> = p.heads.iter().map(|&h| regs[h].clone()).collect();
     let vars: Vec<NdArray> = p.variables().map(|(r, _)| regs[r].clone()).collect();
@@ -310,7 +332,7 @@ pub fn differentiate(p: &Program, dtype: DType, values: &Values) -> Result<Outco
             read(&vars)
         }
     };
-    Ok(Outcome { heads: heads.iter().map(|h| h.to_f64_vec()).collect(), grads })
+    Ok(Outcome { heads: heads.iter().map(|h| h.to_f64_vec()).collect(), grads, draws })
 }
 
 /// The elements of each variable that the finite differences look at: all of them, or a few
@@ -331,9 +353,20 @@ pub fn probed(p: &Program, pick: &mut impl FnMut(usize) -> usize) -> Vec<Vec<usi
         .collect()
 }
 
+/// Central differences and where they cross a jump.
+pub struct Differences {
+    /// One per probed element (with `Backward::Second`, one per element of each variable).
+    pub values: Vec<Vec<f64>>,
+    /// Where a perturbed evaluation drew another category than `drawn` (the unperturbed
+    /// draws) at some multinomial op: its log-probability jumped from one category's to
+    /// another's, so the quotient measures the jump, not the slope.
+    pub jumped: Vec<Vec<bool>>,
+}
+
 /// Central differences of the objective (float64) at the probed elements; with
-/// `Backward::Second`, of the first derivative along the directions instead.
-pub fn finite_differences(p: &Program, probes: &[Vec<usize>]) -> Result<Vec<Vec<f64>>> {
+/// `Backward::Second`, of the first derivative along the directions instead. `drawn`: the
+/// categories the unperturbed program draws.
+pub fn finite_differences(p: &Program, probes: &[Vec<usize>], drawn: &[f64]) -> Result<Differences> {
     let values = input_values(p);
     let vars: Vec<Reg> = p.variables().map(|(r, _)| r).collect();
     if p.backward == Backward::Second {
@@ -347,26 +380,33 @@ pub fn finite_differences(p: &Program, probes: &[Vec<usize>]) -> Result<Vec<Vec<
             }
             v
         };
-        let plus = differentiate(&first, DType::F64, &moved(1.0))?.grads;
-        let minus = differentiate(&first, DType::F64, &moved(-1.0))?.grads;
-        return Ok(plus.iter().zip(&minus).map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * eps)).collect()).collect());
+        let plus = differentiate(&first, DType::F64, &moved(1.0))?;
+        let minus = differentiate(&first, DType::F64, &moved(-1.0))?;
+        // Every element moved at once: one crossing spoils them all.
+        let crossed = plus.draws != drawn || minus.draws != drawn;
+        let values: Vec<Vec<f64>> =
+            plus.grads.iter().zip(&minus.grads).map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * eps)).collect()).collect();
+        let jumped = values.iter().map(|g| vec![crossed; g.len()]).collect();
+        return Ok(Differences { values, jumped });
     }
-    let mut out = Vec::with_capacity(vars.len());
+    let (mut out, mut jumped) = (Vec::with_capacity(vars.len()), Vec::with_capacity(vars.len()));
     for (&r, at) in vars.iter().zip(probes) {
-        let mut g = Vec::with_capacity(at.len());
+        let (mut g, mut crossed) = (Vec::with_capacity(at.len()), Vec::with_capacity(at.len()));
         for &j in at {
             let h = step(p) * values[r][j].abs().max(1.0);
             let mut v = values.clone();
             v[r][j] += h;
-            let up = objective_at(p, &v)?;
+            let (up, up_draws) = objective_at(p, &v)?;
 
             v[r][j] -= 2.0 * h;
-            let down = objective_at(p, &v)?;
+            let (down, down_draws) = objective_at(p, &v)?;
             g.push((up - down) / (2.0 * h));
+            crossed.push(up_draws != drawn || down_draws != drawn);
         }
         out.push(g);
+        jumped.push(crossed);
     }
-    Ok(out)
+    Ok(Differences { values: out, jumped })
 }
 
 /// The magnitude of the objective's terms, which with the longest sum in the program bounds
