@@ -158,18 +158,32 @@ typedef enum {
   AD_ERR_FORMAT = 12,
 } ad_status;
 
-// Element types, as MXNet numbers them (2, MXNet's float16, is not supported). Functions
-// take these as `uint32_t`. Only the float types are differentiated; arrays of the others are
-// made, read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that
-// only move elements (reshape, transpose, slicing, concat, take, ...). The integer ones also
-// take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their `_scalar` forms,
-// `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but division, computed in
-// the array's type and wrapping around (a number is converted to the type first, as
-// `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every other op refuses
-// them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
+// Element types, as MXNet numbers them. Functions take these as `uint32_t`. Only float32 and
+// float64 are computed on and differentiated in their own type; arrays of the others are made,
+// read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that only
+// move elements (reshape, transpose, slicing, concat, take, ...).
+//
+// A float16 array given to an op that computes is converted to float32 (recorded, so that
+// gradients flow back to it), the op computes in float32, and its float32 results come back
+// in float16, as MXNet's CPU kernels compute float16 (an op given float16 and float32 arrays
+// also gives float16). A float16 array can have a gradient (`ad_array_attach_grad`), which
+// backward computes in float32 and writes in float16. The functions that write an array
+// argument in place (the optimizer updates, `ad_batch_norm`'s running statistics), `ad_topk`
+// and `ad_sample_multinomial` refuse float16 arrays there; `ad_argsort` and the `ad_sample_*`
+// draws compute on float16 arguments in float32 and give their results the dtype of their
+// `dtype` parameter.
+//
+// The integer ones also take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their
+// `_scalar` forms, `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but
+// division, computed in the array's type and wrapping around (a number is converted to the
+// type first, as `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every
+// other op refuses them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
 typedef enum {
   AD_FLOAT32 = 0,
   AD_FLOAT64 = 1,
+  // IEEE binary16, stored as its bit pattern: `uint16_t` in C (`_Float16` where the compiler
+  // has it has the same bits).
+  AD_FLOAT16 = 2,
   // `uint8_t`.
   AD_UINT8 = 3,
   // `int32_t`.
@@ -524,8 +538,9 @@ ad_status ad_pick_mode(const ad_array *a,
                        ad_array **out);
 
 // Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
-// which holds them row-major as `dtype` values (`float`, `double`, `uint8_t`, `int32_t`,
-// `int8_t`, `int64_t`, or one byte per bool: 0 is false, any other byte true). `data` may be NULL
+// which holds them row-major as `dtype` values (`float`, `double`, `uint16_t` holding float16
+// bit patterns, `uint8_t`, `int32_t`, `int8_t`, `int64_t`, or one byte per bool: 0 is false,
+// any other byte true). `data` may be NULL
 // only when the shape has no elements. On success `*out` is a new handle the caller frees
 // with `ad_array_free`; `data` is only read during the call.
 ad_status ad_array_create(const void *data,
@@ -806,8 +821,9 @@ ad_status ad_array_write_slice(ad_array *array,
                                const ad_array *src);
 
 // `array op= src` in place (`op` an `ad_update_op` value): `x += y`, `w -= g`. `src` is
-// broadcast to `array`'s shape and converted to its dtype; everything sharing `array`'s data
-// sees the change. One pass over the data where `ad_sub` and `ad_array_write_slice` would
+// broadcast to `array`'s shape and converted to its dtype (into a float16 array, each element
+// is computed in float32 and rounded back); everything sharing `array`'s data sees the
+// change. One pass over the data where `ad_sub` and `ad_array_write_slice` would
 // make a new array and copy it. Inside a record scope, updating an array that is in the
 // graph is `AD_ERR_AUTOGRAD`; a `src` that does not broadcast to `array`'s shape is
 // `AD_ERR_SHAPE`, and nothing is written. Both handles stay the caller's.
@@ -817,8 +833,10 @@ ad_status ad_array_update(ad_array *array, const ad_array *src, uint32_t op);
 // x86: a float to an integer truncates toward zero, and NaN, an infinity or a value out of
 // range gives the type's minimum for int32 and int64 (for uint8 and int8, the low byte of
 // that int32 conversion); integers to narrower integers keep the low bits; anything to bool
-// is `x != 0` (NaN is true); bool is 0 or 1. Gradients flow back converted between the float
-// types; an integer or bool result is not differentiable. The caller frees `*out` with
+// is `x != 0` (NaN is true); bool is 0 or 1; to float16, the nearest float16 (ties to even,
+// beyond 65504 infinite), as NumPy converts. Gradients flow back converted between the float
+// types (to a float16 array in float32, which backward writes in float16); an integer or bool
+// result is not differentiable. The caller frees `*out` with
 // `ad_array_free`.
 ad_status ad_array_astype(const ad_array *array, uint32_t dtype, ad_array **out);
 
@@ -988,8 +1006,8 @@ ad_status ad_array_to_dlpack_legacy(const ad_array *array, bool writable, DLMana
 // already uses (see `ad_array_wrap`) is copied instead, and its deleter called before this
 // returns; a tensor this library exported writable and the consumer left as it was comes
 // back as the exported elements, with no autograd history (not copied); `*copied` (if not NULL) says which. The tensor must
-// be on the CPU and hold elements of an `ad_dtype` (DLPack's float32, float64, uint8, int8,
-// int32, int64 or bool). On failure nothing is taken: the caller still owns the tensor.
+// be on the CPU and hold elements of an `ad_dtype` (DLPack's float16, float32, float64, uint8,
+// int8, int32, int64 or bool). On failure nothing is taken: the caller still owns the tensor.
 ad_status ad_array_from_dlpack(DLManagedTensorVersioned *tensor,
                                bool *copied,
                                ad_array **out);

@@ -998,3 +998,112 @@ fn c_integer_arguments_of_every_function() {
     let program = build("c_integer_arguments", &[source.to_str().expect("a UTF-8 path")], false);
     assert_success("the generated integer-argument test", &run(&program));
 }
+
+/// The float16 sibling of the program above: every array parameter of every function given a
+/// float16 array (`ad::ffi::float16_rule`). Where the function refuses float16 there it fails
+/// with `AD_ERR_DTYPE`, naming the function, the parameter and float16, and writes nothing;
+/// everywhere else (moved as it is, or computed on in float32) it must not fail with
+/// `AD_ERR_DTYPE` or a panic. The parameters of the same rule get float16 arrays together.
+fn float16_arguments_source() -> PathBuf {
+    use ad::ffi::{float16_rule, Float16};
+    static SOURCE: OnceLock<PathBuf> = OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let functions = c_header::functions();
+            let mut cases = String::new();
+            let (mut refused, mut taken) = (0, 0);
+            let is_array = |p: &c_header::Param| p.ty == "const ad_array *" || p.ty == "const ad_array * const *";
+            for f in functions.iter() {
+                for (i, p) in f.params.iter().enumerate().filter(|(_, p)| is_array(p)) {
+                    let rule = float16_rule(&f.name, &p.name);
+                    let half_here = |j: usize, q: &c_header::Param| {
+                        // (with the array a mutable parameter names: attach_grad_with's)
+                        let array_here = is_array(q) || q.ty == "ad_array *";
+                        i == j || (rule != Float16::Refused && array_here && float16_rule(&f.name, &q.name) == rule)
+                    };
+                    let args: Vec<&str> = f
+                        .params
+                        .iter()
+                        .enumerate()
+                        .map(|(j, q)| match (half_here(j, q), q.ty.as_str()) {
+                            (true, "const ad_array *" | "ad_array *") => "H",
+                            (true, _) => "half_list",
+                            (false, _) => valid_argument(q),
+                        })
+                        .collect();
+                    let taken_here = rule != Float16::Refused;
+                    if taken_here { taken += 1 } else { refused += 1 }
+                    cases.push_str(&format!(
+                        "    reset();\n    expect_float16(\"{f}\", \"{p}\", {any}, {f}({args}));\n",
+                        f = f.name,
+                        p = p.name,
+                        any = taken_here as u8,
+                        args = args.join(", ")
+                    ));
+                }
+            }
+            assert!(refused >= 10 && taken > 150, "only {} refused and {} taken array parameters in ad.h", refused, taken);
+            let prelude = NULL_ARGUMENTS_HEAD.split("/* `status` is what").next().expect("the NULL-argument prelude");
+            let program = format!("{}{}{}{}", prelude, FLOAT16_ARGUMENTS_MAIN, cases, FLOAT16_ARGUMENTS_TAIL);
+            let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("float16_arguments.c");
+            std::fs::write(&path, program).expect("the generated test is writable");
+            path
+        })
+        .clone()
+}
+
+const FLOAT16_ARGUMENTS_MAIN: &str = r#"static ad_array *H = NULL;
+static const ad_array *half_list[1];
+
+/* `status` is what `fn` returned with a float16 array as `param`. */
+static void expect_float16(const char *fn, const char *param, int taken, ad_status status) {
+    int before = check_failures;
+    if (taken) {
+        CHECK(status != AD_ERR_DTYPE && status != AD_ERR_PANIC);
+    } else {
+        char needle[128];
+        snprintf(needle, sizeof needle, "`%s", param);
+        CHECK(status == AD_ERR_DTYPE);
+        MESSAGE_HAS(fn);
+        MESSAGE_HAS(needle);
+        MESSAGE_HAS("float16");
+        MESSAGE_HAS("astype");
+        CHECK(untouched());
+    }
+    if (check_failures != before) {
+        fprintf(stderr, "  (%s with a float16 `%s`: %s, \"%s\")\n", fn, param, ad_status_name((uint32_t)status),
+                ad_last_error());
+    }
+    if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
+    if (function_out[0] != FUNCTION_SENTINEL && function_out[0] != NULL) OK(ad_function_free(function_out[0]));
+    if (borrow_out[0] != BORROW_SENTINEL && borrow_out[0] != NULL) OK(ad_borrow_release(borrow_out[0]));
+    if (tensor_out[0] != TENSOR_SENTINEL && tensor_out[0] != NULL) tensor_out[0]->deleter(tensor_out[0]);
+    if (legacy_out[0] != LEGACY_SENTINEL && legacy_out[0] != NULL) legacy_out[0]->deleter(legacy_out[0]);
+    if (checkpoint_out != (ad_checkpoint *)SENTINEL && checkpoint_out != NULL) OK(ad_checkpoint_free(checkpoint_out));
+}
+
+int main(void) {
+    const size_t shape[1] = {1};
+    const uint16_t zero[1] = {0};
+    OK(ad_array_ones(shape, 1, AD_FLOAT32, &A));
+    OK(ad_array_create(zero, shape, 1, AD_FLOAT16, &H));
+    half_list[0] = H;
+    OK(ad_function_new("pass", callbacks_in, NULL, &F));
+"#;
+
+const FLOAT16_ARGUMENTS_TAIL: &str = r#"    (void)floats_in, (void)tensor_in, (void)legacy_in, (void)array_text, (void)values_near;
+    OK(ad_array_free(H));
+    OK(ad_array_free(A));
+    OK(ad_function_free(F));
+    CHECK(!ad_is_recording() && !ad_is_training());
+    return CHECK_RESULT();
+}
+"#;
+
+/// Every array parameter of every function of ad.h, given a float16 array (the program above).
+#[test]
+fn c_float16_arguments_of_every_function() {
+    let source = float16_arguments_source();
+    let program = build("c_float16_arguments", &[source.to_str().expect("a UTF-8 path")], false);
+    assert_success("the generated float16-argument test", &run(&program));
+}

@@ -42,6 +42,7 @@ fn bits(a: &Array) -> Vec<u64> {
     match a.dtype() {
         DType::F32 => a.to_vec::<f32>().iter().map(|x| x.to_bits() as u64).collect(),
         DType::F64 => a.to_vec::<f64>().iter().map(|x| x.to_bits()).collect(),
+        DType::F16 => a.to_vec::<ad::array::dtype::f16>().iter().map(|x| x.to_bits() as u64).collect(),
         // Integers and bools converted exactly.
         _ => a.to_vec::<i64>().iter().map(|&x| x as u64).collect(),
     }

@@ -4,12 +4,14 @@ use super::storage::Buffer;
 
 /// The element type of an array. The discriminants are the C API's `ad_dtype` values, which
 /// are MXNet's dtype codes (mshadow's `kFloat32` 0, `kFloat64` 1, `kUint8` 3, `kInt32` 4,
-/// `kInt8` 5, `kInt64` 6, `kBool` 7; `kFloat16` 2 is not supported). Only the float types are
-/// differentiable and computed on; the others are stored, moved, compared and converted.
+/// `kInt8` 5, `kInt64` 6, `kBool` 7, `kFloat16` 2). Only float32 and float64 are differentiable
+/// and computed on; float16 is a storage type (IEEE binary16), and the others are stored,
+/// moved, compared and converted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
     F32 = 0,
     F64 = 1,
+    F16 = 2,
     U8 = 3,
     I32 = 4,
     I8 = 5,
@@ -19,8 +21,8 @@ pub enum DType {
 
 impl DType {
     /// Every dtype, in code order.
-    pub fn all() -> [DType; 7] {
-        [DType::F32, DType::F64, DType::U8, DType::I32, DType::I8, DType::I64, DType::Bool]
+    pub fn all() -> [DType; 8] {
+        [DType::F32, DType::F64, DType::F16, DType::U8, DType::I32, DType::I8, DType::I64, DType::Bool]
     }
 
     /// NumPy's (and MXNet's) name.
@@ -28,6 +30,7 @@ impl DType {
         match self {
             DType::F32 => "float32",
             DType::F64 => "float64",
+            DType::F16 => "float16",
             DType::U8 => "uint8",
             DType::I32 => "int32",
             DType::I8 => "int8",
@@ -44,6 +47,7 @@ impl DType {
         match self {
             DType::F32 | DType::I32 => 4,
             DType::F64 | DType::I64 => 8,
+            DType::F16 => 2,
             DType::U8 | DType::I8 | DType::Bool => 1,
         }
     }
@@ -51,6 +55,11 @@ impl DType {
     /// Whether arrays of this dtype are computed on and differentiated (float32, float64).
     pub fn is_float(self) -> bool {
         matches!(self, DType::F32 | DType::F64)
+    }
+
+    /// Whether elements are floating point (float16 too): how they convert, print and lend.
+    pub fn is_floating(self) -> bool {
+        matches!(self, DType::F32 | DType::F64 | DType::F16)
     }
 }
 
@@ -127,7 +136,7 @@ integer!(i64);
 /// The element conversion of `astype` and of reading into a buffer of another dtype.
 #[inline]
 pub fn convert<S: Scalar, D: Scalar>(x: S) -> D {
-    if S::DTYPE.is_float() {
+    if S::DTYPE.is_floating() {
         D::cast_f64(x.value_f64())
     } else {
         D::cast_i64(x.value_i64())
@@ -201,6 +210,26 @@ impl Scalar for f64 {
     }
     fn cast_i64(v: i64) -> f64 {
         v as f64
+    }
+}
+
+/// IEEE binary16. Its conversions round to nearest even, directly from float64 as NumPy's do.
+pub use half::f16;
+
+impl Scalar for f16 {
+    scalar_common!(f16, F16);
+    fn value_f64(self) -> f64 {
+        self.to_f64()
+    }
+    fn value_i64(self) -> i64 {
+        i64::cast_f64(self.to_f64())
+    }
+    fn cast_f64(v: f64) -> f16 {
+        f16::from_f64(v)
+    }
+    fn cast_i64(v: i64) -> f16 {
+        // Exact in f64 up to 2^53; beyond that float16 is infinite whichever way it rounds.
+        f16::from_f64(v as f64)
     }
 }
 

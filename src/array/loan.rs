@@ -82,6 +82,7 @@ impl Array {
             match dtype {
                 DType::F32 => Buffer::F32(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
                 DType::F64 => Buffer::F64(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
+                DType::F16 => Buffer::F16(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
                 DType::U8 => Buffer::U8(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
                 DType::I32 => Buffer::I32(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),
                 DType::I8 => Buffer::I8(Elems::Host(HostMemory::new(at(data, n), n, release, registered))),

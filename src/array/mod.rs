@@ -388,6 +388,11 @@ impl Array {
                     (Buffer::I8(d), Buffer::I8(s)) => update_int(&mut d[range], &s[src_range], op),
                     (Buffer::I32(d), Buffer::I32(s)) => update_int(&mut d[range], &s[src_range], op),
                     (Buffer::I64(d), Buffer::I64(s)) => update_int(&mut d[range], &s[src_range], op),
+                    (Buffer::F16(d), Buffer::F16(s)) => {
+                        let f = f16_in_place(op);
+                        d[range].iter_mut().zip(&s[src_range]).for_each(|(d, &s)| *d = f(*d, s));
+                        true
+                    }
                     (Buffer::Bool(d), Buffer::Bool(s)) if op == InPlace::Assign => {
                         d[range].copy_from_slice(&s[src_range]);
                         true
@@ -518,6 +523,21 @@ pub(crate) fn int_in_place<T: dtype::Integer>(op: InPlace) -> Option<fn(T, T) ->
 }
 
 /// `dst op= src` for integers (equal lengths); false, with nothing written, for division.
+/// `op` on float16 elements as MXNet's CPU kernels do it: in float32, rounded back.
+pub(crate) fn f16_in_place(op: InPlace) -> fn(dtype::f16, dtype::f16) -> dtype::f16 {
+    use dtype::f16;
+    fn via(a: f16, b: f16, f: fn(f32, f32) -> f32) -> f16 {
+        f16::from_f32(f(a.to_f32(), b.to_f32()))
+    }
+    match op {
+        InPlace::Assign => |_, s| s,
+        InPlace::Add => |d, s| via(d, s, |a, b| a + b),
+        InPlace::Sub => |d, s| via(d, s, |a, b| a - b),
+        InPlace::Mul => |d, s| via(d, s, |a, b| a * b),
+        InPlace::Div => |d, s| via(d, s, |a, b| a / b),
+    }
+}
+
 fn update_int<T: dtype::Integer>(dst: &mut [T], src: &[T], op: InPlace) -> bool {
     let Some(f) = int_in_place::<T>(op) else { return false };
     dst.iter_mut().zip(src).for_each(|(d, &s)| *d = f(*d, s));

@@ -89,6 +89,71 @@ macro_rules! printable_float {
 printable_float!(f32);
 printable_float!(f64);
 
+/// A float16 as the printer needs it: its `LowerExp` without a precision gives float16's own
+/// shortest round-trip digits (half's gives float32's, too many), and `FromStr` rounds to
+/// float16, so numpy's float16 printing comes out of the same code as float32's.
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+struct Half(super::dtype::f16);
+
+impl Display for Half {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Display::fmt(&self.0.to_f64(), f)
+    }
+}
+
+impl LowerExp for Half {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0.to_f64();
+        if f.precision().is_some() || !x.is_finite() {
+            // The exact value (every float16 is exact in f64), rounded as asked.
+            return LowerExp::fmt(&x, f);
+        }
+        // Five significant digits tell any two float16 values apart.
+        let text = (0..5)
+            .map(|p| format!("{x:.p$e}"))
+            .find(|t| t.parse::<Half>().is_ok_and(|back| back.0 == self.0))
+            .unwrap_or_else(|| format!("{x:.4e}"));
+        f.write_str(&text)
+    }
+}
+
+impl FromStr for Half {
+    type Err = std::num::ParseFloatError;
+    fn from_str(s: &str) -> Result<Half, Self::Err> {
+        s.parse::<f64>().map(|v| Half(super::dtype::f16::from_f64(v)))
+    }
+}
+
+impl Div for Half {
+    type Output = Half;
+    /// In float16, as numpy divides float16 scalars (through float32, rounded back).
+    fn div(self, o: Half) -> Half {
+        Half(self.0 / o.0)
+    }
+}
+
+impl PrintFloat for Half {
+    fn widened(self) -> f64 {
+        self.0.to_f64()
+    }
+    fn magnitude(self) -> Self {
+        Half(super::dtype::f16::from_bits(self.0.to_bits() & 0x7fff))
+    }
+}
+
+impl Printable for super::dtype::f16 {
+    type Format = FloatFormat;
+    fn layout(shown: &[Self]) -> FloatFormat {
+        FloatFormat::new(&shown.iter().map(|&v| Half(v)).collect::<Vec<_>>())
+    }
+    fn word(format: &FloatFormat, v: Self) -> String {
+        format.format(Half(v))
+    }
+    fn scalar_text(self) -> String {
+        scalar_str(Half(self))
+    }
+}
+
 /// numpy's `IntegerFormat`: every element right-aligned to the widest of the shown maximum
 /// and minimum.
 #[derive(Default)]

@@ -41,6 +41,10 @@ macro_rules! with_dtype {
                 type $t = f64;
                 $body
             }
+            $crate::array::DType::F16 => {
+                type $t = $crate::array::dtype::f16;
+                $body
+            }
             $crate::array::DType::U8 => {
                 type $t = u8;
                 $body
@@ -73,6 +77,7 @@ macro_rules! with_any_slice {
         match $buf {
             $crate::array::storage::Buffer::F32(all) => { #[allow(unused)] type $t = f32; let $v: &[$t] = &all[$range]; $body }
             $crate::array::storage::Buffer::F64(all) => { #[allow(unused)] type $t = f64; let $v: &[$t] = &all[$range]; $body }
+            $crate::array::storage::Buffer::F16(all) => { #[allow(unused)] type $t = $crate::array::dtype::f16; let $v: &[$t] = &all[$range]; $body }
             $crate::array::storage::Buffer::U8(all) => { #[allow(unused)] type $t = u8; let $v: &[$t] = &all[$range]; $body }
             $crate::array::storage::Buffer::I32(all) => { #[allow(unused)] type $t = i32; let $v: &[$t] = &all[$range]; $body }
             $crate::array::storage::Buffer::I8(all) => { #[allow(unused)] type $t = i8; let $v: &[$t] = &all[$range]; $body }
@@ -117,6 +122,7 @@ pub(crate) use with_slice;
 pub enum Buffer {
     F32(Elems<f32>),
     F64(Elems<f64>),
+    F16(Elems<super::dtype::f16>),
     U8(Elems<u8>),
     I32(Elems<i32>),
     I8(Elems<i8>),
@@ -130,6 +136,7 @@ macro_rules! each_variant {
         match $buf {
             $crate::array::storage::Buffer::F32($v) => $body,
             $crate::array::storage::Buffer::F64($v) => $body,
+            $crate::array::storage::Buffer::F16($v) => $body,
             $crate::array::storage::Buffer::U8($v) => $body,
             $crate::array::storage::Buffer::I32($v) => $body,
             $crate::array::storage::Buffer::I8($v) => $body,
@@ -261,6 +268,7 @@ impl Buffer {
             Buffer::U8(_) => DType::U8,
             Buffer::I32(_) => DType::I32,
             Buffer::I8(_) => DType::I8,
+            Buffer::F16(_) => DType::F16,
             Buffer::I64(_) => DType::I64,
             Buffer::Bool(_) => DType::Bool,
         }

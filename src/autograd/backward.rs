@@ -10,6 +10,7 @@ use super::flow::{expand, node_key, var_key, Flow, Key};
 use crate::array::shape::broadcast_shapes;
 use crate::array::{fmt_shape, Array};
 use crate::error::{bail, Result};
+use crate::ops;
 use crate::reference;
 use crate::tape::state::FlagsGuard;
 use crate::tape::{Origin, GradReq, NdArray, Node, Save, Variable};
@@ -64,6 +65,8 @@ fn write_gradient(var: &Arc<Variable>, g: Option<NdArray>) -> Result<()> {
         None if var.req == GradReq::Write => NdArray::zeros(&var.grad.shape, var.grad.dtype)?,
         None => return Ok(()),
     };
+    // A float16 variable's gradient reaches it in float32 (see `flow::sum`).
+    let g = if g.dtype != var.grad.dtype { ops::astype(&g.detach(), var.grad.dtype)? } else { g };
     match var.req {
         GradReq::Write => var.grad.assign_from(g.data)?,
         GradReq::Add => var.grad.add_assign(&g)?,
@@ -186,6 +189,8 @@ pub fn grad(
                 Some(g) => NdArray { data: Array::from_buffer(g.clone_buffer()?, g.shape.clone()), origin: g.origin.clone() },
                 None => NdArray::zeros(&v.grad.shape, v.grad.dtype)?,
             };
+            // In the variable's dtype (a float16 variable's gradient is computed in float32).
+            let g = if g.dtype != v.grad.dtype { ops::astype(&g, v.grad.dtype)? } else { g };
             // With create_graph every result is in the graph, also a gradient that does not
             // vary with the variables (relu's, say): differentiating it again gives zeros.
             Ok(if create_graph && g.origin.is_none() {

@@ -134,7 +134,10 @@ fn head_gradient(i: usize, head: &NdArray, g: &NdArray) -> Result<NdArray> {
 }
 
 /// `partial + g`, recording the addition when the pass creates a graph.
+/// Gradients are never float16 here: one that reaches a float16 array (a head's seed, a vjp
+/// that built it in its input's dtype) goes on in float32, as the float16 ops compute.
 fn sum(partial: Option<NdArray>, g: NdArray) -> Result<NdArray> {
+    let g = if g.dtype == crate::DType::F16 { ops::astype(&g, crate::DType::F32)? } else { g };
     Ok(match partial {
         None => g,
         // A partial sum that nothing else holds and no graph records is added into in place.

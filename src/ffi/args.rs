@@ -88,10 +88,63 @@ pub(crate) fn null_arg(name: &str) -> FfiError {
 /// is never dereferenced, only looked up, so this needs no `unsafe`. An array of an integer or
 /// bool dtype is refused (`AD_ERR_DTYPE`) unless the running export takes one there
 /// (`accepts_any_dtype`): every op computes on floats unless it says otherwise, so that a new
-/// op cannot meet an integer array it was not written for.
+/// op cannot meet an integer array it was not written for. A float16 array given to an op that
+/// computes is converted to float32 (`float16_rule`).
 #[inline]
 pub(crate) fn handle(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
     handles::get_float_or(h, name, check_dtype)
+}
+
+/// What an export does with a float16 array in one of its array parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Float16 {
+    /// Takes it as it is: the export moves, stores or reads elements, or works on the
+    /// array itself (its gradient, its place in the graph).
+    AsIs,
+    /// Computes on its float32 conversion, recorded so that gradients flow back to it; the
+    /// export's float32 results are converted back to float16.
+    Converted,
+    /// Computes on its float32 conversion, as `Converted`, but the results keep the dtype that
+    /// the export's `dtype` parameter gives them.
+    ConvertedIn,
+    /// Refused: the export writes the parameter in place (a converted copy would take the
+    /// write), or gives one result the dtype of its `dtype` parameter and another the input's.
+    Refused,
+}
+
+/// The exports whose results take the dtype of their `dtype` parameter.
+const RESULT_DTYPE_GIVEN: &[&str] =
+    &["ad_argsort", "ad_sample_normal", "ad_sample_uniform", "ad_sample_exponential", "ad_sample_gamma", "ad_sample_poisson"];
+
+/// The exports that take float16 arrays as they are beyond those that move elements: those
+/// that work on the array itself, not its values.
+const FLOAT16_AS_IS: &[&str] = &[
+    "ad_array_attach_grad", "ad_array_attach_grad_with", "ad_array_retain_grad", "ad_array_grad", "ad_backward",
+    "ad_backward_ex", "ad_grad", "ad_array_set_grad_hook",
+];
+
+/// The exports of `ANY_DTYPE` that compute (MXNet's integer arithmetic): float16 is converted.
+const INTEGER_ARITHMETIC: &[&str] = &[
+    "ad_add", "ad_sub", "ad_mul", "ad_add_scalar", "ad_sub_scalar", "ad_rsub_scalar", "ad_mul_scalar", "ad_compare",
+    "ad_compare_scalar", "ad_sum",
+];
+
+/// The float16 rule of export `export`'s parameter `param` (see `Float16`).
+#[doc(hidden)]
+pub fn float16_rule(export: &str, param: &str) -> Float16 {
+    // The optimizer updates (`ad_sgd_update`, `ad_lamb_update_phase1`) write their arrays.
+    let in_place = export.ends_with("_update")
+        || export.contains("_update_phase")
+        || (export == "ad_batch_norm" && (param == "running_mean" || param == "running_var"));
+    if FLOAT16_AS_IS.contains(&export) || (accepts_any_dtype(export, param) && !INTEGER_ARITHMETIC.contains(&export)) {
+        Float16::AsIs
+    } else if in_place || export == "ad_topk" || export == "ad_sample_multinomial" {
+        Float16::Refused
+    } else if RESULT_DTYPE_GIVEN.contains(&export) {
+        Float16::ConvertedIn
+    } else {
+        Float16::Converted
+    }
 }
 
 /// The exports that take arrays of every dtype in each of their array parameters: those that
@@ -127,21 +180,41 @@ pub fn accepts_any_dtype(export: &str, param: &str) -> bool {
 
 #[cold]
 #[inline(never)]
-fn check_dtype(a: &NdArray, name: &str) -> FfiResult<()> {
+fn check_dtype(a: &NdArray, name: &str) -> FfiResult<Option<NdArray>> {
     // `arrays[2]` is the parameter `arrays`.
     let param = name.split('[').next().unwrap_or(name);
     let export = super::boundary::current_export().unwrap_or("");
+    let op = export.strip_prefix("ad_").unwrap_or(export);
+    if a.dtype() == DType::F16 {
+        return match float16_rule(export, param) {
+            Float16::AsIs => Ok(None),
+            Float16::Converted => {
+                let converted = ops::astype(a, DType::F32)?;
+                super::boundary::converted_float16();
+                Ok(Some(converted))
+            }
+            Float16::ConvertedIn => Ok(Some(ops::astype(a, DType::F32)?)),
+            Float16::Refused => Err(FfiError::new(
+                ad_status::AD_ERR_DTYPE,
+                format!(
+                    "argument `{}` holds float16 elements; {} does not take float16 arrays there (it writes them in place, \
+                     or gives its results dtypes of two rules): convert it first with ad_array_astype (Python: x.astype('float32'))",
+                    name, op
+                ),
+            )),
+        };
+    }
     if accepts_any_dtype(export, param) {
-        return Ok(());
+        return Ok(None);
     }
     Err(FfiError::new(
         ad_status::AD_ERR_DTYPE,
         format!(
-            "argument `{}` holds {} elements; {} computes on float32 and float64 arrays only (integer and bool arrays are \
+            "argument `{}` holds {} elements; {} computes on float32, float64 and float16 arrays only (integer and bool arrays are \
              stored, moved and converted, not computed on): convert it first with ad_array_astype (Python: x.astype('float32'))",
             name,
             a.dtype().name(),
-            export.strip_prefix("ad_").unwrap_or(export)
+            op
         ),
     ))
 }
@@ -344,8 +417,8 @@ pub(crate) fn dtype(code: u32, name: &str) -> FfiResult<DType> {
         FfiError::new(
             ad_status::AD_ERR_DTYPE,
             format!(
-                "argument `{}`: {} is not a dtype ad has (AD_FLOAT32 = 0, AD_FLOAT64 = 1, AD_UINT8 = 3, AD_INT32 = 4, AD_INT8 = 5, \
-                 AD_INT64 = 6, AD_BOOL = 7; MXNet's float16, 2, is not supported)",
+                "argument `{}`: {} is not a dtype ad has (AD_FLOAT32 = 0, AD_FLOAT64 = 1, AD_FLOAT16 = 2, AD_UINT8 = 3, AD_INT32 = 4, \
+                 AD_INT8 = 5, AD_INT64 = 6, AD_BOOL = 7)",
                 name, code
             ),
         )

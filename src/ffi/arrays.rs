@@ -8,8 +8,9 @@ use super::handles::{self, ad_array};
 use super::ad_status;
 
 /// Creates an array of `shape` (`ndim` sizes) and `dtype`, copying its elements from `data`,
-/// which holds them row-major as `dtype` values (`float`, `double`, `uint8_t`, `int32_t`,
-/// `int8_t`, `int64_t`, or one byte per bool: 0 is false, any other byte true). `data` may be NULL
+/// which holds them row-major as `dtype` values (`float`, `double`, `uint16_t` holding float16
+/// bit patterns, `uint8_t`, `int32_t`, `int8_t`, `int64_t`, or one byte per bool: 0 is false,
+/// any other byte true). `data` may be NULL
 /// only when the shape has no elements. On success `*out` is a new handle the caller frees
 /// with `ad_array_free`; `data` is only read during the call.
 #[no_mangle]
@@ -26,6 +27,8 @@ pub unsafe extern "C" fn ad_array_create(
         match arg!(dtype dtype)? {
             DType::F32 => NdArray::from_slice(arg!(slice data as f32, n)?, &shape),
             DType::F64 => NdArray::from_slice(arg!(slice data as f64, n)?, &shape),
+            // IEEE binary16 bit patterns (uint16_t), taken as they are.
+            DType::F16 => NdArray::from_slice(arg!(slice data as engine::f16, n)?, &shape),
             DType::U8 => NdArray::from_slice(arg!(slice data as u8, n)?, &shape),
             DType::I32 => NdArray::from_slice(arg!(slice data as i32, n)?, &shape),
             DType::I8 => NdArray::from_slice(arg!(slice data as i8, n)?, &shape),
@@ -410,6 +413,7 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
         match dtype {
             DType::F32 => a.copy_to(arg!(out_slice buffer as f32, count)?.as_mut_slice()),
             DType::F64 => a.copy_to(arg!(out_slice buffer as f64, count)?.as_mut_slice()),
+            DType::F16 => a.copy_to(arg!(out_slice buffer as engine::f16, count)?.as_mut_slice()),
             DType::U8 => a.copy_to(arg!(out_slice buffer as u8, count)?.as_mut_slice()),
             DType::I32 => a.copy_to(arg!(out_slice buffer as i32, count)?.as_mut_slice()),
             DType::I8 => a.copy_to(arg!(out_slice buffer as i8, count)?.as_mut_slice()),
@@ -551,8 +555,9 @@ pub unsafe extern "C" fn ad_array_write_slice(array: *mut ad_array, index: *cons
 }
 
 /// `array op= src` in place (`op` an `ad_update_op` value): `x += y`, `w -= g`. `src` is
-/// broadcast to `array`'s shape and converted to its dtype; everything sharing `array`'s data
-/// sees the change. One pass over the data where `ad_sub` and `ad_array_write_slice` would
+/// broadcast to `array`'s shape and converted to its dtype (into a float16 array, each element
+/// is computed in float32 and rounded back); everything sharing `array`'s data sees the
+/// change. One pass over the data where `ad_sub` and `ad_array_write_slice` would
 /// make a new array and copy it. Inside a record scope, updating an array that is in the
 /// graph is `AD_ERR_AUTOGRAD`; a `src` that does not broadcast to `array`'s shape is
 /// `AD_ERR_SHAPE`, and nothing is written. Both handles stay the caller's.
@@ -568,8 +573,10 @@ pub unsafe extern "C" fn ad_array_update(array: *mut ad_array, src: *const ad_ar
 /// x86: a float to an integer truncates toward zero, and NaN, an infinity or a value out of
 /// range gives the type's minimum for int32 and int64 (for uint8 and int8, the low byte of
 /// that int32 conversion); integers to narrower integers keep the low bits; anything to bool
-/// is `x != 0` (NaN is true); bool is 0 or 1. Gradients flow back converted between the float
-/// types; an integer or bool result is not differentiable. The caller frees `*out` with
+/// is `x != 0` (NaN is true); bool is 0 or 1; to float16, the nearest float16 (ties to even,
+/// beyond 65504 infinite), as NumPy converts. Gradients flow back converted between the float
+/// types (to a float16 array in float32, which backward writes in float16); an integer or bool
+/// result is not differentiable. The caller frees `*out` with
 /// `ad_array_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_astype(array: *const ad_array, dtype: u32, out: *mut *mut ad_array) -> ad_status {

@@ -83,14 +83,33 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     /// The name of the export running on this thread (the innermost, when a callback calls
     /// the library again), for the dtype rule of its array arguments (`args::handle`); `None`
-    /// outside every export's boundary. One cell for both facts: each call sets and restores
-    /// it, and the per-op path pays for every thread-local access.
-    static EXPORT: Cell<Option<fn() -> &'static str>> = const { Cell::new(None) };
+    /// outside every export's boundary. With it, whether that export converted a float16
+    /// operand to float32 (its float32 results then go back to float16). One cell for these
+    /// facts: each call sets and restores it, and the per-op path pays for every thread-local
+    /// access.
+    static EXPORT: Cell<(Option<fn() -> &'static str>, bool)> = const { Cell::new((None, false)) };
 }
 
 /// The name of the export running on this thread, if any.
 pub(crate) fn current_export() -> Option<&'static str> {
-    EXPORT.with(|e| e.get()).map(|name| name())
+    EXPORT.with(|e| e.get().0).map(|name| name())
+}
+
+/// Notes that the running export computes on a float16 operand converted to float32.
+pub(crate) fn converted_float16() {
+    EXPORT.with(|e| e.set((e.get().0, true)));
+}
+
+/// `array`, or its float16 conversion if it is a float32 result of an export that converted a
+/// float16 operand (recorded, so that gradients flow back through it): float16 operands give
+/// float16 results, computed in float32, as MXNet's CPU kernels compute float16.
+#[inline]
+pub(crate) fn float16_result(array: super::engine::NdArray) -> FfiResult<super::engine::NdArray> {
+    use super::engine::{ops, DType};
+    if array.dtype() == DType::F32 && EXPORT.with(|e| e.get().1) {
+        return Ok(ops::astype(&array, DType::F16)?);
+    }
+    Ok(array)
 }
 
 /// The body of an export that returns `ad_status`. (Not forced inline: in W1, forcing it made
@@ -117,7 +136,7 @@ pub(crate) fn run_value<T>(name: fn() -> &'static str, fallback: impl FnOnce() -
 
 fn guarded<R>(name: fn() -> &'static str, body: impl FnOnce() -> R) -> std::thread::Result<R> {
     install_quiet_panic_hook();
-    let outer = EXPORT.with(|e| e.replace(Some(name)));
+    let outer = EXPORT.with(|e| e.replace((Some(name), false)));
     let result = catch_unwind(AssertUnwindSafe(body));
     EXPORT.with(|e| e.set(outer));
     result
@@ -176,7 +195,7 @@ fn install_quiet_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let ours = EXPORT.with(|e| e.get().is_some())
+            let ours = EXPORT.with(|e| e.get().0.is_some())
                 || std::thread::current().name().is_some_and(|n| n.starts_with(threads::WORKER_NAME));
             if !ours {
                 previous(info);

@@ -84,7 +84,7 @@ const KDL_BOOL: u8 = 6;
 /// DLPack's type code and width of each dtype (one lane).
 fn dl_type(dtype: DType) -> (u8, u8) {
     let code = match dtype {
-        DType::F32 | DType::F64 => KDL_FLOAT,
+        DType::F32 | DType::F64 | DType::F16 => KDL_FLOAT,
         DType::I8 | DType::I32 | DType::I64 => KDL_INT,
         DType::U8 => KDL_UINT,
         DType::Bool => KDL_BOOL,
@@ -353,8 +353,8 @@ fn take<M: 'static>(tensor: *mut M, t: &DLTensor, read_only: bool, deleter: Opti
 /// already uses (see `ad_array_wrap`) is copied instead, and its deleter called before this
 /// returns; a tensor this library exported writable and the consumer left as it was comes
 /// back as the exported elements, with no autograd history (not copied); `*copied` (if not NULL) says which. The tensor must
-/// be on the CPU and hold elements of an `ad_dtype` (DLPack's float32, float64, uint8, int8,
-/// int32, int64 or bool). On failure nothing is taken: the caller still owns the tensor.
+/// be on the CPU and hold elements of an `ad_dtype` (DLPack's float16, float32, float64, uint8,
+/// int8, int32, int64 or bool). On failure nothing is taken: the caller still owns the tensor.
 #[no_mangle]
 pub unsafe extern "C" fn ad_array_from_dlpack(tensor: *mut DLManagedTensorVersioned, copied: *mut bool, out: *mut *mut ad_array) -> ad_status {
     ffi_boundary!({

@@ -73,6 +73,7 @@ pub(crate) fn insert(array: NdArray) -> FfiResult<*mut ad_array> {
             format!("the result would have {} axes, more than the {} an array may have (AD_MAX_NDIM)", array.ndim(), AD_MAX_NDIM),
         ));
     }
+    let array = super::boundary::float16_result(array)?;
     let mut t = table();
     let index = match t.free.pop() {
         Some(i) => i,
@@ -102,24 +103,28 @@ pub(crate) fn get(h: *const ad_array, name: &str) -> FfiResult<NdArray> {
     }
 }
 
-/// As `get`, with `check` run on an array of an integer or bool dtype before it is taken:
-/// the per-op path, which pays for each move of the array between calls.
+/// As `get`, with `check` run on an array that is not float32 or float64 before it is taken:
+/// the per-op path, which pays for each move of the array between calls. `check` refuses the
+/// array, or gives the array to use in its place (a float16 array's float32 conversion).
 #[inline]
-pub(crate) fn get_float_or(h: *const ad_array, name: &str, check: fn(&NdArray, &str) -> FfiResult<()>) -> FfiResult<NdArray> {
+pub(crate) fn get_float_or(h: *const ad_array, name: &str, check: fn(&NdArray, &str) -> FfiResult<Option<NdArray>>) -> FfiResult<NdArray> {
     if h.is_null() {
         return Err(null_arg(name));
     }
-    let mut t = table();
-    match t.slot(h) {
-        Some(slot) => {
-            let array = slot.array.as_ref().expect("live slot");
-            if !array.dtype().is_float() {
-                check(array, name)?;
-            }
-            Ok(array.clone())
+    let array = {
+        let mut t = table();
+        match t.slot(h) {
+            Some(slot) => slot.array.as_ref().expect("live slot").clone(),
+            None => return Err(invalid(name, h)),
         }
-        None => Err(invalid(name, h)),
+    };
+    // Outside the table's lock: a conversion allocates and records.
+    if !array.dtype().is_float() {
+        if let Some(replaced) = check(&array, name)? {
+            return Ok(replaced);
+        }
     }
+    Ok(array)
 }
 
 /// Runs `f` on the array behind `h` in place (for `attach_grad`, which changes its entry).

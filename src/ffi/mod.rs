@@ -29,7 +29,7 @@
 mod boundary;
 #[macro_use]
 mod args;
-pub use args::accepts_any_dtype;
+pub use args::{accepts_any_dtype, float16_rule, Float16};
 #[macro_use]
 mod kinds;
 
@@ -75,6 +75,7 @@ mod engine {
     pub(crate) use crate::array::host_ranges;
     pub(crate) use crate::array::loan::Loan;
     pub(crate) use crate::array::storage::try_vec;
+    pub(crate) use crate::array::dtype::f16;
     pub(crate) use crate::array::{Array, Bool};
     pub(crate) use crate::autograd::{self, GradReq, ScopeKind};
     pub(crate) use crate::cpu::{level, threads};
@@ -124,19 +125,33 @@ pub enum ad_status {
 pub const AD_MAX_NDIM: usize = 64;
 const _: () = assert!(AD_MAX_NDIM == engine::MAX_NDIM);
 
-/// Element types, as MXNet numbers them (2, MXNet's float16, is not supported). Functions
-/// take these as `uint32_t`. Only the float types are differentiated; arrays of the others are
-/// made, read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that
-/// only move elements (reshape, transpose, slicing, concat, take, ...). The integer ones also
-/// take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their `_scalar` forms,
-/// `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but division, computed in
-/// the array's type and wrapping around (a number is converted to the type first, as
-/// `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every other op refuses
-/// them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
+/// Element types, as MXNet numbers them. Functions take these as `uint32_t`. Only float32 and
+/// float64 are computed on and differentiated in their own type; arrays of the others are made,
+/// read, printed, converted (`ad_array_astype`), saved, lent, and moved by the ops that only
+/// move elements (reshape, transpose, slicing, concat, take, ...).
+///
+/// A float16 array given to an op that computes is converted to float32 (recorded, so that
+/// gradients flow back to it), the op computes in float32, and its float32 results come back
+/// in float16, as MXNet's CPU kernels compute float16 (an op given float16 and float32 arrays
+/// also gives float16). A float16 array can have a gradient (`ad_array_attach_grad`), which
+/// backward computes in float32 and writes in float16. The functions that write an array
+/// argument in place (the optimizer updates, `ad_batch_norm`'s running statistics), `ad_topk`
+/// and `ad_sample_multinomial` refuse float16 arrays there; `ad_argsort` and the `ad_sample_*`
+/// draws compute on float16 arguments in float32 and give their results the dtype of their
+/// `dtype` parameter.
+///
+/// The integer ones also take MXNet's arithmetic on them: `ad_add`, `ad_sub`, `ad_mul`, their
+/// `_scalar` forms, `ad_compare`, `ad_compare_scalar`, `ad_sum` and `ad_array_update` but
+/// division, computed in the array's type and wrapping around (a number is converted to the
+/// type first, as `ad_array_astype` converts; a comparison gives 0 and 1 in the type). Every
+/// other op refuses them, and bool arrays in arithmetic, with `AD_ERR_DTYPE`.
 #[repr(C)]
 pub enum ad_dtype {
     AD_FLOAT32 = 0,
     AD_FLOAT64 = 1,
+    /// IEEE binary16, stored as its bit pattern: `uint16_t` in C (`_Float16` where the compiler
+    /// has it has the same bits).
+    AD_FLOAT16 = 2,
     /// `uint8_t`.
     AD_UINT8 = 3,
     /// `int32_t`.

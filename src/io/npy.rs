@@ -12,6 +12,7 @@
 use std::io::Write;
 
 use crate::array::storage::{try_vec, with_any_slice, with_dtype};
+use crate::array::dtype::f16;
 use crate::array::{fmt_shape, Array, Bool, DType, Scalar};
 use crate::error::{bail, Error, ErrorKind, Result};
 
@@ -26,6 +27,7 @@ const MAX_HEADER: u64 = 65_536;
 const ELEMENT_TYPES: &[(u8, usize, DType)] = &[
     (b'f', 4, DType::F32),
     (b'f', 8, DType::F64),
+    (b'f', 2, DType::F16),
     (b'u', 1, DType::U8),
     (b'i', 4, DType::I32),
     (b'i', 1, DType::I8),
@@ -189,6 +191,7 @@ macro_rules! file_element {
 
 file_element!(f32, 4);
 file_element!(f64, 8);
+file_element!(f16, 2);
 file_element!(u8, 1);
 file_element!(i8, 1);
 file_element!(i32, 4);
@@ -630,7 +633,7 @@ mod tests {
         let cases = [
             ("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", "int16 ('<i2')"),
             ("{'descr': '<u8', 'fortran_order': False, 'shape': (2,), }", "uint64"),
-            ("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", "float16"),
+            ("{'descr': '<f16', 'fortran_order': False, 'shape': (2,), }", "float128"),
             ("{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }", "complex128"),
             ("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", "object"),
             ("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (2,), }", "datetime64[ns]"),

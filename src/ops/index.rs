@@ -190,6 +190,11 @@ fn write_region(dst: &NdArray, r: &Region, src: &NdArray, src_shape: &[usize], o
     match (&mut *written[0], &values) {
         (Buffer::F32(d), Buffer::F32(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
         (Buffer::F64(d), Buffer::F64(v)) => write_typed(&mut d[range], &dst.shape, r, contiguous, v, op),
+        (Buffer::F16(d), Buffer::F16(v)) => {
+            let (d, f) = (&mut d[range], crate::array::f16_in_place(op));
+            let mut values = v.iter();
+            walk(&dst.shape, r, |off| d[off] = f(d[off], *values.next().expect("values have the region's size")));
+        }
         (d, v) if op == InPlace::Assign || (dst.dtype != DType::Bool && op != InPlace::Div) => {
             /// `d[r] op= v` for any dtype; `f` is the op on its elements.
             fn write<T: Scalar>(d: &mut Buffer, v: &Buffer, range: std::ops::Range<usize>, shape: &[usize], r: &Region, f: fn(T, T) -> T) {
@@ -316,6 +321,7 @@ pub fn astype(a: &NdArray, dtype: DType) -> Result<NdArray> {
     }
     let buf = with_dtype!(dtype, T => T::wrap(a.try_to_vec::<T>()?));
     let out = Array::from_buffer(buf, a.shape.clone());
-    let from = a.dtype;
-    Ok(record("astype", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(astype(v.grad, from)?)])))
+    // A float16 input's gradient stays float32: gradients flow in the dtype computed in.
+    let back = if a.dtype == DType::F16 { DType::F32 } else { a.dtype };
+    Ok(record("astype", &[a], out, Save::NOTHING, move |v| Ok(vec![Some(astype(v.grad, back)?)])))
 }

@@ -305,8 +305,9 @@ fn record_node<F>(op: &'static str, inputs: &[&NdArray], extra: &[&NdArray], out
 where
     F: Fn(&VjpArgs<'_>) -> Result<Vec<Option<NdArray>>> + Send + Sync + 'static,
 {
-    // Integer and bool arrays are constants: not differentiable, never in the graph.
-    if !should_record(inputs) || !out.dtype.is_float() {
+    // Integer and bool arrays are constants: not differentiable, never in the graph. Float16
+    // arrays are in it (made by astype and moved), though no kernel computes on them.
+    if !should_record(inputs) || !out.dtype.is_floating() {
         return out;
     }
     let saves = if save.inputs { inputs.len() } else { 0 } + extra.len() + save.output as usize;
@@ -361,9 +362,9 @@ pub fn attach_grad(array: &mut NdArray, req: GradReq) -> Result<()> {
 
 /// `attach_grad` with a caller-provided gradient buffer (MXNet's `mark_variables`).
 pub fn attach_grad_with(array: &mut NdArray, grad: NdArray, req: GradReq) -> Result<()> {
-    if !array.dtype.is_float() {
+    if !array.dtype.is_floating() {
         return Err(Error::new(ErrorKind::DType, format!(
-            "arrays of {} are not differentiable (float32 and float64 are); astype to float32 first",
+            "arrays of {} are not differentiable (float32, float64 and float16 are); astype to float32 first",
             array.dtype.name()
         )));
     }

@@ -362,16 +362,17 @@ static double gen_scalar(void) {
     return chance(70) ? ((double)below(2001) - 1000) / 100 : odd[below(COUNT(odd))];
 }
 
-/* Mostly the float dtypes, sometimes an integer or bool one, sometimes no dtype at all
-   (2 is MXNet's float16, which ad does not have). */
+/* Mostly float32 and float64, sometimes float16, an integer or bool one, sometimes no dtype
+   at all. */
 static uint32_t gen_dtype(void) {
-    static const uint32_t odd[] = {2, 8, 0xFFFFFFFFu};
-    if (chance(85)) return (uint32_t)below(2);
-    return chance(70) ? AD_UINT8 + (uint32_t)below(5) : odd[below(COUNT(odd))];
+    static const uint32_t odd[] = {8, 9, 0xFFFFFFFFu};
+    if (chance(80)) return (uint32_t)below(2);
+    if (chance(30)) return AD_FLOAT16;
+    return chance(80) ? AD_UINT8 + (uint32_t)below(5) : odd[below(COUNT(odd))];
 }
 
 static int dtype_ok(uint32_t d) {
-    return d <= 1 || (d >= AD_UINT8 && d <= AD_BOOL);
+    return d <= AD_BOOL;
 }
 
 /* The dtypes of random draws. */
@@ -379,8 +380,21 @@ static int float_dtype(uint32_t d) {
     return d <= 1;
 }
 
+/* The float16 bits nearest `v` (ties away from zero: any float16 will do here). */
+static uint16_t half_bits(double v) {
+    uint16_t sign = signbit(v) ? 0x8000 : 0;
+    double a = fabs(v);
+    if (isnan(v)) return 0x7e00;
+    if (a >= 65520.0) return sign | 0x7c00;
+    if (a < 0x1p-14) return sign | (uint16_t)lround(a / 0x1p-24); /* subnormal or zero */
+    int e;
+    double m = frexp(a, &e); /* a = m 2^e, m in [0.5, 1); a carry of the rounding goes into the exponent */
+    return sign | (uint16_t)(((e + 14) << 10) + lround((2 * m - 1) * 1024));
+}
+
 static size_t dtype_width(uint32_t d) {
     switch (d) {
+    case AD_FLOAT16: return 2;
     case AD_FLOAT64:
     case AD_INT64: return 8;
     case AD_UINT8:
@@ -443,6 +457,7 @@ static ad_array *make_ints(const size_t *shape, size_t ndim, uint32_t dtype, siz
         double v = chance(95) ? (double)below(hi + 1) : -1;
         switch (dtype) {
         case AD_FLOAT64: ((double *)data)[i] = v; break;
+        case AD_FLOAT16: ((uint16_t *)data)[i] = half_bits(v); break;
         case AD_UINT8: ((uint8_t *)data)[i] = (uint8_t)(int)v; break;
         case AD_INT8: ((int8_t *)data)[i] = (int8_t)v; break;
         case AD_INT32: ((int32_t *)data)[i] = (int32_t)v; break;
@@ -2070,16 +2085,17 @@ static void fuzz_memory(void) {
     default: {
         size_t shape[4], ndim = below(4), n = 1;
         for (size_t i = 0; i < ndim; i++) n *= (shape[i] = below(5));
-        uint32_t dtype = chance(90) ? (uint32_t)below(2) : chance(50) ? AD_UINT8 + (uint32_t)below(5) : 2 + (uint32_t)below(100);
+        uint32_t dtype = chance(90) ? (uint32_t)below(2) : chance(50) ? AD_FLOAT16 + (uint32_t)below(6) : 2 + (uint32_t)below(100);
         size_t width = dtype_width(dtype);
         int misaligned = chance(10) && n > 0 && width > 1; /* one-byte elements are never misaligned */
         unsigned char *block = malloc(n * width + 8);
         if (!block) return;
         for (size_t i = 0; i < n * width + 8; i++) block[i] = (unsigned char)next_u64();
-        if (dtype == AD_FLOAT64 || dtype == AD_FLOAT32) {
+        if (dtype == AD_FLOAT64 || dtype == AD_FLOAT32 || dtype == AD_FLOAT16) {
             /* finite values: the later ops check results against their inputs */
             for (size_t i = 0; i < n; i++) {
                 if (dtype == AD_FLOAT64) ((double *)block)[i] = gen_scalar();
+                else if (dtype == AD_FLOAT16) ((uint16_t *)block)[i] = half_bits(gen_scalar());
                 else ((float *)block)[i] = (float)gen_scalar();
             }
         }
