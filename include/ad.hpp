@@ -71,10 +71,14 @@ using Status = ad_status;
 using Shape = std::vector<std::size_t>;
 
 /* MXNet's dtypes (ad_dtype). The integer and bool ones are made, read, printed, converted
- * (astype), saved and moved by the shape and indexing ops; the ops that compute refuse them. */
+ * (astype), saved and moved by the shape and indexing ops; the ops that compute refuse them.
+ * float16 is stored as IEEE binary16 and computed on in float32, with float16 results: make it
+ * from floats with a dtype (Array(values, shape, ad::float16)) or astype, and read it as float
+ * (to_vector<float>()). */
 enum class Dtype : std::uint32_t {
     Float32 = AD_FLOAT32,
     Float64 = AD_FLOAT64,
+    Float16 = AD_FLOAT16,
     UInt8 = AD_UINT8,
     Int32 = AD_INT32,
     Int8 = AD_INT8,
@@ -83,6 +87,7 @@ enum class Dtype : std::uint32_t {
 };
 inline constexpr Dtype float32 = Dtype::Float32;
 inline constexpr Dtype float64 = Dtype::Float64;
+inline constexpr Dtype float16 = Dtype::Float16;
 inline constexpr Dtype uint8 = Dtype::UInt8;
 inline constexpr Dtype int32 = Dtype::Int32;
 inline constexpr Dtype int8 = Dtype::Int8;

@@ -110,6 +110,13 @@ static void integer_and_bool_arrays() {
     ad::Array l(std::vector<std::int64_t>{big, -1}, {2}, ad::int64);
     CHECK(l.to_vector<std::int64_t>() == (std::vector<std::int64_t>{big, -1}));
     CHECK(l[0].scalar<std::int64_t>() == big);
+    // float16: made from floats (rounded), read as float, computed on with float16 results
+    ad::Array h(std::vector<float>{0.1f, 2.5f, 70000.0f}, {3}, ad::float16);
+    CHECK(h.dtype() == ad::float16);
+    CHECK(h.to_vector<float>() == (std::vector<float>{0.0999755859375f, 2.5f, INFINITY}));
+    CHECK(h.str() == "\n[0.1 2.5 inf]\n<NDArray 3 @cpu(0)>");
+    CHECK((h * 2).dtype() == ad::float16 && (h * 2).to_vector<double>()[1] == 5.0);
+    CHECK(h.astype(ad::float32).dtype() == ad::float32);
     ad::Array b = ad::Array({0.0, 2.5, -1.0}).astype(ad::bool_);
     CHECK(b.dtype() == ad::bool_ && b.str() == "\n[False  True  True]\n<NDArray 3 @cpu(0)>");
     CHECK(b.to_vector<bool>() == (std::vector<bool>{false, true, true}));
