@@ -533,7 +533,7 @@ static PyObject *array_asscalar(ArrayObject *self, PyObject *unused)
         return raise_status(status);
     if ((dtype = dtype_of(self)) < 0)
         return NULL;
-    if (dtype == AD_FLOAT32 || dtype == AD_FLOAT64) {
+    if (dtype == AD_FLOAT32 || dtype == AD_FLOAT64 || dtype == AD_FLOAT16) {
         f = PyFloat_FromDouble(value);
     } else {
         /* integers exactly (an int64 beyond 2^53 does not pass through a double) */
@@ -741,7 +741,7 @@ static PyGetSetDef array_getset[] = {
      "The library's handle as an int (None when there is none); the object frees it. "
      "Setting it hands the object a new handle and frees nothing.", NULL},
     {"shape", (getter)get_shape, NULL, "The array's dimensions, a tuple of ints.", NULL},
-    {"dtype", (getter)get_dtype, NULL, "The type of the elements: numpy.float32 or numpy.float64.", NULL},
+    {"dtype", (getter)get_dtype, NULL, "The type of the elements: a numpy scalar type (numpy.float32, numpy.float16, numpy.int32, ...).", NULL},
     {"grad", (getter)get_grad, NULL,
      "The gradient buffer `attach_grad` gave the array (a handle sharing its data, so that later "
      "backward passes update what it shows), or None when it has none.", NULL},
@@ -1130,10 +1130,15 @@ typedef struct {
 
 static PyTypeObject LoanType;
 
-static const char *const loan_format[] = {[AD_FLOAT32] = "f", [AD_FLOAT64] = "d", [AD_UINT8] = "B",
-                                          [AD_INT32] = "i", [AD_INT8] = "b", [AD_INT64] = "q", [AD_BOOL] = "?"};
+static const char *const loan_format[] = {[AD_FLOAT32] = "f", [AD_FLOAT64] = "d", [AD_FLOAT16] = "e",
+                                          [AD_UINT8] = "B", [AD_INT32] = "i", [AD_INT8] = "b", [AD_INT64] = "q",
+                                          [AD_BOOL] = "?"};
 static const Py_ssize_t loan_itemsize[] = {[AD_FLOAT32] = sizeof(float), [AD_FLOAT64] = sizeof(double),
-                                           [AD_UINT8] = 1, [AD_INT32] = 4, [AD_INT8] = 1, [AD_INT64] = 8, [AD_BOOL] = 1};
+                                           [AD_FLOAT16] = 2, [AD_UINT8] = 1, [AD_INT32] = 4, [AD_INT8] = 1,
+                                           [AD_INT64] = 8, [AD_BOOL] = 1};
+static const char *const loan_dtype_name[] = {[AD_FLOAT32] = "float32", [AD_FLOAT64] = "float64",
+                                              [AD_FLOAT16] = "float16", [AD_UINT8] = "uint8", [AD_INT32] = "int32",
+                                              [AD_INT8] = "int8", [AD_INT64] = "int64", [AD_BOOL] = "bool"};
 
 /* Ends the loan, unless it has ended already. */
 static PyObject *loan_release(LoanObject *self, PyObject *unused)
@@ -1238,7 +1243,7 @@ static PyObject *loan_repr(LoanObject *self)
     PyObject *shape = loan_get_shape(self, NULL), *r;
     if (shape == NULL)
         return NULL;
-    r = PyUnicode_FromFormat("<Loan %s %R, %s>", self->dtype == AD_FLOAT32 ? "float32" : "float64", shape,
+    r = PyUnicode_FromFormat("<Loan %s %R, %s>", loan_dtype_name[self->dtype], shape,
                              self->borrow == NULL ? "released" : self->writable ? "writable" : "read-only");
     Py_DECREF(shape);
     return r;
@@ -1292,7 +1297,7 @@ static PyObject *loan_get_dtype(LoanObject *self, void *closure)
 static PyGetSetDef loan_getset[] = {
     {"writable", (getter)loan_get_writable, NULL, "Whether the memory may be written through the loan.", NULL},
     {"shape", (getter)loan_get_shape, NULL, "The lent array's dimensions, a tuple of ints.", NULL},
-    {"dtype", (getter)loan_get_dtype, NULL, "The type of the elements: numpy.float32 or numpy.float64.", NULL},
+    {"dtype", (getter)loan_get_dtype, NULL, "The type of the elements: a numpy scalar type (numpy.float32, numpy.float16, numpy.int32, ...).", NULL},
     {"released", (getter)loan_get_released, NULL, "Whether the loan has ended.", NULL},
     {NULL}
 };

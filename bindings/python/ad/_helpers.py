@@ -7,14 +7,14 @@ import numpy as np
 from ._ext import ArrayBase
 from .errors import ADValueError
 
-# ad_dtype codes (include/ad.h): MXNet's; 2 (float16) is not an ad dtype
-FLOAT32, FLOAT64, UINT8, INT32, INT8, INT64, BOOL = 0, 1, 3, 4, 5, 6, 7
-CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64, UINT8: np.uint8, INT32: np.int32, INT8: np.int8,
-             INT64: np.int64, BOOL: np.bool_}
+# ad_dtype codes (include/ad.h): MXNet's
+FLOAT32, FLOAT64, FLOAT16, UINT8, INT32, INT8, INT64, BOOL = 0, 1, 2, 3, 4, 5, 6, 7
+CODE_TYPE = {FLOAT32: np.float32, FLOAT64: np.float64, FLOAT16: np.float16, UINT8: np.uint8, INT32: np.int32,
+             INT8: np.int8, INT64: np.int64, BOOL: np.bool_}
 _DTYPE_CODE = {np.dtype(t): code for code, t in CODE_TYPE.items()}
 # numpy's scalar type of each code, None where a code is not a dtype (for ad._ext.register)
 SCALAR_TYPES = tuple(CODE_TYPE.get(code) for code in range(BOOL + 1))
-_DTYPES = "float32, float64, uint8, int8, int32, int64 or bool"
+_DTYPES = "float32, float64, float16, uint8, int8, int32, int64 or bool"
 
 # ad_grad_req codes (include/ad.h), by MXNet's names
 GRAD_REQ = {"null": 0, "write": 1, "add": 3}
@@ -35,8 +35,9 @@ def dtype_code(dtype):
 
 
 def is_float_code(code):
-    """Whether an ad_dtype code is a float type (computed on and differentiable)."""
-    return code in (FLOAT32, FLOAT64)
+    """Whether an ad_dtype code is a float type (differentiable; float16 is computed on in
+    float32)."""
+    return code in (FLOAT32, FLOAT64, FLOAT16)
 
 
 def grad_req_code(grad_req):

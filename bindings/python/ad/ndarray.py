@@ -703,7 +703,7 @@ def array(source, ctx=None, dtype=None):
     ctx : Context, optional
         The device; only the CPU (None, the default, or ``cpu()``).
     dtype : str or numpy.dtype, optional
-        float32, float64, uint8, int8, int32, int64 or bool. By default an NDArray keeps its
+        float32, float64, float16, uint8, int8, int32, int64 or bool. By default an NDArray keeps its
         own dtype and anything else becomes float32 (also float64, integer and bool input),
         as in MXNet. Values are converted as numpy's ``astype`` converts them.
 

@@ -345,3 +345,13 @@ def test_the_readmes_checkpoint_example_prints_what_it_says(tmp_path, monkeypatc
         exec(compile(code, "README.md", "exec"), {})
     assert out.getvalue() == "(2, 3) [0. 0. 0.]\n"
     assert "print(f[\"weight\"].shape, f[\"bias\"])    # (2, 3) [0. 0. 0.]" in code
+
+
+def test_float16_is_saved_and_loaded(tmp_path):
+    path = str(tmp_path / "h.npz")
+    h = np.array([0.1, -2.5, 65504, np.inf], dtype=np.float16)
+    nd.save(path, {"h": nd.array(h, dtype="float16")})
+    with np.load(path) as f:
+        assert f["h"].dtype == np.float16 and f["h"].tobytes() == h.tobytes()
+    back = nd.load(path)["h"]
+    assert back.dtype == np.float16 and back.asnumpy().tobytes() == h.tobytes()

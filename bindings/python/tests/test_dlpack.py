@@ -94,7 +94,7 @@ def test_what_cannot_be_shared_is_copied_unless_copy_is_false():
 
 
 def test_integer_and_bool_elements_are_shared_and_others_refused():
-    for dtype in (np.int64, np.int32, np.uint8, np.int8, np.bool_):
+    for dtype in (np.float16, np.int64, np.int32, np.uint8, np.int8, np.bool_):
         a = np.arange(3).astype(dtype)
         x = nd.from_dlpack(a)
         assert x.dtype == dtype and np.array_equal(x.asnumpy(), a)

@@ -54,8 +54,8 @@ def from_dlpack(dlpack, device=None, copy=None):
     """An NDArray over the memory of another library's array, without a copy where it can be
     shared.
 
-    The memory is shared when the tensor is on the CPU, holds float32, float64, uint8, int8,
-    int32, int64 or bool elements laid out compact and row-major, is aligned and writable, and no other array uses it; otherwise
+    The memory is shared when the tensor is on the CPU, holds float32, float64, float16, uint8,
+    int8, int32, int64 or bool elements laid out compact and row-major, is aligned and writable, and no other array uses it; otherwise
     the array is a copy. A tensor ad exported writable comes back as the same elements.
 
     Parameters
