@@ -294,3 +294,57 @@ fn float16_variables_get_float16_gradients() {
     }
     free(x);
 }
+
+/// batch_norm's running statistics are written in place: float16 ones are refused, not updated
+/// in a float32 copy; the draws with float16 parameters give the dtype their `dtype` asks for.
+#[test]
+fn in_place_arguments_refuse_float16_and_given_dtypes_are_kept() {
+    let x = create(&[1.0, 2.0, 3.0, 4.0], &[2, 2], 0);
+    let (gamma, beta) = (create(&[1.0, 1.0], &[2], 0), create(&[0.0, 0.0], &[2], 0));
+    let (mean, var) = (create(&[0.0, 0.0], &[2], 2), create(&[1.0, 1.0], &[2], 2));
+    let mut out = ptr::null_mut();
+    let s = unsafe { ffi::ad_batch_norm(x, gamma, beta, mean, var, 0.9, 1e-5, 1, false, false, &mut out) };
+    assert_eq!(s, ad_status::AD_ERR_DTYPE);
+    let message = unsafe { std::ffi::CStr::from_ptr(ffi::ad_last_error()) }.to_string_lossy().into_owned();
+    assert!(message.contains("`running_mean`") && message.contains("float16"), "{}", message);
+    assert!(out.is_null());
+    assert_eq!(read_f32(mean), [0.0, 0.0]);
+    // A float16 x with float32 running statistics: computed in float32, float16 result.
+    let (m32, v32) = (create(&[0.0, 0.0], &[2], 0), create(&[1.0, 1.0], &[2], 0));
+    let h = create(&[1.0, 2.0, 3.0, 4.0], &[2, 2], 2);
+    ok(ffi::ad_train_mode_begin());
+    let s = unsafe { ffi::ad_batch_norm(h, gamma, beta, m32, v32, 0.9, 1e-5, 1, false, false, &mut out) };
+    ok(ffi::ad_train_mode_end());
+    ok(s);
+    assert_eq!(dtype_of(out), 2);
+    free(out);
+    assert_ne!(read_f32(m32), [0.0, 0.0], "the running mean was updated");
+    // Draws with float16 parameters: float32 draws when float32 is asked for.
+    let (loc, scale) = (create(&[0.0, 10.0], &[2], 2), create(&[1.0, 1.0], &[2], 2));
+    let shape = [3usize];
+    ok(unsafe { ffi::ad_sample_normal(loc, scale, shape.as_ptr(), 1, 0, &mut out) });
+    assert_eq!(dtype_of(out), 0);
+    free(out);
+    for a in [x, gamma, beta, mean, var, m32, v32, h, loc, scale] {
+        free(a);
+    }
+}
+
+/// autograd.grad gives a float16 variable's gradient in float16 too.
+#[test]
+fn grad_gives_float16_gradients() {
+    let x = create(&[1.0, 2.0], &[2], 2);
+    ok(ffi::ad_array_attach_grad(x, 1));
+    ok(ffi::ad_record_begin(true));
+    let mut y = ptr::null_mut();
+    ok(unsafe { ffi::ad_mul(x, x, &mut y) });
+    ok(ffi::ad_record_end());
+    let heads = [y as *const ad_array];
+    let vars = [x as *const ad_array];
+    let mut grads = [ptr::null_mut(); 1];
+    ok(unsafe { ffi::ad_grad(heads.as_ptr(), ptr::null(), 1, vars.as_ptr(), 1, false, false, true, grads.as_mut_ptr()) });
+    assert_eq!((dtype_of(grads[0]), read_f32(grads[0])), (2, vec![2.0, 4.0]));
+    for a in [grads[0], y, x] {
+        free(a);
+    }
+}
