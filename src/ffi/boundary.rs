@@ -8,6 +8,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 use super::ad_status;
@@ -95,18 +96,35 @@ pub(crate) fn current_export() -> Option<&'static str> {
     EXPORT.with(|e| e.get().0).map(|name| name())
 }
 
+/// How many exports, on all threads, are running with a converted float16 operand: while
+/// none is, storing a result needs no look at this thread's cell (a thread-local access in a
+/// shared library costs a call; a relaxed load, one instruction).
+static CONVERTING: AtomicUsize = AtomicUsize::new(0);
+
 /// Notes that the running export computes on a float16 operand converted to float32.
 pub(crate) fn converted_float16() {
-    EXPORT.with(|e| e.set((e.get().0, true)));
+    EXPORT.with(|e| {
+        let (name, converted) = e.get();
+        if !converted {
+            CONVERTING.fetch_add(1, Ordering::Relaxed);
+            e.set((name, true));
+        }
+    });
+}
+
+/// Whether the running export converted a float16 operand to float32.
+#[inline]
+pub(crate) fn converts_float16() -> bool {
+    CONVERTING.load(Ordering::Relaxed) != 0 && EXPORT.with(|e| e.get().1)
 }
 
 /// `array`, or its float16 conversion if it is a float32 result of an export that converted a
 /// float16 operand (recorded, so that gradients flow back through it): float16 operands give
 /// float16 results, computed in float32, as MXNet's CPU kernels compute float16.
-#[inline]
+#[cold]
 pub(crate) fn float16_result(array: super::engine::NdArray) -> FfiResult<super::engine::NdArray> {
     use super::engine::{ops, DType};
-    if array.dtype() == DType::F32 && EXPORT.with(|e| e.get().1) {
+    if array.dtype() == DType::F32 && converts_float16() {
         return Ok(ops::astype(&array, DType::F16)?);
     }
     Ok(array)
@@ -138,7 +156,9 @@ fn guarded<R>(name: fn() -> &'static str, body: impl FnOnce() -> R) -> std::thre
     install_quiet_panic_hook();
     let outer = EXPORT.with(|e| e.replace((Some(name), false)));
     let result = catch_unwind(AssertUnwindSafe(body));
-    EXPORT.with(|e| e.set(outer));
+    if EXPORT.with(|e| e.replace(outer)).1 {
+        CONVERTING.fetch_sub(1, Ordering::Relaxed);
+    }
     result
 }
 

@@ -73,7 +73,17 @@ pub(crate) fn insert(array: NdArray) -> FfiResult<*mut ad_array> {
             format!("the result would have {} axes, more than the {} an array may have (AD_MAX_NDIM)", array.ndim(), AD_MAX_NDIM),
         ));
     }
-    let array = super::boundary::float16_result(array)?;
+    // A float32 result of an export that converted a float16 operand goes back to float16.
+    // Two calls rather than one conditional move: the per-op path pays for each move of the
+    // array.
+    if array.dtype() == super::engine::DType::F32 && super::boundary::converts_float16() {
+        return store(super::boundary::float16_result(array)?);
+    }
+    store(array)
+}
+
+#[inline(always)]
+fn store(array: NdArray) -> FfiResult<*mut ad_array> {
     let mut t = table();
     let index = match t.free.pop() {
         Some(i) => i,
@@ -114,17 +124,21 @@ pub(crate) fn get_float_or(h: *const ad_array, name: &str, check: fn(&NdArray, &
     let array = {
         let mut t = table();
         match t.slot(h) {
-            Some(slot) => slot.array.as_ref().expect("live slot").clone(),
+            Some(slot) => {
+                let array = slot.array.as_ref().expect("live slot");
+                if array.dtype().is_float() {
+                    return Ok(array.clone());
+                }
+                array.clone()
+            }
             None => return Err(invalid(name, h)),
         }
     };
     // Outside the table's lock: a conversion allocates and records.
-    if !array.dtype().is_float() {
-        if let Some(replaced) = check(&array, name)? {
-            return Ok(replaced);
-        }
+    match check(&array, name)? {
+        Some(replaced) => Ok(replaced),
+        None => Ok(array),
     }
-    Ok(array)
 }
 
 /// Runs `f` on the array behind `h` in place (for `attach_grad`, which changes its entry).
