@@ -115,7 +115,15 @@ pub(crate) fn converted_float16() {
 /// Whether the running export converted a float16 operand to float32.
 #[inline]
 pub(crate) fn converts_float16() -> bool {
-    CONVERTING.load(Ordering::Relaxed) != 0 && EXPORT.with(|e| e.get().1)
+    CONVERTING.load(Ordering::Relaxed) != 0 && this_export_converts()
+}
+
+/// Out of line: inlined, the compiler computes the thread-local's address (a call in a
+/// shared library) before the count is even read.
+#[cold]
+#[inline(never)]
+fn this_export_converts() -> bool {
+    EXPORT.with(|e| e.get().1)
 }
 
 /// `array`, or its float16 conversion if it is a float32 result of an export that converted a
