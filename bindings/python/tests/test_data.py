@@ -35,11 +35,16 @@ def test_the_book_loop_gives_ndarray_batches_of_the_right_shapes():
     assert sorted(seen) == list(range(10))
 
 
-def test_numpy_inputs_become_ndarrays_float64_kept_others_float32():
+def test_numpy_inputs_become_ndarrays_of_their_dtype():
     Xb, yb = next(iter(gdata.DataLoader(gdata.ArrayDataset(features(6, 2, np.float64), np.arange(6)), 4)))
     assert isinstance(Xb, ad.nd.NDArray) and Xb.dtype == np.float64 and Xb.shape == (4, 2)
-    assert isinstance(yb, ad.nd.NDArray) and yb.dtype == np.float32
+    assert isinstance(yb, ad.nd.NDArray) and yb.dtype == np.int64
     np.testing.assert_array_equal(yb.asnumpy(), [0, 1, 2, 3])
+    for dtype in ("int32", "uint8", "float16", "bool", "float32"):
+        _, yb = next(iter(gdata.DataLoader(gdata.ArrayDataset(features(6, 2), np.arange(6).astype(dtype)), 4)))
+        assert yb.dtype == np.dtype(dtype)
+    with pytest.raises(TypeError, match="int16"):
+        next(iter(gdata.DataLoader(gdata.ArrayDataset(features(6, 2), np.arange(6).astype(np.int16)), 4)))
     # a single array: batches are arrays, not lists
     batches = list(gdata.DataLoader(gdata.ArrayDataset(features(5, 2)), 2))
     assert [b.shape for b in batches] == [(2, 2), (2, 2), (1, 2)]

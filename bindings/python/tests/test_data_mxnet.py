@@ -93,3 +93,14 @@ def test_the_signature_is_mxnets():
     theirs = inspect.signature(mx.gluon.data.DataLoader.__init__)
     assert [(p.name, p.default) for p in ours.parameters.values()] == \
         [(p.name, p.default) for p in theirs.parameters.values()]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int32", "uint8", "bool"])
+def test_numpy_batches_keep_their_dtype_as_mxnets(dtype):
+    got = []
+    for lib in ("ad", "mx"):
+        g, _ = LIBS[lib]
+        labels = (np.arange(6) % 3).astype(dtype)
+        batch = next(iter(g.data.DataLoader(g.data.ArrayDataset(np.ones((6, 2)), labels), 4)))
+        got.append([(np.dtype(b.dtype).name, b.asnumpy().tolist()) for b in batch])
+    assert got[0] == got[1]

@@ -8,11 +8,18 @@ from .dataset import ArrayDataset
 __all__ = ["DataLoader", "default_batchify_fn"]
 
 
+# The numpy dtypes an NDArray holds, which a batch keeps, as MXNet's batches do.
+_KEPT = {np.dtype(t) for t in ("float32", "float64", "float16", "uint8", "int8", "int32", "int64", "bool")}
+
+
 def _as_array(data):
-    """A numpy array as an NDArray: float64 stays float64, anything else becomes float32."""
+    """A numpy array (or what numpy makes one of) as an NDArray of its dtype."""
     from ... import nd
     data = np.asarray(data)
-    return nd.array(data, dtype=np.float64 if data.dtype == np.float64 else np.float32)
+    if data.dtype not in _KEPT:
+        raise TypeError("a batch of %s data: ad's arrays hold float32, float64, float16, uint8, int8, int32, int64 "
+                        "or bool (MXNet refuses it too); convert the dataset's arrays first" % data.dtype.name)
+    return nd.array(data, dtype=data.dtype)
 
 
 def default_batchify_fn(data):
@@ -20,8 +27,8 @@ def default_batchify_fn(data):
     `nd.stack`; tuples field by field (a list of batches); numbers and numpy arrays through
     numpy into an NDArray.
 
-    ad's arrays are float32 or float64: float64 data stays float64, and other numpy dtypes
-    (integers, booleans, float16) become float32, where MXNet keeps them.
+    A batch keeps its data's dtype, as MXNet's: int64 labels give an int64 batch. Data of a
+    dtype ad's arrays do not hold (int16, say) raises TypeError.
 
     Parameters
     ----------
