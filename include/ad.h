@@ -1174,9 +1174,9 @@ ad_status ad_array_borrow(const ad_array *array, bool writable, void **data, ad_
 ad_status ad_borrow_release(ad_borrow *borrow);
 
 // Makes an array over the host's memory, without a copy: `data` holds the shape's elements
-// row-major as `dtype` values (`float` or `double`), aligned for them; it may be NULL only
-// when the shape has no elements. `*out` is a new handle the caller frees with
-// `ad_array_free`.
+// row-major as `dtype` values (of the C types `ad_array_create` lists), aligned for them;
+// it may be NULL only when the shape has no elements. `*out` is a new handle the caller
+// frees with `ad_array_free`.
 //
 // On success the library reads and writes that memory as the array's (and its views')
 // until the last array on it is gone, then calls `release(context)` once, on whichever
