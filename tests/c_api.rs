@@ -917,8 +917,8 @@ fn integer_arguments_source() -> PathBuf {
                         .iter()
                         .enumerate()
                         .map(|(j, q)| match (int_here(j, q), q.ty.as_str()) {
-                            (true, "const ad_array *") => "I",
-                            (true, _) => "int_list",
+                            (true, "const ad_array *") => "X",
+                            (true, _) => "x_list",
                             (false, _) => valid_argument(q),
                         })
                         .collect();
@@ -933,8 +933,7 @@ fn integer_arguments_source() -> PathBuf {
                 }
             }
             assert!(refused > 100 && taken > 30, "only {} refused and {} taken array parameters in ad.h", refused, taken);
-            let prelude = NULL_ARGUMENTS_HEAD.split("/* `status` is what").next().expect("the NULL-argument prelude");
-            let program = format!("{}{}{}{}", prelude, INTEGER_ARGUMENTS_MAIN, cases, INTEGER_ARGUMENTS_TAIL);
+            let program = dtype_arguments_program("int32", "int32_t", "AD_INT32", &cases);
             let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("integer_arguments.c");
             std::fs::write(&path, program).expect("the generated test is writable");
             path
@@ -942,13 +941,24 @@ fn integer_arguments_source() -> PathBuf {
         .clone()
 }
 
-const INTEGER_ARGUMENTS_MAIN: &str = r#"static ad_array *I = NULL;
-static const ad_array *int_list[1];
+/// The program that gives an array of `dtype` (a one-element array of C type `c_type` made
+/// with the code `code`, named `X`, and the list `x_list` holding it) to the calls `cases`,
+/// each checked by `expect_dtype`: where the function takes that dtype there, it must not fail
+/// with `AD_ERR_DTYPE` or a panic; elsewhere it fails with `AD_ERR_DTYPE`, naming the
+/// function, the parameter and the dtype, and writes nothing.
+fn dtype_arguments_program(dtype: &str, c_type: &str, code: &str, cases: &str) -> String {
+    let prelude = NULL_ARGUMENTS_HEAD.split("/* `status` is what").next().expect("the NULL-argument prelude");
+    let main = DTYPE_ARGUMENTS_MAIN.replace("{DTYPE}", dtype).replace("{C_TYPE}", c_type).replace("{CODE}", code);
+    format!("{}{}{}{}", prelude, main, cases, DTYPE_ARGUMENTS_TAIL)
+}
 
-/* `status` is what `fn` returned with an int32 array as `param`. */
-static void expect_dtype(const char *fn, const char *param, int any, ad_status status) {
+const DTYPE_ARGUMENTS_MAIN: &str = r#"static ad_array *X = NULL;
+static const ad_array *x_list[1];
+
+/* `status` is what `fn` returned with a {DTYPE} array as `param`. */
+static void expect_dtype(const char *fn, const char *param, int taken, ad_status status) {
     int before = check_failures;
-    if (any) {
+    if (taken) {
         CHECK(status != AD_ERR_DTYPE && status != AD_ERR_PANIC);
     } else {
         char needle[128];
@@ -956,12 +966,12 @@ static void expect_dtype(const char *fn, const char *param, int any, ad_status s
         CHECK(status == AD_ERR_DTYPE);
         MESSAGE_HAS(fn);
         MESSAGE_HAS(needle);
-        MESSAGE_HAS("int32");
+        MESSAGE_HAS("{DTYPE}");
         MESSAGE_HAS("astype");
         CHECK(untouched());
     }
     if (check_failures != before) {
-        fprintf(stderr, "  (%s with an int32 `%s`: %s, \"%s\")\n", fn, param, ad_status_name((uint32_t)status),
+        fprintf(stderr, "  (%s with a {DTYPE} `%s`: %s, \"%s\")\n", fn, param, ad_status_name((uint32_t)status),
                 ad_last_error());
     }
     if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
@@ -974,16 +984,16 @@ static void expect_dtype(const char *fn, const char *param, int any, ad_status s
 
 int main(void) {
     const size_t shape[1] = {1};
-    const int32_t zero[1] = {0};
+    const {C_TYPE} zero[1] = {0};
     OK(ad_array_ones(shape, 1, AD_FLOAT32, &A));
-    OK(ad_array_create(zero, shape, 1, AD_INT32, &I));
-    int_list[0] = I;
+    OK(ad_array_create(zero, shape, 1, {CODE}, &X));
+    x_list[0] = X;
     OK(ad_function_new("pass", callbacks_in, NULL, &F));
 "#;
 
-const INTEGER_ARGUMENTS_TAIL: &str = r#"    /* (A is written by the writes that take an int32 source, converted) */
-    (void)floats_in, (void)tensor_in, (void)legacy_in, (void)array_text, (void)values_near;
-    OK(ad_array_free(I));
+/// (A is written by the writes that take a source of another dtype, converted.)
+const DTYPE_ARGUMENTS_TAIL: &str = r#"    (void)floats_in, (void)tensor_in, (void)legacy_in, (void)array_text, (void)values_near;
+    OK(ad_array_free(X));
     OK(ad_array_free(A));
     OK(ad_function_free(F));
     CHECK(!ad_is_recording() && !ad_is_training());
@@ -1026,15 +1036,15 @@ fn float16_arguments_source() -> PathBuf {
                         .iter()
                         .enumerate()
                         .map(|(j, q)| match (half_here(j, q), q.ty.as_str()) {
-                            (true, "const ad_array *" | "ad_array *") => "H",
-                            (true, _) => "half_list",
+                            (true, "const ad_array *" | "ad_array *") => "X",
+                            (true, _) => "x_list",
                             (false, _) => valid_argument(q),
                         })
                         .collect();
                     let taken_here = rule != Float16::Refused;
                     if taken_here { taken += 1 } else { refused += 1 }
                     cases.push_str(&format!(
-                        "    reset();\n    expect_float16(\"{f}\", \"{p}\", {any}, {f}({args}));\n",
+                        "    reset();\n    expect_dtype(\"{f}\", \"{p}\", {any}, {f}({args}));\n",
                         f = f.name,
                         p = p.name,
                         any = taken_here as u8,
@@ -1043,62 +1053,13 @@ fn float16_arguments_source() -> PathBuf {
                 }
             }
             assert!(refused >= 10 && taken > 150, "only {} refused and {} taken array parameters in ad.h", refused, taken);
-            let prelude = NULL_ARGUMENTS_HEAD.split("/* `status` is what").next().expect("the NULL-argument prelude");
-            let program = format!("{}{}{}{}", prelude, FLOAT16_ARGUMENTS_MAIN, cases, FLOAT16_ARGUMENTS_TAIL);
+            let program = dtype_arguments_program("float16", "uint16_t", "AD_FLOAT16", &cases);
             let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("float16_arguments.c");
             std::fs::write(&path, program).expect("the generated test is writable");
             path
         })
         .clone()
 }
-
-const FLOAT16_ARGUMENTS_MAIN: &str = r#"static ad_array *H = NULL;
-static const ad_array *half_list[1];
-
-/* `status` is what `fn` returned with a float16 array as `param`. */
-static void expect_float16(const char *fn, const char *param, int taken, ad_status status) {
-    int before = check_failures;
-    if (taken) {
-        CHECK(status != AD_ERR_DTYPE && status != AD_ERR_PANIC);
-    } else {
-        char needle[128];
-        snprintf(needle, sizeof needle, "`%s", param);
-        CHECK(status == AD_ERR_DTYPE);
-        MESSAGE_HAS(fn);
-        MESSAGE_HAS(needle);
-        MESSAGE_HAS("float16");
-        MESSAGE_HAS("astype");
-        CHECK(untouched());
-    }
-    if (check_failures != before) {
-        fprintf(stderr, "  (%s with a float16 `%s`: %s, \"%s\")\n", fn, param, ad_status_name((uint32_t)status),
-                ad_last_error());
-    }
-    if (out_list[0] != SENTINEL && out_list[0] != NULL) OK(ad_array_free(out_list[0]));
-    if (function_out[0] != FUNCTION_SENTINEL && function_out[0] != NULL) OK(ad_function_free(function_out[0]));
-    if (borrow_out[0] != BORROW_SENTINEL && borrow_out[0] != NULL) OK(ad_borrow_release(borrow_out[0]));
-    if (tensor_out[0] != TENSOR_SENTINEL && tensor_out[0] != NULL) tensor_out[0]->deleter(tensor_out[0]);
-    if (legacy_out[0] != LEGACY_SENTINEL && legacy_out[0] != NULL) legacy_out[0]->deleter(legacy_out[0]);
-    if (checkpoint_out != (ad_checkpoint *)SENTINEL && checkpoint_out != NULL) OK(ad_checkpoint_free(checkpoint_out));
-}
-
-int main(void) {
-    const size_t shape[1] = {1};
-    const uint16_t zero[1] = {0};
-    OK(ad_array_ones(shape, 1, AD_FLOAT32, &A));
-    OK(ad_array_create(zero, shape, 1, AD_FLOAT16, &H));
-    half_list[0] = H;
-    OK(ad_function_new("pass", callbacks_in, NULL, &F));
-"#;
-
-const FLOAT16_ARGUMENTS_TAIL: &str = r#"    (void)floats_in, (void)tensor_in, (void)legacy_in, (void)array_text, (void)values_near;
-    OK(ad_array_free(H));
-    OK(ad_array_free(A));
-    OK(ad_function_free(F));
-    CHECK(!ad_is_recording() && !ad_is_training());
-    return CHECK_RESULT();
-}
-"#;
 
 /// Every array parameter of every function of ad.h, given a float16 array (the program above).
 #[test]
