@@ -3,20 +3,14 @@
 //! installs OpenMPI (Debian's openmpi-bin and libopenmpi-dev) when it is missing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use ad::io;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod harness;
 
-/// Where cargo put `libad.so` for this test run: the test binary's own directory.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    exe.parent().expect("the test binary is in a directory").to_path_buf()
-}
+use harness::{assert_success, lib_dir, root, run_with_limit};
 
 fn installed(program: &str) -> bool {
     Command::new(program).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
@@ -65,37 +59,8 @@ fn mpirun(ranks: usize, args: &[&str], limit: Duration) -> Output {
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         // Shared memory without cross-memory attach, which containers often forbid.
-        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("mpirun starts");
-    let start = Instant::now();
-    while child.try_wait().expect("mpirun can be waited for").is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let output = child.wait_with_output().expect("mpirun's output is read");
-            panic!(
-                "{:?} did not finish within {:?}:\n--- stdout\n{}\n--- stderr\n{}",
-                command,
-                limit,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("mpirun's output is read")
-}
-
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "{} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        what,
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    run_with_limit(command, limit)
 }
 
 /// The six weights a rank saved, by name, as float32 values.
