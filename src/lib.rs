@@ -6,7 +6,8 @@
 //! ```text
 //! ffi        the C ABI: handles, the panic boundary, pointers turned into values
 //! autograd   backward and grad: the walk over the tape; the autograd API
-//! ops        each op's kernel, and its forward beside its vector-Jacobian product
+//! ops        each op's kernel, and its forward beside its vector-Jacobian product;
+//!            element-wise chains on large arrays deferred and fused into one loop
 //! tape       NdArray (values + place in the graph), nodes, recording, scopes
 //! io         (beside tape) checkpoints: arrays in NumPy's .npy and .npz files
 //! array      Array (values: a view on shared storage), dtypes, shapes, printing

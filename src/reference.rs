@@ -4,7 +4,7 @@
 //! moved or accumulated in place; the float32 math calls the C library's functions instead
 //! of the vectorised ones; matrix products are the triple loop; element-wise loops and
 //! reductions run on the calling thread, one element at a time by multi-index; buffers are
-//! not reused from the cache.
+//! not reused from the cache; element-wise ops run when called, never deferred and fused.
 //!
 //! It is a debugging aid: a program whose results change between the two modes (beyond
 //! rounding) has found a bug in a fast path. The gradient fuzzer compares the two. Set for the

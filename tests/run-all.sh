@@ -34,9 +34,15 @@ AD_NUM_THREADS=1 cargo test --test gradcheck --test autograd_semantics --test th
 # ceiling: on a CPU without the level, its best runs), so that every kernel this machine can
 # run is tested, not only its best.
 for level in avx2 portable; do
-    AD_CPU=$level cargo test --test elementwise --test gradcheck --test cpu_levels
+    AD_CPU=$level cargo test --test elementwise --test gradcheck --test cpu_levels --test fusion
     AD_CPU=$level cargo test --test gradfuzz -- --programs 1000
+    AD_CPU=$level AD_FUSE_MIN=1 cargo test --test gradfuzz -- --programs 500
 done
+# Every element-wise op deferred and fused, from one element on (by default only arrays of
+# 65,536 elements or more are), so that the fuzzer and the semantics tests go through fusion.
+AD_FUSE_MIN=1 cargo test --test gradfuzz -- --programs 2000
+AD_FUSE_MIN=1 cargo test --test autograd_semantics --test gradient_regressions --test gradcheck --test concurrency \
+    --test tutorial --test elementwise --test custom --test optim --test checkpoints
 
 # The C and C++ library installed into a temporary prefix, and programs built against it.
 ./tests/install/run.sh
@@ -66,6 +72,7 @@ fi
 "$venv/bin/pip" install -q --upgrade numpy pytest scikit-learn matplotlib mpi4py
 "$venv/bin/pip" install -q --force-reinstall --no-deps ./bindings/python
 (cd target && "pyenv/bin/python" -m pytest -q "../$tests" "${skip_mxnet[@]}")
+(cd target && AD_FUSE_MIN=1 "pyenv/bin/python" -m pytest -q "../$tests" "${skip_mxnet[@]}")
 
 # The comparisons with MXNet 1.9.1, on an interpreter that numpy < 1.24 supports.
 mxnet_python=""

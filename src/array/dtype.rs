@@ -1,5 +1,6 @@
 //! Element types. The engine is generic over `Element`; an array holds one of its instances.
 
+use std::mem::MaybeUninit;
 use super::storage::Buffer;
 
 /// The element type of an array. The discriminants are the C API's `ad_dtype` values, which
@@ -325,34 +326,43 @@ pub trait Element:
     /// `v` rounded to this type (how a scalar argument meets an array, as in MXNet).
     fn of(v: f64) -> Self;
     fn as_f64(self) -> f64;
-    /// Appends exp / log / sigmoid / tanh of each element to `out` (vectorised for f32, where
-    /// the per-element libm call would dominate).
-    fn extend_exp(v: &[Self], out: &mut Vec<Self>) {
-        out.extend(v.iter().map(|x| x.exp()));
+    /// Writes exp / log / sigmoid / tanh of each element of `v` to `out` (of `v`'s length),
+    /// on the calling thread (vectorised for f32, where the per-element libm call would
+    /// dominate).
+    fn exp_into(v: &[Self], out: &mut [MaybeUninit<Self>]) {
+        each_into(v, out, |x| x.exp())
     }
-    fn extend_log(v: &[Self], out: &mut Vec<Self>) {
-        out.extend(v.iter().map(|x| x.ln()));
+    fn log_into(v: &[Self], out: &mut [MaybeUninit<Self>]) {
+        each_into(v, out, |x| x.ln())
     }
-    fn extend_sigmoid(v: &[Self], out: &mut Vec<Self>) {
-        out.extend(v.iter().map(|&x| Self::one() / (Self::one() + (-x).exp())));
+    fn sigmoid_into(v: &[Self], out: &mut [MaybeUninit<Self>]) {
+        each_into(v, out, |x| Self::one() / (Self::one() + (-x).exp()))
     }
-    fn extend_tanh(v: &[Self], out: &mut Vec<Self>) {
-        out.extend(v.iter().map(|x| x.tanh()));
+    fn tanh_into(v: &[Self], out: &mut [MaybeUninit<Self>]) {
+        each_into(v, out, |x| x.tanh())
+    }
+}
+
+/// `out[i] = f(v[i])`.
+#[inline(always)]
+fn each_into<T: Copy>(v: &[T], out: &mut [MaybeUninit<T>], f: impl Fn(T) -> T) {
+    for (o, &x) in out.iter_mut().zip(v) {
+        o.write(f(x));
     }
 }
 
 impl Element for f32 {
-    fn extend_exp(v: &[f32], out: &mut Vec<f32>) {
-        crate::cpu::vmath::exp(v, out)
+    fn exp_into(v: &[f32], out: &mut [MaybeUninit<f32>]) {
+        crate::cpu::vmath::exp_into(v, out)
     }
-    fn extend_log(v: &[f32], out: &mut Vec<f32>) {
-        crate::cpu::vmath::log(v, out)
+    fn log_into(v: &[f32], out: &mut [MaybeUninit<f32>]) {
+        crate::cpu::vmath::log_into(v, out)
     }
-    fn extend_sigmoid(v: &[f32], out: &mut Vec<f32>) {
-        crate::cpu::vmath::sigmoid(v, out)
+    fn sigmoid_into(v: &[f32], out: &mut [MaybeUninit<f32>]) {
+        crate::cpu::vmath::sigmoid_into(v, out)
     }
-    fn extend_tanh(v: &[f32], out: &mut Vec<f32>) {
-        crate::cpu::vmath::tanh(v, out)
+    fn tanh_into(v: &[f32], out: &mut [MaybeUninit<f32>]) {
+        crate::cpu::vmath::tanh_into(v, out)
     }
     fn of(v: f64) -> f32 {
         v as f32

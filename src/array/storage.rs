@@ -21,8 +21,8 @@
 //! in-place update, which reads its source under the same guards, is one atomic step. An op
 //! made of other ops (softmax, batch_norm) is several such steps.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use smallvec::SmallVec;
 
@@ -327,6 +327,30 @@ pub struct Storage {
     /// a guard on `buf` (see `loan`), so a writer that holds its guard sees them settled.
     lent: AtomicUsize,
     lent_writable: AtomicUsize,
+    /// Work that computes `buf`'s values when they are first needed (see Deferred values).
+    deferred: Mutex<Option<Box<dyn Deferred>>>,
+    /// Whether `deferred` holds work: a flag read without the mutex on every access.
+    pending: AtomicBool,
+    /// Storages whose deferred work reads this one, computed before this one is written.
+    dependents: Mutex<Vec<Weak<Storage>>>,
+    has_dependents: AtomicBool,
+}
+
+/// # Deferred values
+///
+/// An element-wise op on a large array may leave its result uncomputed: its storage holds
+/// an empty buffer of the right dtype and `Deferred` work that fills it (`ops::fuse` chains
+/// such work into one loop over memory). The values are computed the first time anything
+/// takes a guard on the storage (`read`, `write`, `lock`, `lend`), before the guard is taken
+/// and with no other guard of the caller held, so the locking rule above is unchanged. The
+/// work reads other storages (its leaves); before any of those is written, every storage
+/// whose work reads it is computed (`dependents`), so the deferred values are those of the
+/// moment the op was called, as if it had run then.
+pub trait Deferred: Send + Sync + std::fmt::Debug {
+    /// Computes the values: the buffer that replaces the empty one.
+    fn run(self: Box<Self>) -> Buffer;
+    /// The work as `Any`, for the module that made it to look inside.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// A storage's buffer goes back to the cache of large buffers when the last array using it
@@ -341,7 +365,92 @@ impl Drop for Storage {
 impl Storage {
     #[inline]
     pub fn new(buf: Buffer) -> Arc<Storage> {
-        Arc::new(Storage { buf: RwLock::new(buf), version: AtomicU64::new(0), lent: AtomicUsize::new(0), lent_writable: AtomicUsize::new(0) })
+        Arc::new(Storage {
+            buf: RwLock::new(buf),
+            version: AtomicU64::new(0),
+            lent: AtomicUsize::new(0),
+            lent_writable: AtomicUsize::new(0),
+            deferred: Mutex::new(None),
+            pending: AtomicBool::new(false),
+            dependents: Mutex::new(Vec::new()),
+            has_dependents: AtomicBool::new(false),
+        })
+    }
+
+    /// A storage of `dtype` whose values `work` computes when first needed; `reads` are the
+    /// storages the work reads (each must not itself be pending).
+    pub(crate) fn deferred(dtype: DType, work: Box<dyn Deferred>, reads: &[&Storage]) -> Arc<Storage> {
+        let empty = with_dtype!(dtype, T => T::wrap(Vec::new()));
+        let storage = Storage::new(empty);
+        *storage.deferred.lock().unwrap_or_else(|e| e.into_inner()) = Some(work);
+        storage.pending.store(true, Ordering::Release);
+        for leaf in reads {
+            leaf.add_dependent(&storage);
+        }
+        storage
+    }
+
+    /// Whether the values are still to be computed.
+    #[inline]
+    pub fn is_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` on the deferred work while it is pending (it cannot start meanwhile).
+    pub(crate) fn with_deferred<R>(&self, f: impl FnOnce(&dyn Deferred) -> R) -> Option<R> {
+        if !self.is_pending() {
+            return None;
+        }
+        self.deferred.lock().unwrap_or_else(|e| e.into_inner()).as_deref().map(f)
+    }
+
+    /// Computes the values if they are pending. Another thread asking meanwhile waits for
+    /// them on the mutex.
+    #[inline]
+    pub fn force(&self) {
+        if self.is_pending() {
+            self.force_slow()
+        }
+    }
+
+    #[cold]
+    fn force_slow(&self) {
+        let mut slot = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(work) = slot.take() {
+            let values = work.run();
+            *self.buf.write().unwrap_or_else(|e| e.into_inner()) = values;
+            self.pending.store(false, Ordering::Release);
+        }
+    }
+
+    /// Records that `reader`'s deferred work reads this storage.
+    fn add_dependent(&self, reader: &Arc<Storage>) {
+        let mut list = self.dependents.lock().unwrap_or_else(|e| e.into_inner());
+        // A weight read by every step would otherwise collect one entry per step.
+        if list.len() >= 16 {
+            list.retain(|w| w.upgrade().is_some_and(|s| s.is_pending()));
+        }
+        list.push(Arc::downgrade(reader));
+        self.has_dependents.store(true, Ordering::Release);
+    }
+
+    /// Computes every pending storage that reads this one: called before it is written.
+    #[inline]
+    fn force_dependents(&self) {
+        if self.has_dependents.load(Ordering::Acquire) {
+            let list = std::mem::take(&mut *self.dependents.lock().unwrap_or_else(|e| e.into_inner()));
+            self.has_dependents.store(false, Ordering::Release);
+            for reader in list.iter().filter_map(Weak::upgrade) {
+                reader.force();
+            }
+        }
+    }
+
+    /// Before a guard that writes: this storage's values and those that read it computed.
+    #[inline]
+    fn settle_for_writing(&self) {
+        self.force();
+        self.force_dependents();
     }
 
     /// Whether the host holds a loan of this memory (then its buffer stays where it is).
@@ -358,6 +467,11 @@ impl Storage {
     /// bytes, taken under a guard so that no buffer swap (`Array::assign_from`) is under way.
     /// A writable loan counts as an in-place write, now and when it ends.
     pub(crate) fn lend(&self, writable: bool) -> (*mut u8, usize) {
+        if writable {
+            self.settle_for_writing();
+        } else {
+            self.force();
+        }
         let mut guard = self.buf.write().unwrap_or_else(|e| e.into_inner());
         self.lent.fetch_add(1, Ordering::AcqRel);
         if writable {
@@ -378,6 +492,7 @@ impl Storage {
 
     /// A read guard, for an op that holds no other guard (see Locking above).
     pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.force();
         // A panic while a guard was held (caught at the C boundary) poisons the lock; the data
         // is still a valid buffer, so carry on with it.
         self.buf.read().unwrap_or_else(|e| e.into_inner())
@@ -385,6 +500,19 @@ impl Storage {
 
     /// A write guard, for an op that holds no other guard (see Locking above).
     pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+        self.settle_for_writing();
+        self.version.fetch_add(1, Ordering::Relaxed);
+        self.buf.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `read` for a storage already settled: `lock` settles all its storages before the
+    /// first guard, and settling while holding one could wait on a guard it holds.
+    fn read_settled(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.buf.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `write` for a storage already settled (as `read_settled`).
+    fn write_settled(&self) -> RwLockWriteGuard<'_, Buffer> {
         self.version.fetch_add(1, Ordering::Relaxed);
         self.buf.write().unwrap_or_else(|e| e.into_inner())
     }
@@ -394,7 +522,8 @@ impl Storage {
     }
 
     pub fn dtype(&self) -> DType {
-        self.read().dtype()
+        // The empty buffer of pending work has the dtype too: nothing to compute.
+        self.buf.read().unwrap_or_else(|e| e.into_inner()).dtype()
     }
 }
 
@@ -423,10 +552,18 @@ pub(crate) fn lock<'a>(reads: &[&'a Storage], writes: &[&'a Storage]) -> Locked<
             None => wanted.push((p, s, write)),
         }
     }
+    // Deferred values computed before the first guard is taken (see Deferred values).
+    for &(_, s, write) in &wanted {
+        if write {
+            s.settle_for_writing();
+        } else {
+            s.force();
+        }
+    }
     wanted.sort_unstable_by_key(|&(p, _, _)| p as usize);
     let held = wanted
         .into_iter()
-        .map(|(p, s, write)| (p, if write { Guard::Write(s.write()) } else { Guard::Read(s.read()) }))
+        .map(|(p, s, write)| (p, if write { Guard::Write(s.write_settled()) } else { Guard::Read(s.read_settled()) }))
         .collect();
     Locked { held }
 }

@@ -142,7 +142,9 @@ fn sum(partial: Option<NdArray>, g: NdArray) -> Result<NdArray> {
         None => g,
         // A partial sum that nothing else holds and no graph records is added into in place.
         Some(prev)
-            if !is_recording() && prev.origin.is_none() && prev.shape == g.shape && prev.is_sole_owner() && !reference::enabled() =>
+            if !is_recording() && prev.origin.is_none() && prev.shape == g.shape && prev.is_sole_owner() && !reference::enabled()
+                // Pending partial sums are added by extending them (see ops::fuse).
+                && !prev.storage.is_pending() && !g.storage.is_pending() =>
         {
             prev.add_assign(&g)?;
             prev

@@ -69,24 +69,30 @@ pub(crate) fn on_piece<A, B>(f: &impl Fn(A, B), a: A, b: B) {
 
 /// Pieces a large reduction is cut into: a fixed size, so that the result (its rounding) is
 /// the same whatever the thread count.
-const REDUCE_PIECE: usize = 1 << 16;
+pub(crate) const REDUCE_PIECE: usize = 1 << 16;
 
 /// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
 /// spread over the threads when `v` is large.
 pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> Result<R> {
-    if v.len() <= REDUCE_PIECE || crate::reference::enabled() {
-        return Ok(f(v));
+    reduce_pieces(v.len(), |r| f(&v[r]), combine)
+}
+
+/// `reduce_chunked` over positions: `f` of each piece of `0..n` (the same pieces), the
+/// results combined in order.
+pub fn reduce_pieces<R: Send + Copy + Default>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync, combine: impl Fn(R, R) -> R) -> Result<R> {
+    if n <= REDUCE_PIECE || crate::reference::enabled() {
+        return Ok(f(0..n));
     }
-    let pieces = v.len().div_ceil(REDUCE_PIECE);
+    let pieces = n.div_ceil(REDUCE_PIECE);
     let mut partial = try_alloc(pieces)?;
     partial.resize(pieces, R::default());
-    let threads = threads_for(v.len(), PARALLEL_MIN).min(pieces);
+    let threads = threads_for(n, PARALLEL_MIN).min(pieces);
     let per = pieces.div_ceil(threads);
     let jobs: Vec<_> = partial.chunks_mut(per).enumerate().collect();
     super::threads::fork_join(jobs, |(j, out)| {
         for (i, o) in out.iter_mut().enumerate() {
             let start = (j * per + i) * REDUCE_PIECE;
-            *o = f(&v[start..(start + REDUCE_PIECE).min(v.len())]);
+            *o = f(start..(start + REDUCE_PIECE).min(n));
         }
     });
     Ok(partial.into_iter().reduce(combine).expect("at least two pieces"))

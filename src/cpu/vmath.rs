@@ -7,7 +7,7 @@ use std::mem::MaybeUninit;
 
 #[allow(unused_imports)] // without x86-64 only the portable level is matched by name
 use crate::cpu::level::Level;
-use crate::cpu::loops::{extend_chunked, extend_map, PARALLEL_MIN_COSTLY};
+use crate::cpu::loops::{extend_chunked, PARALLEL_MIN_COSTLY};
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in two (Cody–Waite), so that n·ln2 is subtracted without rounding error.
@@ -112,7 +112,7 @@ fn tanh1<const FMA: bool>(x: f32) -> f32 {
 }
 
 macro_rules! dispatched {
-    ($name:ident, $avx512:ident, $avx2:ident, $one:ident, $plain:expr) => {
+    ($name:ident, $into:ident, $avx512:ident, $avx2:ident, $one:ident, $plain:expr) => {
         /// The loop compiled for AVX-512: sixteen lanes. Even where the CPU runs 512-bit
         /// operations as two halves (Zen 4), half the instructions make exp and tanh about a
         /// third faster than with AVX2.
@@ -132,29 +132,42 @@ macro_rules! dispatched {
             }
         }
 
-        /// Appends the function's value of each element of `src` to `out`; in the reference
-        /// mode, the C library's value, one element at a time.
+        /// Appends the function's value of each element of `src` to `out`, split over the
+        /// threads when `src` is large.
         pub fn $name(src: &[f32], out: &mut Vec<f32>) {
+            extend_chunked(out, src, PARALLEL_MIN_COSTLY, $into)
+        }
+
+        /// Writes the function's value of each element of `src` to `out` (of `src`'s length)
+        /// on the calling thread; in the reference mode, the C library's value.
+        pub fn $into(src: &[f32], out: &mut [MaybeUninit<f32>]) {
             if crate::reference::enabled() {
-                return out.extend(src.iter().map(|&x| $plain(x)));
+                for (o, &x) in out.iter_mut().zip(src) {
+                    o.write($plain(x));
+                }
+                return;
             }
             match crate::cpu::level::level() {
                 // SAFETY: level() is at most what the CPU has, and each function was compiled
                 // for the features of its level.
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx512 => extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx512(s, o) }),
+                Level::Avx512 => unsafe { $avx512(src, out) },
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx2 => extend_chunked(out, src, PARALLEL_MIN_COSTLY, |s, o| unsafe { $avx2(s, o) }),
-                _ => extend_map(out, src, $one::<false>),
+                Level::Avx2 => unsafe { $avx2(src, out) },
+                _ => {
+                    for (o, &x) in out.iter_mut().zip(src) {
+                        o.write($one::<false>(x));
+                    }
+                }
             }
         }
     };
 }
 
-dispatched!(exp, exp_avx512, exp_avx2, exp1, f32::exp);
-dispatched!(log, log_avx512, log_avx2, log1, f32::ln);
-dispatched!(sigmoid, sigmoid_avx512, sigmoid_avx2, sigmoid1, |x: f32| 1.0 / (1.0 + (-x).exp()));
-dispatched!(tanh, tanh_avx512, tanh_avx2, tanh1, f32::tanh);
+dispatched!(exp, exp_into, exp_avx512, exp_avx2, exp1, f32::exp);
+dispatched!(log, log_into, log_avx512, log_avx2, log1, f32::ln);
+dispatched!(sigmoid, sigmoid_into, sigmoid_avx512, sigmoid_avx2, sigmoid1, |x: f32| 1.0 / (1.0 + (-x).exp()));
+dispatched!(tanh, tanh_into, tanh_avx512, tanh_avx2, tanh1, f32::tanh);
 
 #[cfg(test)]
 mod tests {
@@ -219,7 +232,7 @@ mod tests {
 
     /// The portable forms (no FMA), which CPUs without AVX2 and FMA run.
     fn portable(f: fn(f32) -> f32) -> impl Fn(&[f32], &mut Vec<f32>) {
-        move |src, out| super::extend_map(out, src, f)
+        move |src, out| crate::cpu::loops::extend_map(out, src, f)
     }
 
     /// The AVX2 forms, which CPUs with AVX2 and FMA but not AVX-512 run. A CPU without AVX2

@@ -4,7 +4,9 @@
 use smallvec::SmallVec;
 
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
-use crate::cpu::loops::{extend_map, extend_zip, reduce_chunked, try_alloc};
+use std::mem::MaybeUninit;
+
+use crate::cpu::loops::{extend_chunked, extend_map, extend_zip, reduce_chunked, try_alloc, PARALLEL_MIN, PARALLEL_MIN_COSTLY};
 use crate::array::storage::{lock, try_vec, with_any_slice, with_slice, Buffer};
 use crate::array::{from_vec, fmt_shape, Array, Element, Scalar, Shape};
 
@@ -92,23 +94,36 @@ fn indicator<T: Element>(b: bool) -> T {
     if b { T::one() } else { T::zero() }
 }
 
-fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
-    let mut out = try_vec(v.len())?;
+impl Map {
+    /// Whether the function costs more than a few cycles per element (a polynomial), so that
+    /// smaller arrays already pay for a second thread.
+    fn is_costly(self) -> bool {
+        matches!(self, Map::Exp | Map::Log | Map::Sigmoid | Map::Tanh | Map::PowS(_) | Map::RPowS(_))
+    }
+}
+
+/// `op` of each element of `v`, written to `out` (of `v`'s length) on the calling thread.
+/// The op is matched once, outside the loops, so that each loop body is one operation.
+/// Inlined, so that a caller compiled for wider vectors has its loops in them.
+#[inline(always)]
+pub(crate) fn map_into<T: Element>(op: Map, v: &[T], out: &mut [MaybeUninit<T>]) {
     macro_rules! each {
         (|$x:ident| $e:expr) => {
-            extend_map(&mut out, v, |$x| $e)
+            for (o, &$x) in out.iter_mut().zip(v) {
+                o.write($e);
+            }
         };
     }
     match op {
         Map::Neg => each!(|x| -x),
-        Map::Exp => T::extend_exp(v, &mut out),
-        Map::Log => T::extend_log(v, &mut out),
+        Map::Exp => T::exp_into(v, out),
+        Map::Log => T::log_into(v, out),
         Map::Sqrt => each!(|x| x.sqrt()),
         Map::Abs => each!(|x| x.abs()),
         Map::Square => each!(|x| x * x),
         Map::Relu => each!(|x| if x > T::zero() || x.is_nan() { x } else { T::zero() }),
-        Map::Sigmoid => T::extend_sigmoid(v, &mut out),
-        Map::Tanh => T::extend_tanh(v, &mut out),
+        Map::Sigmoid => T::sigmoid_into(v, out),
+        Map::Tanh => T::tanh_into(v, out),
         Map::AddS(s) => {
             let s = T::of(s);
             each!(|x| x + s)
@@ -153,12 +168,21 @@ fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
             each!(|x| indicator::<T>(c.test(x, s)))
         }
     }
+}
+
+fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
+    let mut out = try_vec(v.len())?;
+    let parallel_min = if op.is_costly() { PARALLEL_MIN_COSTLY } else { PARALLEL_MIN };
+    extend_chunked(&mut out, v, parallel_min, |s, o| map_into(op, s, o));
     Ok(out)
 }
 
 pub fn map(a: &Array, op: Map) -> Result<Array> {
     if !a.dtype.is_float() {
         return super::integer::map(a, op);
+    }
+    if let Some(out) = super::fuse::map(a, op)? {
+        return Ok(out);
     }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
@@ -203,6 +227,50 @@ fn zip_fn<T: Element>(op: Zip2) -> impl Fn(T, T) -> T {
         Zip2::Max => max_nan(x, y),
         Zip2::Min => min_nan(x, y),
         Zip2::Cmp(c) => indicator(c.test(x, y)),
+    }
+}
+
+/// One operand of `zip_into`: a run of elements, or one value for every position.
+#[derive(Clone, Copy)]
+pub(crate) enum Operand<'a, T> {
+    Run(&'a [T]),
+    Each(T),
+}
+
+/// `op` of each pair of `a` and `b`, written to `out` (the runs are of its length) on the
+/// calling thread, with the op matched outside the loops as in `zip_typed` (inlined, as
+/// `map_into`).
+#[inline(always)]
+pub(crate) fn zip_into<T: Element>(op: Zip2, a: Operand<'_, T>, b: Operand<'_, T>, out: &mut [MaybeUninit<T>]) {
+    #[inline(always)]
+    fn pairs<T: Element>(a: Operand<'_, T>, b: Operand<'_, T>, out: &mut [MaybeUninit<T>], f: impl Fn(T, T) -> T) {
+        match (a, b) {
+            (Operand::Run(a), Operand::Run(b)) => {
+                for (o, (&x, &y)) in out.iter_mut().zip(a.iter().zip(b)) {
+                    o.write(f(x, y));
+                }
+            }
+            (Operand::Run(a), Operand::Each(y)) => {
+                for (o, &x) in out.iter_mut().zip(a) {
+                    o.write(f(x, y));
+                }
+            }
+            (Operand::Each(x), Operand::Run(b)) => {
+                for (o, &y) in out.iter_mut().zip(b) {
+                    o.write(f(x, y));
+                }
+            }
+            (Operand::Each(x), Operand::Each(y)) => out.iter_mut().for_each(|o| {
+                o.write(f(x, y));
+            }),
+        }
+    }
+    match op {
+        Zip2::Add => pairs(a, b, out, |x, y| x + y),
+        Zip2::Sub => pairs(a, b, out, |x, y| x - y),
+        Zip2::Mul => pairs(a, b, out, |x, y| x * y),
+        Zip2::Div => pairs(a, b, out, |x, y| x / y),
+        other => pairs(a, b, out, zip_fn::<T>(other)),
     }
 }
 
@@ -297,6 +365,9 @@ pub fn zip(a: &Array, b: &Array, op: Zip2) -> Result<Array> {
         bail!(DType, "operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
     }
     let shape = broadcast_shapes(&a.shape, &b.shape)?;
+    if let Some(out) = super::fuse::zip(a, b, op, &shape)? {
+        return Ok(out);
+    }
     let buf = match a.dtype {
         crate::array::DType::F32 => Buffer::F32(zip_typed::<f32>(a, b, &shape, op)?.into()),
         crate::array::DType::F64 => Buffer::F64(zip_typed::<f64>(a, b, &shape, op)?.into()),
@@ -345,6 +416,12 @@ pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
         // min were refused above).
         let empty = if fold == Fold::Prod { 1.0 } else { 0.0 };
         return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, empty)?, keep));
+    }
+    if fold == Fold::Sum && axes.len() == a.ndim() {
+        // A pending chain is summed as it is computed, never written (see ops::fuse).
+        if let Some(total) = super::fuse::sum(a)? {
+            return Array::full(&keep, total, a.dtype);
+        }
     }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| {
@@ -405,15 +482,38 @@ const SUM_BLOCK: usize = 1024;
 /// of 281,600 terms that cancel to 3.03 was off by 2e-3 added in float32 lanes, and by 2e-4
 /// with float32 blocks carried in float64.
 fn long_sum<T: Element>(v: &[T]) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let chunks = v.chunks_exact(8);
-    let rest: f64 = chunks.remainder().iter().map(|x| x.as_f64()).sum();
-    for c in chunks {
-        for (l, &x) in lanes.iter_mut().zip(c) {
-            *l += x.as_f64();
+    let whole = v.len() / LongSum::LANES * LongSum::LANES;
+    let mut sum = LongSum::default();
+    sum.add(&v[..whole]);
+    sum.finish(&v[whole..])
+}
+
+/// A float64 sum of a run given in parts (`long_sum` of the whole run, bit for bit): eight
+/// running lanes, so that the additions vectorise and no one sum grows over the others.
+#[derive(Default)]
+pub(crate) struct LongSum {
+    lanes: [f64; 8],
+}
+
+impl LongSum {
+    pub(crate) const LANES: usize = 8;
+
+    /// Adds the next part of the run, a multiple of `LANES` long.
+    #[inline(always)]
+    pub(crate) fn add<T: Element>(&mut self, v: &[T]) {
+        debug_assert_eq!(v.len() % Self::LANES, 0);
+        for c in v.chunks_exact(Self::LANES) {
+            for (l, &x) in self.lanes.iter_mut().zip(c) {
+                *l += x.as_f64();
+            }
         }
     }
-    lanes.iter().sum::<f64>() + rest
+
+    /// The sum, with `rest` (the run's last elements, fewer than `LANES`) added.
+    pub(crate) fn finish<T: Element>(self, rest: &[T]) -> f64 {
+        let rest: f64 = rest.iter().map(|x| x.as_f64()).sum();
+        self.lanes.iter().sum::<f64>() + rest
+    }
 }
 
 /// Sums a non-empty row-major array of `shape` over `axes` (some, not all), one axis at a

@@ -5,6 +5,7 @@ mod arrange;
 mod binary;
 pub mod custom;
 mod elementwise;
+pub mod fuse;
 mod gemm;
 mod index;
 mod integer;

@@ -160,7 +160,9 @@ impl VjpArgs<'_> {
     pub fn grad_to_overwrite(&self) -> Option<&NdArray> {
         let g = self.grad;
         let free = !crate::reference::enabled()
-            && !is_recording() && g.origin.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape;
+            && !is_recording() && g.origin.is_none() && g.is_sole_owner() && g.shape == self.node.out_shape
+            // A pending gradient is better extended than computed and then overwritten.
+            && !g.storage.is_pending();
         free.then_some(g)
     }
 }

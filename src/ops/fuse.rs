@@ -1,0 +1,452 @@
+//! Fusion of element-wise chains. An element-wise op on a large float array does not run at
+//! once: its result is an expression tree over computed arrays (the leaves), held as the
+//! storage's deferred work, and an op on such a result extends the tree. When the values are
+//! needed (read, printed, reduced, passed to an op that is not element-wise, written in
+//! place) the whole tree runs as one loop over memory, a block of elements at a time through
+//! registers that stay in cache: the leaves are read once and the result written once, where
+//! running op by op would write and read every intermediate array.
+//!
+//! Only what cannot change the result is deferred. Errors (dtypes, shapes, memory for the
+//! result) are found when the op is called; the result's buffer is allocated then, so pending
+//! work holds no more memory than the arrays would. Each element goes through the same
+//! per-element functions as op by op, so the values are the same bits, at any thread count.
+//! A storage read by pending work is written only after that work has run (see
+//! `array::storage`, Deferred values). Trees are kept to `MAX_NODES` ops: beyond that an
+//! operand is computed first and becomes a leaf. The reference mode defers nothing, and
+//! `AD_FUSE_MIN` sets the element count from which ops are deferred (`off` for never).
+
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use super::kernel::{map_into, zip_into, LongSum, Map, Operand, Zip2};
+use crate::array::storage::{lock, try_vec, Buffer, Deferred, Locked, Storage};
+use crate::cpu::loops::reduce_pieces;
+use crate::array::{Array, DType, Element, Scalar};
+use crate::error::Result;
+
+/// The most ops in one tree (a shared subtree counts once per use): enough for a loss and
+/// its gradient, small enough that a block's registers stay in the first caches.
+pub const MAX_NODES: usize = 32;
+
+/// Elements per block: the registers of a tree of `MAX_NODES` ops take 128 KiB of float32.
+const BLOCK: usize = 1024;
+
+/// Elements per block when the registers cannot be allocated and live on the stack instead.
+const SMALL_BLOCK: usize = 32;
+
+/// Default element count from which ops are deferred: below it an op's arrays fit in the
+/// caches, where fusion saves little, and the per-op path (W1) pays nothing for it.
+const DEFAULT_MIN: usize = 1 << 16;
+
+/// The element count from which ops are deferred (`usize::MAX`: never), 0 until first read
+/// from `AD_FUSE_MIN`.
+static MIN_ELEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+#[inline]
+fn min_elements() -> usize {
+    match MIN_ELEMENTS.load(Ordering::Relaxed) {
+        0 => {
+            let min = match std::env::var("AD_FUSE_MIN") {
+                Ok(v) if v.trim() == "off" => usize::MAX,
+                Ok(v) => v.trim().parse().unwrap_or(DEFAULT_MIN),
+                Err(_) => DEFAULT_MIN,
+            };
+            // Unless `set_min_elements` came first.
+            let _ = MIN_ELEMENTS.compare_exchange(0, min.max(1), Ordering::Relaxed, Ordering::Relaxed);
+            MIN_ELEMENTS.load(Ordering::Relaxed)
+        }
+        min => min,
+    }
+}
+
+/// Sets the element count from which element-wise ops are deferred (`None`: never), from
+/// now on, for the whole process; returns the previous setting. Results already pending stay
+/// so. For tests and measurements; `AD_FUSE_MIN` sets it from the environment.
+pub fn set_min_elements(min: Option<usize>) -> Option<usize> {
+    let before = min_elements();
+    MIN_ELEMENTS.store(min.unwrap_or(usize::MAX).max(1), Ordering::Relaxed);
+    (before != usize::MAX).then_some(before)
+}
+
+/// The ops of `a`'s pending tree (a shared subtree counted once per use), 0 when its values
+/// are computed.
+pub fn pending_ops(a: &Array) -> usize {
+    a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().map_or(0, |c| c.nodes)).unwrap_or(0)
+}
+
+/// Whether an op with `n` result elements of `dtype` is deferred.
+#[inline]
+fn defers(n: usize, dtype: DType) -> bool {
+    n >= min_elements() && matches!(dtype, DType::F32 | DType::F64) && !crate::reference::enabled()
+}
+
+/// A node of an expression tree.
+#[derive(Debug)]
+enum Node {
+    /// A computed array of the tree's length, read element by element.
+    Leaf(Array),
+    /// A computed one-element array, its value used at every position.
+    Each(Array),
+    Map(Map, Arc<Node>),
+    Zip(Zip2, Arc<Node>, Arc<Node>),
+}
+
+/// An operand as a tree: the pending work of `a` when it is a whole pending result,
+/// otherwise a leaf (computed first, if pending); `None` when `a` cannot be read later, as
+/// memory the host may write meanwhile (its own memory, or a loan) can be.
+fn operand(a: &Array, n: usize) -> Option<(Arc<Node>, usize)> {
+    if a.size() == n && a.offset == 0 {
+        let tree = a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().filter(|c| c.n == n).map(|c| (c.root.clone(), c.nodes)));
+        if let Some(Some(tree)) = tree {
+            return Some(tree);
+        }
+    }
+    let host_writes = a.storage.is_lent() || a.storage.read().is_host();
+    if host_writes {
+        return None;
+    }
+    Some((Arc::new(if a.size() == n { Node::Leaf(a.clone()) } else { Node::Each(a.clone()) }), 0))
+}
+
+/// `op` of each element of `a`, deferred; `None` when the op runs at once.
+pub(crate) fn map(a: &Array, op: Map) -> Result<Option<Array>> {
+    let n = a.size();
+    if !defers(n, a.dtype) {
+        return Ok(None);
+    }
+    let Some((mut tree, mut nodes)) = operand(a, n) else { return Ok(None) };
+    if nodes + 1 > MAX_NODES {
+        a.storage.force();
+        let Some(leaf) = operand(a, n) else { return Ok(None) };
+        (tree, nodes) = leaf;
+    }
+    pending(Node::Map(op, tree), nodes + 1, n, a.dtype, &a.shape).map(Some)
+}
+
+/// `op` of each pair of `a` and `b` (one shape, or one of them a single element), deferred;
+/// `None` when the op runs at once.
+pub(crate) fn zip(a: &Array, b: &Array, op: Zip2, shape: &[usize]) -> Result<Option<Array>> {
+    let n: usize = shape.iter().product();
+    // An operand of n elements has them in the result's order (broadcasting added only axes
+    // of length 1); one of a single element is used at every position.
+    let aligned = [a, b].iter().all(|x| x.size() == n || x.size() == 1);
+    if !aligned || !defers(n, a.dtype) {
+        return Ok(None);
+    }
+    let (Some((mut ta, mut na)), Some((mut tb, mut nb))) = (operand(a, n), operand(b, n)) else { return Ok(None) };
+    // Over the bound, the larger pending operand is computed first, then the other if needed.
+    for _ in 0..2 {
+        if na + nb < MAX_NODES {
+            break;
+        }
+        if na >= nb {
+            a.storage.force();
+        } else {
+            b.storage.force();
+        }
+        let (Some(x), Some(y)) = (operand(a, n), operand(b, n)) else { return Ok(None) };
+        ((ta, na), (tb, nb)) = (x, y);
+    }
+    pending(Node::Zip(op, ta, tb), na + nb + 1, n, a.dtype, shape).map(Some)
+}
+
+/// An array of `shape` whose values `root` computes when needed.
+fn pending(root: Node, nodes: usize, n: usize, dtype: DType, shape: &[usize]) -> Result<Array> {
+    let out = match dtype {
+        DType::F32 => f32::wrap(try_vec(n)?),
+        _ => f64::wrap(try_vec(n)?),
+    };
+    let root = Arc::new(root);
+    let mut leaves: Vec<&Array> = Vec::new();
+    collect_leaves(&root, &mut leaves);
+    let reads: Vec<&Storage> = leaves.iter().map(|a| &*a.storage).collect();
+    let chain = Chain { root: root.clone(), nodes, n, out };
+    let storage = Storage::deferred(dtype, Box::new(chain), &reads);
+    Ok(Array { storage, offset: 0, shape: shape.into(), dtype })
+}
+
+/// The arrays `node` reads, once each (by storage and offset).
+fn collect_leaves<'t>(node: &'t Node, leaves: &mut Vec<&'t Array>) {
+    match node {
+        Node::Leaf(a) | Node::Each(a) => {
+            if !leaves.iter().any(|l| Arc::ptr_eq(&l.storage, &a.storage) && l.offset == a.offset && l.size() == a.size()) {
+                leaves.push(a);
+            }
+        }
+        Node::Map(_, x) => collect_leaves(x, leaves),
+        Node::Zip(_, x, y) => {
+            collect_leaves(x, leaves);
+            collect_leaves(y, leaves);
+        }
+    }
+}
+
+/// A pending result: the tree, and the buffer (allocated when the op was called) it fills.
+#[derive(Debug)]
+struct Chain {
+    root: Arc<Node>,
+    nodes: usize,
+    n: usize,
+    out: Buffer,
+}
+
+impl Deferred for Chain {
+    fn run(mut self: Box<Self>) -> Buffer {
+        let out = std::mem::replace(&mut self.out, f32::wrap(Vec::new()));
+        let program = Program::of(&self.root);
+        match out {
+            Buffer::F32(v) => f32::wrap(program.run(self.n, v.into_vec().expect("the library's own vector"))),
+            Buffer::F64(v) => f64::wrap(program.run(self.n, v.into_vec().expect("the library's own vector"))),
+            _ => unreachable!("only float ops are deferred"),
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A result never computed gives its buffer back to the cache, as a computed one would.
+impl Drop for Chain {
+    fn drop(&mut self) {
+        crate::array::pool::give(std::mem::replace(&mut self.out, f32::wrap(Vec::new())));
+    }
+}
+
+/// Where a step finds an operand.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    /// Leaf `i`, element by element.
+    Leaf(usize),
+    /// Leaf `i`'s single value.
+    Each(usize),
+    /// The result of step `i`.
+    Step(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Map(Map, Src),
+    Zip(Zip2, Src, Src),
+}
+
+/// A tree flattened into steps, each node once (a subtree shared by two parents is computed
+/// once per block), the root last.
+struct Program<'t> {
+    leaves: Vec<&'t Array>,
+    steps: Vec<Step>,
+}
+
+impl<'t> Program<'t> {
+    fn of(root: &'t Arc<Node>) -> Program<'t> {
+        let mut p = Program { leaves: Vec::new(), steps: Vec::new() };
+        let mut seen: Vec<(*const Node, Src)> = Vec::new();
+        p.add(root, &mut seen);
+        p
+    }
+
+    fn add(&mut self, node: &'t Arc<Node>, seen: &mut Vec<(*const Node, Src)>) -> Src {
+        let key = Arc::as_ptr(node);
+        if let Some(&(_, src)) = seen.iter().find(|(k, _)| *k == key) {
+            return src;
+        }
+        let src = match &**node {
+            Node::Leaf(a) => Src::Leaf(self.leaf(a)),
+            Node::Each(a) => Src::Each(self.leaf(a)),
+            Node::Map(op, x) => {
+                let x = self.add(x, seen);
+                self.steps.push(Step::Map(*op, x));
+                Src::Step(self.steps.len() - 1)
+            }
+            Node::Zip(op, x, y) => {
+                let (x, y) = (self.add(x, seen), self.add(y, seen));
+                self.steps.push(Step::Zip(*op, x, y));
+                Src::Step(self.steps.len() - 1)
+            }
+        };
+        seen.push((key, src));
+        src
+    }
+
+    fn leaf(&mut self, a: &'t Array) -> usize {
+        match self.leaves.iter().position(|l| Arc::ptr_eq(&l.storage, &a.storage) && l.offset == a.offset && l.size() == a.size()) {
+            Some(i) => i,
+            None => {
+                self.leaves.push(a);
+                self.leaves.len() - 1
+            }
+        }
+    }
+
+    /// The leaves' elements, through the guards `locked` holds on them.
+    fn leaf_slices<'l, T: Element>(&self, locked: &'l Locked<'_>) -> Vec<&'l [T]> {
+        self.leaves.iter().map(|a| &T::slice_of(locked.get(&a.storage)).expect("leaves have the tree's dtype")[a.range()]).collect()
+    }
+
+    /// The sum of the `n` values, in the pieces and order of `sum` over an array.
+    fn sum<T: Element>(&self, locked: &Locked<'_>, n: usize) -> Result<f64> {
+        let leaves = self.leaf_slices::<T>(locked);
+        reduce_pieces(n, |range| self.sum_range(&leaves, range), |x, y| x + y)
+    }
+
+    /// The `n` values, written into `out` (empty, with room for them).
+    fn run<T: Element>(&self, n: usize, mut out: Vec<T>) -> Vec<T> {
+        let storages: Vec<&Storage> = self.leaves.iter().map(|a| &*a.storage).collect();
+        let locked = lock(&storages, &[]);
+        let leaves = self.leaf_slices::<T>(&locked);
+        let spare = &mut out.spare_capacity_mut()[..n];
+        let threads = crate::cpu::loops::threads_for(n, crate::cpu::loops::PARALLEL_MIN_COSTLY);
+        if threads > 1 {
+            // Pieces start at multiples of BLOCK, so each element is computed in the same
+            // block position whatever the thread count.
+            let piece = n.div_ceil(threads).next_multiple_of(BLOCK);
+            let parts: Vec<_> = spare.chunks_mut(piece).enumerate().map(|(i, o)| (i * piece, o)).collect();
+            crate::cpu::threads::fork_join(parts, |(start, o)| self.run_piece(&leaves, start, o));
+        } else {
+            self.run_piece(&leaves, 0, spare);
+        }
+        drop(locked);
+        // SAFETY: run_piece wrote each of the n elements.
+        unsafe { out.set_len(n) };
+        out
+    }
+
+    /// The sum (in float64, as `sum` adds a run) of the values at `range`, never written.
+    fn sum_range<T: Element>(&self, leaves: &[&[T]], range: std::ops::Range<usize>) -> f64 {
+        let mut sum = LongSum::default();
+        let mut rest = [T::zero(); LongSum::LANES];
+        let mut rest_len = 0;
+        self.with_registers(self.steps.len(), |regs, block| {
+            self.run_blocks_at_level(leaves, range.start, Sink::Sum { len: range.len(), sum: &mut sum, rest: &mut rest, rest_len: &mut rest_len }, regs, block)
+        });
+        sum.finish(&rest[..rest_len])
+    }
+
+    /// Elements [start, start + out.len()) into `out`, a block at a time.
+    fn run_piece<T: Element>(&self, leaves: &[&[T]], start: usize, out: &mut [MaybeUninit<T>]) {
+        self.with_registers(self.steps.len() - 1, |regs, block| self.run_blocks_at_level(leaves, start, Sink::Write(out), regs, block))
+    }
+
+    /// `f` of `registers` registers of a block each, and the block length: on the heap, or
+    /// smaller on the stack when the heap has no room.
+    fn with_registers<T: Element>(&self, registers: usize, f: impl FnOnce(&mut [MaybeUninit<T>], usize)) {
+        match crate::cpu::loops::try_alloc::<MaybeUninit<T>>(registers * BLOCK) {
+            Ok(mut regs) => {
+                // SAFETY: MaybeUninit needs no initialising.
+                unsafe { regs.set_len(registers * BLOCK) };
+                f(&mut regs, BLOCK)
+            }
+            Err(_) => {
+                let mut regs = [MaybeUninit::<T>::uninit(); MAX_NODES * SMALL_BLOCK];
+                f(&mut regs[..registers * SMALL_BLOCK], SMALL_BLOCK)
+            }
+        }
+    }
+
+    /// `run_blocks` compiled for the CPU's level: the element loops of the steps are inlined
+    /// into it, so their vectors are as wide as the level allows (the same values: the
+    /// arithmetic is IEEE at every width, and exp and the rest choose their own loop).
+    fn run_blocks_at_level<T: Element>(&self, leaves: &[&[T]], start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::cpu::level::{level, Level};
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            unsafe fn avx512<T: Element>(p: &Program<'_>, leaves: &[&[T]], start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+                p.run_blocks(leaves, start, sink, regs, block)
+            }
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2<T: Element>(p: &Program<'_>, leaves: &[&[T]], start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+                p.run_blocks(leaves, start, sink, regs, block)
+            }
+            match level() {
+                // SAFETY: level() is at most what the CPU has.
+                Level::Avx512 => return unsafe { avx512(self, leaves, start, sink, regs, block) },
+                Level::Avx2 => return unsafe { avx2(self, leaves, start, sink, regs, block) },
+                Level::Portable => {}
+            }
+        }
+        self.run_blocks(leaves, start, sink, regs, block)
+    }
+
+    /// The steps over each block of `sink`'s elements from `start`: step i's result goes to
+    /// register i, the last step's to the sink (or, for a sum, to the last register).
+    #[inline(always)]
+    fn run_blocks<T: Element>(&self, leaves: &[&[T]], start: usize, mut sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+        let each: SmallVec<[T; 8]> = leaves.iter().map(|l| l.first().copied().unwrap_or_default()).collect();
+        let last = self.steps.len() - 1;
+        let len = sink.len();
+        for lo in (0..len).step_by(block) {
+            let n = block.min(len - lo);
+            let at = start + lo;
+            for (i, step) in self.steps.iter().enumerate() {
+                let (done, rest) = regs.split_at_mut(i * block);
+                let dst: &mut [MaybeUninit<T>] = match &mut sink {
+                    Sink::Write(out) if i == last => &mut out[lo..lo + n],
+                    _ => &mut rest[..n],
+                };
+                let get = |src: Src| match src {
+                    Src::Leaf(l) => Operand::Run(&leaves[l][at..at + n]),
+                    Src::Each(l) => Operand::Each(each[l]),
+                    // SAFETY: step s < i wrote the first `n` elements of its register in
+                    // this block.
+                    Src::Step(s) => Operand::Run(unsafe { std::slice::from_raw_parts(done[s * block..].as_ptr().cast::<T>(), n) }),
+                };
+                match *step {
+                    Step::Map(op, x) => match get(x) {
+                        Operand::Run(x) => map_into(op, x, dst),
+                        Operand::Each(_) => unreachable!("a one-element operand is only zipped"),
+                    },
+                    Step::Zip(op, x, y) => zip_into(op, get(x), get(y), dst),
+                }
+            }
+            if let Sink::Sum { sum, rest, rest_len, .. } = &mut sink {
+                // SAFETY: the last step wrote the first `n` elements of its register.
+                let values = unsafe { std::slice::from_raw_parts(regs[last * block..].as_ptr().cast::<T>(), n) };
+                let whole = n / LongSum::LANES * LongSum::LANES;
+                sum.add(&values[..whole]);
+                // Only the run's last block is cut short (blocks are multiples of LANES).
+                rest[..n - whole].copy_from_slice(&values[whole..]);
+                **rest_len = n - whole;
+            }
+        }
+    }
+}
+
+/// Where the last step's values go.
+enum Sink<'o, T> {
+    /// Written to memory.
+    Write(&'o mut [MaybeUninit<T>]),
+    /// Added up: `len` values, `rest` the last few that do not fill the sum's lanes.
+    Sum { len: usize, sum: &'o mut LongSum, rest: &'o mut [T; LongSum::LANES], rest_len: &'o mut usize },
+}
+
+impl<T> Sink<'_, T> {
+    fn len(&self) -> usize {
+        match self {
+            Sink::Write(out) => out.len(),
+            Sink::Sum { len, .. } => *len,
+        }
+    }
+}
+
+/// The sum of all elements of `a` in float64, computed from its pending chain without
+/// writing it; `None` when `a` is not a whole pending result.
+pub(crate) fn sum(a: &Array) -> Result<Option<f64>> {
+    let n = a.size();
+    if a.offset != 0 || crate::reference::enabled() {
+        return Ok(None);
+    }
+    let root = a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().filter(|c| c.n == n).map(|c| c.root.clone()));
+    let Some(Some(root)) = root else { return Ok(None) };
+    let program = Program::of(&root);
+    let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
+    let locked = lock(&storages, &[]);
+    let total = match a.dtype {
+        DType::F32 => program.sum::<f32>(&locked, n),
+        _ => program.sum::<f64>(&locked, n),
+    };
+    total.map(Some)
+}
