@@ -378,10 +378,11 @@ void ad_set_reference_mode(bool on);
 bool ad_reference_mode(void);
 
 // The vector instructions the library's own kernels use (the vectorised exp, log, sigmoid
-// and tanh, the kernel of narrow matrix products): `"avx512"`, `"avx2"` (with FMA) or
-// `"portable"`. The best the CPU has unless a lower ceiling was set by `ad_set_cpu_level` or
-// by the environment variable `AD_CPU` (read at the first use; an unknown name there sets
-// none). matrixmultiply's products choose their kernel themselves, from what the CPU has.
+// and tanh, the float32 matrix products): `"avx512"`, `"avx2"` (with FMA) or `"portable"`.
+// The best the CPU has unless a lower ceiling was set by `ad_set_cpu_level` or by the
+// environment variable `AD_CPU` (read at the first use; an unknown name there sets none).
+// Float32 products at `"avx512"` and float64 products at every level run on matrixmultiply,
+// which picks its kernel from what the CPU has.
 // Static; never freed. Fallback: `"portable"`.
 const char *ad_cpu_level(void);
 

@@ -1,9 +1,25 @@
 //! Every level of vector instructions the machine has computes the same math: the vectorised
-//! functions within their ulp bounds and the narrow matrix kernel as a plain product, at
-//! each ceiling from the CPU's own down to the portable code. `AD_CPU` sets the ceiling.
+//! functions within their ulp bounds, the narrow matrix kernel and each level's float32
+//! matrix kernel as a plain product, at each ceiling from the CPU's own down to the portable
+//! code. `AD_CPU` sets the ceiling.
+
+use std::sync::{Mutex, MutexGuard};
 
 use ad::cpu::level::{self, Level};
+use ad::cpu::sgemm::Kernel;
+use ad::cpu::threads;
 use ad::{ops, NdArray};
+
+/// The ceiling and the thread count are the process's: tests that set them take turns.
+fn settings() -> MutexGuard<'static, ()> {
+    static SETTINGS: Mutex<()> = Mutex::new(());
+    SETTINGS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The levels this CPU runs, lowest first.
+fn levels() -> Vec<Level> {
+    [Level::Portable, Level::Avx2, Level::Avx512].into_iter().filter(|&l| l <= level::detected()).collect()
+}
 
 /// Distance in units in the last place between a float32 result and the float64 value.
 fn ulps(got: f64, want: f64) -> f64 {
@@ -42,9 +58,9 @@ fn plain_product(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f64>
 
 #[test]
 fn every_level_computes_the_same_math() {
+    let _turn = settings();
     let best = level::detected();
-    let levels: Vec<Level> = [Level::Portable, Level::Avx2, Level::Avx512].into_iter().filter(|&l| l <= best).collect();
-    for &ceiling in &levels {
+    for ceiling in levels() {
         assert_eq!(level::set_ceiling(Some(ceiling)), ceiling);
         let at = ceiling.name();
         // Enough elements that large loops are split and run through their vector bodies.
@@ -68,6 +84,64 @@ fn every_level_computes_the_same_math() {
         }
     }
     assert_eq!(level::set_ceiling(None), best);
+}
+
+/// Element (i, j) of op(A)·op(B) by its definition in float64, and the sum of the magnitudes
+/// of its terms (what float32 rounding is relative to); A is stored m×k (k×m when `ta`), B
+/// k×n (n×k when `tb`), row-major.
+fn definition(a: &[f32], b: &[f32], (m, k, n): (usize, usize, usize), (ta, tb): (bool, bool)) -> Vec<(f64, f64)> {
+    let at_a = |i: usize, l: usize| a[if ta { l * m + i } else { i * k + l }] as f64;
+    let at_b = |l: usize, j: usize| b[if tb { j * k + l } else { l * n + j }] as f64;
+    (0..m * n).map(|e| (0..k).map(|l| at_a(e / n, l) * at_b(l, e % n)).fold((0.0, 0.0), |(s, z), t| (s + t, z + t.abs()))).collect()
+}
+
+/// At each level the float32 product runs on that level's kernel (which `Kernel::current`
+/// names, a different one at each level) and matches the definition: every transpose, shapes
+/// with partial tiles, and products large enough to be cut over two threads by rows and by
+/// columns.
+#[test]
+fn every_level_multiplies_as_the_definition() {
+    let _turn = settings();
+    let before = threads::num_threads();
+    threads::set_num_threads(2).unwrap();
+    let mut names = Vec::new();
+    for ceiling in levels() {
+        level::set_ceiling(Some(ceiling));
+        let kernel = Kernel::current();
+        assert_eq!(kernel, Kernel::at(ceiling));
+        names.push(kernel.name());
+        let at = kernel.name();
+        // 37·29·53 runs whole; the others (≥ 2^21 multiply-adds) are cut over the two threads,
+        // by rows or, for 16·1024·256 untransposed, by columns.
+        for (m, k, n) in [(37, 29, 53), (130, 128, 129), (300, 70, 100), (16, 1024, 256)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 97) as f32 - 48.0) / 16.0).collect();
+                let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 89) as f32 - 44.0) / 16.0).collect();
+                let c = ops::dot(&f32_array(&a, &if ta { [k, m] } else { [m, k] }), &f32_array(&b, &if tb { [n, k] } else { [k, n] }), ta, tb).unwrap().to_f64_vec();
+                let want = definition(&a, &b, (m, k, n), (ta, tb));
+                assert_eq!(c.len(), m * n);
+                for (i, (got, (value, size))) in c.iter().zip(want).enumerate() {
+                    let tol = (k as f64 + 2.0) * f32::EPSILON as f64 * size;
+                    assert!((got - value).abs() <= tol, "{at}: {m}x{k}x{n} ta={ta} tb={tb}: C[{i}] = {got}, want {value}");
+                }
+            }
+        }
+        // batch_dot runs each product of the batch on the same kernel.
+        let (batch, m, k, n) = (3, 20, 33, 40);
+        let a: Vec<f32> = (0..batch * m * k).map(|i| ((i * 31 % 53) as f32 - 26.0) / 8.0).collect();
+        let b: Vec<f32> = (0..batch * k * n).map(|i| ((i * 17 % 61) as f32 - 30.0) / 8.0).collect();
+        let c = ops::batch_dot(&f32_array(&a, &[batch, m, k]), &f32_array(&b, &[batch, k, n]), false, false).unwrap().to_f64_vec();
+        for s in 0..batch {
+            let want = plain_product(&a[s * m * k..(s + 1) * m * k], &b[s * k * n..(s + 1) * k * n], m, k, n);
+            for (i, (got, want)) in c[s * m * n..(s + 1) * m * n].iter().zip(want).enumerate() {
+                assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()) * k as f64, "{at}: batch_dot product {s}: C[{i}] = {got}, want {want}");
+            }
+        }
+    }
+    names.dedup();
+    assert_eq!(names.len(), levels().len(), "one kernel per level: {names:?}");
+    level::set_ceiling(None);
+    threads::set_num_threads(before).unwrap();
 }
 
 /// `AD_CPU` names the ceiling; a level the CPU lacks gives what it has, an unknown name none.

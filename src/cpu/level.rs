@@ -1,11 +1,13 @@
-//! Which vector instructions the library's own kernels use (the vectorised math, the narrow
-//! matrix kernel): the best level the CPU has, found when first asked, or a lower one named
-//! by `AD_CPU` (`avx512`, `avx2`, `portable`) or set with `set_ceiling`, so that every path
-//! can be tested and measured on a machine that has a higher one. A ceiling above what the
-//! CPU has gives what the CPU has; `level()` says what runs.
+//! Which vector instructions the library's own kernels use (the vectorised math, the float32
+//! matrix products, the narrow matrix kernel): the best level the CPU has, found when first
+//! asked, or a lower one named by `AD_CPU` (`avx512`, `avx2`, `portable`) or set with
+//! `set_ceiling`, so that every path can be tested and measured on a machine that has a
+//! higher one. A ceiling above what the CPU has gives what the CPU has; `level()` says what
+//! runs.
 //!
-//! matrixmultiply's products choose their kernel by themselves, at run time, from what the
-//! CPU has: no ceiling reaches them.
+//! Float32 products at AVX-512 run on matrixmultiply's kernel; below it on ours
+//! (`cpu::sgemm::Kernel::at` says which, by name). Float64 products run on matrixmultiply at
+//! every level: it picks its kernel from the CPU, and no ceiling reaches it.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

@@ -1,22 +1,27 @@
-//! Matrix products on matrixmultiply's sgemm/dgemm (its AVX-512 kernel where the CPU has one;
-//! the blocking sizes are set at build time, see `.cargo/config.toml`). The output is written
-//! once by the kernel (beta = 0), without a zero fill before it, and a large product is cut
-//! into one block of rows or of columns of C per thread. Float32 products with at most 16
-//! columns (a classifier's last layer and its weight gradient) have a kernel of their own.
+//! Matrix products. Float32 runs on the kernel of the CPU level in use (`cpu::sgemm`):
+//! matrixmultiply's sgemm at AVX-512, our own AVX2+FMA or portable kernel below, so that
+//! `AD_CPU` reaches products as it reaches the rest. Float64 runs on matrixmultiply's dgemm at
+//! every level (it picks its kernel from the CPU; its blocking is set at build time, see
+//! `.cargo/config.toml`). The output is written once by the kernel (beta = 0), without a zero
+//! fill before it, and a large product is cut into one block of rows or of columns of C per
+//! thread. Float32 products with at most 16 columns (a classifier's last layer and its weight
+//! gradient) have a kernel of their own at AVX2 and above.
 
 use crate::array::shape::checked_size;
 use crate::array::storage::{filled_vec, lock, try_vec};
 use crate::array::{from_vec, fmt_shape, Array, DType, Element};
+use crate::cpu::sgemm::Kernel;
 
-use crate::error::{bail, Result};
+use crate::error::{bail, Error, Result};
 
 /// C (m×n, row stride `rsc`) = op(A)·op(B) with beta = 0, so C need not be initialised.
+/// Fails only when packing buffers cannot be allocated.
 trait Gemm: Element {
     /// # Safety
     /// The pointers and strides describe an m×k op(A), a k×n op(B) and an m×n C (column
     /// stride 1) inside their allocations, and C overlaps neither operand.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const Self, rsa: isize, csa: isize, b: *const Self, rsb: isize, csb: isize, c: *mut Self, rsc: isize);
+    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const Self, rsa: isize, csa: isize, b: *const Self, rsb: isize, csb: isize, c: *mut Self, rsc: isize) -> Result<()>;
 
     /// Whether `narrow_into` can run on this CPU.
     fn has_narrow() -> bool {
@@ -35,8 +40,9 @@ trait Gemm: Element {
 }
 
 impl Gemm for f32 {
-    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, b: *const f32, rsb: isize, csb: isize, c: *mut f32, rsc: isize) {
-        matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1)
+    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f32, rsa: isize, csa: isize, b: *const f32, rsb: isize, csb: isize, c: *mut f32, rsc: isize) -> Result<()> {
+        // SAFETY: the caller's contract is sgemm's.
+        unsafe { crate::cpu::sgemm::sgemm(Kernel::current(), m, k, n, a, rsa, csa, b, rsb, csb, c, rsc) }
     }
 
     fn has_narrow() -> bool {
@@ -108,13 +114,17 @@ mod narrow {
 }
 
 impl Gemm for f64 {
-    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f64, rsa: isize, csa: isize, b: *const f64, rsb: isize, csb: isize, c: *mut f64, rsc: isize) {
-        matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1)
+    unsafe fn gemm_into(m: usize, k: usize, n: usize, a: *const f64, rsa: isize, csa: isize, b: *const f64, rsb: isize, csb: isize, c: *mut f64, rsc: isize) -> Result<()> {
+        // SAFETY: the caller's contract is dgemm's (with beta = 0, C is not read).
+        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1) };
+        Ok(())
     }
 }
 
-/// The side of the kernel's tile (16×16 for f32 with AVX-512, 8×8 for f64): blocks of rows or
-/// columns are cut at multiples of it, so that only the last block has a partial tile.
+/// A multiple of every kernel's tile side (16×16 for matrixmultiply's f32 AVX-512 kernel, 8×8
+/// for f64, 16 columns for ours): blocks of columns are cut at multiples of it, so that only
+/// the last block has a partial tile. A block of rows cut at it may end in a partial 6-row tile
+/// of the AVX2 kernel: 4 rows of padding at most, per block of hundreds of rows.
 const TILE: usize = 16;
 
 /// Products below this many multiply-adds run on the calling thread: waking the pool and
@@ -132,7 +142,7 @@ enum Cut {
 
 /// The cut for an m×k by k×n product over `threads` threads, `None` to run it whole. Each
 /// thread packs its own copy of the operand that is not cut, so the cut goes across the
-/// operand that is cheaper to pack twice: matrixmultiply packs op(A) by runs of rows and op(B)
+/// operand that is cheaper to pack twice: every kernel packs op(A) by runs of rows and op(B)
 /// by runs of columns, a plain copy when those are contiguous in memory (`a_contiguous`:
 /// op(A) is a transposed row-major matrix; `b_contiguous`: op(B) is row-major) and an
 /// element-by-element gather, several times slower, when they are not.
@@ -243,18 +253,25 @@ fn run<T: Gemm>(a: &Array, b: &Array, (m, k, n): (usize, usize, usize), [rsa, cs
     }
     let p = Operands { a: va.as_ptr(), b: vb.as_ptr(), c };
     let rsc = n as isize;
+    // A block's failure (its packing buffers not allocated), kept for the calling thread.
+    let failed = std::sync::Mutex::new(None::<Error>);
+    let keep = |r: Result<()>| {
+        if let Err(e) = r {
+            *failed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(e);
+        }
+    };
     // SAFETY (all calls below): va holds op(A) (m×k) and vb op(B) (k×n) as the strides
     // describe; `out` has room for the m×n C; the blocks of rows [r, r + rows) or columns
     // [j, j + cols) of op(A), op(B) and C are inside them, and distinct blocks of C do not
     // overlap.
     match plan(m, k, n, rsa == 1, csb == 1, crate::cpu::threads::num_threads()) {
-        None => unsafe { T::gemm_into(m, k, n, p.a, rsa, csa, p.b, rsb, csb, p.c, rsc) },
+        None => keep(unsafe { T::gemm_into(m, k, n, p.a, rsa, csa, p.b, rsb, csb, p.c, rsc) }),
         Some(Cut::Rows(block)) => {
             let starts: Vec<usize> = (0..m).step_by(block).collect();
             crate::cpu::threads::fork_join(starts, |r| {
                 let (pa, pb, pc) = p.get();
                 let rows = block.min(m - r);
-                unsafe { T::gemm_into(rows, k, n, pa.offset(r as isize * rsa), rsa, csa, pb, rsb, csb, pc.add(r * n), rsc) }
+                keep(unsafe { T::gemm_into(rows, k, n, pa.offset(r as isize * rsa), rsa, csa, pb, rsb, csb, pc.add(r * n), rsc) })
             });
         }
         Some(Cut::Cols(block)) => {
@@ -262,9 +279,12 @@ fn run<T: Gemm>(a: &Array, b: &Array, (m, k, n): (usize, usize, usize), [rsa, cs
             crate::cpu::threads::fork_join(starts, |j| {
                 let (pa, pb, pc) = p.get();
                 let cols = block.min(n - j);
-                unsafe { T::gemm_into(m, k, cols, pa, rsa, csa, pb.offset(j as isize * csb), rsb, csb, pc.add(j), rsc) }
+                keep(unsafe { T::gemm_into(m, k, cols, pa, rsa, csa, pb.offset(j as isize * csb), rsb, csb, pc.add(j), rsc) })
             });
         }
+    }
+    if let Some(e) = failed.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+        return Err(e);
     }
     // SAFETY: the kernel wrote every element of the m×n C (beta = 0 stores, never reads).
     unsafe { out.set_len(len) };
