@@ -502,11 +502,15 @@ impl LongSum {
     #[inline(always)]
     pub(crate) fn add<T: Element>(&mut self, v: &[T]) {
         debug_assert_eq!(v.len() % Self::LANES, 0);
+        // The lanes in a local, so that they stay in registers (through `self` each addition
+        // would be stored).
+        let mut lanes = self.lanes;
         for c in v.chunks_exact(Self::LANES) {
-            for (l, &x) in self.lanes.iter_mut().zip(c) {
+            for (l, &x) in lanes.iter_mut().zip(c) {
                 *l += x.as_f64();
             }
         }
+        self.lanes = lanes;
     }
 
     /// The sum, with `rest` (the run's last elements, fewer than `LANES`) added.
