@@ -133,10 +133,11 @@ unsafe fn blocked<const MR: usize, const NR: usize, K: Micro<MR, NR>>(blk: Block
         unsafe { zero(m, n, o.c, o.rsc) };
         return Ok(());
     }
-    // Blocks no larger than the product: a small product packs (and keeps) a small buffer.
-    let mc = blk.mc.max(1).min(m.next_multiple_of(MR));
-    let kc = blk.kc.max(1).min(k);
-    let nc = blk.nc.max(1).min(n.next_multiple_of(NR));
+    // Blocks no larger than the product (a small product packs, and keeps, a small buffer),
+    // and of equal sizes along each dimension.
+    let mc = balanced(m, blk.mc, MR);
+    let kc = balanced(k, blk.kc, 1);
+    let nc = balanced(n, blk.nc, NR);
     let a_len = mc.next_multiple_of(MR) * kc;
     let b_len = nc.next_multiple_of(NR) * kc;
     with_buffers(a_len, b_len, |ap, bp| {
@@ -158,6 +159,15 @@ unsafe fn blocked<const MR: usize, const NR: usize, K: Micro<MR, NR>>(blk: Block
             }
         }
     })
+}
+
+/// The block size that cuts `len` into as many blocks as `block` would, all of one size (a
+/// multiple of `step`) but the last: 784 deep with KC 384 is cut 264 + 264 + 256, not
+/// 384 + 384 + 16, whose thin last block would load and store C's tiles for little work.
+fn balanced(len: usize, block: usize, step: usize) -> usize {
+    let block = block.max(1);
+    let blocks = len.div_ceil(block).max(1);
+    len.div_ceil(blocks).next_multiple_of(step).max(1)
 }
 
 /// The microkernel over every tile of an mc×nc block of C from packed blocks of A and B.
