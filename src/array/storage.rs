@@ -21,7 +21,7 @@
 //! in-place update, which reads its source under the same guards, is one atomic step. An op
 //! made of other ops (softmax, batch_norm) is several such steps.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use smallvec::SmallVec;
@@ -317,24 +317,42 @@ pub fn filled_vec<T: Scalar>(n: usize, value: T) -> Result<Vec<T>> {
     Ok(v)
 }
 
-/// A buffer behind a lock, plus a version counter bumped by every in-place write, and the
-/// count of loans of its memory to the host (`loan`).
+/// A buffer behind a lock, plus a version counter bumped by every in-place write, and what
+/// few storages need besides: loans of the memory to the host (`loan`) and deferred values.
 #[derive(Debug)]
 pub struct Storage {
     buf: RwLock<Buffer>,
     version: AtomicU64,
+    /// `Extras`, made the first time a storage needs them (null until then): the per-op path
+    /// pays a null check, and no larger header, for features it does not use.
+    extras: AtomicPtr<Extras>,
+    /// `PENDING` and `READ_BY_PENDING`, read without a lock on every access.
+    flags: AtomicU8,
+}
+
+/// `Storage::flags`: the values are still to be computed by `Extras::deferred`.
+const PENDING: u8 = 1;
+/// `Storage::flags`: `Extras::dependents` may hold pending storages that read this one.
+const READ_BY_PENDING: u8 = 2;
+
+#[derive(Default)]
+struct Extras {
     /// Loans outstanding, and those among them that let the host write. Changed only under
-    /// a guard on `buf` (see `loan`), so a writer that holds its guard sees them settled.
+    /// a guard on the buffer (see `loan`), so a writer that holds its guard sees them settled.
     lent: AtomicUsize,
     lent_writable: AtomicUsize,
-    /// Work that computes `buf`'s values when they are first needed (see Deferred values).
+    /// Work that computes the buffer's values when they are first needed.
     deferred: Mutex<Option<Box<dyn Deferred>>>,
-    /// Whether `deferred` holds work: a flag read without the mutex on every access.
-    pending: AtomicBool,
     /// Storages whose deferred work reads this one, computed before this one is written.
     dependents: Mutex<Vec<Weak<Storage>>>,
-    has_dependents: AtomicBool,
 }
+
+// A storage is shared between threads and reaches its extras through a raw pointer, which
+// the compiler does not check: they must be shareable themselves.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Extras>()
+};
 
 /// # Deferred values
 ///
@@ -357,6 +375,12 @@ pub trait Deferred: Send + Sync + std::fmt::Debug {
 /// is gone.
 impl Drop for Storage {
     fn drop(&mut self) {
+        let extras = *self.extras.get_mut();
+        if !extras.is_null() {
+            // SAFETY: a non-null pointer came from Box::into_raw in `extras`, and nothing else
+            // frees it; nothing can use it after the storage's last reference.
+            drop(unsafe { Box::from_raw(extras) });
+        }
         let buf = std::mem::replace(self.buf.get_mut().unwrap_or_else(|e| e.into_inner()), Buffer::F32(Vec::new().into()));
         super::pool::give(buf);
     }
@@ -368,12 +392,8 @@ impl Storage {
         Arc::new(Storage {
             buf: RwLock::new(buf),
             version: AtomicU64::new(0),
-            lent: AtomicUsize::new(0),
-            lent_writable: AtomicUsize::new(0),
-            deferred: Mutex::new(None),
-            pending: AtomicBool::new(false),
-            dependents: Mutex::new(Vec::new()),
-            has_dependents: AtomicBool::new(false),
+            extras: AtomicPtr::new(std::ptr::null_mut()),
+            flags: AtomicU8::new(0),
         })
     }
 
@@ -382,18 +402,46 @@ impl Storage {
     pub(crate) fn deferred(dtype: DType, work: Box<dyn Deferred>, reads: &[&Storage]) -> Arc<Storage> {
         let empty = with_dtype!(dtype, T => T::wrap(Vec::new()));
         let storage = Storage::new(empty);
-        *storage.deferred.lock().unwrap_or_else(|e| e.into_inner()) = Some(work);
-        storage.pending.store(true, Ordering::Release);
+        *storage.extras().deferred.lock().unwrap_or_else(|e| e.into_inner()) = Some(work);
+        storage.flags.fetch_or(PENDING, Ordering::Release);
         for leaf in reads {
             leaf.add_dependent(&storage);
         }
         storage
     }
 
+    /// The extras, made now if they are not yet.
+    fn extras(&self) -> &Extras {
+        let p = self.extras.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: a non-null pointer is a live Box's, freed only when the storage is.
+            return unsafe { &*p };
+        }
+        let made = Box::into_raw(Box::<Extras>::default());
+        match self.extras.compare_exchange(std::ptr::null_mut(), made, Ordering::AcqRel, Ordering::Acquire) {
+            // SAFETY: `made` is now the storage's, as above.
+            Ok(_) => unsafe { &*made },
+            Err(first) => {
+                // SAFETY: another thread's extras won; `made` was never shared.
+                drop(unsafe { Box::from_raw(made) });
+                // SAFETY: as above, for the winner's.
+                unsafe { &*first }
+            }
+        }
+    }
+
+    /// The extras, if they were made.
+    #[inline]
+    fn extras_if_made(&self) -> Option<&Extras> {
+        let p = self.extras.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer is a live Box's, freed only when the storage is.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
     /// Whether the values are still to be computed.
     #[inline]
     pub fn is_pending(&self) -> bool {
-        self.pending.load(Ordering::Acquire)
+        self.flags.load(Ordering::Acquire) & PENDING != 0
     }
 
     /// Runs `f` on the deferred work while it is pending (it cannot start meanwhile).
@@ -401,7 +449,7 @@ impl Storage {
         if !self.is_pending() {
             return None;
         }
-        self.deferred.lock().unwrap_or_else(|e| e.into_inner()).as_deref().map(f)
+        self.extras().deferred.lock().unwrap_or_else(|e| e.into_inner()).as_deref().map(f)
     }
 
     /// Computes the values if they are pending. Another thread asking meanwhile waits for
@@ -415,34 +463,39 @@ impl Storage {
 
     #[cold]
     fn force_slow(&self) {
-        let mut slot = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.extras().deferred.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(work) = slot.take() {
             let values = work.run();
             *self.buf.write().unwrap_or_else(|e| e.into_inner()) = values;
-            self.pending.store(false, Ordering::Release);
+            self.flags.fetch_and(!PENDING, Ordering::Release);
         }
     }
 
     /// Records that `reader`'s deferred work reads this storage.
     fn add_dependent(&self, reader: &Arc<Storage>) {
-        let mut list = self.dependents.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list = self.extras().dependents.lock().unwrap_or_else(|e| e.into_inner());
         // A weight read by every step would otherwise collect one entry per step.
         if list.len() >= 16 {
             list.retain(|w| w.upgrade().is_some_and(|s| s.is_pending()));
         }
         list.push(Arc::downgrade(reader));
-        self.has_dependents.store(true, Ordering::Release);
+        self.flags.fetch_or(READ_BY_PENDING, Ordering::Release);
     }
 
     /// Computes every pending storage that reads this one: called before it is written.
     #[inline]
     fn force_dependents(&self) {
-        if self.has_dependents.load(Ordering::Acquire) {
-            let list = std::mem::take(&mut *self.dependents.lock().unwrap_or_else(|e| e.into_inner()));
-            self.has_dependents.store(false, Ordering::Release);
-            for reader in list.iter().filter_map(Weak::upgrade) {
-                reader.force();
-            }
+        if self.flags.load(Ordering::Acquire) & READ_BY_PENDING != 0 {
+            self.force_dependents_slow()
+        }
+    }
+
+    #[cold]
+    fn force_dependents_slow(&self) {
+        let list = std::mem::take(&mut *self.extras().dependents.lock().unwrap_or_else(|e| e.into_inner()));
+        self.flags.fetch_and(!READ_BY_PENDING, Ordering::Release);
+        for reader in list.iter().filter_map(Weak::upgrade) {
+            reader.force();
         }
     }
 
@@ -455,12 +508,12 @@ impl Storage {
 
     /// Whether the host holds a loan of this memory (then its buffer stays where it is).
     pub(crate) fn is_lent(&self) -> bool {
-        self.lent.load(Ordering::Acquire) > 0
+        self.extras_if_made().is_some_and(|e| e.lent.load(Ordering::Acquire) > 0)
     }
 
     /// Whether the host may be writing this memory now, through a loan.
     pub fn is_lent_for_writing(&self) -> bool {
-        self.lent_writable.load(Ordering::Acquire) > 0
+        self.extras_if_made().is_some_and(|e| e.lent_writable.load(Ordering::Acquire) > 0)
     }
 
     /// Starts a loan: the address of the buffer's first element and the buffer's length in
@@ -473,9 +526,10 @@ impl Storage {
             self.force();
         }
         let mut guard = self.buf.write().unwrap_or_else(|e| e.into_inner());
-        self.lent.fetch_add(1, Ordering::AcqRel);
+        let extras = self.extras();
+        extras.lent.fetch_add(1, Ordering::AcqRel);
         if writable {
-            self.lent_writable.fetch_add(1, Ordering::AcqRel);
+            extras.lent_writable.fetch_add(1, Ordering::AcqRel);
             self.version.fetch_add(1, Ordering::Relaxed);
         }
         each_variant!(&mut *guard, |v| (v.as_mut_ptr().cast(), std::mem::size_of_val(&v[..])))
@@ -485,9 +539,9 @@ impl Storage {
     pub(crate) fn end_loan(&self, writable: bool) {
         if writable {
             self.version.fetch_add(1, Ordering::Relaxed);
-            self.lent_writable.fetch_sub(1, Ordering::AcqRel);
+            self.extras().lent_writable.fetch_sub(1, Ordering::AcqRel);
         }
-        self.lent.fetch_sub(1, Ordering::AcqRel);
+        self.extras().lent.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// A read guard, for an op that holds no other guard (see Locking above).

@@ -77,9 +77,15 @@ pub fn pending_ops(a: &Array) -> usize {
     a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().map_or(0, |c| c.nodes)).unwrap_or(0)
 }
 
-/// Whether an op with `n` result elements of `dtype` is deferred.
+/// Whether an op with `n` result elements of `dtype` may be deferred: the check on the
+/// per-op path, before `map` or `zip` is called. A small array is turned away by one load and
+/// one comparison (until the threshold is first read it is 0, and the full check runs).
 #[inline]
-fn defers(n: usize, dtype: DType) -> bool {
+pub(crate) fn defers(n: usize, dtype: DType) -> bool {
+    n >= MIN_ELEMENTS.load(Ordering::Relaxed) && defers_by_settings(n, dtype)
+}
+
+fn defers_by_settings(n: usize, dtype: DType) -> bool {
     n >= min_elements() && matches!(dtype, DType::F32 | DType::F64) && !crate::reference::enabled()
 }
 

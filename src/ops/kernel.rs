@@ -172,6 +172,13 @@ pub(crate) fn map_into<T: Element>(op: Map, v: &[T], out: &mut [MaybeUninit<T>])
 
 fn map_typed<T: Element>(v: &[T], op: Map) -> Result<Vec<T>> {
     let mut out = try_vec(v.len())?;
+    if v.len() < PARALLEL_MIN_COSTLY {
+        // The per-op path: no thread to consider, one call.
+        map_into(op, v, &mut out.spare_capacity_mut()[..v.len()]);
+        // SAFETY: map_into wrote each of the v.len() elements.
+        unsafe { out.set_len(v.len()) };
+        return Ok(out);
+    }
     let parallel_min = if op.is_costly() { PARALLEL_MIN_COSTLY } else { PARALLEL_MIN };
     extend_chunked(&mut out, v, parallel_min, |s, o| map_into(op, s, o));
     Ok(out)
@@ -181,8 +188,10 @@ pub fn map(a: &Array, op: Map) -> Result<Array> {
     if !a.dtype.is_float() {
         return super::integer::map(a, op);
     }
-    if let Some(out) = super::fuse::map(a, op)? {
-        return Ok(out);
+    if super::fuse::defers(a.size(), a.dtype) {
+        if let Some(out) = super::fuse::map(a, op)? {
+            return Ok(out);
+        }
     }
     let guard = a.read();
     with_slice!(&*guard, a.range(), |v: &[T]| Ok(from_vec(map_typed(v, op)?, shape_of(&a.shape))))
@@ -365,8 +374,10 @@ pub fn zip(a: &Array, b: &Array, op: Zip2) -> Result<Array> {
         bail!(DType, "operands have different dtypes: {} and {}", a.dtype.name(), b.dtype.name());
     }
     let shape = broadcast_shapes(&a.shape, &b.shape)?;
-    if let Some(out) = super::fuse::zip(a, b, op, &shape)? {
-        return Ok(out);
+    if super::fuse::defers(a.size().max(b.size()), a.dtype) {
+        if let Some(out) = super::fuse::zip(a, b, op, &shape)? {
+            return Ok(out);
+        }
     }
     let buf = match a.dtype {
         crate::array::DType::F32 => Buffer::F32(zip_typed::<f32>(a, b, &shape, op)?.into()),
