@@ -16,6 +16,13 @@ use common::{record, var_typed};
 
 static SETTINGS: Mutex<()> = Mutex::new(());
 
+/// Whether ops on small arrays are deferred now (as `fused_and_plain` sets it).
+fn fused_on() -> bool {
+    let min = fuse::set_min_elements(None);
+    fuse::set_min_elements(min);
+    min == Some(1)
+}
+
 fn settings() -> MutexGuard<'static, ()> {
     SETTINGS.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -237,4 +244,23 @@ fn an_in_place_change_to_a_pending_saved_value_is_still_caught() {
     let err = autograd::backward(&[y], &[], false, true).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Autograd, "{err}");
     fuse::set_min_elements(before);
+}
+
+#[test]
+fn an_intermediate_still_held_is_written_by_the_loop_that_computes_a_later_result() {
+    let _s = settings();
+    for dtype in [DType::F32, DType::F64] {
+        let runs = fused_and_plain(|| {
+            let x = array(N, 12, dtype);
+            let t = ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap();
+            let u = ops::mul(&t, &x).unwrap();
+            let total = ops::sum(&u, &[], false).unwrap();
+            // The sum's loop wrote t on its way; u, only summed, stays pending.
+            assert_eq!(fuse::pending_ops(&t), 0, "{dtype:?}");
+            assert!(!fused_on() || fuse::pending_ops(&u) > 0, "{dtype:?}");
+            let v = ops::add(&u, &t).unwrap();
+            ops::concat(&[v, ops::reshape(&total, &[1]).unwrap(), t], 0).unwrap()
+        });
+        assert_all_equal(&runs);
+    }
 }

@@ -369,6 +369,7 @@ pub trait Deferred: Send + Sync + std::fmt::Debug {
     fn run(self: Box<Self>) -> Buffer;
     /// The work as `Any`, for the module that made it to look inside.
     fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 /// A storage's buffer goes back to the cache of large buffers when the last array using it
@@ -469,6 +470,18 @@ impl Storage {
             *self.buf.write().unwrap_or_else(|e| e.into_inner()) = values;
             self.flags.fetch_and(!PENDING, Ordering::Release);
         }
+    }
+
+    /// The pending work, taken out for a fused loop that computes these values on its way to
+    /// another storage's (see `Claim`); `None` when the values are computed or another thread
+    /// is computing them (it never waits).
+    pub(crate) fn try_claim(&self) -> Option<Claim<'_>> {
+        if !self.is_pending() {
+            return None;
+        }
+        let mut slot = self.extras().deferred.try_lock().ok()?;
+        let work = slot.take()?;
+        Some(Claim { storage: self, slot, work: Some(work) })
     }
 
     /// Records that `reader`'s deferred work reads this storage.
@@ -578,6 +591,36 @@ impl Storage {
     pub fn dtype(&self) -> DType {
         // The empty buffer of pending work has the dtype too: nothing to compute.
         self.buf.read().unwrap_or_else(|e| e.into_inner()).dtype()
+    }
+}
+
+/// A storage's pending work taken out by `try_claim`: whoever holds it computes the values and
+/// gives them to `complete`; dropped without that, the work goes back, still pending. Other
+/// threads that need the values meanwhile wait for them on the work's mutex, held here.
+pub(crate) struct Claim<'s> {
+    storage: &'s Storage,
+    slot: std::sync::MutexGuard<'s, Option<Box<dyn Deferred>>>,
+    work: Option<Box<dyn Deferred>>,
+}
+
+impl Claim<'_> {
+    pub(crate) fn work_mut(&mut self) -> &mut dyn Deferred {
+        self.work.as_deref_mut().expect("a claim holds its work until completed")
+    }
+
+    /// Stores the computed values: the storage is no longer pending.
+    pub(crate) fn complete(mut self, values: Buffer) {
+        *self.storage.buf.write().unwrap_or_else(|e| e.into_inner()) = values;
+        self.storage.flags.fetch_and(!PENDING, Ordering::Release);
+        self.work = None;
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take() {
+            *self.slot = Some(work);
+        }
     }
 }
 

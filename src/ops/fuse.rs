@@ -4,7 +4,10 @@
 //! needed (read, printed, reduced, passed to an op that is not element-wise, written in
 //! place) the whole tree runs as one loop over memory, a block of elements at a time through
 //! registers that stay in cache: the leaves are read once and the result written once, where
-//! running op by op would write and read every intermediate array.
+//! running op by op would write and read every intermediate array. A sum over a whole
+//! pending result adds the values as the loop makes them, never writing them; an
+//! intermediate result still held (a value the tape saved for backward) is written by the
+//! loop that passes through it, so that reading it later computes nothing again.
 //!
 //! Only what cannot change the result is deferred. Errors (dtypes, shapes, memory for the
 //! result) are found when the op is called; the result's buffer is allocated then, so pending
@@ -17,12 +20,12 @@
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use smallvec::SmallVec;
 
 use super::kernel::{map_into, zip_into, LongSum, Map, Operand, Zip2};
-use crate::array::storage::{lock, try_vec, Buffer, Deferred, Locked, Storage};
+use crate::array::storage::{lock, try_vec, Buffer, Claim, Deferred, Locked, Storage};
 use crate::cpu::loops::reduce_pieces;
 use crate::array::{Array, DType, Element, Scalar};
 use crate::error::Result;
@@ -96,8 +99,22 @@ enum Node {
     Leaf(Array),
     /// A computed one-element array, its value used at every position.
     Each(Array),
-    Map(Map, Arc<Node>),
-    Zip(Zip2, Arc<Node>, Arc<Node>),
+    Map(Map, Arc<Node>, Owner),
+    Zip(Zip2, Arc<Node>, Arc<Node>, Owner),
+}
+
+/// The storage whose pending value a node is (the root of that storage's tree): a loop that
+/// computes the node on its way to another result writes the values there too, while that
+/// storage is alive and pending, so that they are not computed again when it is read.
+type Owner = OnceLock<Weak<Storage>>;
+
+impl Node {
+    fn owner(&self) -> Option<&Owner> {
+        match self {
+            Node::Map(_, _, owner) | Node::Zip(_, _, _, owner) => Some(owner),
+            Node::Leaf(_) | Node::Each(_) => None,
+        }
+    }
 }
 
 /// An operand as a tree: the pending work of `a` when it is a whole pending result,
@@ -129,7 +146,7 @@ pub(crate) fn map(a: &Array, op: Map) -> Result<Option<Array>> {
         let Some(leaf) = operand(a, n) else { return Ok(None) };
         (tree, nodes) = leaf;
     }
-    pending(Node::Map(op, tree), nodes + 1, n, a.dtype, &a.shape).map(Some)
+    pending(Node::Map(op, tree, Owner::new()), nodes + 1, n, a.dtype, &a.shape).map(Some)
 }
 
 /// `op` of each pair of `a` and `b` (one shape, or one of them a single element), deferred;
@@ -156,7 +173,7 @@ pub(crate) fn zip(a: &Array, b: &Array, op: Zip2, shape: &[usize]) -> Result<Opt
         let (Some(x), Some(y)) = (operand(a, n), operand(b, n)) else { return Ok(None) };
         ((ta, na), (tb, nb)) = (x, y);
     }
-    pending(Node::Zip(op, ta, tb), na + nb + 1, n, a.dtype, shape).map(Some)
+    pending(Node::Zip(op, ta, tb, Owner::new()), na + nb + 1, n, a.dtype, shape).map(Some)
 }
 
 /// An array of `shape` whose values `root` computes when needed.
@@ -171,6 +188,9 @@ fn pending(root: Node, nodes: usize, n: usize, dtype: DType, shape: &[usize]) ->
     let reads: Vec<&Storage> = leaves.iter().map(|a| &*a.storage).collect();
     let chain = Chain { root: root.clone(), nodes, n, out };
     let storage = Storage::deferred(dtype, Box::new(chain), &reads);
+    if let Some(owner) = root.owner() {
+        let _ = owner.set(Arc::downgrade(&storage));
+    }
     Ok(Array { storage, offset: 0, shape: shape.into(), dtype })
 }
 
@@ -182,8 +202,8 @@ fn collect_leaves<'t>(node: &'t Node, leaves: &mut Vec<&'t Array>) {
                 leaves.push(a);
             }
         }
-        Node::Map(_, x) => collect_leaves(x, leaves),
-        Node::Zip(_, x, y) => {
+        Node::Map(_, x, _) => collect_leaves(x, leaves),
+        Node::Zip(_, x, y, _) => {
             collect_leaves(x, leaves);
             collect_leaves(y, leaves);
         }
@@ -211,6 +231,10 @@ impl Deferred for Chain {
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
 }
@@ -244,11 +268,68 @@ enum Step {
 struct Program<'t> {
     leaves: Vec<&'t Array>,
     steps: Vec<Step>,
+    /// Each step's owner, if its node has one (see `Owner`).
+    owners: Vec<Option<&'t Weak<Storage>>>,
 }
+
+/// A storage whose values a program writes on the way: its claimed work and the buffer.
+struct Byproduct<'s, T: Element> {
+    step: usize,
+    /// `None` once finished.
+    claim: Option<Claim<'s>>,
+    values: Vec<T>,
+}
+
+impl<T: Element> Byproduct<'_, T> {
+    /// The buffer's first element, where the loop writes.
+    fn start(&mut self) -> *mut T {
+        self.values.as_mut_ptr()
+    }
+
+    /// The storage's values are the `n` the loop wrote.
+    fn finish(mut self, n: usize) {
+        let mut values = std::mem::take(&mut self.values);
+        // SAFETY: the loop wrote all n values (the buffer has room for them: `byproducts`).
+        unsafe { values.set_len(n) };
+        if let Some(claim) = self.claim.take() {
+            claim.complete(T::wrap(values));
+        }
+    }
+}
+
+/// A byproduct not finished (the loop failed) gives its buffer back to its storage's work,
+/// which its claim then puts back, still pending.
+impl<T: Element> Drop for Byproduct<'_, T> {
+    fn drop(&mut self) {
+        if let Some(claim) = &mut self.claim {
+            if let Some(chain) = claim.work_mut().as_any_mut().downcast_mut::<Chain>() {
+                chain.out = T::wrap(std::mem::take(&mut self.values));
+            }
+        }
+    }
+}
+
+/// What a loop reads (the leaves' elements) and writes besides its result: (step, first
+/// element) of each byproduct, written by the pieces of the loop at their own positions.
+struct Io<'a, T> {
+    leaves: &'a [&'a [T]],
+    byproducts: &'a [(usize, *mut T)],
+}
+
+impl<T> Clone for Io<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Io<'_, T> {}
+// SAFETY: the leaves are only read, and the pieces of a loop write disjoint ranges of each
+// byproduct's buffer.
+unsafe impl<T: Sync> Send for Io<'_, T> {}
+unsafe impl<T: Sync> Sync for Io<'_, T> {}
 
 impl<'t> Program<'t> {
     fn of(root: &'t Arc<Node>) -> Program<'t> {
-        let mut p = Program { leaves: Vec::new(), steps: Vec::new() };
+        let mut p = Program { leaves: Vec::new(), steps: Vec::new(), owners: Vec::new() };
         let mut seen: Vec<(*const Node, Src)> = Vec::new();
         p.add(root, &mut seen);
         p
@@ -262,19 +343,55 @@ impl<'t> Program<'t> {
         let src = match &**node {
             Node::Leaf(a) => Src::Leaf(self.leaf(a)),
             Node::Each(a) => Src::Each(self.leaf(a)),
-            Node::Map(op, x) => {
+            Node::Map(op, x, owner) => {
                 let x = self.add(x, seen);
-                self.steps.push(Step::Map(*op, x));
-                Src::Step(self.steps.len() - 1)
+                self.push(Step::Map(*op, x), owner)
             }
-            Node::Zip(op, x, y) => {
+            Node::Zip(op, x, y, owner) => {
                 let (x, y) = (self.add(x, seen), self.add(y, seen));
-                self.steps.push(Step::Zip(*op, x, y));
-                Src::Step(self.steps.len() - 1)
+                self.push(Step::Zip(*op, x, y), owner)
             }
         };
         seen.push((key, src));
         src
+    }
+
+    fn push(&mut self, step: Step, owner: &'t Owner) -> Src {
+        self.steps.push(step);
+        self.owners.push(owner.get());
+        Src::Step(self.steps.len() - 1)
+    }
+
+    /// The storages alive and pending whose values are steps of this program other than the
+    /// last, each claimed (`Storage::try_claim`) with its buffer: the loop writes them too.
+    fn byproducts<T: Element>(&self, owners: &'t [(usize, Arc<Storage>)], n: usize) -> Vec<Byproduct<'t, T>> {
+        owners
+            .iter()
+            .filter_map(|(step, storage)| {
+                let mut claim = storage.try_claim()?;
+                // The storage's tree is this step's node (an owner is set on its own tree's
+                // root only), so its values are the step's.
+                let chain = claim.work_mut().as_any_mut().downcast_mut::<Chain>()?;
+                let values = match T::vec_from(std::mem::replace(&mut chain.out, f32::wrap(Vec::new()))) {
+                    Ok(v) if v.capacity() >= n => v,
+                    Ok(v) => {
+                        chain.out = T::wrap(v);
+                        return None;
+                    }
+                    Err(out) => {
+                        chain.out = out;
+                        return None;
+                    }
+                };
+                Some(Byproduct { step: *step, claim: Some(claim), values })
+            })
+            .collect()
+    }
+
+    /// The owners of steps before the last that are alive, by step.
+    fn live_owners(&self) -> Vec<(usize, Arc<Storage>)> {
+        let last = self.steps.len() - 1;
+        self.owners[..last].iter().enumerate().filter_map(|(i, o)| o.and_then(Weak::upgrade).map(|s| (i, s))).collect()
     }
 
     fn leaf(&mut self, a: &'t Array) -> usize {
@@ -295,7 +412,13 @@ impl<'t> Program<'t> {
     /// The sum of the `n` values, in the pieces and order of `sum` over an array.
     fn sum<T: Element>(&self, locked: &Locked<'_>, n: usize) -> Result<f64> {
         let leaves = self.leaf_slices::<T>(locked);
-        reduce_pieces(n, |range| self.sum_range(&leaves, range), |x, y| x + y)
+        let owners = self.live_owners();
+        let mut made = self.byproducts::<T>(&owners, n);
+        let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
+        let io = Io { leaves: &leaves, byproducts: &outputs };
+        let total = reduce_pieces(n, |range| self.sum_range(io, range), |x, y| x + y)?;
+        made.into_iter().for_each(|b| b.finish(n));
+        Ok(total)
     }
 
     /// The `n` values, written into `out` (empty, with room for them).
@@ -303,6 +426,10 @@ impl<'t> Program<'t> {
         let storages: Vec<&Storage> = self.leaves.iter().map(|a| &*a.storage).collect();
         let locked = lock(&storages, &[]);
         let leaves = self.leaf_slices::<T>(&locked);
+        let owners = self.live_owners();
+        let mut made = self.byproducts::<T>(&owners, n);
+        let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
+        let io = Io { leaves: &leaves, byproducts: &outputs };
         let spare = &mut out.spare_capacity_mut()[..n];
         let threads = crate::cpu::loops::threads_for(n, crate::cpu::loops::PARALLEL_MIN_COSTLY);
         if threads > 1 {
@@ -310,30 +437,31 @@ impl<'t> Program<'t> {
             // block position whatever the thread count.
             let piece = n.div_ceil(threads).next_multiple_of(BLOCK);
             let parts: Vec<_> = spare.chunks_mut(piece).enumerate().map(|(i, o)| (i * piece, o)).collect();
-            crate::cpu::threads::fork_join(parts, |(start, o)| self.run_piece(&leaves, start, o));
+            crate::cpu::threads::fork_join(parts, |(start, o)| self.run_piece(io, start, o));
         } else {
-            self.run_piece(&leaves, 0, spare);
+            self.run_piece(io, 0, spare);
         }
         drop(locked);
+        made.into_iter().for_each(|b| b.finish(n));
         // SAFETY: run_piece wrote each of the n elements.
         unsafe { out.set_len(n) };
         out
     }
 
     /// The sum (in float64, as `sum` adds a run) of the values at `range`, never written.
-    fn sum_range<T: Element>(&self, leaves: &[&[T]], range: std::ops::Range<usize>) -> f64 {
+    fn sum_range<T: Element>(&self, io: Io<'_, T>, range: std::ops::Range<usize>) -> f64 {
         let mut sum = LongSum::default();
         let mut rest = [T::zero(); LongSum::LANES];
         let mut rest_len = 0;
         self.with_registers(self.steps.len(), |regs, block| {
-            self.run_blocks_at_level(leaves, range.start, Sink::Sum { len: range.len(), sum: &mut sum, rest: &mut rest, rest_len: &mut rest_len }, regs, block)
+            self.run_blocks_at_level(io, range.start, Sink::Sum { len: range.len(), sum: &mut sum, rest: &mut rest, rest_len: &mut rest_len }, regs, block)
         });
         sum.finish(&rest[..rest_len])
     }
 
     /// Elements [start, start + out.len()) into `out`, a block at a time.
-    fn run_piece<T: Element>(&self, leaves: &[&[T]], start: usize, out: &mut [MaybeUninit<T>]) {
-        self.with_registers(self.steps.len() - 1, |regs, block| self.run_blocks_at_level(leaves, start, Sink::Write(out), regs, block))
+    fn run_piece<T: Element>(&self, io: Io<'_, T>, start: usize, out: &mut [MaybeUninit<T>]) {
+        self.with_registers(self.steps.len() - 1, |regs, block| self.run_blocks_at_level(io, start, Sink::Write(out), regs, block))
     }
 
     /// `f` of `registers` registers of a block each, and the block length: on the heap, or
@@ -355,32 +483,33 @@ impl<'t> Program<'t> {
     /// `run_blocks` compiled for the CPU's level: the element loops of the steps are inlined
     /// into it, so their vectors are as wide as the level allows (the same values: the
     /// arithmetic is IEEE at every width, and exp and the rest choose their own loop).
-    fn run_blocks_at_level<T: Element>(&self, leaves: &[&[T]], start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+    fn run_blocks_at_level<T: Element>(&self, io: Io<'_, T>, start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
         #[cfg(target_arch = "x86_64")]
         {
             use crate::cpu::level::{level, Level};
             #[target_feature(enable = "avx512f,avx2,fma")]
-            unsafe fn avx512<T: Element>(p: &Program<'_>, leaves: &[&[T]], start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
-                p.run_blocks(leaves, start, sink, regs, block)
+            unsafe fn avx512<T: Element>(p: &Program<'_>, io: Io<'_, T>, start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+                p.run_blocks(io, start, sink, regs, block)
             }
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2<T: Element>(p: &Program<'_>, leaves: &[&[T]], start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
-                p.run_blocks(leaves, start, sink, regs, block)
+            unsafe fn avx2<T: Element>(p: &Program<'_>, io: Io<'_, T>, start: usize, sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+                p.run_blocks(io, start, sink, regs, block)
             }
             match level() {
                 // SAFETY: level() is at most what the CPU has.
-                Level::Avx512 => return unsafe { avx512(self, leaves, start, sink, regs, block) },
-                Level::Avx2 => return unsafe { avx2(self, leaves, start, sink, regs, block) },
+                Level::Avx512 => return unsafe { avx512(self, io, start, sink, regs, block) },
+                Level::Avx2 => return unsafe { avx2(self, io, start, sink, regs, block) },
                 Level::Portable => {}
             }
         }
-        self.run_blocks(leaves, start, sink, regs, block)
+        self.run_blocks(io, start, sink, regs, block)
     }
 
     /// The steps over each block of `sink`'s elements from `start`: step i's result goes to
     /// register i, the last step's to the sink (or, for a sum, to the last register).
     #[inline(always)]
-    fn run_blocks<T: Element>(&self, leaves: &[&[T]], start: usize, mut sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+    fn run_blocks<T: Element>(&self, io: Io<'_, T>, start: usize, mut sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
+        let leaves = io.leaves;
         let each: SmallVec<[T; 8]> = leaves.iter().map(|l| l.first().copied().unwrap_or_default()).collect();
         let last = self.steps.len() - 1;
         let len = sink.len();
@@ -400,12 +529,18 @@ impl<'t> Program<'t> {
                     // this block.
                     Src::Step(s) => Operand::Run(unsafe { std::slice::from_raw_parts(done[s * block..].as_ptr().cast::<T>(), n) }),
                 };
+                let written = dst.as_ptr().cast::<T>();
                 match *step {
                     Step::Map(op, x) => match get(x) {
                         Operand::Run(x) => map_into(op, x, dst),
                         Operand::Each(_) => unreachable!("a one-element operand is only zipped"),
                     },
                     Step::Zip(op, x, y) => zip_into(op, get(x), get(y), dst),
+                }
+                if let Some(&(_, to)) = io.byproducts.iter().find(|(s, _)| *s == i) {
+                    // SAFETY: the step wrote n values at `written`; the byproduct's buffer has
+                    // room for the whole result, and this piece alone writes [at, at + n).
+                    unsafe { std::ptr::copy_nonoverlapping(written, to.add(at), n) };
                 }
             }
             if let Sink::Sum { sum, rest, rest_len, .. } = &mut sink {
