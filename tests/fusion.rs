@@ -182,7 +182,7 @@ fn trees_stay_bounded_and_long_chains_compute_right() {
     let mut want = x.to_f64_vec();
     for i in 0..1_000 {
         y = if i % 2 == 0 { ops::mul_scalar(&y, 1.001).unwrap() } else { ops::add(&y, &x).unwrap() };
-        assert!(fuse::pending_ops(&y) <= fuse::MAX_NODES, "{} ops pending", fuse::pending_ops(&y));
+        assert!(fuse::pending_ops(&y) <= fuse::max_ops(), "{} ops pending", fuse::pending_ops(&y));
         let xs = x.to_f64_vec();
         for (w, &v) in want.iter_mut().zip(&xs) {
             *w = if i % 2 == 0 { *w * 1.001 } else { *w + v };

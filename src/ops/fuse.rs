@@ -32,7 +32,12 @@ use crate::error::Result;
 
 /// The most ops in one tree (a shared subtree counts once per use): enough for a loss and
 /// its gradient, small enough that a block's registers stay in the first caches.
-pub const MAX_NODES: usize = 32;
+const MAX_NODES: usize = 32;
+
+/// The most ops a pending tree holds (`MAX_NODES`), for tests.
+pub fn max_ops() -> usize {
+    MAX_NODES
+}
 
 /// Elements per block: the registers of a tree of `MAX_NODES` ops take 128 KiB of float32.
 const BLOCK: usize = 1024;
