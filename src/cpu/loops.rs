@@ -69,7 +69,7 @@ pub(crate) fn on_piece<A, B>(f: &impl Fn(A, B), a: A, b: B) {
 
 /// Pieces a large reduction is cut into: a fixed size, so that the result (its rounding) is
 /// the same whatever the thread count.
-pub(crate) const REDUCE_PIECE: usize = 1 << 16;
+const REDUCE_PIECE: usize = 1 << 16;
 
 /// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
 /// spread over the threads when `v` is large.
@@ -131,21 +131,6 @@ pub fn extend_map<T: Copy + Sync, U: Send>(out: &mut Vec<U>, src: &[T], f: impl 
     extend_chunked(out, src, PARALLEL_MIN, |s, o| {
         for (o, &x) in o.iter_mut().zip(s) {
             o.write(f(x));
-        }
-    });
-}
-
-/// Appends `f(x, y)` for the pairs of `a` and `b` (of equal length) to `out`, as `extend_map`.
-#[inline(always)]
-pub fn extend_zip<T: Copy + Sync, U: Copy + Sync, V: Send>(out: &mut Vec<V>, a: &[T], b: &[U], f: impl Fn(T, U) -> V + Sync) {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    // Chunks of `a` carry their offset, to find the matching chunk of `b`.
-    let base = a.as_ptr() as usize;
-    extend_chunked(out, a, PARALLEL_MIN, |s, o| {
-        let start = (s.as_ptr() as usize - base) / std::mem::size_of::<T>().max(1);
-        for (o, (&x, &y)) in o.iter_mut().zip(s.iter().zip(&b[start..start + s.len()])) {
-            o.write(f(x, y));
         }
     });
 }

@@ -82,7 +82,17 @@ pub fn set_min_elements(min: Option<usize>) -> Option<usize> {
 /// The ops of `a`'s pending tree (a shared subtree counted once per use), 0 when its values
 /// are computed.
 pub fn pending_ops(a: &Array) -> usize {
-    a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().map_or(0, |c| c.nodes)).unwrap_or(0)
+    pending_tree(a).map_or(0, |(_, nodes)| nodes)
+}
+
+/// The tree of `a` and its op count, when `a` is a whole pending result (a view of part of
+/// one is not).
+fn pending_tree(a: &Array) -> Option<(Arc<Node>, usize)> {
+    if a.offset != 0 {
+        return None;
+    }
+    let n = a.size();
+    a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().filter(|c| c.n == n).map(|c| (c.root.clone(), c.nodes)))?
 }
 
 /// Whether an op with `n` result elements of `dtype` may be deferred: the check on the
@@ -126,9 +136,8 @@ impl Node {
 /// otherwise a leaf (computed first, if pending); `None` when `a` cannot be read later, as
 /// memory the host may write meanwhile (its own memory, or a loan) can be.
 fn operand(a: &Array, n: usize) -> Option<(Arc<Node>, usize)> {
-    if a.size() == n && a.offset == 0 {
-        let tree = a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().filter(|c| c.n == n).map(|c| (c.root.clone(), c.nodes)));
-        if let Some(Some(tree)) = tree {
+    if a.size() == n {
+        if let Some(tree) = pending_tree(a) {
             return Some(tree);
         }
     }
@@ -188,31 +197,13 @@ fn pending(root: Node, nodes: usize, n: usize, dtype: DType, shape: &[usize]) ->
         _ => f64::wrap(try_vec(n)?),
     };
     let root = Arc::new(root);
-    let mut leaves: Vec<&Array> = Vec::new();
-    collect_leaves(&root, &mut leaves);
-    let reads: Vec<&Storage> = leaves.iter().map(|a| &*a.storage).collect();
+    let reads: Vec<&Storage> = Program::of(&root).leaves.iter().map(|a| &*a.storage).collect();
     let chain = Chain { root: root.clone(), nodes, n, out };
     let storage = Storage::deferred(dtype, Box::new(chain), &reads);
     if let Some(owner) = root.owner() {
         let _ = owner.set(Arc::downgrade(&storage));
     }
     Ok(Array { storage, offset: 0, shape: shape.into(), dtype })
-}
-
-/// The arrays `node` reads, once each (by storage and offset).
-fn collect_leaves<'t>(node: &'t Node, leaves: &mut Vec<&'t Array>) {
-    match node {
-        Node::Leaf(a) | Node::Each(a) => {
-            if !leaves.iter().any(|l| Arc::ptr_eq(&l.storage, &a.storage) && l.offset == a.offset && l.size() == a.size()) {
-                leaves.push(a);
-            }
-        }
-        Node::Map(_, x, _) => collect_leaves(x, leaves),
-        Node::Zip(_, x, y, _) => {
-            collect_leaves(x, leaves);
-            collect_leaves(y, leaves);
-        }
-    }
 }
 
 /// A pending result: the tree, and the buffer (allocated when the op was called) it fills.
@@ -582,11 +573,10 @@ impl<T> Sink<'_, T> {
 /// writing it; `None` when `a` is not a whole pending result.
 pub(crate) fn sum(a: &Array) -> Result<Option<f64>> {
     let n = a.size();
-    if a.offset != 0 || crate::reference::enabled() {
+    if crate::reference::enabled() {
         return Ok(None);
     }
-    let root = a.storage.with_deferred(|work| work.as_any().downcast_ref::<Chain>().filter(|c| c.n == n).map(|c| c.root.clone()));
-    let Some(Some(root)) = root else { return Ok(None) };
+    let Some((root, _)) = pending_tree(a) else { return Ok(None) };
     let program = Program::of(&root);
     let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
     let locked = lock(&storages, &[]);

@@ -6,7 +6,8 @@ use smallvec::SmallVec;
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
 use std::mem::MaybeUninit;
 
-use crate::cpu::loops::{extend_chunked, extend_map, extend_zip, reduce_chunked, try_alloc, PARALLEL_MIN, PARALLEL_MIN_COSTLY};
+use crate::cpu::loops::{extend_chunked, extend_map, on_piece, reduce_chunked, threads_for, try_alloc, PARALLEL_MIN, PARALLEL_MIN_COSTLY};
+use crate::cpu::threads::fork_join;
 use crate::array::storage::{lock, try_vec, with_any_slice, with_slice, Buffer};
 use crate::array::{from_vec, fmt_shape, Array, Element, Scalar, Shape};
 
@@ -294,50 +295,53 @@ fn zip_typed<T: Element>(a: &Array, b: &Array, out_shape: &[usize], op: Zip2) ->
     if crate::reference::enabled() {
         return zip_by_index(va, &a.shape, vb, &b.shape, out_shape, zip_fn::<T>(op));
     }
-    // Dispatch on the op once, outside the loop, so each loop body is one operation.
-    macro_rules! run {
-        ($f:expr) => {{
-            let f = $f;
-            if a.shape == b.shape {
-                let mut out = try_vec(n)?;
-                extend_zip(&mut out, va, vb, &f);
-                out
-            } else if b.size() == 1 {
-                let y = vb[0];
-                let mut out = try_vec(n)?;
-                extend_map(&mut out, va, |x| f(x, y));
-                out
-            } else if a.size() == 1 {
-                let x = va[0];
-                let mut out = try_vec(n)?;
-                extend_map(&mut out, vb, |y| f(x, y));
-                out
-            } else {
-                let mut out = try_vec(n)?;
-                let (sa, sb) = (broadcast_strides(&a.shape, out_shape), broadcast_strides(&b.shape, out_shape));
-                for_each_row(out_shape, &sa, &sb, |ra, rb, len, da, db| match (da, db) {
-                    (1, 1) => extend_zip(&mut out, &va[ra..ra + len], &vb[rb..rb + len], &f),
-                    (1, _) => {
-                        let y = vb[rb];
-                        extend_map(&mut out, &va[ra..ra + len], |x| f(x, y))
-                    }
-                    (_, 1) => {
-                        let x = va[ra];
-                        extend_map(&mut out, &vb[rb..rb + len], |y| f(x, y))
-                    }
-                    _ => out.extend(std::iter::repeat_n(f(va[ra], vb[rb]), len)),
-                });
-                out
-            }
-        }};
+    let mut out = try_vec(n)?;
+    if a.shape == b.shape {
+        extend_pairs(&mut out, op, Operand::Run(va), Operand::Run(vb), n);
+    } else if b.size() == 1 {
+        extend_pairs(&mut out, op, Operand::Run(va), Operand::Each(vb[0]), n);
+    } else if a.size() == 1 {
+        extend_pairs(&mut out, op, Operand::Each(va[0]), Operand::Run(vb), n);
+    } else {
+        let (sa, sb) = (broadcast_strides(&a.shape, out_shape), broadcast_strides(&b.shape, out_shape));
+        for_each_row(out_shape, &sa, &sb, |ra, rb, len, da, db| {
+            let x = if da == 1 { Operand::Run(&va[ra..ra + len]) } else { Operand::Each(va[ra]) };
+            let y = if db == 1 { Operand::Run(&vb[rb..rb + len]) } else { Operand::Each(vb[rb]) };
+            extend_pairs(&mut out, op, x, y, len);
+        });
     }
-    Ok(match op {
-        Zip2::Add => run!(|x: T, y: T| x + y),
-        Zip2::Sub => run!(|x: T, y: T| x - y),
-        Zip2::Mul => run!(|x: T, y: T| x * y),
-        Zip2::Div => run!(|x: T, y: T| x / y),
-        other => run!(zip_fn::<T>(other)),
-    })
+    Ok(out)
+}
+
+impl<'a, T: Copy> Operand<'a, T> {
+    /// The part of the operand at `range` of the result.
+    fn part(self, range: std::ops::Range<usize>) -> Operand<'a, T> {
+        match self {
+            Operand::Run(v) => Operand::Run(&v[range]),
+            each => each,
+        }
+    }
+}
+
+/// Appends `op` of the `n` pairs of `a` and `b` to `out` (`zip_into`), split over the threads
+/// when `n` is large.
+fn extend_pairs<T: Element>(out: &mut Vec<T>, op: Zip2, a: Operand<'_, T>, b: Operand<'_, T>, n: usize) {
+    out.reserve(n);
+    let len = out.len();
+    let spare = &mut out.spare_capacity_mut()[..n];
+    let threads = threads_for(n, PARALLEL_MIN);
+    if threads > 1 {
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<_> = spare.chunks_mut(chunk).enumerate().collect();
+        fork_join(parts, |(i, o)| {
+            let range = i * chunk..i * chunk + o.len();
+            on_piece(&|(x, y), o| zip_into(op, x, y, o), (a.part(range.clone()), b.part(range)), o)
+        });
+    } else {
+        zip_into(op, a, b, spare);
+    }
+    // SAFETY: zip_into wrote each of the n elements after `len`.
+    unsafe { out.set_len(len + n) }
 }
 
 /// The reference mode's broadcasting loop: each output element's multi-index, and from it
