@@ -39,9 +39,12 @@ for level in avx2 portable; do
     AD_CPU=$level AD_FUSE_MIN=1 cargo test --test gradfuzz -- --programs 500
 done
 # Every element-wise op deferred and fused, from one element on (by default only arrays of
-# 65,536 elements or more are), so that the fuzzer and the semantics tests go through fusion.
-AD_FUSE_MIN=1 cargo test --test gradfuzz -- --programs 2000
-AD_FUSE_MIN=1 cargo test --test autograd_semantics --test gradient_regressions --test gradcheck --test concurrency \
+# 65,536 elements or more are), so that the fuzzer and the semantics tests go through fusion,
+# with every fused result written around the caches (by default only those past a quarter of
+# the last-level cache are).
+AD_FUSE_MIN=1 AD_STREAM_MIN=0 cargo test --test gradfuzz -- --programs 2000
+AD_FUSE_MIN=1 AD_STREAM_MIN=0 cargo test --test fusion
+AD_FUSE_MIN=1 AD_STREAM_MIN=0 cargo test --test autograd_semantics --test gradient_regressions --test gradcheck --test concurrency \
     --test tutorial --test elementwise --test custom --test optim --test checkpoints
 
 # The C and C++ library installed into a temporary prefix, and programs built against it.
@@ -72,7 +75,7 @@ fi
 "$venv/bin/pip" install -q --upgrade numpy pytest scikit-learn matplotlib mpi4py
 "$venv/bin/pip" install -q --force-reinstall --no-deps ./bindings/python
 (cd target && "pyenv/bin/python" -m pytest -q "../$tests" "${skip_mxnet[@]}")
-(cd target && AD_FUSE_MIN=1 "pyenv/bin/python" -m pytest -q "../$tests" "${skip_mxnet[@]}")
+(cd target && AD_FUSE_MIN=1 AD_STREAM_MIN=0 "pyenv/bin/python" -m pytest -q "../$tests" "${skip_mxnet[@]}")
 
 # The comparisons with MXNet 1.9.1, on an interpreter that numpy < 1.24 supports.
 mxnet_python=""

@@ -27,6 +27,7 @@ use smallvec::SmallVec;
 use super::kernel::{map_into, zip_into, LongSum, Map, Operand, Zip2};
 use crate::array::storage::{lock, try_vec, Buffer, Claim, Deferred, Locked, Storage};
 use crate::cpu::loops::reduce_pieces;
+use crate::cpu::stream;
 use crate::array::{Array, DType, Element, Scalar};
 use crate::error::Result;
 
@@ -310,6 +311,8 @@ impl<T: Element> Drop for Byproduct<'_, T> {
 struct Io<'a, T> {
     leaves: &'a [&'a [T]],
     byproducts: &'a [(usize, *mut T)],
+    /// Whether results are written around the caches (`cpu::stream`).
+    stream: bool,
 }
 
 impl<T> Clone for Io<'_, T> {
@@ -411,7 +414,7 @@ impl<'t> Program<'t> {
         let owners = self.live_owners();
         let mut made = self.byproducts::<T>(&owners, n);
         let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
-        let io = Io { leaves: &leaves, byproducts: &outputs };
+        let io = Io { leaves: &leaves, byproducts: &outputs, stream: stream::streams(n * size_of::<T>()) };
         let total = reduce_pieces(n, |range| self.sum_range(io, range), |x, y| x + y)?;
         made.into_iter().for_each(|b| b.finish(n));
         Ok(total)
@@ -425,7 +428,7 @@ impl<'t> Program<'t> {
         let owners = self.live_owners();
         let mut made = self.byproducts::<T>(&owners, n);
         let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
-        let io = Io { leaves: &leaves, byproducts: &outputs };
+        let io = Io { leaves: &leaves, byproducts: &outputs, stream: stream::streams(n * size_of::<T>()) };
         let spare = &mut out.spare_capacity_mut()[..n];
         let threads = crate::cpu::loops::threads_for(n, crate::cpu::loops::PARALLEL_MIN_COSTLY);
         if threads > 1 {
@@ -452,12 +455,16 @@ impl<'t> Program<'t> {
         self.with_registers(self.steps.len(), |regs, block| {
             self.run_blocks_at_level(io, range.start, Sink::Sum { len: range.len(), sum: &mut sum, rest: &mut rest, rest_len: &mut rest_len }, regs, block)
         });
+        stream::fence();
         sum.finish(&rest[..rest_len])
     }
 
     /// Elements [start, start + out.len()) into `out`, a block at a time.
     fn run_piece<T: Element>(&self, io: Io<'_, T>, start: usize, out: &mut [MaybeUninit<T>]) {
-        self.with_registers(self.steps.len() - 1, |regs, block| self.run_blocks_at_level(io, start, Sink::Write(out), regs, block))
+        // Streamed, the last step goes through a register too.
+        let registers = if io.stream { self.steps.len() } else { self.steps.len() - 1 };
+        self.with_registers(registers, |regs, block| self.run_blocks_at_level(io, start, Sink::Write(out), regs, block));
+        stream::fence();
     }
 
     /// `f` of `registers` registers of a block each, and the block length: on the heap, or
@@ -512,10 +519,13 @@ impl<'t> Program<'t> {
         for lo in (0..len).step_by(block) {
             let n = block.min(len - lo);
             let at = start + lo;
+            // The next block of each leaf read element by element, while this one computes.
+            let next = (at + n)..(at + n + block).min(start + len);
+            leaves.iter().filter_map(|l| l.get(next.clone())).for_each(stream::prefetch);
             for (i, step) in self.steps.iter().enumerate() {
                 let (done, rest) = regs.split_at_mut(i * block);
                 let dst: &mut [MaybeUninit<T>] = match &mut sink {
-                    Sink::Write(out) if i == last => &mut out[lo..lo + n],
+                    Sink::Write(out) if i == last && !io.stream => &mut out[lo..lo + n],
                     _ => &mut rest[..n],
                 };
                 let get = |src: Src| match src {
@@ -533,10 +543,18 @@ impl<'t> Program<'t> {
                     },
                     Step::Zip(op, x, y) => zip_into(op, get(x), get(y), dst),
                 }
+                // SAFETY: the step wrote n values at `written`.
+                let values = unsafe { std::slice::from_raw_parts(written, n) };
                 if let Some(&(_, to)) = io.byproducts.iter().find(|(s, _)| *s == i) {
-                    // SAFETY: the step wrote n values at `written`; the byproduct's buffer has
-                    // room for the whole result, and this piece alone writes [at, at + n).
-                    unsafe { std::ptr::copy_nonoverlapping(written, to.add(at), n) };
+                    // SAFETY: a byproduct's buffer has room for the whole result, and this
+                    // piece alone writes [at, at + n).
+                    unsafe { copy(values, to.add(at), io.stream) };
+                }
+                if let Sink::Write(out) = &mut sink {
+                    if i == last && io.stream {
+                        // SAFETY: `out` has room for [lo, lo + n), not overlapping the registers.
+                        unsafe { copy(values, out[lo..].as_mut_ptr().cast::<T>(), true) };
+                    }
                 }
             }
             if let Sink::Sum { sum, rest, rest_len, .. } = &mut sink {
@@ -549,6 +567,19 @@ impl<'t> Program<'t> {
                 **rest_len = n - whole;
             }
         }
+    }
+}
+
+/// Copies `src` to `dst`, around the caches when `stream`.
+///
+/// # Safety
+/// `dst` has room for `src.len()` values and does not overlap `src`.
+#[inline(always)]
+unsafe fn copy<T: Copy>(src: &[T], dst: *mut T, stream: bool) {
+    if stream {
+        stream::copy(src, dst)
+    } else {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len())
     }
 }
 

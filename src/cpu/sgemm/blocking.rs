@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use crate::cpu::caches::{caches, Caches};
+
 /// Rows of A (`mc`), depth (`kc`) and columns of B (`nc`) packed at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Blocking {
@@ -16,17 +18,6 @@ pub struct Blocking {
 const MAX_MC: usize = 2048;
 const MAX_KC: usize = 2048;
 const MAX_NC: usize = 8192;
-
-/// Data cache sizes in bytes, per level.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Caches {
-    l1: usize,
-    l2: usize,
-    l3: usize,
-}
-
-/// What a machine of the last decade has at least, when the system does not say.
-const FALLBACK: Caches = Caches { l1: 32 << 10, l2: 512 << 10, l3: 8 << 20 };
 
 impl Blocking {
     /// The blocking for a microkernel of MR×NR tiles: the environment's if it names one,
@@ -76,58 +67,13 @@ fn parse(text: &str) -> Option<Blocking> {
     }
 }
 
-/// The data caches of the first CPU, read once.
-fn caches() -> Caches {
-    static CACHES: OnceLock<Caches> = OnceLock::new();
-    *CACHES.get_or_init(read_caches)
-}
-
-/// The data (or unified) cache sizes Linux lists under sysfs; a level it does not list keeps
-/// the fallback's size.
-fn read_caches() -> Caches {
-    let mut c = FALLBACK;
-    let dir = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache");
-    for index in 0..8 {
-        let read = |name: &str| std::fs::read_to_string(dir.join(format!("index{index}")).join(name)).ok();
-        let (Some(level), Some(kind), Some(size)) = (read("level"), read("type"), read("size")) else {
-            continue;
-        };
-        let (Some(size), "Data" | "Unified") = (parse_size(&size), kind.trim()) else {
-            continue;
-        };
-        match level.trim() {
-            "1" => c.l1 = size,
-            "2" => c.l2 = size,
-            "3" => c.l3 = size,
-            _ => {}
-        }
-    }
-    c
-}
-
-/// A size as sysfs writes it: "32K", "1M", "512".
-fn parse_size(text: &str) -> Option<usize> {
-    let text = text.trim();
-    let (digits, unit) = match text.char_indices().last()? {
-        (i, 'K') => (&text[..i], 1 << 10),
-        (i, 'M') => (&text[..i], 1 << 20),
-        (i, 'G') => (&text[..i], 1 << 30),
-        _ => (text, 1),
-    };
-    digits.parse::<usize>().ok()?.checked_mul(unit).filter(|&s| s > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::caches::FALLBACK;
 
     #[test]
-    fn sizes_and_settings_parse_and_bad_ones_are_none() {
-        assert_eq!(parse_size("32K\n"), Some(32 << 10));
-        assert_eq!(parse_size("1M"), Some(1 << 20));
-        assert_eq!(parse_size("512"), Some(512));
-        assert_eq!(parse_size("K"), None);
-        assert_eq!(parse_size("0K"), None);
+    fn settings_parse_and_bad_ones_are_none() {
         assert_eq!(parse(" 72, 256,4080 "), Some(Blocking { mc: 72, kc: 256, nc: 4080 }));
         assert_eq!(parse("1,1,100000"), Some(Blocking { mc: 1, kc: 1, nc: MAX_NC }));
         for bad in ["", "72,256", "72,256,4080,1", "0,256,4080", "a,b,c", "-1,2,3", "72;256;4080"] {
