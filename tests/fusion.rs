@@ -264,3 +264,32 @@ fn an_intermediate_still_held_is_written_by_the_loop_that_computes_a_later_resul
         assert_all_equal(&runs);
     }
 }
+
+#[test]
+fn products_by_one_anywhere_in_a_chain_give_the_same_bits() {
+    let _s = settings();
+    for dtype in [DType::F32, DType::F64] {
+        let mut v = values(N, 13);
+        v[..6].copy_from_slice(&[-0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-310]);
+        let x = common::typed(&v, &[N], dtype);
+        let one = common::typed(&[1.0], &[1], dtype);
+        let two = common::typed(&[2.0], &[1], dtype);
+        let runs = fused_and_plain(|| {
+            // By one first, twice over, on either side, after another op, last, and as a
+            // value still held (written on the way).
+            let a = ops::mul(&one, &ops::mul(&x, &one).unwrap()).unwrap();
+            let b = ops::mul(&ops::exp(&ops::mul(&a, &one).unwrap()).unwrap(), &two).unwrap();
+            let held = ops::mul(&ops::neg(&a).unwrap(), &one).unwrap();
+            let ones = ops::mul(&one, &one).unwrap();
+            let c = ops::mul(&ops::add(&ops::sub(&b, &held).unwrap(), &ops::mul(&x, &ones).unwrap()).unwrap(), &one).unwrap();
+            // One added is not one multiplied (its sum is dropped before the loop runs, so
+            // that it is not written on the way).
+            let d = {
+                let sum = ops::add(&one, &a).unwrap();
+                ops::neg(&sum).unwrap()
+            };
+            ops::concat(&[c, held, d], 0).unwrap()
+        });
+        assert_all_equal(&runs);
+    }
+}

@@ -508,6 +508,31 @@ impl<'t> Program<'t> {
         self.run_blocks(io, start, sink, regs, block)
     }
 
+    /// For each step, the operand it equals when it is a product by a one-element operand
+    /// whose value is 1 (a gradient seeded with ones is multiplied by them): such a step is
+    /// not computed, its readers read that operand. x·1 is x for every x but a signalling NaN,
+    /// which the product would make quiet. The last step and steps written on the way are
+    /// computed, and an operand that is itself a one-element value is not taken (a step
+    /// reads runs of values).
+    fn products_by_one<T: Element>(&self, each: &[T], byproducts: &[(usize, *mut T)], last: usize) -> SmallVec<[Option<Src>; MAX_NODES]> {
+        let mut same: SmallVec<[Option<Src>; MAX_NODES]> = SmallVec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let resolve = |src: Src| match src {
+                Src::Step(s) => same[s].unwrap_or(src),
+                _ => src,
+            };
+            let is_one = |src: Src| matches!(src, Src::Each(l) if each[l] == T::of(1.0));
+            let other = match *step {
+                Step::Zip(Zip2::Mul, x, y) if is_one(x) => Some(resolve(y)),
+                Step::Zip(Zip2::Mul, x, y) if is_one(y) => Some(resolve(x)),
+                _ => None,
+            };
+            let kept = i == last || byproducts.iter().any(|&(s, _)| s == i);
+            same.push(other.filter(|o| !kept && !matches!(o, Src::Each(_))));
+        }
+        same
+    }
+
     /// The steps over each block of `sink`'s elements from `start`: step i's result goes to
     /// register i, the last step's to the sink (or, for a sum, to the last register).
     #[inline(always)]
@@ -515,6 +540,12 @@ impl<'t> Program<'t> {
         let leaves = io.leaves;
         let each: SmallVec<[T; 8]> = leaves.iter().map(|l| l.first().copied().unwrap_or_default()).collect();
         let last = self.steps.len() - 1;
+        let same = self.products_by_one(&each, io.byproducts, last);
+        // Where a step's values are: a product by one is its other operand.
+        let resolve = |src: Src| match src {
+            Src::Step(s) => same[s].unwrap_or(src),
+            _ => src,
+        };
         let len = sink.len();
         for lo in (0..len).step_by(block) {
             let n = block.min(len - lo);
@@ -523,12 +554,15 @@ impl<'t> Program<'t> {
             let next = (at + n)..(at + n + block).min(start + len);
             leaves.iter().filter_map(|l| l.get(next.clone())).for_each(stream::prefetch);
             for (i, step) in self.steps.iter().enumerate() {
+                if same[i].is_some() {
+                    continue;
+                }
                 let (done, rest) = regs.split_at_mut(i * block);
                 let dst: &mut [MaybeUninit<T>] = match &mut sink {
                     Sink::Write(out) if i == last && !io.stream => &mut out[lo..lo + n],
                     _ => &mut rest[..n],
                 };
-                let get = |src: Src| match src {
+                let get = |src: Src| match resolve(src) {
                     Src::Leaf(l) => Operand::Run(&leaves[l][at..at + n]),
                     Src::Each(l) => Operand::Each(each[l]),
                     // SAFETY: step s < i wrote the first `n` elements of its register in
