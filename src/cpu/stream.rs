@@ -39,15 +39,19 @@ pub(crate) unsafe fn copy<T: Copy>(src: &[T], dst: *mut T) {
         use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
         let bytes = std::mem::size_of_val(src);
         let (from, to) = (src.as_ptr().cast::<u8>(), dst.cast::<u8>());
-        // Up to the first 16-byte boundary of dst, then whole 16-byte stores (SSE2: every
-        // x86-64 CPU has them), then the rest.
-        let head = (to.align_offset(16)).min(bytes);
-        let body = (bytes - head) / 16 * 16;
+        // Up to the first cache line boundary of dst, then whole lines, four 16-byte stores
+        // each (SSE2: every x86-64 CPU has them), then the rest. A line written whole and at
+        // once leaves its write-combining buffer at once: streamed 16 bytes at a time without
+        // regard to lines, W5 took a fifth longer.
+        let head = (to.align_offset(64)).min(bytes);
+        let body = (bytes - head) / 64 * 64;
         std::ptr::copy_nonoverlapping(from, to, head);
         let mut i = head;
         while i < head + body {
-            _mm_stream_si128(to.add(i).cast::<__m128i>(), _mm_loadu_si128(from.add(i).cast::<__m128i>()));
-            i += 16;
+            for k in (0..64).step_by(16) {
+                _mm_stream_si128(to.add(i + k).cast::<__m128i>(), _mm_loadu_si128(from.add(i + k).cast::<__m128i>()));
+            }
+            i += 64;
         }
         std::ptr::copy_nonoverlapping(from.add(i), to.add(i), bytes - i);
     }
@@ -86,12 +90,12 @@ pub(crate) fn prefetch<T>(values: &[T]) {
 #[cfg(test)]
 mod tests {
     /// Every length and every alignment of the destination, with its head before the first
-    /// 16-byte boundary and its tail after the last: each value lands where it belongs and
+    /// cache line boundary and its tail after the last: each value lands where it belongs and
     /// nothing around it is touched.
     #[test]
     fn copies_every_length_at_every_alignment() {
         let src: Vec<f32> = (0..200).map(|i| i as f32 + 0.5).collect();
-        for offset in 0..8 {
+        for offset in 0..17 {
             for len in 0..100 {
                 let mut dst = vec![-1.0f32; 120];
                 // SAFETY: dst has room for offset + len ≤ 107 values.
