@@ -20,6 +20,17 @@ fn pow2i(k: i32) -> f32 {
     f32::from_bits(((k + 127) as u32) << 23)
 }
 
+/// floor(y) for |y| < 2^22, where `f32::floor` is a libm call per element on x86-64 without
+/// SSE4.1 (the portable level), which keeps the loop from being vectorised: adding and
+/// subtracting 1.5·2^23 rounds to the nearest integer, one less where that rounded up. The
+/// same value as `floor`, NaN included (of -0 it gives +0, which `exp1` never passes).
+#[inline(always)]
+fn floor_small(y: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0;
+    let r = (y + ROUND) - ROUND;
+    if r > y { r - 1.0 } else { r }
+}
+
 /// `a * b + c`, fused where the CPU has FMA (Rust never fuses on its own: the two roundings
 /// are part of the language), which halves the dependent steps of a polynomial.
 #[inline(always)]
@@ -35,7 +46,9 @@ const EXP_POLY: [f32; 6] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_
 fn exp1<const FMA: bool>(x: f32) -> f32 {
     // Past these bounds the result is 0 or inf anyway; clamping keeps n in range.
     let xc = x.clamp(-104.0, 89.0);
-    let n = madd::<FMA>(xc, LOG2E, 0.5).floor();
+    // FMA's levels round with one instruction (AVX); the portable level cannot.
+    let near = madd::<FMA>(xc, LOG2E, 0.5);
+    let n = if FMA { near.floor() } else { floor_small(near) };
     let r = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, xc));
     let p = EXP_POLY[1..].iter().fold(EXP_POLY[0], |p, &c| madd::<FMA>(p, r, c));
     let y = madd::<FMA>(p * r, r, r + 1.0);
@@ -334,6 +347,16 @@ mod tests {
             let want = super::exp1::<true>(x);
             assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "exp({x:e}) = {got:e}, exp1 gives {want:e}");
         }
+    }
+
+    #[test]
+    fn floor_small_is_floor() {
+        let edges = [0.0f32, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 2.5, -2.5, 0.49999997, -0.49999997, 1e-30, -1e-30, 4_194_303.5, -4_194_303.5];
+        let sweep = (0..200_001).map(|i| -151.0 + 280.0 * (i as f32 / 200_000.0));
+        for y in edges.into_iter().chain(sweep) {
+            assert_eq!(super::floor_small(y).to_bits(), y.floor().to_bits(), "floor({y:e})");
+        }
+        assert!(super::floor_small(f32::NAN).is_nan());
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! Only what cannot change the result is deferred. Errors (dtypes, shapes, memory for the
 //! result) are found when the op is called; the result's buffer is allocated then, so pending
 //! work holds no more memory than the arrays would. Each element goes through the same
-//! per-element functions as op by op, so the values are the same bits, at any thread count.
+//! per-element functions as op by op, so the values are the same bits, at any thread count
+//! (a product by a one-element 1 is skipped: see `products_by_one`). Large results are
+//! written around the caches and the leaves' next blocks fetched ahead (`cpu::stream`).
 //! A storage read by pending work is written only after that work has run (see
 //! `array::storage`, Deferred values). Trees are kept to `MAX_NODES` ops: beyond that an
 //! operand is computed first and becomes a leaf. The reference mode defers nothing, and
