@@ -393,6 +393,14 @@ const char *ad_cpu_level(void);
 // unknown name is `AD_ERR_INVALID_ARGUMENT`, and changes nothing.
 ad_status ad_set_cpu_level(const char *ceiling);
 
+// Computes now every array's pending values, and returns when they are computed: MXNet's
+// `waitall`. Element-wise operations on arrays of 65,536 elements or more are fused: their
+// result is computed, with the chain of operations before it, when a value is first needed
+// (read, printed, passed to an operation that is not element-wise). The values are the same
+// either way; call this before stopping a clock, or to release what pending work holds (the
+// arrays it reads). Arrays made pending by other threads meanwhile may be left. Never fails.
+ad_status ad_wait_all(void);
+
 // Returns to the system the memory the library keeps for reuse, and writes the number of
 // bytes released to `*released` unless it is NULL. Freed arrays of 64 KiB and more leave
 // their memory in a cache (at most 512 MiB) for the next array of the same size, so that a
@@ -752,6 +760,11 @@ ad_status ad_array_shape(const ad_array *array, size_t *shape, size_t capacity);
 // (converted from the array's dtype if they differ, as `ad_array_astype` converts; a bool is
 // one byte, 0 or 1). `count` must equal the array's size.
 ad_status ad_array_read(const ad_array *array, uint32_t dtype, void *buffer, size_t count);
+
+// Computes `array`'s values now if they are pending, and returns when they are computed:
+// MXNet's `wait_to_read` (see `ad_wait_all` on pending values). Reading the array computes
+// them too; this lets a program choose when. `array` is borrowed.
+ad_status ad_array_wait_to_read(const ad_array *array);
 
 // Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
 // `AD_ERR_SHAPE`. An int64 beyond 2^53 comes out rounded to a double; `ad_array_read` into an

@@ -445,6 +445,10 @@ public:
         }
     }
 
+    /* Computes the values now if they are pending (fused element-wise work; see ad.h):
+       MXNet's wait_to_read. */
+    void wait_to_read() const { detail::check(ad_array_wait_to_read(handle_)); }
+
     /* The value of a one-element array (MXNet's asscalar). */
     template <class E = double>
     E scalar() const {
@@ -2111,6 +2115,9 @@ inline const char* cpu_level() noexcept { return ad_cpu_level(); }
 /* A ceiling on that level, for the whole process: "avx2" or "portable" run a lower level's
    paths; "avx512" or nullptr the best the CPU has. An unknown name fails. */
 inline void set_cpu_level(const char* ceiling) { detail::check(ad_set_cpu_level(ceiling)); }
+
+/* Computes every array's pending values now (MXNet's waitall; see ad.h). */
+inline void wait_all() noexcept { ad_wait_all(); }
 
 /* Returns the cached memory of freed arrays to the system; the bytes released. */
 inline std::size_t release_cached_memory() noexcept {

@@ -293,3 +293,48 @@ fn products_by_one_anywhere_in_a_chain_give_the_same_bits() {
         assert_all_equal(&runs);
     }
 }
+
+#[test]
+fn wait_to_read_and_wait_all_compute_pending_results_now() {
+    let _s = settings();
+    let before = fuse::set_min_elements(Some(1));
+    let x = array(N, 14, DType::F32);
+    let want = {
+        let before = fuse::set_min_elements(None);
+        let w = bits(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap());
+        fuse::set_min_elements(before);
+        w
+    };
+    // One array at a time.
+    let a = ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap();
+    assert!(fuse::pending_ops(&a) > 0);
+    a.wait_to_read();
+    assert_eq!(fuse::pending_ops(&a), 0);
+    assert_eq!(bits(&a), want);
+    // Every array still pending, made on this thread and on another, one of them read by a
+    // later one; an array dropped while pending is not kept.
+    let b = ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap();
+    let c = ops::add_scalar(&b, 1.0).unwrap();
+    drop(ops::neg(&x).unwrap());
+    let d = std::thread::spawn({
+        let x = x.clone();
+        move || ops::mul_scalar(&x, 3.0).unwrap()
+    })
+    .join()
+    .unwrap();
+    assert!([&b, &c, &d].iter().all(|p| fuse::pending_ops(p) > 0));
+    ad::array::storage::compute_all_pending();
+    assert!([&b, &c, &d].iter().all(|p| fuse::pending_ops(p) == 0));
+    assert_eq!(bits(&b), want);
+    let plain = |f: &dyn Fn() -> NdArray| {
+        let before = fuse::set_min_elements(None);
+        let v = bits(&f());
+        fuse::set_min_elements(before);
+        v
+    };
+    assert_eq!(bits(&c), plain(&|| ops::add_scalar(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap(), 1.0).unwrap()));
+    assert_eq!(bits(&d), plain(&|| ops::mul_scalar(&x, 3.0).unwrap()));
+    // Nothing pending: returns at once.
+    ad::array::storage::compute_all_pending();
+    fuse::set_min_elements(before);
+}

@@ -291,6 +291,13 @@ impl Array {
         Ok(out)
     }
 
+    /// Computes the values now if they are pending (fused element-wise work runs when a value
+    /// is first needed), as MXNet's `wait_to_read` waits for an array's pending writes: a
+    /// clock stopped after it counts the work.
+    pub fn wait_to_read(&self) {
+        self.storage.force();
+    }
+
     /// Writes the elements as `T` (converted as `astype` converts when the array holds another
     /// dtype) into `out`, which must have the array's size: no copy in between.
     pub fn copy_to<T: Scalar>(&self, out: &mut [T]) {

@@ -317,6 +317,42 @@ pub fn filled_vec<T: Scalar>(n: usize, value: T) -> Result<Vec<T>> {
     Ok(v)
 }
 
+/// The storages made pending, weakly held, so that `compute_all_pending` (MXNet's `waitall`)
+/// can find them; dropped and computed ones are swept out as the list grows.
+static PENDING_STORAGES: Mutex<PendingList> = Mutex::new(PendingList { list: Vec::new(), sweep_at: 64 });
+
+struct PendingList {
+    list: Vec<Weak<Storage>>,
+    /// The length at which the next sweep runs: twice what the last one left, so that the
+    /// sweeps cost a constant per storage added.
+    sweep_at: usize,
+}
+
+impl PendingList {
+    fn add(&mut self, storage: &Arc<Storage>) {
+        if self.list.len() >= self.sweep_at {
+            self.sweep();
+        }
+        self.list.push(Arc::downgrade(storage));
+    }
+
+    fn sweep(&mut self) {
+        self.list.retain(|w| w.upgrade().is_some_and(|s| s.is_pending()));
+        self.sweep_at = (2 * self.list.len()).max(64);
+    }
+}
+
+/// Computes the values of every storage still pending, the most recent first: a later result
+/// is often computed through earlier ones still held, and its loop writes them on the way.
+/// Storages made pending meanwhile, by other threads, are left to a later call.
+pub fn compute_all_pending() {
+    let list: Vec<Weak<Storage>> = PENDING_STORAGES.lock().unwrap_or_else(|e| e.into_inner()).list.clone();
+    for storage in list.iter().rev().filter_map(Weak::upgrade) {
+        storage.force();
+    }
+    PENDING_STORAGES.lock().unwrap_or_else(|e| e.into_inner()).sweep();
+}
+
 /// A buffer behind a lock, plus a version counter bumped by every in-place write, and what
 /// few storages need besides: loans of the memory to the host (`loan`) and deferred values.
 #[derive(Debug)]
@@ -408,6 +444,7 @@ impl Storage {
         for leaf in reads {
             leaf.add_dependent(&storage);
         }
+        PENDING_STORAGES.lock().unwrap_or_else(|e| e.into_inner()).add(&storage);
         storage
     }
 

@@ -152,7 +152,7 @@ pub fn float16_rule(export: &str, param: &str) -> Float16 {
 /// MXNet has.
 const ANY_DTYPE: &[&str] = &[
     "ad_array_free", "ad_array_free_many", "ad_array_ndim", "ad_array_size", "ad_array_dtype", "ad_array_shape",
-    "ad_array_read", "ad_array_asscalar", "ad_array_to_string", "ad_array_astype", "ad_array_copy", "ad_array_detach",
+    "ad_array_read", "ad_array_asscalar", "ad_array_wait_to_read", "ad_array_to_string", "ad_array_astype", "ad_array_copy", "ad_array_detach",
     "ad_array_share", "ad_array_reshape", "ad_array_reshape_codes", "ad_array_transpose", "ad_array_broadcast_to",
     "ad_array_slice", "ad_array_write_slice", "ad_array_put", "ad_array_update", "ad_array_borrow", "ad_array_to_dlpack", "ad_array_to_dlpack_legacy", "ad_save",
     "ad_full_like", "ad_squeeze", "ad_expand_dims", "ad_split", "ad_flip", "ad_tile", "ad_repeat", "ad_swapaxes",

@@ -425,6 +425,17 @@ pub unsafe extern "C" fn ad_array_read(array: *const ad_array, dtype: u32, buffe
     })
 }
 
+/// Computes `array`'s values now if they are pending, and returns when they are computed:
+/// MXNet's `wait_to_read` (see `ad_wait_all` on pending values). Reading the array computes
+/// them too; this lets a program choose when. `array` is borrowed.
+#[no_mangle]
+pub unsafe extern "C" fn ad_array_wait_to_read(array: *const ad_array) -> ad_status {
+    ffi_boundary!({
+        arg!(handle array)?.wait_to_read();
+        Ok(())
+    })
+}
+
 /// Writes the value of a one-element array to `*out` (MXNet's `asscalar`); any other size is
 /// `AD_ERR_SHAPE`. An int64 beyond 2^53 comes out rounded to a double; `ad_array_read` into an
 /// `AD_INT64` buffer reads it exactly.

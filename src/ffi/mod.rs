@@ -69,6 +69,7 @@ pub use ops::*;
 /// only this list changes.
 mod engine {
     pub(crate) use crate::array::pool::release as release_cached_memory;
+    pub(crate) use crate::array::storage::compute_all_pending;
     pub(crate) use crate::array::random::seed as random_seed;
     pub(crate) use crate::array::shape::{check_ndim, checked_size, MAX_NDIM};
     pub(crate) use crate::array::fmt_shape;
@@ -347,6 +348,20 @@ pub unsafe extern "C" fn ad_set_cpu_level(ceiling: *const c_char) -> ad_status {
             })?),
         };
         engine::level::set_ceiling(ceiling);
+        Ok(())
+    })
+}
+
+/// Computes now every array's pending values, and returns when they are computed: MXNet's
+/// `waitall`. Element-wise operations on arrays of 65,536 elements or more are fused: their
+/// result is computed, with the chain of operations before it, when a value is first needed
+/// (read, printed, passed to an operation that is not element-wise). The values are the same
+/// either way; call this before stopping a clock, or to release what pending work holds (the
+/// arrays it reads). Arrays made pending by other threads meanwhile may be left. Never fails.
+#[no_mangle]
+pub extern "C" fn ad_wait_all() -> ad_status {
+    ffi_boundary!({
+        engine::compute_all_pending();
         Ok(())
     })
 }

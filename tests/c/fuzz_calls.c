@@ -832,7 +832,7 @@ static void fuzz_free(void) {
 static void fuzz_query(void) {
     handle h = pick();
     int null_out = chance(5);
-    switch (below(5)) {
+    switch (below(6)) {
     case 0: {
         size_t v = 777, *p = null_out ? NULL : &v;
         enter("ad_array_ndim");
@@ -871,6 +871,14 @@ static void fuzz_query(void) {
         check_status(s);
         if (s == AD_OK && (bad(h, 0) || null_out)) FAIL("succeeded on a bad argument");
         if (s != AD_OK && memcmp(&v, &sentinel, sizeof v) != 0) FAIL("wrote its out-parameter on failure");
+        break;
+    }
+    case 4: {
+        /* Computing pending values fails only on a handle that is not an array's. */
+        enter("ad_array_wait_to_read");
+        ad_status s = ad_array_wait_to_read(h.h);
+        check_status(s);
+        if ((s == AD_OK) == bad(h, 0)) FAIL("wait_to_read gave %s", ad_status_name(s));
         break;
     }
     default: {
@@ -2247,6 +2255,10 @@ static void fuzz_process(void) {
     case 2:
         enter("ad_random_seed");
         check_status(ad_random_seed(next_u64()));
+        if (chance(50)) {
+            enter("ad_wait_all");
+            if (ad_wait_all() != AD_OK) FAIL("wait_all failed");
+        }
         break;
     case 3: {
         /* A ceiling on the CPU level changes which kernels run, never what is allowed: the

@@ -869,6 +869,36 @@ static void test_asscalar(void) {
     free_all();
 }
 
+/* Element-wise results of 65,536 elements or more are computed when first needed; waiting
+   for one, or for all, computes them then, and the values are those of the operations. */
+static void test_waiting_for_pending_results(void) {
+    enum { N = 100000 };
+    ad_array *x, *y, *z, *w;
+    MAKE(x, ad_array_arange(0, N, 1, AD_FLOAT32, &x));
+    MAKE(y, ad_mul_scalar(x, 0.5, &y));
+    MAKE(z, ad_exp(y, &z));
+    MAKE(w, ad_add(y, x, &w));
+    OK(ad_array_wait_to_read(z));
+    OK(ad_wait_all());
+    OK(ad_wait_all());
+    float *zv = malloc(N * sizeof(float)), *wv = malloc(N * sizeof(float));
+    CHECK(zv != NULL && wv != NULL);
+    if (zv != NULL && wv != NULL) {
+        OK(ad_array_read(z, AD_FLOAT32, zv, N));
+        OK(ad_array_read(w, AD_FLOAT32, wv, N));
+        int wrong = 0;
+        for (int i = 0; i < N; i++) {
+            double want = exp(0.5 * i);
+            wrong += i < 160 && fabs(zv[i] - want) > 3e-7 * want;
+            wrong += wv[i] != 1.5f * (float)i;
+        }
+        CHECK(wrong == 0);
+    }
+    free(zv);
+    free(wv);
+    free_all();
+}
+
 static void test_recording_flags(void) {
     bool prev = true;
     CHECK(!ad_is_recording() && !ad_is_training());
@@ -1294,6 +1324,7 @@ int main(void) {
     }
     test_nan_propagation();
     test_asscalar();
+    test_waiting_for_pending_results();
     test_dtype_queries();
     test_recording_flags();
     test_printing();

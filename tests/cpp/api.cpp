@@ -565,6 +565,12 @@ static void library() {
     CHECK(std::string(ad::cpu_level()) == best);
     { ad::Array big = ad::zeros({1 << 16}); }
     (void)ad::release_cached_memory();
+    // Large element-wise results are computed when first needed; waiting computes them now.
+    ad::Array x = ad::arange(1 << 17), y = x * 2.0, z = y + 1.0;
+    y.wait_to_read();
+    ad::wait_all();
+    const std::vector<float> zs = z.to_vector<float>();
+    CHECK(zs.size() == (1u << 17) && zs[0] == 1.0f && zs[1000] == 2001.0f && zs.back() == 2.0f * ((1 << 17) - 1) + 1.0f);
 }
 
 int main() {

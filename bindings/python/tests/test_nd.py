@@ -63,6 +63,20 @@ def test_waitall_leaves_writes_visible_and_the_recording_going():
         nd.waitall(x)
 
 
+def test_waiting_on_fused_results_computes_them_with_the_values_of_the_ops():
+    # Element-wise results of 65,536 elements or more are computed when first needed;
+    # wait_to_read and waitall compute them at the call (the engine's tests check that
+    # nothing is left pending), and the values are those of the operations.
+    x = nd.arange(200000)
+    y = x * 0.5
+    z = (y + 1).exp()
+    w = y * 3
+    assert y.wait_to_read() is None
+    assert nd.waitall() is None
+    np_equal(w, np.arange(200000, dtype=np.float32) * 0.5 * 3)
+    assert abs(z[10].asscalar() - np.exp(6.0)) < 1e-6 * np.exp(6.0)
+
+
 # ------------------------------------------------------------------ arithmetic
 
 @pytest.mark.parametrize("op, expected", [

@@ -2,7 +2,7 @@
 table (ad/_ops.py) are made at the end of this module."""
 from .. import _ops
 from .._helpers import as_shape, dtype_code, handle, into, is_scalar
-from .._lib import lib, sizes
+from .._lib import check as _lib_check, lib, sizes
 from ..context import check_ctx
 from ..ndarray import NDArray, _call_new, _check_ord, _reduce, array
 from . import random
@@ -287,8 +287,10 @@ NDArray
 
 def waitall():
     """Waits until every operation issued so far has finished, as MXNet scripts call it
-    before reading results or stopping a clock. ad computes synchronously: every operation
-    has finished when its call returns, so this returns at once."""
+    before reading results or stopping a clock. ad computes each operation when it is called,
+    except element-wise operations on arrays of 65,536 elements or more, which are fused and
+    computed when a value is first needed: this computes those now (``ad_wait_all``)."""
+    _lib_check(lib.ad_wait_all())
 
 
 # ---------------------------------------------------------------- the op table's functions

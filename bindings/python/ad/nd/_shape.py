@@ -881,8 +881,9 @@ def _repeat(self, repeats, axis=None):
 
 def _wait_to_read(self):
     """Waits until the writes to this array have finished, as MXNet scripts call it before
-    reading a result or stopping a clock. ad computes synchronously: every operation has
-    finished when its call returns, so this returns at once."""
+    reading a result or stopping a clock: computes the values now if they are pending (a
+    fused element-wise result is computed when a value is first needed; see ``nd.waitall``)."""
+    check(lib.ad_array_wait_to_read(self._handle))
 
 
 def _tolist(self):
