@@ -545,6 +545,9 @@ fn stress_thread(t: usize, s: &Shared, tally: &Tally, end: Instant) -> u64 {
                 free(H(y));
             }
             22 if rng.below(16) == 0 => ok(c(ad_set_num_threads(1 + rng.below(4) as usize)), "set_num_threads"),
+            // Pending results computed now, while other threads make, read and write them.
+            22 if rng.below(2) == 0 => ok(c(ad_wait_all()), "wait_all"),
+            22 => ok(c(unsafe { ad_array_wait_to_read(s.x.p()) }), "wait_to_read"),
             23 if rng.below(16) == 0 => {
                 // A fresh variable now and then: the old one (and its graphs) freed.
                 let fresh = full(&[64], 2.0);
