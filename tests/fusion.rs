@@ -299,12 +299,14 @@ fn wait_to_read_and_wait_all_compute_pending_results_now() {
     let _s = settings();
     let before = fuse::set_min_elements(Some(1));
     let x = array(N, 14, DType::F32);
-    let want = {
+    // The bits op by op.
+    let plain = |f: &dyn Fn() -> NdArray| {
         let before = fuse::set_min_elements(None);
-        let w = bits(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap());
+        let v = bits(&f());
         fuse::set_min_elements(before);
-        w
+        v
     };
+    let want = plain(&|| ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap());
     // One array at a time.
     let a = ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap();
     assert!(fuse::pending_ops(&a) > 0);
@@ -326,12 +328,6 @@ fn wait_to_read_and_wait_all_compute_pending_results_now() {
     ad::array::storage::compute_all_pending();
     assert!([&b, &c, &d].iter().all(|p| fuse::pending_ops(p) == 0));
     assert_eq!(bits(&b), want);
-    let plain = |f: &dyn Fn() -> NdArray| {
-        let before = fuse::set_min_elements(None);
-        let v = bits(&f());
-        fuse::set_min_elements(before);
-        v
-    };
     assert_eq!(bits(&c), plain(&|| ops::add_scalar(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap(), 1.0).unwrap()));
     assert_eq!(bits(&d), plain(&|| ops::mul_scalar(&x, 3.0).unwrap()));
     // Nothing pending: returns at once.
