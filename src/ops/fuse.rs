@@ -523,14 +523,10 @@ impl<'t> Program<'t> {
     fn products_by_one<T: Element>(&self, each: &[T], byproducts: &[(usize, *mut T)], last: usize) -> SmallVec<[Option<Src>; MAX_NODES]> {
         let mut same: SmallVec<[Option<Src>; MAX_NODES]> = SmallVec::new();
         for (i, step) in self.steps.iter().enumerate() {
-            let resolve = |src: Src| match src {
-                Src::Step(s) => same[s].unwrap_or(src),
-                _ => src,
-            };
             let is_one = |src: Src| matches!(src, Src::Each(l) if each[l] == T::of(1.0));
             let other = match *step {
-                Step::Zip(Zip2::Mul, x, y) if is_one(x) => Some(resolve(y)),
-                Step::Zip(Zip2::Mul, x, y) if is_one(y) => Some(resolve(x)),
+                Step::Zip(Zip2::Mul, x, y) if is_one(x) => Some(resolved(&same, y)),
+                Step::Zip(Zip2::Mul, x, y) if is_one(y) => Some(resolved(&same, x)),
                 _ => None,
             };
             let kept = i == last || byproducts.iter().any(|&(s, _)| s == i);
@@ -547,11 +543,6 @@ impl<'t> Program<'t> {
         let each: SmallVec<[T; 8]> = leaves.iter().map(|l| l.first().copied().unwrap_or_default()).collect();
         let last = self.steps.len() - 1;
         let same = self.products_by_one(&each, io.byproducts, last);
-        // Where a step's values are: a product by one is its other operand.
-        let resolve = |src: Src| match src {
-            Src::Step(s) => same[s].unwrap_or(src),
-            _ => src,
-        };
         let len = sink.len();
         for lo in (0..len).step_by(block) {
             let n = block.min(len - lo);
@@ -568,7 +559,7 @@ impl<'t> Program<'t> {
                     Sink::Write(out) if i == last && !io.stream => &mut out[lo..lo + n],
                     _ => &mut rest[..n],
                 };
-                let get = |src: Src| match resolve(src) {
+                let get = |src: Src| match resolved(&same, src) {
                     Src::Leaf(l) => Operand::Run(&leaves[l][at..at + n]),
                     Src::Each(l) => Operand::Each(each[l]),
                     // SAFETY: step s < i wrote the first `n` elements of its register in
@@ -607,6 +598,16 @@ impl<'t> Program<'t> {
                 **rest_len = n - whole;
             }
         }
+    }
+}
+
+/// Where the values of `src` are, given `same` of `products_by_one`: a product by one is
+/// its other operand.
+#[inline(always)]
+fn resolved(same: &[Option<Src>], src: Src) -> Src {
+    match src {
+        Src::Step(s) => same[s].unwrap_or(src),
+        _ => src,
     }
 }
 
