@@ -31,9 +31,28 @@ pub(crate) fn threads_for(n: usize, parallel_min: usize) -> usize {
     if n >= parallel_min && !crate::reference::enabled() { super::threads::num_threads() } else { 1 }
 }
 
+/// Appends `n` values to `out` written by `fill(start, piece)`: `piece` is the room for
+/// elements [start, start + piece.len()) of the `n`, and `fill` must write all of it. Large
+/// counts are cut into one piece per thread.
+#[inline(always)]
+pub fn extend_at<U: Send>(out: &mut Vec<U>, n: usize, parallel_min: usize, fill: impl Fn(usize, &mut [MaybeUninit<U>]) + Sync) {
+    out.reserve(n);
+    let len = out.len();
+    let spare = &mut out.spare_capacity_mut()[..n];
+    let threads = threads_for(n, parallel_min);
+    if threads > 1 {
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<_> = spare.chunks_mut(chunk).enumerate().map(|(i, o)| (i * chunk, o)).collect();
+        super::threads::fork_join(parts, |(start, o)| on_piece(&fill, start, o));
+    } else {
+        fill(0, spare);
+    }
+    // SAFETY: `fill` wrote each of the `n` elements after `len`.
+    unsafe { out.set_len(len + n) }
+}
+
 /// Appends `src.len()` values to `out` written by `fill(chunk of src, matching chunk of
-/// out's spare capacity)`, which must write every element of its chunk. Large inputs are cut
-/// into one chunk per thread.
+/// out's spare capacity)`, which must write every element of its chunk (`extend_at`).
 #[inline(always)]
 pub fn extend_chunked<T: Sync, U: Send>(
     out: &mut Vec<U>,
@@ -41,20 +60,7 @@ pub fn extend_chunked<T: Sync, U: Send>(
     parallel_min: usize,
     fill: impl Fn(&[T], &mut [MaybeUninit<U>]) + Sync,
 ) {
-    let n = src.len();
-    out.reserve(n);
-    let len = out.len();
-    let spare = &mut out.spare_capacity_mut()[..n];
-    let threads = threads_for(n, parallel_min);
-    if threads > 1 {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<_> = src.chunks(chunk).zip(spare.chunks_mut(chunk)).collect();
-        super::threads::fork_join(parts, |(s, o)| on_piece(&fill, s, o));
-    } else {
-        fill(src, spare);
-    }
-    // SAFETY: `fill` wrote each of the `n` elements after `len`.
-    unsafe { out.set_len(len + n) }
+    extend_at(out, src.len(), parallel_min, |start, o| fill(&src[start..start + o.len()], o))
 }
 
 /// `f(a, b)`, as a call of its own. A piece handed to a thread arrives inside a tuple, and a

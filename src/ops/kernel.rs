@@ -6,8 +6,7 @@ use smallvec::SmallVec;
 use crate::array::shape::{broadcast_shapes, checked_size, shape_of};
 use std::mem::MaybeUninit;
 
-use crate::cpu::loops::{extend_chunked, extend_map, on_piece, reduce_chunked, threads_for, try_alloc, PARALLEL_MIN, PARALLEL_MIN_COSTLY};
-use crate::cpu::threads::fork_join;
+use crate::cpu::loops::{extend_at, extend_chunked, extend_map, reduce_chunked, try_alloc, PARALLEL_MIN, PARALLEL_MIN_COSTLY};
 use crate::array::storage::{lock, try_vec, with_any_slice, with_slice, Buffer};
 use crate::array::{from_vec, fmt_shape, Array, Element, Scalar, Shape};
 
@@ -326,22 +325,10 @@ impl<'a, T: Copy> Operand<'a, T> {
 /// Appends `op` of the `n` pairs of `a` and `b` to `out` (`zip_into`), split over the threads
 /// when `n` is large.
 fn extend_pairs<T: Element>(out: &mut Vec<T>, op: Zip2, a: Operand<'_, T>, b: Operand<'_, T>, n: usize) {
-    out.reserve(n);
-    let len = out.len();
-    let spare = &mut out.spare_capacity_mut()[..n];
-    let threads = threads_for(n, PARALLEL_MIN);
-    if threads > 1 {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<_> = spare.chunks_mut(chunk).enumerate().collect();
-        fork_join(parts, |(i, o)| {
-            let range = i * chunk..i * chunk + o.len();
-            on_piece(&|(x, y), o| zip_into(op, x, y, o), (a.part(range.clone()), b.part(range)), o)
-        });
-    } else {
-        zip_into(op, a, b, spare);
-    }
-    // SAFETY: zip_into wrote each of the n elements after `len`.
-    unsafe { out.set_len(len + n) }
+    extend_at(out, n, PARALLEL_MIN, |start, o| {
+        let range = start..start + o.len();
+        zip_into(op, a.part(range.clone()), b.part(range), o)
+    })
 }
 
 /// The reference mode's broadcasting loop: each output element's multi-index, and from it
