@@ -14,6 +14,11 @@ impl Micro<6, 16> for Avx2 {
         // SAFETY: `Micro::tile`'s contract; the caller checked the CPU has AVX2 and FMA.
         unsafe { tile_6x16(k, a, b, c, rsc, add) }
     }
+
+    unsafe fn pack<const W: usize>(lanes: usize, depth: usize, src: *const f32, ls: isize, ds: isize, out: *mut f32) {
+        // SAFETY: `pack::pack`'s contract; the CPU has AVX2 (it runs this kernel).
+        unsafe { super::pack::pack_avx2::<W>(lanes, depth, src, ls, ds, out) }
+    }
 }
 
 /// The 6×16 tile of C at `c` = (or += when `add`) the product of the 6-row sliver of A and

@@ -101,6 +101,15 @@ trait Micro<const MR: usize, const NR: usize> {
     /// The CPU runs the kernel; `a` holds MR·k values, `b` NR·k, the MR×NR tile at `c` is
     /// writable and overlaps neither.
     unsafe fn tile(k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: isize, add: bool);
+
+    /// Packs a block of either operand for the kernel (`pack::pack`'s contract).
+    ///
+    /// # Safety
+    /// As `pack::pack`, and the CPU runs the kernel.
+    unsafe fn pack<const W: usize>(lanes: usize, depth: usize, src: *const f32, ls: isize, ds: isize, out: *mut f32) {
+        // SAFETY: the caller's contract.
+        unsafe { pack::pack::<W>(lanes, depth, src, ls, ds, out) }
+    }
 }
 
 /// The largest tile (MR·NR) of any kernel: an edge tile is computed into one this size.
@@ -148,10 +157,10 @@ unsafe fn blocked<const MR: usize, const NR: usize, K: Micro<MR, NR>>(blk: Block
                 // SAFETY (all below): the blocks are inside the operands (jc < n, pc < k,
                 // ic < m); the buffers hold a block of each; C's block is inside C.
                 unsafe {
-                    pack::pack::<NR>(ncb, kcb, o.b.offset(pc as isize * o.rsb + jc as isize * o.csb), o.csb, o.rsb, bp);
+                    K::pack::<NR>(ncb, kcb, o.b.offset(pc as isize * o.rsb + jc as isize * o.csb), o.csb, o.rsb, bp);
                     for ic in (0..m).step_by(mc) {
                         let mcb = mc.min(m - ic);
-                        pack::pack::<MR>(mcb, kcb, o.a.offset(ic as isize * o.rsa + pc as isize * o.csa), o.rsa, o.csa, ap);
+                        K::pack::<MR>(mcb, kcb, o.a.offset(ic as isize * o.rsa + pc as isize * o.csa), o.rsa, o.csa, ap);
                         let c = o.c.offset(ic as isize * o.rsc).add(jc);
                         tiles::<MR, NR, K>((mcb, kcb, ncb), ap, bp, c, o.rsc, pc > 0);
                     }

@@ -1,6 +1,11 @@
 //! Packing: a block of an operand copied into slivers of `W` lanes (MR rows of A, NR columns of
 //! B), each laid out depth step by depth step, so that the microkernel reads both operands
 //! in order, once, from contiguous memory whatever the strides of the source.
+//!
+//! Packing is a few percent of a product's time, more where a product is deep and narrow
+//! (W4's X·W1 packs its B three times): the AVX2 kernel packs with 32-byte moves, and rows of
+//! a row-major A (lanes apart, depth contiguous) through 8×8 transposes in registers instead
+//! of a scalar gather.
 
 /// Packs `lanes` lanes of `depth` values from `src`, where lane `l` at depth `p` is at
 /// `src + l·ls + p·ds`: sliver `s` gets lanes [s·W, s·W + W) as `depth` groups of `W` values,
@@ -11,13 +16,37 @@
 /// Every lane and depth named is inside `src`'s allocation; `out` has room for
 /// `lanes.div_ceil(W) · W · depth` values and overlaps nothing read.
 pub unsafe fn pack<const W: usize>(lanes: usize, depth: usize, src: *const f32, ls: isize, ds: isize, out: *mut f32) {
-    for (s, first) in (0..lanes).step_by(W).enumerate() {
+    // SAFETY: the caller's contract.
+    unsafe { pack_with::<W, false>(lanes, depth, src, ls, ds, out) }
+}
+
+/// `pack` compiled for AVX2, with the transposes where they apply: the same values.
+///
+/// # Safety
+/// As `pack`, on a CPU with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn pack_avx2<const W: usize>(lanes: usize, depth: usize, src: *const f32, ls: isize, ds: isize, out: *mut f32) {
+    // SAFETY: the caller's contract; the CPU has AVX2.
+    unsafe { pack_with::<W, true>(lanes, depth, src, ls, ds, out) }
+}
+
+/// `pack`, with the AVX2 transposes when `AVX2` (the caller then runs with AVX2 enabled).
+#[inline(always)]
+unsafe fn pack_with<const W: usize, const AVX2: bool>(lanes: usize, depth: usize, src: *const f32, ls: isize, ds: isize, out: *mut f32) {
+    let full = if ls == 1 { lanes / W } else { 0 };
+    if full > 0 {
+        // SAFETY: the first `full` slivers' lanes are inside `src`, their groups inside `out`.
+        unsafe { contiguous_slivers::<W>(full, depth, src, ds, out) };
+    }
+    for (s, first) in (0..lanes).step_by(W).enumerate().skip(full) {
         // SAFETY: sliver s starts at lane `first` of `src` and at s·W·depth of `out`.
         unsafe {
             let src = src.offset(first as isize * ls);
             let out = out.add(s * W * depth);
             match W.min(lanes - first) {
-                w if w == W && ls == 1 => contiguous_lanes::<W>(depth, src, ds, out),
+                #[cfg(target_arch = "x86_64")]
+                6 if AVX2 && W == 6 && ds == 1 => rows6_avx2(depth, src, ls, out),
                 w if w == W => strided_lanes::<W>(depth, src, ls, ds, out),
                 w => partial::<W>(w, depth, src, ls, ds, out),
             }
@@ -25,15 +54,22 @@ pub unsafe fn pack<const W: usize>(lanes: usize, depth: usize, src: *const f32, 
     }
 }
 
-/// A full sliver whose lanes are adjacent in memory (rows of B, columns of a transposed A):
-/// one copy of W values per depth step.
+/// `slivers` full slivers whose lanes are adjacent in memory (rows of B, columns of a
+/// transposed A), depth step by depth step: each step's lanes are read in one sequential run
+/// across the slivers. Sliver by sliver instead, the reads stride through the source a line
+/// or two per step, faster than the prefetchers follow: the product waited on those misses.
 ///
 /// # Safety
-/// As `pack`, for one sliver.
-unsafe fn contiguous_lanes<const W: usize>(depth: usize, src: *const f32, ds: isize, out: *mut f32) {
+/// As `pack`, for the first `slivers` slivers.
+unsafe fn contiguous_slivers<const W: usize>(slivers: usize, depth: usize, src: *const f32, ds: isize, out: *mut f32) {
     for p in 0..depth {
-        // SAFETY: W values at depth p of the sliver, into the p-th group of `out`.
-        unsafe { std::ptr::copy_nonoverlapping(src.offset(p as isize * ds), out.add(p * W), W) }
+        // SAFETY: W values of each sliver at depth p, into the p-th group of that sliver.
+        unsafe {
+            let row = src.offset(p as isize * ds);
+            for s in 0..slivers {
+                std::ptr::copy_nonoverlapping(row.add(s * W), out.add(s * W * depth + p * W), W);
+            }
+        }
     }
 }
 
@@ -50,6 +86,62 @@ unsafe fn strided_lanes<const W: usize>(depth: usize, src: *const f32, ls: isize
             for p in 0..depth {
                 *out.add(p * W + l) = *lane.offset(p as isize * ds);
             }
+        }
+    }
+}
+
+/// A full sliver of 6 lanes apart whose depth is contiguous (6 rows of a row-major A), 8
+/// depth steps at a time: the 6 rows' next 8 values (and two rows of zeros) are transposed in
+/// registers into 8 groups of 6. Each group is stored as 8 values, the last 2 overwritten by
+/// the next group's store, but the eighth, stored exactly: nothing past the sliver is written.
+///
+/// # Safety
+/// As `pack`, for one sliver of 6 lanes with `ds` 1, on a CPU with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows6_avx2(depth: usize, src: *const f32, ls: isize, out: *mut f32) {
+    use std::arch::x86_64::*;
+    let whole = depth / 8 * 8;
+    for p in (0..whole).step_by(8) {
+        // SAFETY: lanes 0..6 at depths p..p + 8 are inside `src`; groups p..p + 8 of `out`
+        // are values [6p, 6p + 48) of the sliver, and the stores below write no further.
+        unsafe {
+            let row = |l: isize| _mm256_loadu_ps(src.offset(l * ls).add(p));
+            let zero = _mm256_setzero_ps();
+            let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5));
+            // Pairs of rows interleaved, then pairs of pairs: lane j of each 128-bit half holds
+            // depth j (low half) or j + 4 (high half) of four rows.
+            let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+            let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+            let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
+            let (u0, u1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
+            let (u2, u3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
+            let (u4, u5) = (_mm256_shuffle_ps::<0x44>(t4, zero), _mm256_shuffle_ps::<0xEE>(t4, zero));
+            let (u6, u7) = (_mm256_shuffle_ps::<0x44>(t5, zero), _mm256_shuffle_ps::<0xEE>(t5, zero));
+            // Group j: rows 0-3 from u_j's half, rows 4-5 (and the zeros) from u_{j+4}'s.
+            let groups = [
+                _mm256_permute2f128_ps::<0x20>(u0, u4),
+                _mm256_permute2f128_ps::<0x20>(u1, u5),
+                _mm256_permute2f128_ps::<0x20>(u2, u6),
+                _mm256_permute2f128_ps::<0x20>(u3, u7),
+                _mm256_permute2f128_ps::<0x31>(u0, u4),
+                _mm256_permute2f128_ps::<0x31>(u1, u5),
+                _mm256_permute2f128_ps::<0x31>(u2, u6),
+                _mm256_permute2f128_ps::<0x31>(u3, u7),
+            ];
+            let at = out.add(p * 6);
+            for (j, g) in groups.iter().take(7).enumerate() {
+                _mm256_storeu_ps(at.add(j * 6), *g);
+            }
+            let last = at.add(42);
+            _mm_storeu_ps(last, _mm256_castps256_ps128(groups[7]));
+            _mm_store_sd(last.add(4).cast(), _mm_castps_pd(_mm256_extractf128_ps::<1>(groups[7])));
+        }
+    }
+    for p in whole..depth {
+        for l in 0..6 {
+            // SAFETY: lane l at depth p, into position l of group p.
+            unsafe { *out.add(p * 6 + l) = *src.offset(l as isize * ls).add(p) };
         }
     }
 }
@@ -88,5 +180,41 @@ mod tests {
         unsafe { pack::<2>(3, 5, src.as_ptr(), 1, 4, out.as_mut_ptr()) };
         let want: Vec<f32> = (0..2).flat_map(|s| (0..5).flat_map(move |p| (0..2).map(move |l| (p, s * 2 + l)))).map(|(p, c)| if c < 3 { at(p, c) } else { 0.0 }).collect();
         assert_eq!(out, want);
+    }
+    /// The AVX2 packing writes what the plain one does, and nothing past the slivers, for
+    /// rows and columns as lanes, contiguous or apart, at every depth around the transposes'
+    /// 8 steps and every lane count around whole slivers.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_packing_is_the_plain_packing() {
+        if crate::cpu::level::detected() < crate::cpu::level::Level::Avx2 {
+            return;
+        }
+        fn both<const W: usize>(lanes: usize, depth: usize, lanes_apart: bool) {
+            // A row-major matrix with one value of padding per row: lanes are its rows
+            // (apart, depth contiguous) or its columns (contiguous, depth apart).
+            let (rows, cols) = if lanes_apart { (lanes, depth) } else { (depth, lanes) };
+            let ld = cols + 1;
+            let src: Vec<f32> = (0..rows * ld).map(|i| i as f32 * 0.5 - 3.0).collect();
+            let (ls, ds) = if lanes_apart { (ld as isize, 1) } else { (1, ld as isize) };
+            let len = lanes.div_ceil(W) * W * depth;
+            let sentinel = -777.0;
+            let (mut plain, mut fast) = (vec![sentinel; len + 16], vec![sentinel; len + 16]);
+            // SAFETY: the lanes and depths are inside `src`; each output has room for the slivers.
+            unsafe {
+                pack::<W>(lanes, depth, src.as_ptr(), ls, ds, plain.as_mut_ptr());
+                pack_avx2::<W>(lanes, depth, src.as_ptr(), ls, ds, fast.as_mut_ptr());
+            }
+            assert_eq!(plain, fast, "W {W}, {lanes} lanes, depth {depth}, lanes apart {lanes_apart}");
+            assert!(fast[len..].iter().all(|&x| x == sentinel));
+        }
+        for depth in [0, 1, 7, 8, 9, 15, 16, 17, 40] {
+            for lanes in [1, 5, 6, 7, 12, 13, 16, 17, 33] {
+                for apart in [false, true] {
+                    both::<6>(lanes, depth, apart);
+                    both::<16>(lanes, depth, apart);
+                }
+            }
+        }
     }
 }
