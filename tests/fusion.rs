@@ -295,6 +295,35 @@ fn products_by_one_anywhere_in_a_chain_give_the_same_bits() {
 }
 
 #[test]
+fn an_in_place_update_by_a_pending_value_gives_the_same_bits() {
+    let _s = settings();
+    for dtype in [DType::F32, DType::F64] {
+        for op in [InPlace::Assign, InPlace::Add, InPlace::Sub, InPlace::Mul, InPlace::Div] {
+            let runs = fused_and_plain(|| {
+                let w = array(N, 20, dtype);
+                let g = array(N, 21, dtype);
+                // A temporary nothing else holds (`w -= lr * g`): run straight into w.
+                ops::update(&w, &ops::mul_scalar(&g, 0.1).unwrap(), op).unwrap();
+                // One the caller keeps: it stays pending, and still reads as the values of the
+                // moment of its op after its leaf is written.
+                let kept = ops::exp(&ops::mul_scalar(&g, 0.5).unwrap()).unwrap();
+                ops::update(&w, &kept, op).unwrap();
+                assert!(!fused_on() || fuse::pending_ops(&kept) > 0, "{op:?}: the kept value was computed");
+                // An intermediate still held is written on the way.
+                let held = ops::mul_scalar(&g, 2.0).unwrap();
+                ops::update(&w, &ops::sub(&held, &ops::abs(&g).unwrap()).unwrap(), op).unwrap();
+                assert_eq!(fuse::pending_ops(&held), 0, "{op:?}");
+                // w among the value's leaves: computed first, then written.
+                ops::update(&w, &ops::add_scalar(&ops::mul_scalar(&w, 0.5).unwrap(), 0.25).unwrap(), op).unwrap();
+                ops::update(&g, &w, InPlace::Assign).unwrap();
+                ops::concat(&[w, kept, held, g], 0).unwrap()
+            });
+            assert_all_equal(&runs);
+        }
+    }
+}
+
+#[test]
 fn wait_to_read_and_wait_all_compute_pending_results_now() {
     let _s = settings();
     let before = fuse::set_min_elements(Some(1));

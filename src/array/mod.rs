@@ -502,14 +502,20 @@ pub(crate) fn copy_range(buf: &Buffer, range: std::ops::Range<usize>) -> Result<
 
 /// `dst op= src`, element by element (equal lengths).
 pub(crate) fn update_typed<T: Element>(dst: &mut [T], src: &[T], op: InPlace) {
-    // One loop per op, so that each vectorises.
+    crate::cpu::loops::update_chunked(dst, src, |d, s| update_slice(d, s, op))
+}
+
+/// `dst op= src` on this thread (equal lengths): the arithmetic of every in-place float
+/// update, one loop per op so that each vectorises.
+#[inline(always)]
+pub(crate) fn update_slice<T: Element>(dst: &mut [T], src: &[T], op: InPlace) {
     macro_rules! each {
         ($f:expr) => {
-            crate::cpu::loops::update_chunked(dst, src, |d, s| d.iter_mut().zip(s).for_each(|(d, &s)| $f(d, s)))
+            dst.iter_mut().zip(src).for_each(|(d, &s)| $f(d, s))
         };
     }
     match op {
-        InPlace::Assign => crate::cpu::loops::update_chunked(dst, src, |d, s| d.copy_from_slice(s)),
+        InPlace::Assign => dst.copy_from_slice(src),
         InPlace::Add => each!(|d: &mut T, s: T| *d += s),
         InPlace::Sub => each!(|d: &mut T, s: T| *d -= s),
         InPlace::Mul => each!(|d: &mut T, s: T| *d *= s),

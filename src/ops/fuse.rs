@@ -30,7 +30,7 @@ use super::kernel::{map_into, zip_into, LongSum, Map, Operand, Zip2};
 use crate::array::storage::{lock, try_vec, Buffer, Claim, Deferred, Locked, Storage};
 use crate::cpu::loops::reduce_pieces;
 use crate::cpu::stream;
-use crate::array::{Array, DType, Element, Scalar};
+use crate::array::{update_slice, Array, DType, Element, InPlace, Scalar};
 use crate::error::Result;
 
 /// The most ops in one tree (a shared subtree counts once per use): enough for a loss and
@@ -453,6 +453,30 @@ impl<'t> Program<'t> {
         out
     }
 
+    /// `dst op=` the values, in place, in the pieces of `run`.
+    fn update<T: Element>(&self, leaves: &[&[T]], dst: &mut [T], op: InPlace) {
+        let n = dst.len();
+        let owners = self.live_owners();
+        let mut made = self.byproducts::<T>(&owners, n);
+        let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
+        // Read and written in place: through the caches.
+        let io = Io { leaves, byproducts: &outputs, stream: false };
+        let registers = self.steps.len();
+        let piece = |start: usize, dst: &mut [T]| {
+            self.with_registers(registers, |regs, block| self.run_blocks_at_level(io, start, Sink::Update(dst, op), regs, block));
+            stream::fence();
+        };
+        let threads = crate::cpu::loops::threads_for(n, crate::cpu::loops::PARALLEL_MIN_COSTLY);
+        if threads > 1 {
+            let len = n.div_ceil(threads).next_multiple_of(BLOCK);
+            let parts: Vec<_> = dst.chunks_mut(len).enumerate().map(|(i, d)| (i * len, d)).collect();
+            crate::cpu::threads::fork_join(parts, |(start, d)| piece(start, d));
+        } else {
+            piece(0, dst);
+        }
+        made.into_iter().for_each(|b| b.finish(n));
+    }
+
     /// The sum (in float64, as `sum` adds a run) of the values at `range`, never written.
     fn sum_range<T: Element>(&self, io: Io<'_, T>, range: std::ops::Range<usize>) -> f64 {
         let mut sum = LongSum::default();
@@ -581,11 +605,13 @@ impl<'t> Program<'t> {
                     // piece alone writes [at, at + n).
                     unsafe { copy(values, to.add(at), io.stream) };
                 }
-                if let Sink::Write(out) = &mut sink {
-                    if i == last && io.stream {
+                match &mut sink {
+                    Sink::Write(out) if i == last && io.stream => {
                         // SAFETY: `out` has room for [lo, lo + n), not overlapping the registers.
                         unsafe { copy(values, out[lo..].as_mut_ptr().cast::<T>(), true) };
                     }
+                    Sink::Update(dst, op) if i == last => update_slice(&mut dst[lo..lo + n], values, *op),
+                    _ => {}
                 }
             }
             if let Sink::Sum { sum, rest, rest_len, .. } = &mut sink {
@@ -628,6 +654,8 @@ unsafe fn copy<T: Copy>(src: &[T], dst: *mut T, stream: bool) {
 enum Sink<'o, T> {
     /// Written to memory.
     Write(&'o mut [MaybeUninit<T>]),
+    /// Combined into these values in place, by `update_slice`.
+    Update(&'o mut [T], InPlace),
     /// Added up: `len` values, `rest` the last few that do not fill the sum's lanes.
     Sum { len: usize, sum: &'o mut LongSum, rest: &'o mut [T; LongSum::LANES], rest_len: &'o mut usize },
 }
@@ -636,6 +664,7 @@ impl<T> Sink<'_, T> {
     fn len(&self) -> usize {
         match self {
             Sink::Write(out) => out.len(),
+            Sink::Update(dst, _) => dst.len(),
             Sink::Sum { len, .. } => *len,
         }
     }
@@ -657,4 +686,34 @@ pub(crate) fn sum(a: &Array) -> Result<Option<f64>> {
         _ => program.sum::<f64>(&locked, n),
     };
     total.map(Some)
+}
+
+/// `dst op= a`, where `a` is a whole pending result of dst's shape and dtype that nothing
+/// else holds (a temporary, as in `w -= lr * w.grad`): `a`'s tree runs block by block into
+/// dst's elements, in place, and `a`'s values are never written (its buffer goes back to the
+/// cache when it is dropped; read later, it is computed then, from leaves that pending work
+/// keeps as they were). The same bits as computing `a` and then updating: each value goes
+/// through the same arithmetic (`update_slice`). `Ok(false)`, with nothing done, where this
+/// does not apply: `a` computed, shared or of another shape or dtype, or dst among the
+/// tree's leaves (it would be read while written).
+pub(crate) fn update(dst: &Array, a: &Array, op: InPlace) -> Result<bool> {
+    if crate::reference::enabled() || a.shape != dst.shape || a.dtype != dst.dtype || Arc::strong_count(&a.storage) != 1 {
+        return Ok(false);
+    }
+    let Some((root, _)) = pending_tree(a) else { return Ok(false) };
+    let program = Program::of(&root);
+    if program.leaves.iter().any(|l| Arc::ptr_eq(&l.storage, &dst.storage)) {
+        return Ok(false);
+    }
+    let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
+    let mut locked = lock(&storages, &[&dst.storage]);
+    let range = dst.range();
+    let (mut written, read) = locked.split(&[&dst.storage]);
+    let leaf = |l: &&Array| read.get(&l.storage).expect("leaves are read, not written");
+    match &mut *written[0] {
+        Buffer::F32(d) => program.update::<f32>(&program.leaves.iter().map(|l| &f32::slice_of(leaf(l)).expect("the tree's dtype")[l.range()]).collect::<Vec<_>>(), &mut d[range], op),
+        Buffer::F64(d) => program.update::<f64>(&program.leaves.iter().map(|l| &f64::slice_of(leaf(l)).expect("the tree's dtype")[l.range()]).collect::<Vec<_>>(), &mut d[range], op),
+        _ => unreachable!("only float ops are deferred"),
+    }
+    Ok(true)
 }

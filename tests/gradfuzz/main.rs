@@ -248,6 +248,8 @@ fn check(p: &Program) -> Result<usize, String> {
     compare("float64 heads, default against reference mode", &fast64.heads, &ref64.heads, SAME_F64_TOL, 0.0)?;
     compare("float32 gradient, default against reference mode", &fast32.grads, &ref32.grads, SAME_F32_TOL, scale)?;
     compare("float32 heads, default against reference mode", &fast32.heads, &ref32.heads, SAME_F32_TOL, 0.0)?;
+    compare("float64 descent step, default against reference mode", &fast64.stepped, &ref64.stepped, SAME_F64_TOL, scale)?;
+    compare("float32 descent step, default against reference mode", &fast32.stepped, &ref32.stepped, SAME_F32_TOL, scale)?;
     Ok(left_out)
 }
 

@@ -281,6 +281,8 @@ fn objective_at(p: &Program, values: &Values) -> Result<(f64, Vec<f64>)> {
 pub struct Outcome {
     pub heads: Vec<Vec<f64>>,
     pub grads: Vec<Vec<f64>>,
+    /// Each variable after `w -= 0.5 * grad`, in place.
+    pub stepped: Vec<Vec<f64>>,
     /// The categories the multinomial ops drew.
     pub draws: Vec<f64>,
 }
@@ -332,7 +334,17 @@ pub fn differentiate(p: &Program, dtype: DType, values: &Values) -> Result<Outco
             read(&vars)
         }
     };
-    Ok(Outcome { heads: heads.iter().map(|h| h.to_f64_vec()).collect(), grads, draws })
+    // Read before the step below, which writes the variables (a head may be one of them).
+    let heads: Vec<Vec<f64>> = heads.iter().map(|h| h.to_f64_vec()).collect();
+    // A step of gradient descent taken in place, as a training loop takes it (`w -= lr * g`,
+    // whose temporary runs straight into w when it is pending).
+    let mut stepped = Vec::new();
+    for (v, g) in vars.iter().zip(&grads) {
+        let g = array(g, v.shape(), dtype);
+        ops::update(v, &ops::mul_scalar(&g, 0.5)?, ops::InPlace::Sub)?;
+        stepped.push(v.to_f64_vec());
+    }
+    Ok(Outcome { heads, grads, stepped, draws })
 }
 
 /// The elements of each variable that the finite differences look at: all of them, or a few
