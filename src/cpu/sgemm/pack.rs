@@ -2,10 +2,10 @@
 //! B), each laid out depth step by depth step, so that the microkernel reads both operands
 //! in order, once, from contiguous memory whatever the strides of the source.
 //!
-//! Packing is a few percent of a product's time, more where a product is deep and narrow
-//! (W4's X·W1 packs its B three times): the AVX2 kernel packs with 32-byte moves, and rows of
-//! a row-major A (lanes apart, depth contiguous) through 8×8 transposes in registers instead
-//! of a scalar gather.
+//! Packing is a few percent of a product's time, more where op(A) has few rows for its
+//! depth (W4's X·W1 packs all 784×512 of W1 for 256 rows of X): the AVX2 kernel packs with
+//! 32-byte moves, and rows of a row-major A or columns of a transposed B (lanes apart, depth
+//! contiguous) through 8×8 transposes in registers instead of a scalar gather.
 
 /// Packs `lanes` lanes of `depth` values from `src`, where lane `l` at depth `p` is at
 /// `src + l·ls + p·ds`: sliver `s` gets lanes [s·W, s·W + W) as `depth` groups of `W` values,
@@ -47,6 +47,8 @@ unsafe fn pack_with<const W: usize, const AVX2: bool>(lanes: usize, depth: usize
             match W.min(lanes - first) {
                 #[cfg(target_arch = "x86_64")]
                 6 if AVX2 && W == 6 && ds == 1 => rows6_avx2(depth, src, ls, out),
+                #[cfg(target_arch = "x86_64")]
+                16 if AVX2 && W == 16 && ds == 1 => rows16_avx2(depth, src, ls, out),
                 w if w == W => strided_lanes::<W>(depth, src, ls, ds, out),
                 w => partial::<W>(w, depth, src, ls, ds, out),
             }
@@ -90,6 +92,50 @@ unsafe fn strided_lanes<const W: usize>(depth: usize, src: *const f32, ls: isize
     }
 }
 
+/// Eight rows of eight values transposed: value j of row i becomes value i of row j.
+///
+/// # Safety
+/// A CPU with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    // Pairs of rows interleaved, then pairs of pairs: each 128-bit half then holds one depth
+    // of four rows (the low halves depths 0-3, the high halves 4-7).
+    let t = [
+        _mm256_unpacklo_ps(r[0], r[1]),
+        _mm256_unpackhi_ps(r[0], r[1]),
+        _mm256_unpacklo_ps(r[2], r[3]),
+        _mm256_unpackhi_ps(r[2], r[3]),
+        _mm256_unpacklo_ps(r[4], r[5]),
+        _mm256_unpackhi_ps(r[4], r[5]),
+        _mm256_unpacklo_ps(r[6], r[7]),
+        _mm256_unpackhi_ps(r[6], r[7]),
+    ];
+    let u = [
+        _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+        _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+        _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+        _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+        _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+        _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+        _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+        _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+    ];
+    // Depth j: rows 0-3 from u[j % 4]'s half j / 4, rows 4-7 from u[j % 4 + 4]'s.
+    [
+        _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+        _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+        _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+        _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+        _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+        _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+        _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+        _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+    ]
+}
+
 /// A full sliver of 6 lanes apart whose depth is contiguous (6 rows of a row-major A), 8
 /// depth steps at a time: the 6 rows' next 8 values (and two rows of zeros) are transposed in
 /// registers into 8 groups of 6. Each group is stored as 8 values, the last 2 overwritten by
@@ -108,27 +154,7 @@ unsafe fn rows6_avx2(depth: usize, src: *const f32, ls: isize, out: *mut f32) {
         unsafe {
             let row = |l: isize| _mm256_loadu_ps(src.offset(l * ls).add(p));
             let zero = _mm256_setzero_ps();
-            let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5));
-            // Pairs of rows interleaved, then pairs of pairs: lane j of each 128-bit half holds
-            // depth j (low half) or j + 4 (high half) of four rows.
-            let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
-            let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
-            let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
-            let (u0, u1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
-            let (u2, u3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
-            let (u4, u5) = (_mm256_shuffle_ps::<0x44>(t4, zero), _mm256_shuffle_ps::<0xEE>(t4, zero));
-            let (u6, u7) = (_mm256_shuffle_ps::<0x44>(t5, zero), _mm256_shuffle_ps::<0xEE>(t5, zero));
-            // Group j: rows 0-3 from u_j's half, rows 4-5 (and the zeros) from u_{j+4}'s.
-            let groups = [
-                _mm256_permute2f128_ps::<0x20>(u0, u4),
-                _mm256_permute2f128_ps::<0x20>(u1, u5),
-                _mm256_permute2f128_ps::<0x20>(u2, u6),
-                _mm256_permute2f128_ps::<0x20>(u3, u7),
-                _mm256_permute2f128_ps::<0x31>(u0, u4),
-                _mm256_permute2f128_ps::<0x31>(u1, u5),
-                _mm256_permute2f128_ps::<0x31>(u2, u6),
-                _mm256_permute2f128_ps::<0x31>(u3, u7),
-            ];
+            let groups = transpose8([row(0), row(1), row(2), row(3), row(4), row(5), zero, zero]);
             let at = out.add(p * 6);
             for (j, g) in groups.iter().take(7).enumerate() {
                 _mm256_storeu_ps(at.add(j * 6), *g);
@@ -138,10 +164,49 @@ unsafe fn rows6_avx2(depth: usize, src: *const f32, ls: isize, out: *mut f32) {
             _mm_store_sd(last.add(4).cast(), _mm_castps_pd(_mm256_extractf128_ps::<1>(groups[7])));
         }
     }
-    for p in whole..depth {
-        for l in 0..6 {
+    // SAFETY: the depths left, as `pack` packs them.
+    unsafe { strided_tail::<6>(whole, depth, src, ls, out) };
+}
+
+/// A full sliver of 16 lanes apart whose depth is contiguous (16 rows of a row-major matrix
+/// read as the columns of op(B) = its transpose, as FullyConnected's weight and the backward's
+/// G·Bᵀ give them), 8 depth steps at a time, through two 8×8 transposes.
+///
+/// # Safety
+/// As `pack`, for one sliver of 16 lanes with `ds` 1, on a CPU with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows16_avx2(depth: usize, src: *const f32, ls: isize, out: *mut f32) {
+    use std::arch::x86_64::*;
+    let whole = depth / 8 * 8;
+    for p in (0..whole).step_by(8) {
+        // SAFETY: lanes 0..16 at depths p..p + 8 are inside `src`; groups p..p + 8 of `out`
+        // are values [16p, 16p + 128) of the sliver.
+        unsafe {
+            let row = |l: isize| _mm256_loadu_ps(src.offset(l * ls).add(p));
+            let low = transpose8([row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)]);
+            let high = transpose8([row(8), row(9), row(10), row(11), row(12), row(13), row(14), row(15)]);
+            let at = out.add(p * 16);
+            for j in 0..8 {
+                _mm256_storeu_ps(at.add(j * 16), low[j]);
+                _mm256_storeu_ps(at.add(j * 16 + 8), high[j]);
+            }
+        }
+    }
+    // SAFETY: the depths left, as `pack` packs them.
+    unsafe { strided_tail::<16>(whole, depth, src, ls, out) };
+}
+
+/// Depths [from, depth) of a full sliver of `W` lanes apart with contiguous depth, one value
+/// at a time.
+///
+/// # Safety
+/// As `pack`, for one sliver of W lanes with `ds` 1.
+unsafe fn strided_tail<const W: usize>(from: usize, depth: usize, src: *const f32, ls: isize, out: *mut f32) {
+    for p in from..depth {
+        for l in 0..W {
             // SAFETY: lane l at depth p, into position l of group p.
-            unsafe { *out.add(p * 6 + l) = *src.offset(l as isize * ls).add(p) };
+            unsafe { *out.add(p * W + l) = *src.offset(l as isize * ls).add(p) };
         }
     }
 }
