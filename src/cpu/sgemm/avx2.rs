@@ -12,7 +12,22 @@ pub struct Avx2;
 impl Micro<6, 16> for Avx2 {
     unsafe fn tile(k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: isize, add: bool) {
         // SAFETY: `Micro::tile`'s contract; the caller checked the CPU has AVX2 and FMA.
-        unsafe { tile_6x16(k, a, b, c, rsc, add) }
+        unsafe { tile_rows::<6>(k, a, b, c, rsc, add) }
+    }
+
+    unsafe fn short_tile(rows: usize, k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: isize, add: bool) -> bool {
+        // SAFETY: `Micro::short_tile`'s contract: C's first `rows` rows are writable.
+        unsafe {
+            match rows {
+                1 => tile_rows::<1>(k, a, b, c, rsc, add),
+                2 => tile_rows::<2>(k, a, b, c, rsc, add),
+                3 => tile_rows::<3>(k, a, b, c, rsc, add),
+                4 => tile_rows::<4>(k, a, b, c, rsc, add),
+                5 => tile_rows::<5>(k, a, b, c, rsc, add),
+                _ => return false,
+            }
+        }
+        true
     }
 
     unsafe fn pack<const W: usize>(lanes: usize, depth: usize, src: *const f32, ls: isize, ds: isize, out: *mut f32) {
@@ -21,17 +36,20 @@ impl Micro<6, 16> for Avx2 {
     }
 }
 
-/// The 6×16 tile of C at `c` = (or += when `add`) the product of the 6-row sliver of A and
-/// the 16-column sliver of B, `k` deep.
+/// The first R rows of the 6×16 tile of C at `c` = (or += when `add`) the product of the
+/// 6-row sliver of A and the 16-column sliver of B, `k` deep. Fewer than 6 rows for the last
+/// tile of a block whose rows are not a multiple of 6: its rows past C's edge are neither
+/// computed nor stored, and each element goes through the same multiply-adds as in a whole
+/// tile (the same bits).
 ///
 /// # Safety
-/// AVX2 and FMA; `a` holds 6·k values, `b` 16·k, and C's 6 rows of 16 (row stride `rsc`) are
-/// writable.
+/// AVX2 and FMA; R ≤ 6; `a` holds 6·k values, `b` 16·k, and C's R rows of 16 (row stride
+/// `rsc`) are writable.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile_6x16(k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: isize, add: bool) {
+unsafe fn tile_rows<const R: usize>(k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: isize, add: bool) {
     // C's rows are read or written after the loop: fetched now, their misses (C is often
     // too large for L2) overlap the loop instead of stalling the stores.
-    for i in 0..6 {
+    for i in 0..R {
         // SAFETY: a prefetch does not fault; the addresses are the tile's first and last values.
         unsafe {
             let row = c.offset(i as isize * rsc);
@@ -39,7 +57,7 @@ unsafe fn tile_6x16(k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: is
             _mm_prefetch::<_MM_HINT_T0>(row.add(15).cast());
         }
     }
-    let mut acc = [[_mm256_setzero_ps(); 2]; 6];
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
     let (mut a, mut b) = (a, b);
     // One depth step: the accumulators take row i of A times the 16 values of B.
     macro_rules! step {

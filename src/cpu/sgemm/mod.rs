@@ -13,7 +13,8 @@
 //!
 //! The first KC block of the depth stores the tile, the later ones add to it: C is never read
 //! before it is written. Tiles past C's edge are computed into a small tile on the stack and
-//! their valid part copied. The blocking is chosen at run time from the caches (`blocking`).
+//! their valid part copied, but for tiles short of rows only, which the AVX2 kernel computes
+//! in place with fewer rows. The blocking is chosen at run time from the caches (`blocking`).
 
 mod avx2;
 mod blocking;
@@ -101,6 +102,17 @@ trait Micro<const MR: usize, const NR: usize> {
     /// The CPU runs the kernel; `a` holds MR·k values, `b` NR·k, the MR×NR tile at `c` is
     /// writable and overlaps neither.
     unsafe fn tile(k: usize, a: *const f32, b: *const f32, c: *mut f32, rsc: isize, add: bool);
+
+    /// The first `rows` (< MR) rows of a tile, as `tile` computes them, where the kernel has
+    /// a version for so few rows; false, with nothing done, where it has not (the tile is then
+    /// computed whole on the stack: `edge`).
+    ///
+    /// # Safety
+    /// As `tile`, with only `rows` rows of C's tile writable.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn short_tile(_rows: usize, _k: usize, _a: *const f32, _b: *const f32, _c: *mut f32, _rsc: isize, _add: bool) -> bool {
+        false
+    }
 
     /// Packs a block of either operand for the kernel (`pack::pack`'s contract).
     ///
@@ -196,7 +208,7 @@ unsafe fn tiles<const MR: usize, const NR: usize, K: Micro<MR, NR>>((mc, kc, nc)
                 let c = c.offset(ir as isize * rsc).add(jr);
                 if rows == MR && cols == NR {
                     K::tile(kc, a, b, c, rsc, add);
-                } else {
+                } else if cols < NR || !K::short_tile(rows, kc, a, b, c, rsc, add) {
                     edge::<MR, NR, K>(kc, a, b, (rows, cols), c, rsc, add);
                 }
             }

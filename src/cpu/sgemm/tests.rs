@@ -112,3 +112,42 @@ fn each_level_has_its_kernel() {
     assert_eq!(Kernel::at(Level::Portable), Kernel::Portable);
     assert!(Kernel::at(level::detected()).runs_here());
 }
+
+/// A row of C is the same bits wherever it falls in the tiles: in a whole tile, in a tile
+/// short of rows (computed in place by the AVX2 kernel, on the stack by the others) or short
+/// of columns. So the values do not depend on how a product is cut over threads.
+#[test]
+fn a_row_is_the_same_bits_in_a_whole_tile_and_an_edge_tile() {
+    // Values with all their bits set, so that any other order of the multiply-adds rounds
+    // differently.
+    let value = |i: usize| ((i as f32 * 0.618_034).fract() - 0.5) * (1.0 + (i % 7) as f32 / 3.0);
+    let (k, n) = (41, 19);
+    let b: Vec<f32> = (0..k * n).map(|i| value(i + 5_000)).collect();
+    let product = |kernel: Kernel, blk: Blocking, a: &[f32], m: usize| {
+        let mut c = vec![f32::NAN; m * n];
+        // SAFETY: A is m×k and B k×n, row-major; C is m×n.
+        unsafe {
+            match kernel {
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => blocked::<6, 16, avx2::Avx2>(blk, (m, k, n), Operands { a: a.as_ptr(), rsa: k as isize, csa: 1, b: b.as_ptr(), rsb: n as isize, csb: 1, c: c.as_mut_ptr(), rsc: n as isize }),
+                _ => blocked::<4, 8, portable::Portable>(blk, (m, k, n), Operands { a: a.as_ptr(), rsa: k as isize, csa: 1, b: b.as_ptr(), rsb: n as isize, csb: 1, c: c.as_mut_ptr(), rsc: n as isize }),
+            }
+            .unwrap();
+        }
+        c
+    };
+    for kernel in kernels().into_iter().filter(|&k| k != Kernel::MatrixMultiply) {
+        // Whole depth at once, and depth blocks of 16 (the later blocks add to C).
+        for blk in [Blocking { mc: 48, kc: 64, nc: 32 }, Blocking { mc: 48, kc: 16, nc: 32 }] {
+            let a: Vec<f32> = (0..13 * k).map(value).collect();
+            let all = product(kernel, blk, &a, 13);
+            // Rows [first, 13) alone: each falls at another place in the tiles.
+            for first in 1..13 {
+                let part = product(kernel, blk, &a[first * k..], 13 - first);
+                let want = &all[first * n..];
+                let same = part.iter().zip(want).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{} {blk:?}: rows from {first} differ from the same rows of the whole product", kernel.name());
+            }
+        }
+    }
+}
