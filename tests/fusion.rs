@@ -302,7 +302,7 @@ fn an_in_place_update_by_a_pending_value_gives_the_same_bits() {
             let runs = fused_and_plain(|| {
                 let w = array(N, 20, dtype);
                 let g = array(N, 21, dtype);
-                // A temporary nothing else holds (`w -= lr * g`): run straight into w.
+                // A temporary (`w -= lr * g`): run straight into w.
                 ops::update(&w, &ops::mul_scalar(&g, 0.1).unwrap(), op).unwrap();
                 // One the caller keeps: it stays pending, and still reads as the values of the
                 // moment of its op after its leaf is written.

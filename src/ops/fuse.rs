@@ -688,16 +688,17 @@ pub(crate) fn sum(a: &Array) -> Result<Option<f64>> {
     total.map(Some)
 }
 
-/// `dst op= a`, where `a` is a whole pending result of dst's shape and dtype that nothing
-/// else holds (a temporary, as in `w -= lr * w.grad`): `a`'s tree runs block by block into
-/// dst's elements, in place, and `a`'s values are never written (its buffer goes back to the
-/// cache when it is dropped; read later, it is computed then, from leaves that pending work
-/// keeps as they were). The same bits as computing `a` and then updating: each value goes
-/// through the same arithmetic (`update_slice`). `Ok(false)`, with nothing done, where this
-/// does not apply: `a` computed, shared or of another shape or dtype, or dst among the
-/// tree's leaves (it would be read while written).
+/// `dst op= a`, where `a` is a whole pending result of dst's shape and dtype (typically a
+/// temporary, as in `w -= lr * w.grad`): `a`'s tree runs block by block into dst's elements,
+/// in place, and `a`'s values are not written: it stays pending, and is computed if it is
+/// ever read, from leaves that pending work keeps as they were (one pass then, as computing
+/// it before the update would have taken; a temporary's buffer goes back to the cache). The
+/// same bits as computing `a` and then updating: each value goes through the same arithmetic
+/// (`update_slice`). `Ok(false)`, with nothing done, where this does not apply: `a` computed
+/// or of another shape or dtype, or dst among the tree's leaves (it would be read while
+/// written).
 pub(crate) fn update(dst: &Array, a: &Array, op: InPlace) -> Result<bool> {
-    if crate::reference::enabled() || a.shape != dst.shape || a.dtype != dst.dtype || Arc::strong_count(&a.storage) != 1 {
+    if crate::reference::enabled() || a.shape != dst.shape || a.dtype != dst.dtype {
         return Ok(false);
     }
     let Some((root, _)) = pending_tree(a) else { return Ok(false) };

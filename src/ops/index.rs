@@ -277,7 +277,7 @@ pub fn write_slice(dst: &NdArray, index: &[AxisIndex], src: &NdArray) -> Result<
 pub fn update(dst: &NdArray, src: &NdArray, op: InPlace) -> Result<()> {
     check_writable(dst, src)?;
     if src.shape == dst.shape && src.dtype == dst.dtype && !crate::reference::enabled() {
-        // A pending temporary (`w -= lr * g`) runs straight into dst: one pass, not two.
+        // A pending value (`w -= lr * g`) runs straight into dst: one pass, not two.
         if super::fuse::update(dst, src, op)? {
             return Ok(());
         }

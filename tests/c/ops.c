@@ -899,6 +899,34 @@ static void test_waiting_for_pending_results(void) {
     free_all();
 }
 
+/* An in-place update by a pending value (w -= 0.5 * g on 65,536 elements or more) runs the
+   value's chain straight into w; the value, still pending, reads as of its operation after
+   its input is changed. */
+static void test_update_by_a_pending_value(void) {
+    enum { N = 100000 };
+    ad_array *w, *g, *step;
+    MAKE(w, ad_array_arange(0, N, 1, AD_FLOAT32, &w));
+    MAKE(g, ad_array_arange(0, 2 * N, 2, AD_FLOAT32, &g));
+    MAKE(step, ad_mul_scalar(g, 0.5, &step));
+    OK(ad_array_update(w, step, AD_UPDATE_SUB));
+    OK(ad_array_update(g, g, AD_UPDATE_ADD));
+    float *wv = malloc(N * sizeof(float)), *sv = malloc(N * sizeof(float));
+    CHECK(wv != NULL && sv != NULL);
+    if (wv != NULL && sv != NULL) {
+        OK(ad_array_read(w, AD_FLOAT32, wv, N));
+        OK(ad_array_read(step, AD_FLOAT32, sv, N));
+        int wrong = 0;
+        for (int i = 0; i < N; i++) {
+            wrong += wv[i] != 0.0f;
+            wrong += sv[i] != (float)i;
+        }
+        CHECK(wrong == 0);
+    }
+    free(wv);
+    free(sv);
+    free_all();
+}
+
 static void test_recording_flags(void) {
     bool prev = true;
     CHECK(!ad_is_recording() && !ad_is_training());
@@ -1325,6 +1353,7 @@ int main(void) {
     test_nan_propagation();
     test_asscalar();
     test_waiting_for_pending_results();
+    test_update_by_a_pending_value();
     test_dtype_queries();
     test_recording_flags();
     test_printing();
