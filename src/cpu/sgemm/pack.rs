@@ -164,8 +164,8 @@ unsafe fn rows6_avx2(depth: usize, src: *const f32, ls: isize, out: *mut f32) {
             _mm_store_sd(last.add(4).cast(), _mm_castps_pd(_mm256_extractf128_ps::<1>(groups[7])));
         }
     }
-    // SAFETY: the depths left, as `pack` packs them.
-    unsafe { strided_tail::<6>(whole, depth, src, ls, out) };
+    // SAFETY: the depths left, one value at a time (`ds` is 1: depth `whole` is at src + whole).
+    unsafe { strided_lanes::<6>(depth - whole, src.add(whole), ls, 1, out.add(whole * 6)) };
 }
 
 /// A full sliver of 16 lanes apart whose depth is contiguous (16 rows of a row-major matrix
@@ -193,22 +193,8 @@ unsafe fn rows16_avx2(depth: usize, src: *const f32, ls: isize, out: *mut f32) {
             }
         }
     }
-    // SAFETY: the depths left, as `pack` packs them.
-    unsafe { strided_tail::<16>(whole, depth, src, ls, out) };
-}
-
-/// Depths [from, depth) of a full sliver of `W` lanes apart with contiguous depth, one value
-/// at a time.
-///
-/// # Safety
-/// As `pack`, for one sliver of W lanes with `ds` 1.
-unsafe fn strided_tail<const W: usize>(from: usize, depth: usize, src: *const f32, ls: isize, out: *mut f32) {
-    for p in from..depth {
-        for l in 0..W {
-            // SAFETY: lane l at depth p, into position l of group p.
-            unsafe { *out.add(p * W + l) = *src.offset(l as isize * ls).add(p) };
-        }
-    }
+    // SAFETY: the depths left, one value at a time (`ds` is 1: depth `whole` is at src + whole).
+    unsafe { strided_lanes::<16>(depth - whole, src.add(whole), ls, 1, out.add(whole * 16)) };
 }
 
 /// The last sliver, with `w < W` lanes: the rest of each group is zero.
@@ -246,6 +232,7 @@ mod tests {
         let want: Vec<f32> = (0..2).flat_map(|s| (0..5).flat_map(move |p| (0..2).map(move |l| (p, s * 2 + l)))).map(|(p, c)| if c < 3 { at(p, c) } else { 0.0 }).collect();
         assert_eq!(out, want);
     }
+
     /// The AVX2 packing writes what the plain one does, and nothing past the slivers, for
     /// rows and columns as lanes, contiguous or apart, at every depth around the transposes'
     /// 8 steps and every lane count around whole slivers.
