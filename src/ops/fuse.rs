@@ -431,48 +431,40 @@ impl<'t> Program<'t> {
         let storages: Vec<&Storage> = self.leaves.iter().map(|a| &*a.storage).collect();
         let locked = lock(&storages, &[]);
         let leaves = self.leaf_slices::<T>(&locked);
-        let owners = self.live_owners();
-        let mut made = self.byproducts::<T>(&owners, n);
-        let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
-        let io = Io { leaves: &leaves, byproducts: &outputs, stream: stream::streams(n * size_of::<T>()) };
         let spare = &mut out.spare_capacity_mut()[..n];
-        let threads = crate::cpu::loops::threads_for(n, crate::cpu::loops::PARALLEL_MIN_COSTLY);
-        if threads > 1 {
-            // Pieces start at multiples of BLOCK, so each element is computed in the same
-            // block position whatever the thread count.
-            let piece = n.div_ceil(threads).next_multiple_of(BLOCK);
-            let parts: Vec<_> = spare.chunks_mut(piece).enumerate().map(|(i, o)| (i * piece, o)).collect();
-            crate::cpu::threads::fork_join(parts, |(start, o)| self.run_piece(io, start, o));
-        } else {
-            self.run_piece(io, 0, spare);
-        }
+        self.in_pieces(&leaves, spare, stream::streams(n * size_of::<T>()), |io, start, o| self.run_piece(io, start, o));
         drop(locked);
-        made.into_iter().for_each(|b| b.finish(n));
         // SAFETY: run_piece wrote each of the n elements.
         unsafe { out.set_len(n) };
         out
     }
 
-    /// `dst op=` the values, in place, in the pieces of `run`.
+    /// `dst op=` the values, in place.
     fn update<T: Element>(&self, leaves: &[&[T]], dst: &mut [T], op: InPlace) {
-        let n = dst.len();
+        let registers = self.steps.len();
+        // Read and written in place: through the caches.
+        self.in_pieces(leaves, dst, false, |io, start, d| {
+            self.with_registers(registers, |regs, block| self.run_blocks_at_level(io, start, Sink::Update(d, op), regs, block))
+        });
+    }
+
+    /// `piece(io, start, part)` over the parts of `out` (one value per element), one part per
+    /// thread, with the byproducts claimed before and finished after.
+    fn in_pieces<T: Element, O: Send>(&self, leaves: &[&[T]], out: &mut [O], stream: bool, piece: impl Fn(Io<'_, T>, usize, &mut [O]) + Sync) {
+        let n = out.len();
         let owners = self.live_owners();
         let mut made = self.byproducts::<T>(&owners, n);
         let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
-        // Read and written in place: through the caches.
-        let io = Io { leaves, byproducts: &outputs, stream: false };
-        let registers = self.steps.len();
-        let piece = |start: usize, dst: &mut [T]| {
-            self.with_registers(registers, |regs, block| self.run_blocks_at_level(io, start, Sink::Update(dst, op), regs, block));
-            stream::fence();
-        };
+        let io = Io { leaves, byproducts: &outputs, stream };
         let threads = crate::cpu::loops::threads_for(n, crate::cpu::loops::PARALLEL_MIN_COSTLY);
         if threads > 1 {
+            // Parts start at multiples of BLOCK, so each element is computed in the same
+            // block position whatever the thread count.
             let len = n.div_ceil(threads).next_multiple_of(BLOCK);
-            let parts: Vec<_> = dst.chunks_mut(len).enumerate().map(|(i, d)| (i * len, d)).collect();
-            crate::cpu::threads::fork_join(parts, |(start, d)| piece(start, d));
+            let parts: Vec<_> = out.chunks_mut(len).enumerate().map(|(i, o)| (i * len, o)).collect();
+            crate::cpu::threads::fork_join(parts, |(start, o)| piece(io, start, o));
         } else {
-            piece(0, dst);
+            piece(io, 0, out);
         }
         made.into_iter().for_each(|b| b.finish(n));
     }
