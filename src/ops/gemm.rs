@@ -145,7 +145,9 @@ enum Cut {
 /// operand that is cheaper to pack twice: every kernel packs op(A) by runs of rows and op(B)
 /// by runs of columns, a plain copy when those are contiguous in memory (`a_contiguous`:
 /// op(A) is a transposed row-major matrix; `b_contiguous`: op(B) is row-major) and an
-/// element-by-element gather, several times slower, when they are not.
+/// element-by-element gather, several times slower, when they are not (the AVX2 kernel
+/// transposes those in registers instead, about as fast as a copy; weighing them as copies
+/// there moved W4's products by less than the noise, so one weight serves every kernel).
 fn plan(m: usize, k: usize, n: usize, a_contiguous: bool, b_contiguous: bool, threads: usize) -> Option<Cut> {
     if threads < 2 || m.saturating_mul(n).saturating_mul(k) < SPLIT_MIN {
         return None;
