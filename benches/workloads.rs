@@ -159,6 +159,8 @@ fn w5() {
             ops::sum(&ops::mul(&t, &x).unwrap(), &[], false).unwrap()
         });
         autograd::backward(&[y], &[], false, true).unwrap();
+        // The gradient's values, computed now if they are pending (as Python's waitall).
+        autograd::grad_of(&x).unwrap().wait_to_read();
         best = best.min(start.elapsed().as_secs_f64());
     });
     println!("W5 ((x*2+1).exp()*x).sum() + backward, {n} float32: {:.2} ms (fastest {:.2} ms)", t * 1e3, best * 1e3);

@@ -255,14 +255,98 @@ fn an_intermediate_still_held_is_written_by_the_loop_that_computes_a_later_resul
             let t = ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap();
             let u = ops::mul(&t, &x).unwrap();
             let total = ops::sum(&u, &[], false).unwrap();
-            // The sum's loop wrote t on its way; u, only summed, stays pending.
+            // The sum waits too; read, its loop writes t and u, both still held, on its way.
+            assert!(!fused_on() || fuse::pending_ops(&t) > 0 && fuse::is_pending(&total), "{dtype:?}");
+            total.wait_to_read();
             assert_eq!(fuse::pending_ops(&t), 0, "{dtype:?}");
-            assert!(!fused_on() || fuse::pending_ops(&u) > 0, "{dtype:?}");
+            assert_eq!(fuse::pending_ops(&u), 0, "{dtype:?}");
             let v = ops::add(&u, &t).unwrap();
             ops::concat(&[v, ops::reshape(&total, &[1]).unwrap(), t], 0).unwrap()
         });
         assert_all_equal(&runs);
     }
+}
+
+#[test]
+fn a_sum_and_a_later_result_sharing_its_work_are_computed_by_one_loop() {
+    let _s = settings();
+    for dtype in [DType::F32, DType::F64] {
+        for sum_first in [false, true] {
+            let runs = fused_and_plain(|| {
+                let x = array(N, 15, dtype);
+                let t = ops::exp(&ops::add_scalar(&ops::mul_scalar(&x, 2.0).unwrap(), 1.0).unwrap()).unwrap();
+                let total = ops::sum(&ops::mul(&t, &x).unwrap(), &[], false).unwrap();
+                let later = ops::add(&ops::mul_scalar(&t, 2.0).unwrap(), &x).unwrap();
+                drop(t);
+                assert!(!fused_on() || fuse::is_pending(&total) && fuse::pending_ops(&later) > 0, "{dtype:?}");
+                if sum_first {
+                    total.wait_to_read();
+                    assert_eq!(fuse::pending_ops(&later), 0, "{dtype:?}: the sum's loop writes the later result");
+                } else {
+                    later.wait_to_read();
+                    assert!(!fuse::is_pending(&total), "{dtype:?}: the later result's loop adds up the sum");
+                }
+                ops::concat(&[later, ops::reshape(&total, &[1]).unwrap()], 0).unwrap()
+            });
+            assert_all_equal(&runs);
+        }
+    }
+}
+
+#[test]
+fn backward_computes_a_pending_loss_with_the_gradient() {
+    let _s = settings();
+    for dtype in [DType::F32, DType::F64] {
+        let runs = fused_and_plain(|| {
+            let x = var_typed(&values(N, 17), &[N], dtype);
+            let y = record(|| {
+                let t = ops::exp(&ops::add_scalar(&ops::mul_scalar(&x, 2.0)?, 1.0)?)?;
+                ops::sum(&ops::mul(&t, &x)?, &[], false)
+            })
+            .unwrap();
+            assert!(!fused_on() || fuse::is_pending(&y), "{dtype:?}");
+            autograd::backward(std::slice::from_ref(&y), &[], false, true).unwrap();
+            // The gradient is written into x's gradient buffer, computed by one loop that
+            // adds up the loss on its way.
+            assert!(!fuse::is_pending(&y), "{dtype:?}");
+            ops::concat(&[autograd::grad_of(&x).unwrap(), ops::reshape(&y, &[1]).unwrap()], 0).unwrap()
+        });
+        assert_all_equal(&runs);
+    }
+}
+
+#[test]
+fn pending_sums_are_bounded_and_keep_the_values_of_their_time() {
+    let _s = settings();
+    let before = fuse::set_min_elements(Some(1));
+    let x = array(N, 16, DType::F64);
+    let old = x.to_f64_vec();
+    let plain = |f: &dyn Fn() -> NdArray| {
+        let before = fuse::set_min_elements(None);
+        let v = bits(&f());
+        fuse::set_min_elements(before);
+        v
+    };
+    let first = ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap();
+    let want_first = plain(&|| ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap());
+    assert!(fuse::is_pending(&first));
+    // A second sum computes the first: one pending sum at a time holds its leaves.
+    let second = ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap();
+    assert!(!fuse::is_pending(&first) && fuse::is_pending(&second));
+    let want_second = plain(&|| ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap());
+    // Writing a leaf computes the pending sum first, from the values it was called on.
+    ops::update(&x, &common::typed(&vec![5.0; N], &[N], DType::F64), InPlace::Assign).unwrap();
+    assert!(!fuse::is_pending(&second));
+    assert_eq!(bits(&first), want_first);
+    assert_eq!(bits(&second), want_second);
+    let want: f64 = old.iter().map(|v| v * 3.0).sum();
+    assert!((second.to_f64_vec()[0] - want).abs() <= 1e-9 * want.abs().max(1.0));
+    // A sum whose array was dropped, never read, is dropped without being computed; a later
+    // sum does not wait on it.
+    drop(ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap());
+    let third = ops::sum(&ops::neg(&x).unwrap(), &[], false).unwrap();
+    assert_eq!(third.to_f64_vec(), vec![-5.0 * N as f64]);
+    fuse::set_min_elements(before);
 }
 
 #[test]

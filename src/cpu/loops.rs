@@ -79,29 +79,33 @@ const REDUCE_PIECE: usize = 1 << 16;
 
 /// `f` of each piece of `v`, the results combined in order by `combine`; the pieces are
 /// spread over the threads when `v` is large.
-pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> Result<R> {
+pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T]) -> R + Sync, combine: impl Fn(R, R) -> R) -> R {
     reduce_pieces(v.len(), |r| f(&v[r]), combine)
 }
 
 /// `reduce_chunked` over positions: `f` of each piece of `0..n` (the same pieces), the
-/// results combined in order.
-pub fn reduce_pieces<R: Send + Copy + Default>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync, combine: impl Fn(R, R) -> R) -> Result<R> {
+/// results combined in order. It cannot fail, so that a deferred sum (`ops::fuse`) has no
+/// error to report when it runs: without room for the partial results, the pieces run one
+/// after the other on this thread, combined in the same order (the same bits).
+pub fn reduce_pieces<R: Send + Copy + Default>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync, combine: impl Fn(R, R) -> R) -> R {
+    let piece = |i: usize| f(i * REDUCE_PIECE..((i + 1) * REDUCE_PIECE).min(n));
     if n <= REDUCE_PIECE || crate::reference::enabled() {
-        return Ok(f(0..n));
+        return f(0..n);
     }
     let pieces = n.div_ceil(REDUCE_PIECE);
-    let mut partial = try_alloc(pieces)?;
+    let Ok(mut partial) = try_alloc(pieces) else {
+        return (1..pieces).fold(piece(0), |acc, i| combine(acc, piece(i)));
+    };
     partial.resize(pieces, R::default());
     let threads = threads_for(n, PARALLEL_MIN).min(pieces);
     let per = pieces.div_ceil(threads);
     let jobs: Vec<_> = partial.chunks_mut(per).enumerate().collect();
     super::threads::fork_join(jobs, |(j, out)| {
         for (i, o) in out.iter_mut().enumerate() {
-            let start = (j * per + i) * REDUCE_PIECE;
-            *o = f(start..(start + REDUCE_PIECE).min(n));
+            *o = piece(j * per + i);
         }
     });
-    Ok(partial.into_iter().reduce(combine).expect("at least two pieces"))
+    partial.into_iter().reduce(combine).expect("at least two pieces")
 }
 
 /// `f` on matching pieces of `dst` and `src` (of equal length): one piece per thread when

@@ -5,9 +5,11 @@
 //! place) the whole tree runs as one loop over memory, a block of elements at a time through
 //! registers that stay in cache: the leaves are read once and the result written once, where
 //! running op by op would write and read every intermediate array. A sum over a whole
-//! pending result adds the values as the loop makes them, never writing them; an
-//! intermediate result still held (a value the tape saved for backward) is written by the
-//! loop that passes through it, so that reading it later computes nothing again.
+//! pending result is pending too: its loop adds the values as it makes them, never writing
+//! them, and also computes the next pending result that shares its work (`NewestSum`), so a
+//! loss and its gradient take one pass; an intermediate result still held (a value the tape
+//! saved for backward) is written by the loop that passes through it, so that reading it
+//! later computes nothing again.
 //!
 //! Only what cannot change the result is deferred. Errors (dtypes, shapes, memory for the
 //! result) are found when the op is called; the result's buffer is allocated then, so pending
@@ -22,7 +24,7 @@
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use smallvec::SmallVec;
 
@@ -90,6 +92,11 @@ pub fn set_min_elements(min: Option<usize>) -> Option<usize> {
 /// are computed.
 pub fn pending_ops(a: &Array) -> usize {
     pending_tree(a).map_or(0, |(_, nodes)| nodes)
+}
+
+/// Whether `a`'s values are still to be computed: a pending tree's, or a pending sum's.
+pub fn is_pending(a: &Array) -> bool {
+    a.storage.is_pending()
 }
 
 /// The tree of `a` and its op count, when `a` is a whole pending result (a view of part of
@@ -210,6 +217,7 @@ fn pending(root: Node, nodes: usize, n: usize, dtype: DType, shape: &[usize]) ->
     if let Some(owner) = root.owner() {
         let _ = owner.set(Arc::downgrade(&storage));
     }
+    note_sibling(&root, n, dtype, &storage);
     Ok(Array { storage, offset: 0, shape: shape.into(), dtype })
 }
 
@@ -222,13 +230,36 @@ struct Chain {
     out: Buffer,
 }
 
+impl Chain {
+    /// The values, written into `out` (empty, with room for them); when this is the
+    /// newest pending sum's sibling, the sum is computed by the same loop.
+    fn compute<T: Element>(&self, mut out: Vec<T>) -> Vec<T> {
+        let sum = self.root.owner().and_then(OnceLock::get).and_then(sum_with_sibling);
+        if let Some(mut claim) = sum.as_ref().and_then(|s| s.try_claim()) {
+            if let Some(pending) = claim.work_mut().as_any_mut().downcast_mut::<PendingSum>() {
+                let sum_root = pending.root.clone();
+                let (program, steps) = Program::of_roots(&[&self.root, &sum_root]);
+                let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
+                let locked = lock(&storages, &[]);
+                let total = program.sum::<T>(&locked, self.n, steps[1], Some((steps[0], out.as_mut_ptr())));
+                drop(locked);
+                // SAFETY: the loop wrote each of the n values of step steps[0] into `out`.
+                unsafe { out.set_len(self.n) };
+                let values = pending.with_total(total);
+                claim.complete(values);
+                return out;
+            }
+        }
+        Program::of(&self.root).run(self.n, out)
+    }
+}
+
 impl Deferred for Chain {
     fn run(mut self: Box<Self>) -> Buffer {
         let out = std::mem::replace(&mut self.out, f32::wrap(Vec::new()));
-        let program = Program::of(&self.root);
         match out {
-            Buffer::F32(v) => f32::wrap(program.run(self.n, v.into_vec().expect("the library's own vector"))),
-            Buffer::F64(v) => f64::wrap(program.run(self.n, v.into_vec().expect("the library's own vector"))),
+            Buffer::F32(v) => f32::wrap(self.compute(v.into_vec().expect("the library's own vector"))),
+            Buffer::F64(v) => f64::wrap(self.compute(v.into_vec().expect("the library's own vector"))),
             _ => unreachable!("only float ops are deferred"),
         }
     }
@@ -334,10 +365,22 @@ unsafe impl<T: Sync> Sync for Io<'_, T> {}
 
 impl<'t> Program<'t> {
     fn of(root: &'t Arc<Node>) -> Program<'t> {
+        Program::of_roots(&[root]).0
+    }
+
+    /// The steps of several trees, a node they share computed once, and the step of each
+    /// root (a root is an op, never a leaf).
+    fn of_roots(roots: &[&'t Arc<Node>]) -> (Program<'t>, SmallVec<[usize; 2]>) {
         let mut p = Program { leaves: Vec::new(), steps: Vec::new(), owners: Vec::new() };
         let mut seen: Vec<(*const Node, Src)> = Vec::new();
-        p.add(root, &mut seen);
-        p
+        let steps = roots
+            .iter()
+            .map(|root| match p.add(root, &mut seen) {
+                Src::Step(s) => s,
+                Src::Leaf(_) | Src::Each(_) => unreachable!("a pending tree's root is an op"),
+            })
+            .collect();
+        (p, steps)
     }
 
     fn add(&mut self, node: &'t Arc<Node>, seen: &mut Vec<(*const Node, Src)>) -> Src {
@@ -393,10 +436,11 @@ impl<'t> Program<'t> {
             .collect()
     }
 
-    /// The owners of steps before the last that are alive, by step.
-    fn live_owners(&self) -> Vec<(usize, Arc<Storage>)> {
-        let last = self.steps.len() - 1;
-        self.owners[..last].iter().enumerate().filter_map(|(i, o)| o.and_then(Weak::upgrade).map(|s| (i, s))).collect()
+    /// The owners alive of the steps but `sunk` (the step whose values the sink writes), by
+    /// step.
+    fn live_owners(&self, sunk: Option<usize>) -> Vec<(usize, Arc<Storage>)> {
+        let owner = |(i, o): (usize, &Option<&Weak<Storage>>)| o.and_then(Weak::upgrade).map(|s| (i, s));
+        self.owners.iter().enumerate().filter(|&(i, _)| Some(i) != sunk).filter_map(owner).collect()
     }
 
     fn leaf(&mut self, a: &'t Array) -> usize {
@@ -414,16 +458,17 @@ impl<'t> Program<'t> {
         self.leaves.iter().map(|a| &T::slice_of(locked.get(&a.storage)).expect("leaves have the tree's dtype")[a.range()]).collect()
     }
 
-    /// The sum of the `n` values, in the pieces and order of `sum` over an array.
-    fn sum<T: Element>(&self, locked: &Locked<'_>, n: usize) -> Result<f64> {
+    /// The sum of step `summed`'s `n` values, in the pieces and order of `sum` over an array;
+    /// `also`, a step and a buffer with room for its `n` values, is written too.
+    fn sum<T: Element>(&self, locked: &Locked<'_>, n: usize, summed: usize, also: Option<(usize, *mut T)>) -> f64 {
         let leaves = self.leaf_slices::<T>(locked);
-        let owners = self.live_owners();
+        let owners = self.live_owners(None);
         let mut made = self.byproducts::<T>(&owners, n);
-        let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
+        let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).chain(also).collect();
         let io = Io { leaves: &leaves, byproducts: &outputs, stream: stream::streams(n * size_of::<T>()) };
-        let total = reduce_pieces(n, |range| self.sum_range(io, range), |x, y| x + y)?;
+        let total = reduce_pieces(n, |range| self.sum_range(io, summed, range), |x, y| x + y);
         made.into_iter().for_each(|b| b.finish(n));
-        Ok(total)
+        total
     }
 
     /// The `n` values, written into `out` (empty, with room for them).
@@ -452,7 +497,7 @@ impl<'t> Program<'t> {
     /// thread, with the byproducts claimed before and finished after.
     fn in_pieces<T: Element, O: Send>(&self, leaves: &[&[T]], out: &mut [O], stream: bool, piece: impl Fn(Io<'_, T>, usize, &mut [O]) + Sync) {
         let n = out.len();
-        let owners = self.live_owners();
+        let owners = self.live_owners(Some(self.steps.len() - 1));
         let mut made = self.byproducts::<T>(&owners, n);
         let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).collect();
         let io = Io { leaves, byproducts: &outputs, stream };
@@ -469,13 +514,14 @@ impl<'t> Program<'t> {
         made.into_iter().for_each(|b| b.finish(n));
     }
 
-    /// The sum (in float64, as `sum` adds a run) of the values at `range`, never written.
-    fn sum_range<T: Element>(&self, io: Io<'_, T>, range: std::ops::Range<usize>) -> f64 {
+    /// The sum (in float64, as `sum` adds a run) of step `summed`'s values at `range`, never
+    /// written.
+    fn sum_range<T: Element>(&self, io: Io<'_, T>, summed: usize, range: std::ops::Range<usize>) -> f64 {
         let mut sum = LongSum::default();
         let mut rest = [T::zero(); LongSum::LANES];
         let mut rest_len = 0;
         self.with_registers(self.steps.len(), |regs, block| {
-            self.run_blocks_at_level(io, range.start, Sink::Sum { len: range.len(), sum: &mut sum, rest: &mut rest, rest_len: &mut rest_len }, regs, block)
+            self.run_blocks_at_level(io, range.start, Sink::Sum { step: summed, len: range.len(), sum: &mut sum, rest: &mut rest, rest_len: &mut rest_len }, regs, block)
         });
         stream::fence();
         sum.finish(&rest[..rest_len])
@@ -534,9 +580,9 @@ impl<'t> Program<'t> {
     /// whose value is 1 (a gradient seeded with ones is multiplied by them): such a step is
     /// not computed, its readers read that operand. x·1 is x for every x but a signalling NaN,
     /// which the product would make quiet. The last step and steps written on the way are
-    /// computed, and an operand that is itself a one-element value is not taken (a step
-    /// reads runs of values).
-    fn products_by_one<T: Element>(&self, each: &[T], byproducts: &[(usize, *mut T)], last: usize) -> SmallVec<[Option<Src>; MAX_NODES]> {
+    /// computed (`sunk`, the step the sink takes, is), and an operand that is itself a
+    /// one-element value is not taken (a step reads runs of values).
+    fn products_by_one<T: Element>(&self, each: &[T], byproducts: &[(usize, *mut T)], sunk: usize) -> SmallVec<[Option<Src>; MAX_NODES]> {
         let mut same: SmallVec<[Option<Src>; MAX_NODES]> = SmallVec::new();
         for (i, step) in self.steps.iter().enumerate() {
             let is_one = |src: Src| matches!(src, Src::Each(l) if each[l] == T::of(1.0));
@@ -545,20 +591,25 @@ impl<'t> Program<'t> {
                 Step::Zip(Zip2::Mul, x, y) if is_one(y) => Some(resolved(&same, x)),
                 _ => None,
             };
-            let kept = i == last || byproducts.iter().any(|&(s, _)| s == i);
+            let kept = i == sunk || byproducts.iter().any(|&(s, _)| s == i);
             same.push(other.filter(|o| !kept && !matches!(o, Src::Each(_))));
         }
         same
     }
 
     /// The steps over each block of `sink`'s elements from `start`: step i's result goes to
-    /// register i, the last step's to the sink (or, for a sum, to the last register).
+    /// register i, the last step's to the sink (or, for a sum, to its register, and the
+    /// summed step's is added up).
     #[inline(always)]
     fn run_blocks<T: Element>(&self, io: Io<'_, T>, start: usize, mut sink: Sink<'_, T>, regs: &mut [MaybeUninit<T>], block: usize) {
         let leaves = io.leaves;
         let each: SmallVec<[T; 8]> = leaves.iter().map(|l| l.first().copied().unwrap_or_default()).collect();
         let last = self.steps.len() - 1;
-        let same = self.products_by_one(&each, io.byproducts, last);
+        let sunk = match sink {
+            Sink::Sum { step, .. } => step,
+            Sink::Write(_) | Sink::Update(..) => last,
+        };
+        let same = self.products_by_one(&each, io.byproducts, sunk);
         let len = sink.len();
         for lo in (0..len).step_by(block) {
             let n = block.min(len - lo);
@@ -607,8 +658,9 @@ impl<'t> Program<'t> {
                 }
             }
             if let Sink::Sum { sum, rest, rest_len, .. } = &mut sink {
-                // SAFETY: the last step wrote the first `n` elements of its register.
-                let values = unsafe { std::slice::from_raw_parts(regs[last * block..].as_ptr().cast::<T>(), n) };
+                // SAFETY: the summed step (computed: see `products_by_one`) wrote the first `n`
+                // elements of its register.
+                let values = unsafe { std::slice::from_raw_parts(regs[sunk * block..].as_ptr().cast::<T>(), n) };
                 let whole = n / LongSum::LANES * LongSum::LANES;
                 sum.add(&values[..whole]);
                 // Only the run's last block is cut short (blocks are multiples of LANES).
@@ -648,8 +700,9 @@ enum Sink<'o, T> {
     Write(&'o mut [MaybeUninit<T>]),
     /// Combined into these values in place, by `update_slice`.
     Update(&'o mut [T], InPlace),
-    /// Added up: `len` values, `rest` the last few that do not fill the sum's lanes.
-    Sum { len: usize, sum: &'o mut LongSum, rest: &'o mut [T; LongSum::LANES], rest_len: &'o mut usize },
+    /// Step `step`'s values added up: `len` values, `rest` the last few that do not fill the
+    /// sum's lanes.
+    Sum { step: usize, len: usize, sum: &'o mut LongSum, rest: &'o mut [T; LongSum::LANES], rest_len: &'o mut usize },
 }
 
 impl<T> Sink<'_, T> {
@@ -662,22 +715,128 @@ impl<T> Sink<'_, T> {
     }
 }
 
-/// The sum of all elements of `a` in float64, computed from its pending chain without
-/// writing it; `None` when `a` is not a whole pending result.
-pub(crate) fn sum(a: &Array) -> Result<Option<f64>> {
-    let n = a.size();
+/// The sum of all elements of `a` (added in float64, cast to `a`'s dtype), an array of
+/// `shape` (one element), when `a` is a whole pending result: `None` otherwise. The sum is
+/// pending too, computed from `a`'s tree without writing `a` when it is needed; a result
+/// made later that shares work with it (its gradient, which reads the same leaves and saved
+/// values) is computed by the same loop (see `NewestSum`), and a sum never read (a loss
+/// that only seeds backward) is never computed.
+pub(crate) fn sum(a: &Array, shape: &[usize]) -> Result<Option<Array>> {
     if crate::reference::enabled() {
         return Ok(None);
     }
     let Some((root, _)) = pending_tree(a) else { return Ok(None) };
-    let program = Program::of(&root);
-    let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
-    let locked = lock(&storages, &[]);
-    let total = match a.dtype {
-        DType::F32 => program.sum::<f32>(&locked, n),
-        _ => program.sum::<f64>(&locked, n),
-    };
-    total.map(Some)
+    // One sum pending at a time, so that pending sums keep one tree's leaves alive at most.
+    let previous = newest_sum().storage.upgrade();
+    if let Some(previous) = previous {
+        previous.force();
+    }
+    let n = a.size();
+    let out = Buffer::filled(a.dtype, 1, 0.0)?;
+    let reads: Vec<&Storage> = Program::of(&root).leaves.iter().map(|a| &*a.storage).collect();
+    let storage = Storage::deferred(a.dtype, Box::new(PendingSum { root: root.clone(), n, out }), &reads);
+    *newest_sum() = NewestSum { storage: Arc::downgrade(&storage), root: Arc::downgrade(&root), n, dtype: a.dtype, sibling: Weak::new() };
+    Ok(Some(Array { storage, offset: 0, shape: shape.into(), dtype: a.dtype }))
+}
+
+/// A pending sum: the summed tree and the one-element buffer (allocated when the sum was
+/// called) that takes the total.
+#[derive(Debug)]
+struct PendingSum {
+    root: Arc<Node>,
+    n: usize,
+    out: Buffer,
+}
+
+impl PendingSum {
+    /// The buffer, holding `total` cast to its dtype (as `Array::full` casts).
+    fn with_total(&mut self, total: f64) -> Buffer {
+        let mut out = std::mem::replace(&mut self.out, f32::wrap(Vec::new()));
+        match &mut out {
+            Buffer::F32(v) => v[0] = f32::cast_f64(total),
+            Buffer::F64(v) => v[0] = f64::cast_f64(total),
+            _ => unreachable!("only float ops are deferred"),
+        }
+        out
+    }
+
+    /// The total, with the pending result that is this sum's sibling (if any) written by the
+    /// same loop.
+    fn compute<T: Element>(&self) -> f64 {
+        let sibling = sibling_of(&self.root);
+        let sibling_root = sibling.as_ref().and_then(|s| s.with_deferred(|w| w.as_any().downcast_ref::<Chain>().map(|c| c.root.clone()))).flatten();
+        // The sibling's root comes first, so that its owner (the sibling) is claimed as a
+        // byproduct and written on the way.
+        let roots: SmallVec<[&Arc<Node>; 2]> = sibling_root.iter().chain([&self.root]).collect();
+        let (program, steps) = Program::of_roots(&roots);
+        let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
+        let locked = lock(&storages, &[]);
+        program.sum::<T>(&locked, self.n, *steps.last().expect("the sum's root"), None)
+    }
+}
+
+impl Deferred for PendingSum {
+    fn run(mut self: Box<Self>) -> Buffer {
+        let total = match self.out.dtype() {
+            DType::F32 => self.compute::<f32>(),
+            _ => self.compute::<f64>(),
+        };
+        self.with_total(total)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+/// The newest pending sum (`sum`), and the newest pending result made since whose tree
+/// shares work with it (an op, or an array read element by element): whichever of the two is
+/// needed first computes both in one loop. W5's loss and its gradient read x and exp(2x + 1)
+/// alike; summed and written by one loop, x is read once and exp computed once.
+struct NewestSum {
+    storage: Weak<Storage>,
+    root: Weak<Node>,
+    n: usize,
+    dtype: DType,
+    sibling: Weak<Storage>,
+}
+
+static NEWEST_SUM: Mutex<NewestSum> = Mutex::new(NewestSum { storage: Weak::new(), root: Weak::new(), n: 0, dtype: DType::F32, sibling: Weak::new() });
+
+fn newest_sum() -> MutexGuard<'static, NewestSum> {
+    NEWEST_SUM.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Makes `storage` (pending, `root` its tree) the newest sum's sibling when their trees
+/// share work and fit one loop's registers together.
+fn note_sibling(root: &Arc<Node>, n: usize, dtype: DType, storage: &Arc<Storage>) {
+    let mut newest = newest_sum();
+    if newest.n != n || newest.dtype != dtype || !newest.storage.upgrade().is_some_and(|s| s.is_pending()) {
+        return;
+    }
+    let Some(sum_root) = newest.root.upgrade() else { return };
+    let (alone, with) = (Program::of(root), Program::of(&sum_root));
+    let (both, _) = Program::of_roots(&[root, &sum_root]);
+    let shared = both.steps.len() < alone.steps.len() + with.steps.len() || both.leaves.len() < alone.leaves.len() + with.leaves.len();
+    if shared && both.steps.len() <= MAX_NODES {
+        newest.sibling = Arc::downgrade(storage);
+    }
+}
+
+/// The pending sibling of the newest sum when that sum's tree is `root`.
+fn sibling_of(root: &Arc<Node>) -> Option<Arc<Storage>> {
+    let newest = newest_sum();
+    (std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(root))).then(|| newest.sibling.upgrade()).flatten().filter(|s| s.is_pending())
+}
+
+/// The newest sum, pending, when `storage` is its sibling.
+fn sum_with_sibling(storage: &Weak<Storage>) -> Option<Arc<Storage>> {
+    let newest = newest_sum();
+    Weak::ptr_eq(&newest.sibling, storage).then(|| newest.storage.upgrade()).flatten().filter(|s| s.is_pending())
 }
 
 /// `dst op= a`, where `a` is a whole pending result of dst's shape and dtype (typically a

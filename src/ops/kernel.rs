@@ -421,8 +421,8 @@ pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
     }
     if fold == Fold::Sum && axes.len() == a.ndim() {
         // A pending chain is summed as it is computed, never written (see ops::fuse).
-        if let Some(total) = super::fuse::sum(a)? {
-            return Array::full(&keep, total, a.dtype);
+        if let Some(total) = super::fuse::sum(a, &keep)? {
+            return Ok(total);
         }
     }
     let guard = a.read();
@@ -432,10 +432,10 @@ pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
         }
         if axes.len() == a.ndim() {
             let total = match fold {
-                Fold::Sum => T::of(reduce_chunked(v, long_sum, |x, y| x + y)?),
-                Fold::Max => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), max_nan)?,
-                Fold::Min => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), min_nan)?,
-                Fold::Prod => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), |x, y| x * y)?,
+                Fold::Sum => T::of(reduce_chunked(v, long_sum, |x, y| x + y)),
+                Fold::Max => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), max_nan),
+                Fold::Min => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), min_nan),
+                Fold::Prod => reduce_chunked(v, |p| fold_iter(p.iter().copied(), fold), |x, y| x * y),
             };
             let mut out = try_vec(1)?;
             out.push(total);

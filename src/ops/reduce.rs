@@ -53,7 +53,7 @@ pub fn norm(a: &NdArray, axes: &[i64], keepdims: bool) -> Result<NdArray> {
             let guard = a.read();
             with_slice!(&*guard, a.range(), |v: &[T]| {
                 reduce_chunked(v, |p| p.iter().map(|x| x.as_f64() * x.as_f64()).sum::<f64>(), |x, y| x + y)
-            })?
+            })
         };
         let shape = if keepdims { vec![1; a.ndim()] } else { vec![1] };
         NdArray::full(&shape, squares.sqrt(), a.dtype)?
