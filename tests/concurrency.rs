@@ -477,6 +477,25 @@ fn stress_thread(t: usize, s: &Shared, tally: &Tally, end: Instant) -> u64 {
                 free(H(out));
                 ok(c(unsafe { ad_array_update(s.big.p(), s.minus1.p(), 2) }), "big *= [-1]");
             }
+            11 => {
+                // A pending sum of a chain over big and a later chain sharing its work, read
+                // in either order while other threads negate big in place (the values do not
+                // depend on its sign).
+                let t = binary_handle(ad_mul, s.big, s.big);
+                let mut total = null_mut();
+                ok(c(unsafe { ad_sum(t.p(), std::ptr::null(), 0, false, &mut total) }), "sum(big * big)");
+                let later = binary_handle(ad_add, t, t);
+                free(t);
+                if rng.below(2) == 0 {
+                    uniform(&read(H(total)), 2.25 * BIG as f32, "sum(big * big)");
+                    uniform(&read(later), 4.5, "big * big + big * big");
+                } else {
+                    uniform(&read(later), 4.5, "big * big + big * big");
+                    uniform(&read(H(total)), 2.25 * BIG as f32, "sum(big * big)");
+                }
+                free(later);
+                free(H(total));
+            }
             12 => {
                 ok(c(unsafe { ad_array_update(w.p(), g.p(), 2) }), "w *= g");
                 ok(c(unsafe { ad_array_update(w_mat.p(), g_head.p(), 2) }), "w_mat *= g[:16]");
