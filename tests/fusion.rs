@@ -296,12 +296,15 @@ fn a_sum_and_a_later_result_sharing_its_work_are_computed_by_one_loop() {
 #[test]
 fn backward_computes_a_pending_loss_with_the_gradient() {
     let _s = settings();
-    for dtype in [DType::F32, DType::F64] {
+    for (dtype, mean) in [(DType::F32, false), (DType::F64, false), (DType::F32, true), (DType::F64, true)] {
         let runs = fused_and_plain(|| {
             let x = var_typed(&values(N, 17), &[N], dtype);
             let y = record(|| {
                 let t = ops::exp(&ops::add_scalar(&ops::mul_scalar(&x, 2.0)?, 1.0)?)?;
-                ops::sum(&ops::mul(&t, &x)?, &[], false)
+                let u = ops::mul(&t, &x)?;
+                // A mean is a sum and a division of the total, and a sign on top: still
+                // pending, one loop with the gradient.
+                if mean { ops::neg(&ops::mean(&u, &[], false)?) } else { ops::sum(&u, &[], false) }
             })
             .unwrap();
             assert!(!fused_on() || fuse::is_pending(&y), "{dtype:?}");
@@ -341,6 +344,15 @@ fn pending_sums_are_bounded_and_keep_the_values_of_their_time() {
     assert_eq!(bits(&second), want_second);
     let want: f64 = old.iter().map(|v| v * 3.0).sum();
     assert!((second.to_f64_vec()[0] - want).abs() <= 1e-9 * want.abs().max(1.0));
+    // Ops on a pending sum are pending too, and computed with it; a sum of another tree
+    // computes them first.
+    let total = ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap();
+    let scaled = ops::add_scalar(&ops::div_scalar(&total, 7.0).unwrap(), 1.0).unwrap();
+    assert!(fuse::is_pending(&total) && fuse::is_pending(&scaled));
+    let want_scaled = plain(&|| ops::add_scalar(&ops::div_scalar(&ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap(), 7.0).unwrap(), 1.0).unwrap());
+    let other = ops::sum(&ops::mul_scalar(&x, 2.0).unwrap(), &[], false).unwrap();
+    assert!(!fuse::is_pending(&total) && !fuse::is_pending(&scaled) && fuse::is_pending(&other));
+    assert_eq!(bits(&scaled), want_scaled);
     // A sum whose array was dropped, never read, is dropped without being computed; a later
     // sum does not wait on it.
     drop(ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap());

@@ -164,6 +164,9 @@ fn operand(a: &Array, n: usize) -> Option<(Arc<Node>, usize)> {
 
 /// `op` of each element of `a`, deferred; `None` when the op runs at once.
 pub(crate) fn map(a: &Array, op: Map) -> Result<Option<Array>> {
+    if let Some(out) = scalar_op(a, op)? {
+        return Ok(Some(out));
+    }
     let n = a.size();
     if !defers(n, a.dtype) {
         return Ok(None);
@@ -234,8 +237,8 @@ impl Chain {
     /// The values, written into `out` (empty, with room for them); when this is the
     /// newest pending sum's sibling, the sum is computed by the same loop.
     fn compute<T: Element>(&self, mut out: Vec<T>) -> Vec<T> {
-        let sum = self.root.owner().and_then(OnceLock::get).and_then(sum_with_sibling);
-        if let Some(mut claim) = sum.as_ref().and_then(|s| s.try_claim()) {
+        let sums = self.root.owner().and_then(OnceLock::get).map(sums_of_sibling).unwrap_or_default();
+        if let Some(mut claim) = sums.iter().find_map(|s| s.try_claim()) {
             if let Some(pending) = claim.work_mut().as_any_mut().downcast_mut::<PendingSum>() {
                 let sum_root = pending.root.clone();
                 let (program, steps) = Program::of_roots(&[&self.root, &sum_root]);
@@ -247,6 +250,7 @@ impl Chain {
                 unsafe { out.set_len(self.n) };
                 let values = pending.with_total(total);
                 claim.complete(values);
+                complete_sums(&sum_root, total);
                 return out;
             }
         }
@@ -717,51 +721,94 @@ impl<T> Sink<'_, T> {
 
 /// The sum of all elements of `a` (added in float64, cast to `a`'s dtype), an array of
 /// `shape` (one element), when `a` is a whole pending result: `None` otherwise. The sum is
-/// pending too, computed from `a`'s tree without writing `a` when it is needed; a result
-/// made later that shares work with it (its gradient, which reads the same leaves and saved
-/// values) is computed by the same loop (see `NewestSum`), and a sum never read (a loss
-/// that only seeds backward) is never computed.
+/// pending too, computed from `a`'s tree without writing `a` when it is needed, as are
+/// element-wise ops on it (a mean's division: `scalar_op`); a result made later that shares
+/// work with it (its gradient, which reads the same leaves and saved values) is computed by
+/// the same loop (see `NewestSum`), and a sum never read (a loss that only seeds backward)
+/// is never computed.
 pub(crate) fn sum(a: &Array, shape: &[usize]) -> Result<Option<Array>> {
     if crate::reference::enabled() {
         return Ok(None);
     }
     let Some((root, _)) = pending_tree(a) else { return Ok(None) };
-    // One sum pending at a time, so that pending sums keep one tree's leaves alive at most.
-    let previous = newest_sum().storage.upgrade();
-    if let Some(previous) = previous {
-        previous.force();
-    }
     let n = a.size();
     let out = Buffer::filled(a.dtype, 1, 0.0)?;
     let reads: Vec<&Storage> = Program::of(&root).leaves.iter().map(|a| &*a.storage).collect();
-    let storage = Storage::deferred(a.dtype, Box::new(PendingSum { root: root.clone(), n, out }), &reads);
-    *newest_sum() = NewestSum { storage: Arc::downgrade(&storage), root: Arc::downgrade(&root), n, dtype: a.dtype, sibling: Weak::new() };
+    let storage = Storage::deferred(a.dtype, Box::new(PendingSum { root: root.clone(), n, post: SmallVec::new(), out }), &reads);
+    // The sums of one tree pending at a time, so that pending sums keep one tree's leaves
+    // alive at most: those of another tree are computed first.
+    loop {
+        let earlier = {
+            let mut newest = newest_sum();
+            if std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(&root)) {
+                newest.add(&storage);
+                break;
+            }
+            if !newest.sums.iter().any(|s| s.upgrade().is_some_and(|s| s.is_pending())) {
+                *newest = NewestSum { root: Arc::downgrade(&root), sums: vec![Arc::downgrade(&storage)], n, dtype: a.dtype, sibling: Weak::new() };
+                break;
+            }
+            newest.sums.clone()
+        };
+        earlier.iter().filter_map(Weak::upgrade).for_each(|s| s.force());
+    }
     Ok(Some(Array { storage, offset: 0, shape: shape.into(), dtype: a.dtype }))
 }
 
-/// A pending sum: the summed tree and the one-element buffer (allocated when the sum was
-/// called) that takes the total.
+/// `op` of a pending sum of the newest tree (`sum`), pending too: the same tree, and `op`
+/// applied to its total when it is computed. `None` when `a` is not such a sum.
+fn scalar_op(a: &Array, op: Map) -> Result<Option<Array>> {
+    if !a.storage.is_pending() || a.offset != 0 || crate::reference::enabled() || min_elements() == usize::MAX {
+        return Ok(None);
+    }
+    let found = a.storage.with_deferred(|w| w.as_any().downcast_ref::<PendingSum>().map(|p| (p.root.clone(), p.n, p.post.clone())));
+    let Some((root, n, mut post)) = found.flatten() else { return Ok(None) };
+    post.push(op);
+    let out = Buffer::filled(a.dtype, 1, 0.0)?;
+    let reads: Vec<&Storage> = Program::of(&root).leaves.iter().map(|a| &*a.storage).collect();
+    let storage = Storage::deferred(a.dtype, Box::new(PendingSum { root: root.clone(), n, post, out }), &reads);
+    let mut newest = newest_sum();
+    if !std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(&root)) {
+        // Not the newest tree's (computed since, or about to be): the op runs on the value.
+        return Ok(None);
+    }
+    newest.add(&storage);
+    Ok(Some(Array { storage, offset: 0, shape: a.shape.clone(), dtype: a.dtype }))
+}
+
+/// A pending sum: the summed tree, the element-wise ops on the total, and the one-element
+/// buffer (allocated when the sum was called) that takes the value.
 #[derive(Debug)]
 struct PendingSum {
     root: Arc<Node>,
     n: usize,
+    post: SmallVec<[Map; 2]>,
     out: Buffer,
 }
 
 impl PendingSum {
-    /// The buffer, holding `total` cast to its dtype (as `Array::full` casts).
+    /// The buffer, holding `total` cast to its dtype (as `Array::full` casts) and put
+    /// through the ops, one element as the per-op path computes it (the same bits).
     fn with_total(&mut self, total: f64) -> Buffer {
+        fn value<T: Element>(total: f64, post: &[Map]) -> T {
+            post.iter().fold(T::cast_f64(total), |x, &op| {
+                let mut y = [MaybeUninit::<T>::uninit()];
+                map_into(op, &[x], &mut y);
+                // SAFETY: map_into wrote the one element.
+                unsafe { y[0].assume_init() }
+            })
+        }
         let mut out = std::mem::replace(&mut self.out, f32::wrap(Vec::new()));
         match &mut out {
-            Buffer::F32(v) => v[0] = f32::cast_f64(total),
-            Buffer::F64(v) => v[0] = f64::cast_f64(total),
+            Buffer::F32(v) => v[0] = value::<f32>(total, &self.post),
+            Buffer::F64(v) => v[0] = value::<f64>(total, &self.post),
             _ => unreachable!("only float ops are deferred"),
         }
         out
     }
 
-    /// The total, with the pending result that is this sum's sibling (if any) written by the
-    /// same loop.
+    /// The total, with the pending result that is this tree's sibling (if any) written by
+    /// the same loop.
     fn compute<T: Element>(&self) -> f64 {
         let sibling = sibling_of(&self.root);
         let sibling_root = sibling.as_ref().and_then(|s| s.with_deferred(|w| w.as_any().downcast_ref::<Chain>().map(|c| c.root.clone()))).flatten();
@@ -781,6 +828,7 @@ impl Deferred for PendingSum {
             DType::F32 => self.compute::<f32>(),
             _ => self.compute::<f64>(),
         };
+        complete_sums(&self.root, total);
         self.with_total(total)
     }
 
@@ -793,29 +841,38 @@ impl Deferred for PendingSum {
     }
 }
 
-/// The newest pending sum (`sum`), and the newest pending result made since whose tree
-/// shares work with it (an op, or an array read element by element): whichever of the two is
-/// needed first computes both in one loop. W5's loss and its gradient read x and exp(2x + 1)
-/// alike; summed and written by one loop, x is read once and exp computed once.
+/// The newest tree summed while pending (`sum`), its pending sums (the sum, a mean made
+/// from it), and the newest pending result made since whose tree shares work with it (an
+/// op, or an array read element by element): whichever is needed first computes them all
+/// in one loop. W5's loss and its gradient read x and exp(2x + 1) alike; summed and written
+/// by one loop, x is read once and exp computed once.
 struct NewestSum {
-    storage: Weak<Storage>,
     root: Weak<Node>,
+    sums: Vec<Weak<Storage>>,
     n: usize,
     dtype: DType,
     sibling: Weak<Storage>,
 }
 
-static NEWEST_SUM: Mutex<NewestSum> = Mutex::new(NewestSum { storage: Weak::new(), root: Weak::new(), n: 0, dtype: DType::F32, sibling: Weak::new() });
+impl NewestSum {
+    /// Adds a pending sum of the tree, leaving out those dropped.
+    fn add(&mut self, storage: &Arc<Storage>) {
+        self.sums.retain(|s| s.strong_count() > 0);
+        self.sums.push(Arc::downgrade(storage));
+    }
+}
+
+static NEWEST_SUM: Mutex<NewestSum> = Mutex::new(NewestSum { root: Weak::new(), sums: Vec::new(), n: 0, dtype: DType::F32, sibling: Weak::new() });
 
 fn newest_sum() -> MutexGuard<'static, NewestSum> {
     NEWEST_SUM.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Makes `storage` (pending, `root` its tree) the newest sum's sibling when their trees
+/// Makes `storage` (pending, `root` its tree) the newest sums' sibling when their trees
 /// share work and fit one loop's registers together.
 fn note_sibling(root: &Arc<Node>, n: usize, dtype: DType, storage: &Arc<Storage>) {
     let mut newest = newest_sum();
-    if newest.n != n || newest.dtype != dtype || !newest.storage.upgrade().is_some_and(|s| s.is_pending()) {
+    if newest.n != n || newest.dtype != dtype || !newest.sums.iter().any(|s| s.upgrade().is_some_and(|s| s.is_pending())) {
         return;
     }
     let Some(sum_root) = newest.root.upgrade() else { return };
@@ -827,16 +884,39 @@ fn note_sibling(root: &Arc<Node>, n: usize, dtype: DType, storage: &Arc<Storage>
     }
 }
 
-/// The pending sibling of the newest sum when that sum's tree is `root`.
+/// The pending sibling of the newest sums when their tree is `root`.
 fn sibling_of(root: &Arc<Node>) -> Option<Arc<Storage>> {
     let newest = newest_sum();
     (std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(root))).then(|| newest.sibling.upgrade()).flatten().filter(|s| s.is_pending())
 }
 
-/// The newest sum, pending, when `storage` is its sibling.
-fn sum_with_sibling(storage: &Weak<Storage>) -> Option<Arc<Storage>> {
+/// The newest sums still pending, when `storage` is their sibling.
+fn sums_of_sibling(storage: &Weak<Storage>) -> Vec<Arc<Storage>> {
     let newest = newest_sum();
-    Weak::ptr_eq(&newest.sibling, storage).then(|| newest.storage.upgrade()).flatten().filter(|s| s.is_pending())
+    if !Weak::ptr_eq(&newest.sibling, storage) {
+        return Vec::new();
+    }
+    newest.sums.iter().filter_map(Weak::upgrade).filter(|s| s.is_pending()).collect()
+}
+
+/// Gives `total`, the sum of `root`'s values, to the newest sums of that tree still pending
+/// (those another thread is computing are left to it).
+fn complete_sums(root: &Arc<Node>, total: f64) {
+    let sums: Vec<Arc<Storage>> = {
+        let newest = newest_sum();
+        if !std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(root)) {
+            return;
+        }
+        newest.sums.iter().filter_map(Weak::upgrade).collect()
+    };
+    for storage in &sums {
+        if let Some(mut claim) = storage.try_claim() {
+            if let Some(pending) = claim.work_mut().as_any_mut().downcast_mut::<PendingSum>() {
+                let values = pending.with_total(total);
+                claim.complete(values);
+            }
+        }
+    }
 }
 
 /// `dst op= a`, where `a` is a whole pending result of dst's shape and dtype (typically a

@@ -188,7 +188,8 @@ pub fn map(a: &Array, op: Map) -> Result<Array> {
     if !a.dtype.is_float() {
         return super::integer::map(a, op);
     }
-    if super::fuse::defers(a.size(), a.dtype) {
+    // A pending array (a sum of a pending chain, one element) stays pending through the op.
+    if super::fuse::defers(a.size(), a.dtype) || a.storage.is_pending() {
         if let Some(out) = super::fuse::map(a, op)? {
             return Ok(out);
         }
