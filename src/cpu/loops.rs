@@ -88,13 +88,13 @@ pub fn reduce_chunked<T: Sync, R: Send + Copy + Default>(v: &[T], f: impl Fn(&[T
 /// error to report when it runs: without room for the partial results, the pieces run one
 /// after the other on this thread, combined in the same order (the same bits).
 pub fn reduce_pieces<R: Send + Copy + Default>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync, combine: impl Fn(R, R) -> R) -> R {
-    let piece = |i: usize| f(i * REDUCE_PIECE..((i + 1) * REDUCE_PIECE).min(n));
+    let piece = |i: usize| f(piece_range(n, i));
     if n <= REDUCE_PIECE || crate::reference::enabled() {
         return f(0..n);
     }
     let pieces = n.div_ceil(REDUCE_PIECE);
     let Ok(mut partial) = try_alloc(pieces) else {
-        return (1..pieces).fold(piece(0), |acc, i| combine(acc, piece(i)));
+        return reduce_in_order(n, f, combine);
     };
     partial.resize(pieces, R::default());
     let threads = threads_for(n, PARALLEL_MIN).min(pieces);
@@ -106,6 +106,17 @@ pub fn reduce_pieces<R: Send + Copy + Default>(n: usize, f: impl Fn(std::ops::Ra
         }
     });
     partial.into_iter().reduce(combine).expect("at least two pieces")
+}
+
+/// Piece `i` of `0..n` (`n` above one piece).
+fn piece_range(n: usize, i: usize) -> std::ops::Range<usize> {
+    i * REDUCE_PIECE..((i + 1) * REDUCE_PIECE).min(n)
+}
+
+/// `reduce_pieces` of `n` above one piece, the pieces run one after the other on this thread
+/// with nothing allocated.
+fn reduce_in_order<R>(n: usize, f: impl Fn(std::ops::Range<usize>) -> R, combine: impl Fn(R, R) -> R) -> R {
+    (1..n.div_ceil(REDUCE_PIECE)).fold(f(piece_range(n, 0)), |acc, i| combine(acc, f(piece_range(n, i))))
 }
 
 /// `f` on matching pieces of `dst` and `src` (of equal length): one piece per thread when
@@ -145,3 +156,28 @@ pub fn extend_map<T: Copy + Sync, U: Send>(out: &mut Vec<U>, src: &[T], f: impl 
     });
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The path taken when the partial results cannot be allocated gives the bits of the
+    /// usual one: the same pieces, combined in the same order.
+    #[test]
+    fn pieces_in_order_on_one_thread_give_the_same_bits() {
+        // The first piece large, the others small: the order of the additions shows.
+        let v: Vec<f32> = (0..5 * REDUCE_PIECE + 123).map(|i| if i < REDUCE_PIECE { 3e11 } else { ((i * 7919) % 1000) as f32 * 1e-3 + 0.1 }).collect();
+        let sum = |r: std::ops::Range<usize>| v[r].iter().map(|&x| x as f64).sum::<f64>();
+        for n in [REDUCE_PIECE + 1, 2 * REDUCE_PIECE, v.len()] {
+            let threads = crate::cpu::threads::num_threads();
+            for t in [1, 2] {
+                crate::cpu::threads::set_num_threads(t).unwrap();
+                let usual = reduce_pieces(n, sum, |x, y| x + y);
+                assert_eq!(reduce_in_order(n, sum, |x, y| x + y).to_bits(), usual.to_bits(), "{n} at {t} threads");
+            }
+            crate::cpu::threads::set_num_threads(threads).unwrap();
+        }
+        // The order matters: combining the pieces the other way round rounds differently.
+        let reversed = (0..v.len().div_ceil(REDUCE_PIECE)).rev().map(|i| sum(piece_range(v.len(), i))).fold(0.0, |a, b| b + a);
+        assert_ne!(reversed.to_bits(), reduce_in_order(v.len(), sum, |x, y| x + y).to_bits());
+    }
+}

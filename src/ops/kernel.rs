@@ -421,7 +421,8 @@ pub fn reduce_keepdims(a: &Array, axes: &[usize], fold: Fold) -> Result<Array> {
         return Ok(Array::from_buffer(crate::array::storage::Buffer::filled(a.dtype, n, empty)?, keep));
     }
     if fold == Fold::Sum && axes.len() == a.ndim() {
-        // A pending chain is summed as it is computed, never written (see ops::fuse).
+        // A sum of a pending chain is pending too, and adds the values as the chain's loop
+        // makes them, never writing them (see ops::fuse).
         if let Some(total) = super::fuse::sum(a, &keep)? {
             return Ok(total);
         }
