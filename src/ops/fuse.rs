@@ -242,10 +242,7 @@ impl Chain {
             if let Some(pending) = claim.work_mut().as_any_mut().downcast_mut::<PendingSum>() {
                 let sum_root = pending.root.clone();
                 let (program, steps) = Program::of_roots(&[&self.root, &sum_root]);
-                let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
-                let locked = lock(&storages, &[]);
-                let total = program.sum::<T>(&locked, self.n, steps[1], Some((steps[0], out.as_mut_ptr())));
-                drop(locked);
+                let total = program.sum::<T>(self.n, steps[1], Some((steps[0], out.as_mut_ptr())));
                 // SAFETY: the loop wrote each of the n values of step steps[0] into `out`.
                 unsafe { out.set_len(self.n) };
                 let values = pending.with_total(total);
@@ -464,8 +461,10 @@ impl<'t> Program<'t> {
 
     /// The sum of step `summed`'s `n` values, in the pieces and order of `sum` over an array;
     /// `also`, a step and a buffer with room for its `n` values, is written too.
-    fn sum<T: Element>(&self, locked: &Locked<'_>, n: usize, summed: usize, also: Option<(usize, *mut T)>) -> f64 {
-        let leaves = self.leaf_slices::<T>(locked);
+    fn sum<T: Element>(&self, n: usize, summed: usize, also: Option<(usize, *mut T)>) -> f64 {
+        let storages: Vec<&Storage> = self.leaves.iter().map(|a| &*a.storage).collect();
+        let locked = lock(&storages, &[]);
+        let leaves = self.leaf_slices::<T>(&locked);
         let owners = self.live_owners(None);
         let mut made = self.byproducts::<T>(&owners, n);
         let outputs: Vec<(usize, *mut T)> = made.iter_mut().map(|b| (b.step, b.start())).chain(also).collect();
@@ -732,9 +731,7 @@ pub(crate) fn sum(a: &Array, shape: &[usize]) -> Result<Option<Array>> {
     }
     let Some((root, _)) = pending_tree(a) else { return Ok(None) };
     let n = a.size();
-    let out = Buffer::filled(a.dtype, 1, 0.0)?;
-    let reads: Vec<&Storage> = Program::of(&root).leaves.iter().map(|a| &*a.storage).collect();
-    let storage = Storage::deferred(a.dtype, Box::new(PendingSum { root: root.clone(), n, post: SmallVec::new(), out }), &reads);
+    let storage = PendingSum::storage(root.clone(), n, SmallVec::new(), a.dtype)?;
     // The sums of one tree pending at a time, so that pending sums keep one tree's leaves
     // alive at most: those of another tree are computed first.
     loop {
@@ -764,9 +761,7 @@ fn scalar_op(a: &Array, op: Map) -> Result<Option<Array>> {
     let found = a.storage.with_deferred(|w| w.as_any().downcast_ref::<PendingSum>().map(|p| (p.root.clone(), p.n, p.post.clone())));
     let Some((root, n, mut post)) = found.flatten() else { return Ok(None) };
     post.push(op);
-    let out = Buffer::filled(a.dtype, 1, 0.0)?;
-    let reads: Vec<&Storage> = Program::of(&root).leaves.iter().map(|a| &*a.storage).collect();
-    let storage = Storage::deferred(a.dtype, Box::new(PendingSum { root: root.clone(), n, post, out }), &reads);
+    let storage = PendingSum::storage(root.clone(), n, post, a.dtype)?;
     let mut newest = newest_sum();
     if !std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(&root)) {
         // Not the newest tree's (computed since, or about to be): the op runs on the value.
@@ -787,6 +782,15 @@ struct PendingSum {
 }
 
 impl PendingSum {
+    /// A storage whose value is the sum of `root`'s `n` values put through `post`; its
+    /// buffer allocated now.
+    fn storage(root: Arc<Node>, n: usize, post: SmallVec<[Map; 2]>, dtype: DType) -> Result<Arc<Storage>> {
+        let out = Buffer::filled(dtype, 1, 0.0)?;
+        let program = Program::of(&root);
+        let reads: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
+        Ok(Storage::deferred(dtype, Box::new(PendingSum { root: root.clone(), n, post, out }), &reads))
+    }
+
     /// The buffer, holding `total` cast to its dtype (as `Array::full` casts) and put
     /// through the ops, one element as the per-op path computes it (the same bits).
     fn with_total(&mut self, total: f64) -> Buffer {
@@ -816,9 +820,7 @@ impl PendingSum {
         // byproduct and written on the way.
         let roots: SmallVec<[&Arc<Node>; 2]> = sibling_root.iter().chain([&self.root]).collect();
         let (program, steps) = Program::of_roots(&roots);
-        let storages: Vec<&Storage> = program.leaves.iter().map(|a| &*a.storage).collect();
-        let locked = lock(&storages, &[]);
-        program.sum::<T>(&locked, self.n, *steps.last().expect("the sum's root"), None)
+        program.sum::<T>(self.n, *steps.last().expect("the sum's root"), None)
     }
 }
 
