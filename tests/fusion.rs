@@ -362,6 +362,37 @@ fn pending_sums_are_bounded_and_keep_the_values_of_their_time() {
 }
 
 #[test]
+fn threads_keep_their_own_pending_sums() {
+    let _s = settings();
+    let before = fuse::set_min_elements(Some(1));
+    let x = array(N, 18, DType::F32);
+    let plain = |f: &dyn Fn() -> NdArray| {
+        let before = fuse::set_min_elements(None);
+        let v = bits(&f());
+        fuse::set_min_elements(before);
+        v
+    };
+    let mine = ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap();
+    // Another thread's sum of another tree leaves this thread's pending, and its own stays
+    // pending until read there or here.
+    let theirs = std::thread::spawn({
+        let x = x.clone();
+        move || {
+            let theirs = ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap();
+            assert!(fuse::is_pending(&theirs));
+            theirs
+        }
+    })
+    .join()
+    .unwrap();
+    assert!(fuse::is_pending(&mine) && fuse::is_pending(&theirs));
+    assert_eq!(bits(&theirs), plain(&|| ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap()));
+    assert!(fuse::is_pending(&mine));
+    assert_eq!(bits(&mine), plain(&|| ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap()));
+    fuse::set_min_elements(before);
+}
+
+#[test]
 fn products_by_one_anywhere_in_a_chain_give_the_same_bits() {
     let _s = settings();
     for dtype in [DType::F32, DType::F64] {

@@ -25,6 +25,7 @@
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::thread::ThreadId;
 
 use smallvec::SmallVec;
 
@@ -732,11 +733,13 @@ pub(crate) fn sum(a: &Array, shape: &[usize]) -> Result<Option<Array>> {
     let Some((root, _)) = pending_tree(a) else { return Ok(None) };
     let n = a.size();
     let storage = PendingSum::storage(root.clone(), n, SmallVec::new(), a.dtype)?;
-    // The sums of one tree pending at a time, so that pending sums keep one tree's leaves
-    // alive at most: those of another tree are computed first.
+    // The sums of one tree pending at a time on each thread, so that pending sums keep one
+    // tree's leaves alive per thread at most: this thread's sums of another tree are
+    // computed first.
     loop {
         let earlier = {
-            let mut newest = newest_sum();
+            let mut all = newest_sums();
+            let newest = this_threads(&mut all);
             if std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(&root)) {
                 newest.add(&storage);
                 break;
@@ -762,11 +765,9 @@ fn scalar_op(a: &Array, op: Map) -> Result<Option<Array>> {
     let Some((root, n, mut post)) = found.flatten() else { return Ok(None) };
     post.push(op);
     let storage = PendingSum::storage(root.clone(), n, post, a.dtype)?;
-    let mut newest = newest_sum();
-    if !std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(&root)) {
-        // Not the newest tree's (computed since, or about to be): the op runs on the value.
-        return Ok(None);
-    }
+    let mut all = newest_sums();
+    // Not a newest tree's (computed since, or about to be): the op runs on the value.
+    let Some(newest) = entry_of(&mut all, &root) else { return Ok(None) };
     newest.add(&storage);
     Ok(Some(Array { storage, offset: 0, shape: a.shape.clone(), dtype: a.dtype }))
 }
@@ -843,10 +844,10 @@ impl Deferred for PendingSum {
     }
 }
 
-/// The newest tree summed while pending (`sum`), its pending sums (the sum, a mean made
-/// from it), and the newest pending result made since whose tree shares work with it (an
-/// op, or an array read element by element): whichever is needed first computes them all
-/// in one loop. W5's loss and its gradient read x and exp(2x + 1) alike; summed and written
+/// The newest tree a thread summed while pending (`sum`), its pending sums (the sum, a mean
+/// made from it), and the newest pending result the thread made since whose tree shares work
+/// with it (an op, or an array read element by element): whichever is needed first, on any
+/// thread, computes them all in one loop. W5's loss and its gradient read x and exp(2x + 1) alike; summed and written
 /// by one loop, x is read once and exp computed once.
 struct NewestSum {
     root: Weak<Node>,
@@ -864,16 +865,40 @@ impl NewestSum {
     }
 }
 
-static NEWEST_SUM: Mutex<NewestSum> = Mutex::new(NewestSum { root: Weak::new(), sums: Vec::new(), n: 0, dtype: DType::F32, sibling: Weak::new() });
+/// Each thread's `NewestSum`: threads that compute losses of their own do not compute each
+/// other's early, and pending sums keep one tree's arrays alive per thread at most.
+static NEWEST_SUMS: Mutex<Vec<(ThreadId, NewestSum)>> = Mutex::new(Vec::new());
 
-fn newest_sum() -> MutexGuard<'static, NewestSum> {
-    NEWEST_SUM.lock().unwrap_or_else(|e| e.into_inner())
+fn newest_sums() -> MutexGuard<'static, Vec<(ThreadId, NewestSum)>> {
+    NEWEST_SUMS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Makes `storage` (pending, `root` its tree) the newest sums' sibling when their trees
-/// share work and fit one loop's registers together.
+/// This thread's entry, made if it has none; other threads' entries whose sums are all gone
+/// are dropped on the way.
+fn this_threads(all: &mut Vec<(ThreadId, NewestSum)>) -> &mut NewestSum {
+    let me = std::thread::current().id();
+    all.retain(|(t, e)| *t == me || e.sums.iter().any(|s| s.strong_count() > 0));
+    let at = match all.iter().position(|(t, _)| *t == me) {
+        Some(at) => at,
+        None => {
+            all.push((me, NewestSum { root: Weak::new(), sums: Vec::new(), n: 0, dtype: DType::F32, sibling: Weak::new() }));
+            all.len() - 1
+        }
+    };
+    &mut all[at].1
+}
+
+/// The entry, of any thread, whose tree is `root`.
+fn entry_of<'a>(all: &'a mut [(ThreadId, NewestSum)], root: &Arc<Node>) -> Option<&'a mut NewestSum> {
+    all.iter_mut().map(|(_, e)| e).find(|e| std::ptr::eq(e.root.as_ptr(), Arc::as_ptr(root)))
+}
+
+/// Makes `storage` (pending, `root` its tree) the sibling of this thread's newest sums when
+/// their trees share work and fit one loop's registers together.
 fn note_sibling(root: &Arc<Node>, n: usize, dtype: DType, storage: &Arc<Storage>) {
-    let mut newest = newest_sum();
+    let me = std::thread::current().id();
+    let mut all = newest_sums();
+    let Some(newest) = all.iter_mut().find(|(t, _)| *t == me).map(|(_, e)| e) else { return };
     if newest.n != n || newest.dtype != dtype || !newest.sums.iter().any(|s| s.upgrade().is_some_and(|s| s.is_pending())) {
         return;
     }
@@ -886,18 +911,16 @@ fn note_sibling(root: &Arc<Node>, n: usize, dtype: DType, storage: &Arc<Storage>
     }
 }
 
-/// The pending sibling of the newest sums when their tree is `root`.
+/// The pending sibling of the newest sums whose tree is `root`.
 fn sibling_of(root: &Arc<Node>) -> Option<Arc<Storage>> {
-    let newest = newest_sum();
-    (std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(root))).then(|| newest.sibling.upgrade()).flatten().filter(|s| s.is_pending())
+    let mut all = newest_sums();
+    entry_of(&mut all, root).and_then(|e| e.sibling.upgrade()).filter(|s| s.is_pending())
 }
 
-/// The newest sums still pending, when `storage` is their sibling.
+/// The newest sums still pending whose sibling `storage` is.
 fn sums_of_sibling(storage: &Weak<Storage>) -> Vec<Arc<Storage>> {
-    let newest = newest_sum();
-    if !Weak::ptr_eq(&newest.sibling, storage) {
-        return Vec::new();
-    }
+    let all = newest_sums();
+    let Some((_, newest)) = all.iter().find(|(_, e)| Weak::ptr_eq(&e.sibling, storage)) else { return Vec::new() };
     newest.sums.iter().filter_map(Weak::upgrade).filter(|s| s.is_pending()).collect()
 }
 
@@ -905,10 +928,8 @@ fn sums_of_sibling(storage: &Weak<Storage>) -> Vec<Arc<Storage>> {
 /// (those another thread is computing are left to it).
 fn complete_sums(root: &Arc<Node>, total: f64) {
     let sums: Vec<Arc<Storage>> = {
-        let newest = newest_sum();
-        if !std::ptr::eq(newest.root.as_ptr(), Arc::as_ptr(root)) {
-            return;
-        }
+        let mut all = newest_sums();
+        let Some(newest) = entry_of(&mut all, root) else { return };
         newest.sums.iter().filter_map(Weak::upgrade).collect()
     };
     for storage in &sums {
