@@ -51,6 +51,14 @@ fn bits(a: &NdArray) -> Vec<u64> {
     a.to_f64_vec().iter().map(|v| v.to_bits()).collect()
 }
 
+/// The bits of `f` run op by op (fusion off for the call).
+fn plain_bits(f: &dyn Fn() -> NdArray) -> Vec<u64> {
+    let before = fuse::set_min_elements(None);
+    let v = bits(&f());
+    fuse::set_min_elements(before);
+    v
+}
+
 /// `f` run with fusion on (from one element) and off, at 1 and 2 threads: the four results'
 /// bits, and whether the fused runs left something pending.
 fn fused_and_plain(f: impl Fn() -> NdArray) -> Vec<(String, Vec<u64>)> {
@@ -324,19 +332,13 @@ fn pending_sums_are_bounded_and_keep_the_values_of_their_time() {
     let before = fuse::set_min_elements(Some(1));
     let x = array(N, 16, DType::F64);
     let old = x.to_f64_vec();
-    let plain = |f: &dyn Fn() -> NdArray| {
-        let before = fuse::set_min_elements(None);
-        let v = bits(&f());
-        fuse::set_min_elements(before);
-        v
-    };
     let first = ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap();
-    let want_first = plain(&|| ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap());
+    let want_first = plain_bits(&|| ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap());
     assert!(fuse::is_pending(&first));
     // A second sum computes the first: one pending sum at a time holds its leaves.
     let second = ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap();
     assert!(!fuse::is_pending(&first) && fuse::is_pending(&second));
-    let want_second = plain(&|| ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap());
+    let want_second = plain_bits(&|| ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap());
     // Writing a leaf computes the pending sum first, from the values it was called on.
     ops::update(&x, &common::typed(&vec![5.0; N], &[N], DType::F64), InPlace::Assign).unwrap();
     assert!(!fuse::is_pending(&second));
@@ -349,7 +351,7 @@ fn pending_sums_are_bounded_and_keep_the_values_of_their_time() {
     let total = ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap();
     let scaled = ops::add_scalar(&ops::div_scalar(&total, 7.0).unwrap(), 1.0).unwrap();
     assert!(fuse::is_pending(&total) && fuse::is_pending(&scaled));
-    let want_scaled = plain(&|| ops::add_scalar(&ops::div_scalar(&ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap(), 7.0).unwrap(), 1.0).unwrap());
+    let want_scaled = plain_bits(&|| ops::add_scalar(&ops::div_scalar(&ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap(), 7.0).unwrap(), 1.0).unwrap());
     let other = ops::sum(&ops::mul_scalar(&x, 2.0).unwrap(), &[], false).unwrap();
     assert!(!fuse::is_pending(&total) && !fuse::is_pending(&scaled) && fuse::is_pending(&other));
     assert_eq!(bits(&scaled), want_scaled);
@@ -366,12 +368,6 @@ fn threads_keep_their_own_pending_sums() {
     let _s = settings();
     let before = fuse::set_min_elements(Some(1));
     let x = array(N, 18, DType::F32);
-    let plain = |f: &dyn Fn() -> NdArray| {
-        let before = fuse::set_min_elements(None);
-        let v = bits(&f());
-        fuse::set_min_elements(before);
-        v
-    };
     let mine = ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap();
     // Another thread's sum of another tree leaves this thread's pending, and its own stays
     // pending until read there or here.
@@ -386,9 +382,9 @@ fn threads_keep_their_own_pending_sums() {
     .join()
     .unwrap();
     assert!(fuse::is_pending(&mine) && fuse::is_pending(&theirs));
-    assert_eq!(bits(&theirs), plain(&|| ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap()));
+    assert_eq!(bits(&theirs), plain_bits(&|| ops::sum(&ops::mul_scalar(&x, 3.0).unwrap(), &[], false).unwrap()));
     assert!(fuse::is_pending(&mine));
-    assert_eq!(bits(&mine), plain(&|| ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap()));
+    assert_eq!(bits(&mine), plain_bits(&|| ops::sum(&ops::exp(&x).unwrap(), &[], false).unwrap()));
     fuse::set_min_elements(before);
 }
 
@@ -456,13 +452,7 @@ fn wait_to_read_and_wait_all_compute_pending_results_now() {
     let before = fuse::set_min_elements(Some(1));
     let x = array(N, 14, DType::F32);
     // The bits op by op.
-    let plain = |f: &dyn Fn() -> NdArray| {
-        let before = fuse::set_min_elements(None);
-        let v = bits(&f());
-        fuse::set_min_elements(before);
-        v
-    };
-    let want = plain(&|| ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap());
+    let want = plain_bits(&|| ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap());
     // One array at a time.
     let a = ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap();
     assert!(fuse::pending_ops(&a) > 0);
@@ -484,8 +474,8 @@ fn wait_to_read_and_wait_all_compute_pending_results_now() {
     ad::array::storage::compute_all_pending();
     assert!([&b, &c, &d].iter().all(|p| fuse::pending_ops(p) == 0));
     assert_eq!(bits(&b), want);
-    assert_eq!(bits(&c), plain(&|| ops::add_scalar(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap(), 1.0).unwrap()));
-    assert_eq!(bits(&d), plain(&|| ops::mul_scalar(&x, 3.0).unwrap()));
+    assert_eq!(bits(&c), plain_bits(&|| ops::add_scalar(&ops::exp(&ops::mul_scalar(&x, 0.5).unwrap()).unwrap(), 1.0).unwrap()));
+    assert_eq!(bits(&d), plain_bits(&|| ops::mul_scalar(&x, 3.0).unwrap()));
     // Nothing pending: returns at once.
     ad::array::storage::compute_all_pending();
     fuse::set_min_elements(before);
